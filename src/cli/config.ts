@@ -1,0 +1,35 @@
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * Everything the CLI takes from its environment, read once in main and passed down. Library code never
+ * reads process.env.
+ */
+export interface CliConfig {
+  /** Built control-plane binaries, one directory per version (BROADSIDE_CACHE_DIR). */
+  readonly cacheDir: string;
+  /** State of running sandboxes: pids, ports, certificates, logs (BROADSIDE_STATE_DIR). */
+  readonly stateDir: string;
+  /** The package's sandbox/go directory with the Go wrapper modules. */
+  readonly goModulesDir: string;
+  readonly goBinary: string;
+  readonly opensslBinary: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export function readConfig(env: NodeJS.ProcessEnv): CliConfig {
+  const home = env.HOME ?? homedir();
+  const cacheHome = env.XDG_CACHE_HOME ?? join(home, ".cache");
+  const stateHome = env.XDG_STATE_HOME ?? join(home, ".local", "state");
+  // This file is dist/cli/config.js (or src/cli/config.ts under test); the package root is two levels up.
+  const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+  return {
+    cacheDir: env.BROADSIDE_CACHE_DIR ?? join(cacheHome, "broadside"),
+    stateDir: env.BROADSIDE_STATE_DIR ?? join(stateHome, "broadside", "sandboxes"),
+    goModulesDir: join(packageRoot, "sandbox", "go"),
+    goBinary: env.BROADSIDE_GO ?? "go",
+    opensslBinary: env.BROADSIDE_OPENSSL ?? "openssl",
+    env,
+  };
+}

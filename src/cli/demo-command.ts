@@ -1,0 +1,26 @@
+import type { Command } from "commander";
+import { runDemo } from "../demo/demo.js";
+import type { CliConfig } from "./config.js";
+import { progress } from "./options.js";
+import { sandboxEnvironment } from "./sandbox-commands.js";
+
+export function registerDemoCommand(program: Command, config: CliConfig): void {
+  program
+    .command("demo")
+    .description("Start the sandbox, deploy a demo fleet, delete a pod and show its replacement with timings")
+    .option("--name <name>", "sandbox to run the demo on", "demo")
+    .option(
+      "--keep",
+      "leave the sandbox running afterwards (otherwise a sandbox the demo started is stopped)",
+      false,
+    )
+    .action(async (options: { name: string; keep: boolean }) => {
+      await runDemo({
+        sandboxName: options.name,
+        keepSandbox: options.keep,
+        sandbox: sandboxEnvironment(config),
+        print: (line) => process.stdout.write(`${line}\n`),
+        progress,
+      });
+    });
+}

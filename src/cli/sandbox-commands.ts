@@ -1,0 +1,177 @@
+import type { Command } from "commander";
+import type { Duration } from "../core/duration.js";
+import { BroadsideError, ExitCode } from "../core/errors.js";
+import {
+  defaultLifecycle,
+  sandboxDown,
+  sandboxNames,
+  sandboxStatus,
+  sandboxUp,
+  type SandboxEnvironment,
+} from "../sandbox/sandbox.js";
+import type { CliConfig } from "./config.js";
+import { choiceOption, durationOption, integerOption, progress } from "./options.js";
+
+export const defaultSandboxName = "default";
+
+export function sandboxEnvironment(config: CliConfig): SandboxEnvironment {
+  return {
+    stateRoot: config.stateDir,
+    openssl: config.opensslBinary,
+    build: {
+      cacheDir: config.cacheDir,
+      goModulesDir: config.goModulesDir,
+      goBinary: config.goBinary,
+      baseEnv: config.env,
+    },
+    onProgress: progress,
+  };
+}
+
+interface UpOptions {
+  name: string;
+  nodes: number;
+  podReadyDelay: Duration;
+  podReadyJitter: Duration;
+  podShutdownDelay: Duration;
+}
+
+export function registerSandboxCommands(program: Command, config: CliConfig): void {
+  const env = sandboxEnvironment(config);
+  const sandbox = program
+    .command("sandbox")
+    .description(
+      "A local Kubernetes control plane (etcd, kube-apiserver, controller manager, scheduler) with kwok nodes",
+    );
+
+  sandbox
+    .command("up")
+    .description("Build the binaries if missing, start the sandbox (or reuse it), create fake nodes")
+    .option("--name <name>", "sandbox name", defaultSandboxName)
+    .option("--nodes <n>", "number of fake nodes", integerOption("--nodes", 1, 500), 3)
+    .option(
+      "--pod-ready-delay <duration>",
+      "minimum time from scheduling to Ready",
+      durationOption("--pod-ready-delay"),
+      defaultLifecycle.readyDelay,
+    )
+    .option(
+      "--pod-ready-jitter <duration>",
+      "random extra time to Ready, up to this",
+      durationOption("--pod-ready-jitter"),
+      defaultLifecycle.readyJitter,
+    )
+    .option(
+      "--pod-shutdown-delay <duration>",
+      "minimum time a deleted pod takes to exit (never beyond its grace period)",
+      durationOption("--pod-shutdown-delay"),
+      defaultLifecycle.shutdownDelay,
+    )
+    .action(async (options: UpOptions) => {
+      const state = await sandboxUp(
+        {
+          name: options.name,
+          nodes: options.nodes,
+          lifecycle: {
+            ...defaultLifecycle,
+            readyDelay: options.podReadyDelay,
+            readyJitter: options.podReadyJitter,
+            shutdownDelay: options.podShutdownDelay,
+          },
+        },
+        env,
+      );
+      process.stdout.write(`sandbox "${state.name}" is up at ${state.apiServer}\n`);
+      process.stdout.write(`  kubectl --kubeconfig ${state.adminKubeconfig} get nodes\n`);
+    });
+
+  sandbox
+    .command("kubeconfig")
+    .description("Print the path of the sandbox's kubeconfig (admin, or the pod-reading viewer)")
+    .option("--name <name>", "sandbox name", defaultSandboxName)
+    .option("--user <user>", "admin or viewer", choiceOption("--user", ["admin", "viewer"] as const), "admin")
+    .action(async (options: { name: string; user: "admin" | "viewer" }) => {
+      const { state } = await sandboxStatus(env, options.name);
+      process.stdout.write(`${options.user === "admin" ? state.adminKubeconfig : state.viewerKubeconfig}\n`);
+    });
+
+  sandbox
+    .command("status")
+    .description("Report each component (pid, port, healthy); exit 3 when one is down")
+    .option("--name <name>", "sandbox name", defaultSandboxName)
+    .option(
+      "-o, --output <format>",
+      "table or json",
+      choiceOption("--output", ["table", "json"] as const),
+      "table",
+    )
+    .action(async (options: { name: string; output: "table" | "json" }) => {
+      const { state, components } = await sandboxStatus(env, options.name);
+      const down = components.filter((component) => !component.healthy);
+      if (options.output === "json") {
+        process.stdout.write(
+          `${JSON.stringify({ name: state.name, apiServer: state.apiServer, versions: state.versions, components }, null, 2)}\n`,
+        );
+      } else {
+        process.stdout.write(statusTable(components));
+      }
+      if (down.length > 0) {
+        throw new BroadsideError(
+          "BRD_SANDBOX_UNHEALTHY",
+          `sandbox "${state.name}": ${down.map((c) => `${c.name} is ${c.running ? "unhealthy" : "down"}`).join(", ")}`,
+        );
+      }
+    });
+
+  sandbox
+    .command("down")
+    .description("Stop every process of the sandbox (by pid) and remove its state")
+    .option("--name <name>", "sandbox name", defaultSandboxName)
+    .action(async (options: { name: string }) => {
+      const wasUp = await sandboxDown(env, options.name);
+      process.stdout.write(
+        wasUp
+          ? `sandbox "${options.name}" stopped and removed\n`
+          : `no sandbox named "${options.name}"; nothing to stop\n`,
+      );
+    });
+
+  sandbox
+    .command("list")
+    .description("Names of the sandboxes on this machine")
+    .action(async () => {
+      for (const name of await sandboxNames(env)) process.stdout.write(`${name}\n`);
+      process.exitCode = ExitCode.ok;
+    });
+}
+
+function statusTable(
+  components: readonly {
+    name: string;
+    pid: number | undefined;
+    port: number | undefined;
+    running: boolean;
+    healthy: boolean;
+  }[],
+): string {
+  const rows = [["COMPONENT", "PID", "PORT", "STATUS"]];
+  for (const c of components) {
+    rows.push([
+      c.name,
+      String(c.pid ?? "-"),
+      String(c.port ?? "-"),
+      c.healthy ? "healthy" : c.running ? "unhealthy" : "down",
+    ]);
+  }
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  return (
+    rows
+      .map((row) =>
+        row
+          .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+          .join("  ")
+          .trimEnd(),
+      )
+      .join("\n") + "\n"
+  );
+}

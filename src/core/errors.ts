@@ -1,0 +1,75 @@
+/**
+ * The catalog of Broadside's errors. Every error Broadside raises on purpose is a BroadsideError with a
+ * code from this catalog; the CLI maps the code to an exit code. docs/errors.md documents each code.
+ */
+
+/** Exit codes, kubectl-like: 1 for operational failures, 2 for bad input. */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  unhealthy: 3,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+interface ErrorSpec {
+  readonly exitCode: ExitCode;
+  readonly summary: string;
+}
+
+export const errorCatalog = {
+  BRD_USAGE: { exitCode: ExitCode.usage, summary: "A flag or argument is invalid." },
+  BRD_PREREQUISITE_MISSING: {
+    exitCode: ExitCode.failure,
+    summary: "A tool the sandbox needs (go, openssl) is not installed.",
+  },
+  BRD_SANDBOX_BUILD_FAILED: {
+    exitCode: ExitCode.failure,
+    summary: "Building a control-plane binary failed; the build log is named in the message.",
+  },
+  BRD_SANDBOX_START_FAILED: {
+    exitCode: ExitCode.failure,
+    summary: "A sandbox component did not become healthy in time; its log file is named in the message.",
+  },
+  BRD_SANDBOX_NOT_FOUND: { exitCode: ExitCode.failure, summary: "No sandbox of that name is running." },
+  BRD_SANDBOX_BUSY: {
+    exitCode: ExitCode.failure,
+    summary: "Another broadside process is starting or stopping the same sandbox.",
+  },
+  BRD_SANDBOX_UNHEALTHY: {
+    exitCode: ExitCode.unhealthy,
+    summary: "At least one sandbox component is down or unhealthy.",
+  },
+  BRD_KUBE_API: { exitCode: ExitCode.failure, summary: "The Kubernetes API refused or failed a request." },
+  BRD_TIMEOUT: {
+    exitCode: ExitCode.failure,
+    summary: "Something Broadside waited for did not happen in time.",
+  },
+  BRD_INTERNAL: { exitCode: ExitCode.failure, summary: "A bug in Broadside. Please report it with the log." },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+export class BroadsideError extends Error {
+  override readonly name = "BroadsideError";
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+
+  get exitCode(): ExitCode {
+    return errorCatalog[this.code].exitCode;
+  }
+}
+
+/** Bad input from the user: names the flag or field and what is wrong with it. */
+export function usageError(field: string, problem: string): BroadsideError {
+  return new BroadsideError("BRD_USAGE", `${field}: ${problem}`);
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

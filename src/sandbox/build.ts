@@ -1,0 +1,202 @@
+import { access, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { BroadsideError } from "../core/errors.js";
+import { run, runChecked } from "./exec.js";
+import { etcdVersion, kubernetesVersion, kwokVersion } from "./versions.js";
+
+/** Where the built control-plane binaries are, all inside the cache directory. */
+export interface BinaryPaths {
+  readonly etcd: string;
+  readonly kubeApiserver: string;
+  readonly kubeControllerManager: string;
+  readonly kubeScheduler: string;
+  readonly kubectl: string;
+  readonly kwok: string;
+  /** kwok's upstream Stage documents (kustomize/stage of the kwok module), copied next to the binary. */
+  readonly kwokStages: string;
+}
+
+export interface BuildConfig {
+  /** Cache root, outside the repository; one directory per component and version below it. */
+  readonly cacheDir: string;
+  /** The repository's sandbox/go directory, holding the wrapper modules. */
+  readonly goModulesDir: string;
+  readonly goBinary: string;
+  /** Environment handed to `go` (PATH, HOME, GOPATH...); Broadside adds its own settings on top. */
+  readonly baseEnv: NodeJS.ProcessEnv;
+  readonly onProgress: (message: string) => void;
+}
+
+const completeMarker = ".complete";
+
+export function binaryPaths(cacheDir: string): BinaryPaths {
+  const kube = join(cacheDir, `kubernetes-${kubernetesVersion}`);
+  const kwokDir = join(cacheDir, `kwok-${kwokVersion}`);
+  return {
+    etcd: join(cacheDir, `etcd-${etcdVersion}`, "etcd"),
+    kubeApiserver: join(kube, "kube-apiserver"),
+    kubeControllerManager: join(kube, "kube-controller-manager"),
+    kubeScheduler: join(kube, "kube-scheduler"),
+    kubectl: join(kube, "kubectl"),
+    kwok: join(kwokDir, "kwok"),
+    kwokStages: join(kwokDir, "stages"),
+  };
+}
+
+/** Builds whichever of the control-plane binaries are missing from the cache, and returns their paths. */
+export async function ensureBinaries(config: BuildConfig): Promise<BinaryPaths> {
+  await mkdir(join(config.cacheDir, "logs"), { recursive: true });
+  await ensureBuilt(config, `kubernetes-${kubernetesVersion}`, (out, env, log) =>
+    buildKubernetes(config, out, env, log),
+  );
+  await ensureBuilt(config, `etcd-${etcdVersion}`, (out, env, log) => buildEtcd(config, out, env, log));
+  await ensureBuilt(config, `kwok-${kwokVersion}`, (out, env, log) => buildKwok(config, out, env, log));
+  return binaryPaths(config.cacheDir);
+}
+
+type Builder = (outDir: string, env: NodeJS.ProcessEnv, logFile: string) => Promise<void>;
+
+async function ensureBuilt(config: BuildConfig, key: string, build: Builder): Promise<void> {
+  const finalDir = join(config.cacheDir, key);
+  if (await exists(join(finalDir, completeMarker))) return;
+  const partialDir = `${finalDir}.partial-${process.pid}`;
+  const logFile = join(config.cacheDir, "logs", `build-${key}.log`);
+  await rm(partialDir, { recursive: true, force: true });
+  await mkdir(partialDir, { recursive: true });
+  const started = Date.now();
+  config.onProgress(`building ${key} (first run only; log: ${logFile})`);
+  const ticker = setInterval(() => {
+    config.onProgress(`  still building ${key}: ${Math.round((Date.now() - started) / 1000)}s so far`);
+  }, 30_000);
+  try {
+    await build(partialDir, goEnv(config), logFile);
+  } catch (error: unknown) {
+    throw new BroadsideError(
+      "BRD_SANDBOX_BUILD_FAILED",
+      `building ${key} failed; the build log is ${logFile}`,
+      { cause: error },
+    );
+  } finally {
+    clearInterval(ticker);
+  }
+  await writeFile(join(partialDir, completeMarker), `${new Date().toISOString()}\n`);
+  // Another process may have finished the same build meanwhile: its result is as good as ours.
+  await rm(finalDir, { recursive: true, force: true });
+  await rename(partialDir, finalDir);
+  config.onProgress(`built ${key} in ${Math.round((Date.now() - started) / 1000)}s`);
+}
+
+/**
+ * GOTOOLCHAIN=local makes a Go version mismatch fail loudly instead of downloading a toolchain;
+ * -mod=readonly builds exactly the committed go.sum.
+ */
+function goEnv(config: BuildConfig): NodeJS.ProcessEnv {
+  return {
+    ...config.baseEnv,
+    GOTOOLCHAIN: "local",
+    CGO_ENABLED: "0",
+    GOFLAGS: "-mod=readonly -trimpath",
+    GOWORK: "off",
+  };
+}
+
+/** Stamps the version the way upstream's release builds do, or /version reports v0.0.0-master. */
+export function kubernetesLdflags(version: string): string {
+  const minor = version.split(".")[1] ?? "0";
+  const flags = ["-s", "-w"];
+  for (const pkg of ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"]) {
+    flags.push(
+      `-X ${pkg}.gitVersion=${version}`,
+      `-X ${pkg}.gitMajor=1`,
+      `-X ${pkg}.gitMinor=${minor}`,
+      `-X ${pkg}.gitTreeState=clean`,
+      `-X ${pkg}.buildDate=1970-01-01T00:00:00Z`,
+    );
+  }
+  return flags.join(" ");
+}
+
+async function buildKubernetes(config: BuildConfig, outDir: string, env: NodeJS.ProcessEnv, log: string) {
+  const commands = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl"];
+  await runGo(
+    config,
+    [
+      "build",
+      "-p",
+      "2",
+      "-v",
+      "-ldflags",
+      kubernetesLdflags(kubernetesVersion),
+      "-o",
+      `${outDir}/`,
+      ...commands.map((command) => `k8s.io/kubernetes/cmd/${command}`),
+    ],
+    join(config.goModulesDir, "kubernetes"),
+    env,
+    log,
+  );
+}
+
+async function buildEtcd(config: BuildConfig, outDir: string, env: NodeJS.ProcessEnv, log: string) {
+  await runGo(
+    config,
+    ["build", "-v", "-ldflags", "-s -w", "-o", join(outDir, "etcd"), "."],
+    join(config.goModulesDir, "etcd"),
+    env,
+    log,
+  );
+}
+
+/** kwok's go.mod has no replace directives, so `go install module@version` builds it directly. */
+async function buildKwok(config: BuildConfig, outDir: string, env: NodeJS.ProcessEnv, log: string) {
+  const module = `sigs.k8s.io/kwok@${kwokVersion}`;
+  await runGo(
+    config,
+    ["install", "-ldflags", "-s -w", `sigs.k8s.io/kwok/cmd/kwok@${kwokVersion}`],
+    outDir,
+    { ...env, GOBIN: outDir },
+    log,
+  );
+  const info = await runChecked(config.goBinary, ["mod", "download", "-json", module], { cwd: outDir, env });
+  const moduleDir = (JSON.parse(info) as { Dir?: string }).Dir;
+  if (moduleDir === undefined) throw new Error(`go mod download did not report where ${module} is`);
+  // Copy file by file: the module cache is read-only, and copied modes would make the cache undeletable.
+  await mkdir(join(outDir, "stages"));
+  for (const file of upstreamStageFiles) {
+    const text = await readFile(join(moduleDir, "kustomize", "stage", file), "utf8");
+    await writeFile(join(outDir, "stages", file.replaceAll("/", "_")), text);
+  }
+}
+
+/** The upstream Stage files the sandbox's kwok configuration is made from (see stages.ts). */
+export const upstreamStageFiles = [
+  "node/fast/node-initialize.yaml",
+  "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
+  "pod/general/pod-create.yaml",
+  "pod/general/pod-init-container-running.yaml",
+  "pod/general/pod-init-container-completed.yaml",
+  "pod/general/pod-ready.yaml",
+  "pod/general/pod-complete.yaml",
+  "pod/general/pod-delete.yaml",
+] as const;
+
+async function runGo(
+  config: BuildConfig,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+) {
+  await writeFile(logFile, `$ go ${args.join(" ")}\n`, { flag: "a" });
+  const result = await run(config.goBinary, args, { cwd, env, logFile });
+  if (result.exitCode !== 0) throw new Error(`go ${args[0] ?? ""} exited with ${result.exitCode}`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,174 @@
+import { join } from "node:path";
+import type { BinaryPaths } from "./build.js";
+import type { ServerCheck } from "./health.js";
+import type { Pki } from "./pki.js";
+
+/** The five processes of a sandbox, in start order. */
+export const componentNames = [
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kwok",
+] as const;
+export type ComponentName = (typeof componentNames)[number];
+
+export type SandboxPorts = Readonly<Record<ComponentName | "etcd-peer", number>>;
+
+/** Every file of one sandbox, below its state directory. */
+export interface SandboxLayout {
+  readonly dir: string;
+  readonly pkiDir: string;
+  readonly logsDir: string;
+  readonly etcdDataDir: string;
+  readonly adminKubeconfig: string;
+  readonly viewerKubeconfig: string;
+  readonly kwokConfig: string;
+  readonly stateFile: string;
+  readonly lockFile: string;
+}
+
+export function sandboxLayout(dir: string): SandboxLayout {
+  return {
+    dir,
+    pkiDir: join(dir, "pki"),
+    logsDir: join(dir, "logs"),
+    etcdDataDir: join(dir, "etcd"),
+    adminKubeconfig: join(dir, "kubeconfig"),
+    viewerKubeconfig: join(dir, "viewer.kubeconfig"),
+    kwokConfig: join(dir, "kwok.yaml"),
+    stateFile: join(dir, "state.json"),
+    lockFile: join(dir, "lock"),
+  };
+}
+
+/** How to start one component and how to tell it is healthy. */
+export interface ComponentSpec {
+  readonly name: ComponentName;
+  readonly binary: string;
+  readonly args: readonly string[];
+  readonly healthUrl: string;
+  readonly healthCheck: ServerCheck;
+  readonly logFile: string;
+}
+
+/** kwok hands out pod IPs from here. They are only names: nothing listens on them, never dial them. */
+export const podCidr = "10.244.0.0/16";
+/** Always set: the deprecated default collides with kwok's default pod CIDR. */
+export const serviceCidr = "10.96.0.0/16";
+
+export function componentSpecs(
+  binaries: BinaryPaths,
+  pki: Pki,
+  layout: SandboxLayout,
+  ports: SandboxPorts,
+): readonly ComponentSpec[] {
+  const log = (name: ComponentName): string => join(layout.logsDir, `${name}.log`);
+  const kubeconfig = layout.adminKubeconfig;
+  const etcdClientUrl = `http://127.0.0.1:${ports.etcd}`;
+  const etcdPeerUrl = `http://127.0.0.1:${ports["etcd-peer"]}`;
+  // The controller manager and scheduler authenticate health probes through the API server unless told not to.
+  const servingAuth = [
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
+    "--bind-address=127.0.0.1",
+  ];
+  return [
+    {
+      name: "etcd",
+      binary: binaries.etcd,
+      args: [
+        "--name=broadside",
+        `--data-dir=${layout.etcdDataDir}`,
+        `--listen-client-urls=${etcdClientUrl}`,
+        `--advertise-client-urls=${etcdClientUrl}`,
+        `--listen-peer-urls=${etcdPeerUrl}`,
+        `--initial-advertise-peer-urls=${etcdPeerUrl}`,
+        `--initial-cluster=broadside=${etcdPeerUrl}`,
+        "--auto-compaction-retention=1",
+        "--quota-backend-bytes=8589934592",
+        // A throwaway cluster: no fsync keeps it fast on shared disks.
+        "--unsafe-no-fsync=true",
+      ],
+      healthUrl: `${etcdClientUrl}/health`,
+      healthCheck: "plain-http",
+      logFile: log("etcd"),
+    },
+    {
+      name: "kube-apiserver",
+      binary: binaries.kubeApiserver,
+      args: [
+        `--etcd-servers=${etcdClientUrl}`,
+        "--bind-address=127.0.0.1",
+        // Without it the API server looks for a default route and exits on hosts that have none.
+        "--advertise-address=127.0.0.1",
+        `--secure-port=${ports["kube-apiserver"]}`,
+        `--tls-cert-file=${pki.adminCert}`,
+        `--tls-private-key-file=${pki.adminKey}`,
+        `--client-ca-file=${pki.caCert}`,
+        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+        `--service-account-key-file=${pki.serviceAccountPublicKey}`,
+        `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+        `--service-cluster-ip-range=${serviceCidr}`,
+        "--authorization-mode=Node,RBAC",
+        "--allow-privileged=true",
+        // Keeps a loopback address out of the `kubernetes` Service's endpoints.
+        "--endpoint-reconciler-type=none",
+      ],
+      healthUrl: `https://127.0.0.1:${ports["kube-apiserver"]}/readyz`,
+      healthCheck: "sandbox-ca",
+      logFile: log("kube-apiserver"),
+    },
+    {
+      name: "kube-controller-manager",
+      binary: binaries.kubeControllerManager,
+      args: [
+        `--kubeconfig=${kubeconfig}`,
+        ...servingAuth,
+        `--secure-port=${ports["kube-controller-manager"]}`,
+        "--leader-elect=false",
+        "--controllers=*",
+        `--root-ca-file=${pki.caCert}`,
+        `--service-account-private-key-file=${pki.serviceAccountKey}`,
+        `--cluster-signing-cert-file=${pki.caCert}`,
+        `--cluster-signing-key-file=${pki.caKey}`,
+        "--use-service-account-credentials=false",
+        "--node-monitor-period=5s",
+        "--node-monitor-grace-period=40s",
+      ],
+      healthUrl: `https://127.0.0.1:${ports["kube-controller-manager"]}/healthz`,
+      healthCheck: "self-signed",
+      logFile: log("kube-controller-manager"),
+    },
+    {
+      name: "kube-scheduler",
+      binary: binaries.kubeScheduler,
+      args: [
+        `--kubeconfig=${kubeconfig}`,
+        ...servingAuth,
+        `--secure-port=${ports["kube-scheduler"]}`,
+        "--leader-elect=false",
+      ],
+      healthUrl: `https://127.0.0.1:${ports["kube-scheduler"]}/readyz`,
+      healthCheck: "self-signed",
+      logFile: log("kube-scheduler"),
+    },
+    {
+      name: "kwok",
+      binary: binaries.kwok,
+      args: [
+        `--kubeconfig=${kubeconfig}`,
+        `--config=${layout.kwokConfig}`,
+        "--manage-all-nodes=true",
+        `--cidr=${podCidr}`,
+        "--node-ip=10.0.0.1",
+        "--node-lease-duration-seconds=40",
+        `--server-address=127.0.0.1:${ports.kwok}`,
+      ],
+      healthUrl: `http://127.0.0.1:${ports.kwok}/healthz`,
+      healthCheck: "plain-http",
+      logFile: log("kwok"),
+    },
+  ];
+}

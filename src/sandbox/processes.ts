@@ -1,0 +1,67 @@
+import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/**
+ * Long-running sandbox processes: started detached with their output in a log file (never our
+ * stdout, so a test runner is not kept waiting on them), tracked by pid, stopped by pid. A pid is
+ * only signalled while /proc says it still runs the binary we started, so a recycled pid is safe.
+ */
+export interface StartedProcess {
+  readonly pid: number;
+  readonly binary: string;
+}
+
+export function startDetached(
+  binary: string,
+  args: readonly string[],
+  logFile: string,
+  env: NodeJS.ProcessEnv,
+): StartedProcess {
+  const out = openSync(logFile, "a");
+  try {
+    const child = spawn(binary, args, { detached: true, stdio: ["ignore", out, out], env });
+    if (child.pid === undefined) throw new Error(`could not start ${binary}`);
+    child.unref();
+    return { pid: child.pid, binary };
+  } finally {
+    closeSync(out);
+  }
+}
+
+/** True while `pid` is a live (not zombie) process running `binary`. */
+export async function isRunning(process: StartedProcess): Promise<boolean> {
+  try {
+    const [cmdline, stat] = await Promise.all([
+      readFile(`/proc/${process.pid}/cmdline`, "utf8"),
+      readFile(`/proc/${process.pid}/stat`, "utf8"),
+    ]);
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && cmdline.split("\0")[0] === process.binary;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+export async function stopProcess(target: StartedProcess, graceMs = 10_000): Promise<void> {
+  if (!(await isRunning(target))) return;
+  signal(target.pid, "SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!(await isRunning(target))) return;
+    await sleep(50);
+  }
+  signal(target.pid, "SIGKILL");
+  while (await isRunning(target)) await sleep(50);
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (error: unknown) {
+    // ESRCH: it exited between our check and the signal, which is what we wanted.
+    if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+  }
+}
