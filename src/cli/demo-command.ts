@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import { runDemo } from "../demo/demo.js";
 import type { CliConfig } from "./config.js";
-import { progress } from "./options.js";
+import type { CliIo } from "./options.js";
 import { sandboxEnvironment } from "./sandbox-commands.js";
 
-export function registerDemoCommand(program: Command, config: CliConfig): void {
+export function registerDemoCommand(program: Command, config: CliConfig, io: CliIo): void {
   program
     .command("demo")
     .description("Start the sandbox, deploy a demo fleet, delete a pod and show its replacement with timings")
@@ -18,9 +18,13 @@ export function registerDemoCommand(program: Command, config: CliConfig): void {
       await runDemo({
         sandboxName: options.name,
         keepSandbox: options.keep,
-        sandbox: sandboxEnvironment(config),
-        print: (line) => process.stdout.write(`${line}\n`),
-        progress,
+        sandbox: sandboxEnvironment(config, io),
+        print: (line) => {
+          io.out(`${line}\n`);
+        },
+        progress: (line) => {
+          io.err(`${line}\n`);
+        },
       });
     });
 }

@@ -25,7 +25,16 @@ export function choiceOption<T extends string>(flag: string, choices: readonly T
   };
 }
 
-/** Progress for humans goes to stderr, so stdout stays clean for paths and JSON. */
-export function progress(message: string): void {
-  process.stderr.write(`${message}\n`);
+/**
+ * Where a command writes. Results go to `out` (stdout: paths, tables, JSON); progress for humans and
+ * errors go to `err` (stderr), so stdout stays clean for scripts.
+ */
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
 }
+
+export const processIo: CliIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};

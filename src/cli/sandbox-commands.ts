@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { Duration } from "../core/duration.js";
-import { BroadsideError, ExitCode } from "../core/errors.js";
+import { BroadsideError } from "../core/errors.js";
 import {
   defaultLifecycle,
   sandboxDown,
@@ -10,11 +10,11 @@ import {
   type SandboxEnvironment,
 } from "../sandbox/sandbox.js";
 import type { CliConfig } from "./config.js";
-import { choiceOption, durationOption, integerOption, progress } from "./options.js";
+import { choiceOption, durationOption, integerOption, type CliIo } from "./options.js";
 
 export const defaultSandboxName = "default";
 
-export function sandboxEnvironment(config: CliConfig): SandboxEnvironment {
+export function sandboxEnvironment(config: CliConfig, io: CliIo): SandboxEnvironment {
   return {
     stateRoot: config.stateDir,
     openssl: config.opensslBinary,
@@ -24,7 +24,9 @@ export function sandboxEnvironment(config: CliConfig): SandboxEnvironment {
       goBinary: config.goBinary,
       baseEnv: config.env,
     },
-    onProgress: progress,
+    onProgress: (message) => {
+      io.err(`${message}\n`);
+    },
   };
 }
 
@@ -36,8 +38,8 @@ interface UpOptions {
   podShutdownDelay: Duration;
 }
 
-export function registerSandboxCommands(program: Command, config: CliConfig): void {
-  const env = sandboxEnvironment(config);
+export function registerSandboxCommands(program: Command, config: CliConfig, io: CliIo): void {
+  const env = sandboxEnvironment(config, io);
   const sandbox = program
     .command("sandbox")
     .description(
@@ -81,8 +83,8 @@ export function registerSandboxCommands(program: Command, config: CliConfig): vo
         },
         env,
       );
-      process.stdout.write(`sandbox "${state.name}" is up at ${state.apiServer}\n`);
-      process.stdout.write(`  kubectl --kubeconfig ${state.adminKubeconfig} get nodes\n`);
+      io.out(`sandbox "${state.name}" is up at ${state.apiServer}\n`);
+      io.out(`  kubectl --kubeconfig ${state.adminKubeconfig} get nodes\n`);
     });
 
   sandbox
@@ -92,7 +94,7 @@ export function registerSandboxCommands(program: Command, config: CliConfig): vo
     .option("--user <user>", "admin or viewer", choiceOption("--user", ["admin", "viewer"] as const), "admin")
     .action(async (options: { name: string; user: "admin" | "viewer" }) => {
       const { state } = await sandboxStatus(env, options.name);
-      process.stdout.write(`${options.user === "admin" ? state.adminKubeconfig : state.viewerKubeconfig}\n`);
+      io.out(`${options.user === "admin" ? state.adminKubeconfig : state.viewerKubeconfig}\n`);
     });
 
   sandbox
@@ -109,11 +111,11 @@ export function registerSandboxCommands(program: Command, config: CliConfig): vo
       const { state, components } = await sandboxStatus(env, options.name);
       const down = components.filter((component) => !component.healthy);
       if (options.output === "json") {
-        process.stdout.write(
+        io.out(
           `${JSON.stringify({ name: state.name, apiServer: state.apiServer, versions: state.versions, components }, null, 2)}\n`,
         );
       } else {
-        process.stdout.write(statusTable(components));
+        io.out(statusTable(components));
       }
       if (down.length > 0) {
         throw new BroadsideError(
@@ -129,7 +131,7 @@ export function registerSandboxCommands(program: Command, config: CliConfig): vo
     .option("--name <name>", "sandbox name", defaultSandboxName)
     .action(async (options: { name: string }) => {
       const wasUp = await sandboxDown(env, options.name);
-      process.stdout.write(
+      io.out(
         wasUp
           ? `sandbox "${options.name}" stopped and removed\n`
           : `no sandbox named "${options.name}"; nothing to stop\n`,
@@ -140,8 +142,7 @@ export function registerSandboxCommands(program: Command, config: CliConfig): vo
     .command("list")
     .description("Names of the sandboxes on this machine")
     .action(async () => {
-      for (const name of await sandboxNames(env)) process.stdout.write(`${name}\n`);
-      process.exitCode = ExitCode.ok;
+      for (const name of await sandboxNames(env)) io.out(`${name}\n`);
     });
 }
 

@@ -238,9 +238,7 @@ async function waitHealthy(spec: ComponentSpec, child: StartedProcess, launcher:
     return probeHealth(spec.healthUrl, spec.healthCheck, launcher.tls);
   });
   const where = `127.0.0.1:${launcher.ports[spec.name]}`;
-  launcher.onProgress(
-    `  ${spec.name} healthy on ${where} after ${Date.now() - since} ms (pid ${child.pid})`,
-  );
+  launcher.onProgress(`  ${spec.name} healthy on ${where} after ${Date.now() - since} ms (pid ${child.pid})`);
 }
 
 async function bootstrapCluster(request: SandboxRequest, state: SandboxState, env: SandboxEnvironment) {

@@ -1,0 +1,68 @@
+import { mkdtemp, readdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { main } from "./main.js";
+
+/** Runs the CLI in-process with its output captured and its state and cache in a fresh directory. */
+async function cli(...args: string[]) {
+  const home = await mkdtemp(join(tmpdir(), "broadside-cli-"));
+  const env = {
+    HOME: home,
+    BROADSIDE_STATE_DIR: join(home, "state"),
+    BROADSIDE_CACHE_DIR: join(home, "cache"),
+    PATH: "",
+  };
+  let out = "";
+  let err = "";
+  const code = await main(["node", "broadside", ...args], env, {
+    out: (text) => (out += text),
+    err: (text) => (err += text),
+  });
+  const touched = await readdir(home);
+  return { code, out, err, touched };
+}
+
+describe("the CLI refuses bad input with exit code 2, a message naming the flag, and no side effects", () => {
+  it.each([
+    [["sandbox", "up", "--nodes", "0"], '--nodes: must be a whole number from 1 to 500, got "0"'],
+    [["sandbox", "up", "--nodes", "three"], '--nodes: must be a whole number from 1 to 500, got "three"'],
+    [["sandbox", "up", "--name", "Bad_Name"], '--name: "Bad_Name" must be 1-32 lowercase letters'],
+    [["sandbox", "up", "--pod-ready-delay", "-1s"], "--pod-ready-delay: must not be negative"],
+    [["sandbox", "up", "--pod-ready-jitter", "soon"], '--pod-ready-jitter: "soon" is not a duration'],
+    [["sandbox", "status", "-o", "yaml"], '--output: must be one of table, json, got "yaml"'],
+    [["sandbox", "kubeconfig", "--user", "root"], '--user: must be one of admin, viewer, got "root"'],
+  ])("broadside %j", async (args, message) => {
+    const result = await cli(...args);
+    expect(result.code).toBe(2);
+    expect(result.err).toContain(message);
+    expect(result.out).toBe("");
+    expect(result.touched).toEqual([]);
+  });
+
+  it("answers an unknown command or flag with exit code 2", async () => {
+    expect((await cli("sandbox", "explode")).code).toBe(2);
+    expect((await cli("sandbox", "up", "--frobnicate")).code).toBe(2);
+  });
+
+  it("says when a sandbox does not exist, with exit code 1 and the command that would start it", async () => {
+    const result = await cli("sandbox", "kubeconfig", "--name", "nowhere");
+    expect(result.code).toBe(1);
+    expect(result.err).toContain(
+      'error [BRD_SANDBOX_NOT_FOUND]: no sandbox named "nowhere" is up; run: broadside sandbox up --name nowhere',
+    );
+  });
+
+  it("treats `down` of a sandbox that does not exist as done", async () => {
+    const result = await cli("sandbox", "down", "--name", "nowhere");
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('no sandbox named "nowhere"; nothing to stop');
+  });
+
+  it("prints help with exit code 0", async () => {
+    const result = await cli("--help");
+    expect(result.code).toBe(0);
+    expect(result.out).toContain("sandbox");
+    expect(result.out).toContain("demo");
+  });
+});

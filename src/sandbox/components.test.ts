@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { binaryPaths, kubernetesLdflags } from "./build.js";
+import { componentSpecs, sandboxLayout, type SandboxPorts } from "./components.js";
+import { pkiPaths } from "./pki.js";
+
+const ports: SandboxPorts = {
+  etcd: 1001,
+  "etcd-peer": 1002,
+  "kube-apiserver": 1003,
+  "kube-controller-manager": 1004,
+  "kube-scheduler": 1005,
+  kwok: 1006,
+};
+const layout = sandboxLayout("/state/s1");
+const specs = componentSpecs(binaryPaths("/cache"), pkiPaths(layout.pkiDir), layout, ports);
+const spec = (name: string) => specs.find((s) => s.name === name);
+
+describe("how the sandbox starts its components", () => {
+  it("starts them in dependency order, each from the version-keyed cache", () => {
+    expect(specs.map((s) => s.name)).toEqual([
+      "etcd",
+      "kube-apiserver",
+      "kube-controller-manager",
+      "kube-scheduler",
+      "kwok",
+    ]);
+    expect(spec("kube-apiserver")?.binary).toMatch(/^\/cache\/kubernetes-v1\.\d+\.\d+\/kube-apiserver$/);
+  });
+
+  it("listens and advertises on loopback only", () => {
+    for (const s of specs) {
+      expect(new URL(s.healthUrl).hostname).toBe("127.0.0.1");
+      for (const arg of s.args.filter((a) => /address|urls?=/.test(a))) expect(arg).not.toMatch(/0\.0\.0\.0/);
+    }
+    expect(spec("kube-apiserver")?.args).toContain("--advertise-address=127.0.0.1");
+  });
+
+  it("runs the API server with TLS and RBAC, and keeps the service and pod ranges apart", () => {
+    const args = spec("kube-apiserver")?.args ?? [];
+    expect(args).toContain("--authorization-mode=Node,RBAC");
+    expect(args).toContain("--secure-port=1003");
+    expect(args).toContain("--service-cluster-ip-range=10.96.0.0/16");
+    expect(spec("kwok")?.args).toContain("--cidr=10.244.0.0/16");
+  });
+
+  it("runs every default controller, and writes each component's output to its own log file", () => {
+    expect(spec("kube-controller-manager")?.args).toContain("--controllers=*");
+    expect(spec("kwok")?.logFile).toBe("/state/s1/logs/kwok.log");
+  });
+});
+
+describe("version stamping", () => {
+  it("stamps the Kubernetes version into both version packages so /version reports it", () => {
+    const flags = kubernetesLdflags("v1.36.3");
+    expect(flags).toContain("-X k8s.io/component-base/version.gitVersion=v1.36.3");
+    expect(flags).toContain("-X k8s.io/client-go/pkg/version.gitMinor=36");
+  });
+});

@@ -1,0 +1,94 @@
+import { ApiException, type V1Pod } from "@kubernetes/client-node";
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, inject } from "vitest";
+import { readConfig } from "../../src/cli/config.js";
+import { connect, type KubeClients } from "../../src/kube/client.js";
+import { binaryPaths } from "../../src/sandbox/build.js";
+
+const execFileAsync = promisify(execFile);
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const config = readConfig(process.env);
+
+export interface CommandResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a program with an argv array and returns its exit code and output, never throwing on failure. */
+export async function runProgram(
+  program: string,
+  args: readonly string[],
+  timeoutMs = 120_000,
+): Promise<CommandResult> {
+  try {
+    const { stdout, stderr } = await execFileAsync(program, args, { cwd: repoRoot, timeout: timeoutMs });
+    return { code: 0, stdout, stderr };
+  } catch (error: unknown) {
+    const failed = error as { code?: number | string; stdout?: string; stderr?: string };
+    return {
+      code: typeof failed.code === "number" ? failed.code : -1,
+      stdout: failed.stdout ?? "",
+      stderr: failed.stderr ?? "",
+    };
+  }
+}
+
+/** The `broadside` command as a user runs it (the compiled CLI). */
+export function broadside(...args: string[]): Promise<CommandResult> {
+  return runProgram(process.execPath, [join(repoRoot, "bin", "broadside.js"), ...args], 600_000);
+}
+
+/** The kubectl built with the sandbox, at the sandbox's pinned Kubernetes version. */
+export function kubectl(kubeconfig: string, ...args: string[]): Promise<CommandResult> {
+  return runProgram(binaryPaths(config.cacheDir).kubectl, ["--kubeconfig", kubeconfig, ...args]);
+}
+
+export function adminClients(): KubeClients {
+  return connect({ kubeconfigPath: inject("adminKubeconfig") });
+}
+
+/**
+ * A namespace of the test's own, created before its tests and deleted after them, so tests never see
+ * each other's objects.
+ */
+export function useTestNamespace(prefix: string): () => string {
+  let name = "";
+  beforeAll(async () => {
+    name = `${prefix}-${randomBytes(3).toString("hex")}`;
+    await adminClients().core.createNamespace({
+      body: { metadata: { name, labels: { "broadside.dev/test": "true" } } },
+    });
+  });
+  afterAll(async () => {
+    await adminClients().core.deleteNamespace({ name });
+  });
+  return () => name;
+}
+
+export function isReady(pod: V1Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+}
+
+export function httpStatusOf(error: unknown): number | undefined {
+  return error instanceof ApiException ? error.code : undefined;
+}
+
+/** Polls until `check` holds; for waiting on the cluster in tests (never for measuring timings). */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

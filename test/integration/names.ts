@@ -1,0 +1,2 @@
+/** The sandbox the integration tier shares; tests that stop sandboxes use names of their own. */
+export const integrationSandboxName = "it";
