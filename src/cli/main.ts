@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
-import { BroadsideError, describeError, ExitCode } from "../core/errors.js";
+import { BroadsideError, describeError, errorCatalog, ExitCode } from "../core/errors.js";
+import { apiStatus } from "../kube/client.js";
 import { readConfig } from "./config.js";
 import { processIo, type CliIo } from "./options.js";
 import { registerDemoCommand } from "./demo-command.js";
@@ -36,6 +37,11 @@ function exitCodeFor(error: unknown, io: CliIo): number {
     io.err(`error [${error.code}]: ${error.message}\n`);
     if (error.cause !== undefined) io.err(`  caused by: ${describeError(error.cause)}\n`);
     return error.exitCode;
+  }
+  const status = apiStatus(error);
+  if (status !== undefined) {
+    io.err(`error [BRD_KUBE_API]: the Kubernetes API answered ${status}: ${describeError(error)}\n`);
+    return errorCatalog.BRD_KUBE_API.exitCode;
   }
   io.err(`error [BRD_INTERNAL]: ${describeError(error)}\n`);
   if (error instanceof Error && error.stack !== undefined) io.err(`${error.stack}\n`);

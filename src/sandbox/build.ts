@@ -54,23 +54,36 @@ export async function ensureBinaries(config: BuildConfig): Promise<BinaryPaths> 
   return binaryPaths(config.cacheDir);
 }
 
-type Builder = (outDir: string, env: NodeJS.ProcessEnv, logFile: string) => Promise<void>;
+/** Where a build writes its output; `onOutput` sees it too, to count the packages compiled. */
+interface BuildLog {
+  readonly file: string;
+  readonly onOutput: (chunk: string) => void;
+}
+
+type Builder = (outDir: string, env: NodeJS.ProcessEnv, log: BuildLog) => Promise<void>;
 
 async function ensureBuilt(config: BuildConfig, key: string, build: Builder): Promise<void> {
   const finalDir = join(config.cacheDir, key);
   if (await exists(join(finalDir, completeMarker))) return;
+  await checkGoVersion(config);
   const partialDir = `${finalDir}.partial-${process.pid}`;
   const logFile = join(config.cacheDir, "logs", `build-${key}.log`);
   await rm(partialDir, { recursive: true, force: true });
   await mkdir(partialDir, { recursive: true });
   const started = Date.now();
   config.onProgress(`building ${key} (first run only; log: ${logFile})`);
+  // `go build -v` prints one line per package it compiles.
+  let packages = 0;
+  const log: BuildLog = { file: logFile, onOutput: (chunk) => (packages += chunk.split("\n").length - 1) };
   const ticker = setInterval(() => {
-    config.onProgress(`  still building ${key}: ${Math.round((Date.now() - started) / 1000)}s so far`);
+    const seconds = Math.round((Date.now() - started) / 1000);
+    config.onProgress(`  still building ${key}: ${seconds}s so far, ${packages} packages compiled`);
   }, 30_000);
   try {
-    await build(partialDir, goEnv(config), logFile);
+    await build(partialDir, goEnv(config), log);
   } catch (error: unknown) {
+    await rm(partialDir, { recursive: true, force: true });
+    if (error instanceof BroadsideError) throw error;
     throw new BroadsideError(
       "BRD_SANDBOX_BUILD_FAILED",
       `building ${key} failed; the build log is ${logFile}`,
@@ -84,6 +97,23 @@ async function ensureBuilt(config: BuildConfig, key: string, build: Builder): Pr
   await rm(finalDir, { recursive: true, force: true });
   await rename(partialDir, finalDir);
   config.onProgress(`built ${key} in ${Math.round((Date.now() - started) / 1000)}s`);
+}
+
+/** The wrapper modules say `go 1.26.0`; with GOTOOLCHAIN=local an older Go fails deep in the build log. */
+export const minimumGo = { major: 1, minor: 26 };
+
+async function checkGoVersion(config: BuildConfig): Promise<void> {
+  const reported = (await runChecked(config.goBinary, ["env", "GOVERSION"], { env: goEnv(config) })).trim();
+  const [, major = "0", minor = "0"] = /^go(\d+)\.(\d+)/.exec(reported) ?? [];
+  if (
+    Number(major) < minimumGo.major ||
+    (Number(major) === minimumGo.major && Number(minor) < minimumGo.minor)
+  ) {
+    throw new BroadsideError(
+      "BRD_PREREQUISITE_MISSING",
+      `building the sandbox needs Go >= ${minimumGo.major}.${minimumGo.minor}; ${config.goBinary} is ${reported || "unknown"}`,
+    );
+  }
 }
 
 /**
@@ -116,7 +146,7 @@ export function kubernetesLdflags(version: string): string {
   return flags.join(" ");
 }
 
-async function buildKubernetes(config: BuildConfig, outDir: string, env: NodeJS.ProcessEnv, log: string) {
+async function buildKubernetes(config: BuildConfig, outDir: string, env: NodeJS.ProcessEnv, log: BuildLog) {
   const commands = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl"];
   await runGo(
     config,
@@ -137,7 +167,7 @@ async function buildKubernetes(config: BuildConfig, outDir: string, env: NodeJS.
   );
 }
 
-async function buildEtcd(config: BuildConfig, outDir: string, env: NodeJS.ProcessEnv, log: string) {
+async function buildEtcd(config: BuildConfig, outDir: string, env: NodeJS.ProcessEnv, log: BuildLog) {
   await runGo(
     config,
     ["build", "-v", "-ldflags", "-s -w", "-o", join(outDir, "etcd"), "."],
@@ -148,11 +178,11 @@ async function buildEtcd(config: BuildConfig, outDir: string, env: NodeJS.Proces
 }
 
 /** kwok's go.mod has no replace directives, so `go install module@version` builds it directly. */
-async function buildKwok(config: BuildConfig, outDir: string, env: NodeJS.ProcessEnv, log: string) {
+async function buildKwok(config: BuildConfig, outDir: string, env: NodeJS.ProcessEnv, log: BuildLog) {
   const module = `sigs.k8s.io/kwok@${kwokVersion}`;
   await runGo(
     config,
-    ["install", "-ldflags", "-s -w", `sigs.k8s.io/kwok/cmd/kwok@${kwokVersion}`],
+    ["install", "-v", "-ldflags", "-s -w", `sigs.k8s.io/kwok/cmd/kwok@${kwokVersion}`],
     outDir,
     { ...env, GOBIN: outDir },
     log,
@@ -185,10 +215,10 @@ async function runGo(
   args: string[],
   cwd: string,
   env: NodeJS.ProcessEnv,
-  logFile: string,
+  log: BuildLog,
 ) {
-  await writeFile(logFile, `$ go ${args.join(" ")}\n`, { flag: "a" });
-  const result = await run(config.goBinary, args, { cwd, env, logFile });
+  await writeFile(log.file, `$ go ${args.join(" ")}\n`, { flag: "a" });
+  const result = await run(config.goBinary, args, { cwd, env, logFile: log.file, onOutput: log.onOutput });
   if (result.exitCode !== 0) throw new Error(`go ${args[0] ?? ""} exited with ${result.exitCode}`);
 }
 

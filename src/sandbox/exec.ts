@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, existsSync } from "node:fs";
 import { BroadsideError } from "../core/errors.js";
 
 export interface RunOptions {
@@ -19,6 +19,10 @@ export interface RunResult {
 
 /** Runs a program with an argv array (never a shell string) and waits for it to exit. */
 export function run(program: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  // spawn reports a missing working directory as ENOENT too, which would read as "program not installed".
+  if (options.cwd !== undefined && !existsSync(options.cwd)) {
+    return Promise.reject(new Error(`working directory ${options.cwd} does not exist`));
+  }
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, {
       cwd: options.cwd,
