@@ -1,0 +1,77 @@
+import { z } from "zod";
+import type { LedgerRecord } from "./record.js";
+
+/**
+ * The boundary check for records read back from the cluster. A record may have been written by another
+ * Broadside version, or edited by hand, and recovery acts on its contents: check it before trusting it.
+ */
+
+/** A stored record that is not a ledger record. Recovery cannot act on it; a human has to look. */
+export class LedgerFormatError extends Error {
+  override readonly name = "LedgerFormatError";
+}
+
+const recordedValue = z.json();
+
+const targetSchema = z.object({
+  apiVersion: z.string().min(1),
+  kind: z.string().min(1),
+  namespace: z.string(),
+  name: z.string().min(1),
+  uid: z.string().min(1),
+});
+
+const epochMs = z.number().int().nonnegative();
+
+const fields = {
+  id: z.string().min(1),
+  faultKind: z.string().min(1),
+  target: targetSchema,
+  path: z.string().min(1),
+  original: recordedValue,
+  injected: recordedValue,
+  sensitive: z.boolean(),
+  createdAt: epochMs,
+  deadline: epochMs,
+  actor: z.object({ user: z.string(), host: z.string(), pid: z.number().int() }),
+  version: z.string(),
+};
+
+const outcomeSchema = z.object({
+  kind: z.enum(["reverted", "healed-externally", "target-gone", "never-applied", "failed"]),
+  at: epochMs,
+  by: z.string().optional(),
+  detail: z.string().optional(),
+});
+
+const recordSchema = z.discriminatedUnion("state", [
+  z.object({ ...fields, state: z.literal("pending") }),
+  z.object({ ...fields, state: z.literal("active") }),
+  z.object({ ...fields, state: z.literal("closed"), outcome: outcomeSchema }),
+]);
+
+/**
+ * Checks `input` and returns it as a record; `source` names where it was read from, for the message.
+ * Unknown fields are dropped, so a newer Broadside's additions do not stop an older one from recovering.
+ */
+export function parseLedgerRecord(input: unknown, source: string): LedgerRecord {
+  const result = recordSchema.safeParse(input);
+  if (result.success) return withoutUndefined(result.data);
+  throw new LedgerFormatError(`${source} is not a valid ledger record: ${z.prettifyError(result.error)}`, {
+    cause: result.error,
+  });
+}
+
+/** Zod returns optional fields it did not find as missing, but the types allow undefined: make it so. */
+function withoutUndefined(record: z.infer<typeof recordSchema>): LedgerRecord {
+  if (record.state !== "closed") return record;
+  const { by, detail, ...outcome } = record.outcome;
+  return {
+    ...record,
+    outcome: {
+      ...outcome,
+      ...(by === undefined ? {} : { by }),
+      ...(detail === undefined ? {} : { detail }),
+    },
+  };
+}

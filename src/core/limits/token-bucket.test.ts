@@ -1,0 +1,154 @@
+import { setImmediate as nextTurn } from "node:timers/promises";
+import { describe, expect, it } from "vitest";
+import type { Clock } from "../clock.js";
+import { TokenBucket, backoffFromResponse, defaultThrottleDelayMs, parseRetryAfter } from "./token-bucket.js";
+
+/** A clock that moves only when the test says so; sleepers wake in order as time passes them. */
+class FakeClock implements Clock {
+  private sleepers: { wakeAt: number; wake: () => void }[] = [];
+
+  constructor(private time = 0) {}
+
+  now(): number {
+    return this.time;
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.sleepers.push({ wakeAt: this.time + ms, wake: resolve });
+    });
+  }
+
+  /** Moves time forward by `ms`, waking each sleeper at its own time and letting it run before the next. */
+  async advance(ms: number): Promise<void> {
+    const until = this.time + ms;
+    for (;;) {
+      this.sleepers.sort((a, b) => a.wakeAt - b.wakeAt);
+      const next = this.sleepers[0];
+      if (next === undefined || next.wakeAt > until) break;
+      this.sleepers.shift();
+      this.time = next.wakeAt;
+      next.wake();
+      await nextTurn();
+    }
+    this.time = until;
+    await nextTurn();
+  }
+}
+
+/**
+ * Starts `count` acquires and records the clock time at which each one resolves; returns once those that
+ * need no wait have resolved.
+ */
+async function acquireMany(
+  bucket: TokenBucket,
+  clock: FakeClock,
+  count: number,
+): Promise<(number | undefined)[]> {
+  const grantedAt: (number | undefined)[] = Array.from({ length: count }, () => undefined);
+  for (let index = 0; index < count; index += 1) {
+    void bucket.acquire().then(() => {
+      grantedAt[index] = clock.now();
+    });
+  }
+  await nextTurn();
+  return grantedAt;
+}
+
+describe("TokenBucket", () => {
+  it("lets a burst through at once, then one request per 1/qps seconds, in call order", async () => {
+    const clock = new FakeClock(1000);
+    const bucket = new TokenBucket({ qps: 5, burst: 3 }, clock);
+    const grantedAt = await acquireMany(bucket, clock, 6);
+
+    expect(grantedAt).toEqual([1000, 1000, 1000, undefined, undefined, undefined]);
+    await clock.advance(1000);
+    expect(grantedAt).toEqual([1000, 1000, 1000, 1200, 1400, 1600]);
+  });
+
+  it("refills while idle, but never beyond the burst", async () => {
+    const clock = new FakeClock();
+    const bucket = new TokenBucket({ qps: 10, burst: 2 }, clock);
+    await clock.advance(60_000);
+    expect(bucket.available()).toBe(2);
+    const grantedAt = await acquireMany(bucket, clock, 3);
+    await clock.advance(100);
+    expect(grantedAt).toEqual([60_000, 60_000, 60_100]);
+  });
+
+  it("tryAcquire takes a free token, and does not jump ahead of waiting callers", async () => {
+    const clock = new FakeClock();
+    const bucket = new TokenBucket({ qps: 1, burst: 1 }, clock);
+    expect(bucket.tryAcquire()).toBe(true);
+    expect(bucket.tryAcquire()).toBe(false);
+    const grantedAt = await acquireMany(bucket, clock, 1);
+    await clock.advance(1000);
+    expect(grantedAt).toEqual([1000]);
+    // The token that came at 1000 ms went to the waiter.
+    expect(bucket.tryAcquire()).toBe(false);
+    await clock.advance(1000);
+    expect(bucket.tryAcquire()).toBe(true);
+  });
+
+  it("waits whole milliseconds for fractional rates", async () => {
+    const clock = new FakeClock();
+    const bucket = new TokenBucket({ qps: 3, burst: 1 }, clock);
+    const grantedAt = await acquireMany(bucket, clock, 2);
+    await clock.advance(400);
+    expect(grantedAt).toEqual([0, 334]);
+  });
+
+  it("mints no tokens when the clock steps back", () => {
+    const clock = {
+      time: 10_000,
+      now: (): number => clock.time,
+      sleep: (): Promise<void> => Promise.resolve(),
+    };
+    const bucket = new TokenBucket({ qps: 1, burst: 1 }, clock);
+    expect(bucket.tryAcquire()).toBe(true);
+    clock.time = 0;
+    expect(bucket.tryAcquire()).toBe(false);
+    // Time lost to the step back is not counted twice either: one second after returning, one token.
+    clock.time = 11_000;
+    expect(bucket.tryAcquire()).toBe(true);
+  });
+
+  it.each([
+    [{ qps: 0, burst: 1 }, /qps/],
+    [{ qps: Number.NaN, burst: 1 }, /qps/],
+    [{ qps: 1, burst: 0 }, /burst/],
+    [{ qps: 1, burst: 1.5 }, /burst/],
+  ])("refuses %j", (options, message) => {
+    expect(() => new TokenBucket(options, new FakeClock())).toThrow(message);
+  });
+});
+
+describe("backoffFromResponse", () => {
+  const now = Date.UTC(2025, 4, 1, 12, 0, 0);
+
+  it.each<[string, number, string | null | undefined, number | undefined]>([
+    ["429 with seconds", 429, "3", 3000],
+    ["429 with zero seconds", 429, "0", 0],
+    ["429 with an HTTP date", 429, "Thu, 01 May 2025 12:00:07 GMT", 7000],
+    ["429 with a date in the past", 429, "Thu, 01 May 2025 11:59:00 GMT", 0],
+    ["429 without the header", 429, undefined, defaultThrottleDelayMs],
+    ["429 with a null header (fetch Headers.get)", 429, null, defaultThrottleDelayMs],
+    ["429 with garbage", 429, "soon", defaultThrottleDelayMs],
+    ["503 with seconds", 503, "2", 2000],
+    ["500 without the header", 500, undefined, undefined],
+    ["200 with seconds", 200, "5", undefined],
+    ["409 conflict", 409, undefined, undefined],
+  ])("%s: %d %j -> %j", (_name, status, header, expected) => {
+    expect(backoffFromResponse(status, header, now)).toBe(expected);
+  });
+});
+
+describe("parseRetryAfter", () => {
+  it.each(["1.5", "-3", "", "3 seconds", "Blursday"])("refuses %j", (value) => {
+    expect(parseRetryAfter(value, 0)).toBeUndefined();
+  });
+
+  it("accepts surrounding spaces", () => {
+    expect(parseRetryAfter(" 4 ", 0)).toBe(4000);
+  });
+});
