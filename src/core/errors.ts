@@ -32,6 +32,10 @@ export const errorCatalog = {
     summary: "A sandbox component did not become healthy in time; its log file is named in the message.",
   },
   BRD_SANDBOX_NOT_FOUND: { exitCode: ExitCode.failure, summary: "No sandbox of that name is running." },
+  BRD_SANDBOX_STATE_INVALID: {
+    exitCode: ExitCode.failure,
+    summary: "A sandbox's state file cannot be read: another Broadside version wrote it, or it is damaged.",
+  },
   BRD_SANDBOX_BUSY: {
     exitCode: ExitCode.failure,
     summary: "Another broadside process is starting or stopping the same sandbox.",

@@ -47,6 +47,8 @@ export interface ComponentSpec {
   readonly name: ComponentName;
   readonly binary: string;
   readonly args: readonly string[];
+  /** The port it serves on (for etcd, the client port). */
+  readonly port: number;
   readonly healthUrl: string;
   readonly healthCheck: ServerCheck;
   readonly logFile: string;
@@ -77,6 +79,7 @@ export function componentSpecs(
   return [
     {
       name: "etcd",
+      port: ports.etcd,
       binary: binaries.etcd,
       args: [
         "--name=broadside",
@@ -97,6 +100,7 @@ export function componentSpecs(
     },
     {
       name: "kube-apiserver",
+      port: ports["kube-apiserver"],
       binary: binaries.kubeApiserver,
       args: [
         `--etcd-servers=${etcdClientUrl}`,
@@ -122,6 +126,7 @@ export function componentSpecs(
     },
     {
       name: "kube-controller-manager",
+      port: ports["kube-controller-manager"],
       binary: binaries.kubeControllerManager,
       args: [
         `--kubeconfig=${kubeconfig}`,
@@ -143,6 +148,7 @@ export function componentSpecs(
     },
     {
       name: "kube-scheduler",
+      port: ports["kube-scheduler"],
       binary: binaries.kubeScheduler,
       args: [
         `--kubeconfig=${kubeconfig}`,
@@ -156,6 +162,7 @@ export function componentSpecs(
     },
     {
       name: "kwok",
+      port: ports.kwok,
       binary: binaries.kwok,
       args: [
         `--kubeconfig=${kubeconfig}`,

@@ -55,6 +55,7 @@ export const defaultLifecycle: PodLifecycle = {
 const componentStateSchema = z.object({
   pid: z.number().int().positive(),
   binary: z.string(),
+  args: z.array(z.string()),
   port: z.number().int().positive(),
   healthUrl: z.string(),
   healthCheck: z.enum(["sandbox-ca", "self-signed", "plain-http"]),
@@ -174,7 +175,6 @@ async function startSandbox(request: SandboxRequest, env: SandboxEnvironment, la
   const launcher: Launcher = {
     state,
     layout,
-    ports,
     tls: healthTls(layout),
     processEnv: { ...env.build.baseEnv, KUBECONFIG: layout.adminKubeconfig },
     onProgress: env.onProgress,
@@ -198,7 +198,6 @@ async function startSandbox(request: SandboxRequest, env: SandboxEnvironment, la
 interface Launcher {
   readonly state: SandboxState;
   readonly layout: SandboxLayout;
-  readonly ports: SandboxPorts;
   readonly tls: HealthTls;
   readonly processEnv: NodeJS.ProcessEnv;
   readonly onProgress: (message: string) => void;
@@ -206,16 +205,17 @@ interface Launcher {
 
 /** Starts the components, records their pids (before waiting, so `down` can stop them), waits for health. */
 async function startComponents(specs: readonly ComponentSpec[], launcher: Launcher): Promise<void> {
-  const { state, layout, ports } = launcher;
+  const { state, layout } = launcher;
   const started = specs.map((spec) => {
     // kwok merges ~/.kwok/kwok.yaml into its configuration when it exists: give it a HOME of its own.
     const env = spec.name === "kwok" ? { ...launcher.processEnv, HOME: layout.dir } : launcher.processEnv;
     const child = startDetached(spec.binary, spec.args, spec.logFile, env);
-    const { healthUrl, healthCheck, logFile, binary } = spec;
+    const { healthUrl, healthCheck, logFile, binary, port } = spec;
     state.components[spec.name] = {
       pid: child.pid,
       binary,
-      port: ports[spec.name],
+      args: [...spec.args],
+      port,
       healthUrl,
       healthCheck,
       logFile,
@@ -237,7 +237,7 @@ async function waitHealthy(spec: ComponentSpec, child: StartedProcess, launcher:
     }
     return probeHealth(spec.healthUrl, spec.healthCheck, launcher.tls);
   });
-  const where = `127.0.0.1:${launcher.ports[spec.name]}`;
+  const where = `127.0.0.1:${spec.port}`;
   launcher.onProgress(`  ${spec.name} healthy on ${where} after ${Date.now() - since} ms (pid ${child.pid})`);
 }
 
@@ -248,6 +248,34 @@ async function bootstrapCluster(request: SandboxRequest, state: SandboxState, en
   await createNodes(kube, request.nodes);
   await waitForSchedulableNodes(kube, request.nodes);
   env.onProgress(`  ${request.nodes} nodes Ready`);
+}
+
+/**
+ * Stops one component and starts it again with the same arguments and port: for tests of how
+ * Broadside's clients ride out, say, an API server restart.
+ */
+export async function sandboxRestartComponent(
+  env: SandboxEnvironment,
+  name: string,
+  component: ComponentName,
+): Promise<void> {
+  const { state } = await sandboxStatus(env, name);
+  const layout = layoutFor(env, name);
+  const current = state.components[component];
+  if (current === undefined)
+    throw new BroadsideError("BRD_SANDBOX_NOT_FOUND", `sandbox "${name}" has no ${component}`);
+  await withLock(layout, async () => {
+    await stopProcess(current);
+    const processEnv = { ...env.build.baseEnv, KUBECONFIG: layout.adminKubeconfig };
+    const launcher: Launcher = {
+      state,
+      layout,
+      tls: healthTls(layout),
+      processEnv,
+      onProgress: env.onProgress,
+    };
+    await startComponents([{ ...current, name: component }], launcher);
+  });
 }
 
 export async function sandboxStatus(
@@ -323,7 +351,14 @@ async function readState(layout: SandboxLayout): Promise<SandboxState | undefine
   } catch {
     return undefined;
   }
-  return stateSchema.parse(JSON.parse(text));
+  const parsed = stateSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) {
+    throw new BroadsideError(
+      "BRD_SANDBOX_STATE_INVALID",
+      `${layout.stateFile} was written by another version of Broadside or is damaged (${parsed.error.issues[0]?.message ?? "invalid"}); stop the processes it lists and remove ${layout.dir}`,
+    );
+  }
+  return parsed.data;
 }
 
 async function writeState(layout: SandboxLayout, state: SandboxState): Promise<void> {

@@ -1,0 +1,56 @@
+import type { V1Pod } from "@kubernetes/client-node";
+import type { RecordedValue, TargetRef } from "../core/ledger/record.js";
+import type { KubeClients } from "../kube/client.js";
+
+/**
+ * The fault kinds and their contracts. A fault acts on one target; the engine (src/engine/) selects
+ * targets, checks the rails, writes the ledger record before the mutation, observes, and recovers.
+ */
+export const objectFaultKinds = ["config-drift", "resource-squeeze", "scale"] as const;
+export type ObjectFaultKind = (typeof objectFaultKinds)[number];
+export const podFaultKinds = ["pod-kill", "pod-evict"] as const;
+export type PodFaultKind = (typeof podFaultKinds)[number];
+export type FaultKind = ObjectFaultKind | PodFaultKind;
+
+/**
+ * One change an object fault will make to one field of one object, planned from a read of the object
+ * and not yet written anywhere. The engine turns it into a ledger record, then applies it.
+ */
+export interface PlannedChange {
+  readonly faultKind: ObjectFaultKind;
+  readonly target: TargetRef;
+  /** RFC 6901 JSON pointer into the object, e.g. "/data/LOG_LEVEL" or "/spec/replicas". */
+  readonly path: string;
+  readonly original: RecordedValue;
+  readonly injected: RecordedValue;
+  /** Secret data: values never reach a log, a terminal or JSON output. */
+  readonly sensitive: boolean;
+  /** For humans, values redacted when sensitive: 'configmap demo/app data.LOG_LEVEL: "info" -> "debug"'. */
+  readonly description: string;
+}
+
+/** An object fault: reads its target and plans changes. Applying and reverting is generic (FieldAccess). */
+export interface ObjectFault<Params> {
+  readonly kind: ObjectFaultKind;
+  /**
+   * Reads the target and plans the changes. No writes. Throws a usage error naming the flag when the
+   * object, container or key is missing or the parameters make no sense for it.
+   */
+  plan(kube: KubeClients, params: Params): Promise<PlannedChange[]>;
+}
+
+/** What happened when a pod fault fired at one pod. */
+export type ShotOutcome =
+  | { readonly accepted: true; readonly at: number }
+  | { readonly accepted: false; readonly at: number; readonly reason: string };
+
+export interface PodShotOptions {
+  /** Seconds; undefined means the pod's own terminationGracePeriodSeconds. */
+  readonly gracePeriodSeconds?: number;
+}
+
+/** A pod fault: one action on one pod, never forced past a PodDisruptionBudget. */
+export interface PodFault {
+  readonly kind: PodFaultKind;
+  fire(kube: KubeClients, pod: V1Pod, options: PodShotOptions): Promise<ShotOutcome>;
+}
