@@ -1,0 +1,153 @@
+import { Watch } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { request as httpRequest } from "node:http";
+import type { IncomingMessage, RequestOptions } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { BroadsideError } from "../../core/errors.js";
+import { KubeStatusError, asStatus } from "./source.js";
+import type { ListResult, WatchHandle, WatchSource } from "./source.js";
+
+export interface ClientNodeSourceOptions {
+  readonly config: KubeConfig;
+  /** The collection's path, as client-node's Watch takes it; see collectionPath(). */
+  readonly path: string;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  /**
+   * Asked of the server per watch, so that even a connection that looks alive is renewed now and then,
+   * as client-go's reflector does. Default: drawn between 5 and 10 minutes per watch, so many informers
+   * started together do not all reconnect together.
+   */
+  readonly watchTimeoutSeconds?: number;
+  readonly random?: () => number;
+}
+
+/**
+ * The path of a collection: `collectionPath("v1", "pods", "shop")` is "/api/v1/namespaces/shop/pods",
+ * `collectionPath("apps/v1", "deployments")` is "/apis/apps/v1/deployments" (all namespaces).
+ */
+export function collectionPath(apiVersion: string, plural: string, namespace?: string): string {
+  const root = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  const scope = namespace === undefined ? "" : `/namespaces/${encodeURIComponent(namespace)}`;
+  return `${root}${scope}/${plural}`;
+}
+
+/**
+ * A WatchSource over @kubernetes/client-node: WATCH through its `Watch`, LIST as a raw GET of the same
+ * path with the same selectors. The raw LIST can be aborted, which the typed list calls of client-node
+ * 1.4 offer no way to do, and it yields the same wire JSON as the watch events, so the cache never holds
+ * a mix of typed objects (Date fields) and wire objects (string timestamps).
+ */
+export class ClientNodeWatchSource implements WatchSource {
+  private readonly watcher: Watch;
+
+  constructor(private readonly options: ClientNodeSourceOptions) {
+    this.watcher = new Watch(options.config);
+  }
+
+  async list(signal: AbortSignal): Promise<ListResult> {
+    const server = this.options.config.getCurrentCluster()?.server;
+    if (server === undefined) throw new BroadsideError("BRD_USAGE", "the kubeconfig has no current cluster");
+    const url = new URL(server + this.options.path);
+    for (const [key, value] of Object.entries(this.selectors())) url.searchParams.set(key, value);
+    const options: RequestOptions = { method: "GET", headers: { Accept: "application/json" }, signal };
+    await this.options.config.applyToHTTPSOptions(options);
+    const response = await getText(url, options);
+    if (response.status !== 200) throw httpError("LIST", response.status, response.body);
+    return parseList(response.body);
+  }
+
+  async watch(
+    resourceVersion: string,
+    onEvent: (type: string, object: unknown) => void,
+    onDone: (error: unknown) => void,
+  ): Promise<WatchHandle> {
+    const query = {
+      ...this.selectors(),
+      resourceVersion,
+      allowWatchBookmarks: true,
+      timeoutSeconds: this.watchTimeoutSeconds(),
+    };
+    // Watch reports a failed connection through onDone and still resolves with its controller.
+    const controller = await this.watcher.watch(this.options.path, query, onEvent, onDone);
+    return controller;
+  }
+
+  private selectors(): Record<string, string> {
+    const selectors: Record<string, string> = {};
+    if (this.options.labelSelector !== undefined) selectors.labelSelector = this.options.labelSelector;
+    if (this.options.fieldSelector !== undefined) selectors.fieldSelector = this.options.fieldSelector;
+    return selectors;
+  }
+
+  private watchTimeoutSeconds(): number {
+    const random = this.options.random ?? Math.random;
+    return this.options.watchTimeoutSeconds ?? 300 + Math.floor(random() * 300);
+  }
+}
+
+interface TextResponse {
+  readonly status: number;
+  readonly body: string;
+}
+
+function getText(url: URL, options: RequestOptions): Promise<TextResponse> {
+  const send = url.protocol === "http:" ? httpRequest : httpsRequest;
+  return new Promise<TextResponse>((resolve, reject) => {
+    const request = send(url, options, (response: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("error", reject);
+      response.on("close", () => {
+        // A connection cut mid-answer may end with neither "end" nor "error".
+        if (!response.complete) reject(new BroadsideError("BRD_KUBE_API", "the LIST answer was cut off"));
+      });
+      response.on("end", () => {
+        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") });
+      });
+    });
+    request.on("error", reject);
+    request.end();
+  });
+}
+
+function httpError(verb: string, status: number, body: string): KubeStatusError {
+  let message = body.slice(0, 200);
+  try {
+    message = asStatus(JSON.parse(body)).message ?? message;
+  } catch {
+    // Not a Status: the raw text is the best description there is.
+  }
+  return new KubeStatusError(status, `${verb} answered HTTP ${status}: ${message}`);
+}
+
+/**
+ * The items and resourceVersion of a LIST response. Items of a list carry no kind or apiVersion on the
+ * wire, unlike watch events; they are filled in from the list's own, so both look alike in the cache.
+ */
+export function parseList(body: string): ListResult {
+  const parsed: unknown = JSON.parse(body);
+  if (typeof parsed !== "object" || parsed === null || !("items" in parsed) || !Array.isArray(parsed.items)) {
+    throw new BroadsideError("BRD_KUBE_API", "the LIST answer has no items array");
+  }
+  const list = parsed as { items: unknown[]; kind?: unknown; apiVersion?: unknown; metadata?: unknown };
+  const resourceVersion = listResourceVersion(list.metadata);
+  const kind =
+    typeof list.kind === "string" && list.kind.endsWith("List") ? list.kind.slice(0, -4) : undefined;
+  const apiVersion = typeof list.apiVersion === "string" ? list.apiVersion : undefined;
+  const items = list.items.map((item) => withType(item, kind, apiVersion));
+  return { items, resourceVersion };
+}
+
+function listResourceVersion(metadata: unknown): string {
+  if (typeof metadata === "object" && metadata !== null && "resourceVersion" in metadata) {
+    if (typeof metadata.resourceVersion === "string") return metadata.resourceVersion;
+  }
+  throw new BroadsideError("BRD_KUBE_API", "the LIST answer has no resourceVersion");
+}
+
+function withType(item: unknown, kind: string | undefined, apiVersion: string | undefined): unknown {
+  if (typeof item !== "object" || item === null || "kind" in item) return item;
+  if (kind === undefined || apiVersion === undefined) return item;
+  return { apiVersion, kind, ...item };
+}

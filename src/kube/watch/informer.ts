@@ -1,0 +1,388 @@
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { deferred } from "../../core/deferred.js";
+import { Duration } from "../../core/duration.js";
+import { BroadsideError, describeError } from "../../core/errors.js";
+import { JitteredBackoff } from "../../core/limits/jittered-backoff.js";
+import { systemWatchClock } from "./clock.js";
+import type { WatchClock } from "./clock.js";
+import { diffList, isChangeType, isNamedObject, objectKey, resourceVersionOf } from "./object-cache.js";
+import type { Change } from "./object-cache.js";
+import type { ListResult, WatchSource } from "./source.js";
+import { WatchAttempt } from "./watch-attempt.js";
+import type { WatchEnd, WatchOutcome } from "./watch-attempt.js";
+
+/** One change delivered to subscribers. */
+export interface InformerEvent<T> extends Change<T> {
+  /** Epoch milliseconds when the event (or the LIST it was derived from) arrived: recovery is timed from it. */
+  readonly receivedAt: number;
+  /**
+   * "watch": a WATCH event, as the server sent it. "list": the first LIST (everything is ADDED).
+   * "relist": derived by comparing a LIST after 410 Gone with the cache, so the consumer's view is
+   * corrected for whatever happened while the informer could not watch.
+   */
+  readonly origin: "watch" | "list" | "relist";
+}
+
+export type InformerListener<T> = (event: InformerEvent<T>) => void;
+
+/** Why the informer is about to retry, and after how long. */
+export interface InformerRetry {
+  readonly reason: "list-failed" | Exclude<WatchEnd["kind"], "stopped">;
+  readonly delayMs: number;
+  /** Failures since the backoff was last reset (by a watch that stayed healthy long enough). */
+  readonly consecutiveFailures: number;
+}
+
+export interface InformerOptions {
+  readonly source: WatchSource;
+  /** Names the collection in error messages, e.g. "pods in namespace shop". */
+  readonly description?: string;
+  readonly clock?: WatchClock;
+  /** In [0, 1), like Math.random: draws the backoff jitter. */
+  readonly random?: () => number;
+  /** Default 100 ms. */
+  readonly minBackoffMs?: number;
+  /** Default 10 s. */
+  readonly maxBackoffMs?: number;
+  /** A watch that lasted this long resets the backoff when it ends. Default 30 s. */
+  readonly healthyAfterMs?: number;
+  /**
+   * With no event at all (bookmarks count) for this long, the watch is presumed dead and restarted.
+   * Default 90 s: kube-apiserver sends a quiet watch a bookmark only about once a minute (60.5 s after
+   * the watch opened, measured on the sandbox), so a timeout of a minute would cut healthy quiet watches.
+   */
+  readonly noEventTimeoutMs?: number;
+  /** A LIST that takes longer is abandoned and retried. Default 60 s. */
+  readonly listTimeoutMs?: number;
+  /** Every failure, as it happens; the informer itself carries on. */
+  readonly onError?: (error: BroadsideError) => void;
+  readonly onRetry?: (retry: InformerRetry) => void;
+}
+
+export interface InformerStats {
+  /** The first LIST has been applied. */
+  readonly synced: boolean;
+  /** The last resourceVersion seen: from a LIST, an object in an event, or a bookmark. */
+  readonly resourceVersion: string;
+  /** Successful LISTs, the first included. */
+  readonly lists: number;
+  /** LISTs after 410 Gone. */
+  readonly relists: number;
+  /** Watches that ended (for any reason but stop()) and were opened again. */
+  readonly restarts: number;
+  /** Failures reported to onError. */
+  readonly errors: number;
+  readonly watchdogFirings: number;
+  /** Arrival time of the last watch event, bookmarks included. */
+  readonly lastEventAt: number | undefined;
+}
+
+type Step = "list" | "watch";
+
+interface Settings {
+  readonly description: string;
+  readonly clock: WatchClock;
+  readonly healthyAfterMs: number;
+  readonly noEventTimeoutMs: number;
+  readonly listTimeoutMs: number;
+}
+
+/**
+ * A cache of one collection kept current by LIST then WATCH, and kept running whatever happens to the
+ * connection: client-node's own informer stops for good on many errors (its issues #364, #596, #958,
+ * #1496, #1933). Every watch end restarts the watch with jittered exponential backoff from the last
+ * resourceVersion seen; 410 Gone relists and reports the difference as events; a watchdog restarts a
+ * watch that has gone silent.
+ */
+export class Informer<T extends KubernetesObject> {
+  private cache = new Map<string, T>();
+  private readonly listeners = new Set<InformerListener<T>>();
+  private readonly backoff: JitteredBackoff;
+  private readonly settings: Settings;
+  private readonly synced = deferred<undefined>();
+  private readonly counters = { lists: 0, relists: 0, restarts: 0, errors: 0, watchdogFirings: 0 };
+  private resourceVersion = "";
+  private lastEventAt: number | undefined;
+  private isSynced = false;
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  /** Cuts short whatever the loop is waiting on: a LIST, a watch, or a backoff pause. */
+  private interrupt: (() => void) | undefined;
+
+  constructor(private readonly options: InformerOptions) {
+    this.settings = {
+      description: options.description ?? "the watched collection",
+      clock: options.clock ?? systemWatchClock,
+      healthyAfterMs: options.healthyAfterMs ?? 30_000,
+      noEventTimeoutMs: options.noEventTimeoutMs ?? 90_000,
+      listTimeoutMs: options.listTimeoutMs ?? 60_000,
+    };
+    this.backoff = new JitteredBackoff(
+      {
+        min: Duration.ofMilliseconds(options.minBackoffMs ?? 100),
+        max: Duration.ofMilliseconds(options.maxBackoffMs ?? 10_000),
+      },
+      options.random ?? Math.random,
+    );
+    // A caller that never awaits start() must not get an unhandled rejection when it stops early.
+    void this.synced.promise.catch(() => undefined);
+  }
+
+  /**
+   * Starts listing and watching. Resolves once the first LIST is in the cache (retrying until it
+   * succeeds); rejects only if stop() comes first.
+   */
+  start(): Promise<void> {
+    if (this.stopping) {
+      return Promise.reject(new BroadsideError("BRD_INTERNAL", "an informer cannot be started after stop()"));
+    }
+    this.loop ??= this.run();
+    return this.synced.promise;
+  }
+
+  /** Aborts the LIST or watch in flight and any pending retry; resolves when nothing is left running. */
+  async stop(): Promise<void> {
+    if (!this.stopping) {
+      this.stopping = true;
+      this.interrupt?.();
+      const message = `the informer for ${this.settings.description} was stopped before its first list`;
+      if (!this.isSynced) this.synced.reject(new BroadsideError("BRD_KUBE_API", message));
+    }
+    if (this.loop !== undefined) await this.loop;
+  }
+
+  /** Calls `listener` for every change from now on; returns the unsubscribe function. */
+  subscribe(listener: InformerListener<T>): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** Pass "" as the namespace for a cluster-scoped object. */
+  get(namespace: string, name: string): T | undefined {
+    return this.cache.get(`${namespace}/${name}`);
+  }
+
+  list(): T[] {
+    return [...this.cache.values()];
+  }
+
+  get stats(): InformerStats {
+    return {
+      ...this.counters,
+      synced: this.isSynced,
+      resourceVersion: this.resourceVersion,
+      lastEventAt: this.lastEventAt,
+    };
+  }
+
+  private async run(): Promise<void> {
+    let step: Step = "list";
+    while (!this.stopping) {
+      try {
+        step = step === "list" ? await this.listOnce() : await this.watchOnce();
+      } catch (error: unknown) {
+        // Only a bug gets here; keep the informer alive, and start over from a LIST.
+        this.report(
+          new BroadsideError("BRD_INTERNAL", `informer loop: ${describeError(error)}`, { cause: error }),
+        );
+        step = "list";
+        await this.pause("list-failed");
+      }
+    }
+  }
+
+  private async listOnce(): Promise<Step> {
+    const relist = this.isSynced;
+    try {
+      const result = await this.listWithTimeout();
+      this.applyList(result, relist ? "relist" : "list");
+      return "watch";
+    } catch (error: unknown) {
+      if (this.stopping) return "list";
+      this.report(kubeError(`listing ${this.settings.description} failed`, error));
+      await this.pause("list-failed");
+      return "list";
+    }
+  }
+
+  private async listWithTimeout(): Promise<ListResult> {
+    const controller = new AbortController();
+    this.interrupt = () => {
+      controller.abort(new BroadsideError("BRD_INTERNAL", "the informer was stopped"));
+    };
+    const cancelTimer = this.settings.clock.setTimer(this.settings.listTimeoutMs, () => {
+      controller.abort(new BroadsideError("BRD_TIMEOUT", `no answer in ${this.settings.listTimeoutMs} ms`));
+    });
+    try {
+      return await untilAborted(this.options.source.list(controller.signal), controller.signal);
+    } finally {
+      cancelTimer();
+      this.interrupt = undefined;
+    }
+  }
+
+  private applyList(result: ListResult, origin: "list" | "relist"): void {
+    const receivedAt = this.settings.clock.now();
+    const items: T[] = [];
+    for (const value of result.items) {
+      const item = this.asItem(value);
+      if (item === undefined)
+        this.report(new BroadsideError("BRD_KUBE_API", "the LIST held an object with no name"));
+      else items.push(item);
+    }
+    const { next, changes } = diffList(this.cache, items);
+    this.cache = next;
+    this.resourceVersion = result.resourceVersion;
+    this.counters.lists += 1;
+    if (origin === "relist") this.counters.relists += 1;
+    this.isSynced = true;
+    this.synced.resolve(undefined);
+    for (const change of changes) this.emit({ ...change, receivedAt, origin });
+  }
+
+  private async watchOnce(): Promise<Step> {
+    const attempt = new WatchAttempt({
+      source: this.options.source,
+      clock: this.settings.clock,
+      resourceVersion: this.resourceVersion,
+      noEventTimeoutMs: this.settings.noEventTimeoutMs,
+      onEvent: (type, object, receivedAt) => {
+        this.onWatchEvent(type, object, receivedAt);
+      },
+    });
+    this.interrupt = () => {
+      attempt.stop();
+    };
+    const outcome = await attempt.run();
+    this.interrupt = undefined;
+    if (this.stopping || outcome.end.kind === "stopped") return "watch";
+    this.counters.restarts += 1;
+    this.reportEnd(outcome.end);
+    if (ranHealthy(outcome, this.settings.healthyAfterMs)) this.backoff.reset();
+    await this.pause(outcome.end.kind);
+    return outcome.end.kind === "gone" ? "list" : "watch";
+  }
+
+  private onWatchEvent(type: string, object: unknown, receivedAt: number): void {
+    this.lastEventAt = receivedAt;
+    if (type === "BOOKMARK") {
+      this.resourceVersion = resourceVersionOf(object) ?? this.resourceVersion;
+      return;
+    }
+    const item = this.asItem(object);
+    if (item === undefined || !isChangeType(type)) {
+      this.report(new BroadsideError("BRD_KUBE_API", `ignored a malformed watch event of type "${type}"`));
+      return;
+    }
+    this.resourceVersion = resourceVersionOf(item) ?? this.resourceVersion;
+    if (type === "DELETED") this.cache.delete(objectKey(item));
+    else this.cache.set(objectKey(item), item);
+    this.emit({ type, object: item, receivedAt, origin: "watch" });
+  }
+
+  private reportEnd(end: WatchEnd): void {
+    const what = `the watch of ${this.settings.description}`;
+    if (end.kind === "error") this.report(kubeError(`${what} failed`, end.error));
+    else if (end.kind === "gone") {
+      this.report(
+        new BroadsideError("BRD_KUBE_API", `${what} expired (410 Gone: ${end.message}); relisting`),
+      );
+    } else if (end.kind === "watchdog") {
+      this.counters.watchdogFirings += 1;
+      const message = `${what} was silent for ${end.silentMs} ms (no event, no bookmark); restarting it`;
+      this.report(new BroadsideError("BRD_TIMEOUT", message));
+    }
+  }
+
+  /** Waits out the next backoff delay, or until stop(). */
+  private pause(reason: InformerRetry["reason"]): Promise<void> {
+    const delayMs = this.backoff.next();
+    this.notify(reason, delayMs);
+    return new Promise<void>((resolve) => {
+      const cancel = this.settings.clock.setTimer(delayMs, () => {
+        this.interrupt = undefined;
+        resolve();
+      });
+      this.interrupt = () => {
+        cancel();
+        resolve();
+      };
+    });
+  }
+
+  private notify(reason: InformerRetry["reason"], delayMs: number): void {
+    try {
+      this.options.onRetry?.({ reason, delayMs, consecutiveFailures: this.backoff.attempts });
+    } catch (error: unknown) {
+      this.report(
+        new BroadsideError("BRD_INTERNAL", `onRetry threw: ${describeError(error)}`, { cause: error }),
+      );
+    }
+  }
+
+  private emit(event: InformerEvent<T>): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error: unknown) {
+        // One failing subscriber must neither stop the others nor the informer.
+        this.report(
+          new BroadsideError("BRD_INTERNAL", `a subscriber threw: ${describeError(error)}`, { cause: error }),
+        );
+      }
+    }
+  }
+
+  /**
+   * The cast is the boundary where wire JSON becomes the collection's type, as in client-node's own
+   * Watch, which hands its callback `any`.
+   */
+  private asItem(value: unknown): T | undefined {
+    return isNamedObject(value) ? (value as T) : undefined;
+  }
+
+  private report(error: BroadsideError): void {
+    this.counters.errors += 1;
+    try {
+      this.options.onError?.(error);
+    } catch {
+      // Nowhere left to report a failing error handler; the count above still records the error.
+    }
+  }
+}
+
+function kubeError(what: string, cause: unknown): BroadsideError {
+  return new BroadsideError("BRD_KUBE_API", `${what}: ${describeError(cause)}`, { cause });
+}
+
+function ranHealthy(outcome: WatchOutcome, healthyAfterMs: number): boolean {
+  return outcome.connectedAt !== undefined && outcome.endedAt - outcome.connectedAt >= healthyAfterMs;
+}
+
+/** `work`, or a rejection as soon as `signal` aborts, whichever comes first. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      reject(abortReason(signal));
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error instanceof Error ? error : new BroadsideError("BRD_KUBE_API", describeError(error)));
+      },
+    );
+  });
+}
+
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new BroadsideError("BRD_INTERNAL", "aborted");
+}

@@ -1,0 +1,85 @@
+import { ApiException } from "@kubernetes/client-node";
+import { BroadsideError } from "../../core/errors.js";
+
+/**
+ * Where an informer gets its objects: a LIST of one collection and a WATCH of it from a resourceVersion.
+ * The informer depends on this interface only, so it can be driven by an in-memory source in tests and
+ * by @kubernetes/client-node (client-node-source.ts) in production.
+ */
+export interface WatchSource {
+  /**
+   * A consistent LIST of the collection (the most recent state, never a cached older one) and its
+   * resourceVersion. `signal` aborts the request; a source may ignore it, since the informer stops
+   * waiting for an aborted list either way.
+   */
+  list(signal: AbortSignal): Promise<ListResult>;
+  /**
+   * Opens a WATCH of the collection from `resourceVersion`, with bookmarks. Resolves once the watch is
+   * established (or has already failed: then `onDone` has been or will be called). `onEvent` gets each
+   * event as decoded from the wire; `onDone` is called when the watch ends, with null for a clean end
+   * and the error otherwise. Both may still be called after `abort()`: the informer ignores them then.
+   */
+  watch(
+    resourceVersion: string,
+    onEvent: (type: string, object: unknown) => void,
+    onDone: (error: unknown) => void,
+  ): Promise<WatchHandle>;
+}
+
+export interface ListResult {
+  /** The listed objects as they came over the wire; the informer checks their shape. */
+  readonly items: readonly unknown[];
+  readonly resourceVersion: string;
+}
+
+export interface WatchHandle {
+  abort(): void;
+}
+
+/** An HTTP answer other than success from the API server, with its status code. */
+export class KubeStatusError extends BroadsideError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super("BRD_KUBE_API", message);
+  }
+}
+
+/**
+ * The HTTP status carried by an error, wherever the client put it: ours, the typed API's ApiException,
+ * or client-node's Watch, which sets `statusCode` on a plain Error for a non-200 answer.
+ */
+export function statusOf(error: unknown): number | undefined {
+  if (error instanceof KubeStatusError) return error.status;
+  if (error instanceof ApiException) return error.code;
+  if (typeof error === "object" && error !== null && "statusCode" in error) {
+    const status = error.statusCode;
+    if (typeof status === "number") return status;
+  }
+  return undefined;
+}
+
+/** The fields of a metav1.Status that matter here; an ERROR watch event's object is one. */
+export interface StatusObject {
+  readonly code?: number;
+  readonly reason?: string;
+  readonly message?: string;
+}
+
+export function asStatus(object: unknown): StatusObject {
+  if (typeof object !== "object" || object === null) return {};
+  const status: { code?: number; reason?: string; message?: string } = {};
+  if ("code" in object && typeof object.code === "number") status.code = object.code;
+  if ("reason" in object && typeof object.reason === "string") status.reason = object.reason;
+  if ("message" in object && typeof object.message === "string") status.message = object.message;
+  return status;
+}
+
+/**
+ * 410 Gone: the resourceVersion the watch asked for is older than what the server still keeps. Only a
+ * new LIST can recover from it. The API server says so with code 410, reason "Expired" or "Gone".
+ */
+export function isGoneStatus(status: StatusObject): boolean {
+  return status.code === 410 || status.reason === "Expired" || status.reason === "Gone";
+}
