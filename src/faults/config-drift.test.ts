@@ -1,0 +1,91 @@
+import { ApiException } from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import { ABSENT } from "../core/ledger/record.js";
+import type { KubeClients } from "../kube/client.js";
+import type { ConfigDriftParams } from "./config-drift.js";
+import { configDrift } from "./config-drift.js";
+
+/** A cluster with at most one ConfigMap and one Secret, read the way the fault reads them. */
+function kubeWith(objects: { configMap?: object; secret?: object }): KubeClients {
+  const reader = (object: object | undefined) => () =>
+    object === undefined
+      ? Promise.reject(new ApiException(404, "not found", {}, {}))
+      : Promise.resolve(structuredClone(object));
+  return {
+    core: {
+      readNamespacedConfigMap: reader(objects.configMap),
+      readNamespacedSecret: reader(objects.secret),
+    },
+  } as unknown as KubeClients;
+}
+
+const metadata = { name: "app", namespace: "demo", uid: "uid-1", resourceVersion: "5" };
+const kube = kubeWith({
+  configMap: { metadata, data: { LOG_LEVEL: "info" }, binaryData: { blob: "AAEC" } },
+  secret: { metadata, data: { PASSWORD: Buffer.from("hunter2").toString("base64") } },
+});
+
+function params(overrides: Partial<ConfigDriftParams>): ConfigDriftParams {
+  return { namespace: "demo", kind: "configmap", name: "app", key: "LOG_LEVEL", ...overrides };
+}
+
+describe("config-drift plan", () => {
+  it("plans a ConfigMap value change at /data/<key>", async () => {
+    expect(await configDrift.plan(kube, params({ value: "debug" }))).toEqual([
+      {
+        faultKind: "config-drift",
+        target: { apiVersion: "v1", kind: "ConfigMap", namespace: "demo", name: "app", uid: "uid-1" },
+        path: "/data/LOG_LEVEL",
+        original: "info",
+        injected: "debug",
+        sensitive: false,
+        description: 'configmap demo/app data.LOG_LEVEL: "info" -> "debug"',
+      },
+    ]);
+  });
+
+  it("plans a new key and the removal of an existing one", async () => {
+    const [added] = await configDrift.plan(kube, params({ key: "a.b", value: "x" }));
+    expect(added).toMatchObject({ path: "/data/a.b", original: ABSENT, injected: "x" });
+    expect(added?.description).toBe('configmap demo/app data["a.b"]: (absent) -> "x"');
+    const [removed] = await configDrift.plan(kube, params({ remove: true }));
+    expect(removed).toMatchObject({ original: "info", injected: ABSENT });
+  });
+
+  it("base64-encodes Secret values, marks them sensitive and never describes them", async () => {
+    const [change] = await configDrift.plan(
+      kube,
+      params({ kind: "secret", key: "PASSWORD", value: "swordfish" }),
+    );
+    expect(change).toMatchObject({
+      target: { kind: "Secret" },
+      original: Buffer.from("hunter2").toString("base64"),
+      injected: Buffer.from("swordfish").toString("base64"),
+      sensitive: true,
+    });
+    expect(change?.description).toBe("secret demo/app data.PASSWORD: <redacted> -> <redacted>");
+  });
+
+  it.each([
+    [{ name: "missing", value: "x" }, /^--name: configmap demo\/missing not found/],
+    [{ key: "NOPE", remove: true }, /^--key: .*no key "NOPE"/],
+    [{ value: "info" }, /^--value: .*nothing would change/],
+    [{ kind: "secret", key: "PASSWORD", value: "hunter2" }, /^--value: .*nothing would change/],
+    [{ key: "blob", value: "x" }, /^--key: .*binary data/],
+    [{}, /^--value: give exactly one of --value or --remove/],
+    [{ value: "x", remove: true }, /^--value: give exactly one/],
+    [{ key: "bad/key", value: "x" }, /^--key: /],
+    [{ kind: "pod" as "secret", value: "x" }, /^--kind: /],
+  ] as const)("refuses %j", async (overrides, message) => {
+    const wrongName = overrides as Partial<ConfigDriftParams> & { name?: string };
+    const kubeForCase = wrongName.name === "missing" ? kubeWith({}) : kube;
+    await expect(configDrift.plan(kubeForCase, params(wrongName))).rejects.toThrow(message);
+  });
+
+  it("refuses an immutable ConfigMap", async () => {
+    const frozen = kubeWith({ configMap: { metadata, immutable: true, data: { LOG_LEVEL: "info" } } });
+    await expect(configDrift.plan(frozen, params({ value: "debug" }))).rejects.toThrow(
+      /^--name: .*immutable/,
+    );
+  });
+});

@@ -1,0 +1,22 @@
+import { describe, expect, it } from "vitest";
+import type { KubeClients } from "../kube/client.js";
+import { isObjectFaultKind, objectFaults, planObjectFault } from "./object-registry.js";
+import { objectFaultKinds } from "./types.js";
+
+describe("the object fault registry", () => {
+  it("has an entry for every kind, each under its own name", () => {
+    for (const kind of objectFaultKinds) expect(objectFaults[kind].fault.kind).toBe(kind);
+    expect(Object.keys(objectFaults).sort()).toEqual([...objectFaultKinds].sort());
+  });
+
+  it("tells object fault kinds from other words", () => {
+    expect(isObjectFaultKind("scale")).toBe(true);
+    expect(isObjectFaultKind("pod-kill")).toBe(false);
+  });
+
+  it("checks unchecked input before any read", async () => {
+    const kube = {} as KubeClients;
+    await expect(planObjectFault("scale", kube, { kind: "deployment" })).rejects.toThrow(/^--namespace: /);
+    await expect(planObjectFault("config-drift", kube, null)).rejects.toThrow(/^parameters: /);
+  });
+});

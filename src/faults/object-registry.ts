@@ -1,0 +1,65 @@
+import type { z } from "zod";
+import type { KubeClients } from "../kube/client.js";
+import type { ConfigDriftParams } from "./config-drift.js";
+import { configDrift, configDriftParams } from "./config-drift.js";
+import { parseParams } from "./plan-support.js";
+import type { ResourceSqueezeParams } from "./resource-squeeze.js";
+import { resourceSqueeze, resourceSqueezeParams } from "./resource-squeeze.js";
+import type { ScaleParams } from "./scale.js";
+import { scale, scaleParams } from "./scale.js";
+import type { ObjectFault, ObjectFaultKind, PlannedChange } from "./types.js";
+import { objectFaultKinds } from "./types.js";
+
+/**
+ * Every object fault, by kind. The mapped type makes the compiler refuse a kind without an entry (indexing
+ * ObjectFaultParams by it fails) and an entry whose fault or schema takes another kind's parameters.
+ */
+export interface ObjectFaultParams {
+  readonly "config-drift": ConfigDriftParams;
+  readonly "resource-squeeze": ResourceSqueezeParams;
+  readonly scale: ScaleParams;
+}
+
+export interface RegisteredObjectFault<Params> {
+  readonly fault: ObjectFault<Params>;
+  /** The boundary check for parameters from flags or a file; the fault's plan runs it again. */
+  readonly params: z.ZodType<Params>;
+  /** Checks `input` against `params` (usage errors name the flag), then plans. No writes. */
+  planFrom(kube: KubeClients, input: unknown): Promise<PlannedChange[]>;
+}
+
+/** Pairs a fault with its schema; the closure is what lets callers plan any kind without knowing its type. */
+function register<Params>(
+  fault: ObjectFault<Params>,
+  params: z.ZodType<Params>,
+): RegisteredObjectFault<Params> {
+  return {
+    fault,
+    params,
+    // Async so that a parameter error rejects like every other failure of a plan, never throws.
+    planFrom: async (kube, input) => await fault.plan(kube, parseParams(params, input)),
+  };
+}
+
+export type ObjectFaultRegistry = {
+  readonly [Kind in ObjectFaultKind]: RegisteredObjectFault<ObjectFaultParams[Kind]>;
+};
+
+export const objectFaults: ObjectFaultRegistry = {
+  "config-drift": register(configDrift, configDriftParams),
+  "resource-squeeze": register(resourceSqueeze, resourceSqueezeParams),
+  scale: register(scale, scaleParams),
+};
+
+export function isObjectFaultKind(kind: string): kind is ObjectFaultKind {
+  return (objectFaultKinds as readonly string[]).includes(kind);
+}
+
+/** Plans a fault of `kind` from unchecked parameters: a flag parser's or a file's. No writes. */
+export function planObjectFault(
+  kind: ObjectFaultKind,
+  kube: KubeClients,
+  input: unknown,
+): Promise<PlannedChange[]> {
+  return objectFaults[kind].planFrom(kube, input);
+}

@@ -1,0 +1,61 @@
+import type { z } from "zod";
+import { usageError } from "../core/errors.js";
+import type { RecordedValue, TargetRef } from "../core/ledger/record.js";
+import { isAbsent, REDACTED } from "../core/ledger/record.js";
+import type { KubeClients } from "../kube/client.js";
+import type { KubeObject, SupportedKind } from "../kube/field-access.js";
+import { readObject } from "../kube/field-access.js";
+
+/** What the object faults share: parameter checks that name the flag, reads that name the object, wording. */
+
+/**
+ * Checks `input` against a fault's schema. The first problem becomes a usage error naming the flag the
+ * CLI spells for that field ("--replicas" for `replicas`, "--container" for `container`).
+ */
+export function parseParams<Output>(schema: z.ZodType<Output>, input: unknown): Output {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue?.path[0];
+  const flag = typeof field === "string" ? flagOf(field) : "parameters";
+  throw usageError(flag, issue?.message ?? "invalid");
+}
+
+/** `maxUnavailable` -> "--max-unavailable", as commander spells the option for that property. */
+export function flagOf(field: string): string {
+  return `--${field.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+}
+
+/** "deployment demo/web", as kubectl users name objects. */
+export function describeObject(kind: string, namespace: string, name: string): string {
+  return `${kind.toLowerCase()} ${namespace}/${name}`;
+}
+
+export function describeRef(target: TargetRef): string {
+  return describeObject(target.kind, target.namespace, target.name);
+}
+
+/** Reads the object a fault will change; a missing one is the user's mistake, named by its flag. */
+export async function readTarget(
+  kube: KubeClients,
+  apiVersion: string,
+  kind: SupportedKind,
+  params: { readonly namespace: string; readonly name: string },
+): Promise<KubeObject> {
+  const object = await readObject(kube, { apiVersion, kind, namespace: params.namespace, name: params.name });
+  if (object === undefined) {
+    throw usageError("--name", `${describeObject(kind, params.namespace, params.name)} not found`);
+  }
+  return object;
+}
+
+/** A value as descriptions show it: JSON, "(absent)", or "<redacted>" for secrets. */
+export function showValue(value: RecordedValue, sensitive: boolean): string {
+  if (isAbsent(value)) return "(absent)";
+  return sensitive ? REDACTED : JSON.stringify(value);
+}
+
+/** `data.LOG_LEVEL`, or `data["app.properties"]` when the key would read as a path of its own. */
+export function describeKey(parent: string, key: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
+}

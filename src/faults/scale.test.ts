@@ -1,0 +1,62 @@
+import { ApiException } from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import type { KubeClients } from "../kube/client.js";
+import type { ScaleParams } from "./scale.js";
+import { scale } from "./scale.js";
+
+function kubeWith(deployment: object | undefined): KubeClients {
+  const read = () =>
+    deployment === undefined
+      ? Promise.reject(new ApiException(404, "not found", {}, {}))
+      : Promise.resolve(structuredClone(deployment));
+  return {
+    apps: { readNamespacedDeployment: read, readNamespacedStatefulSet: read },
+  } as unknown as KubeClients;
+}
+
+const web = { metadata: { name: "web", namespace: "demo", uid: "uid-1" }, spec: { replicas: 3 } };
+
+function params(overrides: Partial<ScaleParams>): ScaleParams {
+  return { namespace: "demo", kind: "deployment", name: "web", replicas: 1, ...overrides };
+}
+
+describe("scale plan", () => {
+  it("plans /spec/replicas from the current count to the new one", async () => {
+    expect(await scale.plan(kubeWith(web), params({}))).toEqual([
+      {
+        faultKind: "scale",
+        target: { apiVersion: "apps/v1", kind: "Deployment", namespace: "demo", name: "web", uid: "uid-1" },
+        path: "/spec/replicas",
+        original: 3,
+        injected: 1,
+        sensitive: false,
+        description: "deployment demo/web spec.replicas: 3 -> 1",
+      },
+    ]);
+  });
+
+  it("scales a StatefulSet to zero only with unsafe", async () => {
+    const [change] = await scale.plan(
+      kubeWith(web),
+      params({ kind: "statefulset", replicas: 0, unsafe: true }),
+    );
+    expect(change).toMatchObject({ target: { kind: "StatefulSet" }, injected: 0 });
+  });
+
+  it.each([
+    [{ replicas: 0 }, "--replicas: scaling to 0 takes the workload down entirely; add --unsafe to do it"],
+    [{ replicas: -1 }, "--replicas: must not be negative"],
+    [{ replicas: 1.5 }, "--replicas: must be a whole number"],
+    [{ replicas: Number.NaN }, "--replicas: must be a whole number"],
+    [{ replicas: 3 }, "--replicas: deployment demo/web already has 3 replicas; nothing would change"],
+    [{ kind: "daemonset" as "deployment" }, /^--kind: /],
+  ])("refuses %j", async (overrides, message) => {
+    await expect(scale.plan(kubeWith(web), params(overrides))).rejects.toThrow(message);
+  });
+
+  it("names --name when the workload does not exist", async () => {
+    await expect(scale.plan(kubeWith(undefined), params({}))).rejects.toThrow(
+      "--name: deployment demo/web not found",
+    );
+  });
+});
