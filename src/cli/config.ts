@@ -1,6 +1,7 @@
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Duration } from "../core/duration.js";
 
 /**
  * Everything the CLI takes from its environment, read once in main and passed down. Library code never
@@ -15,6 +16,10 @@ export interface CliConfig {
   readonly goModulesDir: string;
   readonly goBinary: string;
   readonly opensslBinary: string;
+  /** The longest --duration an object fault may have (BROADSIDE_MAX_FAULT_DURATION, default 1h). */
+  readonly maxFaultDuration: Duration;
+  /** For Broadside's own crash tests only: SIGKILL itself at this point of a fault's life. */
+  readonly failpoint: string | undefined;
   readonly env: NodeJS.ProcessEnv;
 }
 
@@ -30,6 +35,11 @@ export function readConfig(env: NodeJS.ProcessEnv): CliConfig {
     goModulesDir: join(packageRoot, "sandbox", "go"),
     goBinary: env.BROADSIDE_GO ?? "go",
     opensslBinary: env.BROADSIDE_OPENSSL ?? "openssl",
+    maxFaultDuration: Duration.parse(
+      env.BROADSIDE_MAX_FAULT_DURATION ?? "1h",
+      "BROADSIDE_MAX_FAULT_DURATION",
+    ),
+    failpoint: env.BROADSIDE_FAILPOINT,
     env,
   };
 }

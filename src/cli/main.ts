@@ -1,9 +1,12 @@
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { BroadsideError, describeError, errorCatalog, ExitCode } from "../core/errors.js";
 import { apiStatus } from "../kube/client.js";
 import { readConfig } from "./config.js";
 import { processIo, type CliIo } from "./options.js";
+import { registerChaosCommands } from "./chaos-commands.js";
 import { registerDemoCommand } from "./demo-command.js";
+import { registerLedgerCommands } from "./ledger-commands.js";
 import { registerSandboxCommands } from "./sandbox-commands.js";
 
 /** Parses argv, runs one command, and returns the process exit code (documented in docs/cli.md). */
@@ -15,17 +18,33 @@ export async function main(
   const config = readConfig(env);
   const program = new Command("broadside")
     .description("Chaos engineering for Kubernetes: break things on purpose, measure how the cluster heals.")
+    .version(packageVersion())
     .exitOverride()
     .showHelpAfterError(false)
     .configureOutput({ writeOut: io.out, writeErr: io.err });
   registerSandboxCommands(program, config, io);
   registerDemoCommand(program, config, io);
+  registerChaosCommands(program, config, io);
+  registerLedgerCommands(program, io);
   try {
     await program.parseAsync(argv);
     return ExitCode.ok;
   } catch (error: unknown) {
     return exitCodeFor(error, io);
   }
+}
+
+const networkErrorCodes = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EHOSTUNREACH"]);
+
+/** The errno of a failed connection (node-fetch's FetchError carries it as `code`), else undefined. */
+function networkErrorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" && networkErrorCodes.has(code) ? code : undefined;
+}
+
+function packageVersion(): string {
+  const packageJson = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
+  return (JSON.parse(packageJson) as { version: string }).version;
 }
 
 function exitCodeFor(error: unknown, io: CliIo): number {
@@ -37,6 +56,13 @@ function exitCodeFor(error: unknown, io: CliIo): number {
     io.err(`error [${error.code}]: ${error.message}\n`);
     if (error.cause !== undefined) io.err(`  caused by: ${describeError(error.cause)}\n`);
     return error.exitCode;
+  }
+  const network = networkErrorCode(error);
+  if (network !== undefined) {
+    io.err(
+      `error [BRD_KUBE_UNREACHABLE]: cannot reach the Kubernetes API (${network}): ${describeError(error)}\n`,
+    );
+    return errorCatalog.BRD_KUBE_UNREACHABLE.exitCode;
   }
   const status = apiStatus(error);
   if (status !== undefined) {

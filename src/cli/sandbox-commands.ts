@@ -7,9 +7,11 @@ import {
   sandboxNames,
   sandboxStatus,
   sandboxUp,
+  type ComponentStatus,
   type SandboxEnvironment,
 } from "../sandbox/sandbox.js";
 import type { CliConfig } from "./config.js";
+import { formatTable } from "./table.js";
 import { choiceOption, durationOption, integerOption, type CliIo } from "./options.js";
 
 export const defaultSandboxName = "default";
@@ -146,33 +148,10 @@ export function registerSandboxCommands(program: Command, config: CliConfig, io:
     });
 }
 
-function statusTable(
-  components: readonly {
-    name: string;
-    pid: number | undefined;
-    port: number | undefined;
-    running: boolean;
-    healthy: boolean;
-  }[],
-): string {
-  const rows = [["COMPONENT", "PID", "PORT", "STATUS"]];
-  for (const c of components) {
-    rows.push([
-      c.name,
-      String(c.pid ?? "-"),
-      String(c.port ?? "-"),
-      c.healthy ? "healthy" : c.running ? "unhealthy" : "down",
-    ]);
-  }
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
-  return (
-    rows
-      .map((row) =>
-        row
-          .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-          .join("  ")
-          .trimEnd(),
-      )
-      .join("\n") + "\n"
+function statusTable(components: readonly ComponentStatus[]): string {
+  const status = (c: ComponentStatus): string => (c.healthy ? "healthy" : c.running ? "unhealthy" : "down");
+  return formatTable(
+    ["COMPONENT", "PID", "PORT", "STATUS"],
+    components.map((c) => [c.name, String(c.pid ?? "-"), String(c.port ?? "-"), status(c)]),
   );
 }

@@ -9,6 +9,7 @@ export const ExitCode = {
   failure: 1,
   usage: 2,
   unhealthy: 3,
+  refused: 4,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -19,6 +20,19 @@ interface ErrorSpec {
 
 export const errorCatalog = {
   BRD_USAGE: { exitCode: ExitCode.usage, summary: "A flag or argument is invalid." },
+  BRD_REFUSED_BY_RAIL: {
+    exitCode: ExitCode.usage,
+    summary: "A safety rail refused the target (protected or not opted-in namespace); nothing was changed.",
+  },
+  BRD_SHOT_REFUSED: {
+    exitCode: ExitCode.refused,
+    summary:
+      "The cluster refused at least one shot (an eviction blocked by a PodDisruptionBudget, a pod already gone).",
+  },
+  BRD_CONFLICT: {
+    exitCode: ExitCode.failure,
+    summary: "The target changed between planning and writing; nothing was written for it.",
+  },
   BRD_PREREQUISITE_MISSING: {
     exitCode: ExitCode.failure,
     summary: "A tool the sandbox needs (go, openssl) is not installed.",
@@ -43,6 +57,10 @@ export const errorCatalog = {
   BRD_SANDBOX_UNHEALTHY: {
     exitCode: ExitCode.unhealthy,
     summary: "At least one sandbox component is down or unhealthy.",
+  },
+  BRD_KUBE_UNREACHABLE: {
+    exitCode: ExitCode.failure,
+    summary: "The Kubernetes API server did not answer (connection refused, reset or timed out).",
   },
   BRD_KUBE_API: { exitCode: ExitCode.failure, summary: "The Kubernetes API refused or failed a request." },
   BRD_TIMEOUT: {

@@ -2,16 +2,28 @@ import {
   ApiException,
   AppsV1Api,
   CoreV1Api,
+  createConfiguration,
   KubeConfig,
   PolicyV1Api,
   RbacAuthorizationV1Api,
+  ServerConfiguration,
+  type Configuration,
 } from "@kubernetes/client-node";
+import { systemClock } from "../core/clock.js";
 import { BroadsideError } from "../core/errors.js";
+import {
+  defaultApiRateLimits,
+  throttledHttpLibrary,
+  type ApiRateLimits,
+  type RequestCounter,
+} from "./throttled-http.js";
 
 /** Where to find the cluster, as kubectl finds it: --kubeconfig, else KUBECONFIG, else ~/.kube/config. */
 export interface ClusterAccess {
   readonly kubeconfigPath?: string;
   readonly context?: string;
+  /** Client-side rate limits of API requests; kubectl's defaults when not given. */
+  readonly limits?: ApiRateLimits;
 }
 
 /** The typed API groups Broadside uses, made once per process from one KubeConfig. */
@@ -21,6 +33,8 @@ export interface KubeClients {
   readonly apps: AppsV1Api;
   readonly policy: PolicyV1Api;
   readonly rbac: RbacAuthorizationV1Api;
+  /** API requests sent so far through these clients (watches excluded). */
+  readonly counter: RequestCounter;
 }
 
 export function connect(access: ClusterAccess): KubeClients {
@@ -36,13 +50,32 @@ export function connect(access: ClusterAccess): KubeClients {
     }
     config.setCurrentContext(access.context);
   }
+  const counter: RequestCounter = { requests: 0 };
+  const configuration = throttledConfiguration(config, access.limits ?? defaultApiRateLimits, counter);
   return {
     config,
-    core: config.makeApiClient(CoreV1Api),
-    apps: config.makeApiClient(AppsV1Api),
-    policy: config.makeApiClient(PolicyV1Api),
-    rbac: config.makeApiClient(RbacAuthorizationV1Api),
+    core: new CoreV1Api(configuration),
+    apps: new AppsV1Api(configuration),
+    policy: new PolicyV1Api(configuration),
+    rbac: new RbacAuthorizationV1Api(configuration),
+    counter,
   };
+}
+
+/** What KubeConfig.makeApiClient builds, with our throttled HTTP layer underneath. */
+function throttledConfiguration(
+  config: KubeConfig,
+  limits: ApiRateLimits,
+  counter: RequestCounter,
+): Configuration {
+  const cluster = config.getCurrentCluster();
+  if (cluster === null)
+    throw new BroadsideError("BRD_USAGE", "--kubeconfig: the kubeconfig has no current cluster");
+  return createConfiguration({
+    baseServer: new ServerConfiguration(cluster.server, {}),
+    authMethods: { default: config },
+    httpApi: throttledHttpLibrary(limits, systemClock, counter),
+  });
 }
 
 /** The HTTP status of a failed API call, or undefined when the failure was not an HTTP answer. */

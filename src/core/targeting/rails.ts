@@ -46,20 +46,23 @@ export function assertValidRails(rails: Rails): void {
   }
 }
 
-function protectedNamespace(rails: Rails): PodPredicate {
-  return (pod) => {
-    if (pod.namespace === rails.broadsideNamespace) return `namespace ${pod.namespace} is Broadside's own`;
-    return rails.protectedNamespaces.includes(pod.namespace)
-      ? `namespace ${pod.namespace} is protected`
-      : undefined;
-  };
+/**
+ * Why a namespace may not be touched, or undefined when it may: the rail every fault shares, pod or
+ * object. Object faults (drift, squeeze, scale) call it directly; pod faults through railPredicates.
+ */
+export function namespaceRailReason(
+  rails: Rails,
+  namespace: string,
+  namespaceAnnotations: Readonly<Record<string, string>>,
+): string | undefined {
+  if (namespace === rails.broadsideNamespace) return `namespace ${namespace} is Broadside's own`;
+  if (rails.protectedNamespaces.includes(namespace)) return `namespace ${namespace} is protected`;
+  if (!rails.optIn || namespaceAnnotations[optInAnnotation] === optInValue) return undefined;
+  return `namespace ${namespace} has not opted in; annotate it ${optInAnnotation}=${optInValue}`;
 }
 
-function optedIn(rails: Rails): PodPredicate {
-  return (pod) => {
-    if (!rails.optIn || pod.namespaceAnnotations[optInAnnotation] === optInValue) return undefined;
-    return `namespace ${pod.namespace} has not opted in; annotate it ${optInAnnotation}=${optInValue}`;
-  };
+function namespaceRail(rails: Rails): PodPredicate {
+  return (pod) => namespaceRailReason(rails, pod.namespace, pod.namespaceAnnotations);
 }
 
 function notBroadside(rails: Rails): PodPredicate {
@@ -70,7 +73,7 @@ const notDeleting: PodPredicate = (pod) => (pod.deleting ? "pod is already being
 
 /** The per-pod rails, in the order their reasons are most useful: the namespace before the pod. */
 export function railPredicates(rails: Rails): PodPredicate[] {
-  return [protectedNamespace(rails), optedIn(rails), notBroadside(rails), notDeleting];
+  return [namespaceRail(rails), notBroadside(rails), notDeleting];
 }
 
 /** A workload as messages name it: `Deployment demo/web`; a pod without owner is its own workload. */

@@ -1,0 +1,228 @@
+import type { Command } from "commander";
+import { Duration } from "../core/duration.js";
+import { BroadsideError, usageError } from "../core/errors.js";
+import { runObjectChaos } from "../engine/object-chaos.js";
+import { runPodChaos, type PodChaosResult } from "../engine/pod-chaos.js";
+import { planObjectFault } from "../faults/object-registry.js";
+import { podFaults } from "../faults/pod-registry.js";
+import type { ObjectFaultKind, PodFaultKind } from "../faults/types.js";
+import {
+  addCommonChaosFlags,
+  addPodTargetFlags,
+  modeFrom,
+  objectRef,
+  scopeFrom,
+  selectorFrom,
+  type CommonChaosFlags,
+  type PodTargetFlags,
+} from "./chaos-flags.js";
+import { objectResultJson, podResultJson, printObjectResult, printPodResult } from "./chaos-output.js";
+import type { CliConfig } from "./config.js";
+import { startEngine } from "./engine-setup.js";
+import { durationOption, type CliIo } from "./options.js";
+
+export function registerChaosCommands(program: Command, config: CliConfig, io: CliIo): void {
+  registerPodVerb(
+    program,
+    io,
+    "kill",
+    "pod-kill",
+    "Delete pods (with their grace period) and time how the cluster replaces them",
+  );
+  registerPodVerb(
+    program,
+    io,
+    "evict",
+    "pod-evict",
+    "Evict pods through the Eviction API: PodDisruptionBudgets are respected, never forced",
+  );
+  registerDrift(program, config, io);
+  registerSqueeze(program, config, io);
+  registerScale(program, config, io);
+}
+
+function registerPodVerb(
+  program: Command,
+  io: CliIo,
+  verb: string,
+  kind: PodFaultKind,
+  description: string,
+): void {
+  addPodTargetFlags(program.command(verb))
+    .description(description)
+    .action(async (pods: string[], flags: PodTargetFlags) => {
+      // Every flag is checked before the first request: bad input changes nothing.
+      const mode = modeFrom(flags);
+      const { ctx } = await startEngine(io, { ...flags, unsafe: flags.unsafe, optIn: flags.optIn });
+      const scope = scopeFrom(
+        flags,
+        ctx.kube.config.getContextObject(ctx.kube.config.getCurrentContext())?.namespace ?? "default",
+      );
+      const selector = selectorFrom(flags, pods, scope);
+      if (flags.unsafe) ctx.progress("--unsafe: the blast-radius cap is lifted for this run");
+      const result = await runPodChaos(ctx, {
+        fault: podFaults[kind],
+        scope,
+        selector,
+        mode,
+        ...(flags.gracePeriod === undefined ? {} : { gracePeriodSeconds: flags.gracePeriod }),
+        dryRun: flags.dryRun,
+        wait: flags.wait,
+        timeout: flags.timeout,
+      });
+      if (flags.output === "json")
+        io.out(`${JSON.stringify(podResultJson(kind, flags.dryRun, result), null, 2)}\n`);
+      else printPodResult(io, flags.dryRun, result);
+      refuseOnRefusedShots(result);
+    });
+}
+
+/** Printed first, then failed: a refused shot (blocked by a PDB) is the finding, and scripts see it. */
+function refuseOnRefusedShots(result: PodChaosResult): void {
+  const reasons = result.shots.flatMap((shot) => (shot.outcome.accepted ? [] : [shot.outcome.reason]));
+  if (reasons.length === 0) return;
+  const summary = `${reasons.length} of ${result.shots.length} shot(s) refused: ${[...new Set(reasons)].join("; ")}`;
+  throw new BroadsideError("BRD_SHOT_REFUSED", summary);
+}
+
+interface ObjectVerbFlags extends CommonChaosFlags {
+  readonly namespace?: string;
+  readonly duration: Duration;
+  readonly wait: boolean;
+}
+
+function addObjectVerbFlags(command: Command, config: CliConfig): Command {
+  return addCommonChaosFlags(command)
+    .argument("<target>", "KIND/NAME")
+    .option("-n, --namespace <name>", "namespace (default: the context's, else default)")
+    .option(
+      "--duration <duration>",
+      `how long the fault lasts before it is reverted (at most ${config.maxFaultDuration.toString()})`,
+      durationOption("--duration"),
+      Duration.parse("5m", "--duration"),
+    )
+    .option("--no-wait", "return after injecting; any later broadside command reverts it at its deadline");
+}
+
+/** The shared life of drift, squeeze and scale: flags checked, target read and planned, then injected. */
+async function runObjectVerb(
+  io: CliIo,
+  config: CliConfig,
+  kind: ObjectFaultKind,
+  flags: ObjectVerbFlags,
+  params: (namespace: string) => object,
+) {
+  checkDuration(flags.duration, config.maxFaultDuration);
+  const { ctx } = await startEngine(io, flags, config.failpoint);
+  const namespace =
+    flags.namespace ??
+    ctx.kube.config.getContextObject(ctx.kube.config.getCurrentContext())?.namespace ??
+    "default";
+  const changes = await planObjectFault(kind, ctx.kube, params(namespace));
+  const stop = new Promise<void>((resolve) =>
+    process.once("SIGINT", () => {
+      ctx.progress("interrupted: reverting now");
+      resolve();
+    }),
+  );
+  const result = await runObjectChaos(ctx, changes, {
+    duration: flags.duration,
+    dryRun: flags.dryRun,
+    wait: flags.wait,
+    stop,
+  });
+  if (flags.output === "json")
+    io.out(`${JSON.stringify(objectResultJson(kind, flags.dryRun, result), null, 2)}\n`);
+  else printObjectResult(io, flags.dryRun, result);
+}
+
+function checkDuration(duration: Duration, maximum: Duration): void {
+  if (duration.milliseconds === 0) throw usageError("--duration", "must be longer than 0");
+  if (duration.milliseconds > maximum.milliseconds) {
+    throw usageError(
+      "--duration",
+      `at most ${maximum.toString()} (BROADSIDE_MAX_FAULT_DURATION), got ${duration.toString()}`,
+    );
+  }
+}
+
+const dataKinds = { configmap: "configmap", cm: "configmap", secret: "secret" } as const;
+const workloadKinds = {
+  deployment: "deployment",
+  deploy: "deployment",
+  statefulset: "statefulset",
+  sts: "statefulset",
+  daemonset: "daemonset",
+  ds: "daemonset",
+} as const;
+const scalableKinds = {
+  deployment: "deployment",
+  deploy: "deployment",
+  statefulset: "statefulset",
+  sts: "statefulset",
+} as const;
+
+function registerDrift(program: Command, config: CliConfig, io: CliIo): void {
+  addObjectVerbFlags(program.command("drift"), config)
+    .description("Set or remove a key of a ConfigMap or Secret for a while (Secret values are never printed)")
+    .requiredOption("--key <key>", "the data key")
+    .option("--value <value>", "the value to set")
+    .option("--remove", "remove the key instead")
+    .action(
+      async (target: string, flags: ObjectVerbFlags & { key: string; value?: string; remove?: boolean }) => {
+        const { kind, name } = objectRef(target, dataKinds);
+        await runObjectVerb(io, config, "config-drift", flags, (namespace) => ({
+          namespace,
+          kind,
+          name,
+          key: flags.key,
+          ...(flags.value === undefined ? {} : { value: flags.value }),
+          ...(flags.remove === undefined ? {} : { remove: flags.remove }),
+        }));
+      },
+    );
+}
+
+function registerSqueeze(program: Command, config: CliConfig, io: CliIo): void {
+  addObjectVerbFlags(program.command("squeeze"), config)
+    .description("Set the CPU and memory limits of a workload's containers (requests clamped) for a while")
+    .requiredOption("--cpu <quantity>", "CPU limit, e.g. 10m")
+    .requiredOption("--memory <quantity>", "memory limit, e.g. 10Mi")
+    .option("--container <name>", "only this container")
+    .action(
+      async (
+        target: string,
+        flags: ObjectVerbFlags & { cpu: string; memory: string; container?: string },
+      ) => {
+        const { kind, name } = objectRef(target, workloadKinds);
+        await runObjectVerb(io, config, "resource-squeeze", flags, (namespace) => ({
+          namespace,
+          kind,
+          name,
+          cpu: flags.cpu,
+          memory: flags.memory,
+          ...(flags.container === undefined ? {} : { container: flags.container }),
+        }));
+      },
+    );
+}
+
+function registerScale(program: Command, config: CliConfig, io: CliIo): void {
+  addObjectVerbFlags(program.command("scale"), config)
+    .description("Set a Deployment's or StatefulSet's replicas for a while (0 needs --unsafe)")
+    .requiredOption("--replicas <n>", "the replica count", (value: string) => {
+      if (!/^-?\d+$/.test(value.trim()))
+        throw usageError("--replicas", `must be a whole number, got "${value}"`);
+      return Number(value);
+    })
+    .action(async (target: string, flags: ObjectVerbFlags & { replicas: number }) => {
+      const { kind, name } = objectRef(target, scalableKinds);
+      await runObjectVerb(io, config, "scale", flags, (namespace) => ({
+        namespace,
+        kind,
+        name,
+        replicas: flags.replicas,
+        unsafe: flags.unsafe,
+      }));
+    });
+}

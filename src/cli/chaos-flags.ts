@@ -1,0 +1,178 @@
+import type { Command } from "commander";
+import { Duration } from "../core/duration.js";
+import { usageError } from "../core/errors.js";
+import { parseMode } from "../core/targeting/mode.js";
+import { podPhases, type Mode, type PodPhase, type Selector } from "../core/targeting/types.js";
+import type { NamespaceScope } from "../kube/pod-facts.js";
+import { addClusterFlags, type ClusterFlags } from "./engine-setup.js";
+import { choiceOption, durationOption, integerOption } from "./options.js";
+
+export type Output = "table" | "json";
+
+/** Flags every fault verb has: the cluster, the rails, dry run and output. */
+export interface CommonChaosFlags extends ClusterFlags {
+  readonly dryRun: boolean;
+  readonly output: Output;
+  readonly unsafe: boolean;
+  readonly optIn: boolean;
+}
+
+export function addCommonChaosFlags(command: Command): Command {
+  return addClusterFlags(command)
+    .option(
+      "--dry-run",
+      "print the full plan (targets, and why every other pod is left out) and change nothing",
+      false,
+    )
+    .option(
+      "-o, --output <format>",
+      "table or json",
+      choiceOption("--output", ["table", "json"] as const),
+      "table",
+    )
+    .option(
+      "--unsafe",
+      "lift the blast-radius cap (never more than half the ready pods of a workload); logged",
+      false,
+    )
+    .option("--opt-in", "only touch namespaces annotated broadside.dev/chaos=enabled", false);
+}
+
+/** Flags of the pod verbs (kill, evict): Chaos Mesh's selector and modes, in kubectl's spelling. */
+export interface PodTargetFlags extends CommonChaosFlags {
+  readonly namespace?: string;
+  readonly allNamespaces: boolean;
+  readonly selector?: string;
+  readonly fieldSelector?: string;
+  readonly annotationSelector?: string;
+  readonly node?: string;
+  readonly mode: string;
+  readonly value?: string;
+  readonly gracePeriod?: number;
+  readonly wait: boolean;
+  readonly timeout: Duration;
+}
+
+export function addPodTargetFlags(command: Command): Command {
+  return addCommonChaosFlags(command)
+    .argument("[pods...]", "pod names (in the namespace of -n)")
+    .option("-n, --namespace <names>", "namespace(s), comma-separated (default: the context's, else default)")
+    .option("-A, --all-namespaces", "pods of every namespace (protected ones are still never touched)", false)
+    .option("-l, --selector <selector>", "label selector: app=web,tier in (front,back),!canary")
+    .option("--field-selector <selector>", "spec.nodeName=NODE and/or status.phase=PHASE")
+    .option("--annotation-selector <pairs>", "key=value,... every pair must match")
+    .option("--node <names>", "pods on these nodes, comma-separated")
+    .option(
+      "--mode <mode>",
+      "one, all, fixed, fixed-percent or random-max-percent (Chaos Mesh's modes)",
+      "one",
+    )
+    .option("--value <n>", "the number (fixed) or percentage (fixed-percent, random-max-percent)")
+    .option(
+      "--grace-period <seconds>",
+      "grace period (default: each pod's own)",
+      integerOption("--grace-period", 0, 86_400),
+    )
+    .option("--no-wait", "do not watch recovery; return once the shots are answered")
+    .option(
+      "--timeout <duration>",
+      "how long to wait for recovery",
+      durationOption("--timeout"),
+      Duration.parse("5m", "--timeout"),
+    );
+}
+
+export function modeFrom(flags: PodTargetFlags): Mode {
+  return parseMode(flags.mode, flags.value);
+}
+
+export function scopeFrom(flags: PodTargetFlags, contextNamespace: string): NamespaceScope {
+  if (flags.allNamespaces) {
+    if (flags.namespace !== undefined)
+      throw usageError("--all-namespaces", "cannot be combined with --namespace");
+    return "all";
+  }
+  return splitList(flags.namespace ?? contextNamespace, "--namespace");
+}
+
+/** The Selector of Broadside's targeting domain, from the flags; every bad value names its flag. */
+export function selectorFrom(
+  flags: PodTargetFlags,
+  pods: readonly string[],
+  scope: NamespaceScope,
+): Selector {
+  const namespaces = scope === "all" ? undefined : scope;
+  return {
+    ...(namespaces === undefined ? {} : { namespaces }),
+    ...(flags.selector === undefined ? {} : { labelSelector: flags.selector }),
+    ...(flags.fieldSelector === undefined ? {} : { fieldSelectors: fieldSelectorsFrom(flags.fieldSelector) }),
+    ...(flags.annotationSelector === undefined
+      ? {}
+      : { annotationSelectors: pairsFrom(flags.annotationSelector, "--annotation-selector") }),
+    ...(flags.node === undefined ? {} : { nodeNames: splitList(flags.node, "--node") }),
+    ...(pods.length === 0 ? {} : { pods: podRefs(pods, namespaces) }),
+  };
+}
+
+function podRefs(pods: readonly string[], namespaces: readonly string[] | undefined) {
+  if (namespaces !== undefined && namespaces.length > 1) {
+    throw usageError("[pods...]", "pod names need exactly one namespace; give one -n");
+  }
+  const namespace = namespaces?.[0];
+  return pods.map((name) => (namespace === undefined ? { name } : { namespace, name }));
+}
+
+function splitList(text: string, flag: string): string[] {
+  const items = text.split(",").map((item) => item.trim());
+  if (items.some((item) => item === "")) throw usageError(flag, `"${text}" has an empty entry`);
+  return items;
+}
+
+function pairsFrom(text: string, flag: string): Record<string, string> {
+  const pairs: Record<string, string> = {};
+  for (const item of splitList(text, flag)) {
+    const [key, value, ...rest] = item.split("=");
+    if (key === undefined || key === "" || value === undefined || rest.length > 0) {
+      throw usageError(flag, `"${item}" is not key=value`);
+    }
+    pairs[key] = value;
+  }
+  return pairs;
+}
+
+function fieldSelectorsFrom(text: string): { nodeName?: string; phase?: PodPhase } {
+  const pairs = pairsFrom(text, "--field-selector");
+  const unknown = Object.keys(pairs).filter((key) => key !== "spec.nodeName" && key !== "status.phase");
+  if (unknown.length > 0) {
+    throw usageError(
+      "--field-selector",
+      `only spec.nodeName and status.phase are supported, not ${unknown.join(", ")}`,
+    );
+  }
+  const phase = pairs["status.phase"];
+  if (phase !== undefined && !(podPhases as readonly string[]).includes(phase)) {
+    throw usageError(
+      "--field-selector",
+      `status.phase must be one of ${podPhases.join(", ")}, got "${phase}"`,
+    );
+  }
+  const nodeName = pairs["spec.nodeName"];
+  return {
+    ...(nodeName === undefined ? {} : { nodeName }),
+    ...(phase === undefined ? {} : { phase: phase as PodPhase }),
+  };
+}
+
+/** "deployment/web" or "deploy/web", as kubectl names objects; `kinds` maps accepted spellings. */
+export function objectRef<K extends string>(
+  text: string,
+  kinds: Readonly<Record<string, K>>,
+): { kind: K; name: string } {
+  const [kindText = "", name, ...rest] = text.split("/");
+  const kind = kinds[kindText.toLowerCase()];
+  if (kind === undefined || name === undefined || name === "" || rest.length > 0) {
+    const accepted = [...new Set(Object.values(kinds))].join(", ");
+    throw usageError("TARGET", `"${text}" is not KIND/NAME with KIND one of ${accepted}`);
+  }
+  return { kind, name };
+}

@@ -1,0 +1,72 @@
+import type { Command } from "commander";
+import { hostname, userInfo } from "node:os";
+import { systemClock } from "../core/clock.js";
+import type { RecoverySummary } from "../core/ledger/recovery.js";
+import { recoverExpired } from "../core/ledger/recovery.js";
+import { defaultRails } from "../core/targeting/rails.js";
+import type { EngineContext } from "../engine/context.js";
+import { RecordAccess } from "../engine/record-access.js";
+import { connect } from "../kube/client.js";
+import { broadsideNamespace, ConfigMapLedgerStore } from "../kube/ledger-store.js";
+import type { CliIo } from "./options.js";
+
+/** kubectl's flags for finding the cluster, on every command that talks to one. */
+export interface ClusterFlags {
+  readonly kubeconfig?: string;
+  readonly context?: string;
+}
+
+export function addClusterFlags(command: Command): Command {
+  return command
+    .option("--kubeconfig <path>", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
+    .option("--context <name>", "kubeconfig context to use");
+}
+
+export interface EngineOptions {
+  readonly unsafe?: boolean;
+  readonly optIn?: boolean;
+}
+
+/**
+ * Connects to the cluster and builds the engine. Then, as every Broadside command does on start,
+ * finishes the reverts that crashed or detached runs left behind: expired open ledger records.
+ */
+export async function startEngine(
+  io: CliIo,
+  flags: ClusterFlags & EngineOptions,
+  failpoint?: string,
+): Promise<{ ctx: EngineContext; leftovers: readonly RecoverySummary[] }> {
+  // Without --kubeconfig, client-node finds the cluster as kubectl does ($KUBECONFIG, ~/.kube/config).
+  const kube = connect({
+    ...(flags.kubeconfig === undefined ? {} : { kubeconfigPath: flags.kubeconfig }),
+    ...(flags.context === undefined ? {} : { context: flags.context }),
+  });
+  const ctx: EngineContext = {
+    kube,
+    ledger: new ConfigMapLedgerStore(kube, broadsideNamespace),
+    targets: new RecordAccess(kube),
+    clock: systemClock,
+    random: Math.random,
+    actor: {
+      user: `${kube.config.getCurrentUser()?.name ?? "unknown"} (${userInfo().username})`,
+      host: hostname(),
+      pid: process.pid,
+    },
+    rails: defaultRails(broadsideNamespace, { unsafe: flags.unsafe ?? false, optIn: flags.optIn ?? false }),
+    progress: (message) => {
+      io.err(`${message}\n`);
+    },
+    failpoint: (name) => {
+      if (name === failpoint) process.kill(process.pid, "SIGKILL");
+    },
+  };
+  const leftovers = await recoverExpired(ctx.ledger, ctx.targets, ctx.clock, { includeUnexpired: false });
+  for (const summary of leftovers) ctx.progress(`recovered a left-behind fault: ${describeSummary(summary)}`);
+  return { ctx, leftovers };
+}
+
+export function describeSummary(summary: RecoverySummary): string {
+  const target = `${summary.target.kind} ${summary.target.namespace}/${summary.target.name}`;
+  const detail = summary.detail === undefined ? "" : ` (${summary.detail})`;
+  return `${summary.faultKind} ${target} ${summary.path}: ${summary.result}${detail} [ledger ${summary.id}]`;
+}

@@ -1,0 +1,84 @@
+import type { Command } from "commander";
+import { describeError } from "../core/errors.js";
+import { redact, type LedgerRecord } from "../core/ledger/record.js";
+import { recoverExpired, type RecoverySummary } from "../core/ledger/recovery.js";
+import { addClusterFlags, describeSummary, startEngine, type ClusterFlags } from "./engine-setup.js";
+import { choiceOption, type CliIo } from "./options.js";
+import { formatTable } from "./table.js";
+
+type Output = "table" | "json";
+const outputOption = choiceOption("--output", ["table", "json"] as const);
+
+/** recover, halt and status: the ledger of faults that Broadside injected and has not yet recovered. */
+export function registerLedgerCommands(program: Command, io: CliIo): void {
+  addClusterFlags(program.command("recover"))
+    .description("Revert every expired fault in the ledger (every command also does this on start)")
+    .option("-o, --output <format>", "table or json", outputOption, "table")
+    .action(async (flags: ClusterFlags & { output: Output }) => {
+      const { leftovers } = await startEngine(io, flags);
+      printSummaries(io, leftovers, flags.output, "nothing to recover: no expired fault in the ledger");
+    });
+
+  addClusterFlags(program.command("halt"))
+    .description("Revert every open fault in the ledger now, expired or not")
+    .option("-o, --output <format>", "table or json", outputOption, "table")
+    .action(async (flags: ClusterFlags & { output: Output }) => {
+      const { ctx, leftovers } = await startEngine(io, flags);
+      const halted = await recoverExpired(ctx.ledger, ctx.targets, ctx.clock, { includeUnexpired: true });
+      printSummaries(
+        io,
+        [...leftovers, ...halted],
+        flags.output,
+        "nothing to halt: no open fault in the ledger",
+      );
+    });
+
+  addClusterFlags(program.command("status"))
+    .description("List the open faults in the ledger with their deadlines")
+    .option("-o, --output <format>", "table or json", outputOption, "table")
+    .action(async (flags: ClusterFlags & { output: Output }) => {
+      const { ctx } = await startEngine(io, flags);
+      const open = await ctx.ledger.list({ state: "open" });
+      printOpenRecords(io, open, ctx.clock.now(), flags.output);
+    });
+}
+
+function printSummaries(
+  io: CliIo,
+  summaries: readonly RecoverySummary[],
+  output: Output,
+  none: string,
+): void {
+  if (output === "json") {
+    const printable = summaries.map(({ error, ...rest }) => ({
+      ...rest,
+      ...(error === undefined ? {} : { error: describeError(error) }),
+    }));
+    io.out(`${JSON.stringify({ kind: "RecoveryResult", records: printable }, null, 2)}\n`);
+    return;
+  }
+  if (summaries.length === 0) io.out(`${none}\n`);
+  for (const summary of summaries) io.out(`${describeSummary(summary)}\n`);
+}
+
+function printOpenRecords(io: CliIo, records: readonly LedgerRecord[], now: number, output: Output): void {
+  if (output === "json") {
+    io.out(`${JSON.stringify({ kind: "LedgerStatus", records: records.map(redact) }, null, 2)}\n`);
+    return;
+  }
+  if (records.length === 0) {
+    io.out("no open faults\n");
+    return;
+  }
+  const rows = records.map((r) => [
+    r.id,
+    r.faultKind,
+    `${r.target.kind.toLowerCase()}/${r.target.name}`,
+    r.target.namespace,
+    r.path,
+    r.state,
+    r.deadline <= now ? "expired" : `in ${Math.ceil((r.deadline - now) / 1000)}s`,
+    `${r.actor.user}@${r.actor.host}`,
+  ]);
+  io.out(formatTable(["ID", "FAULT", "TARGET", "NAMESPACE", "PATH", "STATE", "DEADLINE", "BY"], rows));
+}

@@ -1,0 +1,124 @@
+import type { Duration } from "../core/duration.js";
+import { BroadsideError, describeError } from "../core/errors.js";
+import type { LedgerRecord, OpenRecord } from "../core/ledger/record.js";
+import { recoverExpired, type RecoverySummary } from "../core/ledger/recovery.js";
+import { closeRecord, markApplied } from "../core/ledger/state-machine.js";
+import type { LedgerStore } from "../core/ledger/store.js";
+import { namespaceRailReason } from "../core/targeting/rails.js";
+import type { PlannedChange } from "../faults/types.js";
+import type { EngineContext } from "./context.js";
+import { newRecordId } from "../kube/ledger-store.js";
+
+export interface ObjectChaosOptions {
+  readonly duration: Duration;
+  readonly dryRun: boolean;
+  /** Stay until the deadline (or `stop`), then revert; otherwise leave the revert to the ledger. */
+  readonly wait: boolean;
+  /** Resolves when the user asks to stop early (Ctrl-C): revert now. */
+  readonly stop: Promise<void>;
+}
+
+export interface ObjectChaosResult {
+  readonly changes: readonly PlannedChange[];
+  readonly records: readonly LedgerRecord[];
+  readonly recovery: readonly RecoverySummary[];
+}
+
+/** Refuses changes to protected or (in opt-in mode) unannotated namespaces, before anything is written. */
+export async function checkNamespaceRails(
+  ctx: EngineContext,
+  changes: readonly PlannedChange[],
+): Promise<void> {
+  for (const namespace of new Set(changes.map((change) => change.target.namespace))) {
+    const object = await ctx.kube.core.readNamespace({ name: namespace });
+    const reason = namespaceRailReason(ctx.rails, namespace, object.metadata?.annotations ?? {});
+    if (reason !== undefined) throw new BroadsideError("BRD_REFUSED_BY_RAIL", `--namespace: ${reason}`);
+  }
+}
+
+/**
+ * The life of an object fault: rails, a ledger record per change written before the change, the
+ * change (conditional on the target still holding the original), then at the deadline or on stop the
+ * revert (conditional on the target still holding our value; otherwise an external heal is recorded).
+ */
+export async function runObjectChaos(
+  ctx: EngineContext,
+  changes: readonly PlannedChange[],
+  options: ObjectChaosOptions,
+): Promise<ObjectChaosResult> {
+  await checkNamespaceRails(ctx, changes);
+  if (options.dryRun) return { changes, records: [], recovery: [] };
+  const deadline = ctx.clock.now() + options.duration.milliseconds;
+  const records: LedgerRecord[] = [];
+  try {
+    for (const change of changes) records.push(await inject(ctx, change, deadline));
+  } catch (error: unknown) {
+    // Never leave half an experiment behind: what was applied is reverted at once.
+    await recoverOwn(ctx, records);
+    throw error;
+  }
+  ctx.failpoint("injected");
+  if (!options.wait) return { changes, records, recovery: [] };
+  ctx.progress(`injected; reverting at ${new Date(deadline).toISOString()} (Ctrl-C reverts now)`);
+  await Promise.race([ctx.clock.sleep(Math.max(0, deadline - ctx.clock.now())), options.stop]);
+  return { changes, records, recovery: await recoverOwn(ctx, records) };
+}
+
+async function inject(ctx: EngineContext, change: PlannedChange, deadline: number): Promise<LedgerRecord> {
+  const now = ctx.clock.now();
+  const pending = await ctx.ledger.create({
+    id: newRecordId(now),
+    faultKind: change.faultKind,
+    target: change.target,
+    path: change.path,
+    original: change.original,
+    injected: change.injected,
+    sensitive: change.sensitive,
+    createdAt: now,
+    deadline,
+    actor: ctx.actor,
+    state: "pending",
+  });
+  ctx.failpoint("record-written");
+  try {
+    await ctx.targets.apply(asOpen(pending));
+  } catch (error: unknown) {
+    await ctx.ledger.update(
+      closeRecord(pending, { kind: "never-applied", at: ctx.clock.now(), detail: describeError(error) }),
+    );
+    throw new BroadsideError(
+      "BRD_CONFLICT",
+      `${change.description}: not applied, the object changed meanwhile; nothing was written`,
+      { cause: error },
+    );
+  }
+  ctx.failpoint("applied");
+  ctx.progress(`  ${change.description} (ledger ${pending.id})`);
+  return ctx.ledger.update(markApplied(pending));
+}
+
+/** A record the store just created is pending; the type says it may be any state. */
+function asOpen(record: LedgerRecord): OpenRecord {
+  if (record.state === "closed")
+    throw new BroadsideError("BRD_INTERNAL", `ledger record ${record.id} is closed already`);
+  return record;
+}
+
+/** Reverts (or closes as healed/gone) exactly these records, deadline or not. */
+export async function recoverOwn(
+  ctx: EngineContext,
+  records: readonly LedgerRecord[],
+): Promise<readonly RecoverySummary[]> {
+  const ids = new Set(records.map((record) => record.id));
+  return recoverExpired(onlyRecords(ctx.ledger, ids), ctx.targets, ctx.clock, { includeUnexpired: true });
+}
+
+/** A view of the ledger that lists only the given records, so recovering them leaves others alone. */
+function onlyRecords(ledger: LedgerStore, ids: ReadonlySet<string>): LedgerStore {
+  return {
+    create: (draft) => ledger.create(draft),
+    update: (record) => ledger.update(record),
+    get: (id) => ledger.get(id),
+    list: async (filter) => (await ledger.list(filter)).filter((record) => ids.has(record.id)),
+  };
+}

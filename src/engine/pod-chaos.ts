@@ -1,0 +1,149 @@
+import type { V1Pod } from "@kubernetes/client-node";
+import type { Duration } from "../core/duration.js";
+import { BroadsideError, describeError } from "../core/errors.js";
+import type { LedgerRecord } from "../core/ledger/record.js";
+import { ABSENT } from "../core/ledger/record.js";
+import { closeRecord, markApplied } from "../core/ledger/state-machine.js";
+import { ConflictError } from "../core/ledger/store.js";
+import { planTargets } from "../core/targeting/plan.js";
+import { namespaceRailReason } from "../core/targeting/rails.js";
+import type { Mode, PodFacts, Selector, TargetPlan } from "../core/targeting/types.js";
+import type { PodFault, ShotOutcome } from "../faults/types.js";
+import { gatherPodFacts, type NamespaceScope } from "../kube/pod-facts.js";
+import { startRecoveryTiming, type RecoveryReport, type RecoverySession } from "../kube/recovery-timing.js";
+import type { EngineContext } from "./context.js";
+import { newRecordId } from "../kube/ledger-store.js";
+
+export interface PodChaosRequest {
+  readonly fault: PodFault;
+  readonly scope: NamespaceScope;
+  readonly selector: Selector;
+  readonly mode: Mode;
+  /** Seconds; undefined means each pod's own terminationGracePeriodSeconds. */
+  readonly gracePeriodSeconds?: number;
+  readonly dryRun: boolean;
+  /** Watch the targets' recovery and report its milestones. */
+  readonly wait: boolean;
+  /** How long to wait for recovery once every shot is answered. */
+  readonly timeout: Duration;
+}
+
+export interface Shot {
+  readonly pod: PodFacts;
+  readonly ledgerId: string;
+  readonly outcome: ShotOutcome;
+}
+
+export interface PodChaosResult {
+  readonly plan: TargetPlan;
+  readonly shots: readonly Shot[];
+  /** Undefined for a dry run or without --wait. */
+  readonly recovery: RecoveryReport | undefined;
+  /**
+   * API requests this process had sent when the last shot was answered, the ledger check on start
+   * included (watch streams excluded).
+   */
+  readonly apiRequests: number;
+}
+
+/**
+ * The life of a pod fault: gather the pods, plan (selectors, rails, mode, blast-radius cap), start the
+ * recovery watches, then per target write a ledger record, fire, and close the record with the outcome;
+ * finally wait for recovery. Nothing is written before the plan is complete and valid.
+ */
+export async function runPodChaos(ctx: EngineContext, request: PodChaosRequest): Promise<PodChaosResult> {
+  refuseProtectedScope(ctx, request.scope);
+  const gathered = await gatherPodFacts(ctx.kube, request.scope);
+  const plan = planTargets(gathered.facts, request.selector, request.mode, ctx.rails, ctx.random);
+  if (request.dryRun || plan.selected.length === 0) {
+    return { plan, shots: [], recovery: undefined, apiRequests: ctx.kube.counter.requests };
+  }
+  const podsByUid = new Map(gathered.pods.map((pod) => [pod.metadata?.uid ?? "", pod]));
+  const targets = plan.selected.map((facts) => ({ facts, pod: podsByUid.get(facts.uid) ?? {} }));
+  const session = request.wait
+    ? await startRecoveryTiming(
+        ctx.kube,
+        targets.map((t) => ({ pod: t.pod, owner: t.facts.owner })),
+        {
+          timeoutMs: request.timeout.milliseconds,
+          waitForVictimsGone: false,
+        },
+      )
+    : undefined;
+  try {
+    const shots = await Promise.all(targets.map((t) => fireAt(ctx, request, t.facts, t.pod, session)));
+    const apiRequests = ctx.kube.counter.requests;
+    if (session !== undefined) ctx.progress(`waiting for recovery (up to ${request.timeout.toString()})...`);
+    return { plan, shots, recovery: await session?.finish(), apiRequests };
+  } finally {
+    session?.close();
+  }
+}
+
+/** A namespace named outright that no fault may touch is an error, not an empty plan. */
+function refuseProtectedScope(ctx: EngineContext, scope: NamespaceScope): void {
+  if (scope === "all") return;
+  for (const namespace of scope) {
+    const reason = namespaceRailReason({ ...ctx.rails, optIn: false }, namespace, {});
+    if (reason !== undefined) throw new BroadsideError("BRD_REFUSED_BY_RAIL", `--namespace: ${reason}`);
+  }
+}
+
+/** One shot: ledger record first, then the fault, then the record closed with what happened. */
+async function fireAt(
+  ctx: EngineContext,
+  request: PodChaosRequest,
+  facts: PodFacts,
+  pod: V1Pod,
+  session: RecoverySession | undefined,
+): Promise<Shot> {
+  const now = ctx.clock.now();
+  const pending = await ctx.ledger.create({
+    id: newRecordId(now),
+    faultKind: request.fault.kind,
+    target: { apiVersion: "v1", kind: "Pod", namespace: facts.namespace, name: facts.name, uid: facts.uid },
+    path: "/metadata/uid",
+    original: facts.uid,
+    injected: ABSENT,
+    sensitive: false,
+    createdAt: now,
+    // Nothing to revert; the deadline only tells other processes when this record may be tidied up.
+    deadline: now + request.timeout.milliseconds,
+    actor: ctx.actor,
+    state: "pending",
+  });
+  session?.requested(facts.uid);
+  const grace =
+    request.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: request.gracePeriodSeconds };
+  const outcome = await request.fault.fire(ctx.kube, pod, grace).catch((error: unknown): ShotOutcome => ({
+    accepted: false,
+    at: ctx.clock.now(),
+    reason: `the shot failed: ${describeError(error)}`,
+  }));
+  session?.fired(facts.uid, outcome);
+  ctx.progress(
+    `  ${request.fault.kind} ${facts.namespace}/${facts.name}: ${outcome.accepted ? "accepted" : outcome.reason}`,
+  );
+  await closeShotRecord(ctx, pending, outcome);
+  return { pod: facts, ledgerId: pending.id, outcome };
+}
+
+async function closeShotRecord(
+  ctx: EngineContext,
+  pending: LedgerRecord,
+  outcome: ShotOutcome,
+): Promise<void> {
+  const closed = outcome.accepted
+    ? closeRecord(markApplied(pending), {
+        kind: "target-gone",
+        at: outcome.at,
+        detail: `deleted by ${pending.faultKind}`,
+      })
+    : closeRecord(pending, { kind: "never-applied", at: outcome.at, detail: outcome.reason });
+  try {
+    await ctx.ledger.update(closed);
+  } catch (error: unknown) {
+    // A `halt` or `recover` in another process closed it first: the cluster state is the same.
+    if (!(error instanceof ConflictError)) throw error;
+  }
+}

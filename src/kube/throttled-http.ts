@@ -1,0 +1,52 @@
+import {
+  IsomorphicFetchHttpLibrary,
+  wrapHttpLibrary,
+  type HttpLibrary,
+  type RequestContext,
+  type ResponseContext,
+} from "@kubernetes/client-node";
+import type { Clock } from "../core/clock.js";
+import { backoffFromResponse, TokenBucket, type TokenBucketOptions } from "../core/limits/token-bucket.js";
+
+export interface ApiRateLimits extends TokenBucketOptions {
+  /** How often one request is retried after a 429 (or a 5xx with Retry-After) before giving up. */
+  readonly maxRetries: number;
+}
+
+/** kubectl's defaults: 50 requests per second sustained, bursts of 300. */
+export const defaultApiRateLimits: ApiRateLimits = { qps: 50, burst: 300, maxRetries: 3 };
+
+/** Counts the requests sent, retries included: the benchmark reports API requests per shot. */
+export interface RequestCounter {
+  requests: number;
+}
+
+/**
+ * The HTTP layer under every typed API call: a token bucket throttles requests client-side, and an
+ * answer of 429 (or a 5xx carrying Retry-After) is retried after the delay the server asked for. Watches
+ * do not pass here: they are single long requests.
+ */
+export function throttledHttpLibrary(
+  limits: ApiRateLimits,
+  clock: Clock,
+  counter: RequestCounter,
+): HttpLibrary {
+  const inner = new IsomorphicFetchHttpLibrary();
+  const bucket = new TokenBucket(limits, clock);
+  return wrapHttpLibrary({
+    send: async (request: RequestContext): Promise<ResponseContext> => {
+      for (let attempt = 0; ; attempt += 1) {
+        await bucket.acquire();
+        counter.requests += 1;
+        const response = await inner.send(request).toPromise();
+        const delay = backoffFromResponse(
+          response.httpStatusCode,
+          response.headers["retry-after"],
+          clock.now(),
+        );
+        if (delay === undefined || attempt >= limits.maxRetries) return response;
+        await clock.sleep(delay);
+      }
+    },
+  });
+}
