@@ -11,6 +11,7 @@ import {
   addPodTargetFlags,
   modeFrom,
   objectRef,
+  paceFrom,
   scopeFrom,
   selectorFrom,
   type CommonChaosFlags,
@@ -24,6 +25,7 @@ import { durationOption, type CliIo } from "./options.js";
 export function registerChaosCommands(program: Command, config: CliConfig, io: CliIo): void {
   registerPodVerb(
     program,
+    config,
     io,
     "kill",
     "pod-kill",
@@ -31,6 +33,7 @@ export function registerChaosCommands(program: Command, config: CliConfig, io: C
   );
   registerPodVerb(
     program,
+    config,
     io,
     "evict",
     "pod-evict",
@@ -43,6 +46,7 @@ export function registerChaosCommands(program: Command, config: CliConfig, io: C
 
 function registerPodVerb(
   program: Command,
+  config: CliConfig,
   io: CliIo,
   verb: string,
   kind: PodFaultKind,
@@ -53,7 +57,8 @@ function registerPodVerb(
     .action(async (pods: string[], flags: PodTargetFlags) => {
       // Every flag is checked before the first request: bad input changes nothing.
       const mode = modeFrom(flags);
-      const { ctx } = await startEngine(io, { ...flags, unsafe: flags.unsafe, optIn: flags.optIn });
+      const pace = paceFrom(flags);
+      const { ctx } = await startEngine(io, { ...flags, selfPodUid: config.selfPodUid }, config.failpoint);
       const scope = scopeFrom(
         flags,
         ctx.kube.config.getContextObject(ctx.kube.config.getCurrentContext())?.namespace ?? "default",
@@ -69,6 +74,7 @@ function registerPodVerb(
         dryRun: flags.dryRun,
         wait: flags.wait,
         timeout: flags.timeout,
+        ...(pace === undefined ? {} : { pace }),
       });
       if (flags.output === "json")
         io.out(`${JSON.stringify(podResultJson(kind, flags.dryRun, result), null, 2)}\n`);
@@ -113,7 +119,7 @@ async function runObjectVerb(
   params: (namespace: string) => object,
 ) {
   checkDuration(flags.duration, config.maxFaultDuration);
-  const { ctx } = await startEngine(io, flags, config.failpoint);
+  const { ctx } = await startEngine(io, { ...flags, selfPodUid: config.selfPodUid }, config.failpoint);
   const namespace =
     flags.namespace ??
     ctx.kube.config.getContextObject(ctx.kube.config.getCurrentContext())?.namespace ??

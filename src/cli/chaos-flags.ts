@@ -51,6 +51,8 @@ export interface PodTargetFlags extends CommonChaosFlags {
   readonly gracePeriod?: number;
   readonly wait: boolean;
   readonly timeout: Duration;
+  readonly maxShots?: number;
+  readonly per?: Duration;
 }
 
 export function addPodTargetFlags(command: Command): Command {
@@ -75,11 +77,25 @@ export function addPodTargetFlags(command: Command): Command {
     )
     .option("--no-wait", "do not watch recovery; return once the shots are answered")
     .option(
+      "--max-shots <n>",
+      "pace the shots: at most N per --per (default: all at once)",
+      integerOption("--max-shots", 1, 10_000),
+    )
+    .option("--per <duration>", "the interval of --max-shots", durationOption("--per"))
+    .option(
       "--timeout <duration>",
       "how long to wait for recovery",
       durationOption("--timeout"),
       Duration.parse("5m", "--timeout"),
     );
+}
+
+export function paceFrom(flags: PodTargetFlags): { maxShots: number; interval: Duration } | undefined {
+  if (flags.maxShots === undefined && flags.per === undefined) return undefined;
+  if (flags.maxShots === undefined || flags.per === undefined)
+    throw usageError("--max-shots", "needs --per, and --per needs --max-shots");
+  if (flags.per.milliseconds === 0) throw usageError("--per", "must be longer than 0");
+  return { maxShots: flags.maxShots, interval: flags.per };
 }
 
 export function modeFrom(flags: PodTargetFlags): Mode {

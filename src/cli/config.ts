@@ -18,6 +18,11 @@ export interface CliConfig {
   readonly opensslBinary: string;
   /** The longest --duration an object fault may have (BROADSIDE_MAX_FAULT_DURATION, default 1h). */
   readonly maxFaultDuration: Duration;
+  /**
+   * The uid of the pod Broadside runs in (BROADSIDE_POD_UID, set through the Downward API when it runs
+   * in-cluster): that pod is never a target.
+   */
+  readonly selfPodUid: string | undefined;
   /** For Broadside's own crash tests only: SIGKILL itself at this point of a fault's life. */
   readonly failpoint: string | undefined;
   readonly env: NodeJS.ProcessEnv;
@@ -40,6 +45,7 @@ export function readConfig(env: NodeJS.ProcessEnv): CliConfig {
       "BROADSIDE_MAX_FAULT_DURATION",
     ),
     failpoint: env.BROADSIDE_FAILPOINT,
+    selfPodUid: env.BROADSIDE_POD_UID,
     env,
   };
 }

@@ -25,6 +25,8 @@ export function addClusterFlags(command: Command): Command {
 export interface EngineOptions {
   readonly unsafe?: boolean;
   readonly optIn?: boolean;
+  /** Broadside's own pod, never a target (see CliConfig.selfPodUid). */
+  readonly selfPodUid?: string | undefined;
 }
 
 /**
@@ -52,7 +54,11 @@ export async function startEngine(
       host: hostname(),
       pid: process.pid,
     },
-    rails: defaultRails(broadsideNamespace, { unsafe: flags.unsafe ?? false, optIn: flags.optIn ?? false }),
+    rails: defaultRails(broadsideNamespace, {
+      unsafe: flags.unsafe ?? false,
+      optIn: flags.optIn ?? false,
+      selfPodUids: flags.selfPodUid === undefined ? [] : [flags.selfPodUid],
+    }),
     progress: (message) => {
       io.err(`${message}\n`);
     },

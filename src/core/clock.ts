@@ -5,15 +5,26 @@
 export interface Clock {
   /** Epoch milliseconds. */
   now(): number;
-  /** Resolves once `ms` milliseconds have passed on this clock. */
-  sleep(ms: number): Promise<void>;
+  /**
+   * Resolves once `ms` milliseconds have passed on this clock, or at once when `signal` aborts (so a
+   * sleep cut short by something else leaves no timer holding the process open).
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** The real clock, for entry points to pass down. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms) =>
+  sleep: (ms, signal) =>
     new Promise((resolve) => {
-      setTimeout(resolve, ms);
+      if (signal?.aborted === true) {
+        resolve();
+        return;
+      }
+      const timer = setTimeout(resolve, ms);
+      signal?.addEventListener("abort", () => {
+        clearTimeout(timer);
+        resolve();
+      });
     }),
 };

@@ -8,6 +8,7 @@ import { namespaceRailReason } from "../core/targeting/rails.js";
 import type { PlannedChange } from "../faults/types.js";
 import type { EngineContext } from "./context.js";
 import { newRecordId } from "../kube/ledger-store.js";
+import { HealWatch } from "./heal-watch.js";
 
 export interface ObjectChaosOptions {
   readonly duration: Duration;
@@ -59,9 +60,30 @@ export async function runObjectChaos(
   }
   ctx.failpoint("injected");
   if (!options.wait) return { changes, records, recovery: [] };
-  ctx.progress(`injected; reverting at ${new Date(deadline).toISOString()} (Ctrl-C reverts now)`);
-  await Promise.race([ctx.clock.sleep(Math.max(0, deadline - ctx.clock.now())), options.stop]);
-  return { changes, records, recovery: await recoverOwn(ctx, records) };
+  return { changes, records, recovery: await waitThenRecover(ctx, records, deadline, options.stop) };
+}
+
+/**
+ * Waits for the deadline, Ctrl-C, or every change healed by someone else, watching the targets so a
+ * heal is recorded at the moment it happened; then recovers these records.
+ */
+async function waitThenRecover(
+  ctx: EngineContext,
+  records: readonly LedgerRecord[],
+  deadline: number,
+  stop: Promise<void>,
+): Promise<readonly RecoverySummary[]> {
+  const heals = await HealWatch.start(ctx.kube, ctx.targets, records);
+  const deadlineWait = new AbortController();
+  try {
+    ctx.progress(`injected; reverting at ${new Date(deadline).toISOString()} (Ctrl-C reverts now)`);
+    const untilDeadline = ctx.clock.sleep(Math.max(0, deadline - ctx.clock.now()), deadlineWait.signal);
+    await Promise.race([untilDeadline, stop, heals.allHealed]);
+    return await recoverOwn({ ...ctx, targets: heals }, records);
+  } finally {
+    deadlineWait.abort();
+    await heals.stop();
+  }
 }
 
 async function inject(ctx: EngineContext, change: PlannedChange, deadline: number): Promise<LedgerRecord> {

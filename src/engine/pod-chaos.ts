@@ -6,7 +6,8 @@ import { ABSENT } from "../core/ledger/record.js";
 import { closeRecord, markApplied } from "../core/ledger/state-machine.js";
 import { ConflictError } from "../core/ledger/store.js";
 import { planTargets } from "../core/targeting/plan.js";
-import { namespaceRailReason } from "../core/targeting/rails.js";
+import { ShotLimiter } from "../core/limits/shot-limiter.js";
+import { namespaceRailReason, workloadOf } from "../core/targeting/rails.js";
 import type { Mode, PodFacts, Selector, TargetPlan } from "../core/targeting/types.js";
 import type { PodFault, ShotOutcome } from "../faults/types.js";
 import { gatherPodFacts, type NamespaceScope } from "../kube/pod-facts.js";
@@ -26,6 +27,11 @@ export interface PodChaosRequest {
   readonly wait: boolean;
   /** How long to wait for recovery once every shot is answered. */
   readonly timeout: Duration;
+  /**
+   * At most `maxShots` per `interval`: shots beyond that wait their turn, one after the other. Without
+   * it all shots go out at once.
+   */
+  readonly pace?: { readonly maxShots: number; readonly interval: Duration };
 }
 
 export interface Shot {
@@ -71,13 +77,42 @@ export async function runPodChaos(ctx: EngineContext, request: PodChaosRequest):
       )
     : undefined;
   try {
-    const shots = await Promise.all(targets.map((t) => fireAt(ctx, request, t.facts, t.pod, session)));
+    const shots = await fireAll(ctx, request, targets, session);
     const apiRequests = ctx.kube.counter.requests;
     if (session !== undefined) ctx.progress(`waiting for recovery (up to ${request.timeout.toString()})...`);
     return { plan, shots, recovery: await session?.finish(), apiRequests };
   } finally {
     session?.close();
   }
+}
+
+/** All at once, or paced by a ShotLimiter: a shot over the rate waits until the limiter allows it. */
+async function fireAll(
+  ctx: EngineContext,
+  request: PodChaosRequest,
+  targets: readonly { facts: PodFacts; pod: V1Pod }[],
+  session: RecoverySession | undefined,
+): Promise<Shot[]> {
+  const pace = request.pace;
+  if (pace === undefined)
+    return Promise.all(targets.map((t) => fireAt(ctx, request, t.facts, t.pod, session)));
+  // The per-workload cap already bounds pods down at once, so only the rate is limited here.
+  const limiter = new ShotLimiter({ ...pace, maxDownPerWorkload: Number.MAX_SAFE_INTEGER }, ctx.clock);
+  const shots: Shot[] = [];
+  for (const target of targets) {
+    for (
+      let verdict = limiter.check(workloadOf(target.facts));
+      !verdict.allowed;
+      verdict = limiter.check(workloadOf(target.facts))
+    ) {
+      if (verdict.limit !== "rate") break;
+      ctx.progress(`  pacing: ${verdict.reason}`);
+      await ctx.clock.sleep(verdict.retryAfterMs);
+    }
+    limiter.recordShot(workloadOf(target.facts), target.facts.uid);
+    shots.push(await fireAt(ctx, request, target.facts, target.pod, session));
+  }
+  return shots;
 }
 
 /** A namespace named outright that no fault may touch is an error, not an empty plan. */

@@ -175,6 +175,52 @@ describe("broadside kill and evict", () => {
     ).toEqual(before.filter((v) => v.startsWith("web-") && !v.includes("budget")));
   });
 
+  it("paces shots with --max-shots and --per: the second waits for the interval", async () => {
+    const result = await cli(
+      "kill",
+      "-n",
+      namespace(),
+      "-l",
+      "app=web",
+      "--mode",
+      "fixed",
+      "--value",
+      "2",
+      "--unsafe",
+      "--max-shots",
+      "1",
+      "--per",
+      "2s",
+      "--no-wait",
+      "-o",
+      "json",
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const shots = (
+      JSON.parse(result.stdout) as { targets: { shot: { accepted: boolean; at: number } }[] }
+    ).targets.map((t) => t.shot);
+    expect(shots.map((shot) => shot.accepted)).toEqual([true, true]);
+    const [firstAt = 0, secondAt = 0] = shots.map((shot) => shot.at).sort((a, b) => a - b);
+    // Sent 2 s apart; `at` is when each DELETE was accepted, so allow for the first one's latency.
+    // All at once, they would be milliseconds apart.
+    expect(secondAt - firstAt).toBeGreaterThanOrEqual(1500);
+    expect(result.stderr).toContain("pacing:");
+    await kubectl(
+      inject("adminKubeconfig"),
+      "-n",
+      namespace(),
+      "rollout",
+      "status",
+      "deployment/web",
+      "--timeout=120s",
+    );
+    // Let the killed pods finish their graceful shutdown, so later tests see a quiet namespace.
+    await eventually("the killed pods to be gone", async () => {
+      const pods = await adminClients().core.listNamespacedPod({ namespace: namespace() });
+      return pods.items.every((pod) => pod.metadata?.deletionTimestamp === undefined) ? true : undefined;
+    });
+  });
+
   it.each([
     [["kill", "-l", "app in (web"], "--selector: "],
     [["kill", "--mode", "sometimes"], "--mode: "],
@@ -318,6 +364,63 @@ describe("broadside drift, squeeze and scale: reverted at the deadline, healed e
     const after = await adminClients().core.readNamespacedConfigMap({ name: "app", namespace: namespace() });
     expect(after.data?.LOG_LEVEL).toBe("warn");
     expect(after.metadata?.resourceVersion).toBe(healedVersion);
+  });
+});
+
+describe("an external heal during the wait is recorded when it happens, by whom, and ends the wait", () => {
+  const namespace = useTestNamespace("it-heal");
+
+  it("stops waiting once a GitOps-like writer restores the value, and names its field manager", async () => {
+    await adminClients().core.createNamespacedConfigMap({
+      namespace: namespace(),
+      body: { metadata: { name: "flags" }, data: { CHECKOUT: "on" } },
+    });
+    const drift = cli(
+      "drift",
+      "configmap/flags",
+      "-n",
+      namespace(),
+      "--key",
+      "CHECKOUT",
+      "--value",
+      "off",
+      "--duration",
+      "10m",
+      "-o",
+      "json",
+    );
+    await eventually("the drift to be injected", async () =>
+      (await configValue(namespace(), "flags", "CHECKOUT")) === "off" ? true : undefined,
+    );
+    const patchSentAt = Date.now();
+    const patched = await kubectl(
+      inject("adminKubeconfig"),
+      "-n",
+      namespace(),
+      "patch",
+      "configmap",
+      "flags",
+      "--type=merge",
+      "-p",
+      '{"data":{"CHECKOUT":"on"}}',
+    );
+    expect(patched.code, patched.stderr).toBe(0);
+    const result = await drift;
+    const finishedAt = Date.now();
+    expect(result.code, result.stderr).toBe(0);
+    const recovery = first(
+      (
+        JSON.parse(result.stdout) as {
+          recovery: { result: string; at: number; by?: string; detail: string }[];
+        }
+      ).recovery,
+    );
+    expect(recovery.result).toBe("healed-externally");
+    expect(recovery.by).toBe("kubectl-patch");
+    expect(recovery.detail).toContain("restored to the original value by someone else");
+    expect(recovery.at).toBeGreaterThanOrEqual(patchSentAt);
+    expect(recovery.at).toBeLessThanOrEqual(finishedAt);
+    expect(await configValue(namespace(), "flags", "CHECKOUT")).toBe("on");
   });
 });
 

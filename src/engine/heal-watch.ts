@@ -1,0 +1,115 @@
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { deferred } from "../core/deferred.js";
+import { jsonEqual, type JsonValue, type LedgerRecord, type OpenRecord } from "../core/ledger/record.js";
+import type { Observation } from "../core/ledger/state-machine.js";
+import type { KubeClients } from "../kube/client.js";
+import { fieldManager, getAtPointer } from "../kube/field-access.js";
+import { ClientNodeWatchSource, collectionPath } from "../kube/watch/client-node-source.js";
+import { Informer, type InformerEvent } from "../kube/watch/informer.js";
+import type { RecordWriter } from "./context.js";
+
+const plurals: Readonly<Record<string, string>> = {
+  ConfigMap: "configmaps",
+  Secret: "secrets",
+  Deployment: "deployments",
+  StatefulSet: "statefulsets",
+  DaemonSet: "daemonsets",
+};
+
+/** When someone else changed a fault's field, and who (the field manager of their write). */
+export interface Heal {
+  readonly at: number;
+  readonly by?: string;
+}
+
+/**
+ * Watches each object an object fault changed while the fault lasts, and notes the moment (the watch
+ * event's arrival, in ms) its field stopped holding Broadside's value: a GitOps reconciler or a person
+ * healed it. Recovery then records that moment and author instead of the moment it looked.
+ * Wraps the engine's RecordWriter: reads are answered with the heal attached.
+ */
+export class HealWatch implements RecordWriter {
+  private readonly heals = new Map<string, Heal>();
+  private readonly informers: Informer<KubernetesObject>[] = [];
+  private readonly everyHealed = deferred<undefined>();
+
+  private constructor(
+    private readonly inner: RecordWriter,
+    private readonly records: readonly LedgerRecord[],
+  ) {}
+
+  static async start(
+    kube: KubeClients,
+    inner: RecordWriter,
+    records: readonly LedgerRecord[],
+  ): Promise<HealWatch> {
+    const watch = new HealWatch(inner, records);
+    await Promise.all(records.map((record) => watch.watchRecord(kube, record)));
+    return watch;
+  }
+
+  /** Resolves once every record's field has been healed by someone else: nothing is left to wait for. */
+  get allHealed(): Promise<undefined> {
+    return this.everyHealed.promise;
+  }
+
+  heal(recordId: string): Heal | undefined {
+    return this.heals.get(recordId);
+  }
+
+  async read(record: OpenRecord): Promise<Observation> {
+    const observation = await this.inner.read(record);
+    const heal = this.heals.get(record.id);
+    return observation.exists && heal !== undefined ? { ...observation, lastChange: heal } : observation;
+  }
+
+  apply(record: OpenRecord): Promise<void> {
+    return this.inner.apply(record);
+  }
+
+  revert(record: OpenRecord): Promise<void> {
+    return this.inner.revert(record);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.informers.map((informer) => informer.stop()));
+  }
+
+  private async watchRecord(kube: KubeClients, record: LedgerRecord): Promise<void> {
+    const { apiVersion, kind, namespace, name } = record.target;
+    const plural = plurals[kind];
+    if (plural === undefined) return;
+    const source = new ClientNodeWatchSource({
+      config: kube.config,
+      path: collectionPath(apiVersion, plural, namespace),
+      fieldSelector: `metadata.name=${name}`,
+    });
+    const informer = new Informer<KubernetesObject>({ source, description: `${kind} ${namespace}/${name}` });
+    informer.subscribe((event) => {
+      this.onEvent(record, event);
+    });
+    this.informers.push(informer);
+    await informer.start();
+  }
+
+  private onEvent(record: LedgerRecord, event: InformerEvent<KubernetesObject>): void {
+    if (this.heals.has(record.id) || event.type === "DELETED") return;
+    if (event.object.metadata?.uid !== record.target.uid) return;
+    const value = getAtPointer(event.object as unknown as JsonValue, record.path);
+    if (jsonEqual(value, record.injected)) return;
+    const by = lastManager(event.object);
+    this.heals.set(record.id, { at: event.receivedAt, ...(by === undefined ? {} : { by }) });
+    if (this.records.every((r) => this.heals.has(r.id))) this.everyHealed.resolve(undefined);
+  }
+}
+
+/** The field manager of the most recent write that was not Broadside's own, from managedFields. */
+function lastManager(object: KubernetesObject): string | undefined {
+  const entries = (object.metadata?.managedFields ?? []).filter((entry) => entry.manager !== fieldManager);
+  const latest = entries.reduce<(typeof entries)[number] | undefined>(
+    (best, entry) =>
+      best === undefined || String(entry.time ?? "") >= String(best.time ?? "") ? entry : best,
+    undefined,
+  );
+  return latest?.manager;
+}
