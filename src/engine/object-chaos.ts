@@ -1,6 +1,6 @@
 import type { Duration } from "../core/duration.js";
 import { BroadsideError, describeError } from "../core/errors.js";
-import type { LedgerRecord, OpenRecord } from "../core/ledger/record.js";
+import type { Actor, LedgerDraft, LedgerRecord, OpenRecord } from "../core/ledger/record.js";
 import { recoverExpired, type RecoverySummary } from "../core/ledger/recovery.js";
 import { closeRecord, markApplied } from "../core/ledger/state-machine.js";
 import type { LedgerStore } from "../core/ledger/store.js";
@@ -86,9 +86,9 @@ async function waitThenRecover(
   }
 }
 
-async function inject(ctx: EngineContext, change: PlannedChange, deadline: number): Promise<LedgerRecord> {
-  const now = ctx.clock.now();
-  const pending = await ctx.ledger.create({
+/** The record written before a planned change is applied. */
+export function ledgerDraft(change: PlannedChange, now: number, deadline: number, actor: Actor): LedgerDraft {
+  return {
     id: newRecordId(now),
     faultKind: change.faultKind,
     target: change.target,
@@ -98,9 +98,13 @@ async function inject(ctx: EngineContext, change: PlannedChange, deadline: numbe
     sensitive: change.sensitive,
     createdAt: now,
     deadline,
-    actor: ctx.actor,
+    actor,
     state: "pending",
-  });
+  };
+}
+
+async function inject(ctx: EngineContext, change: PlannedChange, deadline: number): Promise<LedgerRecord> {
+  const pending = await ctx.ledger.create(ledgerDraft(change, ctx.clock.now(), deadline, ctx.actor));
   ctx.failpoint("record-written");
   try {
     await ctx.targets.apply(asOpen(pending));

@@ -13,10 +13,11 @@ import { configDrift } from "../../src/faults/config-drift.js";
 import { planObjectFault } from "../../src/faults/object-registry.js";
 import { resourceSqueeze } from "../../src/faults/resource-squeeze.js";
 import { scale } from "../../src/faults/scale.js";
+import { ledgerDraft } from "../../src/engine/object-chaos.js";
 import type { PlannedChange } from "../../src/faults/types.js";
 import type { KubeClients } from "../../src/kube/client.js";
 import { FieldAccess, toKubeObject } from "../../src/kube/field-access.js";
-import { ConfigMapLedgerStore, newRecordId } from "../../src/kube/ledger-store.js";
+import { ConfigMapLedgerStore } from "../../src/kube/ledger-store.js";
 import { adminClients, httpStatusOf, useTestNamespace } from "./harness.js";
 
 const actor = { user: "integration-test", host: "vitest", pid: process.pid };
@@ -65,19 +66,7 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
 
   function draftOf(change: PlannedChange): LedgerDraft {
     const now = Date.now();
-    return {
-      id: newRecordId(now),
-      faultKind: change.faultKind,
-      target: change.target,
-      path: change.path,
-      original: change.original,
-      injected: change.injected,
-      sensitive: change.sensitive,
-      createdAt: now,
-      deadline: now + 600_000,
-      actor,
-      state: "pending",
-    };
+    return ledgerDraft(change, now, now + 600_000, actor);
   }
 
   /** The life of a fault up to the observation: a pending record first, then the change, then "active". */
