@@ -26,7 +26,8 @@ export function run(program: string, args: readonly string[], options: RunOption
   return new Promise((resolve, reject) => {
     const child = spawn(program, args, {
       cwd: options.cwd,
-      env: options.env ?? process.env,
+      // Without an explicit environment, spawn passes the parent's own.
+      ...(options.env === undefined ? {} : { env: options.env }),
       stdio: ["ignore", "pipe", "pipe"],
     });
     const log =

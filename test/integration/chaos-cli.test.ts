@@ -2,7 +2,16 @@ import type { V1ConfigMap } from "@kubernetes/client-node";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { adminClients, broadside, eventually, kubectl, repoRoot, useTestNamespace } from "./harness.js";
+import {
+  adminClients,
+  broadside,
+  deployAndWait,
+  eventually,
+  kubectl,
+  repoRoot,
+  testDeployment,
+  useTestNamespace,
+} from "./harness.js";
 
 interface KillReport {
   targets: {
@@ -27,40 +36,8 @@ function cli(...args: string[]) {
   return broadside(...args, "--kubeconfig", inject("adminKubeconfig"));
 }
 
-async function deploy(namespace: string, name: string, replicas: number): Promise<void> {
-  await adminClients().apps.createNamespacedDeployment({
-    namespace,
-    body: {
-      metadata: { name },
-      spec: {
-        replicas,
-        selector: { matchLabels: { app: name } },
-        template: {
-          metadata: { labels: { app: name } },
-          spec: {
-            terminationGracePeriodSeconds: 2,
-            containers: [
-              {
-                name: "app",
-                image: "registry.invalid/app:1",
-                resources: { requests: { cpu: "100m", memory: "64Mi" } },
-              },
-            ],
-          },
-        },
-      },
-    },
-  });
-  const rollout = await kubectl(
-    inject("adminKubeconfig"),
-    "-n",
-    namespace,
-    "rollout",
-    "status",
-    `deployment/${name}`,
-    "--timeout=120s",
-  );
-  expect(rollout.code, rollout.stderr).toBe(0);
+function deploy(namespace: string, name: string, replicas: number): Promise<void> {
+  return deployAndWait(namespace, testDeployment(name, replicas));
 }
 
 /** Every resourceVersion in the namespace (pods, deployments, configmaps): equal before and after means no write. */

@@ -1,10 +1,10 @@
-import { ApiException, type V1Pod } from "@kubernetes/client-node";
+import { ApiException, type V1Deployment, type V1Pod } from "@kubernetes/client-node";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, inject } from "vitest";
+import { afterAll, beforeAll, expect, inject } from "vitest";
 import { readConfig } from "../../src/cli/config.js";
 import { connect, type KubeClients } from "../../src/kube/client.js";
 import { binaryPaths } from "../../src/sandbox/build.js";
@@ -91,4 +91,44 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** A Deployment of `replicas` pods labelled app=<name>, with a short grace period to keep tests quick. */
+export function testDeployment(name: string, replicas: number, gracePeriodSeconds = 2): V1Deployment {
+  return {
+    metadata: { name },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          terminationGracePeriodSeconds: gracePeriodSeconds,
+          containers: [
+            {
+              name: "app",
+              image: "registry.invalid/app:1",
+              resources: { requests: { cpu: "100m", memory: "64Mi" } },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** Creates the Deployment and waits, as `kubectl rollout status` does, until it is Available. */
+export async function deployAndWait(namespace: string, deployment: V1Deployment): Promise<void> {
+  await adminClients().apps.createNamespacedDeployment({ namespace, body: deployment });
+  const name = deployment.metadata?.name ?? "";
+  const rollout = await kubectl(
+    inject("adminKubeconfig"),
+    "-n",
+    namespace,
+    "rollout",
+    "status",
+    `deployment/${name}`,
+    "--timeout=120s",
+  );
+  expect(rollout.code, rollout.stderr).toBe(0);
 }

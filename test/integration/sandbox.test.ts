@@ -1,51 +1,26 @@
-import type { V1Deployment, V1Pod } from "@kubernetes/client-node";
+import type { V1Pod } from "@kubernetes/client-node";
 import { describe, expect, inject, it } from "vitest";
 import { kubernetesVersion } from "../../src/sandbox/versions.js";
 import {
   adminClients,
+  deployAndWait,
   broadside,
   eventually,
   httpStatusOf,
   isReady,
   kubectl,
+  testDeployment,
   useTestNamespace,
 } from "./harness.js";
 import { integrationSandboxName } from "./names.js";
-
-function deployment(name: string, replicas: number): V1Deployment {
-  return {
-    metadata: { name },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          terminationGracePeriodSeconds: 5,
-          containers: [{ name: "app", image: "registry.invalid/app:1" }],
-        },
-      },
-    },
-  };
-}
 
 async function readyPods(namespace: string, app: string): Promise<V1Pod[]> {
   const pods = await adminClients().core.listNamespacedPod({ namespace, labelSelector: `app=${app}` });
   return pods.items.filter((pod) => isReady(pod) && pod.metadata?.deletionTimestamp === undefined);
 }
 
-async function deployAndWait(namespace: string, name: string, replicas: number): Promise<V1Pod[]> {
-  await adminClients().apps.createNamespacedDeployment({ namespace, body: deployment(name, replicas) });
-  const rollout = await kubectl(
-    inject("adminKubeconfig"),
-    "-n",
-    namespace,
-    "rollout",
-    "status",
-    `deployment/${name}`,
-    "--timeout=120s",
-  );
-  expect(rollout.code, rollout.stderr).toBe(0);
+async function deployReady(namespace: string, name: string, replicas: number): Promise<V1Pod[]> {
+  await deployAndWait(namespace, testDeployment(name, replicas, 5));
   return readyPods(namespace, name);
 }
 
@@ -74,7 +49,7 @@ describe("the sandbox is a real Kubernetes control plane", () => {
   });
 
   it("runs a 3-replica Deployment to Available, spread by the scheduler over the nodes", async () => {
-    const pods = await deployAndWait(namespace(), "web", 3);
+    const pods = await deployReady(namespace(), "web", 3);
     expect(pods).toHaveLength(3);
     expect(new Set(pods.map((pod) => pod.spec?.nodeName)).size).toBeGreaterThan(1);
     for (const pod of pods) expect(pod.status?.podIP).toMatch(/^10\.244\./);
@@ -104,7 +79,7 @@ describe("the sandbox is a real Kubernetes control plane", () => {
   });
 
   it("refuses with 429 to evict a pod whose PodDisruptionBudget is at its minimum, and allows it when there is room", async () => {
-    const pods = await deployAndWait(namespace(), "guarded", 2);
+    const pods = await deployReady(namespace(), "guarded", 2);
     const { policy, core } = adminClients();
     await policy.createNamespacedPodDisruptionBudget({
       namespace: namespace(),
