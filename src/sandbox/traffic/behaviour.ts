@@ -1,0 +1,62 @@
+import type { V1Pod } from "@kubernetes/client-node";
+import { Duration } from "../../core/duration.js";
+
+/** The opt-in label, on pods (via their template) and Services, that asks for real HTTP in the sandbox. */
+export const serveLabel = "broadside.dev/serve";
+export const serveLabelValue = "http";
+export const serveSelector = `${serveLabel}=${serveLabelValue}`;
+
+export const latencyAnnotation = "broadside.dev/latency";
+export const errorRateAnnotation = "broadside.dev/error-rate";
+
+/** How a demo pod's listener answers. */
+export interface Behaviour {
+  /** Added before every answer. */
+  readonly latencyMs: number;
+  /** Share of requests, in [0, 1], answered 500. */
+  readonly errorRate: number;
+}
+
+export interface ParsedBehaviour {
+  readonly behaviour: Behaviour;
+  /** One line per annotation that could not be read; its default applies instead. */
+  readonly problems: readonly string[];
+}
+
+export const defaultBehaviour: Behaviour = { latencyMs: 0, errorRate: 0 };
+
+/**
+ * Reads the behaviour annotations. A bad value falls back to the default and is reported, rather than
+ * stopping the listener: a typo in a demo annotation should not take a pod's traffic down.
+ */
+export function parseBehaviour(annotations: Readonly<Record<string, string>> | undefined): ParsedBehaviour {
+  const problems: string[] = [];
+  const latency = annotations?.[latencyAnnotation];
+  const rate = annotations?.[errorRateAnnotation];
+  let latencyMs = defaultBehaviour.latencyMs;
+  let errorRate = defaultBehaviour.errorRate;
+  if (latency !== undefined) {
+    try {
+      latencyMs = Duration.parse(latency, latencyAnnotation).milliseconds;
+    } catch {
+      problems.push(`${latencyAnnotation}: "${latency}" is not a duration such as 50ms or 1s`);
+    }
+  }
+  if (rate !== undefined) {
+    const value = /^\s*\d+(?:\.\d+)?\s*$/.test(rate) ? Number(rate) : Number.NaN;
+    if (value >= 0 && value <= 1) errorRate = value;
+    else problems.push(`${errorRateAnnotation}: "${rate}" is not a number between 0 and 1`);
+  }
+  return { behaviour: { latencyMs, errorRate }, problems };
+}
+
+/**
+ * Whether a pod should have a live listener: Running, Ready, and not being deleted. A pod with a
+ * deletionTimestamp loses its listener at once even if still Ready, so the failures between a pod's
+ * death and its removal from endpoints show up as they would in a real cluster.
+ */
+export function podServes(pod: V1Pod): boolean {
+  if (pod.metadata?.deletionTimestamp !== undefined) return false;
+  if (pod.status?.phase !== "Running") return false;
+  return pod.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+}

@@ -1,0 +1,123 @@
+import { createServer } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { BroadsideError } from "../../core/errors.js";
+import type { Behaviour } from "./behaviour.js";
+import { loopbackHost } from "./loopback.js";
+
+/** What a pod's listener says about itself in every answer, so a caller can tell which pod answered. */
+export interface PodIdentity {
+  readonly pod: string;
+  readonly namespace: string;
+  readonly uid: string;
+}
+
+type State = "starting" | "listening" | "closed";
+
+/**
+ * The stand-in for one demo pod's container: a real HTTP server on 127.0.0.1 and an ephemeral port.
+ * Any method and path gets the pod's identity as JSON (200), or 500 for the injected share of errors,
+ * after the injected latency. close() takes it down at once, open connections and answers in their
+ * latency wait included, as a killed container would.
+ */
+export class PodServer {
+  readonly listening: Promise<number>;
+  private readonly server: Server;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private state: State = "starting";
+  private closed: Promise<void> | undefined;
+
+  constructor(
+    readonly identity: PodIdentity,
+    private behaviourNow: Behaviour,
+    private readonly random: () => number = Math.random,
+  ) {
+    this.server = createServer((request, response) => {
+      this.answer(request, response);
+    });
+    this.listening = new Promise<number>((resolve, reject) => {
+      this.server.once("error", (error) => {
+        reject(
+          new BroadsideError("BRD_INTERNAL", `the listener of pod ${identity.pod} could not listen`, {
+            cause: error,
+          }),
+        );
+      });
+      this.server.listen(0, loopbackHost, () => {
+        if (this.state === "starting") this.state = "listening";
+        resolve((this.server.address() as AddressInfo).port);
+        // Closed while it was still starting: finish the close now that there is something to close.
+        if (this.state === "closed") this.shutDown();
+      });
+    });
+    // close() may come before anyone awaits the listen; its failure is reported through `listening`.
+    void this.listening.catch(() => undefined);
+  }
+
+  get behaviour(): Behaviour {
+    return this.behaviourNow;
+  }
+
+  /** Applies to requests arriving from now on. */
+  set behaviour(behaviour: Behaviour) {
+    this.behaviourNow = behaviour;
+  }
+
+  /** The port while listening; undefined while starting and after close(). */
+  get port(): number | undefined {
+    if (this.state !== "listening") return undefined;
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  get isClosed(): boolean {
+    return this.state === "closed";
+  }
+
+  /** Stops accepting connections and cuts the open ones; resolves when the server is fully closed. */
+  close(): Promise<void> {
+    if (this.closed !== undefined) return this.closed;
+    const wasListening = this.state === "listening";
+    this.state = "closed";
+    this.closed = new Promise<void>((resolve) => {
+      this.server.once("close", () => {
+        resolve();
+      });
+      // A server that never got to listen emits no "close"; there is nothing left to wait for.
+      this.listening.catch(() => {
+        resolve();
+      });
+    });
+    if (wasListening) this.shutDown();
+    return this.closed;
+  }
+
+  private shutDown(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.server.close();
+    this.server.closeAllConnections();
+  }
+
+  private answer(request: IncomingMessage, response: ServerResponse): void {
+    request.resume();
+    const { latencyMs, errorRate } = this.behaviourNow;
+    // Drawn on arrival, so a behaviour change during the wait does not change this request's fate.
+    const fail = this.random() < errorRate;
+    const send = (): void => {
+      const status = fail ? 500 : 200;
+      const body = fail ? { ...this.identity, error: "injected failure" } : this.identity;
+      response
+        .writeHead(status, { "content-type": "application/json", "x-broadside-pod": this.identity.pod })
+        .end(JSON.stringify(body));
+    };
+    if (latencyMs <= 0) {
+      send();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      send();
+    }, latencyMs);
+    this.timers.add(timer);
+  }
+}
