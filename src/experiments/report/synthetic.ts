@@ -1,0 +1,209 @@
+import type { RunInput } from "./run-report.js";
+import type { Sample } from "./samples.js";
+
+/**
+ * Runs whose truth is known: a probe sending at a fixed rate (with jitter) against a target that is down
+ * during given outages. The report's figures must find the outages again; unit tests use this to hold the
+ * figures to the fidelity rule, and `exampleRunInput` gives every renderer the same run to draw.
+ */
+
+/** The target refuses connections during [from, from + ms). */
+export interface Outage {
+  readonly from: number;
+  readonly ms: number;
+  readonly error?: string;
+}
+
+export interface SyntheticProbe {
+  readonly probe: string;
+  readonly start: number;
+  readonly end: number;
+  readonly intervalMs: number;
+  /** Each send is moved by up to this many ms either way, as a busy event loop moves timers. */
+  readonly jitterMs?: number;
+  readonly seed?: number;
+  readonly outages?: readonly Outage[];
+  /** Latency of the i-th successful sample; by default 20-30 ms. */
+  readonly latency?: (index: number, random: () => number) => number;
+}
+
+/** mulberry32: a small seeded generator, so a synthetic run is the same on every machine. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+export function syntheticSamples(spec: SyntheticProbe): Sample[] {
+  const random = seededRandom(spec.seed ?? 1);
+  const jitter = spec.jitterMs ?? 0;
+  const latency = spec.latency ?? ((_index: number, next: () => number) => 20 + Math.round(next() * 10));
+  const samples: Sample[] = [];
+  let successes = 0;
+  for (let tick = spec.start; tick < spec.end; tick += spec.intervalMs) {
+    const sentAt = Math.min(
+      spec.end - 1,
+      Math.max(spec.start, Math.round(tick + (random() * 2 - 1) * jitter)),
+    );
+    const outage = spec.outages?.find((o) => sentAt >= o.from && sentAt < o.from + o.ms);
+    if (outage === undefined) {
+      samples.push({
+        probe: spec.probe,
+        sentAt,
+        latencyMs: latency(successes, random),
+        ok: true,
+        status: 200,
+      });
+      successes += 1;
+    } else {
+      samples.push({
+        probe: spec.probe,
+        sentAt,
+        latencyMs: 0.4,
+        ok: false,
+        error: outage.error ?? "ECONNREFUSED",
+      });
+    }
+  }
+  return samples;
+}
+
+/** 2025-06-15T15:06:40Z: a fixed origin keeps example reports byte-for-byte reproducible. */
+export const exampleOrigin = 1_750_000_000_000;
+
+/**
+ * A 30 s run at 5 Hz: 10 s baseline, a pod-kill at +10 s whose chaos window lasts until the Deployment is
+ * back (+12.5 s), a config drift from +14 s healed by a GitOps controller at +18.1 s, 10+ s of recovery.
+ * The front door refuses connections for 1.5 s from +10.1 s. Every check passes.
+ */
+export function exampleRunInput(): RunInput {
+  const t = (seconds: number): number => exampleOrigin + Math.round(seconds * 1000);
+  const samples = syntheticSamples({
+    probe: "front-door",
+    start: t(0),
+    end: t(30),
+    intervalMs: 200,
+    jitterMs: 15,
+    seed: 7,
+    outages: [{ from: t(10.1), ms: 1500 }],
+  });
+  return {
+    title: "Two replicas keep the front door open",
+    startedAt: t(0),
+    endedAt: t(30),
+    probes: [{ name: "front-door", intervalMs: 200, target: "GET / on the demo front door" }],
+    chaosWindows: [
+      { start: t(10), end: t(12.5), label: "pod-kill" },
+      { start: t(14), end: t(18.1), label: "config-drift" },
+    ],
+    samples,
+    faults: [examplePodFault(t(10)), exampleObjectFault(t(14), t(18.1))],
+    restarts: [
+      { namespace: "demo", name: "web-7c9d8-abcde", node: "kwok-node-1", role: "target", before: 0 },
+      { namespace: "demo", name: "cache-0", node: "kwok-node-1", role: "node-mate", before: 1, after: 1 },
+      {
+        namespace: "demo",
+        name: "worker-5f6b-xyz12",
+        node: "kwok-node-1",
+        role: "node-mate",
+        before: 0,
+        after: 0,
+      },
+    ],
+    checks: [
+      {
+        name: "front door mostly available under chaos",
+        subject: { type: "probe", probe: "front-door", scope: "chaos", figure: "availability" },
+        tolerance: { op: ">=", limit: 0.7 },
+      },
+      {
+        name: "no outage longer than 2 s",
+        subject: { type: "probe", probe: "front-door", scope: "overall", figure: "longestUnreachableMs" },
+        tolerance: { op: "<=", limit: 2000 },
+      },
+      {
+        name: "p95 latency stays low",
+        subject: { type: "probe", probe: "front-door", scope: "chaos", figure: "p95Ms" },
+        tolerance: { op: "<=", limit: 100 },
+      },
+      {
+        name: "Deployment back within 5 s",
+        subject: { type: "fault-recovery", fault: 0 },
+        tolerance: { op: "<=", limit: 5000 },
+      },
+    ],
+  };
+}
+
+function examplePodFault(shotAt: number): RunInput["faults"][number] {
+  return {
+    type: "pod",
+    kind: "pod-kill",
+    ledgerIds: ["bs-20250615-150650-k1"],
+    recovery: {
+      victims: [
+        {
+          pod: { namespace: "demo", name: "web-7c9d8-abcde", uid: "uid-victim-1", node: "kwok-node-1" },
+          workload: { kind: "Deployment", namespace: "demo", name: "web" },
+          shot: { accepted: true, at: shotAt + 12 },
+          requestedAt: shotAt,
+          acceptedMs: 12,
+          goneMs: 410,
+          replacement: {
+            expected: true,
+            pod: { name: "web-7c9d8-fghij", uid: "uid-replacement-1", node: "kwok-node-2" },
+            createdMs: 31,
+            scheduledMs: 58,
+            readyMs: 2380,
+          },
+        },
+      ],
+      workloads: [
+        {
+          workload: { kind: "Deployment", namespace: "demo", name: "web" },
+          status: "restored",
+          desired: 2,
+          available: 2,
+          dipped: true,
+          restoredAt: shotAt + 2450,
+          restoredMs: 2450,
+          restoredBy: "workload-status",
+        },
+      ],
+      complete: true,
+      watchFailure: undefined,
+    },
+  };
+}
+
+function exampleObjectFault(injectedAt: number, healedAt: number): RunInput["faults"][number] {
+  return {
+    type: "object",
+    kind: "config-drift",
+    changes: [
+      {
+        injectedAt,
+        recovery: {
+          id: "bs-20250615-150654-d1",
+          faultKind: "config-drift",
+          target: {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            namespace: "demo",
+            name: "web-config",
+            uid: "uid-cm-1",
+          },
+          path: "data.LOG_LEVEL",
+          result: "healed-externally",
+          at: healedAt,
+          by: "kustomize-controller",
+        },
+      },
+    ],
+  };
+}
