@@ -1,0 +1,221 @@
+import { z } from "zod";
+import { loadNetworkChaosSpec, loadPodChaosSpec, loadStressChaosSpec } from "./chaos-mesh-specs.js";
+import type { LoadContext } from "./context.js";
+import { parseAt } from "./context.js";
+import type { CronSpec } from "./cron.js";
+import { parseCron } from "./cron.js";
+import type {
+  ChaosMeshNetworkChaos,
+  ChaosMeshPodChaos,
+  ChaosMeshSchedule,
+  ChaosMeshStressChaos,
+  ManifestInfo,
+  ScheduledChaos,
+  ScheduledKind,
+} from "./model.js";
+import { chaosMeshApiVersion, scheduledKinds } from "./model.js";
+import { valueAt } from "./problems.js";
+
+/**
+ * Chaos Mesh manifests, read as they are. The envelope is a Kubernetes object: metadata may carry
+ * anything kubectl or a controller wrote there, and a `status` (as `kubectl get -o yaml` prints it) is
+ * ignored; the spec is strict, so that a misspelt field is an error rather than a fault aimed wider.
+ */
+
+const envelopeSchema = z.strictObject({
+  apiVersion: z.literal(chaosMeshApiVersion),
+  kind: z.string(),
+  metadata: z.looseObject({ name: z.string().min(1), namespace: z.string().min(1).optional() }),
+  spec: z.looseObject({}),
+  status: z.unknown().optional(),
+});
+
+type Envelope = z.output<typeof envelopeSchema>;
+
+function infoOf(context: LoadContext, envelope: Envelope): ManifestInfo {
+  const { name, namespace } = envelope.metadata;
+  return {
+    fileName: context.fileName,
+    name,
+    ...(namespace === undefined ? {} : { namespace }),
+    warnings: context.warnings,
+  };
+}
+
+const spec = ["spec"] as const;
+
+export function loadPodChaos(context: LoadContext): ChaosMeshPodChaos | undefined {
+  const envelope = parseAt(context, envelopeSchema, []);
+  const podChaos = loadPodChaosSpec(context, spec);
+  if (envelope === undefined || podChaos === undefined) return undefined;
+  return { ...infoOf(context, envelope), apiVersion: chaosMeshApiVersion, kind: "PodChaos", ...podChaos };
+}
+
+export function loadNetworkChaos(context: LoadContext): ChaosMeshNetworkChaos | undefined {
+  const envelope = parseAt(context, envelopeSchema, []);
+  const networkChaos = loadNetworkChaosSpec(context, spec);
+  if (envelope === undefined || networkChaos === undefined) return undefined;
+  return {
+    ...infoOf(context, envelope),
+    apiVersion: chaosMeshApiVersion,
+    kind: "NetworkChaos",
+    ...networkChaos,
+  };
+}
+
+export function loadStressChaos(context: LoadContext): ChaosMeshStressChaos | undefined {
+  const envelope = parseAt(context, envelopeSchema, []);
+  const stressChaos = loadStressChaosSpec(context, spec);
+  if (envelope === undefined || stressChaos === undefined) return undefined;
+  return {
+    ...infoOf(context, envelope),
+    apiVersion: chaosMeshApiVersion,
+    kind: "StressChaos",
+    ...stressChaos,
+  };
+}
+
+// ---- Schedule ----
+
+/** The keys of Chaos Mesh's EmbedChaos and ScheduleItem: one holds the spec that spec.type names. */
+const embeddedKeys = {
+  PodChaos: "podChaos",
+  NetworkChaos: "networkChaos",
+  StressChaos: "stressChaos",
+} as const satisfies Record<ScheduledKind, string>;
+
+const unknownOptional = z.unknown().optional();
+
+/**
+ * The other kinds a Schedule may carry in Chaos Mesh (EmbedChaos and ScheduleItem.Workflow): accepted by
+ * the schema so that spec.type can say they are unsupported, rather than each being an "unknown field".
+ */
+const otherEmbedded = {
+  awsChaos: unknownOptional,
+  azureChaos: unknownOptional,
+  blockChaos: unknownOptional,
+  dnsChaos: unknownOptional,
+  gcpChaos: unknownOptional,
+  httpChaos: unknownOptional,
+  ioChaos: unknownOptional,
+  jvmChaos: unknownOptional,
+  kernelChaos: unknownOptional,
+  physicalmachineChaos: unknownOptional,
+  timeChaos: unknownOptional,
+  workflow: unknownOptional,
+};
+
+const embeddedFields: readonly string[] = [...Object.values(embeddedKeys), ...Object.keys(otherEmbedded)];
+
+const cronField = z
+  .string({
+    error: (issue) => (issue.input === undefined ? "is required" : "must be a cron expression string"),
+  })
+  .transform((text, context) => {
+    const result = parseCron(text);
+    if (result.ok) return result;
+    context.addIssue({ code: "custom", message: `${JSON.stringify(text)}: ${result.problem}` });
+    return z.NEVER;
+  });
+
+const scheduleSchema = z.strictObject({
+  schedule: cronField,
+  // schedule_types.go: +optional +nullable, Minimum=0 (a later CRD makes it exclusive; 0 is read as unset).
+  startingDeadlineSeconds: z
+    .number()
+    .int({ error: "must be a whole number of seconds" })
+    .nonnegative()
+    .nullable()
+    .optional(),
+  // Enum Forbid;Allow; ConcurrencyPolicy.IsForbid() also reads "" as Forbid.
+  concurrencyPolicy: z
+    .enum(["Forbid", "Allow", ""], { error: "must be Forbid (the default) or Allow" })
+    .optional(),
+  historyLimit: z.number().int({ error: "must be a whole number" }).min(1).optional(),
+  type: z.string(),
+  podChaos: unknownOptional,
+  networkChaos: unknownOptional,
+  stressChaos: unknownOptional,
+  ...otherEmbedded,
+});
+
+function isScheduledKind(type: string): type is ScheduledKind {
+  return (scheduledKinds as readonly string[]).includes(type);
+}
+
+/**
+ * spec.type names a kind Broadside reads, its key holds the spec, and no other kind's key is set. Read
+ * from the file as written, so that the scheduled spec is checked even when other Schedule fields are bad.
+ */
+function scheduledKind(context: LoadContext): ScheduledKind | undefined {
+  const raw = valueAt(context.root, spec);
+  const type = valueAt(raw, ["type"]);
+  if (typeof type !== "string") return undefined;
+  if (!isScheduledKind(type)) {
+    context.problems.add(
+      [...spec, "type"],
+      `${JSON.stringify(type)} is not supported; Broadside schedules ${scheduledKinds.join(", ")}`,
+    );
+    return undefined;
+  }
+  const key = embeddedKeys[type];
+  for (const field of embeddedFields) {
+    if (field !== key && valueAt(raw, [field]) !== undefined) {
+      context.problems.add([...spec, field], `does not match spec.type ${type}`);
+    }
+  }
+  if (valueAt(raw, [key]) === undefined) {
+    context.problems.add([...spec, key], `is required for type ${type}`);
+    return undefined;
+  }
+  return type;
+}
+
+function loadScheduled(context: LoadContext, kind: ScheduledKind): ScheduledChaos | undefined {
+  const path = [...spec, embeddedKeys[kind]];
+  switch (kind) {
+    case "PodChaos": {
+      const chaos = loadPodChaosSpec(context, path);
+      return chaos === undefined ? undefined : { kind, ...chaos };
+    }
+    case "NetworkChaos": {
+      const chaos = loadNetworkChaosSpec(context, path);
+      return chaos === undefined ? undefined : { kind, ...chaos };
+    }
+    case "StressChaos": {
+      const chaos = loadStressChaosSpec(context, path);
+      return chaos === undefined ? undefined : { kind, ...chaos };
+    }
+  }
+}
+
+function cronWarnings(context: LoadContext, cron: CronSpec, warnings: readonly string[]): void {
+  context.warnings.push(...warnings.map((warning) => `${context.fileName}: spec.schedule: ${warning}`));
+  if (cron.kind === "cron" && cron.seconds) {
+    context.warnings.push(
+      `${context.fileName}: spec.schedule has a seconds field: Chaos Mesh documents five fields, and its ` +
+        "standard cron parser refuses a sixth (chaos-mesh/chaos-mesh#2312)",
+    );
+  }
+}
+
+export function loadSchedule(context: LoadContext): ChaosMeshSchedule | undefined {
+  const envelope = parseAt(context, envelopeSchema, []);
+  const schedule = parseAt(context, scheduleSchema, spec);
+  const kind = scheduledKind(context);
+  const chaos = kind === undefined ? undefined : loadScheduled(context, kind);
+  if (envelope === undefined || schedule === undefined || chaos === undefined) return undefined;
+  cronWarnings(context, schedule.schedule.spec, schedule.schedule.warnings);
+  const deadline = schedule.startingDeadlineSeconds ?? 0;
+  return {
+    ...infoOf(context, envelope),
+    apiVersion: chaosMeshApiVersion,
+    kind: "Schedule",
+    cron: schedule.schedule.spec,
+    concurrencyPolicy: schedule.concurrencyPolicy === "Allow" ? "Allow" : "Forbid",
+    ...(schedule.historyLimit === undefined ? {} : { historyLimit: schedule.historyLimit }),
+    ...(deadline > 0 ? { startingDeadlineSeconds: deadline } : {}),
+    chaos,
+    ...(chaos.runnable ? { runnable: true } : { runnable: false, reason: `its ${kind}: ${chaos.reason}` }),
+  };
+}

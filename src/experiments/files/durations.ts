@@ -1,0 +1,96 @@
+import { z } from "zod";
+import { Duration } from "../../core/duration.js";
+import { BroadsideError } from "../../core/errors.js";
+import { describeValue } from "./problems.js";
+
+/**
+ * Durations in experiment files. Broadside's own kind uses Broadside's syntax (core/duration.ts: 500ms,
+ * 30s, 5m, 1h, 1m30s); Chaos Mesh manifests use Go's time.ParseDuration syntax, which also knows ns, us
+ * and fractions such as ".5s", so that their manifests read as they are.
+ */
+
+/** The syntax Duration.parse accepts, for the JSON Schema (editors flag a bad duration as it is typed). */
+const durationPattern = /^\s*(0|(\d+(\.\d+)?(ms|s|m|h))+)\s*$/;
+
+/** Duration.parse's own wording, without the field name it puts first. */
+function durationProblem(text: string): string | undefined {
+  const field = "duration";
+  try {
+    Duration.parse(text, field);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof BroadsideError)) throw error;
+    return error.message.slice(field.length + 2);
+  }
+}
+
+/** A Broadside duration field: a string such as "30s", turned into a Duration. */
+export function durationField(): z.ZodPipe<z.ZodString, z.ZodTransform<Duration, string>> {
+  return z
+    .string({ error: (issue) => `must be a duration such as 30s, got ${describeValue(issue.input)}` })
+    .regex(durationPattern, {
+      error: (issue) => durationProblem(String(issue.input)) ?? "is not a duration",
+    })
+    .transform((text) => Duration.parse(text, "duration"));
+}
+
+/** Go's time units in nanoseconds; µ (U+00B5) and μ (U+03BC) both spell micro, as in Go. */
+const goUnits: Readonly<Record<string, number>> = {
+  ns: 1,
+  us: 1e3,
+  µs: 1e3,
+  μs: 1e3,
+  ms: 1e6,
+  s: 1e9,
+  m: 60e9,
+  h: 3600e9,
+};
+
+const goDurationSyntax = /^(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
+
+export type GoDurationResult =
+  { readonly ok: true; readonly milliseconds: number } | { readonly ok: false; readonly problem: string };
+
+/**
+ * Parses a duration as Go's time.ParseDuration does ("300ms", "1.5h", "2h45m", "0"), which is what Chaos
+ * Mesh's webhook checks its duration fields with. Go accepts a sign; a negative duration is refused here,
+ * since no fault can last less than nothing. Milliseconds may be fractional ("500us" is 0.5).
+ */
+export function parseGoDuration(text: string): GoDurationResult {
+  const trimmed = text.trim();
+  if (trimmed.startsWith("-") && trimmed !== "-0") {
+    return { ok: false, problem: `must not be negative, got ${JSON.stringify(text)}` };
+  }
+  const unsigned = trimmed.replace(/^[+-]/, "");
+  if (unsigned === "0") return { ok: true, milliseconds: 0 };
+  if (!goDurationSyntax.test(unsigned)) {
+    return {
+      ok: false,
+      problem: `${JSON.stringify(text)} is not a duration; use a number with a unit: 300ms, 30s, 1.5h, 2h45m`,
+    };
+  }
+  let nanoseconds = 0;
+  for (const [, amount = "0", unit = "ns"] of unsigned.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) {
+    nanoseconds += Number(amount) * (goUnits[unit] ?? 1);
+  }
+  return { ok: true, milliseconds: nanoseconds / 1e6 };
+}
+
+/** A Chaos Mesh duration field: a Go duration string, turned into milliseconds. */
+export function goDurationField(): z.ZodPipe<z.ZodString, z.ZodTransform<number, string>> {
+  return z
+    .string({
+      error: (issue) => `must be a duration string such as "30s", got ${describeValue(issue.input)}`,
+    })
+    .transform((text, context) => {
+      const result = parseGoDuration(text);
+      if (result.ok) return result.milliseconds;
+      context.addIssue({ code: "custom", message: result.problem });
+      return z.NEVER;
+    });
+}
+
+/** A Chaos Mesh duration as a Broadside Duration (whole milliseconds), for the fields Broadside acts on. */
+export function toDuration(milliseconds: number): Duration {
+  return Duration.ofMilliseconds(milliseconds);
+}

@@ -1,0 +1,137 @@
+import { z } from "zod";
+import {
+  chaosMeshPodSelectorSchema,
+  chaosMeshSelectorSchema,
+} from "../../core/targeting/chaos-mesh-schema.js";
+import { objectFaults } from "../../faults/object-registry.js";
+import type { ObjectFaultKind, PodFaultKind } from "../../faults/types.js";
+import { durationField } from "./durations.js";
+import { experimentApiVersion, hypothesisChecks } from "./model.js";
+import { probeSchema } from "./probes.js";
+
+/**
+ * The schema of Broadside's own kind, `broadside.dev/v1alpha1` `Experiment`. It checks shapes, types and
+ * ranges, and turns leaf values into their models (durations, tolerances); what needs the whole file
+ * (selectors, unique names) is checked in experiment.ts. docs/schema/experiment.schema.json is generated
+ * from it (json-schema.ts), so editors and this parser never disagree.
+ */
+
+const stepName = z.string().min(1).meta({ description: "Shown in progress and reports." });
+
+/** DNS-1123 subdomain, as Kubernetes requires of object names. */
+const objectName = z
+  .string()
+  .max(253, { error: "must be at most 253 characters" })
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, {
+    error: "must be lowercase letters, digits, '-' and '.', starting and ending with a letter or digit",
+  });
+
+const metadataSchema = z.strictObject({
+  name: objectName,
+  namespace: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: "must be a DNS label" })
+    .optional()
+    .meta({ description: "Default namespace of selectors that name none, as in Chaos Mesh." }),
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+
+const waitStep = z.strictObject({
+  wait: durationField().meta({ description: "How long to wait, e.g. 30s." }),
+  name: stepName.optional(),
+});
+
+function podFaultStep<Kind extends PodFaultKind>(kind: Kind) {
+  return z.strictObject({
+    fault: z.literal(kind),
+    name: stepName.optional(),
+    // Chaos Mesh's selector, so selectors read the same in both kinds of file (core/targeting/).
+    selector: chaosMeshSelectorSchema,
+    mode: chaosMeshPodSelectorSchema.shape.mode.default("one"),
+    value: z
+      .union([z.string(), z.number()], { error: "must be a number or a string" })
+      .optional()
+      .meta({ description: "Pods for fixed, percentage for fixed-percent and random-max-percent." }),
+    gracePeriod: z
+      .number()
+      .int({ error: "must be a whole number of seconds" })
+      .nonnegative({ error: "must not be negative" })
+      .optional()
+      .meta({ description: "Seconds; absent: each pod's own terminationGracePeriodSeconds." }),
+    waitForRecovery: z.boolean().default(true),
+    timeout: durationField()
+      .prefault("5m")
+      .meta({ description: "How long to wait for the targets' recovery once every shot is answered." }),
+  });
+}
+
+function objectFaultStep<Kind extends ObjectFaultKind>(kind: Kind) {
+  return z.strictObject({
+    fault: z.literal(kind),
+    name: stepName.optional(),
+    params: objectFaults[kind].params,
+    duration: durationField()
+      .refine((duration) => duration.milliseconds > 0, { error: "must be more than 0" })
+      .prefault("5m")
+      .meta({ description: "How long the fault holds before Broadside reverts it." }),
+  });
+}
+
+export const faultStepSchema = z.discriminatedUnion(
+  "fault",
+  [
+    podFaultStep("pod-kill"),
+    podFaultStep("pod-evict"),
+    objectFaultStep("config-drift"),
+    objectFaultStep("resource-squeeze"),
+    objectFaultStep("scale"),
+  ],
+  { error: "must be one of pod-kill, pod-evict, config-drift, resource-squeeze, scale" },
+);
+
+export const methodStepSchema = z.union([faultStepSchema, waitStep], {
+  error: "must be a step: either fault: <kind> with its fields, or wait: <duration>",
+});
+
+const hypothesisSchema = z.strictObject({
+  probes: z.array(probeSchema).min(1, { error: "must have at least one probe" }),
+  checks: z
+    .array(z.enum(hypothesisChecks))
+    .min(1, { error: "must name at least one of before, during, after" })
+    .default([...hypothesisChecks]),
+  abortOnBreach: z.boolean().default(true).meta({
+    description: "A tolerance breached during the method stops it: faults are reverted, rollbacks run.",
+  }),
+  window: durationField()
+    .refine((duration) => duration.milliseconds > 0, { error: "must be more than 0" })
+    .prefault("10s")
+    .meta({ description: "How long before/after checks sample; the sliding window of during checks." }),
+});
+
+const specSchema = z.strictObject({
+  title: z.string().trim().min(1, { error: "must not be empty" }),
+  description: z.string().optional(),
+  hypothesis: hypothesisSchema,
+  method: z.array(methodStepSchema).min(1, { error: "must have at least one step" }),
+  rollbacks: z.array(waitStep).default([]).meta({
+    description: "Steps run after the method, even when it was aborted, once its faults are reverted.",
+  }),
+});
+
+export const experimentSchema = z
+  .strictObject({
+    apiVersion: z.literal(experimentApiVersion),
+    kind: z.literal("Experiment"),
+    metadata: metadataSchema,
+    spec: specSchema,
+  })
+  .meta({
+    title: "Broadside Experiment",
+    description:
+      "A hypothesis-driven chaos experiment: probes with tolerances, a method of faults and waits, and " +
+      "rollbacks. See docs/experiments.md.",
+  });
+
+export type ParsedExperiment = z.output<typeof experimentSchema>;
+export type ParsedMethodStep = z.output<typeof methodStepSchema>;
