@@ -7,6 +7,7 @@ import { processIo, type CliIo } from "./options.js";
 import { registerChaosCommands } from "./chaos-commands.js";
 import { registerDemoCommand } from "./demo-command.js";
 import { registerLedgerCommands } from "./ledger-commands.js";
+import { registerReportCommand } from "./report-command.js";
 import { registerSandboxCommands } from "./sandbox-commands.js";
 
 /** Parses argv, runs one command, and returns the process exit code (documented in docs/cli.md). */
@@ -26,6 +27,7 @@ export async function main(
   registerDemoCommand(program, config, io);
   registerChaosCommands(program, config, io);
   registerLedgerCommands(program, io);
+  registerReportCommand(program, io);
   try {
     await program.parseAsync(argv);
     return ExitCode.ok;
