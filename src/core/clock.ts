@@ -21,10 +21,15 @@ export const systemClock: Clock = {
         resolve();
         return;
       }
-      const timer = setTimeout(resolve, ms);
-      signal?.addEventListener("abort", () => {
+      const onAbort = (): void => {
         clearTimeout(timer);
         resolve();
-      });
+      };
+      // The listener goes with the sleep: a long-lived signal must not collect one per sleep.
+      const timer = setTimeout(() => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener("abort", onAbort, { once: true });
     }),
 };
