@@ -75,7 +75,6 @@ export function defaultMaxInFlight(frequencyHz: number, timeoutMs: number): numb
 export function startHttpProbe(probe: HttpProbe, options: ProbeOptions): RunningProbe {
   const url = guardLoopback(probe.name, probe.url, options.loopbackOnly);
   const clock = options.clock ?? systemClock;
-  const samples: Sample[] = [];
   const request = {
     url,
     method: probe.method,
@@ -85,13 +84,31 @@ export function startHttpProbe(probe: HttpProbe, options: ProbeOptions): Running
     // The probe judges the status and latency only; the body is read (so latency covers it) and dropped.
     keepBodyBytes: 0,
   };
+  const maxInFlight =
+    options.maxInFlight ?? defaultMaxInFlight(probe.frequencyHz, probe.timeout.milliseconds);
+  return sampleAtFixedRate(clock, probe.frequencyHz, maxInFlight, options, async (sentAt) =>
+    httpSample(probe, sentAt, await send(request)),
+  );
+}
+
+/**
+ * The loop every request-based probe shares: take a sample on each fixed instant (see schedule.ts),
+ * keep it, and hand it to `onSample`; stop() waits for requests in flight and returns every sample.
+ */
+export function sampleAtFixedRate(
+  clock: Clock,
+  frequencyHz: number,
+  maxInFlight: number,
+  options: Pick<ProbeOptions, "onSample">,
+  takeSample: (sentAt: number) => Promise<Sample>,
+): RunningProbe {
+  const samples: Sample[] = [];
   const ticker = new FixedRateTicker({
     clock,
-    frequencyHz: probe.frequencyHz,
-    maxInFlight: options.maxInFlight ?? defaultMaxInFlight(probe.frequencyHz, probe.timeout.milliseconds),
+    frequencyHz,
+    maxInFlight,
     task: async () => {
-      const sentAt = clock.now();
-      const sample = httpSample(probe, sentAt, await send(request));
+      const sample = await takeSample(clock.now());
       samples.push(sample);
       options.onSample?.(sample);
     },

@@ -3,10 +3,9 @@ import { BroadsideError } from "../../core/errors.js";
 import type { PromComparator, PrometheusProbe } from "../files/model.js";
 import type { Sample } from "../report/samples.js";
 import type { ProbeOptions, RunningProbe } from "./http-probe.js";
-import { guardLoopback } from "./http-probe.js";
+import { guardLoopback, sampleAtFixedRate } from "./http-probe.js";
 import { send } from "./request.js";
 import type { ProbeOutcome } from "./request.js";
-import { FixedRateTicker } from "./schedule.js";
 
 /**
  * Instant PromQL queries (GET /api/v1/query). A sample succeeds when the result has at least one value
@@ -147,7 +146,6 @@ export function startPrometheusProbe(probe: PrometheusProbe, options: Prometheus
   }
   const url = queryUrl(guardLoopback(probe.name, base, options.loopbackOnly), probe.query);
   const clock = options.clock ?? systemClock;
-  const samples: Sample[] = [];
   const request = {
     url,
     method: "GET",
@@ -155,27 +153,9 @@ export function startPrometheusProbe(probe: PrometheusProbe, options: Prometheus
     timeoutMs: probe.timeout.milliseconds,
     keepBodyBytes: 4 * 1024 * 1024,
   };
-  const ticker = new FixedRateTicker({
-    clock,
-    frequencyHz: probe.frequencyHz,
-    // At most 1 Hz with a timeout of seconds: a few overlapping queries at most; more would only pile
-    // load on a Prometheus that is already slow.
-    maxInFlight: options.maxInFlight ?? 4,
-    task: async () => {
-      const sentAt = clock.now();
-      const sample = prometheusSample(probe, sentAt, await send(request));
-      samples.push(sample);
-      options.onSample?.(sample);
-    },
-  });
-  ticker.start();
-  return {
-    stop: async () => {
-      await ticker.stop();
-      return [...samples];
-    },
-    get stats() {
-      return ticker.stats;
-    },
-  };
+  // At most 1 Hz with a timeout of seconds: a few overlapping queries at most; more would only pile
+  // load on a Prometheus that is already slow.
+  return sampleAtFixedRate(clock, probe.frequencyHz, options.maxInFlight ?? 4, options, async (sentAt) =>
+    prometheusSample(probe, sentAt, await send(request)),
+  );
 }
