@@ -1,7 +1,9 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { BroadsideError } from "../core/errors.js";
 import { connect, createIfMissing, type KubeClients } from "../kube/client.js";
-import { deleteAndTimeReplacement, isPodReady, type ReplacementTimeline } from "../kube/replacement.js";
+import { podKill } from "../faults/pod-kill.js";
+import { isPodReady } from "../kube/pod-facts.js";
+import { timeRecovery, type VictimTimeline, type WorkloadRestoration } from "../kube/recovery-timing.js";
 import { waitFor } from "../sandbox/bootstrap.js";
 import {
   defaultLifecycle,
@@ -31,7 +33,7 @@ export interface DemoOptions {
 }
 
 /** Brings the sandbox up, deploys the fleet, kills one checkout pod and shows its replacement. */
-export async function runDemo(options: DemoOptions): Promise<ReplacementTimeline> {
+export async function runDemo(options: DemoOptions): Promise<DemoTimeline> {
   const { print } = options;
   const startedHere = !(await sandboxNames(options.sandbox)).includes(options.sandboxName);
   const state = await sandboxUp(
@@ -60,18 +62,26 @@ async function fireAndWatch(kube: KubeClients, state: SandboxState, print: (line
   const victim = await pickVictim(kube);
   print("");
   print(describeShot(victim));
-  const timeline = await deleteAndTimeReplacement(kube, {
-    namespace: checkout.namespace,
-    deployment: checkout.name,
-    victim,
-    timeoutMs: 90_000,
-    waitForVictimGone: true,
-  });
+  const report = await timeRecovery(
+    kube,
+    [{ pod: victim, owner: { kind: "Deployment", name: checkout.name } }],
+    { timeoutMs: 90_000, waitForVictimsGone: true },
+    (target) => podKill.fire(kube, target.pod, {}),
+  );
+  const [victimTimeline] = report.victims;
+  if (victimTimeline === undefined) throw new BroadsideError("BRD_INTERNAL", "the shot was not timed");
+  const timeline: DemoTimeline = { victim: victimTimeline, workload: report.workloads[0] };
   for (const line of describeTimeline(timeline, checkout.name, checkout.replicas)) print(line);
-  if (timeline.workloadRestoredMs === undefined) {
+  if (timeline.workload?.restoredMs === undefined) {
     throw new BroadsideError("BRD_TIMEOUT", `${checkout.name} did not recover within 90s`);
   }
   return timeline;
+}
+
+/** The demo's one shot: the victim's milestones and its Deployment's restoration, from watch events. */
+export interface DemoTimeline {
+  readonly victim: VictimTimeline;
+  readonly workload: WorkloadRestoration | undefined;
 }
 
 function describeShot(victim: V1Pod): string {
@@ -130,27 +140,37 @@ async function pickVictim(kube: KubeClients): Promise<V1Pod> {
 }
 
 /** The replacement story, one line per milestone, with milliseconds since the DELETE was sent. */
-export function describeTimeline(
-  timeline: ReplacementTimeline,
-  workload: string,
-  replicas: number,
-): string[] {
+const notSeen = { pod: undefined, createdMs: undefined, scheduledMs: undefined, readyMs: undefined };
+
+/** The replacement's figures; undefined where a milestone was not seen. */
+function replacementOf(victim: VictimTimeline) {
+  const replacement = victim.replacement.expected ? victim.replacement : notSeen;
+  const { createdMs, scheduledMs, readyMs } = replacement;
+  return {
+    name: replacement.pod?.name ?? "(none)",
+    node: replacement.pod?.node ?? "?",
+    createdMs,
+    scheduledMs,
+    readyMs,
+  };
+}
+
+export function describeTimeline(timeline: DemoTimeline, workload: string, replicas: number): string[] {
   const step = (ms: number | undefined, what: string): string =>
     ms === undefined ? `  ${"(not seen)".padStart(11)}  ${what}` : `  +${String(ms).padStart(7)} ms  ${what}`;
-  const replacement = timeline.replacement?.name ?? "(none)";
+  const { victim } = timeline;
+  const replacement = replacementOf(victim);
+  const restoredMs = timeline.workload?.restoredMs;
   return [
-    step(timeline.deletionAcceptedMs, "deletion accepted by the API server"),
-    step(timeline.replacementCreatedMs, `replacement ${replacement} created by the ReplicaSet controller`),
-    step(
-      timeline.replacementScheduledMs,
-      `replacement scheduled to ${timeline.replacement?.node ?? "?"} by kube-scheduler`,
-    ),
-    step(timeline.replacementReadyMs, "replacement Running and Ready (kwok, as kubelet)"),
-    step(timeline.workloadRestoredMs, `deployment ${workload} back at ${replicas}/${replicas} available`),
-    step(timeline.victimGoneMs, `old pod ${timeline.victim.name} gone after its graceful shutdown`),
+    step(victim.acceptedMs, "deletion accepted by the API server"),
+    step(replacement.createdMs, `replacement ${replacement.name} created by the ReplicaSet controller`),
+    step(replacement.scheduledMs, `replacement scheduled to ${replacement.node} by kube-scheduler`),
+    step(replacement.readyMs, "replacement Running and Ready (kwok, as kubelet)"),
+    step(restoredMs, `deployment ${workload} back at ${replicas}/${replicas} available`),
+    step(victim.goneMs, `old pod ${victim.pod.name} gone after its graceful shutdown`),
     "",
-    timeline.workloadRestoredMs === undefined
+    restoredMs === undefined
       ? `${workload} did not recover in time.`
-      : `Recovered in ${timeline.workloadRestoredMs} ms (time to Ready ${timeline.replacementReadyMs ?? "?"} ms).`,
+      : `Recovered in ${restoredMs} ms (time to Ready ${replacement.readyMs ?? "?"} ms).`,
   ];
 }

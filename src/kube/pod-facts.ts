@@ -54,7 +54,7 @@ export function podFactsOf(
     ...metadataFacts(pod.metadata),
     ...(nodeName === undefined ? {} : { nodeName }),
     phase: phaseOf(pod.status?.phase),
-    ready: pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false,
+    ready: isPodReady(pod),
     ...(owner === undefined ? {} : { owner }),
     namespaceAnnotations,
   };
@@ -189,4 +189,9 @@ async function readReplicaSetOwner(kube: KubeClients, namespace: string, name: s
     if (apiStatus(error) === 404) return { kind: "ReplicaSet", name };
     throw error;
   }
+}
+
+/** The pod's Ready condition is True: what kubectl's READY column and the endpoints controller go by. */
+export function isPodReady(pod: V1Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 }

@@ -3,7 +3,8 @@ import { deferred } from "../core/deferred.js";
 import { describeError } from "../core/errors.js";
 import type { Owner } from "../core/targeting/types.js";
 import type { KubeClients } from "./client.js";
-import { controllerRef } from "./pod-facts.js";
+
+import { controllerRef, isPodReady } from "./pod-facts.js";
 
 /**
  * Measures how workloads heal after pods are shot, from watch events each stamped in milliseconds when it
@@ -180,10 +181,6 @@ function groupKey(namespace: string, controller: Owner): string {
 
 function workloadKey(kind: string, namespace: string, name: string): string {
   return `${kind} ${namespace}/${name}`;
-}
-
-function isReady(pod: V1Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 }
 
 function maxOf(values: readonly (number | undefined)[]): number | undefined {
@@ -402,7 +399,7 @@ function advance(track: PodTrack, pod: V1Pod, now: number): void {
     track.node = node;
     track.scheduledAt ??= now;
   }
-  if (isReady(pod)) track.readyAt ??= now;
+  if (isPodReady(pod)) track.readyAt ??= now;
 }
 
 function byAcceptance(a: VictimState, b: VictimState): number {

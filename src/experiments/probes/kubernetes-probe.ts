@@ -2,6 +2,7 @@ import type { KubeConfig, KubernetesObject, V1LabelSelector, V1Pod } from "@kube
 import { systemClock } from "../../core/clock.js";
 import type { Clock } from "../../core/clock.js";
 import { BroadsideError } from "../../core/errors.js";
+import { isPodReady } from "../../kube/pod-facts.js";
 import { selectorMatches } from "../../faults/pod-evict.js";
 import { ClientNodeWatchSource, collectionPath } from "../../kube/watch/client-node-source.js";
 import { Informer } from "../../kube/watch/informer.js";
@@ -38,10 +39,6 @@ const plurals: Readonly<Record<WorkloadKind, string>> = {
   daemonset: "daemonsets",
 };
 
-export function podIsReady(pod: V1Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
-}
-
 export function podsOf(workload: Workload, pods: readonly V1Pod[]): V1Pod[] {
   return pods.filter((pod) => selectorMatches(workload.spec?.selector, pod.metadata?.labels ?? {}));
 }
@@ -58,7 +55,7 @@ function desiredReplicas(kind: WorkloadKind, workload: Workload): number {
  */
 function allPodsReady(kind: WorkloadKind, workload: Workload, pods: readonly V1Pod[]): string | undefined {
   const current = pods.filter((pod) => pod.metadata?.deletionTimestamp === undefined);
-  if (!current.every(podIsReady)) return "pod not ready";
+  if (!current.every(isPodReady)) return "pod not ready";
   return current.length >= desiredReplicas(kind, workload) ? undefined : "too few pods";
 }
 

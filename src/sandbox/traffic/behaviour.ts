@@ -1,5 +1,6 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { Duration } from "../../core/duration.js";
+import { isPodReady } from "../../kube/pod-facts.js";
 
 /** The opt-in label, on pods (via their template) and Services, that asks for real HTTP in the sandbox. */
 export const serveLabel = "broadside.dev/serve";
@@ -58,5 +59,5 @@ export function parseBehaviour(annotations: Readonly<Record<string, string>> | u
 export function podServes(pod: V1Pod): boolean {
   if (pod.metadata?.deletionTimestamp !== undefined) return false;
   if (pod.status?.phase !== "Running") return false;
-  return pod.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+  return isPodReady(pod);
 }
