@@ -12,6 +12,8 @@ export interface CliConfig {
   readonly cacheDir: string;
   /** State of running sandboxes: pids, ports, certificates, logs (BROADSIDE_STATE_DIR). */
   readonly stateDir: string;
+  /** The package's root: examples/, sandbox/go/. */
+  readonly packageRoot: string;
   /** The package's sandbox/go directory with the Go wrapper modules. */
   readonly goModulesDir: string;
   readonly goBinary: string;
@@ -23,6 +25,8 @@ export interface CliConfig {
    * in-cluster): that pod is never a target.
    */
   readonly selfPodUid: string | undefined;
+  /** The Prometheus that probes without a url of their own query (BROADSIDE_PROMETHEUS_URL). */
+  readonly prometheusUrl: string | undefined;
   /** For Broadside's own crash tests only: SIGKILL itself at this point of a fault's life. */
   readonly failpoint: string | undefined;
   readonly env: NodeJS.ProcessEnv;
@@ -37,6 +41,7 @@ export function readConfig(env: NodeJS.ProcessEnv): CliConfig {
   return {
     cacheDir: env.BROADSIDE_CACHE_DIR ?? join(cacheHome, "broadside"),
     stateDir: env.BROADSIDE_STATE_DIR ?? join(stateHome, "broadside", "sandboxes"),
+    packageRoot,
     goModulesDir: join(packageRoot, "sandbox", "go"),
     goBinary: env.BROADSIDE_GO ?? "go",
     opensslBinary: env.BROADSIDE_OPENSSL ?? "openssl",
@@ -45,6 +50,7 @@ export function readConfig(env: NodeJS.ProcessEnv): CliConfig {
       "BROADSIDE_MAX_FAULT_DURATION",
     ),
     failpoint: env.BROADSIDE_FAILPOINT,
+    prometheusUrl: env.BROADSIDE_PROMETHEUS_URL,
     selfPodUid: env.BROADSIDE_POD_UID,
     env,
   };

@@ -8,6 +8,7 @@ import { registerChaosCommands } from "./chaos-commands.js";
 import { registerDemoCommand } from "./demo-command.js";
 import { registerLedgerCommands } from "./ledger-commands.js";
 import { registerReportCommand } from "./report-command.js";
+import { registerRunCommand } from "./run-command.js";
 import { registerSandboxCommands } from "./sandbox-commands.js";
 
 /** Parses argv, runs one command, and returns the process exit code (documented in docs/cli.md). */
@@ -27,6 +28,7 @@ export async function main(
   registerDemoCommand(program, config, io);
   registerChaosCommands(program, config, io);
   registerLedgerCommands(program, io);
+  registerRunCommand(program, config, io);
   registerReportCommand(program, io);
   try {
     await program.parseAsync(argv);

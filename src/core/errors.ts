@@ -10,6 +10,10 @@ export const ExitCode = {
   usage: 2,
   unhealthy: 3,
   refused: 4,
+  /** `broadside run`: the experiment ran and its hypothesis did not hold (verdict failed). */
+  experimentFailed: 5,
+  /** `broadside run`: the experiment was cut short (breach with abortOnBreach, Ctrl-C, no steady state). */
+  experimentAborted: 6,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -28,6 +32,18 @@ export const errorCatalog = {
     exitCode: ExitCode.refused,
     summary:
       "The cluster refused at least one shot (an eviction blocked by a PodDisruptionBudget, a pod already gone).",
+  },
+  BRD_NOT_RUNNABLE: {
+    exitCode: ExitCode.usage,
+    summary: "The experiment file is valid but Broadside cannot run its kind or action yet; nothing was run.",
+  },
+  BRD_EXPERIMENT_FAILED: {
+    exitCode: ExitCode.experimentFailed,
+    summary: "The experiment ran and its verdict is failed: a tolerance was breached or a fault did not recover.",
+  },
+  BRD_EXPERIMENT_ABORTED: {
+    exitCode: ExitCode.experimentAborted,
+    summary: "The experiment was cut short: a breach stopped it, Ctrl-C, or no steady state before the method.",
   },
   BRD_CONFLICT: {
     exitCode: ExitCode.failure,

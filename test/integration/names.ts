@@ -1,2 +1,5 @@
-/** The sandbox the integration tier shares; tests that stop sandboxes use names of their own. */
-export const integrationSandboxName = "it";
+/**
+ * The sandbox the integration tier shares; tests that stop sandboxes use names of their own.
+ * BROADSIDE_IT_SANDBOX lets two checkouts on one machine run their integration tiers side by side.
+ */
+export const integrationSandboxName = process.env.BROADSIDE_IT_SANDBOX ?? "it";

@@ -155,3 +155,11 @@ export function nextRuns(spec: CronSpec, from: Date, count: number): Date[] {
   }
   return new Cron(spec.pattern, options(spec.timezone)).nextRuns(count, from);
 }
+
+/**
+ * The last run of a cron expression strictly before `before`, if there is one. @every has no runs before
+ * it starts (robfig counts it from wherever it starts), so it has no counterpart here.
+ */
+export function previousCronRun(spec: Extract<CronSpec, { kind: "cron" }>, before: Date): Date | undefined {
+  return new Cron(spec.pattern, options(spec.timezone)).previousRuns(1, before)[0];
+}

@@ -165,9 +165,12 @@ function noLatencyTolerances(
   });
 }
 
+/** The http branch alone: what `--probe` on the command line is checked against. */
+export const httpProbeSchema = z.strictObject({ name: probeName, http: httpSpec, tolerances });
+
 export const probeSchema = z.union(
   [
-    z.strictObject({ name: probeName, http: httpSpec, tolerances }),
+    httpProbeSchema,
     z
       .strictObject({ name: probeName, kubernetes: kubernetesSpec, tolerances })
       .superRefine(noLatencyTolerances),

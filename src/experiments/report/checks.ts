@@ -33,7 +33,7 @@ export type CheckSubject =
 
 /** The observed figure must be `op` the limit: availability >= 0.99, longest unreachable <= 2000 ms. */
 export interface Tolerance {
-  readonly op: "<=" | ">=";
+  readonly op: "<=" | "<" | ">=" | ">";
   readonly limit: number;
 }
 
@@ -88,10 +88,17 @@ export function observe(subject: CheckSubject, evidence: Evidence): number | nul
   return figures === undefined ? null : figureReaders[subject.figure](figures);
 }
 
+function holds(observed: number, op: Tolerance["op"], limit: number): boolean {
+  if (op === "<=") return observed <= limit;
+  if (op === "<") return observed < limit;
+  if (op === ">=") return observed >= limit;
+  return observed > limit;
+}
+
 export function evaluate(spec: CheckSpec, evidence: Evidence): CheckResult {
   const observed = observe(spec.subject, evidence);
   const { op, limit } = spec.tolerance;
-  const passed = observed !== null && (op === "<=" ? observed <= limit : observed >= limit);
+  const passed = observed !== null && holds(observed, op, limit);
   return { name: spec.name, subject: spec.subject, tolerance: spec.tolerance, observed, passed };
 }
 

@@ -447,7 +447,7 @@ const subjectSchema = z.discriminatedUnion("type", [
 const checkSchema = z.object({
   name: z.string(),
   subject: subjectSchema,
-  tolerance: z.object({ op: z.enum(["<=", ">="]), limit: z.number() }),
+  tolerance: z.object({ op: z.enum(["<=", "<", ">=", ">"]), limit: z.number() }),
   observed: z.number().nullable(),
   passed: z.boolean(),
 });

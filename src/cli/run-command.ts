@@ -1,0 +1,241 @@
+import { Command } from "commander";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+import { Duration } from "../core/duration.js";
+import { BroadsideError, usageError } from "../core/errors.js";
+import { parseExperimentFile } from "../experiments/files/load.js";
+import type { LoadedExperiment } from "../experiments/files/model.js";
+import { isLoopback } from "../experiments/files/probes.js";
+import { renderReport, parseReportFormat, type ReportFormat } from "../experiments/report/formats.js";
+import { renderHtml } from "../experiments/report/html.js";
+import { renderJson, type RunReport } from "../experiments/report/run-report.js";
+import { runPlanOf, type RunPlan } from "../experiments/run/plan.js";
+import { runExperiment } from "../experiments/run/runner.js";
+import { layoutFor, sandboxNames } from "../sandbox/sandbox.js";
+import type { CliConfig } from "./config.js";
+import { addClusterFlags, startEngine, type ClusterFlags } from "./engine-setup.js";
+import { durationOption, type CliIo } from "./options.js";
+import { probesFromFlags } from "./probe-flag.js";
+import { printDryRun } from "./run-plan-output.js";
+import { sandboxEnvironment } from "./sandbox-commands.js";
+
+export interface RunFlags extends ClusterFlags {
+  readonly sandbox?: string;
+  readonly dryRun: boolean;
+  readonly probe: string[];
+  readonly for?: Duration;
+  readonly window: Duration;
+  readonly reportDir: string;
+  readonly format: ReportFormat;
+  readonly unsafe: boolean;
+  readonly optIn: boolean;
+}
+
+/** The options of `broadside run`, shared by the command and by the demo's reading of an example. */
+function defineRunCommand(command: Command): Command {
+  return addClusterFlags(command)
+    .description("Run an experiment file (Broadside Experiment, Chaos Mesh PodChaos or Schedule) and report")
+    .argument("<file>", "the experiment file (YAML)")
+    .option("--sandbox <name>", "run against this Broadside sandbox (its admin kubeconfig)")
+    .option("--dry-run", "check every field and print the plan; change nothing", false)
+    .option(
+      "--probe <spec>",
+      "an http probe: a URL, or key=value pairs (url, name, frequency, timeout, expect, latency-threshold, tolerance); repeatable",
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
+    .option("--for <duration>", "how long a Schedule keeps firing", durationOption("--for"))
+    .option(
+      "--window <duration>",
+      "before/after check window for Chaos Mesh manifests",
+      durationOption("--window"),
+      Duration.parse("10s", "--window"),
+    )
+    .option("--report-dir <dir>", "where the JSON and HTML reports are written", "broadside-reports")
+    .option(
+      "--format <format>",
+      "the summary on stdout: text, json, md, junit or html",
+      (v: string) => parseReportFormat(v),
+      "text",
+    )
+    .option("--unsafe", "lift the blast-radius cap (needed to hit the only pod of a workload)", false)
+    .option("--opt-in", "only target namespaces annotated broadside.dev/chaos=enabled", false);
+}
+
+export function registerRunCommand(program: Command, config: CliConfig, io: CliIo): void {
+  defineRunCommand(program.command("run")).action(async (file: string, flags: RunFlags) => {
+    const result = await runFile(config, io, file, flags);
+    if (result !== undefined) failOnVerdict(result.report);
+  });
+}
+
+/** Reads `broadside run` arguments (after "run") as the command would; for the demo's example. */
+export async function parseRunArgs(args: readonly string[]): Promise<{ file: string; flags: RunFlags }> {
+  let parsed: { file: string; flags: RunFlags } | undefined;
+  await defineRunCommand(new Command("run"))
+    .exitOverride()
+    .action((file: string, flags: RunFlags) => {
+      parsed = { file, flags };
+    })
+    .parseAsync([...args], { from: "user" });
+  if (parsed === undefined) throw new BroadsideError("BRD_INTERNAL", "the run arguments were not parsed");
+  return parsed;
+}
+
+export interface RunOutcome {
+  readonly report: RunReport;
+  /** The JSON and HTML reports written. */
+  readonly files: readonly string[];
+}
+
+/**
+ * Everything `broadside run FILE` does but the exit code; `broadside demo` calls it too. Returns the report
+ * and its files (nothing on dry runs).
+ */
+export async function runFile(
+  config: CliConfig,
+  io: CliIo,
+  file: string,
+  flags: RunFlags,
+): Promise<RunOutcome | undefined> {
+  const { cluster, kubeconfig, loopbackOnly } = await targetOf(config, io, flags);
+  // Everything in the file and the flags is checked before the first request to the cluster.
+  const loaded = await loadFile(file, kubeconfig);
+  for (const warning of loaded.warnings) io.err(`warning: ${warning}\n`);
+  if (flags.dryRun && !loaded.runnable) {
+    // A dry run checks a file that cannot run yet, and says so, rather than failing.
+    io.out(
+      `${loaded.fileName}: ${loaded.kind} ${loaded.name} is valid, but cannot run yet: ${loaded.reason}\n`,
+    );
+    return undefined;
+  }
+  const plan = planFor(config, loaded, flags, loopbackOnly);
+  const { ctx } = await startEngine(
+    io,
+    { ...cluster, unsafe: flags.unsafe, optIn: flags.optIn, selfPodUid: config.selfPodUid },
+    config.failpoint,
+  );
+  if (flags.unsafe) ctx.progress("--unsafe: the blast-radius cap is lifted for this run");
+  if (flags.dryRun) {
+    await printDryRun(ctx, plan, io);
+    return undefined;
+  }
+  const report = await withInterrupt(io, (interrupt) =>
+    runExperiment({
+      ctx,
+      plan,
+      loopbackOnly,
+      interrupt,
+      ...(config.prometheusUrl === undefined ? {} : { prometheusUrl: config.prometheusUrl }),
+    }),
+  );
+  const written = await writeReports(report, plan, flags.reportDir);
+  const summary = renderReport(report, flags.format);
+  io.out(summary.endsWith("\n") ? summary : `${summary}\n`);
+  io.err(`reports: ${written.join(", ")}\n`);
+  return { report, files: written };
+}
+
+/**
+ * The cluster to run against, read locally (no request yet). Probes may only reach loopback when the
+ * API server is on this machine (a sandbox, kind): its Services are reached through loopback there.
+ */
+async function targetOf(config: CliConfig, io: CliIo, flags: RunFlags) {
+  const cluster = await clusterOf(config, io, flags);
+  const kubeconfig = new KubeConfig();
+  if (cluster.kubeconfig === undefined) kubeconfig.loadFromDefault();
+  else kubeconfig.loadFromFile(cluster.kubeconfig);
+  if (cluster.context !== undefined) kubeconfig.setCurrentContext(cluster.context);
+  return { cluster, kubeconfig, loopbackOnly: isLoopback(kubeconfig.getCurrentCluster()?.server ?? "") };
+}
+
+/** --sandbox NAME stands for that sandbox's admin kubeconfig. */
+async function clusterOf(config: CliConfig, io: CliIo, flags: RunFlags): Promise<ClusterFlags> {
+  if (flags.sandbox === undefined) return flags;
+  if (flags.kubeconfig !== undefined) throw usageError("--sandbox", "cannot be combined with --kubeconfig");
+  const env = sandboxEnvironment(config, io);
+  if (!(await sandboxNames(env)).includes(flags.sandbox)) {
+    throw new BroadsideError(
+      "BRD_SANDBOX_NOT_FOUND",
+      `--sandbox: no sandbox named "${flags.sandbox}" is up; start it with broadside sandbox up --name ${flags.sandbox}`,
+    );
+  }
+  return {
+    kubeconfig: layoutFor(env, flags.sandbox).adminKubeconfig,
+    ...(flags.context === undefined ? {} : { context: flags.context }),
+  };
+}
+
+async function loadFile(file: string, kubeconfig: KubeConfig): Promise<LoadedExperiment> {
+  const text = await readFile(file, "utf8").catch((error: unknown) => {
+    throw usageError(
+      "<file>",
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
+  });
+  const namespace = kubeconfig.getContextObject(kubeconfig.getCurrentContext())?.namespace ?? "default";
+  return parseExperimentFile(text, file, { defaultNamespace: namespace });
+}
+
+function planFor(
+  config: CliConfig,
+  loaded: LoadedExperiment,
+  flags: RunFlags,
+  loopbackOnly: boolean,
+): RunPlan {
+  if (flags.for !== undefined && loaded.kind !== "Schedule")
+    throw usageError("--for", "applies to a Schedule only");
+  return runPlanOf(loaded, {
+    extraProbes: probesFromFlags(flags.probe),
+    ...(flags.for === undefined ? {} : { runFor: flags.for }),
+    window: flags.window,
+    maxFaultDuration: config.maxFaultDuration,
+    loopbackOnly,
+  });
+}
+
+/** Ctrl-C aborts the run (faults reverted, report written); a second Ctrl-C leaves at once. */
+async function withInterrupt<T>(io: CliIo, work: (interrupt: AbortSignal) => Promise<T>): Promise<T> {
+  const interrupt = new AbortController();
+  const onSignal = (): void => {
+    if (!interrupt.signal.aborted) {
+      io.err("\ninterrupted: reverting the faults, then reporting (Ctrl-C again to leave now)\n");
+      interrupt.abort();
+      return;
+    }
+    io.err("leaving now: the next broadside command reverts what is left, from the ledger\n");
+    process.exit(130);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    return await work(interrupt.signal);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+function stampOf(epochMs: number): string {
+  return new Date(epochMs)
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
+}
+
+async function writeReports(report: RunReport, plan: RunPlan, dir: string): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
+  const base = join(dir, `${plan.name}-${stampOf(report.startedAt)}`);
+  await writeFile(`${base}.json`, renderJson(report));
+  await writeFile(`${base}.html`, renderHtml(report));
+  return [`${base}.json`, `${base}.html`];
+}
+
+/** Exit 5 for a failed verdict, 6 for an aborted run, after the report is out. */
+export function failOnVerdict(report: RunReport): void {
+  const { verdict } = report;
+  if (verdict.result === "failed")
+    throw new BroadsideError("BRD_EXPERIMENT_FAILED", verdict.reasons.join("; "));
+  if (verdict.result === "aborted") throw new BroadsideError("BRD_EXPERIMENT_ABORTED", verdict.reason);
+}

@@ -1,0 +1,92 @@
+import type { EngineContext } from "../engine/context.js";
+import { runObjectChaos } from "../engine/object-chaos.js";
+import { runPodChaos } from "../engine/pod-chaos.js";
+import { planObjectFault } from "../faults/object-registry.js";
+import { podFaults } from "../faults/pod-registry.js";
+import type { ObjectFaultStep, PodFaultStep, Probe } from "../experiments/files/model.js";
+import type { PlanStep, RunPlan, ScheduleStep } from "../experiments/run/plan.js";
+import { firingInstants } from "../experiments/schedule/instants.js";
+import { probeSpecOf } from "../experiments/run/probes.js";
+import { describeStep, scopeOf } from "../experiments/run/runner.js";
+import type { CliIo } from "./options.js";
+
+/**
+ * `broadside run --dry-run`: the plan, with what each step would hit today. Targets are planned exactly
+ * as a run plans them (selectors, rails, mode, blast-radius cap); nothing is written.
+ */
+export async function printDryRun(ctx: EngineContext, plan: RunPlan, io: CliIo): Promise<void> {
+  const { hypothesis } = plan;
+  io.out(`Plan (dry run, nothing changed): ${plan.title}\n`);
+  io.out(
+    `Hypothesis: checked ${hypothesis.checks.join(", ")}; window ${hypothesis.window.toString()}; ` +
+      `${hypothesis.abortOnBreach ? "a breach during the method stops it" : "breaches are recorded, the method goes on"}\n`,
+  );
+  for (const probe of hypothesis.probes) io.out(`  probe ${describeProbe(probe)}\n`);
+  io.out("Method:\n");
+  for (const [index, step] of plan.method.entries()) {
+    io.out(`  ${String(index + 1)}. ${describeStep(step)}\n`);
+    for (const line of await stepTargets(ctx, step)) io.out(`       ${line}\n`);
+  }
+  if (plan.rollbacks.length > 0) io.out("Rollbacks:\n");
+  for (const step of plan.rollbacks) io.out(`  - ${describeStep(step)}\n`);
+}
+
+function describeProbe(probe: Probe): string {
+  const spec = probeSpecOf(probe);
+  const tolerances = probe.tolerances.map((t) => t.text).join("; ");
+  return `${probe.name}: ${spec.target ?? ""}, every ${String(Math.round(spec.intervalMs))} ms; tolerances: ${tolerances}`;
+}
+
+async function stepTargets(ctx: EngineContext, step: PlanStep): Promise<string[]> {
+  if (step.type === "pod-fault") return podTargets(ctx, step);
+  if (step.type === "object-fault") return objectChanges(ctx, step);
+  if (step.type === "schedule")
+    return [...scheduleInstants(ctx, step), ...(await podTargets(ctx, step.shot))];
+  return [];
+}
+
+async function podTargets(ctx: EngineContext, step: PodFaultStep): Promise<string[]> {
+  const result = await runPodChaos(ctx, {
+    fault: podFaults[step.fault],
+    scope: scopeOf(step),
+    selector: step.selector,
+    mode: step.mode,
+    dryRun: true,
+    wait: false,
+    timeout: step.timeout,
+  });
+  const { selected, excluded, warnings } = result.plan;
+  return [
+    ...selected.map(
+      (pod) =>
+        `would hit ${pod.namespace}/${pod.name}${pod.nodeName === undefined ? "" : ` on ${pod.nodeName}`}`,
+    ),
+    ...excluded.map(
+      (exclusion) => `skip ${exclusion.pod.namespace}/${exclusion.pod.name}: ${exclusion.reason}`,
+    ),
+    ...warnings.map((warning) => `warning: ${warning}`),
+    ...(selected.length === 0 ? ["no pod would be hit: a run would stop at this step"] : []),
+  ];
+}
+
+async function objectChanges(ctx: EngineContext, step: ObjectFaultStep): Promise<string[]> {
+  const changes = await planObjectFault(step.fault, ctx.kube, step.params);
+  // The dry run of the engine checks the namespace rails, as a run would.
+  await runObjectChaos(ctx, changes, {
+    duration: step.duration,
+    dryRun: true,
+    wait: false,
+    stop: Promise.resolve(),
+  });
+  return changes.map((change) => `would change ${change.description}`);
+}
+
+/** The instants the schedule would fire at if it started now, for --for. */
+function scheduleInstants(ctx: EngineContext, step: ScheduleStep): string[] {
+  const now = ctx.clock.now();
+  const { instants, complete } = firingInstants(step.cron, now, now + step.runFor.milliseconds);
+  const shown = instants.slice(0, 10).map((instant) => new Date(instant).toISOString());
+  const count = complete ? String(instants.length) : `more than ${String(instants.length)}`;
+  const more = instants.length > shown.length ? ", ..." : "";
+  return [`would fire ${count} time(s) if started now: ${shown.join(", ")}${more}`];
+}

@@ -1,0 +1,91 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { Duration } from "../../core/duration.js";
+import { parseExperimentFile } from "../files/load.js";
+import { probesFromFlags } from "../../cli/probe-flag.js";
+import { runPlanOf, type PlanOptions } from "./plan.js";
+
+const examples = join(import.meta.dirname, "..", "..", "..", "examples");
+
+async function load(file: string) {
+  return parseExperimentFile(await readFile(join(examples, file), "utf8"), file);
+}
+
+const options: PlanOptions = {
+  extraProbes: probesFromFlags(["url=http://127.0.0.1:18080/,frequency=5"]),
+  window: Duration.parse("5s", "--window"),
+  maxFaultDuration: Duration.parse("1h", "max"),
+  loopbackOnly: true,
+};
+
+describe("what broadside run will do with each kind of file", () => {
+  it("runs a Schedule as one schedule step for --for, judged by the --probe probes before, during and after", async () => {
+    const plan = runPlanOf(await load("schedule-pod-kill-2-replicas.yaml"), {
+      ...options,
+      runFor: Duration.parse("50s", "--for"),
+    });
+    expect(plan.hypothesis).toMatchObject({
+      checks: ["before", "during", "after"],
+      abortOnBreach: true,
+      window: { milliseconds: 5000 },
+    });
+    expect(plan.hypothesis.probes.map((p) => p.name)).toEqual(["probe-1"]);
+    expect(plan.method).toHaveLength(1);
+    expect(plan.method[0]).toMatchObject({
+      type: "schedule",
+      cronText: "*/30 * * * * *",
+      concurrencyPolicy: "Forbid",
+      historyLimit: 3,
+      runFor: { milliseconds: 50_000 },
+      shot: { type: "pod-fault", fault: "pod-kill", gracePeriodSeconds: 5, mode: { kind: "one" } },
+    });
+  });
+
+  it("needs --for to know when a Schedule ends", async () => {
+    await expect(
+      load("schedule-pod-kill-2-replicas.yaml").then((l) => runPlanOf(l, options)),
+    ).rejects.toThrow("--for: schedule-pod-kill-2-replicas.yaml is a Schedule, which runs until stopped");
+  });
+
+  it("needs a --probe for a Chaos Mesh manifest, which has no hypothesis of its own", async () => {
+    await expect(
+      load("chaos-mesh-podchaos.yaml").then((l) => runPlanOf(l, { ...options, extraProbes: [] })),
+    ).rejects.toThrow(
+      "--probe: chaos-mesh-podchaos.yaml is a Chaos Mesh manifest, which has no steady-state hypothesis",
+    );
+  });
+
+  it("keeps an Experiment's own hypothesis and adds --probe probes to it", async () => {
+    const plan = runPlanOf(await load("experiment-checkout-pod-loss.yaml"), options);
+    expect(plan.hypothesis.probes.map((p) => p.name)).toEqual(["checkout-http", "checkout-ready", "probe-1"]);
+    expect(plan.method.map((s) => s.type)).toEqual(["pod-fault", "wait", "object-fault"]);
+  });
+
+  it("refuses a fault longer than BROADSIDE_MAX_FAULT_DURATION, naming the field", async () => {
+    const loaded = await load("experiment-config-drift.yaml");
+    expect(() => runPlanOf(loaded, { ...options, maxFaultDuration: Duration.parse("10s", "max") })).toThrow(
+      "experiment-config-drift.yaml: spec.method[0].duration: 15s is longer than the longest fault allowed, 10s",
+    );
+  });
+
+  it("refuses a probe that leaves the machine when the cluster is on this machine", async () => {
+    const loaded = await load("experiment-config-drift.yaml");
+    const outside = probesFromFlags(["url=http://10.0.0.1/"]);
+    expect(() => runPlanOf(loaded, { ...options, extraProbes: outside })).toThrow(
+      "probe probe-1: http://10.0.0.1/ is not a loopback address",
+    );
+    expect(
+      runPlanOf(loaded, { ...options, extraProbes: outside, loopbackOnly: false }).hypothesis.probes,
+    ).toHaveLength(2);
+  });
+
+  it.each(["chaos-mesh-networkchaos.yaml", "chaos-mesh-stresschaos.yaml"])(
+    "says %s cannot run yet, and why",
+    async (file) => {
+      await expect(load(file).then((l) => runPlanOf(l, options))).rejects.toThrow(
+        /needs the node daemon \(coming later\); nothing was run/,
+      );
+    },
+  );
+});

@@ -1,0 +1,195 @@
+import { Duration } from "../../core/duration.js";
+import { BroadsideError, usageError } from "../../core/errors.js";
+import type { CronSpec } from "../files/cron.js";
+import type {
+  ChaosMeshPodChaos,
+  ChaosMeshSchedule,
+  Hypothesis,
+  LoadedExperiment,
+  MethodStep,
+  PodChaosSpec,
+  PodFaultStep,
+  Probe,
+  RollbackStep,
+} from "../files/model.js";
+import { isLoopback } from "../files/probes.js";
+
+/**
+ * What `broadside run` will do, whatever the file's kind: a hypothesis, method steps and rollbacks.
+ * Broadside's Experiment maps onto it as it is; a Chaos Mesh PodChaos becomes a one-step method and a
+ * Schedule a schedule step, both judged by the probes given with --probe. Built and checked before
+ * anything touches the cluster.
+ */
+
+/** A Chaos Mesh Schedule driving a pod fault: a run at each cron instant, for `runFor`. */
+export interface ScheduleStep {
+  readonly type: "schedule";
+  readonly name: string;
+  readonly cron: CronSpec;
+  readonly cronText: string;
+  readonly concurrencyPolicy: "Forbid" | "Allow";
+  readonly historyLimit: number;
+  readonly startingDeadlineSeconds?: number;
+  /** How long the schedule keeps firing (--for): Chaos Mesh's run until the object is deleted. */
+  readonly runFor: Duration;
+  /** What each run does. */
+  readonly shot: PodFaultStep;
+}
+
+export type PlanStep = MethodStep | ScheduleStep;
+
+export interface RunPlan {
+  readonly name: string;
+  readonly title: string;
+  readonly hypothesis: Hypothesis;
+  readonly method: readonly PlanStep[];
+  readonly rollbacks: readonly RollbackStep[];
+  readonly warnings: readonly string[];
+}
+
+export interface PlanOptions {
+  /** Probes from --probe, added to the file's. */
+  readonly extraProbes: readonly Probe[];
+  /** How long a Schedule fires (--for); required for a Schedule. */
+  readonly runFor?: Duration;
+  /** The before/after window of manifests without a hypothesis of their own (--window). */
+  readonly window: Duration;
+  /** BROADSIDE_MAX_FAULT_DURATION: the longest an object fault, or a schedule, may last. */
+  readonly maxFaultDuration: Duration;
+  /** The cluster is on this machine (a sandbox): probes may only reach loopback. */
+  readonly loopbackOnly: boolean;
+}
+
+/** Chaos Mesh keeps one finished run of a Schedule unless told otherwise (schedule_types.go). */
+export const defaultHistoryLimit = 1;
+
+/** Recovery of a Chaos Mesh pod-kill is waited for this long before it counts as not recovered. */
+const chaosMeshRecoveryTimeout = "5m";
+
+export function runPlanOf(loaded: LoadedExperiment, options: PlanOptions): RunPlan {
+  const plan = planByKind(loaded, options);
+  checkPlan(plan, options, loaded.fileName);
+  return plan;
+}
+
+function planByKind(loaded: LoadedExperiment, options: PlanOptions): RunPlan {
+  if (loaded.kind === "Experiment") {
+    return {
+      name: loaded.name,
+      title: loaded.title,
+      hypothesis: { ...loaded.hypothesis, probes: [...loaded.hypothesis.probes, ...options.extraProbes] },
+      method: loaded.method,
+      rollbacks: loaded.rollbacks,
+      warnings: loaded.warnings,
+    };
+  }
+  if (!loaded.runnable) {
+    throw new BroadsideError(
+      "BRD_NOT_RUNNABLE",
+      `${loaded.fileName}: ${loaded.kind} ${loaded.name}: ${loaded.reason}; nothing was run`,
+    );
+  }
+  const timeout = Duration.parse(chaosMeshRecoveryTimeout, "timeout");
+  if (loaded.kind === "PodChaos") return podChaosPlan(loaded, options, timeout);
+  return schedulePlan(loaded, options, timeout);
+}
+
+function manifestHypothesis(options: PlanOptions, fileName: string): Hypothesis {
+  if (options.extraProbes.length === 0) {
+    throw usageError(
+      "--probe",
+      `${fileName} is a Chaos Mesh manifest, which has no steady-state hypothesis: give at least one --probe to measure what users feel`,
+    );
+  }
+  return {
+    probes: options.extraProbes,
+    checks: ["before", "during", "after"],
+    abortOnBreach: true,
+    window: options.window,
+  };
+}
+
+function podStep(name: string, spec: PodChaosSpec, timeout: Duration): PodFaultStep {
+  return {
+    type: "pod-fault",
+    name,
+    fault: "pod-kill",
+    selector: spec.selector,
+    mode: spec.mode,
+    gracePeriodSeconds: spec.gracePeriodSeconds,
+    waitForRecovery: true,
+    timeout,
+  };
+}
+
+function podChaosPlan(loaded: ChaosMeshPodChaos, options: PlanOptions, timeout: Duration): RunPlan {
+  return {
+    name: loaded.name,
+    title: `PodChaos ${loaded.name}: ${loaded.action}`,
+    hypothesis: manifestHypothesis(options, loaded.fileName),
+    method: [podStep(`${loaded.action} (PodChaos ${loaded.name})`, loaded, timeout)],
+    rollbacks: [],
+    warnings: loaded.warnings,
+  };
+}
+
+function schedulePlan(loaded: ChaosMeshSchedule, options: PlanOptions, timeout: Duration): RunPlan {
+  const { chaos } = loaded;
+  if (chaos.kind !== "PodChaos") {
+    throw new BroadsideError("BRD_INTERNAL", `${loaded.fileName}: a runnable Schedule of ${chaos.kind}`);
+  }
+  if (options.runFor === undefined) {
+    throw usageError(
+      "--for",
+      `${loaded.fileName} is a Schedule, which runs until stopped: say for how long, e.g. --for 10m`,
+    );
+  }
+  return {
+    name: loaded.name,
+    title: `Schedule ${loaded.name}: ${chaos.action} on "${loaded.cron.text}" for ${options.runFor.toString()}`,
+    hypothesis: manifestHypothesis(options, loaded.fileName),
+    method: [
+      {
+        type: "schedule",
+        name: `${chaos.action} on "${loaded.cron.text}"`,
+        cron: loaded.cron,
+        cronText: loaded.cron.text,
+        concurrencyPolicy: loaded.concurrencyPolicy,
+        historyLimit: loaded.historyLimit ?? defaultHistoryLimit,
+        ...(loaded.startingDeadlineSeconds === undefined
+          ? {}
+          : { startingDeadlineSeconds: loaded.startingDeadlineSeconds }),
+        runFor: options.runFor,
+        shot: podStep(chaos.action, chaos, timeout),
+      },
+    ],
+    rollbacks: [],
+    warnings: loaded.warnings,
+  };
+}
+
+/** The checks that need configuration rather than the file: the duration cap and the loopback rail. */
+function checkPlan(plan: RunPlan, options: PlanOptions, fileName: string): void {
+  const max = options.maxFaultDuration;
+  plan.method.forEach((step, index) => {
+    const length =
+      step.type === "object-fault" ? step.duration : step.type === "schedule" ? step.runFor : undefined;
+    if (length !== undefined && length.milliseconds > max.milliseconds) {
+      const field = step.type === "schedule" ? "--for" : `${fileName}: spec.method[${index}].duration`;
+      throw usageError(
+        field,
+        `${length.toString()} is longer than the longest fault allowed, ${max.toString()} (BROADSIDE_MAX_FAULT_DURATION)`,
+      );
+    }
+  });
+  if (!options.loopbackOnly) return;
+  for (const probe of plan.hypothesis.probes) {
+    const url = probe.type === "kubernetes" ? undefined : probe.url;
+    if (url !== undefined && !isLoopback(url)) {
+      throw new BroadsideError(
+        "BRD_REFUSED_BY_RAIL",
+        `probe ${probe.name}: ${url} is not a loopback address; against a cluster on this machine, probes may only reach 127.0.0.0/8`,
+      );
+    }
+  }
+}
