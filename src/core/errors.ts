@@ -39,11 +39,13 @@ export const errorCatalog = {
   },
   BRD_EXPERIMENT_FAILED: {
     exitCode: ExitCode.experimentFailed,
-    summary: "The experiment ran and its verdict is failed: a tolerance was breached or a fault did not recover.",
+    summary:
+      "The experiment ran and its verdict is failed: a tolerance was breached or a fault did not recover.",
   },
   BRD_EXPERIMENT_ABORTED: {
     exitCode: ExitCode.experimentAborted,
-    summary: "The experiment was cut short: a breach stopped it, Ctrl-C, or no steady state before the method.",
+    summary:
+      "The experiment was cut short: a breach stopped it, Ctrl-C, or no steady state before the method.",
   },
   BRD_CONFLICT: {
     exitCode: ExitCode.failure,

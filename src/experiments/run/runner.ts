@@ -239,7 +239,13 @@ class ExperimentRun {
     const start = this.now();
     const stop = new Promise<void>((resolve) => {
       if (this.methodStop.signal.aborted) resolve();
-      this.methodStop.signal.addEventListener("abort", () => { resolve(); }, { once: true });
+      this.methodStop.signal.addEventListener(
+        "abort",
+        () => {
+          resolve();
+        },
+        { once: true },
+      );
     });
     const result = await runObjectChaos(this.ctx, changes, {
       duration: step.duration,
@@ -253,7 +259,9 @@ class ExperimentRun {
 
   private async schedule(step: ScheduleStep): Promise<void> {
     const until = new AbortController();
-    const onStop = (): void => { until.abort(); };
+    const onStop = (): void => {
+      until.abort();
+    };
     this.methodStop.signal.addEventListener("abort", onStop, { once: true });
     const timer = this.ctx.clock.sleep(step.runFor.milliseconds, until.signal).then(onStop);
     try {
