@@ -1,6 +1,7 @@
 import { defineConfig } from "vitest/config";
 
-// Two tiers with their own scripts: unit tests sit beside the code they test and need nothing but Node;
+// Tiers with their own runs: unit tests sit beside the code they test and need nothing but Node; browser
+// tests live in test/browser and open pages in Debian's headless Chromium (`npm test` installs it);
 // integration tests live in test/integration and run against one real sandbox cluster per run.
 export default defineConfig({
   test: {
@@ -9,6 +10,14 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["src/**/*.test.ts"],
+        },
+      },
+      {
+        test: {
+          name: "browser",
+          include: ["test/browser/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
       {

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
-// `npm test`: the whole suite, in order: build, format check, lint, typecheck, unit tests, integration
-// tests (which start one sandbox, building its binaries on first use). Prints one closing line,
+// `npm test`: the whole suite, in order: build, format check, lint, typecheck, Chromium set-up (installs
+// Debian's chromium when missing, see test/browser/setup-chromium.mjs), unit tests, browser tests,
+// integration tests (which start one sandbox, building its binaries on first use). Prints one closing line,
 // "tests: N passed, M failed", and exits non-zero if any step failed.
 // Safety net: any sandbox that appears during the run is stopped at the end, so no server outlives it.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { chromiumPath, ensureChromium } from "../test/browser/setup-chromium.mjs";
 
 const resultsDir = ".test-results";
+const tiers = ["unit", "browser", "integration"];
 const npx = "npx";
 const broadside = [process.execPath, "bin/broadside.js"];
 
@@ -47,7 +50,13 @@ try {
   step("format", npx, ["prettier", "--check", "."]);
   step("lint", npx, ["eslint", "--max-warnings", "0", "."]);
   step("typecheck", npx, ["tsc", "-p", "tsconfig.json", "--noEmit"]);
-  for (const tier of ["unit", "integration"]) {
+  process.stdout.write(`\n=== chromium set-up: ${chromiumPath}\n`);
+  const chromium = ensureChromium({ logDir: resultsDir });
+  if (!chromium.ok) {
+    process.stdout.write(`${chromium.message}\n`);
+    failedSteps.push("chromium set-up");
+  }
+  for (const tier of tiers) {
     step(`${tier} tests`, npx, [
       "vitest",
       "run",
@@ -70,7 +79,7 @@ try {
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const tier of ["unit", "integration"]) {
+for (const tier of tiers) {
   const tierCounts = counts(tier);
   passed += tierCounts.passed;
   failed += tierCounts.failed;
