@@ -73,17 +73,29 @@ async function clusterFingerprint(): Promise<string[]> {
 
 describe("broadside run refuses malformed files before touching the cluster", () => {
   it.each([
-    ["bad YAML", "apiVersion: broadside.dev/v1alpha1\nkind: [Experiment\n", /bad\.yaml:2:\d+/],
-    ["an unknown field", experiment(`${podKill}\n      colour: red`), /spec\.method\[0\]: .*colour/],
+    [
+      "bad YAML",
+      () => "apiVersion: broadside.dev/v1alpha1\nkind: [Experiment\n",
+      /bad\.yaml:\d+:\d+: Flow sequence/,
+    ],
+    [
+      "an unknown field",
+      () => experiment(`${podKill}\n      colour: red`),
+      /spec\.method\[0\]\.colour: unknown field/,
+    ],
     [
       "a wrong type",
-      experiment(podKill.replace("gracePeriod: 1", 'gracePeriod: "soon"')),
+      () => experiment(podKill.replace("gracePeriod: 1", 'gracePeriod: "soon"')),
       /spec\.method\[0\]\.gracePeriod/,
     ],
-    ["a negative duration", experiment("    - wait: -5s"), /spec\.method\[0\]\.wait: must not be negative/],
+    [
+      "a negative duration",
+      () => experiment("    - wait: -5s"),
+      /spec\.method\[0\]\.wait: must not be negative/,
+    ],
     [
       "an impossible cron",
-      `apiVersion: chaos-mesh.org/v1alpha1
+      () => `apiVersion: chaos-mesh.org/v1alpha1
 kind: Schedule
 metadata: { name: never, namespace: ${namespace()} }
 spec:
@@ -95,7 +107,8 @@ spec:
     ],
   ])("%s: exit 2, the path of the field, nothing injected", async (_what, text, message) => {
     const file = join(dir, "bad.yaml");
-    await writeFile(file, text);
+    // Written when the test runs: the namespace exists only then.
+    await writeFile(file, text());
     const before = await clusterFingerprint();
     const result = await broadside("run", file, "--sandbox", integrationSandboxName, "--for", "1m");
     expect(result.code, result.stderr).toBe(2);
