@@ -4,12 +4,14 @@ import { BroadsideError } from "../core/errors.js";
 import {
   defaultLifecycle,
   sandboxDown,
+  sandboxFrontDoors,
   sandboxNames,
   sandboxStatus,
   sandboxUp,
   type ComponentStatus,
   type SandboxEnvironment,
 } from "../sandbox/sandbox.js";
+import type { DoorsReport } from "../sandbox/traffic/front-doors.js";
 import type { CliConfig } from "./config.js";
 import { formatTable } from "./table.js";
 import { choiceOption, durationOption, integerOption, type CliIo } from "./options.js";
@@ -19,6 +21,7 @@ export const defaultSandboxName = "default";
 export function sandboxEnvironment(config: CliConfig, io: CliIo): SandboxEnvironment {
   return {
     stateRoot: config.stateDir,
+    packageRoot: config.packageRoot,
     openssl: config.opensslBinary,
     build: {
       cacheDir: config.cacheDir,
@@ -45,7 +48,7 @@ export function registerSandboxCommands(program: Command, config: CliConfig, io:
   const sandbox = program
     .command("sandbox")
     .description(
-      "A local Kubernetes control plane (etcd, kube-apiserver, controller manager, scheduler) with kwok nodes",
+      "A local Kubernetes control plane (etcd, kube-apiserver, controller manager, scheduler) with kwok nodes and real HTTP on loopback",
     );
 
   sandbox
@@ -101,7 +104,7 @@ export function registerSandboxCommands(program: Command, config: CliConfig, io:
 
   sandbox
     .command("status")
-    .description("Report each component (pid, port, healthy); exit 3 when one is down")
+    .description("Report each component (pid, port, healthy) and the front doors; exit 3 when one is down")
     .option("--name <name>", "sandbox name", defaultSandboxName)
     .option(
       "-o, --output <format>",
@@ -111,13 +114,14 @@ export function registerSandboxCommands(program: Command, config: CliConfig, io:
     )
     .action(async (options: { name: string; output: "table" | "json" }) => {
       const { state, components } = await sandboxStatus(env, options.name);
+      const frontDoors = (await sandboxFrontDoors(state)) ?? null;
       const down = components.filter((component) => !component.healthy);
       if (options.output === "json") {
-        io.out(
-          `${JSON.stringify({ name: state.name, apiServer: state.apiServer, versions: state.versions, components }, null, 2)}\n`,
-        );
+        const { name, apiServer, versions } = state;
+        io.out(`${JSON.stringify({ name, apiServer, versions, components, frontDoors }, null, 2)}\n`);
       } else {
         io.out(statusTable(components));
+        if (frontDoors !== null) io.out(`\n${doorsTable(frontDoors)}`);
       }
       if (down.length > 0) {
         throw new BroadsideError(
@@ -153,5 +157,23 @@ function statusTable(components: readonly ComponentStatus[]): string {
   return formatTable(
     ["COMPONENT", "PID", "PORT", "STATUS"],
     components.map((c) => [c.name, String(c.pid ?? "-"), String(c.port ?? "-"), status(c)]),
+  );
+}
+
+/** One row per front door: open ones with their URL, failed ones with the reason. */
+function doorsTable(doors: DoorsReport): string {
+  if (doors.open.length === 0 && doors.failed.length === 0) {
+    return "no front doors (label a Service and its pods broadside.dev/serve=http)\n";
+  }
+  return formatTable(
+    ["FRONT DOOR", "URL", "STATUS"],
+    [
+      ...doors.open.map((d) => [`${d.namespace}/${d.service}`, `http://127.0.0.1:${d.port}/`, "open"]),
+      ...doors.failed.map((d) => [
+        `${d.namespace}/${d.service}`,
+        d.port === null || d.port === 0 ? "-" : `http://127.0.0.1:${d.port}/`,
+        `failed: ${d.reason}`,
+      ]),
+    ],
   );
 }

@@ -5,19 +5,47 @@ import type {
   V1PodDisruptionBudget,
   V1Service,
 } from "@kubernetes/client-node";
+import { frontDoorPortAnnotation } from "../sandbox/traffic/front-door-port.js";
+import { serveLabel, serveLabelValue } from "../sandbox/traffic/behaviour.js";
 
-/** The demo's fleet: a few namespaces, Deployments of 1, 2 and 3 replicas, a PDB and a ConfigMap. */
+/**
+ * The demo's fleet: a few namespaces, Deployments of 1, 2 and 3 replicas, a PDB and a ConfigMap. Every
+ * Deployment and Service opts in to the sandbox's real traffic, so each Service answers HTTP on its front
+ * door, http://127.0.0.1:<frontDoorPort>/, served by the sandbox's traffic process.
+ */
 export interface DemoWorkload {
   readonly namespace: string;
   readonly name: string;
   readonly replicas: number;
+  /** The fixed 127.0.0.1 port of the Service's front door (annotation broadside.dev/front-door-port). */
+  readonly frontDoorPort: number;
 }
 
 export const demoLabel = "broadside.dev/demo";
 
-export const storefront: DemoWorkload = { namespace: "demo-shop", name: "storefront", replicas: 3 };
-export const checkout: DemoWorkload = { namespace: "demo-payments", name: "checkout", replicas: 2 };
-export const ledgerWriter: DemoWorkload = { namespace: "demo-batch", name: "ledger-writer", replicas: 1 };
+/** The front doors' fixed ports, for probes and examples: http://127.0.0.1:<port>/. */
+export const checkoutFrontDoorPort = 18080;
+export const storefrontFrontDoorPort = 18081;
+export const ledgerWriterFrontDoorPort = 18082;
+
+export const storefront: DemoWorkload = {
+  namespace: "demo-shop",
+  name: "storefront",
+  replicas: 3,
+  frontDoorPort: storefrontFrontDoorPort,
+};
+export const checkout: DemoWorkload = {
+  namespace: "demo-payments",
+  name: "checkout",
+  replicas: 2,
+  frontDoorPort: checkoutFrontDoorPort,
+};
+export const ledgerWriter: DemoWorkload = {
+  namespace: "demo-batch",
+  name: "ledger-writer",
+  replicas: 1,
+  frontDoorPort: ledgerWriterFrontDoorPort,
+};
 export const demoWorkloads = [storefront, checkout, ledgerWriter] as const;
 
 export function demoNamespaces(): V1Namespace[] {
@@ -39,7 +67,8 @@ export function demoDeployment(workload: DemoWorkload): V1Deployment {
       replicas: workload.replicas,
       selector: { matchLabels: { app: workload.name } },
       template: {
-        metadata: { labels },
+        // The serve label gives each Ready pod a real HTTP listener on loopback (src/sandbox/traffic/).
+        metadata: { labels: { ...labels, [serveLabel]: serveLabelValue } },
         spec: {
           terminationGracePeriodSeconds: 30,
           containers: [
@@ -47,6 +76,9 @@ export function demoDeployment(workload: DemoWorkload): V1Deployment {
               name: "app",
               image: "ghcr.io/stefanprodan/podinfo:6.7.1",
               ports: [{ name: "http", containerPort: 9898 }],
+              // What podinfo's chart declares. kwok does not run probes (it marks pods Ready on its own
+              // schedule), so this is for realism and for readers of the manifests.
+              readinessProbe: { httpGet: { path: "/readyz", port: "http" }, periodSeconds: 5 },
               resources: {
                 requests: { cpu: "100m", memory: "64Mi" },
                 limits: { cpu: "500m", memory: "128Mi" },
@@ -61,7 +93,12 @@ export function demoDeployment(workload: DemoWorkload): V1Deployment {
 
 export function demoService(workload: DemoWorkload): V1Service {
   return {
-    metadata: { name: workload.name, namespace: workload.namespace, labels: { [demoLabel]: "true" } },
+    metadata: {
+      name: workload.name,
+      namespace: workload.namespace,
+      labels: { [demoLabel]: "true", [serveLabel]: serveLabelValue },
+      annotations: { [frontDoorPortAnnotation]: String(workload.frontDoorPort) },
+    },
     spec: { selector: { app: workload.name }, ports: [{ name: "http", port: 80, targetPort: "http" }] },
   };
 }

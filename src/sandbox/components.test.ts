@@ -10,9 +10,11 @@ const ports: SandboxPorts = {
   "kube-controller-manager": 1004,
   "kube-scheduler": 1005,
   kwok: 1006,
+  traffic: 1007,
 };
 const layout = sandboxLayout("/state/s1");
-const specs = componentSpecs(binaryPaths("/cache"), pkiPaths(layout.pkiDir), layout, ports);
+const traffic = { node: "/usr/bin/node", script: "/repo/dist/sandbox/traffic/main.js" };
+const specs = componentSpecs(binaryPaths("/cache"), pkiPaths(layout.pkiDir), layout, ports, traffic);
 const spec = (name: string) => specs.find((s) => s.name === name);
 
 describe("how the sandbox starts its components", () => {
@@ -23,8 +25,22 @@ describe("how the sandbox starts its components", () => {
       "kube-controller-manager",
       "kube-scheduler",
       "kwok",
+      "traffic",
     ]);
     expect(spec("kube-apiserver")?.binary).toMatch(/^\/cache\/kubernetes-v1\.\d+\.\d+\/kube-apiserver$/);
+  });
+
+  it("runs the traffic process as node with the compiled script, across the cluster, health on loopback", () => {
+    const trafficSpec = spec("traffic");
+    expect(trafficSpec?.binary).toBe("/usr/bin/node");
+    expect(trafficSpec?.script).toBe(traffic.script);
+    expect(trafficSpec?.args).toEqual([
+      traffic.script,
+      "--kubeconfig=/state/s1/kubeconfig",
+      "--health-port=1007",
+    ]);
+    expect(trafficSpec?.healthUrl).toBe("http://127.0.0.1:1007/healthz");
+    expect(trafficSpec?.logFile).toBe("/state/s1/logs/traffic.log");
   });
 
   it("listens and advertises on loopback only", () => {

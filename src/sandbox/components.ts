@@ -3,13 +3,14 @@ import type { BinaryPaths } from "./build.js";
 import type { ServerCheck } from "./health.js";
 import type { Pki } from "./pki.js";
 
-/** The five processes of a sandbox, in start order. */
+/** The six processes of a sandbox, in start order. */
 export const componentNames = [
   "etcd",
   "kube-apiserver",
   "kube-controller-manager",
   "kube-scheduler",
   "kwok",
+  "traffic",
 ] as const;
 export type ComponentName = (typeof componentNames)[number];
 
@@ -46,6 +47,12 @@ export function sandboxLayout(dir: string): SandboxLayout {
 export interface ComponentSpec {
   readonly name: ComponentName;
   readonly binary: string;
+  /**
+   * For a program run by an interpreter (the traffic process: node and its script), the script: its
+   * first argument, which /proc must show for the pid to count as ours, since any node process would
+   * match the binary alone.
+   */
+  readonly script?: string | undefined;
   readonly args: readonly string[];
   /** The port it serves on (for etcd, the client port). */
   readonly port: number;
@@ -59,11 +66,36 @@ export const podCidr = "10.244.0.0/16";
 /** Always set: the deprecated default collides with kwok's default pod CIDR. */
 export const serviceCidr = "10.96.0.0/16";
 
+/** The traffic process: Node running Broadside's compiled entry point (dist/sandbox/traffic/main.js). */
+export interface TrafficProgram {
+  /** The Node binary: process.execPath. */
+  readonly node: string;
+  readonly script: string;
+}
+
+/**
+ * Real HTTP for opted-in pods and Services (src/sandbox/traffic/), across all namespaces, with the admin
+ * kubeconfig; its /healthz answers 200 once it is in step with the cluster.
+ */
+export function trafficSpec(layout: SandboxLayout, port: number, program: TrafficProgram): ComponentSpec {
+  return {
+    name: "traffic",
+    port,
+    binary: program.node,
+    script: program.script,
+    args: [program.script, `--kubeconfig=${layout.adminKubeconfig}`, `--health-port=${port}`],
+    healthUrl: `http://127.0.0.1:${port}/healthz`,
+    healthCheck: "plain-http",
+    logFile: join(layout.logsDir, "traffic.log"),
+  };
+}
+
 export function componentSpecs(
   binaries: BinaryPaths,
   pki: Pki,
   layout: SandboxLayout,
   ports: SandboxPorts,
+  traffic: TrafficProgram,
 ): readonly ComponentSpec[] {
   const log = (name: ComponentName): string => join(layout.logsDir, `${name}.log`);
   const kubeconfig = layout.adminKubeconfig;
@@ -177,5 +209,6 @@ export function componentSpecs(
       healthCheck: "plain-http",
       logFile: log("kwok"),
     },
+    trafficSpec(layout, ports.traffic, traffic),
   ];
 }

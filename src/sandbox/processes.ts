@@ -11,26 +11,30 @@ import { setTimeout as sleep } from "node:timers/promises";
 export interface StartedProcess {
   readonly pid: number;
   readonly binary: string;
+  /** For a script run by an interpreter (node): the script, which must be the first argument. */
+  readonly script?: string | undefined;
 }
 
+/** Starts `binary` with `args`; `script` names the script among them when the binary is an interpreter. */
 export function startDetached(
   binary: string,
   args: readonly string[],
   logFile: string,
   env: NodeJS.ProcessEnv,
+  script?: string,
 ): StartedProcess {
   const out = openSync(logFile, "a");
   try {
     const child = spawn(binary, args, { detached: true, stdio: ["ignore", out, out], env });
     if (child.pid === undefined) throw new Error(`could not start ${binary}`);
     child.unref();
-    return { pid: child.pid, binary };
+    return { pid: child.pid, binary, script };
   } finally {
     closeSync(out);
   }
 }
 
-/** True while `pid` is a live (not zombie) process running `binary`. */
+/** True while `pid` is a live (not zombie) process running `binary` (and `script`, when set). */
 export async function isRunning(process: StartedProcess): Promise<boolean> {
   try {
     const [cmdline, stat] = await Promise.all([
@@ -38,10 +42,16 @@ export async function isRunning(process: StartedProcess): Promise<boolean> {
       readFile(`/proc/${process.pid}/stat`, "utf8"),
     ]);
     const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && cmdline.split("\0")[0] === process.binary;
+    return state !== "Z" && commandMatches(cmdline.split("\0"), process);
   } catch {
     return false;
   }
+}
+
+/** argv[0] is the binary we started; for an interpreter, argv[1] is also the script we gave it. */
+export function commandMatches(argv: readonly string[], process: StartedProcess): boolean {
+  if (argv[0] !== process.binary) return false;
+  return process.script === undefined || argv[1] === process.script;
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */

@@ -16,6 +16,7 @@ import {
   componentNames,
   componentSpecs,
   sandboxLayout,
+  trafficSpec,
   type ComponentName,
   type ComponentSpec,
   type SandboxLayout,
@@ -27,6 +28,8 @@ import { createPki, pkiPaths } from "./pki.js";
 import { freePorts } from "./ports.js";
 import { isRunning, startDetached, stopProcess, type StartedProcess } from "./processes.js";
 import { kwokStageConfig, type PodLifecycle } from "./stages.js";
+import { assertTrafficScript, fetchFrontDoors, trafficProgram } from "./traffic-component.js";
+import type { DoorsReport } from "./traffic/front-doors.js";
 import { etcdVersion, kubernetesVersion, kwokVersion } from "./versions.js";
 
 /** What `sandbox up` was asked for. */
@@ -41,6 +44,8 @@ export interface SandboxEnvironment {
   /** Parent of every sandbox's state directory (outside the repository). */
   readonly stateRoot: string;
   readonly build: Omit<BuildConfig, "onProgress">;
+  /** The package's root: the traffic process is its dist/sandbox/traffic/main.js. */
+  readonly packageRoot: string;
   readonly openssl: string;
   readonly onProgress: (message: string) => void;
 }
@@ -55,6 +60,8 @@ export const defaultLifecycle: PodLifecycle = {
 const componentStateSchema = z.object({
   pid: z.number().int().positive(),
   binary: z.string(),
+  /** The script an interpreter runs (the traffic process); /proc must show it too. */
+  script: z.string().optional(),
   args: z.array(z.string()),
   port: z.number().int().positive(),
   healthUrl: z.string(),
@@ -109,12 +116,8 @@ export async function sandboxUp(request: SandboxRequest, env: SandboxEnvironment
   return withLock(layout, async () => {
     const existing = await readState(layout);
     if (existing !== undefined) {
-      const statuses = await componentStatuses(existing, layout);
-      if (statuses.every((status) => status.healthy)) {
-        env.onProgress(`sandbox "${request.name}" is already up; reusing it`);
-        await createNodes(connect({ kubeconfigPath: existing.adminKubeconfig }), request.nodes);
-        return existing;
-      }
+      const reused = await reuseOrRepair(request, env, existing, layout);
+      if (reused !== undefined) return reused;
       env.onProgress(`sandbox "${request.name}" is only partly up; restarting it`);
       await stopComponents(existing);
     }
@@ -123,15 +126,60 @@ export async function sandboxUp(request: SandboxRequest, env: SandboxEnvironment
   });
 }
 
+/**
+ * The running sandbox when every component is healthy, or when only the traffic process is not (it is
+ * started again on its own: the cluster is fine, and a sandbox from before the traffic component gains
+ * it this way); undefined when the cluster itself needs a restart.
+ */
+async function reuseOrRepair(
+  request: SandboxRequest,
+  env: SandboxEnvironment,
+  existing: SandboxState,
+  layout: SandboxLayout,
+): Promise<SandboxState | undefined> {
+  const down = (await componentStatuses(existing, layout)).filter((status) => !status.healthy);
+  if (down.length === 1 && down[0]?.name === "traffic") {
+    env.onProgress(`sandbox "${request.name}" is up but its traffic process is not; starting it`);
+    await restartTraffic(env, existing, layout);
+  } else if (down.length > 0) {
+    return undefined;
+  } else {
+    env.onProgress(`sandbox "${request.name}" is already up; reusing it`);
+  }
+  await createNodes(connect({ kubeconfigPath: existing.adminKubeconfig }), request.nodes);
+  return existing;
+}
+
+async function restartTraffic(env: SandboxEnvironment, state: SandboxState, layout: SandboxLayout) {
+  const current = state.components.traffic;
+  if (current !== undefined) await stopProcess(current);
+  const [port = 0] = await freePorts(1);
+  const spec = trafficSpec(layout, port, trafficProgram(env.packageRoot));
+  await startComponents([spec], launcherOf(env, state, layout));
+}
+
+function launcherOf(env: SandboxEnvironment, state: SandboxState, layout: SandboxLayout): Launcher {
+  return {
+    state,
+    layout,
+    tls: healthTls(layout),
+    processEnv: { ...env.build.baseEnv, KUBECONFIG: layout.adminKubeconfig },
+    onProgress: env.onProgress,
+  };
+}
+
 async function startSandbox(request: SandboxRequest, env: SandboxEnvironment, layout: SandboxLayout) {
+  const traffic = trafficProgram(env.packageRoot);
+  // Before anything starts: a missing build is a clear error, not a half-started sandbox.
+  await assertTrafficScript(traffic.script);
   const binaries = await ensureBinaries({ ...env.build, onProgress: env.onProgress });
   await Promise.all([layout.pkiDir, layout.logsDir].map((dir) => mkdir(dir, { recursive: true })));
   env.onProgress(
     `starting sandbox "${request.name}" (Kubernetes ${kubernetesVersion}, etcd ${etcdVersion}, kwok ${kwokVersion})`,
   );
   const pki = await createPki(layout.pkiDir, env.openssl);
-  const [etcd = 0, etcdPeer = 0, apiServer = 0, controllerManager = 0, scheduler = 0, kwok = 0] =
-    await freePorts(6);
+  const [etcd = 0, etcdPeer = 0, apiServer = 0, controllerManager = 0, scheduler = 0, kwok = 0, health = 0] =
+    await freePorts(7);
   const ports: SandboxPorts = {
     etcd,
     "etcd-peer": etcdPeer,
@@ -139,6 +187,7 @@ async function startSandbox(request: SandboxRequest, env: SandboxEnvironment, la
     "kube-controller-manager": controllerManager,
     "kube-scheduler": scheduler,
     kwok,
+    traffic: health,
   };
   const server = `https://127.0.0.1:${apiServer}`;
   const contextName = `broadside-${request.name}`;
@@ -171,18 +220,16 @@ async function startSandbox(request: SandboxRequest, env: SandboxEnvironment, la
     viewerKubeconfig: layout.viewerKubeconfig,
     components: {},
   };
-  const specs = componentSpecs(binaries, pki, layout, ports);
-  const launcher: Launcher = {
-    state,
-    layout,
-    tls: healthTls(layout),
-    processEnv: { ...env.build.baseEnv, KUBECONFIG: layout.adminKubeconfig },
-    onProgress: env.onProgress,
-  };
+  const specs = componentSpecs(binaries, pki, layout, ports, traffic);
+  const launcher = launcherOf(env, state, layout);
+  const stage = (...names: ComponentName[]) => specs.filter((spec) => names.includes(spec.name));
   try {
-    // etcd and the API server first, one at a time; then the three clients of the API server together.
-    for (const spec of specs.slice(0, 2)) await startComponents([spec], launcher);
-    await startComponents(specs.slice(2), launcher);
+    // etcd and the API server first, one at a time; then the three clients of the API server together;
+    // then the traffic process, once the API server and kwok are ready.
+    await startComponents(stage("etcd"), launcher);
+    await startComponents(stage("kube-apiserver"), launcher);
+    await startComponents(stage("kube-controller-manager", "kube-scheduler", "kwok"), launcher);
+    await startComponents(stage("traffic"), launcher);
     await bootstrapCluster(request, state, env);
   } catch (error: unknown) {
     env.onProgress(
@@ -206,14 +253,16 @@ interface Launcher {
 /** Starts the components, records their pids (before waiting, so `down` can stop them), waits for health. */
 async function startComponents(specs: readonly ComponentSpec[], launcher: Launcher): Promise<void> {
   const { state, layout } = launcher;
+  for (const spec of specs) if (spec.script !== undefined) await assertTrafficScript(spec.script);
   const started = specs.map((spec) => {
     // kwok merges ~/.kwok/kwok.yaml into its configuration when it exists: give it a HOME of its own.
     const env = spec.name === "kwok" ? { ...launcher.processEnv, HOME: layout.dir } : launcher.processEnv;
-    const child = startDetached(spec.binary, spec.args, spec.logFile, env);
+    const child = startDetached(spec.binary, spec.args, spec.logFile, env, spec.script);
     const { healthUrl, healthCheck, logFile, binary, port } = spec;
     state.components[spec.name] = {
       pid: child.pid,
       binary,
+      ...(spec.script === undefined ? {} : { script: spec.script }),
       args: [...spec.args],
       port,
       healthUrl,
@@ -266,15 +315,7 @@ export async function sandboxRestartComponent(
     throw new BroadsideError("BRD_SANDBOX_NOT_FOUND", `sandbox "${name}" has no ${component}`);
   await withLock(layout, async () => {
     await stopProcess(current);
-    const processEnv = { ...env.build.baseEnv, KUBECONFIG: layout.adminKubeconfig };
-    const launcher: Launcher = {
-      state,
-      layout,
-      tls: healthTls(layout),
-      processEnv,
-      onProgress: env.onProgress,
-    };
-    await startComponents([{ ...current, name: component }], launcher);
+    await startComponents([{ ...current, name: component }], launcherOf(env, state, layout));
   });
 }
 
@@ -290,6 +331,16 @@ export async function sandboxStatus(
       `no sandbox named "${name}" is up; run: broadside sandbox up --name ${name}`,
     );
   return { state, components: await componentStatuses(state, layout) };
+}
+
+/**
+ * The front doors as the sandbox's traffic process reports them; undefined when it does not answer (down,
+ * starting, or a sandbox started before the traffic component existed).
+ */
+export async function sandboxFrontDoors(state: SandboxState): Promise<DoorsReport | undefined> {
+  const traffic = state.components.traffic;
+  if (traffic === undefined || !(await isRunning(traffic))) return undefined;
+  return fetchFrontDoors(traffic.port);
 }
 
 async function componentStatuses(state: SandboxState, layout: SandboxLayout): Promise<ComponentStatus[]> {

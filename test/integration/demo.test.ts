@@ -1,22 +1,41 @@
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parseRunReport } from "../../src/experiments/report/run-report.js";
+import { inspectReport } from "../browser/report-page.js";
 import { broadside } from "./harness.js";
 
 describe("broadside demo", () => {
-  it("brings a sandbox up, kills a checkout pod, prints the replacement timings, and exits 0", async () => {
-    const demo = await broadside("demo", "--name", "it-demo");
+  it("runs the first example on its own sandbox for about a minute and writes a report a browser can read", async () => {
+    const reportDir = await mkdtemp(join(tmpdir(), "broadside-demo-"));
+    const demo = await broadside("demo", "--name", "it-demo", "--report-dir", reportDir);
     expect(demo.code, demo.stderr).toBe(0);
-    expect(demo.stdout).toMatch(/Firing: deleting pod demo-payments\/checkout-/);
-    for (const milestone of [
-      /\+\s*\d+ ms {2}deletion accepted by the API server/,
-      /\+\s*\d+ ms {2}replacement checkout-\S+ created by the ReplicaSet controller/,
-      /\+\s*\d+ ms {2}replacement scheduled to kwok-node-\d by kube-scheduler/,
-      /\+\s*\d+ ms {2}replacement Running and Ready/,
-      /\+\s*\d+ ms {2}deployment checkout back at 2\/2 available/,
-      /\+\s*\d+ ms {2}old pod checkout-\S+ gone after its graceful shutdown/,
-    ]) {
-      expect(demo.stdout).toMatch(milestone);
-    }
-    expect(demo.stdout).toMatch(/Recovered in \d+ ms/);
+    expect(demo.stdout).toContain("Fleet deployed, Available and serving");
+    expect(demo.stdout).toMatch(
+      /Running: broadside run examples\/schedule-pod-kill-2-replicas\.yaml --sandbox it-demo --probe name=checkout,url=http:\/\/127\.0\.0\.1:18080\/,frequency=5/,
+    );
+    expect(demo.stdout).toContain("Verdict: PASSED");
+
+    const html = /The HTML report, with its latency timeline: (\S+\.html)/.exec(demo.stdout)?.[1];
+    expect(html).toBeDefined();
+    const jsonPath = (html ?? "").replace(/\.html$/, ".json");
+    const report = parseRunReport(await readFile(jsonPath, "utf8"), jsonPath);
+    // About a minute: the windows before and after, and 50 s of schedule.
+    expect(report.endedAt - report.startedAt).toBeGreaterThan(55_000);
+    expect(report.endedAt - report.startedAt).toBeLessThan(120_000);
+
+    // The page shows what the report holds: each chaos window shaded, each failed sample marked.
+    const page = await inspectReport(html ?? "");
+    expect(page.pageErrors).toEqual([]);
+    expect(page.consoleErrors).toEqual([]);
+    expect(page.chaosWindows.map((w) => [w.declared?.start, w.declared?.end])).toEqual(
+      report.chaosWindows.map((w) => [w.start, w.end]),
+    );
+    expect(page.chaosWindows.length).toBeGreaterThanOrEqual(1);
+    expect(page.chaosWindows.every((w) => w.shaded)).toBe(true);
+    expect(page.failureMarkers).toHaveLength(report.samples.filter((s) => !s.ok).length);
+
     // The demo stops the sandbox it started.
     expect((await broadside("sandbox", "status", "--name", "it-demo")).code).toBe(1);
   });

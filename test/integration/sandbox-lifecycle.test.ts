@@ -8,6 +8,7 @@ const name = "it-updown";
 
 interface StatusJson {
   components: { name: string; pid: number; healthy: boolean }[];
+  frontDoors: { open: unknown[]; failed: unknown[] } | null;
 }
 
 async function status(): Promise<{ code: number; stderr: string; json: StatusJson }> {
@@ -52,7 +53,30 @@ describe("sandbox up, status, down", () => {
       ["kube-controller-manager", true],
       ["kube-scheduler", true],
       ["kwok", true],
+      ["traffic", true],
     ]);
+    // The traffic process answers; nothing is served yet.
+    expect(json.frontDoors).toEqual({ open: [], failed: [] });
+  });
+
+  it("restarts only a dead traffic process on `up`, leaving the cluster's processes alone", async () => {
+    const before = (await status()).json.components;
+    const traffic = before.find((c) => c.name === "traffic");
+    process.kill(traffic?.pid ?? 0, "SIGKILL");
+    const down = await status();
+    expect(down.code).toBe(3);
+    expect(down.stderr).toContain("traffic is down");
+    expect(down.json.frontDoors).toBeNull();
+
+    const up = await broadside("sandbox", "up", "--name", name, "--nodes", "2");
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toContain("its traffic process is not; starting it");
+    const after = await status();
+    expect(after.code).toBe(0);
+    const pids = (components: StatusJson["components"]) =>
+      components.filter((c) => c.name !== "traffic").map((c) => c.pid);
+    expect(pids(after.json.components)).toEqual(pids(before));
+    expect(after.json.components.find((c) => c.name === "traffic")?.pid).not.toBe(traffic?.pid);
   });
 
   it("reports a killed component: status exits non-zero and names it", async () => {
@@ -65,9 +89,12 @@ describe("sandbox up, status, down", () => {
     expect(after.json.components.filter((c) => !c.healthy).map((c) => c.name)).toEqual(["kube-scheduler"]);
   });
 
-  it("stops every process it started on `down`, and forgets the sandbox", async () => {
-    const pids = (await status()).json.components.map((c) => c.pid);
-    expect(await processesOfSandbox()).not.toHaveLength(0);
+  it("stops every process it started on `down`, the traffic process included, and forgets the sandbox", async () => {
+    const components = (await status()).json.components;
+    const pids = components.map((c) => c.pid);
+    const traffic = components.find((c) => c.name === "traffic")?.pid ?? 0;
+    expect(await isAlive(traffic)).toBe(true);
+    expect(await processesOfSandbox()).toContain(traffic);
     const down = await broadside("sandbox", "down", "--name", name);
     expect(down.code, down.stderr).toBe(0);
     const alive = await Promise.all(pids.map(isAlive));

@@ -1,10 +1,22 @@
-import type { V1Pod } from "@kubernetes/client-node";
+import type { V1Deployment, V1Pod, V1Service } from "@kubernetes/client-node";
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { BroadsideError } from "../../src/core/errors.js";
+import { freePorts } from "../../src/sandbox/ports.js";
+import type { DoorsReport } from "../../src/sandbox/traffic/front-doors.js";
 import { startTraffic } from "../../src/sandbox/traffic/traffic.js";
 import type { Traffic } from "../../src/sandbox/traffic/traffic.js";
-import { adminClients, eventually, isReady, kubectl, useTestNamespace } from "./harness.js";
+import {
+  adminClients,
+  broadside,
+  deployAndWait,
+  eventually,
+  isReady,
+  kubectl,
+  testDeployment,
+  useTestNamespace,
+} from "./harness.js";
+import { integrationSandboxName } from "./names.js";
 
 /** What one request through 127.0.0.1 gave: an HTTP answer, or the socket error that came instead. */
 interface Outcome {
@@ -51,6 +63,24 @@ async function getMany(port: number, count: number): Promise<Outcome[]> {
 }
 
 const app = "web";
+const serve = { "broadside.dev/serve": "http" };
+
+/** A Deployment whose pods opt in to real HTTP, with a 5 s grace period (Terminating for 1 to 5 s). */
+function servedDeployment(name: string, replicas: number): V1Deployment {
+  const deployment = testDeployment(name, replicas, 5);
+  const template = deployment.spec?.template;
+  if (template?.metadata?.labels !== undefined) Object.assign(template.metadata.labels, serve);
+  const container = template?.spec?.containers[0];
+  if (container !== undefined) container.ports = [{ containerPort: 8080 }];
+  return deployment;
+}
+
+function servedService(name: string, annotations: Record<string, string> = {}): V1Service {
+  return {
+    metadata: { name, labels: serve, annotations },
+    spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] },
+  };
+}
 
 /** Waits until `check` holds, looking every 2 ms, and returns when it first held (epoch ms). */
 async function stampWhen(check: () => boolean, timeoutMs = 30_000): Promise<number> {
@@ -72,18 +102,14 @@ interface Moments {
 function windowFigures(outcomes: readonly Outcome[], moments: Moments): Record<string, unknown> {
   const { deletedAt, closedAt, droppedAt } = moments;
   const failed = outcomes.filter((o) => o.status !== 200);
-  // From the DELETE to the endpoint's removal: requests sent just before the listener closed fail too.
-  const inWindow = outcomes.filter((o) => o.at >= deletedAt && o.at <= droppedAt);
   return {
     requests: outcomes.length,
     failed: failed.length,
     failures: [...new Set(failed.map((o) => o.error ?? String(o.status)))],
-    listenerClosedAfterMs: closedAt - deletedAt,
     endpointDroppedAfterMs: droppedAt - deletedAt,
-    deadEndpointMs: droppedAt - closedAt,
-    requestsStartedInWindow: inWindow.length,
-    failedInWindow: inWindow.filter((o) => o.status !== 200).length,
-    failuresAfterDrop: failed.filter((o) => o.at > droppedAt).length,
+    listenerClosedAfterMs: closedAt - deletedAt,
+    drainedForMs: closedAt - droppedAt,
+    requestsWhileTerminating: outcomes.filter((o) => o.at >= deletedAt && o.at <= closedAt).length,
   };
 }
 
@@ -154,33 +180,12 @@ describe("sandbox traffic: real HTTP on loopback for demo workloads", () => {
   }
 
   beforeAll(async () => {
-    const { apps, core } = adminClients();
-    await apps.createNamespacedDeployment({
+    await adminClients().apps.createNamespacedDeployment({
       namespace: namespace(),
-      body: {
-        metadata: { name: app },
-        spec: {
-          replicas: 2,
-          selector: { matchLabels: { app } },
-          template: {
-            metadata: { labels: { app, "broadside.dev/serve": "http" } },
-            spec: {
-              terminationGracePeriodSeconds: 5,
-              containers: [
-                { name: "app", image: "registry.invalid/app:1", ports: [{ containerPort: 8080 }] },
-              ],
-            },
-          },
-        },
-      },
+      body: servedDeployment(app, 2),
     });
-    await core.createNamespacedService({
-      namespace: namespace(),
-      body: {
-        metadata: { name: app, labels: { "broadside.dev/serve": "http" } },
-        spec: { selector: { app }, ports: [{ port: 80, targetPort: 8080 }] },
-      },
-    });
+    await adminClients().core.createNamespacedService({ namespace: namespace(), body: servedService(app) });
+    // In this process, for this namespace only: the sandbox's own traffic process is tested further down.
     traffic = await startTraffic(adminClients(), {
       namespaces: [namespace()],
       onError: (error) => errors.push(error),
@@ -204,7 +209,7 @@ describe("sandbox traffic: real HTTP on loopback for demo workloads", () => {
     expect(listener?.port).toBeGreaterThan(0);
   });
 
-  it("closes a deleted pod's listener at once; requests fail until EndpointSlices drop it, then all succeed", async () => {
+  it("drains a deleted pod: it leaves the routing before its listener closes, so with two replicas no request fails", async () => {
     const pods = await twoServingPods();
     const victim = pods[0];
     const victimUid = victim?.metadata?.uid ?? "";
@@ -220,26 +225,69 @@ describe("sandbox traffic: real HTTP on loopback for demo workloads", () => {
     });
     await new Promise((resolve) => setTimeout(resolve, 300));
     const deletedAt = Date.now();
+    // With its grace period (5 s): Terminating for at least the sandbox's shutdown delay (1 s).
     await adminClients().core.deleteNamespacedPod({ name: victimName, namespace: namespace() });
     // Stamped by polling Broadside's in-memory view every 2 ms: cheap, and close to the watch events.
-    const closedAt = await stampWhen(() => started().podListener(victimUid) === undefined);
     const droppedAt = await stampWhen(() => !started().readyEndpoints(namespace(), app).includes(victimUid));
+    // Out of the routing, and still serving: it drains.
+    const drainingPort = started().podListener(victimUid)?.port;
+    const drainingAnswer = await get(victimPort);
+    const closedAt = await stampWhen(() => started().podListener(victimUid) === undefined);
     expect((await get(victimPort)).error).toBe("ECONNREFUSED");
     await new Promise((resolve) => setTimeout(resolve, 300));
     running = false;
     await Promise.all(clients);
 
-    const failed = outcomes.filter((o) => o.status !== 200);
-    const byVictimAfterDrop = outcomes.filter((o) => o.pod === victimName && o.at > droppedAt);
     const figures = windowFigures(outcomes, { deletedAt, closedAt, droppedAt });
-    process.stderr.write(`[traffic] deletion window: ${JSON.stringify(figures)}\n`);
-    expect(failed.every((o) => o.status === 502)).toBe(true);
-    expect(byVictimAfterDrop).toEqual([]);
+    process.stderr.write(`[traffic] graceful drain: ${JSON.stringify(figures)}\n`);
+    expect(drainingPort).toBe(victimPort);
+    expect(drainingAnswer.status).toBe(200);
+    expect(outcomes.filter((o) => o.status !== 200)).toEqual([]);
+    expect(outcomes.filter((o) => o.pod === victimName && o.at > droppedAt)).toEqual([]);
+  });
 
-    // Once the endpoint is gone, every request succeeds, via the survivor (or its replacement).
-    const after = await getMany(frontDoor(), 60);
-    expect(after.filter((o) => o.status !== 200)).toEqual([]);
-    expect(after.some((o) => o.pod === victimName)).toBe(false);
+  it("answers 503 while a single replica's pod terminates, and serves again once its replacement is Ready", async () => {
+    const solo = "solo";
+    await deployAndWait(namespace(), servedDeployment(solo, 1));
+    await adminClients().core.createNamespacedService({ namespace: namespace(), body: servedService(solo) });
+    const door = await eventually("the front door of solo", () => started().frontDoorPort(namespace(), solo));
+    const [victimUid = ""] = await eventually("one ready endpoint with a listener", () => {
+      const endpoints = started().readyEndpoints(namespace(), solo);
+      return endpoints.length === 1 && started().podListener(endpoints[0] ?? "") !== undefined
+        ? endpoints
+        : undefined;
+    });
+    const victimName = started().podListener(victimUid)?.pod ?? "";
+
+    const outcomes: Outcome[] = [];
+    let running = true;
+    const clients = Array.from({ length: 2 }, async () => {
+      while (running) {
+        outcomes.push(await get(door));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const deletedAt = Date.now();
+    await adminClients().core.deleteNamespacedPod({ name: victimName, namespace: namespace() });
+    const replacedAt = await stampWhen(() => {
+      const endpoints = started().readyEndpoints(namespace(), solo);
+      return endpoints.length === 1 && endpoints[0] !== victimUid;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    running = false;
+    await Promise.all(clients);
+
+    const failed = outcomes.filter((o) => o.status !== 200);
+    process.stderr.write(
+      `[traffic] single replica: ${failed.length} of ${outcomes.length} requests answered 503 over ${replacedAt - deletedAt} ms until the replacement was Ready\n`,
+    );
+    // Only 503 (no endpoint), never a refused or cut connection: the pod drained while it was routed to.
+    expect(new Set(failed.map((o) => o.status ?? o.error))).toEqual(new Set([503]));
+    expect(outcomes.filter((o) => o.at < deletedAt).every((o) => o.pod === victimName)).toBe(true);
+    const afterReplacement = outcomes.filter((o) => o.at > replacedAt);
+    expect(afterReplacement.length).toBeGreaterThan(0);
+    expect(afterReplacement.every((o) => o.status === 200 && o.pod !== victimName)).toBe(true);
   });
 
   it("fails the share of requests the error-rate annotation asks for", async () => {
@@ -278,5 +326,58 @@ describe("sandbox traffic: real HTTP on loopback for demo workloads", () => {
 
   it("reported no errors while serving", () => {
     expect(errors.map((error) => error.message)).toEqual([]);
+  });
+});
+
+/** `broadside sandbox status -o json` of the integration sandbox: its front doors, as the daemon reports them. */
+async function sandboxDoors(): Promise<DoorsReport | null> {
+  const status = await broadside("sandbox", "status", "--name", integrationSandboxName, "-o", "json");
+  expect(status.code, status.stderr).toBe(0);
+  return (JSON.parse(status.stdout) as { frontDoors: DoorsReport | null }).frontDoors;
+}
+
+describe("the sandbox's traffic process: every namespace, no set-up in the test", () => {
+  const namespace = useTestNamespace("it-daemon");
+
+  it("answers a served Service on the port its annotation fixes, and sandbox status lists the door", async () => {
+    // A free port rather than a demo port (18080-18082), which another sandbox on this machine may hold.
+    const [port = 0] = await freePorts(1);
+    await deployAndWait(namespace(), servedDeployment("shop", 2));
+    await adminClients().core.createNamespacedService({
+      namespace: namespace(),
+      body: servedService("shop", { "broadside.dev/front-door-port": String(port) }),
+    });
+    // Nothing in this process serves this namespace: whatever answers is the sandbox's traffic process.
+    const pods = await adminClients().core.listNamespacedPod({
+      namespace: namespace(),
+      labelSelector: "app=shop",
+    });
+    const names = new Set(pods.items.map((pod) => pod.metadata?.name));
+    const answers = await eventually("both pods to answer on the fixed port", async () => {
+      const outcomes = await getMany(port, 30);
+      return outcomes.every((o) => o.status === 200) && new Set(outcomes.map((o) => o.pod)).size === 2
+        ? outcomes
+        : undefined;
+    });
+    expect(new Set(answers.map((o) => o.pod))).toEqual(names);
+    expect((await sandboxDoors())?.open).toContainEqual({ namespace: namespace(), service: "shop", port });
+  });
+
+  it("keeps the door of a Service whose annotation is not a port shut, and status says why", async () => {
+    await adminClients().core.createNamespacedService({
+      namespace: namespace(),
+      body: servedService("typo", { "broadside.dev/front-door-port": "80800" }),
+    });
+    const failed = await eventually("the failed door in sandbox status", async () =>
+      (await sandboxDoors())?.failed.find(
+        (door) => door.namespace === namespace() && door.service === "typo",
+      ),
+    );
+    expect(failed).toEqual({
+      namespace: namespace(),
+      service: "typo",
+      port: null,
+      reason: `service ${namespace()}/typo: annotation broadside.dev/front-door-port is "80800", not a port from 1 to 65535; its front door stays shut`,
+    });
   });
 });

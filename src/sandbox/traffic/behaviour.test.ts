@@ -38,11 +38,13 @@ function pod(phase: string, ready: string, deleting = false): V1Pod {
 }
 
 describe("podServes", () => {
-  it("holds for a Running, Ready pod that is not being deleted", () => {
+  it("holds for a Running, Ready pod, and keeps holding while it is Terminating (graceful drain)", () => {
     expect(podServes(pod("Running", "True"))).toBe(true);
+    expect(podServes(pod("Running", "True", true))).toBe(true);
     expect(podServes(pod("Running", "False"))).toBe(false);
+    expect(podServes(pod("Running", "False", true))).toBe(false);
     expect(podServes(pod("Pending", "True"))).toBe(false);
-    expect(podServes(pod("Running", "True", true))).toBe(false);
+    expect(podServes(pod("Succeeded", "True", true))).toBe(false);
     expect(podServes({ metadata: { name: "bare" } })).toBe(false);
   });
 });

@@ -52,12 +52,12 @@ export function parseBehaviour(annotations: Readonly<Record<string, string>> | u
 }
 
 /**
- * Whether a pod should have a live listener: Running, Ready, and not being deleted. A pod with a
- * deletionTimestamp loses its listener at once even if still Ready, so the failures between a pod's
- * death and its removal from endpoints show up as they would in a real cluster.
+ * Whether a pod should have a live listener: Running and Ready. A pod being deleted (Terminating) keeps
+ * serving, as a well-behaved app drains during its grace period: the EndpointSlice controller marks its
+ * endpoint not ready at once, so front doors stop routing to it before its listener closes, which happens
+ * when the pod is gone (or stops being Running and Ready).
  */
 export function podServes(pod: V1Pod): boolean {
-  if (pod.metadata?.deletionTimestamp !== undefined) return false;
   if (pod.status?.phase !== "Running") return false;
   return isPodReady(pod);
 }

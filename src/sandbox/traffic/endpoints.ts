@@ -5,7 +5,9 @@ export const serviceNameLabel = "kubernetes.io/service-name";
 
 /**
  * The pod uids of a Service's ready endpoints, over all its slices, each once. As kube-proxy does:
- * an endpoint counts when `ready` is not false (the API says nil means ready) and it is not terminating;
+ * an endpoint counts when `ready` is true (the API says nil means true) and it is not terminating. The
+ * EndpointSlice controller sets ready=false (terminating=true) as soon as a pod is being deleted, so a
+ * Terminating pod leaves the routing while its listener still drains (see podServes in behaviour.ts);
  * an endpoint also listed in a second slice (possible while the controller moves it) is not doubled,
  * which would skew the random choice. Endpoints without a Pod targetRef have no loopback listener to
  * map to and are left out.

@@ -1,5 +1,5 @@
 import { request } from "node:http";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { endToEndHeaders, FrontDoor } from "./front-door.js";
 import type { Upstreams } from "./front-door.js";
 import { PodServer } from "./pod-server.js";
@@ -150,5 +150,47 @@ describe("endToEndHeaders", () => {
       accept: "*/*",
       host: "x",
     });
+  });
+});
+
+describe("FrontDoor.refuse: an outage of an exact length", () => {
+  it("refuses connections for the duration, then answers again on the same port", async () => {
+    const server = podServer("web-1");
+    const listening = await server.listening;
+    const door = new FrontDoor(
+      { namespace: "shop", name: "web" },
+      { choose: () => "uid-web-1", dialPort: () => Promise.resolve(listening) },
+    );
+    closers.push(() => door.close());
+    const port = await door.listen(0);
+    expect((await get(port)).status).toBe(200);
+
+    const outage = door.refuse(300);
+    expect(door.refusing).toBe(true);
+    expect(door.port).toBe(port);
+    // A request already on its way is served (accepted before the socket closes), the next are refused.
+    expect((await get(port)).status).toBe(200);
+    await vi.waitFor(async () => {
+      await expect(get(port)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    });
+    await expect(door.refuse(10)).rejects.toThrow(/already refusing/);
+    const { closedAt, reopenedAt } = await outage;
+    expect(reopenedAt - closedAt).toBeGreaterThanOrEqual(300);
+    expect(door.refusing).toBe(false);
+    expect((await get(port)).status).toBe(200);
+  });
+
+  it("gives up the outage, and does not reopen, when the door is closed meanwhile", async () => {
+    const door = new FrontDoor(
+      { namespace: "shop", name: "web" },
+      { choose: () => undefined, dialPort: () => Promise.resolve(undefined) },
+    );
+    const port = await door.listen(0);
+    const outage = door.refuse(200);
+    await door.close();
+    await expect(outage).rejects.toThrow(/closed during its outage/);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await expect(get(port)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    await expect(door.refuse(10)).rejects.toThrow(/is not listening/);
   });
 });

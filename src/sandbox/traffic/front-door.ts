@@ -7,14 +7,9 @@ import type {
   Server,
   ServerResponse,
 } from "node:http";
+import { Server as NetServer } from "node:net";
 import type { AddressInfo } from "node:net";
-import type { KubeConfig, V1EndpointSlice, V1Service } from "@kubernetes/client-node";
 import { BroadsideError, describeError } from "../../core/errors.js";
-import { ClientNodeWatchSource, collectionPath } from "../../kube/watch/client-node-source.js";
-import { Informer } from "../../kube/watch/informer.js";
-import type { InformerEvent } from "../../kube/watch/informer.js";
-import { serveSelector } from "./behaviour.js";
-import { chooseEndpoint, readyEndpointUids, serviceNameLabel } from "./endpoints.js";
 import { assertLoopbackHost, loopbackHost } from "./loopback.js";
 
 /** Where a front door sends requests: the Service's ready endpoints and their pods' loopback ports. */
@@ -28,6 +23,12 @@ export interface Upstreams {
 export interface ServiceName {
   readonly namespace: string;
   readonly name: string;
+}
+
+/** When an outage (FrontDoor.refuse) closed and reopened the listening socket, in epoch ms. */
+export interface RefusedWindow {
+  readonly closedAt: number;
+  readonly reopenedAt: number;
 }
 
 export interface LoopbackDial {
@@ -85,6 +86,9 @@ export function endToEndHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeade
  */
 export class FrontDoor {
   private readonly server: Server;
+  private boundPort: number | undefined;
+  private outage: { readonly cancel: () => void } | undefined;
+  private closed = false;
 
   constructor(
     readonly service: ServiceName,
@@ -97,10 +101,105 @@ export class FrontDoor {
         else response.destroy();
       });
     });
+    // Listen errors are reported by bind(); a later one (accept failing under EMFILE) must not take the
+    // whole traffic process down: the door carries on with the next connection.
+    this.server.on("error", () => undefined);
   }
 
   /** Listens on 127.0.0.1:`port` (0: an ephemeral port) and resolves with the port. */
-  listen(port: number): Promise<number> {
+  async listen(port: number): Promise<number> {
+    this.boundPort = await this.bind(port);
+    return this.boundPort;
+  }
+
+  /** The port it listens on, kept through an outage (see refuse); undefined before listen and after close. */
+  get port(): number | undefined {
+    return this.boundPort;
+  }
+
+  /** Whether an outage (refuse) has its listening socket closed right now. */
+  get refusing(): boolean {
+    return this.outage !== undefined;
+  }
+
+  /**
+   * An outage of exactly `durationMs`: closes the listening socket, so new connections are refused
+   * (ECONNREFUSED), and listens again on the same port after `durationMs`. Connections made before it
+   * closed are served: those still in the kernel's accept queue are accepted first (closing a listening
+   * socket resets them, which a client would see as ECONNRESET from a request sent before the outage),
+   * and accepted connections are not cut, even idle ones. Resolves when it listens again, with the epoch
+   * ms it closed and reopened; rejects if the door is closed meanwhile or the port was taken meanwhile.
+   */
+  refuse(durationMs: number): Promise<RefusedWindow> {
+    const port = this.boundPort;
+    const what = `the front door of service ${this.service.namespace}/${this.service.name}`;
+    if (port === undefined || this.closed)
+      return Promise.reject(new BroadsideError("BRD_USAGE", `${what} is not listening`));
+    if (this.outage !== undefined)
+      return Promise.reject(new BroadsideError("BRD_USAGE", `${what} is already refusing connections`));
+    return new Promise<RefusedWindow>((resolve, reject) => {
+      let closedAt = 0;
+      let timer: NodeJS.Timeout | undefined;
+      const reopen = (): void => {
+        // A timer may fire a millisecond early by the wall clock: the outage lasts at least durationMs.
+        const left = closedAt + durationMs - Date.now();
+        if (left > 0) {
+          timer = setTimeout(reopen, left);
+          return;
+        }
+        this.bind(port).then(
+          () => {
+            this.outage = undefined;
+            resolve({ closedAt, reopenedAt: Date.now() });
+          },
+          (error: unknown) => {
+            this.outage = undefined;
+            this.boundPort = undefined;
+            reject(error instanceof Error ? error : new BroadsideError("BRD_INTERNAL", describeError(error)));
+          },
+        );
+      };
+      const shut = (): void => {
+        // net's close, not http's: http's also destroys connections that are idle, and a connection
+        // accepted an instant ago whose request has not been read yet counts as idle.
+        NetServer.prototype.close.call(this.server);
+        closedAt = Date.now();
+        timer = setTimeout(reopen, durationMs);
+      };
+      // Two turns of the check phase have a whole poll phase between them, which accepts every
+      // connection already queued: the socket closes a fraction of a millisecond later than asked.
+      let closing = setImmediate(() => {
+        closing = setImmediate(shut);
+      });
+      this.outage = {
+        cancel: () => {
+          clearImmediate(closing);
+          clearTimeout(timer);
+          this.outage = undefined;
+          reject(new BroadsideError("BRD_INTERNAL", `${what} was closed during its outage`));
+        },
+      };
+    });
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    this.boundPort = undefined;
+    this.outage?.cancel();
+    return new Promise<void>((resolve) => {
+      if (!this.server.listening) {
+        this.server.closeAllConnections();
+        resolve();
+        return;
+      }
+      this.server.close(() => {
+        resolve();
+      });
+      this.server.closeAllConnections();
+    });
+  }
+
+  private bind(port: number): Promise<number> {
     return new Promise<number>((resolve, reject) => {
       const onError = (error: Error): void => {
         const where = `${loopbackHost}:${port}`;
@@ -110,26 +209,15 @@ export class FrontDoor {
       this.server.once("error", onError);
       this.server.listen(port, loopbackHost, () => {
         this.server.off("error", onError);
-        resolve((this.server.address() as AddressInfo).port);
+        const bound = (this.server.address() as AddressInfo).port;
+        if (!this.closed) {
+          resolve(bound);
+          return;
+        }
+        // close() came while it was binding: it found nothing listening, so let go of the port here.
+        this.server.close();
+        reject(new BroadsideError("BRD_INTERNAL", `the front door of ${this.service.name} was closed`));
       });
-    });
-  }
-
-  get port(): number | undefined {
-    const address = this.server.address();
-    return address !== null && typeof address === "object" ? address.port : undefined;
-  }
-
-  close(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (!this.server.listening) {
-        resolve();
-        return;
-      }
-      this.server.close(() => {
-        resolve();
-      });
-      this.server.closeAllConnections();
     });
   }
 
@@ -190,139 +278,4 @@ function forward(request: IncomingMessage, response: ServerResponse, port: numbe
 
 function answer(response: ServerResponse, status: number, body: Record<string, string>): void {
   response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-}
-
-export interface FrontDoorsOptions {
-  readonly config: KubeConfig;
-  readonly namespaces: readonly string[];
-  /** The loopback port of each pod's listener, by pod uid (PodListeners.dialPort). */
-  readonly dialPort: (uid: string) => Promise<number | undefined>;
-  /** The port for a Service's front door; 0 or no function: an ephemeral port. */
-  readonly portFor?: (service: ServiceName) => number;
-  /** Draws the endpoint per request; Math.random by default. */
-  readonly random?: () => number;
-  readonly onError?: (error: BroadsideError) => void;
-}
-
-interface NamespaceWatch {
-  readonly services: Informer<V1Service>;
-  readonly slices: Informer<V1EndpointSlice>;
-}
-
-/**
- * A front door for every opted-in Service (label broadside.dev/serve=http) in the namespaces, routing
- * through the Service's EndpointSlices as the informer last saw them, so endpoint changes reach the
- * traffic with the same lag as kube-proxy's. One Service informer and one EndpointSlice informer per
- * namespace.
- */
-export class FrontDoors {
-  private readonly doors = new Map<string, FrontDoor>();
-  private readonly watches = new Map<string, NamespaceWatch>();
-  private readonly pending = new Set<Promise<unknown>>();
-  private stopped = false;
-
-  constructor(private readonly options: FrontDoorsOptions) {
-    for (const namespace of options.namespaces) {
-      const onError = options.onError === undefined ? {} : { onError: options.onError };
-      const services = new Informer<V1Service>({
-        source: new ClientNodeWatchSource({
-          config: options.config,
-          path: collectionPath("v1", "services", namespace),
-          labelSelector: serveSelector,
-        }),
-        description: `serving services in namespace ${namespace}`,
-        ...onError,
-      });
-      const slices = new Informer<V1EndpointSlice>({
-        source: new ClientNodeWatchSource({
-          config: options.config,
-          path: collectionPath("discovery.k8s.io/v1", "endpointslices", namespace),
-          labelSelector: serviceNameLabel,
-        }),
-        description: `endpoint slices in namespace ${namespace}`,
-        ...onError,
-      });
-      services.subscribe((event) => {
-        this.onServiceEvent(event);
-      });
-      this.watches.set(namespace, { services, slices });
-    }
-  }
-
-  /** Resolves once every namespace is listed and the front doors of the Services found are listening. */
-  async start(): Promise<void> {
-    // Slices first: a front door must not open on an empty view of its endpoints and answer 503.
-    await Promise.all([...this.watches.values()].map((watch) => watch.slices.start()));
-    await Promise.all([...this.watches.values()].map((watch) => watch.services.start()));
-    await this.settle();
-  }
-
-  /** The port of a Service's front door, once it listens. */
-  portOf(service: ServiceName): number | undefined {
-    return this.doors.get(keyOf(service))?.port;
-  }
-
-  /** The pod uids of the Service's ready endpoints, as the front door currently routes. */
-  readyEndpoints(service: ServiceName): string[] {
-    const slices = this.watches.get(service.namespace)?.slices.list() ?? [];
-    return readyEndpointUids(
-      slices.filter((slice) => slice.metadata?.labels?.[serviceNameLabel] === service.name),
-    );
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await Promise.all(
-      [...this.watches.values()].flatMap((watch) => [watch.services.stop(), watch.slices.stop()]),
-    );
-    await this.settle();
-    const doors = [...this.doors.values()];
-    this.doors.clear();
-    await Promise.all(doors.map((door) => door.close()));
-  }
-
-  private async settle(): Promise<void> {
-    while (this.pending.size > 0) await Promise.all([...this.pending]);
-  }
-
-  private onServiceEvent(event: InformerEvent<V1Service>): void {
-    const name = event.object.metadata?.name;
-    const namespace = event.object.metadata?.namespace;
-    if (name === undefined || namespace === undefined || this.stopped) return;
-    const service = { namespace, name };
-    if (event.type === "DELETED") this.closeDoor(service);
-    else if (!this.doors.has(keyOf(service))) this.openDoor(service);
-  }
-
-  private openDoor(service: ServiceName): void {
-    const random = this.options.random ?? Math.random;
-    const door = new FrontDoor(service, {
-      choose: () => chooseEndpoint(this.readyEndpoints(service), random),
-      dialPort: this.options.dialPort,
-    });
-    this.doors.set(keyOf(service), door);
-    const opening = door.listen(this.options.portFor?.(service) ?? 0).catch((error: unknown) => {
-      if (this.doors.get(keyOf(service)) === door) this.doors.delete(keyOf(service));
-      this.options.onError?.(
-        error instanceof BroadsideError ? error : new BroadsideError("BRD_INTERNAL", describeError(error)),
-      );
-    });
-    this.track(opening);
-  }
-
-  private closeDoor(service: ServiceName): void {
-    const door = this.doors.get(keyOf(service));
-    if (door === undefined) return;
-    this.doors.delete(keyOf(service));
-    this.track(door.close());
-  }
-
-  private track(work: Promise<unknown>): void {
-    this.pending.add(work);
-    void work.finally(() => this.pending.delete(work));
-  }
-}
-
-function keyOf(service: ServiceName): string {
-  return `${service.namespace}/${service.name}`;
 }

@@ -1,19 +1,22 @@
-import type { KubeConfig, V1Pod } from "@kubernetes/client-node";
+import type { V1Pod } from "@kubernetes/client-node";
 import { BroadsideError, describeError } from "../../core/errors.js";
 import type { ErrorCode } from "../../core/errors.js";
-import { ClientNodeWatchSource, collectionPath } from "../../kube/watch/client-node-source.js";
-import { Informer } from "../../kube/watch/informer.js";
-import type { InformerEvent } from "../../kube/watch/informer.js";
+import type { Informer, InformerEvent } from "../../kube/watch/informer.js";
 import { parseBehaviour, podServes, serveSelector } from "./behaviour.js";
 import type { Behaviour } from "./behaviour.js";
+import { informersOf } from "./collections.js";
+import type { WatchScope } from "./collections.js";
 import { PodServer } from "./pod-server.js";
 
-export interface PodListenersOptions {
-  readonly config: KubeConfig;
-  readonly namespaces: readonly string[];
+export interface PodListenersOptions extends WatchScope {
   /** Draws the injected errors; Math.random by default. */
   readonly random?: () => number;
-  /** Bad annotations and listeners that could not start; the others carry on. */
+  /**
+   * How long dialPort waits for the listener of a pod it has not seen Ready yet. Default 1 s. See
+   * dialPort.
+   */
+  readonly catchUpMs?: number;
+  /** Bad annotations, watch failures and listeners that could not start; the others carry on. */
   readonly onError?: (error: BroadsideError) => void;
 }
 
@@ -26,36 +29,35 @@ export interface PodListenerInfo {
 }
 
 /**
- * One real loopback HTTP listener per opted-in pod (label broadside.dev/serve=http) that is Running,
- * Ready and not deleting, kept in step with the pods by one informer per namespace. The map from pod
- * uid to 127.0.0.1:port is what the front doors route through: kwok's pod IPs are never used.
+ * One real loopback HTTP listener per opted-in pod (label broadside.dev/serve=http) that is Running and
+ * Ready, kept in step with the pods by one informer per namespace (or one across all namespaces). A pod
+ * being deleted keeps its listener until it is gone or stops being Ready: a graceful drain. The map from
+ * pod uid to 127.0.0.1:port is what the front doors route through: kwok's pod IPs are never used.
  */
 export class PodListeners {
   private readonly servers = new Map<string, PodServer>();
   private readonly closing = new Set<Promise<void>>();
+  /** Pods whose listener has closed, or that are gone, with when: dialing them fails at once. */
+  private readonly ended = new Map<string, number>();
+  /** Callers of dialPort waiting for a pod's listener to appear, by pod uid. */
+  private readonly waiting = new Map<string, Set<() => void>>();
   private readonly informers: Informer<V1Pod>[];
   private stopped = false;
 
   constructor(private readonly options: PodListenersOptions) {
-    this.informers = options.namespaces.map((namespace) => {
-      const source = new ClientNodeWatchSource({
-        config: options.config,
-        path: collectionPath("v1", "pods", namespace),
-        labelSelector: serveSelector,
-      });
-      const informer = new Informer<V1Pod>({
-        source,
-        description: `serving pods in namespace ${namespace}`,
-        ...(options.onError === undefined ? {} : { onError: options.onError }),
-      });
+    this.informers = informersOf<V1Pod>(options, {
+      apiVersion: "v1",
+      plural: "pods",
+      labelSelector: serveSelector,
+    });
+    for (const informer of this.informers) {
       informer.subscribe((event) => {
         this.onPodEvent(event);
       });
-      return informer;
-    });
+    }
   }
 
-  /** Resolves once every namespace has been listed and its serving pods' listeners are starting. */
+  /** Resolves once the pods have been listed and the serving pods' listeners are starting. */
   async start(): Promise<void> {
     await Promise.all(this.informers.map((informer) => informer.start()));
   }
@@ -68,10 +70,13 @@ export class PodListeners {
   /**
    * The port to dial for a pod, waiting for a listener that is still starting (a few milliseconds), so
    * a pod that has just turned Ready is not failed for a start-up race no real container would have.
-   * Undefined when the pod has no listener: not Ready, deleting, gone, or never seen.
+   * For the same reason it waits (up to catchUpMs) for a pod not seen Ready yet: the EndpointSlice watch
+   * can show a new pod's endpoint ready a few milliseconds before the pod watch shows the pod Ready, and
+   * on a real cluster an endpoint is only ready once its container listens. Undefined, at once, when the
+   * pod's listener has closed (no longer Ready, or gone): that failure is real.
    */
   async dialPort(uid: string): Promise<number | undefined> {
-    const server = this.servers.get(uid);
+    const server = this.servers.get(uid) ?? (await this.appearing(uid));
     if (server === undefined) return undefined;
     try {
       await server.listening;
@@ -93,6 +98,7 @@ export class PodListeners {
     this.stopped = true;
     await Promise.all(this.informers.map((informer) => informer.stop()));
     for (const uid of [...this.servers.keys()]) this.close(uid);
+    for (const uid of [...this.waiting.keys()]) this.wake(uid);
     await Promise.all([...this.closing]);
   }
 
@@ -100,8 +106,37 @@ export class PodListeners {
     const pod = event.object;
     const uid = pod.metadata?.uid;
     if (uid === undefined || this.stopped) return;
+    if (event.type === "DELETED") this.markEnded(uid);
     if (event.type === "DELETED" || !podServes(pod)) this.close(uid);
     else this.serve(uid, pod);
+  }
+
+  /** The pod's listener once it appears, or undefined when it has ended or does not appear in time. */
+  private appearing(uid: string): Promise<PodServer | undefined> {
+    if (this.stopped || this.ended.has(uid)) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const waiters = this.waiting.get(uid) ?? new Set<() => void>();
+      this.waiting.set(uid, waiters);
+      const done = (): void => {
+        clearTimeout(timer);
+        waiters.delete(done);
+        if (waiters.size === 0 && this.waiting.get(uid) === waiters) this.waiting.delete(uid);
+        resolve(this.servers.get(uid));
+      };
+      const timer = setTimeout(done, this.options.catchUpMs ?? 1000);
+      waiters.add(done);
+    });
+  }
+
+  private wake(uid: string): void {
+    for (const done of [...(this.waiting.get(uid) ?? [])]) done();
+  }
+
+  private markEnded(uid: string): void {
+    const now = Date.now();
+    this.ended.set(uid, now);
+    // Only the recent past matters (slices catch up within milliseconds): keep the map small.
+    for (const [old, at] of this.ended) if (now - at > 60_000) this.ended.delete(old);
   }
 
   private serve(uid: string, pod: V1Pod): void {
@@ -118,6 +153,8 @@ export class PodListeners {
     }
     const server = new PodServer({ pod: name, namespace, uid }, behaviour, this.options.random);
     this.servers.set(uid, server);
+    this.ended.delete(uid);
+    this.wake(uid);
     server.listening.catch((error: unknown) => {
       this.report(
         "BRD_INTERNAL",
@@ -131,6 +168,8 @@ export class PodListeners {
     const server = this.servers.get(uid);
     if (server === undefined) return;
     this.servers.delete(uid);
+    this.markEnded(uid);
+    this.wake(uid);
     const closed = server.close();
     this.closing.add(closed);
     void closed.finally(() => this.closing.delete(closed));

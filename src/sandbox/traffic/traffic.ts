@@ -1,69 +1,106 @@
 import type { KubeClients } from "../../kube/client.js";
 import type { BroadsideError } from "../../core/errors.js";
-import { FrontDoors } from "./front-door.js";
-import type { ServiceName } from "./front-door.js";
+import { clientNodeSources } from "./collections.js";
+import type { SourceFactory } from "./collections.js";
+import { FrontDoors } from "./front-doors.js";
+import type { DoorEvent, DoorsReport, Outage } from "./front-doors.js";
 import { PodListeners } from "./pod-listeners.js";
 import type { PodListenerInfo } from "./pod-listeners.js";
 
 export interface TrafficOptions {
-  /** Namespaces whose opted-in pods and Services get real HTTP. */
-  readonly namespaces: readonly string[];
-  /** The port of a Service's front door; 0 or no function: an ephemeral port. */
-  readonly portFor?: (service: ServiceName) => number;
+  /**
+   * Namespaces whose opted-in pods and Services get real HTTP, one informer per resource and namespace.
+   * Absent: every namespace, one informer per resource across the cluster (what the sandbox's traffic
+   * process does).
+   */
+  readonly namespaces?: readonly string[];
   /** Draws endpoints and injected errors; Math.random by default. */
   readonly random?: () => number;
   /** Bad annotations, watch failures, ports that could not be bound; traffic carries on. */
   readonly onError?: (error: BroadsideError) => void;
+  /** Each front door that opens or closes. */
+  readonly onDoor?: (event: DoorEvent) => void;
+  /** How soon a front door whose fixed port was in use tries again. Default 2 s. */
+  readonly retryMs?: number;
+  /** Where the informers get their objects; the cluster of `kube` by default. For tests. */
+  readonly sources?: SourceFactory;
+  /** Aborting it while the traffic starts (say, the cluster never answers) stops it: startTraffic rejects. */
+  readonly signal?: AbortSignal;
 }
 
 export interface Traffic {
-  /** The 127.0.0.1 port of a Service's front door, once it listens. */
+  /** The 127.0.0.1 port of a Service's front door, once it listens (kept through an outage). */
   frontDoorPort(namespace: string, service: string): number | undefined;
   /** The pod uids the Service's front door currently routes to (ready endpoints of its slices). */
   readyEndpoints(namespace: string, service: string): string[];
   /** A pod's loopback listener, while it has one. */
   podListener(uid: string): PodListenerInfo | undefined;
+  /** Every front door that listens, and every one that could not open with the reason. */
+  doors(): DoorsReport;
+  /**
+   * An outage of exactly `durationMs` on one Service's front door, for fidelity tests: its listening
+   * socket closes (new connections are refused: ECONNREFUSED) and reopens on the same port after
+   * `durationMs`. Resolves once it listens again, with the epoch ms it actually closed and reopened.
+   * Rejects (BRD_USAGE) when the Service has no open front door or one is already refusing.
+   */
+  refuse(namespace: string, service: string, durationMs: number): Promise<Outage>;
   /** Stops every watch and closes every front door and listener. */
   stop(): Promise<void>;
 }
 
 /**
- * Real HTTP for the sandbox's demo workloads, all on 127.0.0.1: a listener per Ready opted-in pod and a
- * front door per opted-in Service routing through its EndpointSlices. Resolves once both are in step
- * with the cluster (first lists applied, front doors listening).
+ * Real HTTP for the sandbox's workloads, all on 127.0.0.1: a listener per Ready opted-in pod and a front
+ * door per opted-in Service routing through its EndpointSlices. Resolves once both are in step with the
+ * cluster (first lists applied, front doors listening or failed).
  */
 export async function startTraffic(
   kube: Pick<KubeClients, "config">,
-  options: TrafficOptions,
+  options: TrafficOptions = {},
 ): Promise<Traffic> {
-  const optional = {
-    ...(options.random === undefined ? {} : { random: options.random }),
-    ...(options.onError === undefined ? {} : { onError: options.onError }),
-  };
-  const listeners = new PodListeners({ config: kube.config, namespaces: options.namespaces, ...optional });
-  const doors = new FrontDoors({
-    config: kube.config,
+  const { onDoor, retryMs, random, onError } = options;
+  const scope = {
     namespaces: options.namespaces,
+    sources: options.sources ?? clientNodeSources(kube.config),
+    ...defined({ random, onError }),
+  };
+  const listeners = new PodListeners(scope);
+  const doors = new FrontDoors({
+    ...scope,
     dialPort: (uid) => listeners.dialPort(uid),
-    ...(options.portFor === undefined ? {} : { portFor: options.portFor }),
-    ...optional,
+    ...defined({ onDoor, retryMs }),
   });
   const stop = async (): Promise<void> => {
     await doors.stop();
     await listeners.stop();
   };
+  const onAbort = (): void => {
+    void stop();
+  };
+  options.signal?.addEventListener("abort", onAbort, { once: true });
   try {
+    options.signal?.throwIfAborted();
     // Listeners first, so the first requests through a front door find the pods' listeners up.
     await listeners.start();
     await doors.start();
   } catch (error: unknown) {
     await stop();
     throw error;
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
   }
   return {
     frontDoorPort: (namespace, name) => doors.portOf({ namespace, name }),
     readyEndpoints: (namespace, name) => doors.readyEndpoints({ namespace, name }),
     podListener: (uid) => listeners.info(uid),
+    doors: () => doors.report(),
+    refuse: (namespace, name, durationMs) => doors.refuse({ namespace, name }, durationMs),
     stop,
+  };
+}
+
+/** The entries whose value is not undefined, for options under exactOptionalPropertyTypes. */
+function defined<T extends object>(values: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
   };
 }

@@ -1,0 +1,188 @@
+import { mkdtemp, readdir, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deployDemoFleet } from "../../src/demo/demo.js";
+import { exampleRunArgs, withFlag } from "../../src/demo/example-command.js";
+import { demoNamespaces } from "../../src/demo/fleet.js";
+import { parseRunReport, type RunReport } from "../../src/experiments/report/run-report.js";
+import {
+  adminClients,
+  broadside,
+  eventually,
+  httpStatusOf,
+  repoRoot,
+  type CommandResult,
+} from "./harness.js";
+import { integrationSandboxName } from "./names.js";
+
+/**
+ * Every file under examples/ runs here, with the command line written in its own header comment (the
+ * one the README and docs show), on the integration sandbox with the demo fleet deployed and served by
+ * the sandbox's traffic process. What each example claims is checked against the report it writes.
+ */
+
+let reportDir = "";
+
+beforeAll(async () => {
+  reportDir = await mkdtemp(join(tmpdir(), "broadside-examples-"));
+  await deployDemoFleet(adminClients());
+}, 300_000);
+
+afterAll(async () => {
+  // The front doors hold fixed ports (18080-18082): gone with the Services before another sandbox needs them.
+  const kube = adminClients();
+  for (const namespace of demoNamespaces()) {
+    await kube.core.deleteNamespace({ name: namespace.metadata?.name ?? "" }).catch(() => undefined);
+  }
+  for (const namespace of demoNamespaces()) {
+    await eventually(
+      `namespace ${namespace.metadata?.name ?? ""} to be gone`,
+      async () =>
+        (await kube.core.readNamespace({ name: namespace.metadata?.name ?? "" }).then(
+          () => undefined,
+          (error: unknown) => (httpStatusOf(error) === 404 ? true : undefined),
+        )) ?? undefined,
+      180_000,
+    );
+  }
+}, 300_000);
+
+async function runExample(file: string, ...extra: string[]): Promise<CommandResult> {
+  const args = exampleRunArgs(await readFile(join(repoRoot, "examples", file), "utf8"), file);
+  const onSandbox = withFlag(withFlag(args, "--sandbox", integrationSandboxName), "--report-dir", reportDir);
+  return broadside("run", ...onSandbox, ...extra);
+}
+
+async function reportOf(result: CommandResult): Promise<RunReport> {
+  const path = /reports: (\S+\.json)/.exec(result.stderr)?.[1];
+  if (path === undefined) throw new Error(`no report written:\n${result.stderr}`);
+  return parseRunReport(await readFile(path, "utf8"), path);
+}
+
+function overall(report: RunReport, probe: string) {
+  const figures = report.overall.probes.find((p) => p.probe === probe);
+  if (figures === undefined) throw new Error(`no figures for probe ${probe}`);
+  return figures;
+}
+
+describe("the examples, as their header says to run them", () => {
+  it("covers every example file", async () => {
+    const files = (await readdir(join(repoRoot, "examples"))).filter((f) => f.endsWith(".yaml")).sort();
+    expect(files).toEqual([
+      "chaos-mesh-networkchaos.yaml",
+      "chaos-mesh-podchaos.yaml",
+      "chaos-mesh-schedule.yaml",
+      "chaos-mesh-stresschaos.yaml",
+      "experiment-checkout-pod-loss.yaml",
+      "experiment-config-drift.yaml",
+      "experiment-resource-squeeze.yaml",
+      "schedule-pod-kill-1-replica.yaml",
+      "schedule-pod-kill-2-replicas.yaml",
+    ]);
+  });
+
+  it("schedule-pod-kill-2-replicas: checkout loses a pod every 30 s and no request fails", async () => {
+    const result = await runExample("schedule-pod-kill-2-replicas.yaml");
+    expect(result.code, result.stderr).toBe(0);
+    const report = await reportOf(result);
+    expect(report.verdict).toEqual({ result: "passed" });
+    expect(report.faults.length).toBeGreaterThanOrEqual(1);
+    expect(report.faults.every((fault) => fault.recovered)).toBe(true);
+    const checkout = overall(report, "checkout");
+    expect(checkout.sent).toBeGreaterThan(200);
+    expect(checkout.failures).toBe(0);
+  });
+
+  it("schedule-pod-kill-1-replica: the only pod's loss is a measured outage, and the verdict says so", async () => {
+    const result = await runExample("schedule-pod-kill-1-replica.yaml");
+    // The first failed request breaches the tolerance and the stop condition ends the schedule.
+    expect(result.code, result.stderr).toBe(6);
+    expect(result.stderr).toContain(
+      "error [BRD_EXPERIMENT_ABORTED]: a tolerance was breached during the method",
+    );
+    const report = await reportOf(result);
+    const writer = overall(report, "ledger-writer");
+    expect(writer.failures).toBeGreaterThan(0);
+    // Unreachable from leaving the endpoints until the replacement is Ready: seconds, not the whole run.
+    expect(writer.longestUnreachable?.ms).toBeGreaterThan(1000);
+    expect(writer.longestUnreachable?.ms).toBeLessThan(20_000);
+    expect(writer.errors.map((e) => e.kind)).toContain("HTTP 503");
+    expect(report.faults.every((fault) => fault.recovered)).toBe(true);
+  });
+
+  it("experiment-checkout-pod-loss: pod kill, wait and config drift with two probes", async () => {
+    const result = await runExample("experiment-checkout-pod-loss.yaml");
+    expect(result.code, result.stderr).toBe(0);
+    const report = await reportOf(result);
+    expect(report.faults.map((f) => [f.kind, f.recovered])).toEqual([
+      ["pod-kill", true],
+      ["config-drift", true],
+    ]);
+    expect(report.probes.map((p) => p.name)).toEqual(["checkout-http", "checkout-ready"]);
+  });
+
+  it("experiment-config-drift: the drift is reverted and checkout stays Ready", async () => {
+    const result = await runExample("experiment-config-drift.yaml");
+    expect(result.code, result.stderr).toBe(0);
+    const report = await reportOf(result);
+    const [fault] = report.faults;
+    expect(fault?.type === "object" && fault.changes.map((c) => c.result)).toEqual(["reverted"]);
+    const config = await adminClients().core.readNamespacedConfigMap({
+      name: "checkout-config",
+      namespace: "demo-payments",
+    });
+    expect(config.data?.["payment.timeout"]).toBe("5s");
+  });
+
+  it("experiment-resource-squeeze: limits squeezed and restored, two pods Ready throughout", async () => {
+    const before = await adminClients().apps.readNamespacedDeployment({
+      name: "storefront",
+      namespace: "demo-shop",
+    });
+    const result = await runExample("experiment-resource-squeeze.yaml");
+    expect(result.code, result.stderr).toBe(0);
+    const report = await reportOf(result);
+    expect(overall(report, "storefront-ready").failures).toBe(0);
+    const after = await adminClients().apps.readNamespacedDeployment({
+      name: "storefront",
+      namespace: "demo-shop",
+    });
+    expect(after.spec?.template.spec?.containers[0]?.resources).toEqual(
+      before.spec?.template.spec?.containers[0]?.resources,
+    );
+  });
+
+  it("chaos-mesh-podchaos: a PodChaos as it is, judged by a --probe", async () => {
+    const result = await runExample("chaos-mesh-podchaos.yaml");
+    expect(result.code, result.stderr).toBe(0);
+    const report = await reportOf(result);
+    expect(report.faults).toHaveLength(1);
+    expect(report.faults[0]?.targets).toHaveLength(1);
+  });
+
+  it("chaos-mesh-schedule: Chaos Mesh's default grace period of 0, measured", async () => {
+    const result = await runExample("chaos-mesh-schedule.yaml");
+    const report = await reportOf(result);
+    // With pods deleted at once a request may meet a pod already gone: the tolerance allows a few.
+    expect(report.verdict.result).not.toBe("aborted");
+    expect(report.faults.length).toBeGreaterThanOrEqual(1);
+    expect(result.code).toBe(report.verdict.result === "passed" ? 0 : 5);
+  });
+
+  it.each(["chaos-mesh-networkchaos.yaml", "chaos-mesh-stresschaos.yaml"])(
+    "%s: checked by --dry-run; run says it needs the node daemon and changes nothing",
+    async (file) => {
+      const dry = await runExample(file);
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(dry.stdout).toContain("is valid, but cannot run yet: needs the node daemon (coming later)");
+      const args = exampleRunArgs(await readFile(join(repoRoot, "examples", file), "utf8"), file).filter(
+        (arg) => arg !== "--dry-run",
+      );
+      const run = await broadside("run", ...withFlag(args, "--sandbox", integrationSandboxName));
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain("error [BRD_NOT_RUNNABLE]");
+      expect(run.stderr).toContain("nothing was run");
+    },
+  );
+});
