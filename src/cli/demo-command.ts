@@ -1,30 +1,60 @@
 import type { Command } from "commander";
-import { runDemo } from "../demo/demo.js";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { demoExample, withDemoFleet } from "../demo/demo.js";
+import { exampleRunArgs, withFlag } from "../demo/example-command.js";
 import type { CliConfig } from "./config.js";
 import type { CliIo } from "./options.js";
+import { failOnVerdict, parseRunArgs, runFile } from "./run-command.js";
 import { sandboxEnvironment } from "./sandbox-commands.js";
+
+interface DemoFlags {
+  readonly name: string;
+  readonly keep: boolean;
+  readonly reportDir: string;
+}
 
 export function registerDemoCommand(program: Command, config: CliConfig, io: CliIo): void {
   program
     .command("demo")
-    .description("Start the sandbox, deploy a demo fleet, delete a pod and show its replacement with timings")
+    .description(
+      `Start the sandbox, deploy a demo fleet with real traffic, and run ${demoExample} (about a minute)`,
+    )
     .option("--name <name>", "sandbox to run the demo on", "demo")
     .option(
       "--keep",
       "leave the sandbox running afterwards (otherwise a sandbox the demo started is stopped)",
       false,
     )
-    .action(async (options: { name: string; keep: boolean }) => {
-      await runDemo({
-        sandboxName: options.name,
-        keepSandbox: options.keep,
-        sandbox: sandboxEnvironment(config, io),
-        print: (line) => {
-          io.out(`${line}\n`);
+    .option("--report-dir <dir>", "where the JSON and HTML reports are written", "broadside-reports")
+    .action(async (flags: DemoFlags) => {
+      const print = (line: string): void => {
+        io.out(`${line}\n`);
+      };
+      const outcome = await withDemoFleet(
+        {
+          sandboxName: flags.name,
+          keepSandbox: flags.keep,
+          sandbox: sandboxEnvironment(config, io),
+          print,
+          progress: (line) => {
+            io.err(`${line}\n`);
+          },
         },
-        progress: (line) => {
-          io.err(`${line}\n`);
+        async () => {
+          // The example's own command line, on this sandbox: what the README shows is what runs.
+          const file = join(config.packageRoot, demoExample);
+          const args = exampleRunArgs(await readFile(file, "utf8"), demoExample);
+          print(`Running: broadside run ${args.join(" ")}`);
+          const { flags: runFlags } = await parseRunArgs(
+            withFlag(withFlag(args, "--sandbox", flags.name), "--report-dir", flags.reportDir),
+          );
+          return runFile(config, io, file, runFlags);
         },
-      });
+      );
+      if (outcome === undefined) return;
+      const html = outcome.files.find((path) => path.endsWith(".html"));
+      if (html !== undefined) print(`\nThe HTML report, with its latency timeline: ${html}`);
+      failOnVerdict(outcome.report);
     });
 }
