@@ -1,40 +1,7 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import type { Clock } from "../clock.js";
+import { FakeClock } from "../fake-clock.js";
 import { TokenBucket, backoffFromResponse, defaultThrottleDelayMs, parseRetryAfter } from "./token-bucket.js";
-
-/** A clock that moves only when the test says so; sleepers wake in order as time passes them. */
-class FakeClock implements Clock {
-  private sleepers: { wakeAt: number; wake: () => void }[] = [];
-
-  constructor(private time = 0) {}
-
-  now(): number {
-    return this.time;
-  }
-
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      this.sleepers.push({ wakeAt: this.time + ms, wake: resolve });
-    });
-  }
-
-  /** Moves time forward by `ms`, waking each sleeper at its own time and letting it run before the next. */
-  async advance(ms: number): Promise<void> {
-    const until = this.time + ms;
-    for (;;) {
-      this.sleepers.sort((a, b) => a.wakeAt - b.wakeAt);
-      const next = this.sleepers[0];
-      if (next === undefined || next.wakeAt > until) break;
-      this.sleepers.shift();
-      this.time = next.wakeAt;
-      next.wake();
-      await nextTurn();
-    }
-    this.time = until;
-    await nextTurn();
-  }
-}
 
 /**
  * Starts `count` acquires and records the clock time at which each one resolves; returns once those that
