@@ -144,4 +144,30 @@ describe("the runner's phases", () => {
     expect(report.verdict.result).not.toBe("aborted");
     expect(progress).toContain("rollback: settle: wait 100ms");
   });
+
+  it("stops at a step that fails, and still reports why, after the rollbacks and the after check", async () => {
+    const progress: string[] = [];
+    const failing: RunPlan = {
+      ...plan(0),
+      method: [
+        {
+          type: "object-fault",
+          fault: "scale",
+          params: { namespace: "shop", kind: "deployment", name: "web", replicas: 1 },
+          duration: Duration.ofMilliseconds(1000),
+        },
+        { type: "wait", name: "never reached", duration: Duration.ofMilliseconds(60_000) },
+      ],
+    };
+    // The engine has no cluster here: planning the fault fails, as an unreachable API would.
+    const report = await runExperiment({
+      ctx: engine(progress),
+      plan: failing,
+      loopbackOnly: true,
+      interrupt: new AbortController().signal,
+    });
+    expect(report.verdict.result === "aborted" && report.verdict.reason).toMatch(/^step 1 failed: /);
+    expect(progress.some((line) => line.startsWith("step 2"))).toBe(false);
+    expect(progress.some((line) => line.startsWith("after check"))).toBe(true);
+  });
 });

@@ -1,4 +1,4 @@
-import { describeError } from "../../core/errors.js";
+import { BroadsideError, describeError, ExitCode } from "../../core/errors.js";
 import type { EngineContext } from "../../engine/context.js";
 import { runObjectChaos } from "../../engine/object-chaos.js";
 import { runPodChaos } from "../../engine/pod-chaos.js";
@@ -179,10 +179,10 @@ class ExperimentRun {
       else if (step.type === "object-fault") await this.objectFault(step);
       else await this.schedule(step);
     } catch (error: unknown) {
-      // The engine has reverted what this step applied; the run stops here and says why.
+      // Bad input the cluster revealed (a protected namespace named outright) is an error, exit 2.
+      if (error instanceof BroadsideError && error.exitCode === ExitCode.usage) throw error;
+      // Otherwise the engine has reverted what this step applied; the run stops and the report says why.
       this.abort(`step ${String(index + 1)} failed: ${describeError(error)}`);
-      await this.settlePending();
-      throw error;
     }
   }
 
