@@ -44,11 +44,13 @@ export function registerDemoCommand(program: Command, config: CliConfig, io: Cli
         async () => {
           // The example's own command line, on this sandbox: what the README shows is what runs.
           const file = join(config.packageRoot, demoExample);
-          const args = exampleRunArgs(await readFile(file, "utf8"), demoExample);
-          print(`Running: broadside run ${args.join(" ")}`);
-          const { flags: runFlags } = await parseRunArgs(
-            withFlag(withFlag(args, "--sandbox", flags.name), "--report-dir", flags.reportDir),
+          const args = withFlag(
+            withFlag(exampleRunArgs(await readFile(file, "utf8"), demoExample), "--sandbox", flags.name),
+            "--report-dir",
+            flags.reportDir,
           );
+          print(`Running: broadside run ${args.join(" ")}`);
+          const { flags: runFlags } = await parseRunArgs(args);
           return runFile(config, io, file, runFlags);
         },
       );
