@@ -195,3 +195,8 @@ async function readReplicaSetOwner(kube: KubeClients, namespace: string, name: s
 export function isPodReady(pod: V1Pod): boolean {
   return pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 }
+
+/** Container restarts summed over the pod's containers, as kubectl's RESTARTS column counts them. */
+export function podRestarts(pod: V1Pod): number {
+  return (pod.status?.containerStatuses ?? []).reduce((sum, status) => sum + status.restartCount, 0);
+}

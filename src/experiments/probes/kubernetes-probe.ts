@@ -2,7 +2,7 @@ import type { KubeConfig, KubernetesObject, V1LabelSelector, V1Pod } from "@kube
 import { systemClock } from "../../core/clock.js";
 import type { Clock } from "../../core/clock.js";
 import { BroadsideError } from "../../core/errors.js";
-import { isPodReady } from "../../kube/pod-facts.js";
+import { isPodReady, podRestarts } from "../../kube/pod-facts.js";
 import { selectorMatches } from "../../faults/pod-evict.js";
 import { ClientNodeWatchSource, collectionPath } from "../../kube/watch/client-node-source.js";
 import { Informer } from "../../kube/watch/informer.js";
@@ -60,10 +60,7 @@ function allPodsReady(kind: WorkloadKind, workload: Workload, pods: readonly V1P
 }
 
 function restartCount(pods: readonly V1Pod[]): number {
-  let total = 0;
-  for (const pod of pods)
-    for (const container of pod.status?.containerStatuses ?? []) total += container.restartCount;
-  return total;
+  return pods.reduce((total, pod) => total + podRestarts(pod), 0);
 }
 
 function readyReplicas(count: number, workload: Workload): string | undefined {

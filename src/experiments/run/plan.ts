@@ -12,7 +12,7 @@ import type {
   Probe,
   RollbackStep,
 } from "../files/model.js";
-import { isLoopback } from "../files/probes.js";
+import { guardLoopback } from "../probes/http-probe.js";
 
 /**
  * What `broadside run` will do, whatever the file's kind: a hypothesis, method steps and rollbacks.
@@ -183,13 +183,9 @@ function checkPlan(plan: RunPlan, options: PlanOptions, fileName: string): void 
     }
   });
   if (!options.loopbackOnly) return;
+  // The probes check this again when they start; here it is refused before the first request.
   for (const probe of plan.hypothesis.probes) {
     const url = probe.type === "kubernetes" ? undefined : probe.url;
-    if (url !== undefined && !isLoopback(url)) {
-      throw new BroadsideError(
-        "BRD_REFUSED_BY_RAIL",
-        `probe ${probe.name}: ${url} is not a loopback address; against a cluster on this machine, probes may only reach 127.0.0.0/8`,
-      );
-    }
+    if (url !== undefined) guardLoopback(probe.name, url, true);
   }
 }

@@ -1,5 +1,5 @@
-import type { V1Pod } from "@kubernetes/client-node";
 import type { KubeClients } from "../../kube/client.js";
+import { podRestarts } from "../../kube/pod-facts.js";
 import type { RestartObservation } from "../report/restarts.js";
 
 /**
@@ -15,10 +15,6 @@ export interface PodRestarts {
   readonly restarts: number;
 }
 
-function restartsOf(pod: V1Pod): number {
-  return (pod.status?.containerStatuses ?? []).reduce((sum, status) => sum + status.restartCount, 0);
-}
-
 export async function snapshotRestarts(kube: KubeClients): Promise<Map<string, PodRestarts>> {
   const list = await kube.core.listPodForAllNamespaces();
   const byUid = new Map<string, PodRestarts>();
@@ -31,7 +27,7 @@ export async function snapshotRestarts(kube: KubeClients): Promise<Map<string, P
       namespace: pod.metadata?.namespace ?? "",
       name: pod.metadata?.name ?? "",
       ...(node === undefined ? {} : { node }),
-      restarts: restartsOf(pod),
+      restarts: podRestarts(pod),
     });
   }
   return byUid;
