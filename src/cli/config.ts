@@ -2,6 +2,10 @@ import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Duration } from "../core/duration.js";
+import { usageError } from "../core/errors.js";
+
+/** BROADSIDE_MAX_FAULT_DURATION may raise the cap on fault durations this far and no further. */
+export const maxFaultDurationCeiling = Duration.parse("168h", "maxFaultDurationCeiling");
 
 /**
  * Everything the CLI takes from its environment, read once in main and passed down. Library code never
@@ -45,13 +49,39 @@ export function readConfig(env: NodeJS.ProcessEnv): CliConfig {
     goModulesDir: join(packageRoot, "sandbox", "go"),
     goBinary: env.BROADSIDE_GO ?? "go",
     opensslBinary: env.BROADSIDE_OPENSSL ?? "openssl",
-    maxFaultDuration: Duration.parse(
-      env.BROADSIDE_MAX_FAULT_DURATION ?? "1h",
-      "BROADSIDE_MAX_FAULT_DURATION",
-    ),
+    maxFaultDuration: maxFaultDurationFrom(env.BROADSIDE_MAX_FAULT_DURATION),
     failpoint: env.BROADSIDE_FAILPOINT,
-    prometheusUrl: env.BROADSIDE_PROMETHEUS_URL,
-    selfPodUid: env.BROADSIDE_POD_UID,
+    prometheusUrl: httpUrlFrom(env.BROADSIDE_PROMETHEUS_URL, "BROADSIDE_PROMETHEUS_URL"),
+    selfPodUid: podUidFrom(env.BROADSIDE_POD_UID),
     env,
   };
+}
+
+function maxFaultDurationFrom(text: string | undefined): Duration {
+  const duration = Duration.parse(text ?? "1h", "BROADSIDE_MAX_FAULT_DURATION", maxFaultDurationCeiling);
+  if (duration.milliseconds === 0) throw usageError("BROADSIDE_MAX_FAULT_DURATION", "must be longer than 0");
+  return duration;
+}
+
+function httpUrlFrom(text: string | undefined, variable: string): string | undefined {
+  if (text === undefined || text === "") return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw usageError(variable, `"${text}" is not a URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw usageError(variable, `must be an http or https URL, got ${url.protocol.replace(":", "")}`);
+  }
+  return text;
+}
+
+/** A pod's uid as the API server makes them (a UUID); the Downward API writes it. */
+function podUidFrom(text: string | undefined): string | undefined {
+  if (text === undefined || text === "") return undefined;
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(text)) {
+    throw usageError("BROADSIDE_POD_UID", `"${text}" is not a pod uid (a UUID, as metadata.uid holds)`);
+  }
+  return text;
 }

@@ -6,12 +6,17 @@ import { main } from "./main.js";
 
 /** Runs the CLI in-process with its output captured and its state and cache in a fresh directory. */
 async function cli(...args: string[]) {
+  return cliWithEnv({}, ...args);
+}
+
+async function cliWithEnv(extraEnv: Record<string, string>, ...args: string[]) {
   const home = await mkdtemp(join(tmpdir(), "broadside-cli-"));
   const env = {
     HOME: home,
     BROADSIDE_STATE_DIR: join(home, "state"),
     BROADSIDE_CACHE_DIR: join(home, "cache"),
     PATH: "",
+    ...extraEnv,
   };
   let out = "";
   let err = "";
@@ -64,5 +69,38 @@ describe("the CLI refuses bad input with exit code 2, a message naming the flag,
     expect(result.code).toBe(0);
     expect(result.out).toContain("sandbox");
     expect(result.out).toContain("demo");
+  });
+});
+
+describe("the environment is input too: a bad BROADSIDE_* variable is refused like a bad flag", () => {
+  it.each([
+    [{ BROADSIDE_MAX_FAULT_DURATION: "soon" }, 'BROADSIDE_MAX_FAULT_DURATION: "soon" is not a duration'],
+    [{ BROADSIDE_MAX_FAULT_DURATION: "600h" }, "BROADSIDE_MAX_FAULT_DURATION: must be at most 168h"],
+    [{ BROADSIDE_MAX_FAULT_DURATION: "0" }, "BROADSIDE_MAX_FAULT_DURATION: must be longer than 0"],
+    [{ BROADSIDE_PROMETHEUS_URL: "ftp://x" }, "BROADSIDE_PROMETHEUS_URL: must be an http or https URL"],
+    [{ BROADSIDE_POD_UID: "../x" }, 'BROADSIDE_POD_UID: "../x" is not a pod uid'],
+  ])("%j", async (env, message) => {
+    const result = await cliWithEnv(env, "sandbox", "list");
+    expect(result.code).toBe(2);
+    expect(result.err).toContain(`error [BRD_USAGE]: ${message}`);
+    expect(result.err).not.toContain("    at ");
+    expect(result.touched).toEqual([]);
+  });
+});
+
+describe("nothing printed can drive the terminal or show a credential", () => {
+  it("prints an escape sequence from an argument as visible text", async () => {
+    const result = await cli("sandbox", "up", "--name", "x\u001b[2J");
+    expect(result.code).toBe(2);
+    expect(result.err).toContain("x\\u001b[2J");
+    expect(result.err).not.toContain("\u001b");
+  });
+
+  it("hides the userinfo of a URL in an error message", async () => {
+    const env = { BROADSIDE_PROMETHEUS_URL: "http://user:hunter2@[::1" };
+    const result = await cliWithEnv(env, "sandbox", "list");
+    expect(result.code).toBe(2);
+    expect(result.err).toContain('BROADSIDE_PROMETHEUS_URL: "http://***@[::1" is not a URL');
+    expect(result.err).not.toContain("hunter2");
   });
 });

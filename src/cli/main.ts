@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { BroadsideError, describeError, errorCatalog, ExitCode } from "../core/errors.js";
+import { BroadsideError, describeError, ExitCode } from "../core/errors.js";
+import { redactUrl } from "../core/redact.js";
+import { printable } from "../core/terminal-text.js";
 import { apiStatus } from "../kube/client.js";
-import { readConfig } from "./config.js";
+import { readConfig, type CliConfig } from "./config.js";
 import { processIo, type CliIo } from "./options.js";
 import { registerChaosCommands } from "./chaos-commands.js";
 import { registerDemoCommand } from "./demo-command.js";
@@ -11,13 +13,40 @@ import { registerReportCommand } from "./report-command.js";
 import { registerRunCommand } from "./run-command.js";
 import { registerSandboxCommands } from "./sandbox-commands.js";
 
-/** Parses argv, runs one command, and returns the process exit code (documented in docs/cli.md). */
+/**
+ * Parses argv, runs one command, and returns the process exit code (documented in docs/cli.md). Nothing
+ * escapes as an exception: the environment is read inside the same error handling as the command.
+ */
 export async function main(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
-  io: CliIo = processIo,
+  rawIo: CliIo = processIo,
 ): Promise<number> {
-  const config = readConfig(env);
+  const io = terminalSafe(rawIo);
+  try {
+    await buildProgram(readConfig(env), io).parseAsync(argv);
+    return ExitCode.ok;
+  } catch (error: unknown) {
+    return exitCodeFor(error, io);
+  }
+}
+
+/**
+ * Everything printed passes here: names, titles and messages from files and the cluster may hold
+ * terminal escape sequences, and URLs may hold credentials; neither reaches the screen.
+ */
+function terminalSafe(io: CliIo): CliIo {
+  return {
+    out: (text) => {
+      io.out(printable(redactUrl(text)));
+    },
+    err: (text) => {
+      io.err(printable(redactUrl(text)));
+    },
+  };
+}
+
+function buildProgram(config: CliConfig, io: CliIo): Command {
   const program = new Command("broadside")
     .description("Chaos engineering for Kubernetes: break things on purpose, measure how the cluster heals.")
     .version(packageVersion())
@@ -30,12 +59,7 @@ export async function main(
   registerLedgerCommands(program, io);
   registerRunCommand(program, config, io);
   registerReportCommand(program, io);
-  try {
-    await program.parseAsync(argv);
-    return ExitCode.ok;
-  } catch (error: unknown) {
-    return exitCodeFor(error, io);
-  }
+  return program;
 }
 
 const networkErrorCodes = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EHOSTUNREACH"]);
@@ -51,27 +75,39 @@ function packageVersion(): string {
   return (JSON.parse(packageJson) as { version: string }).version;
 }
 
+/**
+ * Errors that are not Broadside's own but have a known meaning get their catalogue code: a connection
+ * that failed, an API answer that refused. Anything else is a bug.
+ */
+function asBroadsideError(error: unknown): BroadsideError | undefined {
+  if (error instanceof BroadsideError) return error;
+  const network = networkErrorCode(error);
+  if (network !== undefined) {
+    return new BroadsideError(
+      "BRD_KUBE_UNREACHABLE",
+      `cannot reach the Kubernetes API (${network}): ${describeError(error)}`,
+    );
+  }
+  const status = apiStatus(error);
+  if (status !== undefined) {
+    return new BroadsideError(
+      "BRD_KUBE_API",
+      `the Kubernetes API answered ${status}: ${describeError(error)}`,
+    );
+  }
+  return undefined;
+}
+
 function exitCodeFor(error: unknown, io: CliIo): number {
   if (error instanceof CommanderError) {
     // Commander has printed its own message; help and version are not errors.
     return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
-  if (error instanceof BroadsideError) {
-    io.err(`error [${error.code}]: ${error.message}\n`);
-    if (error.cause !== undefined) io.err(`  caused by: ${describeError(error.cause)}\n`);
-    return error.exitCode;
-  }
-  const network = networkErrorCode(error);
-  if (network !== undefined) {
-    io.err(
-      `error [BRD_KUBE_UNREACHABLE]: cannot reach the Kubernetes API (${network}): ${describeError(error)}\n`,
-    );
-    return errorCatalog.BRD_KUBE_UNREACHABLE.exitCode;
-  }
-  const status = apiStatus(error);
-  if (status !== undefined) {
-    io.err(`error [BRD_KUBE_API]: the Kubernetes API answered ${status}: ${describeError(error)}\n`);
-    return errorCatalog.BRD_KUBE_API.exitCode;
+  const known = asBroadsideError(error);
+  if (known !== undefined) {
+    io.err(`error [${known.code}]: ${known.message}\n`);
+    if (known.cause !== undefined) io.err(`  caused by: ${describeError(known.cause)}\n`);
+    return known.exitCode;
   }
   io.err(`error [BRD_INTERNAL]: ${describeError(error)}\n`);
   if (error instanceof Error && error.stack !== undefined) io.err(`${error.stack}\n`);

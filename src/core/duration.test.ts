@@ -37,3 +37,22 @@ describe("Duration", () => {
     expect(() => Duration.ofMilliseconds(-1)).toThrow(RangeError);
   });
 });
+
+describe("Duration bounds", () => {
+  it("refuses digits that overflow to Infinity, naming the field", () => {
+    expect(() => Duration.parse(`${"9".repeat(400)}s`, "wait")).toThrow(/^wait: must be at most 8760h/);
+  });
+
+  it("refuses anything past a year, whatever the field", () => {
+    expect(Duration.parse("8760h", "x").milliseconds).toBe(Duration.ceiling.milliseconds);
+    expect(() => Duration.parse("8761h", "x")).toThrow("x: must be at most 8760h");
+  });
+
+  it("refuses a duration past the field's own maximum, and says the maximum", () => {
+    const max = Duration.parse("1h", "max");
+    expect(Duration.parse("60m", "--timeout", max).milliseconds).toBe(3_600_000);
+    expect(() => Duration.parse("600h", "--timeout", max)).toThrow(
+      '--timeout: must be at most 1h, got "600h"',
+    );
+  });
+});

@@ -2,10 +2,15 @@ import { usageError } from "./errors.js";
 
 /**
  * A length of time in milliseconds, parsed from the forms users know from kubectl and Go:
- * "500ms", "30s", "5m", "1h", "1m30s". Negative or unitless values are refused.
+ * "500ms", "30s", "5m", "1h", "1m30s". Negative or unitless values are refused, and so is anything
+ * longer than a year: no Broadside field allows that much, and the arithmetic on deadlines stays exact.
+ * Fields have their own, lower maximum (core/input-limits.ts), given as `max`.
  */
 export class Duration {
   private constructor(readonly milliseconds: number) {}
+
+  /** The longest duration any field could hold: 365 days. */
+  static readonly ceiling = new Duration(365 * 24 * 3_600_000);
 
   static ofMilliseconds(milliseconds: number): Duration {
     if (!Number.isFinite(milliseconds) || milliseconds < 0) {
@@ -14,8 +19,11 @@ export class Duration {
     return new Duration(Math.round(milliseconds));
   }
 
-  /** Parses `text`; `field` names the flag or field in the error message. */
-  static parse(text: string, field: string): Duration {
+  /**
+   * Parses `text`; `field` names the flag or field in the error message. With `max`, a longer duration
+   * is refused with that maximum in the message.
+   */
+  static parse(text: string, field: string, max: Duration = Duration.ceiling): Duration {
     const trimmed = text.trim();
     if (trimmed.startsWith("-")) throw usageError(field, `must not be negative, got "${text}"`);
     if (trimmed === "0") return new Duration(0);
@@ -27,6 +35,11 @@ export class Duration {
     for (const part of trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
       const [, amount = "0", unit = "ms"] = part;
       total += Number(amount) * unitMilliseconds[unit as Unit];
+    }
+    // Digits that overflow make Infinity; a sum past the ceiling is refused the same way as one past max.
+    const limit = Math.min(max.milliseconds, Duration.ceiling.milliseconds);
+    if (!Number.isFinite(total) || Math.round(total) > limit) {
+      throw usageError(field, `must be at most ${new Duration(limit).toString()}, got "${text}"`);
     }
     return new Duration(Math.round(total));
   }

@@ -80,6 +80,10 @@ export const errorCatalog = {
     exitCode: ExitCode.failure,
     summary: "The Kubernetes API server did not answer (connection refused, reset or timed out).",
   },
+  BRD_KUBECONFIG: {
+    exitCode: ExitCode.usage,
+    summary: "No usable kubeconfig: the one named is missing or unreadable, or none was found.",
+  },
   BRD_KUBE_API: { exitCode: ExitCode.failure, summary: "The Kubernetes API refused or failed a request." },
   BRD_TIMEOUT: {
     exitCode: ExitCode.failure,
