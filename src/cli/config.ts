@@ -3,9 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Duration } from "../core/duration.js";
 import { usageError } from "../core/errors.js";
-
-/** BROADSIDE_MAX_FAULT_DURATION may raise the cap on fault durations this far and no further. */
-export const maxFaultDurationCeiling = Duration.parse("168h", "maxFaultDurationCeiling");
+import { faultDurationLimits } from "../core/input-limits.js";
 
 /**
  * Everything the CLI takes from its environment, read once in main and passed down. Library code never
@@ -58,7 +56,8 @@ export function readConfig(env: NodeJS.ProcessEnv): CliConfig {
 }
 
 function maxFaultDurationFrom(text: string | undefined): Duration {
-  const duration = Duration.parse(text ?? "1h", "BROADSIDE_MAX_FAULT_DURATION", maxFaultDurationCeiling);
+  if (text === undefined) return faultDurationLimits.defaultMax;
+  const duration = Duration.parse(text, "BROADSIDE_MAX_FAULT_DURATION", faultDurationLimits.ceiling);
   if (duration.milliseconds === 0) throw usageError("BROADSIDE_MAX_FAULT_DURATION", "must be longer than 0");
   return duration;
 }

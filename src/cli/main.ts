@@ -19,7 +19,7 @@ import { registerSandboxCommands } from "./sandbox-commands.js";
  */
 export async function main(
   argv: readonly string[],
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv,
   rawIo: CliIo = processIo,
 ): Promise<number> {
   const io = terminalSafe(rawIo);

@@ -1,0 +1,90 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+/**
+ * The invariants docs/architecture.md states, checked over the source itself, so a change that breaks
+ * one fails here instead of waiting for a reviewer to notice.
+ */
+
+const srcRoot = fileURLToPath(new URL(".", import.meta.url));
+
+/** What each top-level directory of src/ may import, besides itself (docs/architecture.md, "Layers"). */
+const allowedImports: Readonly<Record<string, readonly string[]>> = {
+  cli: ["demo", "experiments", "engine", "faults", "kube", "sandbox", "core"],
+  demo: ["sandbox", "kube", "core"],
+  experiments: ["engine", "faults", "kube", "core"],
+  engine: ["faults", "kube", "core"],
+  faults: ["kube", "core"],
+  sandbox: ["kube", "core"],
+  kube: ["core"],
+  core: [],
+};
+
+function sourceFiles(directory: string): string[] {
+  return readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(directory, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts") ? [path] : [];
+  });
+}
+
+const files = sourceFiles(srcRoot).map((path) => ({
+  path,
+  name: relative(srcRoot, path).split(sep).join("/"),
+  text: readFileSync(path, "utf8"),
+}));
+
+/** Relative module specifiers of static and dynamic imports and re-exports. */
+function relativeImports(text: string): string[] {
+  const specifiers = [...text.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g)];
+  return specifiers.map(([, specifier = ""]) => specifier);
+}
+
+function layerOf(name: string): string {
+  return name.split("/")[0] ?? "";
+}
+
+describe("layers: dependencies point downward only", () => {
+  it("knows every top-level directory of src/", () => {
+    const layers = new Set(files.filter((file) => file.name.includes("/")).map((file) => layerOf(file.name)));
+    expect([...layers].filter((layer) => !(layer in allowedImports))).toEqual([]);
+  });
+
+  it("has no import from a layer to one above it", () => {
+    const upward = files.flatMap((file) => {
+      const from = layerOf(file.name);
+      return relativeImports(file.text).flatMap((specifier) => {
+        const target = relative(srcRoot, resolve(file.path, "..", specifier))
+          .split(sep)
+          .join("/");
+        const to = layerOf(target);
+        const allowed = to === from || (allowedImports[from] ?? []).includes(to);
+        return allowed ? [] : [`${file.name} imports ${target}`];
+      });
+    });
+    expect(upward).toEqual([]);
+  });
+
+  it("keeps core/ pure: no Kubernetes client, no file system, no network, no processes", () => {
+    const forbidden =
+      /from\s+"(@kubernetes\/client-node|node:(fs|fs\/promises|net|http|https|child_process))"/;
+    const impure = files.filter((file) => layerOf(file.name) === "core" && forbidden.test(file.text));
+    expect(impure.map((file) => file.name)).toEqual([]);
+  });
+});
+
+describe("configuration is read once, at the entry points", () => {
+  // The CLI's configuration, and the sandbox's traffic process, which is a program of its own.
+  const entryPoints = new Set(["cli/config.ts", "sandbox/traffic/main.ts"]);
+
+  it("reads process.env and process.argv nowhere else", () => {
+    const readers = files.filter(
+      (file) =>
+        !entryPoints.has(file.name) &&
+        /\bprocess\.(env|argv)\b/.test(file.text.replace(/^\s*(\*|\/\/).*$/gm, "")),
+    );
+    expect(readers.map((file) => file.name)).toEqual([]);
+  });
+});

@@ -1,0 +1,74 @@
+import { Duration } from "./duration.js";
+
+/**
+ * Every bound Broadside puts on its input, in one place: the validators use these values and
+ * docs/security.md's table lists them (a test keeps the two equal). A bound is there so that no input,
+ * however odd, can make Broadside wait forever, overflow a timer, exhaust memory or the stack, or act
+ * on more than a person meant.
+ */
+
+export interface DurationLimit {
+  /** Where it is given: flags and file fields, as a user writes them. */
+  readonly fields: string;
+  readonly max: Duration;
+  readonly min?: Duration;
+}
+
+function upTo(fields: string, max: string, min?: string): DurationLimit {
+  return {
+    fields,
+    max: Duration.parse(max, fields),
+    ...(min === undefined ? {} : { min: Duration.parse(min, fields) }),
+  };
+}
+
+export const durationLimits = {
+  /** How long to watch a kill's or eviction's recovery. */
+  recoveryTimeout: upTo("--timeout; an Experiment step's timeout", "1h"),
+  /** The interval of --max-shots. */
+  pacingInterval: upTo("--per", "1h", "1ms"),
+  /** How long a Schedule keeps firing. */
+  scheduleRun: upTo("--for", "24h"),
+  /** Before/after check windows, and the sliding window of during checks. */
+  checkWindow: upTo("--window; an Experiment's hypothesis window", "1h"),
+  /** A `wait` step of an Experiment's method or rollbacks. */
+  waitStep: upTo("an Experiment's wait step", "24h"),
+  /** A probe's request timeout and latency threshold. */
+  probeTimeout: upTo("a probe's timeout and latencyThreshold", "5m"),
+  /** The interval of a Schedule's `@every`. */
+  everyInterval: upTo("a Schedule's @every", "24h", "1s"),
+  /** The sandbox's simulated pod lifecycle. */
+  sandboxLifecycle: upTo("--pod-ready-delay, --pod-ready-jitter, --pod-shutdown-delay", "10m"),
+} as const satisfies Record<string, DurationLimit>;
+
+export interface CountLimit {
+  readonly fields: string;
+  readonly min: number;
+  readonly max: number;
+}
+
+export const countLimits = {
+  /** A scale fault's target replicas; 0 needs --unsafe. */
+  replicas: { fields: "scale --replicas; a Scale fault's replicas", min: 0, max: 1000 },
+  /** The grace period of a kill. */
+  gracePeriodSeconds: { fields: "--grace-period; gracePeriod", min: 0, max: 86_400 },
+  /** Shots per pacing interval. */
+  maxShots: { fields: "--max-shots", min: 1, max: 10_000 },
+  /** Fake nodes of a sandbox. */
+  sandboxNodes: { fields: "sandbox up --nodes", min: 1, max: 500 },
+} as const satisfies Record<string, CountLimit>;
+
+export const documentLimits = {
+  /** Experiment files and reports are read whole; anything larger is refused before it is parsed. */
+  fileBytes: 1_048_576,
+  /** Maps and lists nested deeper than this are refused (a real experiment nests fewer than 15). */
+  depth: 64,
+  /** YAML alias expansions: a tiny file must not expand into gigabytes. */
+  yamlAliases: 100,
+} as const;
+
+/** The limit of fault durations is configuration: BROADSIDE_MAX_FAULT_DURATION, up to this ceiling. */
+export const faultDurationLimits = {
+  defaultMax: Duration.parse("1h", "BROADSIDE_MAX_FAULT_DURATION"),
+  ceiling: Duration.parse("168h", "BROADSIDE_MAX_FAULT_DURATION"),
+} as const;
