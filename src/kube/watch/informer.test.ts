@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { BroadsideError } from "../../core/errors.js";
-import type { WatchClock } from "./clock.js";
+import { FakeClock } from "../../core/fake-clock.js";
 import { Informer } from "./informer.js";
 import type { InformerEvent, InformerOptions, InformerRetry } from "./informer.js";
 import type { ListResult, WatchHandle, WatchSource } from "./source.js";
 
 /**
- * Test doubles for the informer: a clock whose time moves only when a test says so, and an in-memory
+ * Test doubles for the informer: core's FakeClock, whose time moves only when a test says so, and an in-memory
  * API server for one collection of pods, with the resourceVersion semantics the informer relies on
  * (resume from a version, 410 once history is compacted, bookmarks).
  */
@@ -24,57 +24,9 @@ interface Pod {
   };
 }
 
-interface FakeTimer {
-  readonly id: number;
-  readonly at: number;
-  readonly ms: number;
-  readonly callback: () => void;
-}
-
 /** Lets every pending promise callback and immediate run. */
 async function settle(): Promise<void> {
   for (let round = 0; round < 10; round += 1) await new Promise((resolve) => setImmediate(resolve));
-}
-
-class FakeClock implements WatchClock {
-  time = 1_000_000;
-  private timers: FakeTimer[] = [];
-  private sequence = 0;
-
-  now(): number {
-    return this.time;
-  }
-
-  setTimer(ms: number, callback: () => void): () => void {
-    this.sequence += 1;
-    const id = this.sequence;
-    this.timers.push({ id, at: this.time + ms, ms, callback });
-    return () => {
-      this.timers = this.timers.filter((timer) => timer.id !== id);
-    };
-  }
-
-  /** Timers not yet fired nor cancelled. */
-  get pending(): number {
-    return this.timers.length;
-  }
-
-  /** Moves time forward by `ms`, firing due timers in order and letting promises settle between them. */
-  async advance(ms: number): Promise<void> {
-    const end = this.time + ms;
-    for (;;) {
-      await settle();
-      const due = this.timers
-        .filter((timer) => timer.at <= end)
-        .sort((a, b) => a.at - b.at || a.id - b.id)[0];
-      if (due === undefined) break;
-      this.timers = this.timers.filter((timer) => timer.id !== due.id);
-      this.time = due.at;
-      due.callback();
-    }
-    this.time = end;
-    await settle();
-  }
 }
 
 interface Watcher {
@@ -262,7 +214,7 @@ afterEach(async () => {
 
 /** random 0.999999 draws each delay at the top of its range, so the expected delays are exact. */
 function rig(options: Partial<Omit<InformerOptions, "source">> = {}): Rig {
-  const clock = new FakeClock();
+  const clock = new FakeClock(1_000_000);
   const server = new FakeApiServer();
   const events: InformerEvent<Pod>[] = [];
   const errors: BroadsideError[] = [];
@@ -306,15 +258,15 @@ describe("Informer", () => {
     await startSynced(informer);
     expect(cachedNames(informer)).toEqual(["a", "b"]);
     expect(summary(events)).toEqual(["list ADDED a", "list ADDED b"]);
-    expect(events.map((event) => event.receivedAt)).toEqual([clock.time, clock.time]);
+    expect(events.map((event) => event.receivedAt)).toEqual([clock.now(), clock.now()]);
     expect(server.watchCalls).toEqual(["102"]);
 
-    clock.time += 250;
+    await clock.advance(250);
     server.create("c");
     server.modify("a");
     server.delete("b");
     expect(summary(events.slice(2))).toEqual(["watch ADDED c", "watch MODIFIED a", "watch DELETED b"]);
-    expect(events.slice(2).every((event) => event.receivedAt === clock.time)).toBe(true);
+    expect(events.slice(2).every((event) => event.receivedAt === clock.now())).toBe(true);
     expect(cachedNames(informer)).toEqual(["a", "c"]);
     expect(informer.get("shop", "a")?.metadata.labels?.touched).toBe("103");
     expect(informer.stats).toMatchObject({
@@ -411,7 +363,7 @@ describe("Informer", () => {
         "relist ADDED d",
         "relist DELETED a",
       ]);
-      expect(events.slice(3).every((event) => event.receivedAt === clock.time)).toBe(true);
+      expect(events.slice(3).every((event) => event.receivedAt === clock.now())).toBe(true);
       expect(events.at(-1)?.object).toEqual(lastSeenA);
       expect(cachedNames(informer)).toEqual(server.names());
       expect(informer.get("shop", "c")?.metadata.uid).toBe(server.uidOf("c"));

@@ -1,10 +1,9 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
+import { setTimer, systemClock, type Clock } from "../../core/clock.js";
 import { deferred } from "../../core/deferred.js";
 import { Duration } from "../../core/duration.js";
 import { BroadsideError, describeError } from "../../core/errors.js";
 import { JitteredBackoff } from "../../core/limits/jittered-backoff.js";
-import { systemWatchClock } from "./clock.js";
-import type { WatchClock } from "./clock.js";
 import { diffList, isChangeType, isNamedObject, objectKey, resourceVersionOf } from "./object-cache.js";
 import type { Change } from "./object-cache.js";
 import type { ListResult, WatchSource } from "./source.js";
@@ -37,7 +36,8 @@ export interface InformerOptions {
   readonly source: WatchSource;
   /** Names the collection in error messages, e.g. "pods in namespace shop". */
   readonly description?: string;
-  readonly clock?: WatchClock;
+  /** Stamps events and drives the backoff, the watchdog and the LIST timeout. Default: systemClock. */
+  readonly clock?: Clock;
   /** In [0, 1), like Math.random: draws the backoff jitter. */
   readonly random?: () => number;
   /** Default 100 ms. */
@@ -81,7 +81,7 @@ type Step = "list" | "watch";
 
 interface Settings {
   readonly description: string;
-  readonly clock: WatchClock;
+  readonly clock: Clock;
   readonly healthyAfterMs: number;
   readonly noEventTimeoutMs: number;
   readonly listTimeoutMs: number;
@@ -112,7 +112,7 @@ export class Informer<T extends KubernetesObject> {
   constructor(private readonly options: InformerOptions) {
     this.settings = {
       description: options.description ?? "the watched collection",
-      clock: options.clock ?? systemWatchClock,
+      clock: options.clock ?? systemClock,
       healthyAfterMs: options.healthyAfterMs ?? 30_000,
       noEventTimeoutMs: options.noEventTimeoutMs ?? 90_000,
       listTimeoutMs: options.listTimeoutMs ?? 60_000,
@@ -212,7 +212,7 @@ export class Informer<T extends KubernetesObject> {
     this.interrupt = () => {
       controller.abort(new BroadsideError("BRD_INTERNAL", "the informer was stopped"));
     };
-    const cancelTimer = this.settings.clock.setTimer(this.settings.listTimeoutMs, () => {
+    const cancelTimer = setTimer(this.settings.clock, this.settings.listTimeoutMs, () => {
       controller.abort(new BroadsideError("BRD_TIMEOUT", `no answer in ${this.settings.listTimeoutMs} ms`));
     });
     try {
@@ -301,7 +301,7 @@ export class Informer<T extends KubernetesObject> {
     const delayMs = this.backoff.next();
     this.notify(reason, delayMs);
     return new Promise<void>((resolve) => {
-      const cancel = this.settings.clock.setTimer(delayMs, () => {
+      const cancel = setTimer(this.settings.clock, delayMs, () => {
         this.interrupt = undefined;
         resolve();
       });
