@@ -1,17 +1,20 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import type { Duration } from "../core/duration.js";
-import { BroadsideError, describeError } from "../core/errors.js";
+import { BroadsideError } from "../core/errors.js";
 import type { LedgerRecord } from "../core/ledger/record.js";
 import { ABSENT } from "../core/ledger/record.js";
 import { closeRecord, markApplied } from "../core/ledger/state-machine.js";
 import { ConflictError } from "../core/ledger/store.js";
 import { planTargets } from "../core/targeting/plan.js";
 import { ShotLimiter } from "../core/limits/shot-limiter.js";
+import { failedShot, type ShotOutcome } from "../core/shot.js";
 import { namespaceRailReason, workloadOf } from "../core/targeting/rails.js";
 import type { Mode, PodFacts, Selector, TargetPlan } from "../core/targeting/types.js";
-import type { PodFault, ShotOutcome } from "../faults/types.js";
+import type { PodFault } from "../faults/types.js";
 import { gatherPodFacts, type NamespaceScope } from "../kube/pod-facts.js";
-import { startRecoveryTiming, type RecoveryReport, type RecoverySession } from "../kube/recovery-timing.js";
+import { startRecoveryTiming } from "../kube/recovery/session.js";
+import type { RecoveryReport, RecoverySession } from "../kube/recovery/types.js";
+import { clientNodeSources } from "../kube/watch/client-node-source.js";
 import type { EngineContext } from "./context.js";
 import { newRecordId } from "../kube/ledger-store.js";
 
@@ -68,7 +71,7 @@ export async function runPodChaos(ctx: EngineContext, request: PodChaosRequest):
   const targets = plan.selected.map((facts) => ({ facts, pod: podsByUid.get(facts.uid) ?? {} }));
   const session = request.wait
     ? await startRecoveryTiming(
-        ctx.kube,
+        { watches: clientNodeSources(ctx.kube.config, ctx.kube.counter), clock: ctx.clock },
         targets.map((t) => ({ pod: t.pod, owner: t.facts.owner })),
         {
           timeoutMs: request.timeout.milliseconds,
@@ -82,7 +85,7 @@ export async function runPodChaos(ctx: EngineContext, request: PodChaosRequest):
     if (session !== undefined) ctx.progress(`waiting for recovery (up to ${request.timeout.toString()})...`);
     return { plan, shots, recovery: await session?.finish(), apiRequests };
   } finally {
-    session?.close();
+    await session?.close();
   }
 }
 
@@ -150,11 +153,9 @@ async function fireAt(
   session?.requested(facts.uid);
   const grace =
     request.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: request.gracePeriodSeconds };
-  const outcome = await request.fault.fire(ctx.kube, pod, grace).catch((error: unknown): ShotOutcome => ({
-    accepted: false,
-    at: ctx.clock.now(),
-    reason: `the shot failed: ${describeError(error)}`,
-  }));
+  const outcome = await request.fault
+    .fire(ctx.kube, pod, grace)
+    .catch((error: unknown) => failedShot(error, ctx.clock.now()));
   session?.fired(facts.uid, outcome);
   ctx.progress(
     `  ${request.fault.kind} ${facts.namespace}/${facts.name}: ${outcome.accepted ? "accepted" : outcome.reason}`,

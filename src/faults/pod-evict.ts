@@ -4,7 +4,8 @@ import { matchesLabels } from "../core/targeting/label-selector.js";
 import type { LabelOperator, LabelRequirement } from "../core/targeting/types.js";
 import { apiStatus, type KubeClients } from "../kube/client.js";
 import { goneRefusal, kubeApiError, podIdentity, shotDeleteOptions, type PodIdentity } from "./pod-kill.js";
-import type { PodFault, PodShotOptions, ShotOutcome } from "./types.js";
+import type { ShotOutcome } from "../core/shot.js";
+import type { PodFault, PodShotOptions } from "./types.js";
 
 const labelOperators: readonly LabelOperator[] = ["In", "NotIn", "Exists", "DoesNotExist"];
 

@@ -1,7 +1,8 @@
 import type { V1DeleteOptions, V1Pod } from "@kubernetes/client-node";
 import { BroadsideError, describeError } from "../core/errors.js";
 import { apiStatus, type KubeClients } from "../kube/client.js";
-import type { PodFault, PodShotOptions, ShotOutcome } from "./types.js";
+import type { ShotOutcome } from "../core/shot.js";
+import type { PodFault, PodShotOptions } from "./types.js";
 
 /** The pod a shot aims at: a pod without namespace, name or uid is a bug in the caller. */
 export interface PodIdentity {

@@ -1,5 +1,6 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import type { RecordedValue, TargetRef } from "../core/ledger/record.js";
+import type { ShotOutcome } from "../core/shot.js";
 import type { KubeClients } from "../kube/client.js";
 
 /**
@@ -38,11 +39,6 @@ export interface ObjectFault<Params> {
    */
   plan(kube: KubeClients, params: Params): Promise<PlannedChange[]>;
 }
-
-/** What happened when a pod fault fired at one pod. */
-export type ShotOutcome =
-  | { readonly accepted: true; readonly at: number }
-  | { readonly accepted: false; readonly at: number; readonly reason: string };
 
 export interface PodShotOptions {
   /** Seconds; undefined means the pod's own terminationGracePeriodSeconds. */

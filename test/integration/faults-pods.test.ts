@@ -1,11 +1,14 @@
 import type { V1Deployment, V1Pod, V1StatefulSet } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
+import { systemClock } from "../../src/core/clock.js";
 import type { PodFacts } from "../../src/core/targeting/types.js";
 import { podEvict } from "../../src/faults/pod-evict.js";
 import { podKill } from "../../src/faults/pod-kill.js";
 import { podFaults } from "../../src/faults/pod-registry.js";
 import { gatherPodFacts } from "../../src/kube/pod-facts.js";
-import { timeRecovery, type RecoveryReport, type VictimTimeline } from "../../src/kube/recovery-timing.js";
+import { timeRecovery } from "../../src/kube/recovery/session.js";
+import type { RecoveryReport, VictimTimeline } from "../../src/kube/recovery/types.js";
+import { clientNodeSources } from "../../src/kube/watch/client-node-source.js";
 import { adminClients, eventually, httpStatusOf, isReady, useTestNamespace } from "./harness.js";
 
 // A short grace period keeps victims' graceful shutdown, which kwok honours, from slowing the tests down.
@@ -78,7 +81,8 @@ async function targetsOf(namespace: string, app: string, count: number) {
 }
 
 function kill(targets: Awaited<ReturnType<typeof targetsOf>>): Promise<RecoveryReport> {
-  return timeRecovery(adminClients(), targets, { timeoutMs: 90_000, waitForVictimsGone: true }, (target) =>
+  const watch = { watches: clientNodeSources(adminClients().config), clock: systemClock };
+  return timeRecovery(watch, targets, { timeoutMs: 90_000, waitForVictimsGone: true }, (target) =>
     podFaults["pod-kill"].fire(adminClients(), target.pod, {}),
   );
 }

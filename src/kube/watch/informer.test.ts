@@ -160,6 +160,12 @@ class FakeApiServer implements WatchSource {
     return [...this.objects.keys()].sort();
   }
 
+  get(name: string): Pod {
+    const pod = this.objects.get(name);
+    if (pod === undefined) throw new Error(`no pod ${name}`);
+    return structuredClone(pod);
+  }
+
   uidOf(name: string): string | undefined {
     return this.objects.get(name)?.metadata.uid;
   }
@@ -544,3 +550,62 @@ describe("Informer", () => {
     await expect(started).rejects.toThrow("stopped before its first list");
   });
 });
+
+describe("Informer starting from the caller's LIST", () => {
+  it("holds the listed objects without reporting them, and watches from the list's resourceVersion", async () => {
+    const { server, informer, events } = rigFrom(["a", "b"]);
+    await startSynced(informer);
+    expect(server.listCalls).toBe(0);
+    expect(cachedNames(informer)).toEqual(["a", "b"]);
+    expect(events).toEqual([]);
+    expect(server.watchCalls).toEqual(["102"]);
+    server.create("c");
+    expect(summary(events)).toEqual(["watch ADDED c"]);
+  });
+
+  it("never reports a listed object as ADDED after a 410, only what changed meanwhile", async () => {
+    const { clock, server, informer, events } = rigFrom(["keep", "victim"]);
+    await startSynced(informer);
+    server.expireWatches();
+    server.delete("victim");
+    server.create("replacement");
+    await clock.advance(199);
+    expect(server.listCalls).toBe(1);
+    expect(summary(events)).toEqual(["relist ADDED replacement", "relist DELETED victim"]);
+    expect(cachedNames(informer)).toEqual(["keep", "replacement"]);
+  });
+
+  it("says when its first watch is established, so shots can wait for it", async () => {
+    const { clock, server, informer } = rigFrom([]);
+    server.hangWatches = true;
+    let watching = false;
+    void informer.whenWatching().then(() => (watching = true));
+    await startSynced(informer);
+    expect(watching).toBe(false);
+    await clock.advance(60_000);
+    server.hangWatches = false;
+    await clock.advance(199);
+    expect(watching).toBe(true);
+  });
+});
+
+/** A rig whose informer starts from a LIST of these pods that the caller made before it. */
+function rigFrom(names: readonly string[]): Rig {
+  const clock = new FakeClock(1_000_000);
+  const server = new FakeApiServer();
+  for (const name of names) server.create(name);
+  const items = names.map((name) => server.get(name));
+  const startFrom: ListResult = { items, resourceVersion: String(server.version) };
+  const events: InformerEvent<Pod>[] = [];
+  const informer = new Informer<Pod>({
+    source: server,
+    description: "pods in shop",
+    clock,
+    random: () => 0.999999,
+    noEventTimeoutMs: 60_000,
+    startFrom,
+  });
+  informer.subscribe((event) => events.push(event));
+  running.push(informer);
+  return { clock, server, informer, events, errors: [], retries: [] };
+}

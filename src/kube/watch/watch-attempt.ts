@@ -29,6 +29,8 @@ export interface WatchAttemptOptions {
   readonly noEventTimeoutMs: number;
   /** Every event but ERROR, with its arrival time; ERROR events end the attempt instead. */
   readonly onEvent: (type: string, object: unknown, receivedAt: number) => void;
+  /** The source said the watch is established (before any event of it). */
+  readonly onConnected?: () => void;
 }
 
 /**
@@ -88,6 +90,7 @@ export class WatchAttempt {
     }
     this.handle = handle;
     this.connectedAt = this.options.clock.now();
+    this.options.onConnected?.();
   }
 
   private onEvent(type: string, object: unknown): void {
