@@ -6,8 +6,8 @@ import { closeRecord, markApplied } from "../core/ledger/state-machine.js";
 import type { LedgerStore } from "../core/ledger/store.js";
 import { namespaceRailReason } from "../core/targeting/rails.js";
 import type { PlannedChange } from "../faults/types.js";
-import type { EngineContext } from "./context.js";
 import { newRecordId } from "../kube/ledger-store.js";
+import type { EngineContext } from "./context.js";
 import { HealWatch } from "./heal-watch.js";
 
 export interface ObjectChaosOptions {
@@ -31,8 +31,7 @@ export async function checkNamespaceRails(
   changes: readonly PlannedChange[],
 ): Promise<void> {
   for (const namespace of new Set(changes.map((change) => change.target.namespace))) {
-    const object = await ctx.kube.core.readNamespace({ name: namespace });
-    const reason = namespaceRailReason(ctx.rails, namespace, object.metadata?.annotations ?? {});
+    const reason = namespaceRailReason(ctx.rails, namespace, await ctx.namespaces.annotations(namespace));
     if (reason !== undefined) throw new BroadsideError("BRD_REFUSED_BY_RAIL", `--namespace: ${reason}`);
   }
 }
@@ -73,7 +72,7 @@ async function waitThenRecover(
   deadline: number,
   stop: Promise<void>,
 ): Promise<readonly RecoverySummary[]> {
-  const heals = await HealWatch.start(ctx.kube, ctx.targets, records);
+  const heals = await HealWatch.start(ctx, ctx.targets, records);
   const deadlineWait = new AbortController();
   try {
     ctx.progress(`injected; reverting at ${new Date(deadline).toISOString()} (Ctrl-C reverts now)`);

@@ -78,6 +78,14 @@ function throttledConfiguration(
   });
 }
 
+/**
+ * The namespace of the kubeconfig's current context, else "default": where commands act without
+ * -n/--namespace, as kubectl does.
+ */
+export function contextNamespace(config: KubeConfig): string {
+  return config.getContextObject(config.getCurrentContext())?.namespace ?? "default";
+}
+
 /** The HTTP status of a failed API call, or undefined when the failure was not an HTTP answer. */
 export function apiStatus(error: unknown): number | undefined {
   return error instanceof ApiException ? error.code : undefined;
