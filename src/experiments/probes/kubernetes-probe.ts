@@ -136,11 +136,13 @@ export async function startKubernetesProbe(
   const workloads = new Informer<Workload>({
     source: sourceFor(collectionPath("apps/v1", plurals[kind], namespace), `metadata.name=${name}`),
     description: `${kind} ${namespace}/${name}`,
+    clock,
     ...onError,
   });
   const pods = new Informer<V1Pod>({
     source: sourceFor(collectionPath("v1", "pods", namespace)),
     description: `pods in namespace ${namespace}`,
+    clock,
     ...onError,
   });
   const samples: Sample[] = [];
