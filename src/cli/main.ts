@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { BroadsideError, describeError, errorCatalog, ExitCode } from "../core/errors.js";
-import { apiStatus } from "../kube/client.js";
+import { apiStatus, networkErrorCode } from "../kube/client.js";
 import { readConfig } from "./config.js";
 import { processIo, type CliIo } from "./options.js";
 import { registerChaosCommands } from "./chaos-commands.js";
@@ -36,14 +36,6 @@ export async function main(
   } catch (error: unknown) {
     return exitCodeFor(error, io);
   }
-}
-
-const networkErrorCodes = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EHOSTUNREACH"]);
-
-/** The errno of a failed connection (node-fetch's FetchError carries it as `code`), else undefined. */
-function networkErrorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === "string" && networkErrorCodes.has(code) ? code : undefined;
 }
 
 function packageVersion(): string {

@@ -1,3 +1,4 @@
+import { ApiException } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { Duration } from "../core/duration.js";
 import type { LedgerRecord } from "../core/ledger/record.js";
@@ -102,6 +103,20 @@ describe("the life of an object fault", () => {
     expect(dataOf(engine)).toEqual({ LOG_LEVEL: "info", MODE: "staging" });
   });
 
+  it.each([
+    ["the API server does not answer", unreachable(), "BRD_KUBE_UNREACHABLE"],
+    ["the API refuses the write", new ApiException(403, "Forbidden", "{}", {}), "BRD_KUBE_API"],
+  ])("keeps the failure's own code, not BRD_CONFLICT, when %s", async (_, error, code) => {
+    const engine = memoryEngine();
+    const changes = await drifted(engine);
+    engine.cluster.failPatches = error;
+    const failure = await runObjectChaos(engine.ctx, changes, options()).catch((caught: unknown) => caught);
+    expect(failure).toMatchObject({ code, cause: error });
+    expect((failure as Error).message).toMatch(/^configmap shop\/app data\.LOG_LEVEL: .*: not applied/);
+    expect(await outcomes(engine)).toEqual(["/data/LOG_LEVEL: never-applied"]);
+    expect(dataOf(engine)).toEqual({ LOG_LEVEL: "info", MODE: "prod" });
+  });
+
   it("reverts at the deadline when waiting", async () => {
     const engine = memoryEngine();
     const running = runObjectChaos(engine.ctx, await drifted(engine), options({ wait: true }));
@@ -147,3 +162,7 @@ describe("the life of an object fault", () => {
     expect(engine.clock.now()).toBe(t0 + 2 * minute);
   });
 });
+
+function unreachable(): Error {
+  return Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6443"), { code: "ECONNREFUSED" });
+}

@@ -3,9 +3,10 @@ import { BroadsideError, describeError } from "../core/errors.js";
 import type { Actor, LedgerDraft, LedgerRecord, OpenRecord } from "../core/ledger/record.js";
 import { recoverExpired, type RecoverySummary } from "../core/ledger/recovery.js";
 import { closeRecord, markApplied } from "../core/ledger/state-machine.js";
-import type { LedgerStore } from "../core/ledger/store.js";
+import { ConflictError, type LedgerStore } from "../core/ledger/store.js";
 import { namespaceRailReason } from "../core/targeting/rails.js";
 import type { PlannedChange } from "../faults/types.js";
+import { kubeFailure } from "../kube/client.js";
 import { newRecordId } from "../kube/ledger-store.js";
 import type { EngineContext } from "./context.js";
 import { HealWatch } from "./heal-watch.js";
@@ -111,15 +112,26 @@ async function inject(ctx: EngineContext, change: PlannedChange, deadline: numbe
     await ctx.ledger.update(
       closeRecord(pending, { kind: "never-applied", at: ctx.clock.now(), detail: describeError(error) }),
     );
-    throw new BroadsideError(
+    throw notApplied(change, error);
+  }
+  ctx.failpoint("applied");
+  ctx.progress(`  ${change.description} (ledger ${pending.id})`);
+  return ctx.ledger.update(markApplied(pending));
+}
+
+/**
+ * Why a change was not applied: BRD_CONFLICT only when its precondition failed (the object changed
+ * meanwhile); any other failure keeps its own code (the API refused the value, the server did not answer).
+ */
+function notApplied(change: PlannedChange, error: unknown): BroadsideError {
+  if (error instanceof ConflictError) {
+    return new BroadsideError(
       "BRD_CONFLICT",
       `${change.description}: not applied, the object changed meanwhile; nothing was written`,
       { cause: error },
     );
   }
-  ctx.failpoint("applied");
-  ctx.progress(`  ${change.description} (ledger ${pending.id})`);
-  return ctx.ledger.update(markApplied(pending));
+  return kubeFailure(`${change.description}: not applied, nothing was written`, error);
 }
 
 /** A record the store just created is pending; the type says it may be any state. */
