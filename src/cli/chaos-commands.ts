@@ -58,11 +58,12 @@ function registerPodVerb(
       // Every flag is checked before the first request: bad input changes nothing.
       const mode = modeFrom(flags);
       const pace = paceFrom(flags);
-      const { ctx } = await startEngine(io, { ...flags, selfPodUid: config.selfPodUid }, config.failpoint);
-      const scope = scopeFrom(
-        flags,
-        ctx.kube.config.getContextObject(ctx.kube.config.getCurrentContext())?.namespace ?? "default",
+      const { ctx, defaultNamespace } = await startEngine(
+        io,
+        { ...flags, selfPodUid: config.selfPodUid },
+        config.failpoint,
       );
+      const scope = scopeFrom(flags, defaultNamespace);
       const selector = selectorFrom(flags, pods, scope);
       if (flags.unsafe) ctx.progress("--unsafe: the blast-radius cap is lifted for this run");
       const result = await runPodChaos(ctx, {
@@ -119,12 +120,12 @@ async function runObjectVerb(
   params: (namespace: string) => object,
 ) {
   checkDuration(flags.duration, config.maxFaultDuration);
-  const { ctx } = await startEngine(io, { ...flags, selfPodUid: config.selfPodUid }, config.failpoint);
-  const namespace =
-    flags.namespace ??
-    ctx.kube.config.getContextObject(ctx.kube.config.getCurrentContext())?.namespace ??
-    "default";
-  const changes = await planObjectFault(kind, ctx.kube, params(namespace));
+  const { ctx, defaultNamespace } = await startEngine(
+    io,
+    { ...flags, selfPodUid: config.selfPodUid },
+    config.failpoint,
+  );
+  const changes = await planObjectFault(kind, ctx.objects, params(flags.namespace ?? defaultNamespace));
   const stop = new Promise<void>((resolve) =>
     process.once("SIGINT", () => {
       ctx.progress("interrupted: reverting now");

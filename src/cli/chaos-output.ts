@@ -3,7 +3,7 @@ import type { RecoverySummary } from "../core/ledger/recovery.js";
 import type { Exclusion } from "../core/targeting/types.js";
 import type { ObjectChaosResult } from "../engine/object-chaos.js";
 import type { PodChaosResult } from "../engine/pod-chaos.js";
-import type { VictimTimeline, WorkloadRestoration } from "../kube/recovery-timing.js";
+import type { VictimTimeline, WorkloadRestoration } from "../kube/recovery/types.js";
 import type { CliIo } from "./options.js";
 import { formatTable } from "./table.js";
 

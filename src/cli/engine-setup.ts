@@ -6,8 +6,12 @@ import { recoverExpired } from "../core/ledger/recovery.js";
 import { defaultRails } from "../core/targeting/rails.js";
 import type { EngineContext } from "../engine/context.js";
 import { RecordAccess } from "../engine/record-access.js";
-import { connect } from "../kube/client.js";
+import { connect, contextNamespace } from "../kube/client.js";
 import { broadsideNamespace, ConfigMapLedgerStore } from "../kube/ledger-store.js";
+import { ClusterObjects } from "../kube/objects.js";
+import { clusterPodFacts } from "../kube/pod-facts.js";
+import { ClusterPods } from "../kube/pods.js";
+import { clientNodeSources } from "../kube/watch/client-node-source.js";
 import type { CliIo } from "./options.js";
 
 /** kubectl's flags for finding the cluster, on every command that talks to one. */
@@ -29,24 +33,40 @@ export interface EngineOptions {
   readonly selfPodUid?: string | undefined;
 }
 
+export interface StartedEngine {
+  readonly ctx: EngineContext;
+  /** What the ledger check on start recovered. */
+  readonly leftovers: readonly RecoverySummary[];
+  /** The namespace of the kubeconfig's context (else "default"), for commands given no -n. */
+  readonly defaultNamespace: string;
+}
+
 /**
- * Connects to the cluster and builds the engine. Then, as every Broadside command does on start,
+ * Connects to the cluster and builds the engine: the kube/ implementations of the small interfaces it
+ * acts through, over one set of throttled clients. Then, as every Broadside command does on start,
  * finishes the reverts that crashed or detached runs left behind: expired open ledger records.
  */
 export async function startEngine(
   io: CliIo,
   flags: ClusterFlags & EngineOptions,
   failpoint?: string,
-): Promise<{ ctx: EngineContext; leftovers: readonly RecoverySummary[] }> {
+): Promise<StartedEngine> {
   // Without --kubeconfig, client-node finds the cluster as kubectl does ($KUBECONFIG, ~/.kube/config).
   const kube = connect({
     ...(flags.kubeconfig === undefined ? {} : { kubeconfigPath: flags.kubeconfig }),
     ...(flags.context === undefined ? {} : { context: flags.context }),
   });
+  const objects = new ClusterObjects(kube);
+  const pods = new ClusterPods(kube);
   const ctx: EngineContext = {
-    kube,
+    pods,
+    podFacts: clusterPodFacts(kube),
+    objects,
+    namespaces: objects,
+    watches: clientNodeSources(kube.config, kube.counter),
     ledger: new ConfigMapLedgerStore(kube, broadsideNamespace),
-    targets: new RecordAccess(kube),
+    targets: new RecordAccess(objects, pods),
+    apiRequests: () => kube.counter.requests,
     clock: systemClock,
     random: Math.random,
     actor: {
@@ -68,7 +88,7 @@ export async function startEngine(
   };
   const leftovers = await recoverExpired(ctx.ledger, ctx.targets, ctx.clock, { includeUnexpired: false });
   for (const summary of leftovers) ctx.progress(`recovered a left-behind fault: ${describeSummary(summary)}`);
-  return { ctx, leftovers };
+  return { ctx, leftovers, defaultNamespace: contextNamespace(kube.config) };
 }
 
 export function describeSummary(summary: RecoverySummary): string {

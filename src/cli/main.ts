@@ -3,7 +3,7 @@ import { Command, CommanderError } from "commander";
 import { BroadsideError, describeError, ExitCode } from "../core/errors.js";
 import { redactUrl } from "../core/redact.js";
 import { printable } from "../core/terminal-text.js";
-import { apiStatus } from "../kube/client.js";
+import { apiStatus, networkErrorCode } from "../kube/client.js";
 import { readConfig, type CliConfig } from "./config.js";
 import { processIo, type CliIo } from "./options.js";
 import { registerChaosCommands } from "./chaos-commands.js";
@@ -60,14 +60,6 @@ function buildProgram(config: CliConfig, io: CliIo): Command {
   registerRunCommand(program, config, io);
   registerReportCommand(program, io);
   return program;
-}
-
-const networkErrorCodes = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EHOSTUNREACH"]);
-
-/** The errno of a failed connection (node-fetch's FetchError carries it as `code`), else undefined. */
-function networkErrorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === "string" && networkErrorCodes.has(code) ? code : undefined;
 }
 
 function packageVersion(): string {

@@ -7,6 +7,7 @@ import { BroadsideError, usageError } from "../core/errors.js";
 import { parseExperimentFile } from "../experiments/files/load.js";
 import type { LoadedExperiment } from "../experiments/files/model.js";
 import { isLoopback } from "../experiments/files/probes.js";
+import { contextNamespace } from "../kube/client.js";
 import { renderReport, parseReportFormat, type ReportFormat } from "../experiments/report/formats.js";
 import { renderHtml } from "../experiments/report/html.js";
 import { renderJson, type RunReport } from "../experiments/report/run-report.js";
@@ -174,8 +175,7 @@ async function loadFile(file: string, kubeconfig: KubeConfig): Promise<LoadedExp
       `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
     );
   });
-  const namespace = kubeconfig.getContextObject(kubeconfig.getCurrentContext())?.namespace ?? "default";
-  return parseExperimentFile(text, file, { defaultNamespace: namespace });
+  return parseExperimentFile(text, file, { defaultNamespace: contextNamespace(kubeconfig) });
 }
 
 function planFor(

@@ -70,7 +70,7 @@ async function podTargets(ctx: EngineContext, step: PodFaultStep): Promise<strin
 }
 
 async function objectChanges(ctx: EngineContext, step: ObjectFaultStep): Promise<string[]> {
-  const changes = await planObjectFault(step.fault, ctx.kube, step.params);
+  const changes = await planObjectFault(step.fault, ctx.objects, step.params);
   // The dry run of the engine checks the namespace rails, as a run would.
   await runObjectChaos(ctx, changes, {
     duration: step.duration,

@@ -1,13 +1,14 @@
 /**
- * Time, injected: domain code asks a Clock instead of calling Date.now() or setTimeout, so tests can step
- * time by hand and never sleep for real. The entry point wires a real clock; tests use a fake one.
+ * Time, injected: the one clock abstraction of Broadside. Domain code asks a Clock instead of calling
+ * Date.now() or setTimeout, so tests step time by hand (core/fake-clock.ts) and never sleep for real. The
+ * entry point wires systemClock; lint allows Date.now() nowhere else.
  */
 export interface Clock {
   /** Epoch milliseconds. */
   now(): number;
   /**
    * Resolves once `ms` milliseconds have passed on this clock, or at once when `signal` aborts (so a
-   * sleep cut short by something else leaves no timer holding the process open).
+   * sleep cut short by something else leaves no timer holding the process open). Never rejects.
    */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
@@ -33,3 +34,18 @@ export const systemClock: Clock = {
       signal?.addEventListener("abort", onAbort, { once: true });
     }),
 };
+
+/**
+ * Calls `callback` once, `ms` milliseconds from now on `clock`, unless the returned function is called
+ * first. Built on sleep's signal, so every Clock has cancellable timers: an informer's stop() leaves none
+ * behind, on the real clock as on a fake one.
+ */
+export function setTimer(clock: Clock, ms: number, callback: () => void): () => void {
+  const cancelled = new AbortController();
+  void clock.sleep(ms, cancelled.signal).then(() => {
+    if (!cancelled.signal.aborted) callback();
+  });
+  return () => {
+    cancelled.abort();
+  };
+}

@@ -2,8 +2,8 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Clock } from "./clock.js";
 
 /*
- * For tests: the Clock that unit tests of time-driven code (token bucket, schedules) step by hand, so
- * they never sleep for real and never assert on wall-clock time.
+ * For tests: the one Clock that unit tests of time-driven code (token bucket, schedules, the informer,
+ * the engine) step by hand, so they never sleep for real and never assert on wall-clock time.
  */
 
 /** A clock that moves only when the test says so; sleepers wake when time reaches them, or on abort. */
@@ -16,6 +16,11 @@ export class FakeClock implements Clock {
 
   now(): number {
     return this.time;
+  }
+
+  /** Sleeps (and timers, see setTimer) neither woken nor aborted yet. */
+  get pending(): number {
+    return this.sleepers.length;
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -38,20 +43,23 @@ export class FakeClock implements Clock {
     });
   }
 
-  /** Time passes: each sleeper wakes at its own time, in order, and runs before the next. */
+  /**
+   * Time passes: each sleeper wakes at its own time, in order (those due together in the order they
+   * slept), and what it sets off runs before the next wakes.
+   */
   async advance(ms: number): Promise<void> {
     const until = this.time + ms;
     for (;;) {
+      await settle();
       this.sleepers.sort((a, b) => a.wakeAt - b.wakeAt);
       const next = this.sleepers[0];
       if (next === undefined || next.wakeAt > until) break;
       this.sleepers.shift();
       this.time = next.wakeAt;
       next.wake();
-      await nextTurn();
     }
     this.time = until;
-    await nextTurn();
+    await settle();
   }
 
   /**
@@ -61,6 +69,14 @@ export class FakeClock implements Clock {
   async jumpTo(to: number): Promise<void> {
     this.time = to;
     for (const sleeper of this.sleepers.splice(0)) sleeper.wake();
-    await nextTurn();
+    await settle();
   }
+}
+
+/**
+ * Lets every pending promise callback run, and what they start on the next turns too: code woken by the
+ * clock may pass through a few awaits (an in-memory watch source, a store) before it sleeps again.
+ */
+async function settle(): Promise<void> {
+  for (let round = 0; round < 10; round += 1) await nextTurn();
 }

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from "../core/clock.js";
 import { connect, createIfMissing, type KubeClients } from "../kube/client.js";
 import { waitFor } from "../sandbox/bootstrap.js";
 import {
@@ -25,6 +26,8 @@ export interface DemoOptions {
   /** The demo's story, for the terminal. */
   readonly print: (line: string) => void;
   readonly progress: (line: string) => void;
+  /** Times the deployment of the fleet; systemClock unless a test steps time. */
+  readonly clock?: Clock;
 }
 
 /** The example `broadside demo` runs: a pod-kill Schedule on the 2-replica checkout, probed at 5 Hz. */
@@ -49,9 +52,10 @@ export async function withDemoFleet<T>(
     print(
       `Broadside demo on sandbox "${state.name}" (${state.apiServer}, Kubernetes ${state.versions.kubernetes})`,
     );
-    const deployStarted = Date.now();
+    const clock = options.clock ?? systemClock;
+    const deployStarted = clock.now();
     await deployDemoFleet(connect({ kubeconfigPath: state.adminKubeconfig }));
-    print(`Fleet deployed, Available and serving in ${Date.now() - deployStarted} ms:`);
+    print(`Fleet deployed, Available and serving in ${clock.now() - deployStarted} ms:`);
     for (const w of demoWorkloads)
       print(
         `  ${w.namespace}/${w.name}: ${w.replicas}/${w.replicas} ready, http://127.0.0.1:${w.frontDoorPort}/`,

@@ -1,12 +1,20 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
+import type { Clock } from "../core/clock.js";
 import { deferred } from "../core/deferred.js";
 import { jsonEqual, type JsonValue, type LedgerRecord, type OpenRecord } from "../core/ledger/record.js";
 import type { Observation } from "../core/ledger/state-machine.js";
-import type { KubeClients } from "../kube/client.js";
-import { fieldManager, getAtPointer } from "../kube/field-access.js";
-import { ClientNodeWatchSource, collectionPath } from "../kube/watch/client-node-source.js";
+import { getAtPointer } from "../kube/field-access.js";
+import { fieldManager } from "../kube/objects.js";
+import { collectionPath } from "../kube/watch/client-node-source.js";
 import { Informer, type InformerEvent } from "../kube/watch/informer.js";
+import type { WatchSources } from "../kube/watch/source.js";
 import type { RecordWriter } from "./context.js";
+
+/** What heals are watched through, and the clock that stamps them. */
+export interface HealWatchSources {
+  readonly watches: WatchSources;
+  readonly clock: Clock;
+}
 
 const plurals: Readonly<Record<string, string>> = {
   ConfigMap: "configmaps",
@@ -39,12 +47,12 @@ export class HealWatch implements RecordWriter {
   ) {}
 
   static async start(
-    kube: KubeClients,
+    sources: HealWatchSources,
     inner: RecordWriter,
     records: readonly LedgerRecord[],
   ): Promise<HealWatch> {
     const watch = new HealWatch(inner, records);
-    await Promise.all(records.map((record) => watch.watchRecord(kube, record)));
+    await Promise.all(records.map((record) => watch.watchRecord(sources, record)));
     return watch;
   }
 
@@ -75,16 +83,19 @@ export class HealWatch implements RecordWriter {
     await Promise.all(this.informers.map((informer) => informer.stop()));
   }
 
-  private async watchRecord(kube: KubeClients, record: LedgerRecord): Promise<void> {
+  private async watchRecord(sources: HealWatchSources, record: LedgerRecord): Promise<void> {
     const { apiVersion, kind, namespace, name } = record.target;
     const plural = plurals[kind];
     if (plural === undefined) return;
-    const source = new ClientNodeWatchSource({
-      config: kube.config,
+    const source = sources.watches({
       path: collectionPath(apiVersion, plural, namespace),
       fieldSelector: `metadata.name=${name}`,
     });
-    const informer = new Informer<KubernetesObject>({ source, description: `${kind} ${namespace}/${name}` });
+    const informer = new Informer<KubernetesObject>({
+      source,
+      clock: sources.clock,
+      description: `${kind} ${namespace}/${name}`,
+    });
     informer.subscribe((event) => {
       this.onEvent(record, event);
     });

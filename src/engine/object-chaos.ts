@@ -3,11 +3,12 @@ import { BroadsideError, describeError } from "../core/errors.js";
 import type { Actor, LedgerDraft, LedgerRecord, OpenRecord } from "../core/ledger/record.js";
 import { recoverExpired, type RecoverySummary } from "../core/ledger/recovery.js";
 import { closeRecord, markApplied } from "../core/ledger/state-machine.js";
-import type { LedgerStore } from "../core/ledger/store.js";
+import { ConflictError, type LedgerStore } from "../core/ledger/store.js";
 import { namespaceRailReason } from "../core/targeting/rails.js";
 import type { PlannedChange } from "../faults/types.js";
-import type { EngineContext } from "./context.js";
+import { kubeFailure } from "../kube/client.js";
 import { newRecordId } from "../kube/ledger-store.js";
+import type { EngineContext } from "./context.js";
 import { HealWatch } from "./heal-watch.js";
 
 export interface ObjectChaosOptions {
@@ -31,8 +32,7 @@ export async function checkNamespaceRails(
   changes: readonly PlannedChange[],
 ): Promise<void> {
   for (const namespace of new Set(changes.map((change) => change.target.namespace))) {
-    const object = await ctx.kube.core.readNamespace({ name: namespace });
-    const reason = namespaceRailReason(ctx.rails, namespace, object.metadata?.annotations ?? {});
+    const reason = namespaceRailReason(ctx.rails, namespace, await ctx.namespaces.annotations(namespace));
     if (reason !== undefined) throw new BroadsideError("BRD_REFUSED_BY_RAIL", `--namespace: ${reason}`);
   }
 }
@@ -73,7 +73,7 @@ async function waitThenRecover(
   deadline: number,
   stop: Promise<void>,
 ): Promise<readonly RecoverySummary[]> {
-  const heals = await HealWatch.start(ctx.kube, ctx.targets, records);
+  const heals = await HealWatch.start(ctx, ctx.targets, records);
   const deadlineWait = new AbortController();
   try {
     ctx.progress(`injected; reverting at ${new Date(deadline).toISOString()} (Ctrl-C reverts now)`);
@@ -112,15 +112,26 @@ async function inject(ctx: EngineContext, change: PlannedChange, deadline: numbe
     await ctx.ledger.update(
       closeRecord(pending, { kind: "never-applied", at: ctx.clock.now(), detail: describeError(error) }),
     );
-    throw new BroadsideError(
+    throw notApplied(change, error);
+  }
+  ctx.failpoint("applied");
+  ctx.progress(`  ${change.description} (ledger ${pending.id})`);
+  return ctx.ledger.update(markApplied(pending));
+}
+
+/**
+ * Why a change was not applied: BRD_CONFLICT only when its precondition failed (the object changed
+ * meanwhile); any other failure keeps its own code (the API refused the value, the server did not answer).
+ */
+function notApplied(change: PlannedChange, error: unknown): BroadsideError {
+  if (error instanceof ConflictError) {
+    return new BroadsideError(
       "BRD_CONFLICT",
       `${change.description}: not applied, the object changed meanwhile; nothing was written`,
       { cause: error },
     );
   }
-  ctx.failpoint("applied");
-  ctx.progress(`  ${change.description} (ledger ${pending.id})`);
-  return ctx.ledger.update(markApplied(pending));
+  return kubeFailure(`${change.description}: not applied, nothing was written`, error);
 }
 
 /** A record the store just created is pending; the type says it may be any state. */

@@ -1,19 +1,21 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import type { Duration } from "../core/duration.js";
-import { BroadsideError, describeError } from "../core/errors.js";
+import { BroadsideError } from "../core/errors.js";
 import type { LedgerRecord } from "../core/ledger/record.js";
 import { ABSENT } from "../core/ledger/record.js";
 import { closeRecord, markApplied } from "../core/ledger/state-machine.js";
 import { ConflictError } from "../core/ledger/store.js";
-import { planTargets } from "../core/targeting/plan.js";
 import { ShotLimiter } from "../core/limits/shot-limiter.js";
+import { failedShot, type ShotOutcome } from "../core/shot.js";
+import { planTargets } from "../core/targeting/plan.js";
 import { namespaceRailReason, workloadOf } from "../core/targeting/rails.js";
 import type { Mode, PodFacts, Selector, TargetPlan } from "../core/targeting/types.js";
-import type { PodFault, ShotOutcome } from "../faults/types.js";
-import { gatherPodFacts, type NamespaceScope } from "../kube/pod-facts.js";
-import { startRecoveryTiming, type RecoveryReport, type RecoverySession } from "../kube/recovery-timing.js";
-import type { EngineContext } from "./context.js";
+import type { PodFault } from "../faults/types.js";
 import { newRecordId } from "../kube/ledger-store.js";
+import type { NamespaceScope } from "../kube/pod-facts.js";
+import { startRecoveryTiming } from "../kube/recovery/session.js";
+import type { RecoveryReport, RecoverySession } from "../kube/recovery/types.js";
+import type { EngineContext } from "./context.js";
 
 export interface PodChaosRequest {
   readonly fault: PodFault;
@@ -59,16 +61,16 @@ export interface PodChaosResult {
  */
 export async function runPodChaos(ctx: EngineContext, request: PodChaosRequest): Promise<PodChaosResult> {
   refuseProtectedScope(ctx, request.scope);
-  const gathered = await gatherPodFacts(ctx.kube, request.scope);
+  const gathered = await ctx.podFacts.gather(request.scope);
   const plan = planTargets(gathered.facts, request.selector, request.mode, ctx.rails, ctx.random);
   if (request.dryRun || plan.selected.length === 0) {
-    return { plan, shots: [], recovery: undefined, apiRequests: ctx.kube.counter.requests };
+    return { plan, shots: [], recovery: undefined, apiRequests: ctx.apiRequests() };
   }
   const podsByUid = new Map(gathered.pods.map((pod) => [pod.metadata?.uid ?? "", pod]));
   const targets = plan.selected.map((facts) => ({ facts, pod: podsByUid.get(facts.uid) ?? {} }));
   const session = request.wait
     ? await startRecoveryTiming(
-        ctx.kube,
+        ctx,
         targets.map((t) => ({ pod: t.pod, owner: t.facts.owner })),
         {
           timeoutMs: request.timeout.milliseconds,
@@ -78,11 +80,11 @@ export async function runPodChaos(ctx: EngineContext, request: PodChaosRequest):
     : undefined;
   try {
     const shots = await fireAll(ctx, request, targets, session);
-    const apiRequests = ctx.kube.counter.requests;
+    const apiRequests = ctx.apiRequests();
     if (session !== undefined) ctx.progress(`waiting for recovery (up to ${request.timeout.toString()})...`);
     return { plan, shots, recovery: await session?.finish(), apiRequests };
   } finally {
-    session?.close();
+    await session?.close();
   }
 }
 
@@ -150,11 +152,9 @@ async function fireAt(
   session?.requested(facts.uid);
   const grace =
     request.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: request.gracePeriodSeconds };
-  const outcome = await request.fault.fire(ctx.kube, pod, grace).catch((error: unknown): ShotOutcome => ({
-    accepted: false,
-    at: ctx.clock.now(),
-    reason: `the shot failed: ${describeError(error)}`,
-  }));
+  const outcome = await request.fault
+    .fire(ctx, pod, grace)
+    .catch((error: unknown) => failedShot(error, ctx.clock.now()));
   session?.fired(facts.uid, outcome);
   ctx.progress(
     `  ${request.fault.kind} ${facts.namespace}/${facts.name}: ${outcome.accepted ? "accepted" : outcome.reason}`,

@@ -1,8 +1,9 @@
 import { ABSENT, type OpenRecord } from "../core/ledger/record.js";
 import type { Observation } from "../core/ledger/state-machine.js";
-import { apiStatus, type KubeClients } from "../kube/client.js";
-import { FieldAccess } from "../kube/field-access.js";
 import { podFaultKinds } from "../faults/types.js";
+import { FieldAccess } from "../kube/field-access.js";
+import type { ObjectPatcher, ObjectReader } from "../kube/objects.js";
+import type { PodReader } from "../kube/pods.js";
 import type { RecordWriter } from "./context.js";
 
 /**
@@ -13,9 +14,9 @@ export class RecordAccess implements RecordWriter {
   private readonly fields: FieldAccess;
   private readonly pods: PodRecords;
 
-  constructor(kube: KubeClients) {
-    this.fields = new FieldAccess(kube);
-    this.pods = new PodRecords(kube);
+  constructor(objects: ObjectReader & ObjectPatcher, pods: PodReader) {
+    this.fields = new FieldAccess(objects);
+    this.pods = new PodRecords(pods);
   }
 
   read(record: OpenRecord): Promise<Observation> {
@@ -41,20 +42,13 @@ export class RecordAccess implements RecordWriter {
  * controller replaces it, which the engine measures; so "revert" only confirms and closes the record.
  */
 class PodRecords implements RecordWriter {
-  constructor(private readonly kube: KubeClients) {}
+  constructor(private readonly pods: PodReader) {}
 
   async read(record: OpenRecord): Promise<Observation> {
-    try {
-      const pod = await this.kube.core.readNamespacedPod({
-        name: record.target.name,
-        namespace: record.target.namespace,
-      });
-      const uid = pod.metadata?.uid ?? "";
-      return { exists: true, uid, value: pod.metadata?.deletionTimestamp === undefined ? uid : ABSENT };
-    } catch (error: unknown) {
-      if (apiStatus(error) === 404) return { exists: false };
-      throw error;
-    }
+    const pod = await this.pods.read(record.target.namespace, record.target.name);
+    if (pod === undefined) return { exists: false };
+    const uid = pod.metadata?.uid ?? "";
+    return { exists: true, uid, value: pod.metadata?.deletionTimestamp === undefined ? uid : ABSENT };
   }
 
   apply(record: OpenRecord): Promise<void> {

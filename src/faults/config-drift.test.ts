@@ -1,26 +1,21 @@
-import { ApiException } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { ABSENT } from "../core/ledger/record.js";
-import type { KubeClients } from "../kube/client.js";
+import { toKubeObject, type ObjectReader } from "../kube/objects.js";
 import type { ConfigDriftParams } from "./config-drift.js";
 import { configDrift } from "./config-drift.js";
 
-/** A cluster with at most one ConfigMap and one Secret, read the way the fault reads them. */
-function kubeWith(objects: { configMap?: object; secret?: object }): KubeClients {
-  const reader = (object: object | undefined) => () =>
-    object === undefined
-      ? Promise.reject(new ApiException(404, "not found", {}, {}))
-      : Promise.resolve(structuredClone(object));
+/** A cluster with at most one ConfigMap and one Secret, behind the reader the fault plans from. */
+function objectsWith(objects: { configMap?: object; secret?: object }): ObjectReader {
   return {
-    core: {
-      readNamespacedConfigMap: reader(objects.configMap),
-      readNamespacedSecret: reader(objects.secret),
+    read: (ref) => {
+      const object = ref.kind === "Secret" ? objects.secret : objects.configMap;
+      return Promise.resolve(object === undefined ? undefined : toKubeObject(object));
     },
-  } as unknown as KubeClients;
+  };
 }
 
 const metadata = { name: "app", namespace: "demo", uid: "uid-1", resourceVersion: "5" };
-const kube = kubeWith({
+const objects = objectsWith({
   configMap: { metadata, data: { LOG_LEVEL: "info" }, binaryData: { blob: "AAEC" } },
   secret: { metadata, data: { PASSWORD: Buffer.from("hunter2").toString("base64") } },
 });
@@ -31,7 +26,7 @@ function params(overrides: Partial<ConfigDriftParams>): ConfigDriftParams {
 
 describe("config-drift plan", () => {
   it("plans a ConfigMap value change at /data/<key>", async () => {
-    expect(await configDrift.plan(kube, params({ value: "debug" }))).toEqual([
+    expect(await configDrift.plan(objects, params({ value: "debug" }))).toEqual([
       {
         faultKind: "config-drift",
         target: { apiVersion: "v1", kind: "ConfigMap", namespace: "demo", name: "app", uid: "uid-1" },
@@ -45,16 +40,16 @@ describe("config-drift plan", () => {
   });
 
   it("plans a new key and the removal of an existing one", async () => {
-    const [added] = await configDrift.plan(kube, params({ key: "a.b", value: "x" }));
+    const [added] = await configDrift.plan(objects, params({ key: "a.b", value: "x" }));
     expect(added).toMatchObject({ path: "/data/a.b", original: ABSENT, injected: "x" });
     expect(added?.description).toBe('configmap demo/app data["a.b"]: (absent) -> "x"');
-    const [removed] = await configDrift.plan(kube, params({ remove: true }));
+    const [removed] = await configDrift.plan(objects, params({ remove: true }));
     expect(removed).toMatchObject({ original: "info", injected: ABSENT });
   });
 
   it("base64-encodes Secret values, marks them sensitive and never describes them", async () => {
     const [change] = await configDrift.plan(
-      kube,
+      objects,
       params({ kind: "secret", key: "PASSWORD", value: "swordfish" }),
     );
     expect(change).toMatchObject({
@@ -78,12 +73,12 @@ describe("config-drift plan", () => {
     [{ kind: "pod" as "secret", value: "x" }, /^--kind: /],
   ] as const)("refuses %j", async (overrides, message) => {
     const wrongName = overrides as Partial<ConfigDriftParams> & { name?: string };
-    const kubeForCase = wrongName.name === "missing" ? kubeWith({}) : kube;
-    await expect(configDrift.plan(kubeForCase, params(wrongName))).rejects.toThrow(message);
+    const objectsForCase = wrongName.name === "missing" ? objectsWith({}) : objects;
+    await expect(configDrift.plan(objectsForCase, params(wrongName))).rejects.toThrow(message);
   });
 
   it("refuses an immutable ConfigMap", async () => {
-    const frozen = kubeWith({ configMap: { metadata, immutable: true, data: { LOG_LEVEL: "info" } } });
+    const frozen = objectsWith({ configMap: { metadata, immutable: true, data: { LOG_LEVEL: "info" } } });
     await expect(configDrift.plan(frozen, params({ value: "debug" }))).rejects.toThrow(
       /^--name: .*immutable/,
     );

@@ -2,8 +2,7 @@ import { z } from "zod";
 import { usageError } from "../core/errors.js";
 import type { RecordedValue } from "../core/ledger/record.js";
 import { ABSENT, isAbsent, jsonEqual } from "../core/ledger/record.js";
-import type { KubeClients } from "../kube/client.js";
-import type { KubeObject } from "../kube/field-access.js";
+import type { KubeObject, ObjectReader } from "../kube/objects.js";
 import { formatPointer, getAtPointer, targetOf } from "../kube/field-access.js";
 import {
   describeKey,
@@ -57,10 +56,10 @@ const kinds = {
 export const configDrift: ObjectFault<ConfigDriftParams> = {
   kind: "config-drift",
 
-  async plan(kube: KubeClients, input: ConfigDriftParams): Promise<PlannedChange[]> {
+  async plan(objects: ObjectReader, input: ConfigDriftParams): Promise<PlannedChange[]> {
     const params = parseParams(configDriftParams, input);
     const { kind, sensitive } = kinds[params.kind];
-    const object = await readTarget(kube, "v1", kind, params);
+    const object = await readTarget(objects, "v1", kind, params);
     refuseUnwritable(object, params);
     const path = formatPointer(["data", params.key]);
     const original = getAtPointer(object, path);

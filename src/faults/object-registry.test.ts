@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { KubeClients } from "../kube/client.js";
+import type { ObjectReader } from "../kube/objects.js";
 import { isObjectFaultKind, objectFaults, planObjectFault } from "./object-registry.js";
 import { objectFaultKinds } from "./types.js";
 
@@ -15,8 +15,15 @@ describe("the object fault registry", () => {
   });
 
   it("checks unchecked input before any read", async () => {
-    const kube = {} as KubeClients;
-    await expect(planObjectFault("scale", kube, { kind: "deployment" })).rejects.toThrow(/^--namespace: /);
-    await expect(planObjectFault("config-drift", kube, null)).rejects.toThrow(/^parameters: /);
+    const reads: unknown[] = [];
+    const objects: ObjectReader = {
+      read: (ref) => {
+        reads.push(ref);
+        return Promise.resolve(undefined);
+      },
+    };
+    await expect(planObjectFault("scale", objects, { kind: "deployment" })).rejects.toThrow(/^--namespace: /);
+    await expect(planObjectFault("config-drift", objects, null)).rejects.toThrow(/^parameters: /);
+    expect(reads).toEqual([]);
   });
 });

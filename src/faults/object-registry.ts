@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { KubeClients } from "../kube/client.js";
+import type { ObjectReader } from "../kube/objects.js";
 import type { ConfigDriftParams } from "./config-drift.js";
 import { configDrift, configDriftParams } from "./config-drift.js";
 import { parseParams } from "./plan-support.js";
@@ -25,7 +25,7 @@ export interface RegisteredObjectFault<Params> {
   /** The boundary check for parameters from flags or a file; the fault's plan runs it again. */
   readonly params: z.ZodType<Params>;
   /** Checks `input` against `params` (usage errors name the flag), then plans. No writes. */
-  planFrom(kube: KubeClients, input: unknown): Promise<PlannedChange[]>;
+  planFrom(objects: ObjectReader, input: unknown): Promise<PlannedChange[]>;
 }
 
 /** Pairs a fault with its schema; the closure is what lets callers plan any kind without knowing its type. */
@@ -37,7 +37,7 @@ function register<Params>(
     fault,
     params,
     // Async so that a parameter error rejects like every other failure of a plan, never throws.
-    planFrom: async (kube, input) => await fault.plan(kube, parseParams(params, input)),
+    planFrom: async (objects, input) => await fault.plan(objects, parseParams(params, input)),
   };
 }
 
@@ -58,8 +58,8 @@ export function isObjectFaultKind(kind: string): kind is ObjectFaultKind {
 /** Plans a fault of `kind` from unchecked parameters: a flag parser's or a file's. No writes. */
 export function planObjectFault(
   kind: ObjectFaultKind,
-  kube: KubeClients,
+  objects: ObjectReader,
   input: unknown,
 ): Promise<PlannedChange[]> {
-  return objectFaults[kind].planFrom(kube, input);
+  return objectFaults[kind].planFrom(objects, input);
 }

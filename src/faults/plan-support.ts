@@ -2,9 +2,7 @@ import type { z } from "zod";
 import { usageError } from "../core/errors.js";
 import type { RecordedValue, TargetRef } from "../core/ledger/record.js";
 import { isAbsent, REDACTED } from "../core/ledger/record.js";
-import type { KubeClients } from "../kube/client.js";
-import type { KubeObject, SupportedKind } from "../kube/field-access.js";
-import { readObject } from "../kube/field-access.js";
+import type { KubeObject, ObjectReader, SupportedKind } from "../kube/objects.js";
 
 /** What the object faults share: parameter checks that name the flag, reads that name the object, wording. */
 
@@ -37,12 +35,12 @@ export function describeRef(target: TargetRef): string {
 
 /** Reads the object a fault will change; a missing one is the user's mistake, named by its flag. */
 export async function readTarget(
-  kube: KubeClients,
+  objects: ObjectReader,
   apiVersion: string,
   kind: SupportedKind,
   params: { readonly namespace: string; readonly name: string },
 ): Promise<KubeObject> {
-  const object = await readObject(kube, { apiVersion, kind, namespace: params.namespace, name: params.name });
+  const object = await objects.read({ apiVersion, kind, namespace: params.namespace, name: params.name });
   if (object === undefined) {
     throw usageError("--name", `${describeObject(kind, params.namespace, params.name)} not found`);
   }

@@ -6,8 +6,11 @@ import {
 } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { BroadsideError } from "../core/errors.js";
-import type { KubeClients } from "../kube/client.js";
-import { podEvict, selectorMatches, statusMessage } from "./pod-evict.js";
+import { FakeClock } from "../core/fake-clock.js";
+import type { PodIdentity, PodShotOptions } from "../core/shot.js";
+import type { PodShots } from "../kube/pods.js";
+import { podEvict } from "./pod-evict.js";
+import type { PodShotContext } from "./types.js";
 
 const victim: V1Pod = {
   metadata: { namespace: "shop", name: "web-1", uid: "u1", labels: { app: "web", tier: "front" } },
@@ -17,19 +20,18 @@ function budget(name: string, selector: V1PodDisruptionBudgetSpec): V1PodDisrupt
   return { metadata: { name }, spec: selector };
 }
 
-function fakeKube(answer: () => Promise<unknown>, budgets: () => Promise<V1PodDisruptionBudget[]>) {
-  const requests: unknown[] = [];
-  const kube = {
-    core: {
-      createNamespacedPodEviction: (request: unknown) => {
-        requests.push(request);
-        return answer();
-      },
+/** The pod API as pod-evict sees it: records each eviction, answers and lists budgets as told. */
+function fakeKube(answer: () => Promise<void>, budgets: () => Promise<V1PodDisruptionBudget[]>) {
+  const requests: { pod: PodIdentity; options: PodShotOptions }[] = [];
+  const pods: PodShots = {
+    delete: () => Promise.reject(new Error("pod-evict never deletes")),
+    evict: (pod, options) => {
+      requests.push({ pod, options });
+      return answer();
     },
-    policy: {
-      listNamespacedPodDisruptionBudget: async () => ({ items: await budgets() }),
-    },
-  } as unknown as KubeClients;
+    disruptionBudgets: budgets,
+  };
+  const kube: PodShotContext = { pods, clock: new FakeClock(1_700_000_000_000) };
   return { kube, requests };
 }
 
@@ -46,59 +48,15 @@ const budgets = () =>
     budget("front", { selector: { matchExpressions: [{ key: "tier", operator: "In", values: ["front"] }] } }),
   ]);
 
-describe("which PodDisruptionBudgets cover a pod", () => {
-  const labels = { app: "web", tier: "front" };
-
-  it("matches matchLabels and matchExpressions together", () => {
-    expect(selectorMatches({ matchLabels: { app: "web" } }, labels)).toBe(true);
-    expect(selectorMatches({ matchLabels: { app: "db" } }, labels)).toBe(false);
-    expect(
-      selectorMatches(
-        { matchLabels: { app: "web" }, matchExpressions: [{ key: "canary", operator: "DoesNotExist" }] },
-        labels,
-      ),
-    ).toBe(true);
-    expect(
-      selectorMatches({ matchExpressions: [{ key: "tier", operator: "NotIn", values: ["front"] }] }, labels),
-    ).toBe(false);
-  });
-
-  it("reads an empty selector as every pod and an absent one as none, as policy/v1 does", () => {
-    expect(selectorMatches({}, labels)).toBe(true);
-    expect(selectorMatches(undefined, labels)).toBe(false);
-  });
-
-  it("matches nothing with an operator Kubernetes does not know", () => {
-    expect(
-      selectorMatches({ matchExpressions: [{ key: "app", operator: "Gt", values: ["1"] }] }, labels),
-    ).toBe(false);
-  });
-});
-
-describe("the message of an API error", () => {
-  it("comes from the Status in the body, as text or as an object", () => {
-    expect(statusMessage(new ApiException(429, "x", status("too many"), {}))).toBe("too many");
-    expect(statusMessage(new ApiException(429, "x", { message: "parsed" }, {}))).toBe("parsed");
-    expect(statusMessage(new ApiException(429, "x", "not json", {}))).toBeUndefined();
-    expect(statusMessage(new Error("plain"))).toBeUndefined();
-  });
-});
-
 describe("pod-evict", () => {
-  it("asks the Eviction API with a uid precondition and the shot's grace period", async () => {
-    const { kube, requests } = fakeKube(() => Promise.resolve({}), budgets);
-    expect((await podEvict.fire(kube, victim, { gracePeriodSeconds: 3 })).accepted).toBe(true);
+  it("asks the Eviction API for the pod by its uid, with the shot's grace period", async () => {
+    const { kube, requests } = fakeKube(() => Promise.resolve(), budgets);
+    expect(await podEvict.fire(kube, victim, { gracePeriodSeconds: 3 })).toEqual({
+      accepted: true,
+      at: 1_700_000_000_000,
+    });
     expect(requests).toEqual([
-      {
-        name: "web-1",
-        namespace: "shop",
-        body: {
-          apiVersion: "policy/v1",
-          kind: "Eviction",
-          metadata: { name: "web-1", namespace: "shop" },
-          deleteOptions: { preconditions: { uid: "u1" }, gracePeriodSeconds: 3 },
-        },
-      },
+      { pod: { namespace: "shop", name: "web-1", uid: "u1" }, options: { gracePeriodSeconds: 3 } },
     ]);
   });
 

@@ -1,7 +1,6 @@
-import { ApiException } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { ABSENT } from "../core/ledger/record.js";
-import type { KubeClients } from "../kube/client.js";
+import { toKubeObject, type ObjectReader } from "../kube/objects.js";
 import type { ResourceSqueezeParams } from "./resource-squeeze.js";
 import { describeResourceChange, resourceSqueeze, squeezeResources } from "./resource-squeeze.js";
 
@@ -45,14 +44,9 @@ describe("describeResourceChange", () => {
   });
 });
 
-function kubeWith(workload: object | undefined): KubeClients {
-  const read = () =>
-    workload === undefined
-      ? Promise.reject(new ApiException(404, "not found", {}, {}))
-      : Promise.resolve(structuredClone(workload));
-  return {
-    apps: { readNamespacedDeployment: read, readNamespacedStatefulSet: read, readNamespacedDaemonSet: read },
-  } as unknown as KubeClients;
+/** A cluster holding at most this workload, behind the reader the fault plans from. */
+function objectsWith(workload: object | undefined): ObjectReader {
+  return { read: () => Promise.resolve(workload === undefined ? undefined : toKubeObject(workload)) };
 }
 
 const web = {
@@ -75,7 +69,7 @@ function params(overrides: Partial<ResourceSqueezeParams>): ResourceSqueezeParam
 
 describe("resource-squeeze plan", () => {
   it("plans one change per container, in canonical quantities", async () => {
-    const changes = await resourceSqueeze.plan(kubeWith(web), params({ memory: "65536Ki" }));
+    const changes = await resourceSqueeze.plan(objectsWith(web), params({ memory: "65536Ki" }));
     expect(changes).toHaveLength(2);
     expect(changes[0]).toEqual({
       faultKind: "resource-squeeze",
@@ -96,7 +90,7 @@ describe("resource-squeeze plan", () => {
 
   it("plans only the named container, for every workload kind", async () => {
     for (const kind of ["deployment", "statefulset", "daemonset"] as const) {
-      const changes = await resourceSqueeze.plan(kubeWith(web), params({ kind, container: "sidecar" }));
+      const changes = await resourceSqueeze.plan(objectsWith(web), params({ kind, container: "sidecar" }));
       expect(changes.map((change) => change.path)).toEqual(["/spec/template/spec/containers/1/resources"]);
     }
   });
@@ -110,16 +104,16 @@ describe("resource-squeeze plan", () => {
     [{ memory: "0Mi" }, /^--memory: must be more than zero/],
     [{ kind: "pod" as "deployment" }, /^--kind: /],
   ])("refuses %j", async (overrides, message) => {
-    await expect(resourceSqueeze.plan(kubeWith(web), params(overrides))).rejects.toThrow(message);
+    await expect(resourceSqueeze.plan(objectsWith(web), params(overrides))).rejects.toThrow(message);
   });
 
   it("refuses a squeeze that changes nothing", async () => {
     await expect(
-      resourceSqueeze.plan(kubeWith(web), params({ cpu: "1", memory: "1Gi", container: "app" })),
+      resourceSqueeze.plan(objectsWith(web), params({ cpu: "1", memory: "1Gi", container: "app" })),
     ).rejects.toThrow(/nothing would change/);
   });
 
   it("names --name when the workload does not exist", async () => {
-    await expect(resourceSqueeze.plan(kubeWith(undefined), params({}))).rejects.toThrow(/^--name: /);
+    await expect(resourceSqueeze.plan(objectsWith(undefined), params({}))).rejects.toThrow(/^--name: /);
   });
 });

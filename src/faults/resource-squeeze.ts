@@ -2,8 +2,7 @@ import { z } from "zod";
 import { usageError } from "../core/errors.js";
 import type { JsonObject, JsonValue, RecordedValue } from "../core/ledger/record.js";
 import { isAbsent, jsonEqual } from "../core/ledger/record.js";
-import type { KubeClients } from "../kube/client.js";
-import type { KubeObject } from "../kube/field-access.js";
+import type { KubeObject, ObjectReader } from "../kube/objects.js";
 import { formatPointer, getAtPointer, targetOf } from "../kube/field-access.js";
 import { describeObject, describeRef, parseParams, readTarget } from "./plan-support.js";
 import type { QuantityCheck } from "./quantity.js";
@@ -47,10 +46,10 @@ const kinds = {
 export const resourceSqueeze: ObjectFault<ResourceSqueezeParams> = {
   kind: "resource-squeeze",
 
-  async plan(kube: KubeClients, input: ResourceSqueezeParams): Promise<PlannedChange[]> {
+  async plan(objects: ObjectReader, input: ResourceSqueezeParams): Promise<PlannedChange[]> {
     const params = parseParams(resourceSqueezeParams, input);
     const kind = kinds[params.kind];
-    const object = await readTarget(kube, "apps/v1", kind, params);
+    const object = await readTarget(objects, "apps/v1", kind, params);
     const target = targetOf("apps/v1", kind, object);
     const limits = { cpu: params.cpu, memory: params.memory };
     const changes: PlannedChange[] = [];

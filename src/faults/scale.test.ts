@@ -1,17 +1,11 @@
-import { ApiException } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import type { KubeClients } from "../kube/client.js";
+import { toKubeObject, type ObjectReader } from "../kube/objects.js";
 import type { ScaleParams } from "./scale.js";
 import { scale } from "./scale.js";
 
-function kubeWith(deployment: object | undefined): KubeClients {
-  const read = () =>
-    deployment === undefined
-      ? Promise.reject(new ApiException(404, "not found", {}, {}))
-      : Promise.resolve(structuredClone(deployment));
-  return {
-    apps: { readNamespacedDeployment: read, readNamespacedStatefulSet: read },
-  } as unknown as KubeClients;
+/** A cluster holding at most this workload, behind the reader the fault plans from. */
+function objectsWith(deployment: object | undefined): ObjectReader {
+  return { read: () => Promise.resolve(deployment === undefined ? undefined : toKubeObject(deployment)) };
 }
 
 const web = { metadata: { name: "web", namespace: "demo", uid: "uid-1" }, spec: { replicas: 3 } };
@@ -22,7 +16,7 @@ function params(overrides: Partial<ScaleParams>): ScaleParams {
 
 describe("scale plan", () => {
   it("plans /spec/replicas from the current count to the new one", async () => {
-    expect(await scale.plan(kubeWith(web), params({}))).toEqual([
+    expect(await scale.plan(objectsWith(web), params({}))).toEqual([
       {
         faultKind: "scale",
         target: { apiVersion: "apps/v1", kind: "Deployment", namespace: "demo", name: "web", uid: "uid-1" },
@@ -37,7 +31,7 @@ describe("scale plan", () => {
 
   it("scales a StatefulSet to zero only with unsafe", async () => {
     const [change] = await scale.plan(
-      kubeWith(web),
+      objectsWith(web),
       params({ kind: "statefulset", replicas: 0, unsafe: true }),
     );
     expect(change).toMatchObject({ target: { kind: "StatefulSet" }, injected: 0 });
@@ -51,11 +45,11 @@ describe("scale plan", () => {
     [{ replicas: 3 }, "--replicas: deployment demo/web already has 3 replicas; nothing would change"],
     [{ kind: "daemonset" as "deployment" }, /^--kind: /],
   ])("refuses %j", async (overrides, message) => {
-    await expect(scale.plan(kubeWith(web), params(overrides))).rejects.toThrow(message);
+    await expect(scale.plan(objectsWith(web), params(overrides))).rejects.toThrow(message);
   });
 
   it("names --name when the workload does not exist", async () => {
-    await expect(scale.plan(kubeWith(undefined), params({}))).rejects.toThrow(
+    await expect(scale.plan(objectsWith(undefined), params({}))).rejects.toThrow(
       "--name: deployment demo/web not found",
     );
   });

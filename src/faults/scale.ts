@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { usageError } from "../core/errors.js";
-import type { KubeClients } from "../kube/client.js";
 import { getAtPointer, targetOf } from "../kube/field-access.js";
+import type { ObjectReader } from "../kube/objects.js";
 import { describeObject, describeRef, parseParams, readTarget } from "./plan-support.js";
 import type { ObjectFault, PlannedChange } from "./types.js";
 
@@ -30,13 +30,13 @@ const path = "/spec/replicas";
 export const scale: ObjectFault<ScaleParams> = {
   kind: "scale",
 
-  async plan(kube: KubeClients, input: ScaleParams): Promise<PlannedChange[]> {
+  async plan(objects: ObjectReader, input: ScaleParams): Promise<PlannedChange[]> {
     const params = parseParams(scaleParams, input);
     if (params.replicas === 0 && !params.unsafe) {
       throw usageError("--replicas", "scaling to 0 takes the workload down entirely; add --unsafe to do it");
     }
     const kind = kinds[params.kind];
-    const object = await readTarget(kube, "apps/v1", kind, params);
+    const object = await readTarget(objects, "apps/v1", kind, params);
     // The API server defaults spec.replicas to 1, so a missing field holds what a present 1 would.
     const current = getAtPointer(object, path);
     const original = typeof current === "number" ? current : 1;

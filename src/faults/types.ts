@@ -1,6 +1,9 @@
 import type { V1Pod } from "@kubernetes/client-node";
+import type { Clock } from "../core/clock.js";
 import type { RecordedValue, TargetRef } from "../core/ledger/record.js";
-import type { KubeClients } from "../kube/client.js";
+import type { PodShotOptions, ShotOutcome } from "../core/shot.js";
+import type { ObjectReader } from "../kube/objects.js";
+import type { PodShots } from "../kube/pods.js";
 
 /**
  * The fault kinds and their contracts. A fault acts on one target; the engine (src/engine/) selects
@@ -33,24 +36,20 @@ export interface PlannedChange {
 export interface ObjectFault<Params> {
   readonly kind: ObjectFaultKind;
   /**
-   * Reads the target and plans the changes. No writes. Throws a usage error naming the flag when the
-   * object, container or key is missing or the parameters make no sense for it.
+   * Reads the target and plans the changes. No writes: a reader is all it is given. Throws a usage error
+   * naming the flag when the object, container or key is missing or the parameters make no sense for it.
    */
-  plan(kube: KubeClients, params: Params): Promise<PlannedChange[]>;
+  plan(objects: ObjectReader, params: Params): Promise<PlannedChange[]>;
 }
 
-/** What happened when a pod fault fired at one pod. */
-export type ShotOutcome =
-  | { readonly accepted: true; readonly at: number }
-  | { readonly accepted: false; readonly at: number; readonly reason: string };
-
-export interface PodShotOptions {
-  /** Seconds; undefined means the pod's own terminationGracePeriodSeconds. */
-  readonly gracePeriodSeconds?: number;
+/** What a pod fault acts through: the shots it may send, and the clock that stamps their answers. */
+export interface PodShotContext {
+  readonly pods: PodShots;
+  readonly clock: Clock;
 }
 
 /** A pod fault: one action on one pod, never forced past a PodDisruptionBudget. */
 export interface PodFault {
   readonly kind: PodFaultKind;
-  fire(kube: KubeClients, pod: V1Pod, options: PodShotOptions): Promise<ShotOutcome>;
+  fire(ctx: PodShotContext, pod: V1Pod, options: PodShotOptions): Promise<ShotOutcome>;
 }

@@ -10,7 +10,7 @@ import {
   type Configuration,
 } from "@kubernetes/client-node";
 import { systemClock } from "../core/clock.js";
-import { BroadsideError } from "../core/errors.js";
+import { BroadsideError, describeError, type ErrorCode } from "../core/errors.js";
 import {
   defaultApiRateLimits,
   throttledHttpLibrary,
@@ -76,6 +76,38 @@ function throttledConfiguration(
     authMethods: { default: config },
     httpApi: throttledHttpLibrary(limits, systemClock, counter),
   });
+}
+
+/**
+ * The namespace of the kubeconfig's current context, else "default": where commands act without
+ * -n/--namespace, as kubectl does.
+ */
+export function contextNamespace(config: KubeConfig): string {
+  return config.getContextObject(config.getCurrentContext())?.namespace ?? "default";
+}
+
+const networkErrorCodes = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EHOSTUNREACH"]);
+
+/** The errno of a failed connection (node-fetch's FetchError carries it as `code`), else undefined. */
+export function networkErrorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" && networkErrorCodes.has(code) ? code : undefined;
+}
+
+/**
+ * The catalog code of a failed request to the API server, as the CLI reports it: its own for a
+ * BroadsideError, BRD_KUBE_UNREACHABLE when the server did not answer, BRD_KUBE_API when it answered
+ * with an error, BRD_INTERNAL for anything else.
+ */
+export function kubeErrorCode(error: unknown): ErrorCode {
+  if (error instanceof BroadsideError) return error.code;
+  if (networkErrorCode(error) !== undefined) return "BRD_KUBE_UNREACHABLE";
+  return apiStatus(error) === undefined ? "BRD_INTERNAL" : "BRD_KUBE_API";
+}
+
+/** A failed request as a BroadsideError with `what` in front of its message and the code it deserves. */
+export function kubeFailure(what: string, error: unknown): BroadsideError {
+  return new BroadsideError(kubeErrorCode(error), `${what}: ${describeError(error)}`, { cause: error });
 }
 
 /** The HTTP status of a failed API call, or undefined when the failure was not an HTTP answer. */

@@ -5,7 +5,7 @@ import type { JsonObject, TargetRef } from "../core/ledger/record.js";
 import { ABSENT } from "../core/ledger/record.js";
 import { ConflictError } from "../core/ledger/store.js";
 import type { KubeClients } from "./client.js";
-import type { FieldChange, JsonPatchOperation } from "./field-access.js";
+import type { FieldChange } from "./field-access.js";
 import {
   escapePointerToken,
   FieldAccess,
@@ -13,8 +13,8 @@ import {
   getAtPointer,
   JsonPointerError,
   parsePointer,
-  toKubeObject,
 } from "./field-access.js";
+import { ClusterObjects, toKubeObject, type JsonPatchOperation } from "./objects.js";
 
 describe("JSON pointers", () => {
   it("escapes ~ before / so that the round trip is exact", () => {
@@ -79,7 +79,10 @@ const target: TargetRef = {
   uid: "uid-1",
 };
 
-/** A ConfigMap API that records patch bodies; tests script what reads return and whether patches fail. */
+/**
+ * A ConfigMap API that records patch bodies; tests script what reads return and whether patches fail.
+ * FieldAccess reaches it through ClusterObjects, as it reaches the cluster.
+ */
 class FakeConfigMaps {
   objects: object[] = [];
   patches: (readonly JsonPatchOperation[])[] = [];
@@ -97,8 +100,8 @@ class FakeConfigMaps {
     return Promise.resolve({});
   };
 
-  kube(): KubeClients {
-    return { core: this } as unknown as KubeClients;
+  cluster(): ClusterObjects {
+    return new ClusterObjects({ core: this } as unknown as KubeClients);
   }
 }
 
@@ -113,7 +116,7 @@ function change(overrides: Partial<FieldChange> = {}): FieldChange {
 describe("FieldAccess.read", () => {
   it("reports a missing object, and else its uid and the value at the path", async () => {
     const api = new FakeConfigMaps();
-    const access = new FieldAccess(api.kube());
+    const access = new FieldAccess(api.cluster());
     expect(await access.read(change())).toEqual({ exists: false });
     api.objects = [configMap({ LEVEL: "debug" }, "uid-2")];
     expect(await access.read(change())).toEqual({ exists: true, uid: "uid-2", value: "debug" });
@@ -125,7 +128,7 @@ describe("FieldAccess.read", () => {
   });
 
   it("refuses kinds and apiVersions it does not know", async () => {
-    const access = new FieldAccess(new FakeConfigMaps().kube());
+    const access = new FieldAccess(new FakeConfigMaps().cluster());
     const job = { ...target, apiVersion: "batch/v1", kind: "Job" };
     await expect(access.read(change({ target: job }))).rejects.toThrow(BroadsideError);
     const oldApps = { ...target, apiVersion: "extensions/v1beta1", kind: "Deployment" };
@@ -136,7 +139,7 @@ describe("FieldAccess.read", () => {
 describe("FieldAccess writes", () => {
   it("applies with tests of the uid and the original value, then a replace", async () => {
     const api = new FakeConfigMaps();
-    await new FieldAccess(api.kube()).apply(change());
+    await new FieldAccess(api.cluster()).apply(change());
     expect(api.patches).toEqual([
       [
         { op: "test", path: "/metadata/uid", value: "uid-1" },
@@ -148,7 +151,7 @@ describe("FieldAccess writes", () => {
 
   it("reverts with a test of the injected value, so a value someone else restored is never overwritten", async () => {
     const api = new FakeConfigMaps();
-    await new FieldAccess(api.kube()).revert(change());
+    await new FieldAccess(api.cluster()).revert(change());
     expect(api.patches[0]).toEqual([
       { op: "test", path: "/metadata/uid", value: "uid-1" },
       { op: "test", path: "/data/LEVEL", value: "debug" },
@@ -158,14 +161,14 @@ describe("FieldAccess writes", () => {
 
   it("removes a field whose target value is absent", async () => {
     const api = new FakeConfigMaps();
-    await new FieldAccess(api.kube()).apply(change({ injected: ABSENT }));
+    await new FieldAccess(api.cluster()).apply(change({ injected: ABSENT }));
     expect(api.patches[0]?.at(-1)).toEqual({ op: "remove", path: "/data/LEVEL" });
   });
 
   it("adds a field that was absent, pinned by the resourceVersion of a fresh read, with missing parents", async () => {
     const api = new FakeConfigMaps();
     api.objects = [configMap(undefined, "uid-1", "42")];
-    await new FieldAccess(api.kube()).apply(change({ original: ABSENT }));
+    await new FieldAccess(api.cluster()).apply(change({ original: ABSENT }));
     expect(api.patches[0]).toEqual([
       { op: "test", path: "/metadata/uid", value: "uid-1" },
       { op: "test", path: "/metadata/resourceVersion", value: "42" },
@@ -177,7 +180,7 @@ describe("FieldAccess writes", () => {
   it("reverts a removed key by adding it back after the same fresh-read checks", async () => {
     const api = new FakeConfigMaps();
     api.objects = [configMap({ OTHER: "x" }, "uid-1", "9")];
-    await new FieldAccess(api.kube()).revert(change({ injected: ABSENT }));
+    await new FieldAccess(api.cluster()).revert(change({ injected: ABSENT }));
     expect(api.patches[0]).toEqual([
       { op: "test", path: "/metadata/uid", value: "uid-1" },
       { op: "test", path: "/metadata/resourceVersion", value: "9" },
@@ -187,7 +190,7 @@ describe("FieldAccess writes", () => {
 
   it("writes nothing and throws ConflictError when the fresh read shows the field set, or another object", async () => {
     const api = new FakeConfigMaps();
-    const access = new FieldAccess(api.kube());
+    const access = new FieldAccess(api.cluster());
     api.objects = [configMap({ LEVEL: "warn" })];
     await expect(access.apply(change({ original: ABSENT }))).rejects.toThrow(ConflictError);
     api.objects = [configMap({}, "uid-other")];
@@ -199,7 +202,7 @@ describe("FieldAccess writes", () => {
 
   it("turns 404 and 409 into ConflictError", async () => {
     const api = new FakeConfigMaps();
-    const access = new FieldAccess(api.kube());
+    const access = new FieldAccess(api.cluster());
     api.patchError = new ApiException(404, "gone", {}, {});
     await expect(access.revert(change())).rejects.toThrow(ConflictError);
     api.patchError = new ApiException(409, "conflict", {}, {});
@@ -210,12 +213,12 @@ describe("FieldAccess writes", () => {
     const api = new FakeConfigMaps();
     api.patchError = new ApiException(422, "test failed", {}, {});
     api.objects = [configMap({ LEVEL: "someone-else" })];
-    await expect(new FieldAccess(api.kube()).revert(change())).rejects.toThrow(ConflictError);
+    await expect(new FieldAccess(api.cluster()).revert(change())).rejects.toThrow(ConflictError);
   });
 
   it("reports a 422 on an unchanged object as the API's refusal, hiding its message for secrets", async () => {
     const api = new FakeConfigMaps();
-    const access = new FieldAccess(api.kube());
+    const access = new FieldAccess(api.cluster());
     api.patchError = new ApiException(422, 'Invalid value: "c2VjcmV0"', {}, {});
     api.objects = [configMap({ LEVEL: "info" })];
     const plain = await access.apply(change()).catch((error: unknown) => error);
@@ -229,7 +232,7 @@ describe("FieldAccess writes", () => {
   it("refuses a change from absent to absent, which would be a bug in a fault", async () => {
     const api = new FakeConfigMaps();
     await expect(
-      new FieldAccess(api.kube()).apply(change({ original: ABSENT, injected: ABSENT })),
+      new FieldAccess(api.cluster()).apply(change({ original: ABSENT, injected: ABSENT })),
     ).rejects.toThrow(BroadsideError);
   });
 });

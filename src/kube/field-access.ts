@@ -1,12 +1,17 @@
-import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { BroadsideError, describeError } from "../core/errors.js";
 import type { JsonObject, JsonValue, LedgerRecord, RecordedValue, TargetRef } from "../core/ledger/record.js";
 import { ABSENT, describeTarget, isAbsent, jsonEqual } from "../core/ledger/record.js";
 import type { TargetAccess } from "../core/ledger/recovery.js";
 import type { Observation } from "../core/ledger/state-machine.js";
 import { ConflictError } from "../core/ledger/store.js";
-import type { KubeClients } from "./client.js";
 import { apiStatus } from "./client.js";
+import type {
+  JsonPatchOperation,
+  KubeObject,
+  ObjectPatcher,
+  ObjectReader,
+  SupportedKind,
+} from "./objects.js";
 
 /**
  * Reads and writes one field of one object, for any fault whose change is "this JSON pointer held X, now
@@ -68,111 +73,7 @@ function step(value: JsonValue, token: string): JsonValue | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Typed access per kind.
-
-/** An object as the API server serves it: plain JSON, so that JSON pointers and `test` see the same thing. */
-export type KubeObject = JsonObject;
-
-export const supportedKinds = ["ConfigMap", "Secret", "Deployment", "StatefulSet", "DaemonSet"] as const;
-export type SupportedKind = (typeof supportedKinds)[number];
-
-/** The name Broadside's writes carry in managedFields, so that others can tell its changes from theirs. */
-export const fieldManager = "broadside";
-
-export interface JsonPatchOperation {
-  readonly op: "test" | "add" | "replace" | "remove";
-  readonly path: string;
-  readonly value?: JsonValue;
-}
-
-interface ObjectKey {
-  readonly namespace: string;
-  readonly name: string;
-}
-
-interface KindClient {
-  readonly apiVersion: string;
-  read(kube: KubeClients, key: ObjectKey): Promise<object>;
-  patch(kube: KubeClients, key: ObjectKey, body: readonly JsonPatchOperation[]): Promise<object>;
-}
-
-// client-node 1.4 picks the first content type the API lists for PATCH, which is JSON Patch today; the
-// header is set explicitly so that a reordered list in a later release cannot turn `test` operations into
-// a merge patch that silently ignores them.
-const jsonPatch = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
-
-const kindClients: Record<SupportedKind, KindClient> = {
-  ConfigMap: {
-    apiVersion: "v1",
-    read: (kube, key) => kube.core.readNamespacedConfigMap(key),
-    patch: (kube, key, body) => kube.core.patchNamespacedConfigMap({ ...key, body, fieldManager }, jsonPatch),
-  },
-  Secret: {
-    apiVersion: "v1",
-    read: (kube, key) => kube.core.readNamespacedSecret(key),
-    patch: (kube, key, body) => kube.core.patchNamespacedSecret({ ...key, body, fieldManager }, jsonPatch),
-  },
-  Deployment: {
-    apiVersion: "apps/v1",
-    read: (kube, key) => kube.apps.readNamespacedDeployment(key),
-    patch: (kube, key, body) =>
-      kube.apps.patchNamespacedDeployment({ ...key, body, fieldManager }, jsonPatch),
-  },
-  StatefulSet: {
-    apiVersion: "apps/v1",
-    read: (kube, key) => kube.apps.readNamespacedStatefulSet(key),
-    patch: (kube, key, body) =>
-      kube.apps.patchNamespacedStatefulSet({ ...key, body, fieldManager }, jsonPatch),
-  },
-  DaemonSet: {
-    apiVersion: "apps/v1",
-    read: (kube, key) => kube.apps.readNamespacedDaemonSet(key),
-    patch: (kube, key, body) => kube.apps.patchNamespacedDaemonSet({ ...key, body, fieldManager }, jsonPatch),
-  },
-};
-
-function isSupportedKind(kind: string): kind is SupportedKind {
-  return (supportedKinds as readonly string[]).includes(kind);
-}
-
-function clientFor(target: Pick<TargetRef, "apiVersion" | "kind">): KindClient {
-  const client = isSupportedKind(target.kind) ? kindClients[target.kind] : undefined;
-  if (client?.apiVersion !== target.apiVersion) {
-    // A record written by a newer Broadside, or edited by hand: recovery leaves it open for a human.
-    throw new BroadsideError(
-      "BRD_INTERNAL",
-      `Broadside cannot read or write ${target.apiVersion} ${target.kind}; it supports ${supportedKinds.join(", ")}`,
-    );
-  }
-  return client;
-}
-
-/**
- * client-node turns responses into model classes. For the kinds above every property name equals its wire
- * name, and the only non-JSON values (Dates) sit in metadata and status, which no fault points into; a
- * round trip through JSON therefore gives back what the server sent for every path a fault uses.
- */
-export function toKubeObject(model: object): KubeObject {
-  const parsed: unknown = JSON.parse(JSON.stringify(model));
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new BroadsideError("BRD_INTERNAL", "the API server returned something that is not an object");
-  }
-  return parsed as KubeObject;
-}
-
-/** Reads the object `target` names (its uid is not checked); undefined when it does not exist. */
-export async function readObject(
-  kube: KubeClients,
-  target: Pick<TargetRef, "apiVersion" | "kind" | "namespace" | "name">,
-): Promise<KubeObject | undefined> {
-  const client = clientFor(target);
-  try {
-    return toKubeObject(await client.read(kube, { namespace: target.namespace, name: target.name }));
-  } catch (error: unknown) {
-    if (apiStatus(error) === 404) return undefined;
-    throw error;
-  }
-}
+// The reference a record keeps.
 
 function metadataString(object: KubeObject, field: "uid" | "resourceVersion"): string {
   const value = getAtPointer(object, `/metadata/${field}`);
@@ -207,11 +108,18 @@ interface Expectation {
   readonly resourceVersion?: string;
 }
 
+/**
+ * Conditional writes of one field over the narrow object interfaces (ClusterObjects in production).
+ * apply and revert reject with ConflictError exactly when the precondition failed: the object is gone,
+ * was recreated, or no longer holds the value the write expects (a failed JSON Patch `test`, which the API
+ * server answers with 422, or 409). Every other failure keeps its own error: BRD_KUBE_API for a value the
+ * API refused, the client's error for a server that did not answer.
+ */
 export class FieldAccess implements TargetAccess {
-  constructor(private readonly kube: KubeClients) {}
+  constructor(private readonly objects: ObjectReader & ObjectPatcher) {}
 
   async read(change: Pick<FieldChange, "target" | "path">): Promise<Observation> {
-    const object = await readObject(this.kube, change.target);
+    const object = await this.objects.read(change.target);
     if (object === undefined) return { exists: false };
     return { exists: true, uid: metadataString(object, "uid"), value: getAtPointer(object, change.path) };
   }
@@ -234,9 +142,8 @@ export class FieldAccess implements TargetAccess {
       ? await this.pinAbsent(change)
       : { expectation: { target: change.target, path: change.path, value: from }, prelude: [] };
     const body = [...testsFor(expectation), ...prelude, writeOperation(change.path, from, to)];
-    const target = change.target;
     try {
-      await clientFor(target).patch(this.kube, { namespace: target.namespace, name: target.name }, body);
+      await this.objects.patch(change.target, body);
     } catch (error: unknown) {
       throw await this.explain(error, expectation, change.sensitive);
     }
@@ -246,7 +153,7 @@ export class FieldAccess implements TargetAccess {
   private async pinAbsent(
     change: FieldChange,
   ): Promise<{ expectation: Expectation; prelude: JsonPatchOperation[] }> {
-    const object = await readObject(this.kube, change.target);
+    const object = await this.objects.read(change.target);
     const problem = mismatch(object, { target: change.target, path: change.path, value: ABSENT });
     if (problem !== undefined || object === undefined) throw new ConflictError(problem);
     const expectation = {
@@ -270,7 +177,7 @@ export class FieldAccess implements TargetAccess {
     if (status === 409) return new ConflictError(`${where} changed while it was being written`);
     if (status !== 422)
       return error instanceof Error ? error : new BroadsideError("BRD_KUBE_API", String(error));
-    const problem = mismatch(await readObject(this.kube, expectation.target), expectation);
+    const problem = mismatch(await this.objects.read(expectation.target), expectation);
     if (problem !== undefined) return new ConflictError(problem);
     // The API server's message may quote the value it refused, which for a Secret is the secret.
     const reason = sensitive

@@ -34,7 +34,7 @@ function pod(name: string, options: PodOptions = {}): V1Pod {
               },
             ],
           }),
-      ...(options.deleting === true ? { deletionTimestamp: new Date() } : {}),
+      ...(options.deleting === true ? { deletionTimestamp: new Date(0) } : {}),
     },
     spec: { containers: [], ...(options.node === undefined ? {} : { nodeName: options.node }) },
     status: {

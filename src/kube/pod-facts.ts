@@ -18,6 +18,15 @@ export interface GatheredPods {
 /** Pods, ReplicaSets and namespaces are listed in `namespaces`, or cluster-wide for "all". */
 export type NamespaceScope = readonly string[] | "all";
 
+/** What the engine plans pod faults from; clusterPodFacts reads it from the cluster. */
+export interface PodFactsSource {
+  gather(scope: NamespaceScope): Promise<GatheredPods>;
+}
+
+export function clusterPodFacts(kube: KubeClients): PodFactsSource {
+  return { gather: (scope) => gatherPodFacts(kube, scope) };
+}
+
 export async function gatherPodFacts(kube: KubeClients, namespaces: NamespaceScope): Promise<GatheredPods> {
   const scope = namespaces === "all" ? "all" : [...new Set(namespaces)];
   const [pods, annotations] = await Promise.all([listPods(kube, scope), namespaceAnnotations(kube, scope)]);
@@ -98,7 +107,8 @@ export function replicaSetOwner(replicaSet: V1ReplicaSet): Owner {
   return { kind: reference.kind, name: reference.name };
 }
 
-async function listPods(kube: KubeClients, scope: NamespaceScope): Promise<V1Pod[]> {
+/** The pods of the namespaces, or of the cluster: one LIST per namespace, or one for "all". */
+export async function listPods(kube: KubeClients, scope: NamespaceScope): Promise<V1Pod[]> {
   if (scope === "all") return (await kube.core.listPodForAllNamespaces()).items;
   const lists = await Promise.all(scope.map((namespace) => kube.core.listNamespacedPod({ namespace })));
   return lists.flatMap((list) => list.items);

@@ -16,8 +16,9 @@ import { scale } from "../../src/faults/scale.js";
 import { ledgerDraft } from "../../src/engine/object-chaos.js";
 import type { PlannedChange } from "../../src/faults/types.js";
 import type { KubeClients } from "../../src/kube/client.js";
-import { FieldAccess, toKubeObject } from "../../src/kube/field-access.js";
+import { FieldAccess } from "../../src/kube/field-access.js";
 import { ConfigMapLedgerStore } from "../../src/kube/ledger-store.js";
+import { ClusterObjects, toKubeObject } from "../../src/kube/objects.js";
 import { adminClients, httpStatusOf, useTestNamespace } from "./harness.js";
 
 const actor = { user: "integration-test", host: "vitest", pid: process.pid };
@@ -47,13 +48,15 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
   // A ledger namespace of this file's own, which the store creates on its first write.
   const ledgerNamespace = `it-ledger-${randomBytes(3).toString("hex")}`;
   let kube: KubeClients;
+  let objects: ClusterObjects;
   let store: ConfigMapLedgerStore;
   let access: FieldAccess;
 
   beforeAll(() => {
     kube = adminClients();
+    objects = new ClusterObjects(kube);
     store = new ConfigMapLedgerStore(kube, ledgerNamespace);
-    access = new FieldAccess(kube);
+    access = new FieldAccess(objects);
   });
 
   afterAll(async () => {
@@ -137,9 +140,9 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
     const before = await createConfigMap("app-config", { LOG_LEVEL: "info", MODE: "prod" });
     const target = { namespace: namespace(), kind: "configmap", name: "app-config" } as const;
     const changes = [
-      ...(await configDrift.plan(kube, { ...target, key: "LOG_LEVEL", value: "debug" })),
-      ...(await configDrift.plan(kube, { ...target, key: "FEATURE_X", value: "on" })),
-      ...(await configDrift.plan(kube, { ...target, key: "MODE", remove: true })),
+      ...(await configDrift.plan(objects, { ...target, key: "LOG_LEVEL", value: "debug" })),
+      ...(await configDrift.plan(objects, { ...target, key: "FEATURE_X", value: "on" })),
+      ...(await configDrift.plan(objects, { ...target, key: "MODE", remove: true })),
     ];
     expect(changes.map((change) => change.description)).toEqual([
       `configmap ${namespace()}/app-config data.LOG_LEVEL: "info" -> "debug"`,
@@ -158,7 +161,7 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
   it("config-drift removes the only key of a ConfigMap, and recovery adds the data back", async () => {
     await createConfigMap("single", { ONLY: "x" });
     const records = await applyAll(
-      await planObjectFault("config-drift", kube, {
+      await planObjectFault("config-drift", objects, {
         namespace: namespace(),
         kind: "configmap",
         name: "single",
@@ -177,7 +180,7 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
       namespace: namespace(),
       body: { metadata: { name: "creds" }, data: { PASSWORD: base64("hunter2"), USER: base64("ada") } },
     });
-    const changes = await configDrift.plan(kube, {
+    const changes = await configDrift.plan(objects, {
       namespace: namespace(),
       kind: "secret",
       name: "creds",
@@ -220,7 +223,7 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
   it("resource-squeeze lowers every container's limits in canonical form, clamps requests, and recovery restores them", async () => {
     await createDeployment("squeezed", 1);
     const before = await kube.apps.readNamespacedDeployment({ name: "squeezed", namespace: namespace() });
-    const changes = await resourceSqueeze.plan(kube, {
+    const changes = await resourceSqueeze.plan(objects, {
       namespace: namespace(),
       kind: "deployment",
       name: "squeezed",
@@ -256,7 +259,7 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
       },
     });
     const before = await kube.apps.readNamespacedDaemonSet({ name: "agent", namespace: namespace() });
-    const changes = await resourceSqueeze.plan(kube, {
+    const changes = await resourceSqueeze.plan(objects, {
       namespace: namespace(),
       kind: "daemonset",
       name: "agent",
@@ -288,7 +291,7 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
         },
       },
     });
-    const changes = await scale.plan(kube, {
+    const changes = await scale.plan(objects, {
       namespace: namespace(),
       kind: "statefulset",
       name: "db",
@@ -307,7 +310,7 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
   it("scale changes a Deployment's replicas, and recovery sets them back", async () => {
     await createDeployment("scaled", 3);
     const records = await applyAll(
-      await scale.plan(kube, { namespace: namespace(), kind: "deployment", name: "scaled", replicas: 1 }),
+      await scale.plan(objects, { namespace: namespace(), kind: "deployment", name: "scaled", replicas: 1 }),
     );
     const read = () => kube.apps.readNamespacedDeployment({ name: "scaled", namespace: namespace() });
     expect((await read()).spec?.replicas).toBe(1);
@@ -323,7 +326,7 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
     const name = `healed-${healedTo}`;
     await createConfigMap(name, { LOG_LEVEL: "info" });
     const records = await applyAll(
-      await configDrift.plan(kube, {
+      await configDrift.plan(objects, {
         namespace: namespace(),
         kind: "configmap",
         name,
@@ -344,7 +347,7 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
   it("closes the record as target-gone when the target was deleted", async () => {
     await createConfigMap("deleted", { LOG_LEVEL: "info" });
     const records = await applyAll(
-      await configDrift.plan(kube, {
+      await configDrift.plan(objects, {
         namespace: namespace(),
         kind: "configmap",
         name: "deleted",
@@ -361,7 +364,7 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
   it("closes the record as target-gone when the target was recreated, and never touches the new object", async () => {
     await createConfigMap("reborn", { LOG_LEVEL: "info" });
     const records = await applyAll(
-      await configDrift.plan(kube, {
+      await configDrift.plan(objects, {
         namespace: namespace(),
         kind: "configmap",
         name: "reborn",
@@ -386,7 +389,7 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
   ])("refuses to apply when %s between plan and apply, and writes nothing", async (_, key, raced) => {
     const name = `raced-${key.toLowerCase().replace("_", "-")}`;
     await createConfigMap(name, { LOG_LEVEL: "info" });
-    const [change] = await configDrift.plan(kube, {
+    const [change] = await configDrift.plan(objects, {
       namespace: namespace(),
       kind: "configmap",
       name,
@@ -418,24 +421,27 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
     const workload = { namespace: namespace(), kind: "deployment", name: "untouched" } as const;
     // Thunks, run one at a time: a rejected promise nobody awaits yet would be reported as unhandled.
     const attempts: [() => Promise<unknown>, RegExp][] = [
-      [() => configDrift.plan(kube, { ...cm, name: "missing", key: "LOG_LEVEL", value: "x" }), /^--name: /],
-      [() => configDrift.plan(kube, { ...cm, key: "NOPE", remove: true }), /^--key: /],
       [
-        () => configDrift.plan(kube, { ...cm, key: "LOG_LEVEL", value: "info" }),
+        () => configDrift.plan(objects, { ...cm, name: "missing", key: "LOG_LEVEL", value: "x" }),
+        /^--name: /,
+      ],
+      [() => configDrift.plan(objects, { ...cm, key: "NOPE", remove: true }), /^--key: /],
+      [
+        () => configDrift.plan(objects, { ...cm, key: "LOG_LEVEL", value: "info" }),
         /^--value: .*nothing would change/,
       ],
-      [() => resourceSqueeze.plan(kube, { ...workload, cpu: "lots", memory: "64Mi" }), /^--cpu: /],
-      [() => resourceSqueeze.plan(kube, { ...workload, cpu: "100m", memory: "0" }), /^--memory: /],
+      [() => resourceSqueeze.plan(objects, { ...workload, cpu: "lots", memory: "64Mi" }), /^--cpu: /],
+      [() => resourceSqueeze.plan(objects, { ...workload, cpu: "100m", memory: "0" }), /^--memory: /],
       [
-        () => resourceSqueeze.plan(kube, { ...workload, cpu: "100m", memory: "64Mi", container: "db" }),
+        () => resourceSqueeze.plan(objects, { ...workload, cpu: "100m", memory: "64Mi", container: "db" }),
         /^--container: /,
       ],
       [
-        () => scale.plan(kube, { ...workload, replicas: 0 }),
+        () => scale.plan(objects, { ...workload, replicas: 0 }),
         /^--replicas: scaling to 0 takes the workload down/,
       ],
-      [() => scale.plan(kube, { ...workload, replicas: 2 }), /^--replicas: .*nothing would change/],
-      [() => scale.plan(kube, { ...workload, name: "missing", replicas: 1 }), /^--name: /],
+      [() => scale.plan(objects, { ...workload, replicas: 2 }), /^--replicas: .*nothing would change/],
+      [() => scale.plan(objects, { ...workload, name: "missing", replicas: 1 }), /^--name: /],
     ];
     for (const [attempt, message] of attempts) {
       const error = await attempt().then(

@@ -1,11 +1,16 @@
 import type { V1Deployment, V1Pod, V1StatefulSet } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
+import { systemClock } from "../../src/core/clock.js";
 import type { PodFacts } from "../../src/core/targeting/types.js";
 import { podEvict } from "../../src/faults/pod-evict.js";
 import { podKill } from "../../src/faults/pod-kill.js";
 import { podFaults } from "../../src/faults/pod-registry.js";
+import type { PodShotContext } from "../../src/faults/types.js";
 import { gatherPodFacts } from "../../src/kube/pod-facts.js";
-import { timeRecovery, type RecoveryReport, type VictimTimeline } from "../../src/kube/recovery-timing.js";
+import { ClusterPods } from "../../src/kube/pods.js";
+import { timeRecovery } from "../../src/kube/recovery/session.js";
+import type { RecoveryReport, VictimTimeline } from "../../src/kube/recovery/types.js";
+import { clientNodeSources } from "../../src/kube/watch/client-node-source.js";
 import { adminClients, eventually, httpStatusOf, isReady, useTestNamespace } from "./harness.js";
 
 // A short grace period keeps victims' graceful shutdown, which kwok honours, from slowing the tests down.
@@ -77,9 +82,15 @@ async function targetsOf(namespace: string, app: string, count: number) {
   return chosen.map(({ fact, pod }) => ({ pod, owner: fact.owner }));
 }
 
+/** What pod faults act through, as the engine builds it: the cluster's pod API and the real clock. */
+function shots(): PodShotContext {
+  return { pods: new ClusterPods(adminClients()), clock: systemClock };
+}
+
 function kill(targets: Awaited<ReturnType<typeof targetsOf>>): Promise<RecoveryReport> {
-  return timeRecovery(adminClients(), targets, { timeoutMs: 90_000, waitForVictimsGone: true }, (target) =>
-    podFaults["pod-kill"].fire(adminClients(), target.pod, {}),
+  const watch = { watches: clientNodeSources(adminClients().config), clock: systemClock };
+  return timeRecovery(watch, targets, { timeoutMs: 90_000, waitForVictimsGone: true }, (target) =>
+    podFaults["pod-kill"].fire(shots(), target.pod, {}),
   );
 }
 
@@ -221,7 +232,7 @@ describe("pod faults against a real control plane", () => {
       });
     await budgetSettled(0);
 
-    const refused = await podEvict.fire(adminClients(), victim, { gracePeriodSeconds: 1 });
+    const refused = await podEvict.fire(shots(), victim, { gracePeriodSeconds: 1 });
     expect(refused).toMatchObject({ accepted: false, reason: "blocked by PDB guarded-pdb" });
     const untouched = await core.readNamespacedPod({
       name: victim.metadata?.name ?? "",
@@ -236,7 +247,7 @@ describe("pod faults against a real control plane", () => {
       body: [{ op: "replace", path: "/spec/minAvailable", value: 1 }],
     });
     await budgetSettled(1);
-    expect(await podEvict.fire(adminClients(), victim, {})).toMatchObject({ accepted: true });
+    expect(await podEvict.fire(shots(), victim, {})).toMatchObject({ accepted: true });
     const evicted = await core
       .readNamespacedPod({ name: victim.metadata?.name ?? "", namespace: namespace() })
       .then(
@@ -260,14 +271,14 @@ describe("pod faults against a real control plane", () => {
         (error: unknown) => (httpStatusOf(error) === 404 ? true : undefined),
       ),
     );
-    expect(await podKill.fire(adminClients(), first, {})).toMatchObject({
+    expect(await podKill.fire(shots(), first, {})).toMatchObject({
       accepted: false,
       reason: "already gone",
     });
 
     const second = await core.createNamespacedPod({ namespace: namespace(), body });
     expect(second.metadata?.uid).not.toBe(first.metadata?.uid);
-    expect(await podKill.fire(adminClients(), first, {})).toMatchObject({
+    expect(await podKill.fire(shots(), first, {})).toMatchObject({
       accepted: false,
       reason: "already gone: a newer pod now has its name",
     });

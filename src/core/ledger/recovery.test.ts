@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { FakeClock } from "../fake-clock.js";
 import type { LedgerDraft, LedgerRecord, OpenRecord, RecordedValue, TargetRef } from "./record.js";
 import { ABSENT, isAbsent, jsonEqual } from "./record.js";
 import type { RecoverySummary, TargetAccess } from "./recovery.js";
@@ -9,13 +10,6 @@ import { ConflictError, MemoryLedgerStore } from "./store.js";
 
 const t0 = Date.UTC(2025, 4, 1, 12, 0, 0);
 const minute = 60_000;
-
-class ManualClock {
-  constructor(public time: number) {}
-  now(): number {
-    return this.time;
-  }
-}
 
 interface FakeObject {
   uid: string;
@@ -113,14 +107,14 @@ function driftDraft(overrides: Partial<LedgerDraft> = {}): LedgerDraft {
 interface World {
   readonly store: MemoryLedgerStore;
   readonly cluster: FakeCluster;
-  readonly clock: ManualClock;
+  readonly clock: FakeClock;
   recover(options?: { includeUnexpired: boolean }): Promise<readonly RecoverySummary[]>;
 }
 
 function world(): World {
   const store = new MemoryLedgerStore();
   const cluster = new FakeCluster();
-  const clock = new ManualClock(t0);
+  const clock = new FakeClock(t0);
   return {
     store,
     cluster,
@@ -146,11 +140,11 @@ describe("recoverExpired", () => {
     const w = world();
     await inject(w);
 
-    w.clock.time = t0 + 4 * minute;
+    await w.clock.jumpTo(t0 + 4 * minute);
     expect(await w.recover()).toEqual([]);
     expect(w.cluster.value(configMap, "data.LOG_LEVEL")).toBe("debug");
 
-    w.clock.time = t0 + 5 * minute;
+    await w.clock.jumpTo(t0 + 5 * minute);
     const [summary, ...others] = await w.recover();
     expect(others).toEqual([]);
     expect(summary).toMatchObject({ id: "drift-1", result: "reverted", at: t0 + 5 * minute });
@@ -167,7 +161,7 @@ describe("recoverExpired", () => {
     // The GitOps reconciler puts the declared value back before the deadline.
     w.cluster.set(configMap, "data.LOG_LEVEL", "info");
 
-    w.clock.time = t0 + 6 * minute;
+    await w.clock.jumpTo(t0 + 6 * minute);
     const [summary] = await w.recover();
     expect(summary).toMatchObject({ result: "healed-externally", at: t0 + 6 * minute });
     expect(w.cluster.reverts).toBe(0);
@@ -186,7 +180,7 @@ describe("recoverExpired", () => {
     await inject(w);
     w.cluster.set(configMap, "data.LOG_LEVEL", "warn");
 
-    w.clock.time = t0 + 5 * minute;
+    await w.clock.jumpTo(t0 + 5 * minute);
     expect(await w.recover()).toMatchObject([{ result: "healed-externally" }]);
     expect(w.cluster.value(configMap, "data.LOG_LEVEL")).toBe("warn");
   });
@@ -203,7 +197,7 @@ describe("recoverExpired", () => {
       revert: (record) => w.cluster.revert(record),
     };
 
-    w.clock.time = t0 + 5 * minute;
+    await w.clock.jumpTo(t0 + 5 * minute);
     const [summary] = await recoverExpired(w.store, reader, w.clock, { includeUnexpired: false });
     expect(summary).toMatchObject({
       result: "healed-externally",
@@ -218,7 +212,7 @@ describe("recoverExpired", () => {
     await inject(w);
     w.cluster.delete(configMap);
 
-    w.clock.time = t0 + 5 * minute;
+    await w.clock.jumpTo(t0 + 5 * minute);
     expect(await w.recover()).toMatchObject([
       { result: "target-gone", detail: "ConfigMap default/web no longer exists" },
     ]);
@@ -231,7 +225,7 @@ describe("recoverExpired", () => {
     w.cluster.delete(configMap);
     w.cluster.set(configMap, "data.LOG_LEVEL", "debug", "cm-2");
 
-    w.clock.time = t0 + 5 * minute;
+    await w.clock.jumpTo(t0 + 5 * minute);
     expect(await w.recover()).toMatchObject([{ result: "target-gone" }]);
     expect(w.cluster.reverts).toBe(0);
     expect(w.cluster.uid(configMap)).toBe("cm-2");
@@ -245,7 +239,7 @@ describe("recoverExpired", () => {
       await w.store.create(driftDraft());
       // ...and the process died here.
 
-      w.clock.time = t0 + 5 * minute;
+      await w.clock.jumpTo(t0 + 5 * minute);
       expect(await w.recover()).toMatchObject([{ result: "never-applied" }]);
       expect(w.cluster.reverts).toBe(0);
       expect(await stored(w)).toMatchObject({ state: "closed", outcome: { kind: "never-applied" } });
@@ -258,7 +252,7 @@ describe("recoverExpired", () => {
       w.cluster.set(configMap, "data.LOG_LEVEL", "debug");
       // ...and the process died before marking the record active.
 
-      w.clock.time = t0 + 5 * minute;
+      await w.clock.jumpTo(t0 + 5 * minute);
       expect(await w.recover()).toMatchObject([{ result: "reverted" }]);
       expect(w.cluster.value(configMap, "data.LOG_LEVEL")).toBe("info");
       expect(await stored(w)).toMatchObject({ state: "closed", outcome: { kind: "reverted" } });
@@ -269,7 +263,7 @@ describe("recoverExpired", () => {
     const w = world();
     await inject(w, driftDraft({ path: "data.FEATURE_X", original: ABSENT, injected: "on" }));
 
-    w.clock.time = t0 + 5 * minute;
+    await w.clock.jumpTo(t0 + 5 * minute);
     expect(await w.recover()).toMatchObject([{ result: "reverted" }]);
     expect(w.cluster.value(configMap, "data.FEATURE_X")).toEqual(ABSENT);
   });
@@ -282,7 +276,7 @@ describe("recoverExpired", () => {
         w.cluster.set(configMap, "data.LOG_LEVEL", "warn");
       };
 
-      w.clock.time = t0 + 5 * minute;
+      await w.clock.jumpTo(t0 + 5 * minute);
       expect(await w.recover()).toMatchObject([{ result: "healed-externally" }]);
       expect(w.cluster.reads).toBe(2);
       expect(w.cluster.value(configMap, "data.LOG_LEVEL")).toBe("warn");
@@ -296,7 +290,7 @@ describe("recoverExpired", () => {
         w.cluster.set(configMap, "data.LOG_LEVEL", "debug", "cm-2");
       };
 
-      w.clock.time = t0 + 5 * minute;
+      await w.clock.jumpTo(t0 + 5 * minute);
       expect(await w.recover()).toMatchObject([{ result: "target-gone" }]);
       expect(w.cluster.value(configMap, "data.LOG_LEVEL")).toBe("debug");
     });
@@ -309,7 +303,7 @@ describe("recoverExpired", () => {
         revert: () => Promise.reject(new ConflictError("busy")),
       };
 
-      w.clock.time = t0 + 5 * minute;
+      await w.clock.jumpTo(t0 + 5 * minute);
       const summaries = await recoverExpired(w.store, alwaysConflicting, w.clock, {
         includeUnexpired: false,
       });
@@ -331,7 +325,7 @@ describe("recoverExpired", () => {
         await w.store.update(closeRecord(active, { kind: "reverted", at: t0 + 5 * minute - 10 }));
       });
 
-      w.clock.time = t0 + 5 * minute;
+      await w.clock.jumpTo(t0 + 5 * minute);
       const summaries = await recoverExpired(racing, w.cluster, w.clock, { includeUnexpired: false });
       expect(summaries).toMatchObject([{ result: "closed-elsewhere", detail: "closed as reverted" }]);
       expect((await stored(w))?.outcome).toEqual({ kind: "reverted", at: t0 + 5 * minute - 10 });
@@ -360,7 +354,7 @@ describe("recoverExpired", () => {
         await w.store.update({ ...active, deadline: t0 + 30 * minute });
       });
 
-      w.clock.time = t0 + 5 * minute;
+      await w.clock.jumpTo(t0 + 5 * minute);
       const summaries = await recoverExpired(racing, w.cluster, w.clock, { includeUnexpired: false });
       expect(summaries).toMatchObject([
         { result: "left-open", detail: "its deadline was moved by another writer" },
@@ -374,7 +368,7 @@ describe("recoverExpired", () => {
     await inject(w);
     await inject(w, driftDraft({ id: "drift-2", path: "data.TIMEOUT", original: "30s", injected: "1ms" }));
 
-    w.clock.time = t0 + minute;
+    await w.clock.jumpTo(t0 + minute);
     expect(await w.recover({ includeUnexpired: true })).toMatchObject([
       { id: "drift-1", result: "reverted" },
       { id: "drift-2", result: "reverted" },
@@ -388,12 +382,12 @@ describe("recoverExpired", () => {
     await inject(w, driftDraft({ id: "drift-2", path: "data.TIMEOUT", original: "30s", injected: "1ms" }));
     w.cluster.set(configMap, "data.TIMEOUT", "30s");
 
-    w.clock.time = t0 + 5 * minute;
+    await w.clock.jumpTo(t0 + 5 * minute);
     expect(await w.recover()).toHaveLength(2);
     const ledgerAfterFirst = await w.store.list();
     const writesAfterFirst = w.cluster.reverts;
 
-    w.clock.time = t0 + 10 * minute;
+    await w.clock.jumpTo(t0 + 10 * minute);
     expect(await w.recover()).toEqual([]);
     expect(await w.recover({ includeUnexpired: true })).toEqual([]);
     expect(await w.store.list()).toEqual(ledgerAfterFirst);
@@ -405,7 +399,7 @@ describe("recoverExpired", () => {
     await inject(w, driftDraft({ id: "late", path: "data.A", deadline: t0 + 3 * minute }));
     await inject(w, driftDraft({ id: "early", path: "data.B", deadline: t0 + 2 * minute }));
 
-    w.clock.time = t0 + 5 * minute;
+    await w.clock.jumpTo(t0 + 5 * minute);
     expect((await w.recover()).map((summary) => summary.id)).toEqual(["early", "late"]);
   });
 
@@ -420,7 +414,7 @@ describe("recoverExpired", () => {
       revert: (record) => w.cluster.revert(record),
     };
 
-    w.clock.time = t0 + 5 * minute;
+    await w.clock.jumpTo(t0 + 5 * minute);
     const summaries = await recoverExpired(w.store, picky, w.clock, { includeUnexpired: false });
     expect(summaries).toMatchObject([
       { id: "drift-1", result: "left-open", detail: 'configmaps "web" is forbidden', error: forbidden },
@@ -444,7 +438,7 @@ describe("recoverExpired", () => {
     );
     w.cluster.set(secret, "data.PASSWORD", "bmV3");
 
-    w.clock.time = t0 + 5 * minute;
+    await w.clock.jumpTo(t0 + 5 * minute);
     const printed = JSON.stringify(await w.recover());
     expect(printed).toContain("healed-externally");
     for (const value of ["aHVudGVyMg==", "d3Jvbmc=", "bmV3"]) expect(printed).not.toContain(value);

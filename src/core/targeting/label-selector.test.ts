@@ -7,6 +7,7 @@ import {
   matchesLabels,
   parseLabelSelector,
   requirementMismatch,
+  selectorMatches,
 } from "./label-selector.js";
 import type { LabelRequirement } from "./types.js";
 
@@ -129,4 +130,33 @@ describe("formatRequirement", () => {
       expect(parseLabelSelector(text).map(formatRequirement)).toEqual([text]);
     },
   );
+});
+
+describe("an API label selector (which PodDisruptionBudgets cover a pod)", () => {
+  const labels = { app: "web", tier: "front" };
+
+  it("matches matchLabels and matchExpressions together", () => {
+    expect(selectorMatches({ matchLabels: { app: "web" } }, labels)).toBe(true);
+    expect(selectorMatches({ matchLabels: { app: "db" } }, labels)).toBe(false);
+    expect(
+      selectorMatches(
+        { matchLabels: { app: "web" }, matchExpressions: [{ key: "canary", operator: "DoesNotExist" }] },
+        labels,
+      ),
+    ).toBe(true);
+    expect(
+      selectorMatches({ matchExpressions: [{ key: "tier", operator: "NotIn", values: ["front"] }] }, labels),
+    ).toBe(false);
+  });
+
+  it("reads an empty selector as every pod and an absent one as none, as policy/v1 does", () => {
+    expect(selectorMatches({}, labels)).toBe(true);
+    expect(selectorMatches(undefined, labels)).toBe(false);
+  });
+
+  it("matches nothing with an operator Kubernetes does not know", () => {
+    expect(
+      selectorMatches({ matchExpressions: [{ key: "app", operator: "Gt", values: ["1"] }] }, labels),
+    ).toBe(false);
+  });
 });

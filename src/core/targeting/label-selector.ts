@@ -1,5 +1,5 @@
 import { usageError } from "../errors.js";
-import type { LabelRequirement } from "./types.js";
+import type { LabelOperator, LabelRequirement } from "./types.js";
 
 /**
  * kubectl's label selector syntax (k8s.io/apimachinery/pkg/labels), so `--selector` accepts exactly what
@@ -257,6 +257,49 @@ export function matchesLabels(
   requirements: readonly LabelRequirement[],
 ): boolean {
   return firstLabelMismatch(labels, requirements) === undefined;
+}
+
+/**
+ * A metav1.LabelSelector as the API serves it, in a PodDisruptionBudget or a workload's spec.selector
+ * (client-node's V1LabelSelector fits it): matchLabels and matchExpressions, all of which must hold.
+ */
+export interface LabelSelectorObject {
+  readonly matchLabels?: Readonly<Record<string, string>>;
+  readonly matchExpressions?: readonly {
+    readonly key: string;
+    readonly operator: string;
+    readonly values?: readonly string[];
+  }[];
+}
+
+const labelOperators: readonly LabelOperator[] = ["In", "NotIn", "Exists", "DoesNotExist"];
+
+/**
+ * Whether an API label selector selects objects with these labels, with policy/v1's meaning: an absent
+ * selector selects nothing, an empty one selects everything (every pod of the namespace, for a budget).
+ */
+export function selectorMatches(
+  selector: LabelSelectorObject | undefined,
+  labels: Readonly<Record<string, string>>,
+): boolean {
+  if (selector === undefined) return false;
+  const requirements = requirementsOf(selector);
+  return requirements !== undefined && matchesLabels(labels, requirements);
+}
+
+/** The selector as requirements, or undefined when an operator is unknown (the API would reject it). */
+function requirementsOf(selector: LabelSelectorObject): LabelRequirement[] | undefined {
+  const requirements: LabelRequirement[] = Object.entries(selector.matchLabels ?? {}).map(([key, value]) => ({
+    key,
+    operator: "In",
+    values: [value],
+  }));
+  for (const expression of selector.matchExpressions ?? []) {
+    const operator = labelOperators.find((known) => known === expression.operator);
+    if (operator === undefined) return undefined;
+    requirements.push({ key: expression.key, operator, values: expression.values ?? [] });
+  }
+  return requirements;
 }
 
 /** A requirement back in kubectl syntax, for messages: `app=web`, `tier notin (db,cache)`, `!canary`. */

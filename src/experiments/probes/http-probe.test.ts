@@ -2,6 +2,7 @@ import { createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { systemClock } from "../../core/clock.js";
 import { Duration } from "../../core/duration.js";
 import type { HttpProbe } from "../files/model.js";
 import { longestUnreachable } from "../report/samples.js";
@@ -152,11 +153,12 @@ describe("the HTTP probe against a server on 127.0.0.1", () => {
       onSample: (sample) => samples.push(sample),
     });
     await sleep(500);
-    const downAt = Date.now();
+    // The probe samples on systemClock (its default), so the outage is timed on the same clock.
+    const downAt = systemClock.now();
     await close(server);
-    await sleep(1500 - (Date.now() - downAt));
+    await sleep(1500 - (systemClock.now() - downAt));
     await listen(port);
-    const upAt = Date.now();
+    const upAt = systemClock.now();
     await sleep(500);
     const all = await running.stop();
     expect(all).toHaveLength(samples.length);

@@ -19,7 +19,7 @@ function pod(
     metadata: {
       name,
       labels: { app: fields.app ?? "web" },
-      ...(fields.deleting === true ? { deletionTimestamp: new Date() } : {}),
+      ...(fields.deleting === true ? { deletionTimestamp: new Date(0) } : {}),
     },
     status: {
       conditions: [{ type: "Ready", status: fields.ready === false ? "False" : "True" }],

@@ -3,7 +3,7 @@ import { systemClock } from "../../core/clock.js";
 import type { Clock } from "../../core/clock.js";
 import { BroadsideError } from "../../core/errors.js";
 import { isPodReady, podRestarts } from "../../kube/pod-facts.js";
-import { selectorMatches } from "../../faults/pod-evict.js";
+import { selectorMatches } from "../../core/targeting/label-selector.js";
 import { ClientNodeWatchSource, collectionPath } from "../../kube/watch/client-node-source.js";
 import { Informer } from "../../kube/watch/informer.js";
 import type { InformerEvent } from "../../kube/watch/informer.js";
@@ -136,11 +136,13 @@ export async function startKubernetesProbe(
   const workloads = new Informer<Workload>({
     source: sourceFor(collectionPath("apps/v1", plurals[kind], namespace), `metadata.name=${name}`),
     description: `${kind} ${namespace}/${name}`,
+    clock,
     ...onError,
   });
   const pods = new Informer<V1Pod>({
     source: sourceFor(collectionPath("v1", "pods", namespace)),
     description: `pods in namespace ${namespace}`,
+    clock,
     ...onError,
   });
   const samples: Sample[] = [];

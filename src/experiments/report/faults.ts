@@ -5,11 +5,11 @@ import type {
   RestorationStatus,
   VictimTimeline,
   WorkloadRestoration,
-} from "../../kube/recovery-timing.js";
+} from "../../kube/recovery/types.js";
 
 /**
  * Faults as a report tells them: what was hit, the ledger records, and the recovery figures the engine
- * measured (kube/recovery-timing.ts for pod faults, core/ledger/recovery.ts for object faults). The
+ * measured (kube/recovery/ for pod faults, core/ledger/recovery.ts for object faults). The
  * report's shapes restate the engine's without `undefined` values, because JSON has none: a milestone
  * that was not seen is an absent field.
  */

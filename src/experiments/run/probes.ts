@@ -1,6 +1,6 @@
 import type { Clock } from "../../core/clock.js";
 import type { BroadsideError } from "../../core/errors.js";
-import type { KubeClients } from "../../kube/client.js";
+import type { WatchSources } from "../../kube/watch/source.js";
 import type { KubernetesCondition, Probe } from "../files/model.js";
 import { startHttpProbe, type RunningProbe } from "../probes/http-probe.js";
 import { startKubernetesProbe } from "../probes/kubernetes-probe.js";
@@ -11,7 +11,7 @@ import type { Sample } from "../report/samples.js";
 /** The probes of a run, started together and stopped together. */
 
 export interface ProbeSetOptions {
-  readonly kube: KubeClients;
+  readonly watches: WatchSources;
   readonly clock: Clock;
   readonly loopbackOnly: boolean;
   readonly prometheusUrl?: string;
@@ -50,7 +50,8 @@ async function startProbe(probe: Probe, options: ProbeSetOptions): Promise<Runni
     });
   }
   return startKubernetesProbe(probe, {
-    config: options.kube.config,
+    sourceFor: (path, fieldSelector) =>
+      options.watches({ path, ...(fieldSelector === undefined ? {} : { fieldSelector }) }),
     clock: options.clock,
     onSample: options.onSample,
     frequencyHz: kubernetesSampleHz,

@@ -1,5 +1,5 @@
-import type { KubeClients } from "../../kube/client.js";
 import { podRestarts } from "../../kube/pod-facts.js";
+import type { PodReader } from "../../kube/pods.js";
 import type { RestartObservation } from "../report/restarts.js";
 
 /**
@@ -15,10 +15,9 @@ export interface PodRestarts {
   readonly restarts: number;
 }
 
-export async function snapshotRestarts(kube: KubeClients): Promise<Map<string, PodRestarts>> {
-  const list = await kube.core.listPodForAllNamespaces();
+export async function snapshotRestarts(pods: PodReader): Promise<Map<string, PodRestarts>> {
   const byUid = new Map<string, PodRestarts>();
-  for (const pod of list.items) {
+  for (const pod of await pods.list("all")) {
     const uid = pod.metadata?.uid;
     if (uid === undefined) continue;
     const node = pod.spec?.nodeName;

@@ -77,7 +77,7 @@ class ExperimentRun {
     const startedAt = this.now();
     this.ctx.progress(`running "${plan.title}"`);
     const probes = await startProbes(plan.hypothesis.probes, {
-      kube: this.ctx.kube,
+      watches: this.ctx.watches,
       clock: this.ctx.clock,
       loopbackOnly: this.options.loopbackOnly,
       ...(this.options.prometheusUrl === undefined ? {} : { prometheusUrl: this.options.prometheusUrl }),
@@ -115,7 +115,7 @@ class ExperimentRun {
     if (hypothesis.checks.includes("before")) await this.steadyState("before");
     if (this.abortReason !== undefined) return undefined;
     const shootsPods = this.options.plan.method.some((s) => s.type === "pod-fault" || s.type === "schedule");
-    const before = shootsPods ? await snapshotRestarts(this.ctx.kube) : undefined;
+    const before = shootsPods ? await snapshotRestarts(this.ctx.pods) : undefined;
     await this.method();
     if (!this.options.interrupt.aborted) {
       await this.rollbacks();
@@ -125,7 +125,7 @@ class ExperimentRun {
   }
 
   private async restartsSince(before: Map<string, PodRestarts>) {
-    const after = await snapshotRestarts(this.ctx.kube);
+    const after = await snapshotRestarts(this.ctx.pods);
     return restartObservationsOf(before, after, this.targetUids);
   }
 
@@ -235,7 +235,7 @@ class ExperimentRun {
   }
 
   private async objectFault(step: ObjectFaultStep): Promise<void> {
-    const changes = await planObjectFault(step.fault, this.ctx.kube, step.params);
+    const changes = await planObjectFault(step.fault, this.ctx.objects, step.params);
     const start = this.now();
     const stop = new Promise<void>((resolve) => {
       if (this.methodStop.signal.aborted) resolve();

@@ -4,8 +4,9 @@ import { request as httpRequest } from "node:http";
 import type { IncomingMessage, RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { BroadsideError } from "../../core/errors.js";
+import type { RequestCounter } from "../throttled-http.js";
 import { KubeStatusError, asStatus } from "./source.js";
-import type { ListResult, WatchHandle, WatchSource } from "./source.js";
+import type { ListResult, WatchHandle, WatchSource, WatchSources } from "./source.js";
 
 export interface ClientNodeSourceOptions {
   readonly config: KubeConfig;
@@ -20,6 +21,14 @@ export interface ClientNodeSourceOptions {
    */
   readonly watchTimeoutSeconds?: number;
   readonly random?: () => number;
+  /** Counts each LIST, as the typed clients count their requests (watch streams are not counted). */
+  readonly counter?: RequestCounter;
+}
+
+/** The WatchSources of one cluster: a ClientNodeWatchSource per collection, LISTs counted in `counter`. */
+export function clientNodeSources(config: KubeConfig, counter?: RequestCounter): WatchSources {
+  return (collection) =>
+    new ClientNodeWatchSource({ config, ...collection, ...(counter === undefined ? {} : { counter }) });
 }
 
 /**
@@ -52,6 +61,7 @@ export class ClientNodeWatchSource implements WatchSource {
     for (const [key, value] of Object.entries(this.selectors())) url.searchParams.set(key, value);
     const options: RequestOptions = { method: "GET", headers: { Accept: "application/json" }, signal };
     await this.options.config.applyToHTTPSOptions(options);
+    if (this.options.counter !== undefined) this.options.counter.requests += 1;
     const response = await getText(url, options);
     if (response.status !== 200) throw httpError("LIST", response.status, response.body);
     return parseList(response.body);

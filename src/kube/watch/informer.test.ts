@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { BroadsideError } from "../../core/errors.js";
-import type { WatchClock } from "./clock.js";
+import { FakeClock } from "../../core/fake-clock.js";
 import { Informer } from "./informer.js";
 import type { InformerEvent, InformerOptions, InformerRetry } from "./informer.js";
 import type { ListResult, WatchHandle, WatchSource } from "./source.js";
 
 /**
- * Test doubles for the informer: a clock whose time moves only when a test says so, and an in-memory
+ * Test doubles for the informer: core's FakeClock, whose time moves only when a test says so, and an in-memory
  * API server for one collection of pods, with the resourceVersion semantics the informer relies on
  * (resume from a version, 410 once history is compacted, bookmarks).
  */
@@ -24,57 +24,9 @@ interface Pod {
   };
 }
 
-interface FakeTimer {
-  readonly id: number;
-  readonly at: number;
-  readonly ms: number;
-  readonly callback: () => void;
-}
-
 /** Lets every pending promise callback and immediate run. */
 async function settle(): Promise<void> {
   for (let round = 0; round < 10; round += 1) await new Promise((resolve) => setImmediate(resolve));
-}
-
-class FakeClock implements WatchClock {
-  time = 1_000_000;
-  private timers: FakeTimer[] = [];
-  private sequence = 0;
-
-  now(): number {
-    return this.time;
-  }
-
-  setTimer(ms: number, callback: () => void): () => void {
-    this.sequence += 1;
-    const id = this.sequence;
-    this.timers.push({ id, at: this.time + ms, ms, callback });
-    return () => {
-      this.timers = this.timers.filter((timer) => timer.id !== id);
-    };
-  }
-
-  /** Timers not yet fired nor cancelled. */
-  get pending(): number {
-    return this.timers.length;
-  }
-
-  /** Moves time forward by `ms`, firing due timers in order and letting promises settle between them. */
-  async advance(ms: number): Promise<void> {
-    const end = this.time + ms;
-    for (;;) {
-      await settle();
-      const due = this.timers
-        .filter((timer) => timer.at <= end)
-        .sort((a, b) => a.at - b.at || a.id - b.id)[0];
-      if (due === undefined) break;
-      this.timers = this.timers.filter((timer) => timer.id !== due.id);
-      this.time = due.at;
-      due.callback();
-    }
-    this.time = end;
-    await settle();
-  }
 }
 
 interface Watcher {
@@ -208,6 +160,12 @@ class FakeApiServer implements WatchSource {
     return [...this.objects.keys()].sort();
   }
 
+  get(name: string): Pod {
+    const pod = this.objects.get(name);
+    if (pod === undefined) throw new Error(`no pod ${name}`);
+    return structuredClone(pod);
+  }
+
   uidOf(name: string): string | undefined {
     return this.objects.get(name)?.metadata.uid;
   }
@@ -262,7 +220,7 @@ afterEach(async () => {
 
 /** random 0.999999 draws each delay at the top of its range, so the expected delays are exact. */
 function rig(options: Partial<Omit<InformerOptions, "source">> = {}): Rig {
-  const clock = new FakeClock();
+  const clock = new FakeClock(1_000_000);
   const server = new FakeApiServer();
   const events: InformerEvent<Pod>[] = [];
   const errors: BroadsideError[] = [];
@@ -306,15 +264,15 @@ describe("Informer", () => {
     await startSynced(informer);
     expect(cachedNames(informer)).toEqual(["a", "b"]);
     expect(summary(events)).toEqual(["list ADDED a", "list ADDED b"]);
-    expect(events.map((event) => event.receivedAt)).toEqual([clock.time, clock.time]);
+    expect(events.map((event) => event.receivedAt)).toEqual([clock.now(), clock.now()]);
     expect(server.watchCalls).toEqual(["102"]);
 
-    clock.time += 250;
+    await clock.advance(250);
     server.create("c");
     server.modify("a");
     server.delete("b");
     expect(summary(events.slice(2))).toEqual(["watch ADDED c", "watch MODIFIED a", "watch DELETED b"]);
-    expect(events.slice(2).every((event) => event.receivedAt === clock.time)).toBe(true);
+    expect(events.slice(2).every((event) => event.receivedAt === clock.now())).toBe(true);
     expect(cachedNames(informer)).toEqual(["a", "c"]);
     expect(informer.get("shop", "a")?.metadata.labels?.touched).toBe("103");
     expect(informer.stats).toMatchObject({
@@ -411,7 +369,7 @@ describe("Informer", () => {
         "relist ADDED d",
         "relist DELETED a",
       ]);
-      expect(events.slice(3).every((event) => event.receivedAt === clock.time)).toBe(true);
+      expect(events.slice(3).every((event) => event.receivedAt === clock.now())).toBe(true);
       expect(events.at(-1)?.object).toEqual(lastSeenA);
       expect(cachedNames(informer)).toEqual(server.names());
       expect(informer.get("shop", "c")?.metadata.uid).toBe(server.uidOf("c"));
@@ -592,3 +550,62 @@ describe("Informer", () => {
     await expect(started).rejects.toThrow("stopped before its first list");
   });
 });
+
+describe("Informer starting from the caller's LIST", () => {
+  it("holds the listed objects without reporting them, and watches from the list's resourceVersion", async () => {
+    const { server, informer, events } = rigFrom(["a", "b"]);
+    await startSynced(informer);
+    expect(server.listCalls).toBe(0);
+    expect(cachedNames(informer)).toEqual(["a", "b"]);
+    expect(events).toEqual([]);
+    expect(server.watchCalls).toEqual(["102"]);
+    server.create("c");
+    expect(summary(events)).toEqual(["watch ADDED c"]);
+  });
+
+  it("never reports a listed object as ADDED after a 410, only what changed meanwhile", async () => {
+    const { clock, server, informer, events } = rigFrom(["keep", "victim"]);
+    await startSynced(informer);
+    server.expireWatches();
+    server.delete("victim");
+    server.create("replacement");
+    await clock.advance(199);
+    expect(server.listCalls).toBe(1);
+    expect(summary(events)).toEqual(["relist ADDED replacement", "relist DELETED victim"]);
+    expect(cachedNames(informer)).toEqual(["keep", "replacement"]);
+  });
+
+  it("says when its first watch is established, so shots can wait for it", async () => {
+    const { clock, server, informer } = rigFrom([]);
+    server.hangWatches = true;
+    let watching = false;
+    void informer.whenWatching().then(() => (watching = true));
+    await startSynced(informer);
+    expect(watching).toBe(false);
+    await clock.advance(60_000);
+    server.hangWatches = false;
+    await clock.advance(199);
+    expect(watching).toBe(true);
+  });
+});
+
+/** A rig whose informer starts from a LIST of these pods that the caller made before it. */
+function rigFrom(names: readonly string[]): Rig {
+  const clock = new FakeClock(1_000_000);
+  const server = new FakeApiServer();
+  for (const name of names) server.create(name);
+  const items = names.map((name) => server.get(name));
+  const startFrom: ListResult = { items, resourceVersion: String(server.version) };
+  const events: InformerEvent<Pod>[] = [];
+  const informer = new Informer<Pod>({
+    source: server,
+    description: "pods in shop",
+    clock,
+    random: () => 0.999999,
+    noEventTimeoutMs: 60_000,
+    startFrom,
+  });
+  informer.subscribe((event) => events.push(event));
+  running.push(informer);
+  return { clock, server, informer, events, errors: [], retries: [] };
+}

@@ -1,10 +1,9 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
+import { setTimer, systemClock, type Clock } from "../../core/clock.js";
 import { deferred } from "../../core/deferred.js";
 import { Duration } from "../../core/duration.js";
 import { BroadsideError, describeError } from "../../core/errors.js";
 import { JitteredBackoff } from "../../core/limits/jittered-backoff.js";
-import { systemWatchClock } from "./clock.js";
-import type { WatchClock } from "./clock.js";
 import { diffList, isChangeType, isNamedObject, objectKey, resourceVersionOf } from "./object-cache.js";
 import type { Change } from "./object-cache.js";
 import type { ListResult, WatchSource } from "./source.js";
@@ -16,7 +15,8 @@ export interface InformerEvent<T> extends Change<T> {
   /** Epoch milliseconds when the event (or the LIST it was derived from) arrived: recovery is timed from it. */
   readonly receivedAt: number;
   /**
-   * "watch": a WATCH event, as the server sent it. "list": the first LIST (everything is ADDED).
+   * "watch": a WATCH event, as the server sent it. "list": the first LIST (everything is ADDED; none
+   * when the informer starts from a LIST the caller made, see InformerOptions.startFrom).
    * "relist": derived by comparing a LIST after 410 Gone with the cache, so the consumer's view is
    * corrected for whatever happened while the informer could not watch.
    */
@@ -37,7 +37,15 @@ export interface InformerOptions {
   readonly source: WatchSource;
   /** Names the collection in error messages, e.g. "pods in namespace shop". */
   readonly description?: string;
-  readonly clock?: WatchClock;
+  /** Stamps events and drives the backoff, the watchdog and the LIST timeout. Default: systemClock. */
+  readonly clock?: Clock;
+  /**
+   * A LIST the caller already made: the cache starts with its items and the first watch from its
+   * resourceVersion, without a LIST of the informer's own and without events for those items. So objects
+   * that existed before never appear as ADDED, not even after a 410 Gone: the relist is compared with
+   * this cache, and reports only what changed since (DELETED, MODIFIED, ADDED with origin "relist").
+   */
+  readonly startFrom?: ListResult;
   /** In [0, 1), like Math.random: draws the backoff jitter. */
   readonly random?: () => number;
   /** Default 100 ms. */
@@ -81,7 +89,7 @@ type Step = "list" | "watch";
 
 interface Settings {
   readonly description: string;
-  readonly clock: WatchClock;
+  readonly clock: Clock;
   readonly healthyAfterMs: number;
   readonly noEventTimeoutMs: number;
   readonly listTimeoutMs: number;
@@ -100,6 +108,7 @@ export class Informer<T extends KubernetesObject> {
   private readonly backoff: JitteredBackoff;
   private readonly settings: Settings;
   private readonly synced = deferred<undefined>();
+  private readonly watching = deferred<undefined>();
   private readonly counters = { lists: 0, relists: 0, restarts: 0, errors: 0, watchdogFirings: 0 };
   private resourceVersion = "";
   private lastEventAt: number | undefined;
@@ -112,7 +121,7 @@ export class Informer<T extends KubernetesObject> {
   constructor(private readonly options: InformerOptions) {
     this.settings = {
       description: options.description ?? "the watched collection",
-      clock: options.clock ?? systemWatchClock,
+      clock: options.clock ?? systemClock,
       healthyAfterMs: options.healthyAfterMs ?? 30_000,
       noEventTimeoutMs: options.noEventTimeoutMs ?? 90_000,
       listTimeoutMs: options.listTimeoutMs ?? 60_000,
@@ -126,11 +135,12 @@ export class Informer<T extends KubernetesObject> {
     );
     // A caller that never awaits start() must not get an unhandled rejection when it stops early.
     void this.synced.promise.catch(() => undefined);
+    void this.watching.promise.catch(() => undefined);
   }
 
   /**
    * Starts listing and watching. Resolves once the first LIST is in the cache (retrying until it
-   * succeeds); rejects only if stop() comes first.
+   * succeeds), at once with startFrom; rejects only if stop() comes first.
    */
   start(): Promise<void> {
     if (this.stopping) {
@@ -140,6 +150,14 @@ export class Informer<T extends KubernetesObject> {
     return this.synced.promise;
   }
 
+  /**
+   * Resolves once a watch has been established for the first time: from then on, changes are stamped as
+   * they happen rather than replayed late. Rejects only if stop() comes first.
+   */
+  whenWatching(): Promise<void> {
+    return this.watching.promise;
+  }
+
   /** Aborts the LIST or watch in flight and any pending retry; resolves when nothing is left running. */
   async stop(): Promise<void> {
     if (!this.stopping) {
@@ -147,6 +165,8 @@ export class Informer<T extends KubernetesObject> {
       this.interrupt?.();
       const message = `the informer for ${this.settings.description} was stopped before its first list`;
       if (!this.isSynced) this.synced.reject(new BroadsideError("BRD_KUBE_API", message));
+      const unwatched = `the informer for ${this.settings.description} was stopped before it watched`;
+      this.watching.reject(new BroadsideError("BRD_KUBE_API", unwatched));
     }
     if (this.loop !== undefined) await this.loop;
   }
@@ -179,6 +199,10 @@ export class Informer<T extends KubernetesObject> {
 
   private async run(): Promise<void> {
     let step: Step = "list";
+    if (this.options.startFrom !== undefined) {
+      this.prime(this.options.startFrom);
+      step = "watch";
+    }
     while (!this.stopping) {
       try {
         step = step === "list" ? await this.listOnce() : await this.watchOnce();
@@ -212,7 +236,7 @@ export class Informer<T extends KubernetesObject> {
     this.interrupt = () => {
       controller.abort(new BroadsideError("BRD_INTERNAL", "the informer was stopped"));
     };
-    const cancelTimer = this.settings.clock.setTimer(this.settings.listTimeoutMs, () => {
+    const cancelTimer = setTimer(this.settings.clock, this.settings.listTimeoutMs, () => {
       controller.abort(new BroadsideError("BRD_TIMEOUT", `no answer in ${this.settings.listTimeoutMs} ms`));
     });
     try {
@@ -223,8 +247,15 @@ export class Informer<T extends KubernetesObject> {
     }
   }
 
-  private applyList(result: ListResult, origin: "list" | "relist"): void {
-    const receivedAt = this.settings.clock.now();
+  /** startFrom: the caller's LIST becomes the cache, silently, as if it had always been there. */
+  private prime(result: ListResult): void {
+    for (const item of this.itemsOf(result)) this.cache.set(objectKey(item), item);
+    this.resourceVersion = result.resourceVersion;
+    this.isSynced = true;
+    this.synced.resolve(undefined);
+  }
+
+  private itemsOf(result: ListResult): T[] {
     const items: T[] = [];
     for (const value of result.items) {
       const item = this.asItem(value);
@@ -232,7 +263,12 @@ export class Informer<T extends KubernetesObject> {
         this.report(new BroadsideError("BRD_KUBE_API", "the LIST held an object with no name"));
       else items.push(item);
     }
-    const { next, changes } = diffList(this.cache, items);
+    return items;
+  }
+
+  private applyList(result: ListResult, origin: "list" | "relist"): void {
+    const receivedAt = this.settings.clock.now();
+    const { next, changes } = diffList(this.cache, this.itemsOf(result));
     this.cache = next;
     this.resourceVersion = result.resourceVersion;
     this.counters.lists += 1;
@@ -250,6 +286,9 @@ export class Informer<T extends KubernetesObject> {
       noEventTimeoutMs: this.settings.noEventTimeoutMs,
       onEvent: (type, object, receivedAt) => {
         this.onWatchEvent(type, object, receivedAt);
+      },
+      onConnected: () => {
+        this.watching.resolve(undefined);
       },
     });
     this.interrupt = () => {
@@ -301,7 +340,7 @@ export class Informer<T extends KubernetesObject> {
     const delayMs = this.backoff.next();
     this.notify(reason, delayMs);
     return new Promise<void>((resolve) => {
-      const cancel = this.settings.clock.setTimer(delayMs, () => {
+      const cancel = setTimer(this.settings.clock, delayMs, () => {
         this.interrupt = undefined;
         resolve();
       });

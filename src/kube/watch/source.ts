@@ -26,6 +26,19 @@ export interface WatchSource {
   ): Promise<WatchHandle>;
 }
 
+/** Which collection a WatchSource serves: its path (see collectionPath) and selectors. */
+export interface CollectionQuery {
+  readonly path: string;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+}
+
+/**
+ * Makes the WatchSource of a collection: what the engine watches through (recovery timing, heal watching),
+ * so it needs no client. clientNodeSources makes client-node's; unit tests make in-memory ones.
+ */
+export type WatchSources = (collection: CollectionQuery) => WatchSource;
+
 export interface ListResult {
   /** The listed objects as they came over the wire; the informer checks their shape. */
   readonly items: readonly unknown[];

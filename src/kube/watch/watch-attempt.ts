@@ -1,7 +1,7 @@
+import { setTimer, type Clock } from "../../core/clock.js";
 import { deferred } from "../../core/deferred.js";
 import { describeError } from "../../core/errors.js";
 import { KubeStatusError, asStatus, isGoneStatus, statusOf } from "./source.js";
-import type { WatchClock } from "./clock.js";
 import type { WatchHandle, WatchSource } from "./source.js";
 
 /** Why one watch connection ended. */
@@ -24,11 +24,13 @@ export interface WatchOutcome {
 
 export interface WatchAttemptOptions {
   readonly source: WatchSource;
-  readonly clock: WatchClock;
+  readonly clock: Clock;
   readonly resourceVersion: string;
   readonly noEventTimeoutMs: number;
   /** Every event but ERROR, with its arrival time; ERROR events end the attempt instead. */
   readonly onEvent: (type: string, object: unknown, receivedAt: number) => void;
+  /** The source said the watch is established (before any event of it). */
+  readonly onConnected?: () => void;
 }
 
 /**
@@ -88,6 +90,7 @@ export class WatchAttempt {
     }
     this.handle = handle;
     this.connectedAt = this.options.clock.now();
+    this.options.onConnected?.();
   }
 
   private onEvent(type: string, object: unknown): void {
@@ -124,7 +127,7 @@ export class WatchAttempt {
   }
 
   private armWatchdog(ms: number): void {
-    this.cancelWatchdog = this.options.clock.setTimer(ms, () => {
+    this.cancelWatchdog = setTimer(this.options.clock, ms, () => {
       this.onWatchdog();
     });
   }

@@ -1,12 +1,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import {
-  availabilityOf,
-  RecoveryFold,
-  victimSpec,
-  type VictimSpec,
-  type WorkloadShape,
-} from "./recovery-timing.js";
+import { availabilityOf, RecoveryFold, victimSpec } from "./fold.js";
+import type { VictimSpec, WorkloadShape } from "./types.js";
 
 interface PodOptions {
   controller?: { kind: string; name: string };

@@ -1,0 +1,224 @@
+import { ApiException, type V1Pod } from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import { Duration } from "../core/duration.js";
+import type { LedgerRecord } from "../core/ledger/record.js";
+import { podEvict } from "../faults/pod-evict.js";
+import { podKill } from "../faults/pod-kill.js";
+import type { PodFault } from "../faults/types.js";
+import type { MemoryCluster } from "../kube/memory-cluster.js";
+import { memoryEngine, memoryEpoch as t0, type MemoryEngine } from "./memory-engine.js";
+import { runPodChaos, type PodChaosRequest } from "./pod-chaos.js";
+
+const replicaSet = {
+  apiVersion: "apps/v1",
+  kind: "ReplicaSet",
+  name: "web-abc",
+  uid: "rs-1",
+  controller: true,
+};
+
+function webPod(name: string, ready = true): V1Pod {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { namespace: "shop", name, labels: { app: "web" }, ownerReferences: [replicaSet] },
+    spec: { nodeName: "kwok-node-0", containers: [] },
+    status: { phase: "Running", conditions: [{ type: "Ready", status: ready ? "True" : "False" }] },
+  };
+}
+
+function deployment(available: number) {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { namespace: "shop", name: "web" },
+    spec: { replicas: 4, selector: { matchLabels: { app: "web" } } },
+    status: { availableReplicas: available },
+  };
+}
+
+/** Namespace shop: Deployment web, its ReplicaSet, four Ready pods. */
+function shop(engine: MemoryEngine): void {
+  const { cluster } = engine;
+  cluster.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } });
+  cluster.put(deployment(4));
+  cluster.put({
+    apiVersion: "apps/v1",
+    kind: "ReplicaSet",
+    metadata: {
+      namespace: "shop",
+      name: "web-abc",
+      uid: "rs-1",
+      ownerReferences: [
+        { apiVersion: "apps/v1", kind: "Deployment", name: "web", uid: "d", controller: true },
+      ],
+    },
+  });
+  for (const n of [1, 2, 3, 4]) cluster.put(webPod(`web-abc-${String(n)}`));
+}
+
+function request(fault: PodFault, overrides: Partial<PodChaosRequest> = {}): PodChaosRequest {
+  return {
+    fault,
+    scope: ["shop"],
+    selector: { labelSelector: "app=web" },
+    mode: { kind: "one" },
+    dryRun: false,
+    wait: false,
+    timeout: Duration.parse("30s", "--timeout"),
+    ...overrides,
+  };
+}
+
+/** The ledger as it stood each time the cluster was asked to write. */
+function ledgerAtEachWrite(engine: MemoryEngine): LedgerRecord[][] {
+  const seen: LedgerRecord[][] = [];
+  engine.cluster.beforeWrite = async () => {
+    seen.push([...(await engine.ledger.list())]);
+  };
+  return seen;
+}
+
+function podNames(cluster: MemoryCluster): string[] {
+  return ["web-abc-1", "web-abc-2", "web-abc-3", "web-abc-4"].filter(
+    (name) => cluster.get("Pod", "shop", name) !== undefined,
+  );
+}
+
+describe("the life of a pod fault", () => {
+  it("writes a pending ledger record before the shot, then closes it with the outcome", async () => {
+    const engine = memoryEngine();
+    shop(engine);
+    const atWrite = ledgerAtEachWrite(engine);
+    const result = await runPodChaos(engine.ctx, request(podKill));
+
+    const [shot] = result.shots;
+    if (shot === undefined) throw new Error("no shot");
+    expect(engine.cluster.writes).toEqual([`delete shop/${shot.pod.name}`]);
+    expect(atWrite).toEqual([
+      [
+        expect.objectContaining({
+          id: shot.ledgerId,
+          state: "pending",
+          faultKind: "pod-kill",
+          target: expect.objectContaining({ kind: "Pod", name: shot.pod.name, uid: shot.pod.uid }) as unknown,
+          path: "/metadata/uid",
+        }),
+      ],
+    ]);
+    expect(shot.outcome).toEqual({ accepted: true, at: t0 });
+    expect(await engine.ledger.get(shot.ledgerId)).toMatchObject({
+      state: "closed",
+      outcome: { kind: "target-gone", at: t0, detail: "deleted by pod-kill" },
+    });
+    expect(podNames(engine.cluster)).toHaveLength(3);
+    expect(result.recovery).toBeUndefined();
+    expect(result.apiRequests).toBe(engine.cluster.requests);
+  });
+
+  it("plans on a dry run and writes nothing, neither to the cluster nor to the ledger", async () => {
+    const engine = memoryEngine();
+    shop(engine);
+    const result = await runPodChaos(engine.ctx, request(podKill, { dryRun: true, mode: { kind: "all" } }));
+    // All four chosen, the blast-radius cap keeps half of the Deployment's Ready pods.
+    expect(result.plan.selected).toHaveLength(2);
+    expect(result.plan.excluded.map((e) => e.reason)).toEqual([
+      expect.stringMatching(/^blast-radius cap: at most 2 of 4 ready pods of Deployment shop\/web/),
+      expect.stringMatching(/^blast-radius cap/),
+    ]);
+    expect(result.shots).toEqual([]);
+    expect(engine.cluster.writes).toEqual([]);
+    expect(await engine.ledger.list()).toEqual([]);
+  });
+
+  it("closes the record of a refused shot as never applied, with the reason, and leaves the pod", async () => {
+    const engine = memoryEngine();
+    shop(engine);
+    engine.cluster.put({
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { namespace: "shop", name: "web-pdb" },
+      spec: { minAvailable: 4, selector: { matchLabels: { app: "web" } } },
+    });
+    const budgetSays = new ApiException(429, "Too Many Requests", JSON.stringify({ message: "budget" }), {});
+    for (const n of [1, 2, 3, 4]) engine.cluster.refusals.set(`evict shop/web-abc-${String(n)}`, budgetSays);
+
+    const result = await runPodChaos(engine.ctx, request(podEvict));
+    const [shot] = result.shots;
+    expect(shot?.outcome).toEqual({ accepted: false, at: t0, reason: "blocked by PDB web-pdb" });
+    expect(await engine.ledger.get(shot?.ledgerId ?? "")).toMatchObject({
+      state: "closed",
+      outcome: { kind: "never-applied", detail: "blocked by PDB web-pdb" },
+    });
+    expect(podNames(engine.cluster)).toHaveLength(4);
+  });
+
+  it("records a shot that failed outright as refused, with the error, and still closes its record", async () => {
+    const engine = memoryEngine();
+    shop(engine);
+    const forbidden = new ApiException(403, "Forbidden", "{}", {});
+    for (const n of [1, 2, 3, 4]) engine.cluster.refusals.set(`delete shop/web-abc-${String(n)}`, forbidden);
+    const [shot] = (await runPodChaos(engine.ctx, request(podKill))).shots;
+    expect(shot?.outcome).toMatchObject({
+      accepted: false,
+      reason: expect.stringMatching(/^the shot failed: deleting pod shop\/web-abc-\d: /) as unknown,
+    });
+    expect(await engine.ledger.get(shot?.ledgerId ?? "")).toMatchObject({ state: "closed" });
+  });
+
+  it("paces the shots: one per interval, the others waiting their turn on the clock", async () => {
+    const engine = memoryEngine({ unsafe: true });
+    shop(engine);
+    const running = runPodChaos(
+      engine.ctx,
+      request(podKill, {
+        mode: { kind: "fixed", count: 3 },
+        pace: { maxShots: 1, interval: Duration.parse("10s", "--interval") },
+      }),
+    );
+    await engine.clock.advance(0);
+    expect(engine.cluster.writes).toHaveLength(1);
+    await engine.clock.advance(9_999);
+    expect(engine.cluster.writes).toHaveLength(1);
+    await engine.clock.advance(1);
+    expect(engine.cluster.writes).toHaveLength(2);
+    await engine.clock.advance(10_000);
+    const result = await running;
+    expect(result.shots.map((shot) => shot.outcome.at)).toEqual([t0, t0 + 10_000, t0 + 20_000]);
+    expect(engine.progress.filter((line) => line.includes("pacing: rate limit"))).toHaveLength(2);
+  });
+
+  it("waits for recovery and reports the replacement's milestones from the watches", async () => {
+    const engine = memoryEngine();
+    shop(engine);
+    const running = runPodChaos(engine.ctx, request(podKill, { wait: true }));
+    await engine.clock.advance(0);
+    expect(engine.cluster.writes).toHaveLength(1);
+    // The ReplicaSet controller and the kubelet, played by the test.
+    engine.cluster.put(deployment(3));
+    await engine.clock.advance(20);
+    engine.cluster.put(webPod("web-abc-5", false));
+    await engine.clock.advance(2000);
+    engine.cluster.put(webPod("web-abc-5"));
+    engine.cluster.put(deployment(4));
+    const { recovery } = await running;
+
+    expect(recovery?.complete).toBe(true);
+    expect(recovery?.victims[0]).toMatchObject({
+      acceptedMs: 0,
+      replacement: { pod: { name: "web-abc-5" }, createdMs: 20, readyMs: 2020 },
+    });
+    expect(recovery?.workloads).toMatchObject([{ status: "restored", restoredMs: 2020 }]);
+  });
+
+  it("refuses a protected namespace named outright, before anything is read or written", async () => {
+    const engine = memoryEngine();
+    shop(engine);
+    const refused = await runPodChaos(engine.ctx, request(podKill, { scope: ["kube-system"] })).catch(
+      (error: unknown) => error,
+    );
+    expect(refused).toMatchObject({ code: "BRD_REFUSED_BY_RAIL" });
+    expect(engine.cluster.requests).toBe(0);
+    expect(await engine.ledger.list()).toEqual([]);
+  });
+});

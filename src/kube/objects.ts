@@ -1,0 +1,145 @@
+import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { BroadsideError } from "../core/errors.js";
+import type { JsonObject, JsonValue, TargetRef } from "../core/ledger/record.js";
+import { apiStatus, type KubeClients } from "./client.js";
+
+/**
+ * The small interfaces object faults and the engine use instead of the whole client: read an object,
+ * JSON-patch it, read a namespace's annotations. ClusterObjects implements them over
+ * @kubernetes/client-node for the kinds Broadside changes; unit tests implement them in memory.
+ */
+
+/** Which object: its kind and name, without the uid (readers do not check it; patches test it). */
+export type ObjectRef = Pick<TargetRef, "apiVersion" | "kind" | "namespace" | "name">;
+
+export interface ObjectReader {
+  /** The object as the API server serves it now; undefined when it does not exist. */
+  read(ref: ObjectRef): Promise<KubeObject | undefined>;
+}
+
+export interface ObjectPatcher {
+  /**
+   * Sends a JSON Patch as Broadside's field manager. The API server applies all of it or nothing: a failed
+   * `test` operation is refused with 422 (409 when the object changed while being written), a missing
+   * object with 404, and the promise rejects with the API's own error, whose status FieldAccess reads.
+   */
+  patch(ref: ObjectRef, operations: readonly JsonPatchOperation[]): Promise<void>;
+}
+
+export interface NamespaceReader {
+  /** The namespace's annotations (the opt-in rail reads them); rejects when it cannot be read. */
+  annotations(namespace: string): Promise<Readonly<Record<string, string>>>;
+}
+
+/** An object as the API server serves it: plain JSON, so that JSON pointers and `test` see the same thing. */
+export type KubeObject = JsonObject;
+
+export const supportedKinds = ["ConfigMap", "Secret", "Deployment", "StatefulSet", "DaemonSet"] as const;
+export type SupportedKind = (typeof supportedKinds)[number];
+
+/** The name Broadside's writes carry in managedFields, so that others can tell its changes from theirs. */
+export const fieldManager = "broadside";
+
+export interface JsonPatchOperation {
+  readonly op: "test" | "add" | "replace" | "remove";
+  readonly path: string;
+  readonly value?: JsonValue;
+}
+
+interface ObjectKey {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+interface KindClient {
+  readonly apiVersion: string;
+  read(kube: KubeClients, key: ObjectKey): Promise<object>;
+  patch(kube: KubeClients, key: ObjectKey, body: readonly JsonPatchOperation[]): Promise<object>;
+}
+
+// client-node 1.4 picks the first content type the API lists for PATCH, which is JSON Patch today; the
+// header is set explicitly so that a reordered list in a later release cannot turn `test` operations into
+// a merge patch that silently ignores them.
+const jsonPatch = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
+
+const kindClients: Record<SupportedKind, KindClient> = {
+  ConfigMap: {
+    apiVersion: "v1",
+    read: (kube, key) => kube.core.readNamespacedConfigMap(key),
+    patch: (kube, key, body) => kube.core.patchNamespacedConfigMap({ ...key, body, fieldManager }, jsonPatch),
+  },
+  Secret: {
+    apiVersion: "v1",
+    read: (kube, key) => kube.core.readNamespacedSecret(key),
+    patch: (kube, key, body) => kube.core.patchNamespacedSecret({ ...key, body, fieldManager }, jsonPatch),
+  },
+  Deployment: {
+    apiVersion: "apps/v1",
+    read: (kube, key) => kube.apps.readNamespacedDeployment(key),
+    patch: (kube, key, body) =>
+      kube.apps.patchNamespacedDeployment({ ...key, body, fieldManager }, jsonPatch),
+  },
+  StatefulSet: {
+    apiVersion: "apps/v1",
+    read: (kube, key) => kube.apps.readNamespacedStatefulSet(key),
+    patch: (kube, key, body) =>
+      kube.apps.patchNamespacedStatefulSet({ ...key, body, fieldManager }, jsonPatch),
+  },
+  DaemonSet: {
+    apiVersion: "apps/v1",
+    read: (kube, key) => kube.apps.readNamespacedDaemonSet(key),
+    patch: (kube, key, body) => kube.apps.patchNamespacedDaemonSet({ ...key, body, fieldManager }, jsonPatch),
+  },
+};
+
+function isSupportedKind(kind: string): kind is SupportedKind {
+  return (supportedKinds as readonly string[]).includes(kind);
+}
+
+function clientFor(target: Pick<ObjectRef, "apiVersion" | "kind">): KindClient {
+  const client = isSupportedKind(target.kind) ? kindClients[target.kind] : undefined;
+  if (client?.apiVersion !== target.apiVersion) {
+    // A record written by a newer Broadside, or edited by hand: recovery leaves it open for a human.
+    throw new BroadsideError(
+      "BRD_INTERNAL",
+      `Broadside cannot read or write ${target.apiVersion} ${target.kind}; it supports ${supportedKinds.join(", ")}`,
+    );
+  }
+  return client;
+}
+
+/**
+ * client-node turns responses into model classes. For the kinds above every property name equals its wire
+ * name, and the only non-JSON values (Dates) sit in metadata and status, which no fault points into; a
+ * round trip through JSON therefore gives back what the server sent for every path a fault uses.
+ */
+export function toKubeObject(model: object): KubeObject {
+  const parsed: unknown = JSON.parse(JSON.stringify(model));
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new BroadsideError("BRD_INTERNAL", "the API server returned something that is not an object");
+  }
+  return parsed as KubeObject;
+}
+
+export class ClusterObjects implements ObjectReader, ObjectPatcher, NamespaceReader {
+  constructor(private readonly kube: KubeClients) {}
+
+  async read(ref: ObjectRef): Promise<KubeObject | undefined> {
+    const client = clientFor(ref);
+    try {
+      return toKubeObject(await client.read(this.kube, { namespace: ref.namespace, name: ref.name }));
+    } catch (error: unknown) {
+      if (apiStatus(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async patch(ref: ObjectRef, operations: readonly JsonPatchOperation[]): Promise<void> {
+    await clientFor(ref).patch(this.kube, { namespace: ref.namespace, name: ref.name }, operations);
+  }
+
+  async annotations(namespace: string): Promise<Readonly<Record<string, string>>> {
+    const object = await this.kube.core.readNamespace({ name: namespace });
+    return object.metadata?.annotations ?? {};
+  }
+}
