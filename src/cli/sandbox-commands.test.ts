@@ -126,6 +126,25 @@ describe("sandbox down removes only its own state directory", () => {
   });
 });
 
+describe("a state root that cannot be written is a coded error, never an internal one", () => {
+  it("sandbox up under a file: exit 1 with BRD_SANDBOX_DIR_REFUSED naming the directory", async () => {
+    const home = await mkdtemp(join(tmpdir(), "broadside-sandbox-cli-"));
+    await writeFile(join(home, "file"), "");
+    let err = "";
+    const code = await main(
+      ["node", "broadside", "sandbox", "up", "--name", "s1"],
+      { HOME: home, BROADSIDE_STATE_DIR: join(home, "file", "sandboxes"), PATH: "" },
+      { out: () => undefined, err: (text) => (err += text) },
+    );
+    expect(code).toBe(1);
+    expect(err).toContain(
+      `error [BRD_SANDBOX_DIR_REFUSED]: sandbox "s1": ${join(home, "file", "sandboxes", "s1")}`,
+    );
+    expect(err).toContain("(ENOTDIR)");
+    expect(err).not.toContain("    at ");
+  });
+});
+
 describe("a damaged state file is reported as BRD_SANDBOX_STATE_INVALID, never as an internal error", () => {
   it("status and kubeconfig name the file; up refuses it; down keeps it and says how to clean up", async () => {
     const { keep, cli, files } = await machine();

@@ -88,6 +88,12 @@ describe("how the sandbox starts its components", () => {
     expect(spec("kwok")?.args).toContain("--server-address=127.0.0.1:1006");
   });
 
+  it("lets anyone reach only the health endpoints of the controller manager and scheduler", () => {
+    for (const name of ["kube-controller-manager", "kube-scheduler"]) {
+      expect(spec(name)?.args).toContain("--authorization-always-allow-paths=/healthz,/readyz,/livez");
+    }
+  });
+
   it("runs every default controller, and writes each component's output to its own log file", () => {
     expect(spec("kube-controller-manager")?.args).toContain("--controllers=*");
     expect(spec("kwok")?.logFile).toBe("/state/s1/logs/kwok.log");

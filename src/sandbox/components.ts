@@ -77,11 +77,12 @@ export function componentSpecs(
   // local user could read and write the cluster past RBAC.
   const etcdClientUrl = `https://127.0.0.1:${ports.etcd}`;
   const etcdPeerUrl = `https://127.0.0.1:${ports["etcd-peer"]}`;
-  // The controller manager and scheduler authenticate health probes through the API server unless told not to.
+  // The controller manager and scheduler authorize every request through the API server except their
+  // health endpoints (the sandbox's probes); /metrics, /configz and /debug/pprof need a credential.
   const servingAuth = [
     `--authentication-kubeconfig=${kubeconfig}`,
     `--authorization-kubeconfig=${kubeconfig}`,
-    "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
+    "--authorization-always-allow-paths=/healthz,/readyz,/livez",
     "--bind-address=127.0.0.1",
   ];
   return [

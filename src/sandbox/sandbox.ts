@@ -15,6 +15,7 @@ import { probeHealth, type HealthCredentials } from "./health.js";
 import { startComponents, stopComponents } from "./launch.js";
 import { isRunning } from "./liveness.js";
 import { withLock } from "./lock.js";
+import { withFileErrors } from "./file-errors.js";
 import { freePorts } from "./ports.js";
 import { stopProcess } from "./processes.js";
 import type { SandboxName } from "./sandbox-name.js";
@@ -73,17 +74,20 @@ export function layoutFor(env: SandboxEnvironment, name: SandboxName): SandboxLa
 export async function sandboxUp(request: SandboxRequest, env: SandboxEnvironment): Promise<SandboxState> {
   validateNodes(request.nodes);
   const layout = layoutFor(env, request.name);
-  await prepareStateDir(layout);
-  return withLock(layout.lockFile, lockHolder(env), async () => {
-    const existing = await readState(layout);
-    if (existing !== undefined) {
-      const reused = await reuseOrRepair(request, env, existing, layout);
-      if (reused !== undefined) return reused;
-      env.onProgress(`sandbox "${request.name}" is only partly up; restarting it`);
-      await stopComponents(existing.components, stopContext(env));
-    }
-    await clearStateDir(layout);
-    return startSandbox(request, env, layout);
+  // A full disk or a read-only folder is a failed start, not a bug.
+  return withFileErrors("BRD_SANDBOX_START_FAILED", `starting sandbox "${request.name}"`, async () => {
+    await prepareStateDir(layout);
+    return withLock(layout.lockFile, lockHolder(env), async () => {
+      const existing = await readState(layout);
+      if (existing !== undefined) {
+        const reused = await reuseOrRepair(request, env, existing, layout);
+        if (reused !== undefined) return reused;
+        env.onProgress(`sandbox "${request.name}" is only partly up; restarting it`);
+        await stopComponents(existing.components, stopContext(env));
+      }
+      await clearStateDir(layout);
+      return startSandbox(request, env, layout);
+    });
   });
 }
 
@@ -206,7 +210,7 @@ export async function sandboxDown(env: SandboxEnvironment, name: SandboxName): P
   return withLock(layout.lockFile, lockHolder(env), async () => {
     const text = await readStateText(layout);
     if (text !== undefined) await stopComponents(parseStoppable(text, layout), stopContext(env));
-    await removeStateDir(layout);
+    await withFileErrors("BRD_SANDBOX_DIR_REFUSED", `removing ${layout.dir}`, () => removeStateDir(layout));
     return text !== undefined;
   });
 }

@@ -49,7 +49,9 @@ export function sandboxLayout(stateRoot: string, name: SandboxName): SandboxLayo
  * that the one already there is this sandbox's own.
  */
 export async function prepareStateDir(layout: SandboxLayout): Promise<void> {
-  await mkdir(layout.root, { recursive: true, mode: 0o700 });
+  await mkdir(layout.root, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+    throw dirError(layout, "cannot be made: its state root cannot be made", error);
+  });
   try {
     await mkdir(layout.dir, { mode: 0o700 });
   } catch (error: unknown) {

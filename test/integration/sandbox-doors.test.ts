@@ -39,7 +39,8 @@ function refused(answer: Answer): boolean {
 describe("the sandbox's own doors authenticate their callers", () => {
   let state: SandboxState;
   let pki: Pki;
-  const port = (name: "etcd" | "kwok"): number => state.components[name]?.port ?? 0;
+  const port = (name: "etcd" | "kwok" | "kube-controller-manager" | "kube-scheduler"): number =>
+    state.components[name]?.port ?? 0;
   const withCa = async () => ({ ca: await readFile(pki.etcdCaCert) });
 
   beforeAll(async () => {
@@ -94,4 +95,15 @@ describe("the sandbox's own doors authenticate their callers", () => {
   it("kwok's health endpoint, which `sandbox status` checks, still answers", async () => {
     expect(await ask(`http://127.0.0.1:${port("kwok")}/healthz`)).toMatchObject({ status: 200 });
   });
+
+  it.each(["kube-controller-manager", "kube-scheduler"] as const)(
+    "%s answers its health to anyone, but /metrics and /debug/pprof/ only with a credential",
+    async (name) => {
+      const insecure = { rejectUnauthorized: false };
+      expect(await ask(`https://127.0.0.1:${port(name)}/healthz`, insecure)).toMatchObject({ status: 200 });
+      for (const path of ["/metrics", "/debug/pprof/"]) {
+        expect(await ask(`https://127.0.0.1:${port(name)}${path}`, insecure)).toMatchObject({ status: 403 });
+      }
+    },
+  );
 });
