@@ -199,9 +199,10 @@ async function componentStatuses(
 }
 
 /**
- * Stops every process the sandbox's state file lists (any format: an older Broadside's sandbox is
- * stopped too), by pid, then removes its state directory, confined to the state root and only with
- * the sandbox's marker (state-dir.ts). Returns false when no state said anything was up.
+ * Stops every process the sandbox's state file lists (read from a file of any format, so a sandbox
+ * whose format this Broadside does not read is stopped too), by pid, then removes its state directory,
+ * confined to the state root and only with the sandbox's marker (state-dir.ts). Returns false when no
+ * state said anything was up.
  */
 export async function sandboxDown(env: SandboxEnvironment, name: SandboxName): Promise<boolean> {
   const layout = layoutFor(env, name);
