@@ -22,6 +22,7 @@ import { Duration } from "../src/core/duration.js";
 import { connect, type KubeClients } from "../src/kube/client.js";
 import { nodeName } from "../src/sandbox/bootstrap.js";
 import { binaryPaths } from "../src/sandbox/build.js";
+import { SandboxName } from "../src/sandbox/sandbox-name.js";
 import { sandboxDown, sandboxUp, type SandboxEnvironment } from "../src/sandbox/sandbox.js";
 import type { PodLifecycle } from "../src/sandbox/stages.js";
 import { etcdVersion, kubernetesVersion, kwokVersion } from "../src/sandbox/versions.js";
@@ -40,7 +41,7 @@ import {
 } from "./shot-latency/shots.js";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
-const sandboxName = "bench";
+const sandboxName = SandboxName.parse("bench", "sandbox name");
 /** Pods per node at most: under the 110 of a kwok node (and of a default kubelet). */
 const podsPerNode = 100;
 const maxNodes = 500;

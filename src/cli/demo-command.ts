@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { demoExample, withDemoFleet } from "../demo/demo.js";
 import { exampleRunArgs, withFlag } from "../demo/example-command.js";
+import { SandboxName } from "../sandbox/sandbox-name.js";
 import type { CliConfig } from "./config.js";
 import type { CliIo } from "./options.js";
 import { failOnVerdict, parseRunArgs, runFile } from "./run-command.js";
@@ -33,7 +34,7 @@ export function registerDemoCommand(program: Command, config: CliConfig, io: Cli
       };
       const outcome = await withDemoFleet(
         {
-          sandboxName: flags.name,
+          sandboxName: SandboxName.parse(flags.name, "--name"),
           keepSandbox: flags.keep,
           sandbox: sandboxEnvironment(config, io),
           print,

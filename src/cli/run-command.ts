@@ -13,6 +13,7 @@ import { renderHtml } from "../experiments/report/html.js";
 import { renderJson, type RunReport } from "../experiments/report/run-report.js";
 import { runPlanOf, type RunPlan } from "../experiments/run/plan.js";
 import { runExperiment } from "../experiments/run/runner.js";
+import { SandboxName } from "../sandbox/sandbox-name.js";
 import { layoutFor, sandboxNames } from "../sandbox/sandbox.js";
 import type { CliConfig } from "./config.js";
 import { addClusterFlags, startEngine, type ClusterFlags } from "./engine-setup.js";
@@ -156,14 +157,15 @@ async function clusterOf(config: CliConfig, io: CliIo, flags: RunFlags): Promise
   if (flags.sandbox === undefined) return flags;
   if (flags.kubeconfig !== undefined) throw usageError("--sandbox", "cannot be combined with --kubeconfig");
   const env = sandboxEnvironment(config, io);
-  if (!(await sandboxNames(env)).includes(flags.sandbox)) {
+  const name = SandboxName.parse(flags.sandbox, "--sandbox");
+  if (!(await sandboxNames(env)).includes(name)) {
     throw new BroadsideError(
       "BRD_SANDBOX_NOT_FOUND",
       `--sandbox: no sandbox named "${flags.sandbox}" is up; start it with broadside sandbox up --name ${flags.sandbox}`,
     );
   }
   return {
-    kubeconfig: layoutFor(env, flags.sandbox).adminKubeconfig,
+    kubeconfig: layoutFor(env, name).adminKubeconfig,
     ...(flags.context === undefined ? {} : { context: flags.context }),
   };
 }

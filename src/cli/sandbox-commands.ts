@@ -1,6 +1,9 @@
 import type { Command } from "commander";
+import { systemClock } from "../core/clock.js";
 import type { Duration } from "../core/duration.js";
 import { BroadsideError } from "../core/errors.js";
+import { systemProc } from "../sandbox/liveness.js";
+import { SandboxName } from "../sandbox/sandbox-name.js";
 import {
   defaultLifecycle,
   sandboxDown,
@@ -16,7 +19,12 @@ import type { CliConfig } from "./config.js";
 import { formatTable } from "./table.js";
 import { choiceOption, durationOption, integerOption, type CliIo } from "./options.js";
 
-export const defaultSandboxName = "default";
+export const defaultSandboxName = SandboxName.parse("default", "--name");
+
+/** The --name option's parser: a name that is not a sandbox name is refused (exit 2) before anything runs. */
+export function sandboxNameOption(flag: string): (value: string) => SandboxName {
+  return (value) => SandboxName.parse(value, flag);
+}
 
 export function sandboxEnvironment(config: CliConfig, io: CliIo): SandboxEnvironment {
   return {
@@ -32,11 +40,13 @@ export function sandboxEnvironment(config: CliConfig, io: CliIo): SandboxEnviron
     onProgress: (message) => {
       io.err(`${message}\n`);
     },
+    clock: systemClock,
+    proc: systemProc,
   };
 }
 
 interface UpOptions {
-  name: string;
+  name: SandboxName;
   nodes: number;
   podReadyDelay: Duration;
   podReadyJitter: Duration;
@@ -54,7 +64,7 @@ export function registerSandboxCommands(program: Command, config: CliConfig, io:
   sandbox
     .command("up")
     .description("Build the binaries if missing, start the sandbox (or reuse it), create fake nodes")
-    .option("--name <name>", "sandbox name", defaultSandboxName)
+    .option("--name <name>", "sandbox name", sandboxNameOption("--name"), defaultSandboxName)
     .option("--nodes <n>", "number of fake nodes", integerOption("--nodes", 1, 500), 3)
     .option(
       "--pod-ready-delay <duration>",
@@ -95,9 +105,9 @@ export function registerSandboxCommands(program: Command, config: CliConfig, io:
   sandbox
     .command("kubeconfig")
     .description("Print the path of the sandbox's kubeconfig (admin, or the pod-reading viewer)")
-    .option("--name <name>", "sandbox name", defaultSandboxName)
+    .option("--name <name>", "sandbox name", sandboxNameOption("--name"), defaultSandboxName)
     .option("--user <user>", "admin or viewer", choiceOption("--user", ["admin", "viewer"] as const), "admin")
-    .action(async (options: { name: string; user: "admin" | "viewer" }) => {
+    .action(async (options: { name: SandboxName; user: "admin" | "viewer" }) => {
       const { state } = await sandboxStatus(env, options.name);
       io.out(`${options.user === "admin" ? state.adminKubeconfig : state.viewerKubeconfig}\n`);
     });
@@ -105,16 +115,16 @@ export function registerSandboxCommands(program: Command, config: CliConfig, io:
   sandbox
     .command("status")
     .description("Report each component (pid, port, healthy) and the front doors; exit 3 when one is down")
-    .option("--name <name>", "sandbox name", defaultSandboxName)
+    .option("--name <name>", "sandbox name", sandboxNameOption("--name"), defaultSandboxName)
     .option(
       "-o, --output <format>",
       "table or json",
       choiceOption("--output", ["table", "json"] as const),
       "table",
     )
-    .action(async (options: { name: string; output: "table" | "json" }) => {
+    .action(async (options: { name: SandboxName; output: "table" | "json" }) => {
       const { state, components } = await sandboxStatus(env, options.name);
-      const frontDoors = (await sandboxFrontDoors(state)) ?? null;
+      const frontDoors = (await sandboxFrontDoors(env, state)) ?? null;
       const down = components.filter((component) => !component.healthy);
       if (options.output === "json") {
         const { name, apiServer, versions } = state;
@@ -134,8 +144,8 @@ export function registerSandboxCommands(program: Command, config: CliConfig, io:
   sandbox
     .command("down")
     .description("Stop every process of the sandbox (by pid) and remove its state")
-    .option("--name <name>", "sandbox name", defaultSandboxName)
-    .action(async (options: { name: string }) => {
+    .option("--name <name>", "sandbox name", sandboxNameOption("--name"), defaultSandboxName)
+    .action(async (options: { name: SandboxName }) => {
       const wasUp = await sandboxDown(env, options.name);
       io.out(
         wasUp

@@ -53,7 +53,8 @@ export const errorCatalog = {
   },
   BRD_PREREQUISITE_MISSING: {
     exitCode: ExitCode.failure,
-    summary: "A tool the sandbox needs (go, openssl) is not installed.",
+    summary:
+      "A program the sandbox needs (go, openssl, a built binary, the compiled traffic script) is missing or cannot be run.",
   },
   BRD_SANDBOX_BUILD_FAILED: {
     exitCode: ExitCode.failure,
@@ -61,7 +62,17 @@ export const errorCatalog = {
   },
   BRD_SANDBOX_START_FAILED: {
     exitCode: ExitCode.failure,
-    summary: "A sandbox component did not become healthy in time; its log file is named in the message.",
+    summary:
+      "Starting the sandbox failed: a component could not start or exited, or a step before it (certificates, ports) failed; the message names the log or the command.",
+  },
+  BRD_SANDBOX_STOP_FAILED: {
+    exitCode: ExitCode.failure,
+    summary: "A sandbox process could not be signalled to stop; the message names its pid.",
+  },
+  BRD_SANDBOX_DIR_REFUSED: {
+    exitCode: ExitCode.failure,
+    summary:
+      "A sandbox's state directory is not one Broadside may use or delete (no marker file, a symlink, outside the state root, not writable); nothing in it was changed.",
   },
   BRD_SANDBOX_NOT_FOUND: { exitCode: ExitCode.failure, summary: "No sandbox of that name is running." },
   BRD_SANDBOX_STATE_INVALID: {

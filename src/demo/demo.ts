@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from "../core/clock.js";
 import { connect, createIfMissing, type KubeClients } from "../kube/client.js";
 import { waitFor } from "../sandbox/bootstrap.js";
+import type { SandboxName } from "../sandbox/sandbox-name.js";
 import {
   defaultLifecycle,
   sandboxDown,
@@ -20,7 +21,7 @@ import {
 } from "./fleet.js";
 
 export interface DemoOptions {
-  readonly sandboxName: string;
+  readonly sandboxName: SandboxName;
   readonly keepSandbox: boolean;
   readonly sandbox: SandboxEnvironment;
   /** The demo's story, for the terminal. */

@@ -1,32 +1,45 @@
 import type { V1Node } from "@kubernetes/client-node";
-import { setTimeout as sleep } from "node:timers/promises";
+import { systemClock, type Clock } from "../core/clock.js";
 import { BroadsideError } from "../core/errors.js";
 import { apiStatus, createIfMissing, type KubeClients } from "../kube/client.js";
 import { viewerUserName } from "./pki.js";
 
-/** Polls `check` every 200 ms until it returns true; used only while a sandbox is being set up. */
-export async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * Polls `check` every 200 ms until it returns true; used only while a sandbox (or the demo fleet) is
+ * being set up. The sandbox passes its clock; the default serves callers that have none of their own yet.
+ */
+export async function waitFor(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<boolean>,
+  clock: Clock = systemClock,
+): Promise<void> {
+  const deadline = clock.now() + timeoutMs;
   for (;;) {
     if (await check()) return;
-    if (Date.now() > deadline) {
+    if (clock.now() > deadline) {
       throw new BroadsideError("BRD_TIMEOUT", `timed out after ${timeoutMs / 1000}s waiting for ${what}`);
     }
-    await sleep(200);
+    await clock.sleep(200);
   }
 }
 
 /** Pods are refused until the service-account controller has made the `default` ServiceAccount. */
-export async function waitForDefaultServiceAccount(kube: KubeClients): Promise<void> {
-  await waitFor("the default ServiceAccount", 60_000, async () => {
-    try {
-      await kube.core.readNamespacedServiceAccount({ name: "default", namespace: "default" });
-      return true;
-    } catch (error: unknown) {
-      if (apiStatus(error) === 404) return false;
-      throw error;
-    }
-  });
+export async function waitForDefaultServiceAccount(kube: KubeClients, clock: Clock): Promise<void> {
+  await waitFor(
+    "the default ServiceAccount",
+    60_000,
+    async () => {
+      try {
+        await kube.core.readNamespacedServiceAccount({ name: "default", namespace: "default" });
+        return true;
+      } catch (error: unknown) {
+        if (apiStatus(error) === 404) return false;
+        throw error;
+      }
+    },
+    clock,
+  );
 }
 
 export const viewerRoleName = "broadside-sandbox-pod-reader";
@@ -90,9 +103,14 @@ export function isSchedulable(node: V1Node): boolean {
   return ready && !tainted && node.spec?.unschedulable !== true;
 }
 
-export async function waitForSchedulableNodes(kube: KubeClients, count: number): Promise<void> {
-  await waitFor(`${count} Ready nodes`, 120_000, async () => {
-    const nodes = await kube.core.listNode();
-    return nodes.items.filter(isSchedulable).length >= count;
-  });
+export async function waitForSchedulableNodes(kube: KubeClients, count: number, clock: Clock): Promise<void> {
+  await waitFor(
+    `${count} Ready nodes`,
+    120_000,
+    async () => {
+      const nodes = await kube.core.listNode();
+      return nodes.items.filter(isSchedulable).length >= count;
+    },
+    clock,
+  );
 }

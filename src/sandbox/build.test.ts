@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BroadsideError } from "../core/errors.js";
+import { FakeClock } from "../core/fake-clock.js";
 import { binaryPaths, ensureBinaries, type BuildConfig } from "./build.js";
 import { etcdVersion, kubernetesVersion, kwokVersion } from "./versions.js";
 
@@ -28,6 +29,7 @@ function config(goBinary: string, cacheDir: string): BuildConfig & { messages: s
     goBinary,
     baseEnv: {},
     onProgress: (message) => messages.push(message),
+    clock: new FakeClock(Date.parse("2026-01-01T00:00:00Z")),
     messages,
   };
 }
@@ -58,6 +60,21 @@ describe("the sandbox's binary cache", () => {
     expect(failure).toBeInstanceOf(BroadsideError);
     expect((failure as BroadsideError).code).toBe("BRD_PREREQUISITE_MISSING");
     expect((failure as BroadsideError).message).toContain("needs Go >= 1.26; ");
+  });
+
+  it("calls a Go that cannot even say its version a failed build, naming the command", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "broadside-build-"));
+    const go = join(dir, "broken-go");
+    await writeFile(
+      go,
+      `#!${process.execPath}\nprocess.stderr.write("go: cannot find GOROOT\\n");\nprocess.exit(2);\n`,
+    );
+    await chmod(go, 0o755);
+    const failure = await ensureBinaries(config(go, join(dir, "cache"))).catch((error: unknown) => error);
+    expect((failure as BroadsideError).code).toBe("BRD_SANDBOX_BUILD_FAILED");
+    expect((failure as BroadsideError).message).toContain(
+      "env GOVERSION exited with 2: go: cannot find GOROOT",
+    );
   });
 
   it("names the build log when a build fails, and leaves no half-built directory behind", async () => {

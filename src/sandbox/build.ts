@@ -1,5 +1,6 @@
 import { access, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { Clock } from "../core/clock.js";
 import { BroadsideError } from "../core/errors.js";
 import { run, runChecked } from "./exec.js";
 import { etcdVersion, kubernetesVersion, kwokVersion } from "./versions.js";
@@ -25,6 +26,7 @@ export interface BuildConfig {
   /** Environment handed to `go` (PATH, HOME, GOPATH...); Broadside adds its own settings on top. */
   readonly baseEnv: NodeJS.ProcessEnv;
   readonly onProgress: (message: string) => void;
+  readonly clock: Clock;
 }
 
 const completeMarker = ".complete";
@@ -45,7 +47,9 @@ export function binaryPaths(cacheDir: string): BinaryPaths {
 
 /** Builds whichever of the control-plane binaries are missing from the cache, and returns their paths. */
 export async function ensureBinaries(config: BuildConfig): Promise<BinaryPaths> {
-  await mkdir(join(config.cacheDir, "logs"), { recursive: true });
+  await mkdir(join(config.cacheDir, "logs"), { recursive: true }).catch((error: unknown) => {
+    throw buildFailed(`the cache directory ${config.cacheDir} cannot be written`, error);
+  });
   await ensureBuilt(config, `kubernetes-${kubernetesVersion}`, (out, env, log) =>
     buildKubernetes(config, out, env, log),
   );
@@ -66,44 +70,65 @@ async function ensureBuilt(config: BuildConfig, key: string, build: Builder): Pr
   const finalDir = join(config.cacheDir, key);
   if (await exists(join(finalDir, completeMarker))) return;
   await checkGoVersion(config);
-  const partialDir = `${finalDir}.partial-${process.pid}`;
   const logFile = join(config.cacheDir, "logs", `build-${key}.log`);
+  try {
+    await buildInto(config, key, finalDir, logFile, build);
+  } catch (error: unknown) {
+    if (error instanceof BroadsideError) throw error;
+    throw buildFailed(`building ${key} failed; the build log is ${logFile}`, error);
+  }
+}
+
+/** Builds in a directory of this process's own, then renames it into place with its completion marker. */
+async function buildInto(
+  config: BuildConfig,
+  key: string,
+  finalDir: string,
+  logFile: string,
+  build: Builder,
+) {
+  const { clock } = config;
+  const partialDir = `${finalDir}.partial-${process.pid}`;
   await rm(partialDir, { recursive: true, force: true });
   await mkdir(partialDir, { recursive: true });
-  const started = Date.now();
+  const started = clock.now();
   config.onProgress(`building ${key} (first run only; log: ${logFile})`);
   // `go build -v` prints one line per package it compiles.
   let packages = 0;
   const log: BuildLog = { file: logFile, onOutput: (chunk) => (packages += chunk.split("\n").length - 1) };
   const ticker = setInterval(() => {
-    const seconds = Math.round((Date.now() - started) / 1000);
+    const seconds = Math.round((clock.now() - started) / 1000);
     config.onProgress(`  still building ${key}: ${seconds}s so far, ${packages} packages compiled`);
   }, 30_000);
   try {
     await build(partialDir, goEnv(config), log);
   } catch (error: unknown) {
     await rm(partialDir, { recursive: true, force: true });
-    if (error instanceof BroadsideError) throw error;
-    throw new BroadsideError(
-      "BRD_SANDBOX_BUILD_FAILED",
-      `building ${key} failed; the build log is ${logFile}`,
-      { cause: error },
-    );
+    throw error;
   } finally {
     clearInterval(ticker);
   }
-  await writeFile(join(partialDir, completeMarker), `${new Date().toISOString()}\n`);
+  await writeFile(join(partialDir, completeMarker), `${new Date(clock.now()).toISOString()}\n`);
   // Another process may have finished the same build meanwhile: its result is as good as ours.
   await rm(finalDir, { recursive: true, force: true });
   await rename(partialDir, finalDir);
-  config.onProgress(`built ${key} in ${Math.round((Date.now() - started) / 1000)}s`);
+  config.onProgress(`built ${key} in ${Math.round((clock.now() - started) / 1000)}s`);
+}
+
+function buildFailed(message: string, cause: unknown): BroadsideError {
+  return new BroadsideError("BRD_SANDBOX_BUILD_FAILED", message, { cause });
 }
 
 /** The wrapper modules say `go 1.26.0`; with GOTOOLCHAIN=local an older Go fails deep in the build log. */
 export const minimumGo = { major: 1, minor: 26 };
 
 async function checkGoVersion(config: BuildConfig): Promise<void> {
-  const reported = (await runChecked(config.goBinary, ["env", "GOVERSION"], { env: goEnv(config) })).trim();
+  const reported = (
+    await runChecked(config.goBinary, ["env", "GOVERSION"], {
+      env: goEnv(config),
+      failure: "BRD_SANDBOX_BUILD_FAILED",
+    })
+  ).trim();
   const [, major = "0", minor = "0"] = /^go(\d+)\.(\d+)/.exec(reported) ?? [];
   if (
     Number(major) < minimumGo.major ||
@@ -187,9 +212,15 @@ async function buildKwok(config: BuildConfig, outDir: string, env: NodeJS.Proces
     { ...env, GOBIN: outDir },
     log,
   );
-  const info = await runChecked(config.goBinary, ["mod", "download", "-json", module], { cwd: outDir, env });
+  const info = await runChecked(config.goBinary, ["mod", "download", "-json", module], {
+    cwd: outDir,
+    env,
+    failure: "BRD_SANDBOX_BUILD_FAILED",
+  });
   const moduleDir = (JSON.parse(info) as { Dir?: string }).Dir;
-  if (moduleDir === undefined) throw new Error(`go mod download did not report where ${module} is`);
+  if (moduleDir === undefined) {
+    throw new BroadsideError("BRD_SANDBOX_BUILD_FAILED", `go mod download did not report where ${module} is`);
+  }
   // Copy file by file: the module cache is read-only, and copied modes would make the cache undeletable.
   await mkdir(join(outDir, "stages"));
   for (const file of upstreamStageFiles) {
@@ -218,8 +249,19 @@ async function runGo(
   log: BuildLog,
 ) {
   await writeFile(log.file, `$ go ${args.join(" ")}\n`, { flag: "a" });
-  const result = await run(config.goBinary, args, { cwd, env, logFile: log.file, onOutput: log.onOutput });
-  if (result.exitCode !== 0) throw new Error(`go ${args[0] ?? ""} exited with ${result.exitCode}`);
+  const result = await run(config.goBinary, args, {
+    cwd,
+    env,
+    logFile: log.file,
+    onOutput: log.onOutput,
+    failure: "BRD_SANDBOX_BUILD_FAILED",
+  });
+  if (result.exitCode !== 0) {
+    throw new BroadsideError(
+      "BRD_SANDBOX_BUILD_FAILED",
+      `go ${args[0] ?? ""} exited with ${result.exitCode}; the build log is ${log.file}`,
+    );
+  }
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { binaryPaths, kubernetesLdflags } from "./build.js";
-import { componentSpecs, sandboxLayout, type SandboxPorts } from "./components.js";
+import { componentSpecs, type SandboxPorts } from "./components.js";
 import { pkiPaths } from "./pki.js";
+import { SandboxName } from "./sandbox-name.js";
+import { sandboxLayout } from "./state-dir.js";
 
 const ports: SandboxPorts = {
   etcd: 1001,
@@ -12,7 +14,7 @@ const ports: SandboxPorts = {
   kwok: 1006,
   traffic: 1007,
 };
-const layout = sandboxLayout("/state/s1");
+const layout = sandboxLayout("/state", SandboxName.parse("s1", "--name"));
 const traffic = { node: "/usr/bin/node", script: "/repo/dist/sandbox/traffic/main.js" };
 const specs = componentSpecs(binaryPaths("/cache"), pkiPaths(layout.pkiDir), layout, ports, traffic);
 const spec = (name: string) => specs.find((s) => s.name === name);
@@ -57,6 +59,39 @@ describe("how the sandbox starts its components", () => {
     expect(args).toContain("--secure-port=1003");
     expect(args).toContain("--service-cluster-ip-range=10.96.0.0/16");
     expect(spec("kwok")?.args).toContain("--cidr=10.244.0.0/16");
+  });
+
+  it("runs etcd with TLS on both ports, demanding a client certificate from its own CA", () => {
+    const args = spec("etcd")?.args ?? [];
+    expect(args).toContain("--listen-client-urls=https://127.0.0.1:1001");
+    expect(args).toContain("--listen-peer-urls=https://127.0.0.1:1002");
+    expect(args).toContain("--client-cert-auth=true");
+    expect(args).toContain("--peer-client-cert-auth=true");
+    expect(args).toContain("--trusted-ca-file=/state/s1/pki/etcd-ca.crt");
+    expect(args).toContain("--peer-trusted-ca-file=/state/s1/pki/etcd-ca.crt");
+    expect(args).toContain("--cert-file=/state/s1/pki/etcd-server.crt");
+    expect(args.filter((arg) => arg.includes("http://"))).toEqual([]);
+    expect(spec("etcd")?.healthUrl).toBe("https://127.0.0.1:1001/health");
+    expect(spec("etcd")?.healthCheck).toBe("etcd-mtls");
+  });
+
+  it("points the API server at etcd over TLS with the etcd client certificate", () => {
+    const args = spec("kube-apiserver")?.args ?? [];
+    expect(args).toContain("--etcd-servers=https://127.0.0.1:1001");
+    expect(args).toContain("--etcd-cafile=/state/s1/pki/etcd-ca.crt");
+    expect(args).toContain("--etcd-certfile=/state/s1/pki/etcd-client.crt");
+    expect(args).toContain("--etcd-keyfile=/state/s1/pki/etcd-client.key");
+  });
+
+  it("gives kwok the configuration file that turns its debugging endpoints off, and serves its health on loopback", () => {
+    expect(spec("kwok")?.args).toContain("--config=/state/s1/kwok.yaml");
+    expect(spec("kwok")?.args).toContain("--server-address=127.0.0.1:1006");
+  });
+
+  it("lets anyone reach only the health endpoints of the controller manager and scheduler", () => {
+    for (const name of ["kube-controller-manager", "kube-scheduler"]) {
+      expect(spec(name)?.args).toContain("--authorization-always-allow-paths=/healthz,/readyz,/livez");
+    }
   });
 
   it("runs every default controller, and writes each component's output to its own log file", () => {

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { BinaryPaths } from "./build.js";
 import type { ServerCheck } from "./health.js";
 import type { Pki } from "./pki.js";
+import type { SandboxLayout } from "./state-dir.js";
 
 /** The six processes of a sandbox, in start order. */
 export const componentNames = [
@@ -15,33 +16,6 @@ export const componentNames = [
 export type ComponentName = (typeof componentNames)[number];
 
 export type SandboxPorts = Readonly<Record<ComponentName | "etcd-peer", number>>;
-
-/** Every file of one sandbox, below its state directory. */
-export interface SandboxLayout {
-  readonly dir: string;
-  readonly pkiDir: string;
-  readonly logsDir: string;
-  readonly etcdDataDir: string;
-  readonly adminKubeconfig: string;
-  readonly viewerKubeconfig: string;
-  readonly kwokConfig: string;
-  readonly stateFile: string;
-  readonly lockFile: string;
-}
-
-export function sandboxLayout(dir: string): SandboxLayout {
-  return {
-    dir,
-    pkiDir: join(dir, "pki"),
-    logsDir: join(dir, "logs"),
-    etcdDataDir: join(dir, "etcd"),
-    adminKubeconfig: join(dir, "kubeconfig"),
-    viewerKubeconfig: join(dir, "viewer.kubeconfig"),
-    kwokConfig: join(dir, "kwok.yaml"),
-    stateFile: join(dir, "state.json"),
-    lockFile: join(dir, "lock"),
-  };
-}
 
 /** How to start one component and how to tell it is healthy. */
 export interface ComponentSpec {
@@ -99,13 +73,16 @@ export function componentSpecs(
 ): readonly ComponentSpec[] {
   const log = (name: ComponentName): string => join(layout.logsDir, `${name}.log`);
   const kubeconfig = layout.adminKubeconfig;
-  const etcdClientUrl = `http://127.0.0.1:${ports.etcd}`;
-  const etcdPeerUrl = `http://127.0.0.1:${ports["etcd-peer"]}`;
-  // The controller manager and scheduler authenticate health probes through the API server unless told not to.
+  // etcd speaks TLS and demands a client certificate from its own CA, on both ports: without it any
+  // local user could read and write the cluster past RBAC.
+  const etcdClientUrl = `https://127.0.0.1:${ports.etcd}`;
+  const etcdPeerUrl = `https://127.0.0.1:${ports["etcd-peer"]}`;
+  // The controller manager and scheduler authorize every request through the API server except their
+  // health endpoints (the sandbox's probes); /metrics, /configz and /debug/pprof need a credential.
   const servingAuth = [
     `--authentication-kubeconfig=${kubeconfig}`,
     `--authorization-kubeconfig=${kubeconfig}`,
-    "--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics",
+    "--authorization-always-allow-paths=/healthz,/readyz,/livez",
     "--bind-address=127.0.0.1",
   ];
   return [
@@ -121,13 +98,21 @@ export function componentSpecs(
         `--listen-peer-urls=${etcdPeerUrl}`,
         `--initial-advertise-peer-urls=${etcdPeerUrl}`,
         `--initial-cluster=broadside=${etcdPeerUrl}`,
+        `--cert-file=${pki.etcdServerCert}`,
+        `--key-file=${pki.etcdServerKey}`,
+        "--client-cert-auth=true",
+        `--trusted-ca-file=${pki.etcdCaCert}`,
+        `--peer-cert-file=${pki.etcdServerCert}`,
+        `--peer-key-file=${pki.etcdServerKey}`,
+        "--peer-client-cert-auth=true",
+        `--peer-trusted-ca-file=${pki.etcdCaCert}`,
         "--auto-compaction-retention=1",
         "--quota-backend-bytes=8589934592",
         // A throwaway cluster: no fsync keeps it fast on shared disks.
         "--unsafe-no-fsync=true",
       ],
       healthUrl: `${etcdClientUrl}/health`,
-      healthCheck: "plain-http",
+      healthCheck: "etcd-mtls",
       logFile: log("etcd"),
     },
     {
@@ -136,6 +121,9 @@ export function componentSpecs(
       binary: binaries.kubeApiserver,
       args: [
         `--etcd-servers=${etcdClientUrl}`,
+        `--etcd-cafile=${pki.etcdCaCert}`,
+        `--etcd-certfile=${pki.etcdClientCert}`,
+        `--etcd-keyfile=${pki.etcdClientKey}`,
         "--bind-address=127.0.0.1",
         // Without it the API server looks for a default route and exits on hosts that have none.
         "--advertise-address=127.0.0.1",
@@ -198,6 +186,7 @@ export function componentSpecs(
       binary: binaries.kwok,
       args: [
         `--kubeconfig=${kubeconfig}`,
+        // Also holds the KwokConfiguration that turns its debugging and profiling endpoints off (stages.ts).
         `--config=${layout.kwokConfig}`,
         "--manage-all-nodes=true",
         `--cidr=${podCidr}`,

@@ -1,19 +1,55 @@
-import { describe, expect, it } from "vitest";
-import { commandMatches } from "./processes.js";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it, vi } from "vitest";
+import { systemClock } from "../core/clock.js";
+import { BroadsideError } from "../core/errors.js";
+import { isRunning, systemProc } from "./liveness.js";
+import { startDetached, stopProcess } from "./processes.js";
 
-describe("telling that a pid still runs what the sandbox started", () => {
-  const etcd = { pid: 10, binary: "/cache/etcd-v3.6.16/etcd" };
-  const traffic = { pid: 11, binary: "/usr/bin/node", script: "/repo/dist/sandbox/traffic/main.js" };
+async function failure(work: Promise<unknown>): Promise<BroadsideError> {
+  const error = await work.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof BroadsideError)) throw new Error(`expected a BroadsideError, got ${String(error)}`);
+  return error;
+}
 
-  it("matches a binary by its argv[0]", () => {
-    expect(commandMatches(["/cache/etcd-v3.6.16/etcd", "--name=broadside"], etcd)).toBe(true);
-    expect(commandMatches(["/usr/bin/etcd", "--name=broadside"], etcd)).toBe(false);
+describe("starting a sandbox process", () => {
+  it("starts it detached with its output in the log file, and stops it by pid", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "broadside-processes-"));
+    const logFile = join(dir, "out.log");
+    const script = "console.log('started'); setInterval(() => undefined, 1000);";
+    const started = await startDetached(
+      { binary: process.execPath, args: ["-e", script], logFile },
+      process.env,
+    );
+    expect(started.binary).toBe(process.execPath);
+    expect(await isRunning(systemProc, started)).toBe(true);
+    // A busy machine can take a while to start Node.
+    await vi.waitFor(
+      async () => {
+        expect(await readFile(logFile, "utf8")).toBe("started\n");
+      },
+      { timeout: 15_000 },
+    );
+    await stopProcess(started, { clock: systemClock, proc: systemProc });
+    expect(await isRunning(systemProc, started)).toBe(false);
+  }, 30_000);
+
+  it("refuses a binary that is missing with BRD_PREREQUISITE_MISSING naming it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "broadside-processes-"));
+    const binary = join(dir, "kube-apiserver");
+    const error = await failure(startDetached({ binary, args: [], logFile: join(dir, "log") }, {}));
+    expect(error.code).toBe("BRD_PREREQUISITE_MISSING");
+    expect(error.message).toContain(binary);
   });
 
-  it("matches a node process only when it runs the script: any other node program is not ours", () => {
-    expect(commandMatches(["/usr/bin/node", traffic.script, "--health-port=1"], traffic)).toBe(true);
-    expect(commandMatches(["/usr/bin/node", "/elsewhere/server.js"], traffic)).toBe(false);
-    expect(commandMatches(["/usr/bin/node"], traffic)).toBe(false);
-    expect(commandMatches(["/usr/local/bin/node", traffic.script], traffic)).toBe(false);
+  it("fails with BRD_SANDBOX_START_FAILED naming the log file when it cannot be opened", async () => {
+    const logFile = "/proc/no-such-dir/etcd.log";
+    const error = await failure(startDetached({ binary: process.execPath, args: [], logFile }, {}));
+    expect(error.code).toBe("BRD_SANDBOX_START_FAILED");
+    expect(error.message).toContain(logFile);
   });
 });

@@ -1,70 +1,89 @@
 import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { setTimeout as sleep } from "node:timers/promises";
+import { constants, closeSync, openSync } from "node:fs";
+import { access } from "node:fs/promises";
+import type { Clock } from "../core/clock.js";
+import { BroadsideError } from "../core/errors.js";
+import { startError } from "./exec.js";
+import { isRunning, type ProcReader, type StartedProcess } from "./liveness.js";
 
 /**
  * Long-running sandbox processes: started detached with their output in a log file (never our
  * stdout, so a test runner is not kept waiting on them), tracked by pid, stopped by pid. A pid is
- * only signalled while /proc says it still runs the binary we started, so a recycled pid is safe.
+ * only signalled while /proc says it still runs the binary we started (liveness.ts), so a recycled
+ * pid is safe.
  */
-export interface StartedProcess {
-  readonly pid: number;
+export interface DetachedCommand {
   readonly binary: string;
-  /** For a script run by an interpreter (node): the script, which must be the first argument. */
+  readonly args: readonly string[];
+  readonly logFile: string;
+  /** The script among the args when the binary is an interpreter. */
   readonly script?: string | undefined;
 }
 
-/** Starts `binary` with `args`; `script` names the script among them when the binary is an interpreter. */
-export function startDetached(
-  binary: string,
-  args: readonly string[],
-  logFile: string,
+/**
+ * Starts the command. A binary that is missing or not executable is BRD_PREREQUISITE_MISSING; any other
+ * failure to start (the log file, spawn itself) is BRD_SANDBOX_START_FAILED naming the log.
+ */
+export async function startDetached(
+  command: DetachedCommand,
   env: NodeJS.ProcessEnv,
-  script?: string,
-): StartedProcess {
-  const out = openSync(logFile, "a");
+): Promise<StartedProcess> {
+  const { binary, args, logFile, script } = command;
+  await access(binary, constants.X_OK).catch((error: unknown) => {
+    throw startError(binary, error as NodeJS.ErrnoException);
+  });
+  let out: number;
+  try {
+    out = openSync(logFile, "a", 0o600);
+  } catch (error: unknown) {
+    throw startFailed(binary, `its log file ${logFile} cannot be opened`, error);
+  }
   try {
     const child = spawn(binary, args, { detached: true, stdio: ["ignore", out, out], env });
-    if (child.pid === undefined) throw new Error(`could not start ${binary}`);
+    // A failed spawn also emits "error" later; without a listener that would end Broadside.
+    child.on("error", () => undefined);
+    if (child.pid === undefined) throw startFailed(binary, `see ${logFile}`);
     child.unref();
     return { pid: child.pid, binary, script };
+  } catch (error: unknown) {
+    if (error instanceof BroadsideError) throw error;
+    throw startFailed(binary, `see ${logFile}`, error);
   } finally {
     closeSync(out);
   }
 }
 
-/** True while `pid` is a live (not zombie) process running `binary` (and `script`, when set). */
-export async function isRunning(process: StartedProcess): Promise<boolean> {
-  try {
-    const [cmdline, stat] = await Promise.all([
-      readFile(`/proc/${process.pid}/cmdline`, "utf8"),
-      readFile(`/proc/${process.pid}/stat`, "utf8"),
-    ]);
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && commandMatches(cmdline.split("\0"), process);
-  } catch {
-    return false;
-  }
+function startFailed(binary: string, detail: string, cause?: unknown): BroadsideError {
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  return new BroadsideError(
+    "BRD_SANDBOX_START_FAILED",
+    `could not start ${binary}${code === undefined ? "" : ` (${code})`}: ${detail}`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
-/** argv[0] is the binary we started; for an interpreter, argv[1] is also the script we gave it. */
-export function commandMatches(argv: readonly string[], process: StartedProcess): boolean {
-  if (argv[0] !== process.binary) return false;
-  return process.script === undefined || argv[1] === process.script;
+/** What stopping needs: the clock it waits on and the /proc it checks. */
+export interface StopContext {
+  readonly clock: Clock;
+  readonly proc: ProcReader;
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
-export async function stopProcess(target: StartedProcess, graceMs = 10_000): Promise<void> {
-  if (!(await isRunning(target))) return;
+export async function stopProcess(
+  target: StartedProcess,
+  context: StopContext,
+  graceMs = 10_000,
+): Promise<void> {
+  const { clock, proc } = context;
+  if (!(await isRunning(proc, target))) return;
   signal(target.pid, "SIGTERM");
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    if (!(await isRunning(target))) return;
-    await sleep(50);
+  const deadline = clock.now() + graceMs;
+  while (clock.now() < deadline) {
+    if (!(await isRunning(proc, target))) return;
+    await clock.sleep(50);
   }
   signal(target.pid, "SIGKILL");
-  while (await isRunning(target)) await sleep(50);
+  while (await isRunning(proc, target)) await clock.sleep(50);
 }
 
 function signal(pid: number, name: NodeJS.Signals): void {
@@ -72,6 +91,10 @@ function signal(pid: number, name: NodeJS.Signals): void {
     process.kill(pid, name);
   } catch (error: unknown) {
     // ESRCH: it exited between our check and the signal, which is what we wanted.
-    if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+    if ((error as NodeJS.ErrnoException).code !== "ESRCH") {
+      throw new BroadsideError("BRD_SANDBOX_STOP_FAILED", `cannot send ${name} to pid ${pid}`, {
+        cause: error,
+      });
+    }
   }
 }

@@ -1,7 +1,7 @@
 import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
 import { Duration } from "../core/duration.js";
-import { kwokStageConfig, type PodLifecycle } from "./stages.js";
+import { kwokConfigFile, type PodLifecycle } from "./stages.js";
 
 const upstream = [
   `apiVersion: kwok.x-k8s.io/v1alpha1
@@ -36,12 +36,45 @@ const lifecycle: PodLifecycle = {
   shutdownDelay: Duration.parse("500ms", "x"),
 };
 
-function stages(): Map<string, { spec: { delay?: Record<string, unknown> } }> {
-  const docs = parseAllDocuments(kwokStageConfig(upstream, lifecycle)).map(
-    (doc) => doc.toJS() as { metadata: { name: string }; spec: { delay?: Record<string, unknown> } },
-  );
-  return new Map(docs.map((doc) => [doc.metadata.name, doc]));
+interface KwokDocument {
+  kind: string;
+  metadata: { name: string };
+  spec: { delay?: Record<string, unknown> };
+  options?: Record<string, unknown>;
 }
+
+function documents(): KwokDocument[] {
+  return parseAllDocuments(kwokConfigFile(upstream, lifecycle)).map((doc) => doc.toJS() as KwokDocument);
+}
+
+function stages(): Map<string, KwokDocument> {
+  return new Map(
+    documents()
+      .filter((doc) => doc.kind === "Stage")
+      .map((doc) => [doc.metadata.name, doc]),
+  );
+}
+
+describe("kwok's own configuration", () => {
+  it("turns off the unauthenticated debugging endpoints (exec, attach, port-forward, logs) and /debug/pprof", () => {
+    const [first] = documents();
+    expect(first?.kind).toBe("KwokConfiguration");
+    expect(first?.options).toMatchObject({
+      enableDebuggingHandlers: false,
+      enableProfilingHandler: false,
+      enableContentionProfiling: false,
+    });
+  });
+
+  it("restates kwok's defaults, which it skips once a KwokConfiguration is given (a parallelism of 0 stops it)", () => {
+    expect(documents()[0]?.options).toMatchObject({
+      podPlayStageParallelism: 4,
+      nodePlayStageParallelism: 4,
+      nodeLeaseParallelism: 4,
+      podsOnNodeSyncParallelism: 1,
+    });
+  });
+});
 
 describe("kwok's stage configuration", () => {
   it("keeps every upstream stage, in one multi-document file", () => {

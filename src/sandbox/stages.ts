@@ -26,13 +26,42 @@ interface StageDocument {
   spec: { delay?: { durationMilliseconds?: number; jitterDurationMilliseconds?: number } };
 }
 
-/** Builds kwok's --config file from the upstream Stage documents, with our pod lifecycle delays. */
-export function kwokStageConfig(upstreamStageTexts: readonly string[], lifecycle: PodLifecycle): string {
+/**
+ * kwok's own settings. Its server (on 127.0.0.1, for the health check) would otherwise serve, without
+ * authentication, /debug/pprof and the "debugging handlers" (exec, attach, port-forward, logs): kwok
+ * v0.8.0 has no flags for them, only these KwokConfiguration options, both true by default. Turned off,
+ * those paths answer 405 "disabled"; /healthz, /readyz, /livez and kwok's own /metrics stay.
+ *
+ * kwok applies its defaults only when no KwokConfiguration is given (pkg/config/vars.go), so this one
+ * restates v0.8.0's other defaults (zz_generated.defaults.go): without them, a parallelism of 0 stops
+ * kwok at start. The command line (--cidr, --manage-all-nodes, ...) still overrides these.
+ */
+export const kwokConfiguration = {
+  apiVersion: "config.kwok.x-k8s.io/v1alpha1",
+  kind: "KwokConfiguration",
+  options: {
+    enableDebuggingHandlers: false,
+    enableProfilingHandler: false,
+    enableContentionProfiling: false,
+    podPlayStageParallelism: 4,
+    nodePlayStageParallelism: 4,
+    nodeLeaseParallelism: 4,
+    podsOnNodeSyncParallelism: 1,
+    enablePodsOnNodeSyncListPager: true,
+    enablePodsOnNodeSyncStreamWatch: false,
+  },
+} as const;
+
+/**
+ * Builds kwok's --config file: its KwokConfiguration, then the upstream Stage documents with our pod
+ * lifecycle delays.
+ */
+export function kwokConfigFile(upstreamStageTexts: readonly string[], lifecycle: PodLifecycle): string {
   const stages = upstreamStageTexts.flatMap((text) =>
     parseAllDocuments(text).map((doc) => doc.toJS() as StageDocument),
   );
   for (const stage of stages) applyLifecycle(stage, lifecycle);
-  return stages.map((stage) => stringify(stage)).join("---\n");
+  return [kwokConfiguration, ...stages].map((document) => stringify(document)).join("---\n");
 }
 
 function applyLifecycle(stage: StageDocument, lifecycle: PodLifecycle): void {

@@ -1,10 +1,15 @@
-import { readdir, readFile } from "node:fs/promises";
+import { access, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { SandboxName } from "../../src/sandbox/sandbox-name.js";
 import { broadside, config } from "./harness.js";
+import { integrationSandboxName } from "./names.js";
 
-/** This file starts and stops a sandbox of its own, so the shared one is never disturbed. */
-const name = "it-updown";
+/**
+ * This file starts and stops a sandbox of its own, so the shared one is never disturbed; named after the
+ * shared one, so two checkouts running this file side by side do not meet.
+ */
+const name = SandboxName.parse(`${integrationSandboxName.slice(0, 25)}-updown`, "sandbox name");
 
 interface StatusJson {
   components: { name: string; pid: number; healthy: boolean }[];
@@ -45,6 +50,10 @@ describe("sandbox up, status, down", () => {
   it("starts a second, independent sandbox next to the shared one", async () => {
     const up = await broadside("sandbox", "up", "--name", name, "--nodes", "2");
     expect(up.code, up.stderr).toBe(0);
+    // Its state directory is owner-only and carries the marker `down` insists on.
+    const dir = join(config.stateDir, name);
+    expect((await stat(dir)).mode & 0o777).toBe(0o700);
+    expect(await readFile(join(dir, ".broadside-sandbox"), "utf8")).toBe(`${name}\n`);
     const { code, json } = await status();
     expect(code).toBe(0);
     expect(json.components.map((c) => [c.name, c.healthy])).toEqual([
@@ -103,5 +112,8 @@ describe("sandbox up, status, down", () => {
     const gone = await broadside("sandbox", "status", "--name", name);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toContain(`no sandbox named "${name}"`);
+    // Its directory is gone; the shared sandbox's is not.
+    await expect(access(join(config.stateDir, name))).rejects.toThrow(/ENOENT/);
+    await access(join(config.stateDir, integrationSandboxName, ".broadside-sandbox"));
   });
 });

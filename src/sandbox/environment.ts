@@ -1,0 +1,69 @@
+import type { Clock } from "../core/clock.js";
+import type { BuildConfig } from "./build.js";
+import { loadHealthCredentials, type HealthCredentials } from "./health.js";
+import type { Launcher } from "./launch.js";
+import type { ProcReader } from "./liveness.js";
+import type { LockHolder } from "./lock.js";
+import { etcdTlsFiles, kubeTlsFiles, pkiPaths } from "./pki.js";
+import type { StopContext } from "./processes.js";
+import type { SandboxName } from "./sandbox-name.js";
+import type { PodLifecycle } from "./stages.js";
+import type { SandboxLayout } from "./state-dir.js";
+import type { SandboxState } from "./state-file.js";
+
+/** What `sandbox up` was asked for. */
+export interface SandboxRequest {
+  readonly name: SandboxName;
+  readonly nodes: number;
+  readonly lifecycle: PodLifecycle;
+}
+
+/** What the sandbox commands need from the entry point: where things live, how to report, the machine. */
+export interface SandboxEnvironment {
+  /** Parent of every sandbox's state directory (outside the repository). */
+  readonly stateRoot: string;
+  readonly build: Omit<BuildConfig, "onProgress" | "clock">;
+  /** The package's root: the traffic process is its dist/sandbox/traffic/main.js. */
+  readonly packageRoot: string;
+  readonly openssl: string;
+  readonly onProgress: (message: string) => void;
+  readonly clock: Clock;
+  /** Where liveness is read: /proc on the machine. */
+  readonly proc: ProcReader;
+}
+
+/*
+ * How the entry point's environment wires into the pieces: the lock's holder, what stopping and
+ * launching need, and the certificates the health probes present.
+ */
+
+export function lockHolder(env: SandboxEnvironment): LockHolder {
+  return { pid: process.pid, proc: env.proc };
+}
+
+export function stopContext(env: SandboxEnvironment): StopContext {
+  return { clock: env.clock, proc: env.proc };
+}
+
+/** The admin certificate for Kubernetes components, the etcd client certificate for etcd. */
+export function healthCredentials(layout: SandboxLayout): Promise<HealthCredentials> {
+  const pki = pkiPaths(layout.pkiDir);
+  return loadHealthCredentials(kubeTlsFiles(pki), etcdTlsFiles(pki));
+}
+
+export function launcherOf(
+  env: SandboxEnvironment,
+  state: SandboxState,
+  layout: SandboxLayout,
+  credentials: HealthCredentials,
+): Launcher {
+  return {
+    state,
+    layout,
+    credentials,
+    processEnv: { ...env.build.baseEnv, KUBECONFIG: layout.adminKubeconfig },
+    onProgress: env.onProgress,
+    clock: env.clock,
+    proc: env.proc,
+  };
+}

@@ -1,0 +1,128 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { connect } from "../kube/client.js";
+import {
+  createNodes,
+  grantViewerPodReadAccess,
+  waitForDefaultServiceAccount,
+  waitForSchedulableNodes,
+} from "./bootstrap.js";
+import { ensureBinaries, upstreamStageFiles } from "./build.js";
+import { componentSpecs, type ComponentName, type SandboxPorts } from "./components.js";
+import {
+  healthCredentials,
+  launcherOf,
+  stopContext,
+  type SandboxEnvironment,
+  type SandboxRequest,
+} from "./environment.js";
+import { writeKubeconfig } from "./kubeconfig.js";
+import { startComponents, stopComponents } from "./launch.js";
+import { createPki, pkiPaths } from "./pki.js";
+import { freePorts } from "./ports.js";
+import type { SandboxName } from "./sandbox-name.js";
+import { kwokConfigFile } from "./stages.js";
+import type { SandboxLayout } from "./state-dir.js";
+import { stateFormat, type SandboxState } from "./state-file.js";
+import { assertTrafficScript, trafficProgram } from "./traffic-component.js";
+import { etcdVersion, kubernetesVersion, kwokVersion } from "./versions.js";
+
+/**
+ * Starts a sandbox from nothing in its (emptied) state directory: binaries, certificates, kubeconfigs,
+ * kwok's configuration, then the components one stage at a time, then the cluster's first objects. A
+ * failure stops whatever was started and keeps the logs.
+ */
+export async function startSandbox(request: SandboxRequest, env: SandboxEnvironment, layout: SandboxLayout) {
+  const traffic = trafficProgram(env.packageRoot);
+  // Before anything starts: a missing build is a clear error, not a half-started sandbox.
+  await assertTrafficScript(traffic.script);
+  const binaries = await ensureBinaries({ ...env.build, onProgress: env.onProgress, clock: env.clock });
+  await Promise.all(
+    [layout.pkiDir, layout.logsDir].map((dir) => mkdir(dir, { recursive: true, mode: 0o700 })),
+  );
+  env.onProgress(
+    `starting sandbox "${request.name}" (Kubernetes ${kubernetesVersion}, etcd ${etcdVersion}, kwok ${kwokVersion})`,
+  );
+  const pki = await createPki(layout.pkiDir, env.openssl);
+  const ports = await sandboxPorts();
+  const server = `https://127.0.0.1:${ports["kube-apiserver"]}`;
+  await writeKubeconfigs(request.name, layout, server);
+  const stageTexts = await Promise.all(
+    upstreamStageFiles.map((file) => readFile(join(binaries.kwokStages, file.replaceAll("/", "_")), "utf8")),
+  );
+  await writeFile(layout.kwokConfig, kwokConfigFile(stageTexts, request.lifecycle));
+
+  const state: SandboxState = {
+    format: stateFormat,
+    name: request.name,
+    createdAt: new Date(env.clock.now()).toISOString(),
+    versions: { kubernetes: kubernetesVersion, etcd: etcdVersion, kwok: kwokVersion },
+    nodes: request.nodes,
+    apiServer: server,
+    adminKubeconfig: layout.adminKubeconfig,
+    viewerKubeconfig: layout.viewerKubeconfig,
+    components: {},
+  };
+  const specs = componentSpecs(binaries, pki, layout, ports, traffic);
+  const launcher = launcherOf(env, state, layout, await healthCredentials(layout));
+  const stage = (...names: ComponentName[]) => specs.filter((spec) => names.includes(spec.name));
+  try {
+    // etcd and the API server first, one at a time; then the three clients of the API server together;
+    // then the traffic process, once the API server and kwok are ready.
+    await startComponents(stage("etcd"), launcher);
+    await startComponents(stage("kube-apiserver"), launcher);
+    await startComponents(stage("kube-controller-manager", "kube-scheduler", "kwok"), launcher);
+    await startComponents(stage("traffic"), launcher);
+    await bootstrapCluster(request, state, env);
+  } catch (error: unknown) {
+    env.onProgress(
+      `sandbox "${request.name}" failed to start; stopping what was started (logs kept in ${layout.logsDir})`,
+    );
+    await stopComponents(state.components, stopContext(env));
+    throw error;
+  }
+  env.onProgress(`sandbox "${request.name}" is up: ${server}`);
+  return state;
+}
+
+async function sandboxPorts(): Promise<SandboxPorts> {
+  const [etcd = 0, etcdPeer = 0, apiServer = 0, controllerManager = 0, scheduler = 0, kwok = 0, health = 0] =
+    await freePorts(7);
+  return {
+    etcd,
+    "etcd-peer": etcdPeer,
+    "kube-apiserver": apiServer,
+    "kube-controller-manager": controllerManager,
+    "kube-scheduler": scheduler,
+    kwok,
+    traffic: health,
+  };
+}
+
+async function writeKubeconfigs(name: SandboxName, layout: SandboxLayout, server: string): Promise<void> {
+  const pki = pkiPaths(layout.pkiDir);
+  const contextName = `broadside-${name}`;
+  await writeKubeconfig(layout.adminKubeconfig, {
+    server,
+    contextName,
+    caCert: pki.caCert,
+    clientCert: pki.adminCert,
+    clientKey: pki.adminKey,
+  });
+  await writeKubeconfig(layout.viewerKubeconfig, {
+    server,
+    contextName: `${contextName}-viewer`,
+    caCert: pki.caCert,
+    clientCert: pki.viewerCert,
+    clientKey: pki.viewerKey,
+  });
+}
+
+async function bootstrapCluster(request: SandboxRequest, state: SandboxState, env: SandboxEnvironment) {
+  const kube = connect({ kubeconfigPath: state.adminKubeconfig });
+  await waitForDefaultServiceAccount(kube, env.clock);
+  await grantViewerPodReadAccess(kube);
+  await createNodes(kube, request.nodes);
+  await waitForSchedulableNodes(kube, request.nodes, env.clock);
+  env.onProgress(`  ${request.nodes} nodes Ready`);
+}
