@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { systemClock } from "../core/clock.js";
 import { demoExample, withDemoFleet } from "../demo/demo.js";
 import { exampleRunArgs, withFlag } from "../demo/example-command.js";
 import type { CliConfig } from "./config.js";
@@ -36,6 +37,7 @@ export function registerDemoCommand(program: Command, config: CliConfig, io: Cli
           sandboxName: flags.name,
           keepSandbox: flags.keep,
           sandbox: sandboxEnvironment(config, io),
+          clock: systemClock,
           print,
           progress: (line) => {
             io.err(`${line}\n`);

@@ -1,3 +1,4 @@
+import type { Clock } from "../core/clock.js";
 import { connect, createIfMissing, type KubeClients } from "../kube/client.js";
 import { waitFor } from "../sandbox/bootstrap.js";
 import {
@@ -22,6 +23,8 @@ export interface DemoOptions {
   readonly sandboxName: string;
   readonly keepSandbox: boolean;
   readonly sandbox: SandboxEnvironment;
+  /** Times the deployment, for the story. */
+  readonly clock: Clock;
   /** The demo's story, for the terminal. */
   readonly print: (line: string) => void;
   readonly progress: (line: string) => void;
@@ -49,9 +52,9 @@ export async function withDemoFleet<T>(
     print(
       `Broadside demo on sandbox "${state.name}" (${state.apiServer}, Kubernetes ${state.versions.kubernetes})`,
     );
-    const deployStarted = Date.now();
+    const deployStarted = options.clock.now();
     await deployDemoFleet(connect({ kubeconfigPath: state.adminKubeconfig }));
-    print(`Fleet deployed, Available and serving in ${Date.now() - deployStarted} ms:`);
+    print(`Fleet deployed, Available and serving in ${options.clock.now() - deployStarted} ms:`);
     for (const w of demoWorkloads)
       print(
         `  ${w.namespace}/${w.name}: ${w.replicas}/${w.replicas} ready, http://127.0.0.1:${w.frontDoorPort}/`,

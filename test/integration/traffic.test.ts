@@ -1,6 +1,7 @@
 import type { V1Deployment, V1Pod, V1Service } from "@kubernetes/client-node";
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { systemClock } from "../../src/core/clock.js";
 import type { BroadsideError } from "../../src/core/errors.js";
 import { freePorts } from "../../src/sandbox/ports.js";
 import type { DoorsReport } from "../../src/sandbox/traffic/front-doors.js";
@@ -187,6 +188,7 @@ describe("sandbox traffic: real HTTP on loopback for demo workloads", () => {
     await adminClients().core.createNamespacedService({ namespace: namespace(), body: servedService(app) });
     // In this process, for this namespace only: the sandbox's own traffic process is tested further down.
     traffic = await startTraffic(adminClients(), {
+      clock: systemClock,
       namespaces: [namespace()],
       onError: (error) => errors.push(error),
     });

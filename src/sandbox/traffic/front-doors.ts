@@ -1,4 +1,5 @@
 import type { V1EndpointSlice, V1Service } from "@kubernetes/client-node";
+import type { Clock } from "../../core/clock.js";
 import { BroadsideError, describeError } from "../../core/errors.js";
 import type { Informer, InformerEvent } from "../../kube/watch/informer.js";
 import { serveSelector } from "./behaviour.js";
@@ -46,6 +47,8 @@ export interface Outage extends RefusedWindow {
 }
 
 export interface FrontDoorsOptions extends WatchScope {
+  /** Times the outages made by refuse(). */
+  readonly clock: Clock;
   /** The loopback port of each pod's listener, by pod uid (PodListeners.dialPort). */
   readonly dialPort: (uid: string) => Promise<number | undefined>;
   /** Draws the endpoint per request; Math.random by default. */
@@ -206,10 +209,14 @@ export class FrontDoors {
 
   private open(entry: Entry, port: number): void {
     const random = this.options.random ?? Math.random;
-    const door = new FrontDoor(entry.service, {
-      choose: () => chooseEndpoint(this.readyEndpoints(entry.service), random),
-      dialPort: this.options.dialPort,
-    });
+    const door = new FrontDoor(
+      entry.service,
+      {
+        choose: () => chooseEndpoint(this.readyEndpoints(entry.service), random),
+        dialPort: this.options.dialPort,
+      },
+      this.options.clock,
+    );
     entry.door = door;
     const opening = door.listen(port).then(
       (bound) => {

@@ -4,6 +4,7 @@ import { request } from "node:http";
 import { createServer } from "node:net";
 import type { Server } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { systemClock } from "../../core/clock.js";
 import type { BroadsideError } from "../../core/errors.js";
 import { freePorts } from "../ports.js";
 import { frontDoorPortAnnotation } from "./front-door-port.js";
@@ -93,12 +94,12 @@ afterEach(async () => {
 
 async function start(
   cluster: MemoryCollections,
-  options: Omit<TrafficOptions, "sources"> = {},
+  options: Omit<TrafficOptions, "sources" | "clock"> = {},
 ): Promise<{ traffic: Traffic; errors: BroadsideError[] }> {
   const errors: BroadsideError[] = [];
   const traffic = await startTraffic(
     { config: new KubeConfig() },
-    { onError: (error) => errors.push(error), ...options, sources: cluster.sources },
+    { clock: systemClock, onError: (error) => errors.push(error), ...options, sources: cluster.sources },
   );
   running.push(traffic);
   return { traffic, errors };

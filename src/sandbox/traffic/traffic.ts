@@ -1,3 +1,4 @@
+import type { Clock } from "../../core/clock.js";
 import type { KubeClients } from "../../kube/client.js";
 import type { BroadsideError } from "../../core/errors.js";
 import { clientNodeSources } from "./collections.js";
@@ -8,6 +9,8 @@ import { PodListeners } from "./pod-listeners.js";
 import type { PodListenerInfo } from "./pod-listeners.js";
 
 export interface TrafficOptions {
+  /** The clock of the front doors' outages and the listeners' bookkeeping (core's systemClock in main). */
+  readonly clock: Clock;
   /**
    * Namespaces whose opted-in pods and Services get real HTTP, one informer per resource and namespace.
    * Absent: every namespace, one informer per resource across the cluster (what the sandbox's traffic
@@ -55,10 +58,11 @@ export interface Traffic {
  */
 export async function startTraffic(
   kube: Pick<KubeClients, "config">,
-  options: TrafficOptions = {},
+  options: TrafficOptions,
 ): Promise<Traffic> {
   const { onDoor, retryMs, random, onError } = options;
   const scope = {
+    clock: options.clock,
     namespaces: options.namespaces,
     sources: options.sources ?? clientNodeSources(kube.config),
     ...defined({ random, onError }),
