@@ -289,7 +289,10 @@ describe("front door ports", () => {
     const blocker = await occupy(fixed);
     const cluster = new MemoryCollections();
     cluster.put("services", service("web", { [frontDoorPortAnnotation]: String(fixed) }));
-    const { traffic, errors } = await start(cluster, { retryMs: 50 });
+    const { traffic, errors } = await start(cluster, {
+      retryMs: 50,
+      describeHolder: (port) => Promise.resolve(`pid 4242 (holder --port ${port})`),
+    });
     expect(traffic.doors()).toEqual({
       open: [],
       failed: [
@@ -297,7 +300,7 @@ describe("front door ports", () => {
           namespace: "shop",
           service: "web",
           port: fixed,
-          reason: `127.0.0.1:${fixed} is in use (EADDRINUSE); trying again every 50 ms`,
+          reason: `127.0.0.1:${fixed} is in use (EADDRINUSE) by pid 4242 (holder --port ${fixed}); trying again every 50 ms`,
         },
       ],
     });

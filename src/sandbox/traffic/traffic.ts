@@ -25,6 +25,8 @@ export interface TrafficOptions {
   readonly onDoor?: (event: DoorEvent) => void;
   /** How soon a front door whose fixed port was in use tries again. Default 2 s. */
   readonly retryMs?: number;
+  /** Names the process holding a front door's port; from /proc by default. For tests. */
+  readonly describeHolder?: (port: number) => Promise<string>;
   /** Where the informers get their objects; the cluster of `kube` by default. For tests. */
   readonly sources?: SourceFactory;
   /** Aborting it while the traffic starts (say, the cluster never answers) stops it: startTraffic rejects. */
@@ -60,7 +62,7 @@ export async function startTraffic(
   kube: Pick<KubeClients, "config">,
   options: TrafficOptions,
 ): Promise<Traffic> {
-  const { onDoor, retryMs, random, onError } = options;
+  const { onDoor, retryMs, random, onError, describeHolder } = options;
   const scope = {
     clock: options.clock,
     namespaces: options.namespaces,
@@ -71,7 +73,7 @@ export async function startTraffic(
   const doors = new FrontDoors({
     ...scope,
     dialPort: (uid) => listeners.dialPort(uid),
-    ...defined({ onDoor, retryMs }),
+    ...defined({ onDoor, retryMs, describeHolder }),
   });
   const stop = async (): Promise<void> => {
     await doors.stop();
