@@ -2,9 +2,11 @@ import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { systemClock } from "../../src/core/clock.js";
 import { deployDemoFleet } from "../../src/demo/demo.js";
 import { exampleRunArgs, withFlag } from "../../src/demo/example-command.js";
 import { demoNamespaces } from "../../src/demo/fleet.js";
+import { defaultFrontDoorPorts } from "../../src/demo/front-door-ports.js";
 import { parseRunReport, type RunReport } from "../../src/experiments/report/run-report.js";
 import {
   adminClients,
@@ -12,6 +14,7 @@ import {
   eventually,
   httpStatusOf,
   repoRoot,
+  sandboxDoors,
   type CommandResult,
 } from "./harness.js";
 import { integrationSandboxName } from "./names.js";
@@ -26,7 +29,11 @@ let reportDir = "";
 
 beforeAll(async () => {
   reportDir = await mkdtemp(join(tmpdir(), "broadside-examples-"));
-  await deployDemoFleet(adminClients());
+  await deployDemoFleet(adminClients(), {
+    frontDoorPorts: defaultFrontDoorPorts,
+    doors: () => sandboxDoors(),
+    clock: systemClock,
+  });
 }, 300_000);
 
 afterAll(async () => {

@@ -6,8 +6,13 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, inject } from "vitest";
 import { readConfig } from "../../src/cli/config.js";
+import { processIo } from "../../src/cli/options.js";
+import { sandboxEnvironment } from "../../src/cli/sandbox-commands.js";
 import { connect, type KubeClients } from "../../src/kube/client.js";
 import { binaryPaths } from "../../src/sandbox/build.js";
+import { sandboxFrontDoors, sandboxStatus } from "../../src/sandbox/sandbox.js";
+import type { DoorsReport } from "../../src/sandbox/traffic/front-doors.js";
+import { integrationSandboxName } from "./names.js";
 
 const execFileAsync = promisify(execFile);
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -46,6 +51,12 @@ export function broadside(...args: string[]): Promise<CommandResult> {
 /** The kubectl built with the sandbox, at the sandbox's pinned Kubernetes version. */
 export function kubectl(kubeconfig: string, ...args: string[]): Promise<CommandResult> {
   return runProgram(binaryPaths(config.cacheDir).kubectl, ["--kubeconfig", kubeconfig, ...args]);
+}
+
+/** The front doors of a sandbox (the integration tier's by default), as its traffic process reports them. */
+export async function sandboxDoors(name = integrationSandboxName): Promise<DoorsReport | undefined> {
+  const { state } = await sandboxStatus(sandboxEnvironment(config, processIo), name);
+  return sandboxFrontDoors(state);
 }
 
 export function adminClients(): KubeClients {

@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { BroadsideError } from "../../core/errors.js";
 import { freePorts } from "../ports.js";
-import { assertPortsFree, isPortInUse } from "./port-check.js";
+import { assertDoorsNotBlocked, assertPortsFree, isPortInUse } from "./port-check.js";
 
 const servers: Server[] = [];
 afterEach(() => {
@@ -56,5 +56,34 @@ describe("the check a command makes before it opens front doors", () => {
         "r",
       ),
     ).resolves.toBeUndefined();
+  });
+});
+
+describe("sandbox up's look at the doors the traffic process could not open", () => {
+  it("fails with BRD_PORT_IN_USE for a door whose port another process holds, not for other failures", async () => {
+    const [held = 0, freed = 0] = await freePorts(2);
+    await hold(held);
+    const failed = (service: string, port: number | null) => ({
+      namespace: "shop",
+      service,
+      port,
+      reason: "whatever the traffic process said",
+    });
+    const report = {
+      open: [{ namespace: "shop", service: "open", port: 1 }],
+      failed: [failed("taken", held), failed("freed-since", freed), failed("typo", null)],
+    };
+    await expect(
+      assertDoorsNotBlocked(report, "it", () => Promise.resolve("pid 9 (x)")),
+    ).rejects.toMatchObject({
+      code: "BRD_PORT_IN_USE",
+      message:
+        `sandbox "it" is up, but not every front door can open: 127.0.0.1:${held} (the front door of shop/taken) ` +
+        "is in use by pid 9 (x); stop it, or move the door: change the Service's broadside.dev/front-door-port annotation",
+    });
+    await expect(
+      assertDoorsNotBlocked({ open: [], failed: [failed("typo", null)] }, "it"),
+    ).resolves.toBeUndefined();
+    await expect(assertDoorsNotBlocked(undefined, "it")).resolves.toBeUndefined();
   });
 });

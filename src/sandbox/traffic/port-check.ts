@@ -1,5 +1,7 @@
 import { createServer } from "node:net";
 import { BroadsideError, describeError } from "../../core/errors.js";
+import { frontDoorPortAnnotation } from "./front-door-port.js";
+import type { DoorsReport } from "./front-doors.js";
 import { loopbackHost } from "./loopback.js";
 import { describePortHolder } from "./port-holder.js";
 
@@ -44,6 +46,7 @@ export async function portInUseError(
   taken: readonly PortNeed[],
   remedy: string,
   describeHolder: (port: number) => Promise<string> = describePortHolder,
+  lead = "",
 ): Promise<BroadsideError> {
   const each = await Promise.all(
     taken.map(
@@ -51,7 +54,7 @@ export async function portInUseError(
         `${loopbackHost}:${need.port} (${need.what}) is in use by ${await describeHolder(need.port)}`,
     ),
   );
-  return new BroadsideError("BRD_PORT_IN_USE", `${each.join("; ")}; ${remedy}`);
+  return new BroadsideError("BRD_PORT_IN_USE", `${lead}${each.join("; ")}; ${remedy}`);
 }
 
 /** Throws BRD_PORT_IN_USE, naming every port taken and its holder, unless all of them are free. */
@@ -63,4 +66,33 @@ export async function assertPortsFree(
   const taken: PortNeed[] = [];
   for (const need of needs) if (await isPortInUse(need.port)) taken.push(need);
   if (taken.length > 0) throw await portInUseError(taken, remedy, describeHolder);
+}
+
+/** The doors of a /doors report that could not open because another process holds their port now. */
+export async function blockedDoors(report: DoorsReport): Promise<PortNeed[]> {
+  const blocked: PortNeed[] = [];
+  for (const door of report.failed) {
+    if (door.port === null || door.port === 0 || !(await isPortInUse(door.port))) continue;
+    blocked.push({ port: door.port, what: `the front door of ${door.namespace}/${door.service}` });
+  }
+  return blocked;
+}
+
+/**
+ * For `sandbox up`: BRD_PORT_IN_USE when a Service's front door cannot open because its port is
+ * someone else's (the sandbox itself is up; the message says so first).
+ */
+export async function assertDoorsNotBlocked(
+  report: DoorsReport | undefined,
+  sandboxName: string,
+  describeHolder?: (port: number) => Promise<string>,
+): Promise<void> {
+  const blocked = report === undefined ? [] : await blockedDoors(report);
+  if (blocked.length === 0) return;
+  throw await portInUseError(
+    blocked,
+    `stop it, or move the door: change the Service's ${frontDoorPortAnnotation} annotation`,
+    describeHolder,
+    `sandbox "${sandboxName}" is up, but not every front door can open: `,
+  );
 }
