@@ -15,6 +15,7 @@ import { runExperiment } from "../experiments/run/runner.js";
 import { layoutFor, sandboxNames } from "../sandbox/sandbox.js";
 import type { CliConfig } from "./config.js";
 import { addClusterFlags, startEngine, type ClusterFlags } from "./engine-setup.js";
+import { resolveFrontDoors, sandboxDoorLookup } from "./front-door-probes.js";
 import { durationOption, type CliIo } from "./options.js";
 import { probesFromFlags } from "./probe-flag.js";
 import { printDryRun } from "./run-plan-output.js";
@@ -110,7 +111,10 @@ export async function runFile(
     );
     return undefined;
   }
-  const plan = planFor(config, loaded, flags, loopbackOnly);
+  const plan = await resolveFrontDoors(
+    planFor(config, loaded, flags, loopbackOnly),
+    sandboxDoorLookup(config, io, flags.sandbox),
+  );
   const { ctx } = await startEngine(
     io,
     { ...cluster, unsafe: flags.unsafe, optIn: flags.optIn, selfPodUid: config.selfPodUid },

@@ -32,7 +32,7 @@ import {
   storefrontBudget,
   type DemoWorkload,
 } from "./fleet.js";
-import { frontDoorPortOf, type FrontDoorPorts } from "./front-door-ports.js";
+import { frontDoorOrder, frontDoorPortOf, type FrontDoorPorts } from "./front-door-ports.js";
 
 export interface DemoOptions {
   readonly sandboxName: string;
@@ -114,7 +114,7 @@ function doorName(workload: DemoWorkload): string {
 
 /** The fixed ports the fleet's doors need, each with what needs it. */
 function portNeeds(ports: FrontDoorPorts): (PortNeed & { readonly workload: DemoWorkload })[] {
-  return demoWorkloads.flatMap((workload) => {
+  return frontDoorOrder.flatMap((workload) => {
     const port = frontDoorPortOf(ports, workload);
     return port === undefined ? [] : [{ workload, port, what: doorName(workload) }];
   });
