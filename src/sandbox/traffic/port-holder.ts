@@ -95,15 +95,12 @@ async function processesHolding(
   proc: ProcFiles,
   inodes: ReadonlySet<string>,
 ): Promise<{ pids: number[]; denied: boolean }> {
-  const pids: number[] = [];
-  let denied = false;
-  for (const entry of await proc.readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const holds = await socketsOf(proc, entry, inodes);
-    if (holds === "denied") denied = true;
-    else if (holds) pids.push(Number(entry));
-  }
-  return { pids, denied };
+  const entries = (await proc.readdir("/proc")).filter((entry) => /^\d+$/.test(entry));
+  const answers = await Promise.all(entries.map((pid) => socketsOf(proc, pid, inodes)));
+  return {
+    pids: entries.filter((_, index) => answers[index] === true).map(Number),
+    denied: answers.includes("denied"),
+  };
 }
 
 async function tablesOf(proc: ProcFiles): Promise<string[]> {
