@@ -50,7 +50,7 @@ function pod(name: string, options: { ready?: boolean; deleting?: boolean } = {}
       name,
       uid: `uid-${name}`,
       labels: { app: "web", ...serve },
-      ...(options.deleting === true ? { deletionTimestamp: new Date() } : {}),
+      ...(options.deleting === true ? { deletionTimestamp: new Date("2026-01-01T00:00:00Z") } : {}),
     },
     status: {
       phase: "Running",
