@@ -2,22 +2,25 @@
 // `npm test`: the whole suite, in order: build, format check, lint, typecheck, Chromium set-up (installs
 // Debian's chromium when missing, see test/browser/setup-chromium.mjs), unit tests, browser tests,
 // integration tests (which start one sandbox, building its binaries on first use). Prints one closing line,
-// "tests: N passed, M failed", and exits non-zero if any step failed.
+// "tests: N passed, M failed, K skipped" (test-summary.mjs: a test its suite's failed setup kept from
+// running counts as failed; a failed step the counts cannot show is named after it), and exits non-zero
+// exactly when that line reports a failure.
 // Safety net: any sandbox that appears during the run is stopped at the end, so no server outlives it.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { chromiumPath, ensureChromium } from "../test/browser/setup-chromium.mjs";
+import { summarize } from "./test-summary.mjs";
 
 const resultsDir = ".test-results";
 const tiers = ["unit", "browser", "integration"];
 const npx = "npx";
 const broadside = [process.execPath, "bin/broadside.js"];
 
+/** Runs one step with its output on ours; returns its exit status (null: ended by a signal). */
 function run(label, program, args) {
   process.stdout.write(`\n=== ${label}: ${program} ${args.join(" ")}\n`);
-  const result = spawnSync(program, args, { stdio: "inherit" });
-  return result.status === 0;
+  return spawnSync(program, args, { stdio: "inherit" }).status;
 }
 
 function sandboxNames() {
@@ -25,16 +28,12 @@ function sandboxNames() {
   return result.status === 0 ? result.stdout.split("\n").filter(Boolean) : [];
 }
 
-function counts(tier) {
+/** The tier's JSON report, or undefined when it wrote none. */
+function reportOf(tier) {
   try {
-    const report = JSON.parse(readFileSync(join(resultsDir, `${tier}.json`), "utf8"));
-    return {
-      passed: report.numPassedTests,
-      failed: report.numFailedTests,
-      skipped: report.numPendingTests + report.numTodoTests,
-    };
+    return JSON.parse(readFileSync(join(resultsDir, `${tier}.json`), "utf8"));
   } catch {
-    return { passed: 0, failed: 0, skipped: 0, missing: true };
+    return undefined;
   }
 }
 
@@ -43,8 +42,9 @@ mkdirSync(resultsDir, { recursive: true });
 const sandboxesBefore = new Set(sandboxNames());
 const failedSteps = [];
 const step = (label, program, args) => {
-  if (!run(label, program, args)) failedSteps.push(label);
+  if (run(label, program, args) !== 0) failedSteps.push(label);
 };
+const tierRuns = [];
 try {
   step("build", npx, ["tsc", "-p", "tsconfig.build.json"]);
   step("format", npx, ["prettier", "--check", "."]);
@@ -57,7 +57,7 @@ try {
     failedSteps.push("chromium set-up");
   }
   for (const tier of tiers) {
-    step(`${tier} tests`, npx, [
+    const exitCode = run(`${tier} tests`, npx, [
       "vitest",
       "run",
       "--project",
@@ -66,7 +66,12 @@ try {
       "--reporter=json",
       `--outputFile.json=${join(resultsDir, `${tier}.json`)}`,
     ]);
+    tierRuns.push({ name: tier, report: reportOf(tier), exitCode });
   }
+} catch (error) {
+  // Still close with a line that says so, rather than a stack trace in its place.
+  process.stdout.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  failedSteps.push("npm test itself (see the error above)");
 } finally {
   for (const name of sandboxNames()) {
     if (!sandboxesBefore.has(name))
@@ -76,18 +81,9 @@ try {
   }
 }
 
-let passed = 0;
-let failed = 0;
-let skipped = 0;
-for (const tier of tiers) {
-  const tierCounts = counts(tier);
-  passed += tierCounts.passed;
-  failed += tierCounts.failed;
-  skipped += tierCounts.skipped;
-  process.stdout.write(
-    `${tier}: ${tierCounts.passed} passed, ${tierCounts.failed} failed, ${tierCounts.skipped} skipped${tierCounts.missing ? " (no report: the tier did not run)" : ""}\n`,
-  );
-}
-if (failedSteps.length > 0) process.stdout.write(`failed steps: ${failedSteps.join(", ")}\n`);
-process.stdout.write(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
-process.exitCode = failedSteps.length > 0 || failed > 0 ? 1 : 0;
+// A tier that never started (the run broke off before it) is reported as having no report.
+for (const tier of tiers.filter((name) => !tierRuns.some((run) => run.name === name)))
+  tierRuns.push({ name: tier, report: undefined, exitCode: null });
+const { lines, exitCode } = summarize(tierRuns, failedSteps);
+for (const line of lines) process.stdout.write(`${line}\n`);
+process.exitCode = exitCode;

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { Duration } from "../core/duration.js";
 import { usageError } from "../core/errors.js";
 import { faultDurationLimits } from "../core/input-limits.js";
+import { parseFrontDoorPorts, type FrontDoorPorts } from "../demo/front-door-ports.js";
 
 /**
  * Everything the CLI takes from its environment, read once in main and passed down. Library code never
@@ -29,6 +30,8 @@ export interface CliConfig {
   readonly selfPodUid: string | undefined;
   /** The Prometheus that probes without a url of their own query (BROADSIDE_PROMETHEUS_URL). */
   readonly prometheusUrl: string | undefined;
+  /** Where the demo's front doors listen unless --front-door-ports says (BROADSIDE_FRONT_DOOR_PORTS). */
+  readonly frontDoorPorts: FrontDoorPorts | undefined;
   /** For Broadside's own crash tests only: SIGKILL itself at this point of a fault's life. */
   readonly failpoint: string | undefined;
   readonly env: NodeJS.ProcessEnv;
@@ -48,6 +51,10 @@ export function readConfig(env: NodeJS.ProcessEnv): CliConfig {
     goBinary: env.BROADSIDE_GO ?? "go",
     opensslBinary: env.BROADSIDE_OPENSSL ?? "openssl",
     maxFaultDuration: maxFaultDurationFrom(env.BROADSIDE_MAX_FAULT_DURATION),
+    frontDoorPorts:
+      env.BROADSIDE_FRONT_DOOR_PORTS === undefined
+        ? undefined
+        : parseFrontDoorPorts(env.BROADSIDE_FRONT_DOOR_PORTS, "BROADSIDE_FRONT_DOOR_PORTS"),
     failpoint: env.BROADSIDE_FAILPOINT,
     prometheusUrl: httpUrlFrom(env.BROADSIDE_PROMETHEUS_URL, "BROADSIDE_PROMETHEUS_URL"),
     selfPodUid: podUidFrom(env.BROADSIDE_POD_UID),

@@ -1,9 +1,11 @@
 import type { Command } from "commander";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { systemClock } from "../core/clock.js";
 import { demoExample, withDemoFleet } from "../demo/demo.js";
 import { exampleRunArgs, withFlag } from "../demo/example-command.js";
 import { SandboxName } from "../sandbox/sandbox-name.js";
+import { defaultFrontDoorPorts, parseFrontDoorPorts, type FrontDoorPorts } from "../demo/front-door-ports.js";
 import type { CliConfig } from "./config.js";
 import type { CliIo } from "./options.js";
 import { failOnVerdict, parseRunArgs, runFile } from "./run-command.js";
@@ -13,6 +15,7 @@ interface DemoFlags {
   readonly name: string;
   readonly keep: boolean;
   readonly reportDir: string;
+  readonly frontDoorPorts?: FrontDoorPorts;
 }
 
 export function registerDemoCommand(program: Command, config: CliConfig, io: CliIo): void {
@@ -28,6 +31,11 @@ export function registerDemoCommand(program: Command, config: CliConfig, io: Cli
       false,
     )
     .option("--report-dir <dir>", "where the JSON and HTML reports are written", "broadside-reports")
+    .option(
+      "--front-door-ports <ports>",
+      "the front doors' ports on 127.0.0.1: a base (default 18080: checkout, storefront, ledger-writer on 18080-18082), three ports (checkout,storefront,ledger-writer), or auto (free ports); also BROADSIDE_FRONT_DOOR_PORTS",
+      (value: string) => parseFrontDoorPorts(value, "--front-door-ports"),
+    )
     .action(async (flags: DemoFlags) => {
       const print = (line: string): void => {
         io.out(`${line}\n`);
@@ -37,6 +45,8 @@ export function registerDemoCommand(program: Command, config: CliConfig, io: Cli
           sandboxName: SandboxName.parse(flags.name, "--name"),
           keepSandbox: flags.keep,
           sandbox: sandboxEnvironment(config, io),
+          frontDoorPorts: flags.frontDoorPorts ?? config.frontDoorPorts ?? defaultFrontDoorPorts,
+          clock: systemClock,
           print,
           progress: (line) => {
             io.err(`${line}\n`);

@@ -55,7 +55,7 @@ function numberOrText(text: string): number | string {
 /** The probe as a file would write it, for probeSchema to check. */
 function rawProbe(spec: string, index: number, flag: string): Record<string, unknown> {
   const pairs =
-    /^https?:\/\//.test(spec) && !spec.includes(",")
+    /^(https?|front-door):\/\//.test(spec) && !spec.includes(",")
       ? new Map([["url", [spec]]] as [Key, string[]][])
       : pairsOf(spec, flag);
   const http: Record<string, unknown> = {};

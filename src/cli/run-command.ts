@@ -13,17 +13,18 @@ import { renderHtml } from "../experiments/report/html.js";
 import { renderJson, type RunReport } from "../experiments/report/run-report.js";
 import { runPlanOf, type RunPlan } from "../experiments/run/plan.js";
 import { runExperiment } from "../experiments/run/runner.js";
-import { SandboxName } from "../sandbox/sandbox-name.js";
+import type { SandboxName } from "../sandbox/sandbox-name.js";
 import { layoutFor, sandboxNames } from "../sandbox/sandbox.js";
 import type { CliConfig } from "./config.js";
 import { addClusterFlags, startEngine, type ClusterFlags } from "./engine-setup.js";
+import { resolveFrontDoors, sandboxDoorLookup } from "./front-door-probes.js";
 import { durationOption, type CliIo } from "./options.js";
 import { probesFromFlags } from "./probe-flag.js";
 import { printDryRun } from "./run-plan-output.js";
-import { sandboxEnvironment } from "./sandbox-commands.js";
+import { sandboxEnvironment, sandboxNameOption } from "./sandbox-commands.js";
 
 export interface RunFlags extends ClusterFlags {
-  readonly sandbox?: string;
+  readonly sandbox?: SandboxName;
   readonly dryRun: boolean;
   readonly probe: string[];
   readonly for?: Duration;
@@ -39,7 +40,11 @@ function defineRunCommand(command: Command): Command {
   return addClusterFlags(command)
     .description("Run an experiment file (Broadside Experiment, Chaos Mesh PodChaos or Schedule) and report")
     .argument("<file>", "the experiment file (YAML)")
-    .option("--sandbox <name>", "run against this Broadside sandbox (its admin kubeconfig)")
+    .option(
+      "--sandbox <name>",
+      "run against this Broadside sandbox (its admin kubeconfig)",
+      sandboxNameOption("--sandbox"),
+    )
     .option("--dry-run", "check every field and print the plan; change nothing", false)
     .option(
       "--probe <spec>",
@@ -112,7 +117,10 @@ export async function runFile(
     );
     return undefined;
   }
-  const plan = planFor(config, loaded, flags, loopbackOnly);
+  const plan = await resolveFrontDoors(
+    planFor(config, loaded, flags, loopbackOnly),
+    sandboxDoorLookup(config, io, flags.sandbox),
+  );
   const { ctx } = await startEngine(
     io,
     { ...cluster, unsafe: flags.unsafe, optIn: flags.optIn, selfPodUid: config.selfPodUid },
@@ -157,7 +165,7 @@ async function clusterOf(config: CliConfig, io: CliIo, flags: RunFlags): Promise
   if (flags.sandbox === undefined) return flags;
   if (flags.kubeconfig !== undefined) throw usageError("--sandbox", "cannot be combined with --kubeconfig");
   const env = sandboxEnvironment(config, io);
-  const name = SandboxName.parse(flags.sandbox, "--sandbox");
+  const name = flags.sandbox;
   if (!(await sandboxNames(env)).includes(name)) {
     throw new BroadsideError(
       "BRD_SANDBOX_NOT_FOUND",

@@ -15,6 +15,7 @@ import {
   type SandboxEnvironment,
 } from "../sandbox/sandbox.js";
 import type { DoorsReport } from "../sandbox/traffic/front-doors.js";
+import { assertDoorsNotBlocked } from "../sandbox/traffic/port-check.js";
 import type { CliConfig } from "./config.js";
 import { formatTable } from "./table.js";
 import { choiceOption, durationOption, integerOption, type CliIo } from "./options.js";
@@ -100,6 +101,7 @@ export function registerSandboxCommands(program: Command, config: CliConfig, io:
       );
       io.out(`sandbox "${state.name}" is up at ${state.apiServer}\n`);
       io.out(`  kubectl --kubeconfig ${state.adminKubeconfig} get nodes\n`);
+      await assertDoorsNotBlocked(await sandboxFrontDoors(env, state), state.name);
     });
 
   sandbox

@@ -87,6 +87,11 @@ export const errorCatalog = {
     exitCode: ExitCode.unhealthy,
     summary: "At least one sandbox component is down or unhealthy.",
   },
+  BRD_PORT_IN_USE: {
+    exitCode: ExitCode.unhealthy,
+    summary:
+      "A port a front door must listen on (127.0.0.1) is held by another process, named where /proc allows.",
+  },
   BRD_KUBE_UNREACHABLE: {
     exitCode: ExitCode.failure,
     summary: "The Kubernetes API server did not answer (connection refused, reset or timed out).",

@@ -3,7 +3,7 @@ import { usageError } from "../core/errors.js";
 /**
  * Every file under examples/ says how to run it, on a comment line of its own:
  *
- *   # broadside run examples/x.yaml --sandbox demo --probe name=web,url=http://127.0.0.1:18080/
+ *   # broadside run examples/x.yaml --sandbox demo --probe name=web,url=front-door://web.shop/
  *
  * The demo runs its example with exactly those arguments, and the integration tier runs every example
  * with them, so the documented command is the tested one. Arguments are split on spaces: the examples

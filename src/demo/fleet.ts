@@ -11,41 +11,21 @@ import { serveLabel, serveLabelValue } from "../sandbox/traffic/behaviour.js";
 /**
  * The demo's fleet: a few namespaces, Deployments of 1, 2 and 3 replicas, a PDB and a ConfigMap. Every
  * Deployment and Service opts in to the sandbox's real traffic, so each Service answers HTTP on its front
- * door, http://127.0.0.1:<frontDoorPort>/, served by the sandbox's traffic process.
+ * door on 127.0.0.1, served by the sandbox's traffic process, at the port the user chose
+ * (front-door-ports.ts) or one the traffic process picks. Experiments name a door, not its port:
+ * front-door://checkout.demo-payments/.
  */
 export interface DemoWorkload {
   readonly namespace: string;
   readonly name: string;
   readonly replicas: number;
-  /** The fixed 127.0.0.1 port of the Service's front door (annotation broadside.dev/front-door-port). */
-  readonly frontDoorPort: number;
 }
 
 export const demoLabel = "broadside.dev/demo";
 
-/** The front doors' fixed ports, for probes and examples: http://127.0.0.1:<port>/. */
-export const checkoutFrontDoorPort = 18080;
-export const storefrontFrontDoorPort = 18081;
-export const ledgerWriterFrontDoorPort = 18082;
-
-export const storefront: DemoWorkload = {
-  namespace: "demo-shop",
-  name: "storefront",
-  replicas: 3,
-  frontDoorPort: storefrontFrontDoorPort,
-};
-export const checkout: DemoWorkload = {
-  namespace: "demo-payments",
-  name: "checkout",
-  replicas: 2,
-  frontDoorPort: checkoutFrontDoorPort,
-};
-export const ledgerWriter: DemoWorkload = {
-  namespace: "demo-batch",
-  name: "ledger-writer",
-  replicas: 1,
-  frontDoorPort: ledgerWriterFrontDoorPort,
-};
+export const storefront: DemoWorkload = { namespace: "demo-shop", name: "storefront", replicas: 3 };
+export const checkout: DemoWorkload = { namespace: "demo-payments", name: "checkout", replicas: 2 };
+export const ledgerWriter: DemoWorkload = { namespace: "demo-batch", name: "ledger-writer", replicas: 1 };
 export const demoWorkloads = [storefront, checkout, ledgerWriter] as const;
 
 export function demoNamespaces(): V1Namespace[] {
@@ -91,16 +71,22 @@ export function demoDeployment(workload: DemoWorkload): V1Deployment {
   };
 }
 
-export function demoService(workload: DemoWorkload): V1Service {
+/** The workload's Service; its front door listens on `frontDoorPort`, or on a free port when undefined. */
+export function demoService(workload: DemoWorkload, frontDoorPort: number | undefined): V1Service {
   return {
     metadata: {
       name: workload.name,
       namespace: workload.namespace,
       labels: { [demoLabel]: "true", [serveLabel]: serveLabelValue },
-      annotations: { [frontDoorPortAnnotation]: String(workload.frontDoorPort) },
+      annotations: frontDoorAnnotations(frontDoorPort),
     },
     spec: { selector: { app: workload.name }, ports: [{ name: "http", port: 80, targetPort: "http" }] },
   };
+}
+
+/** The Service's front-door annotation: the port, or none (the traffic process picks a free one). */
+export function frontDoorAnnotations(port: number | undefined): Record<string, string> {
+  return port === undefined ? {} : { [frontDoorPortAnnotation]: String(port) };
 }
 
 /** The storefront keeps at least 2 of its 3 pods through voluntary disruptions such as evictions. */

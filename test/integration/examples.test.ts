@@ -1,20 +1,28 @@
+import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { systemClock } from "../../src/core/clock.js";
 import { deployDemoFleet } from "../../src/demo/demo.js";
 import { exampleRunArgs, withFlag } from "../../src/demo/example-command.js";
 import { demoNamespaces } from "../../src/demo/fleet.js";
+import { fixedFrontDoorPorts } from "../../src/demo/front-door-ports.js";
 import { parseRunReport, type RunReport } from "../../src/experiments/report/run-report.js";
 import {
   adminClients,
   broadside,
   eventually,
+  holdPort,
   httpStatusOf,
+  kubectl,
+  type PortHolderProcess,
   repoRoot,
+  sandboxDoors,
   type CommandResult,
 } from "./harness.js";
 import { integrationSandboxName } from "./names.js";
+import { freePorts } from "../../src/sandbox/ports.js";
 
 /**
  * Every file under examples/ runs here, with the command line written in its own header comment (the
@@ -26,11 +34,17 @@ let reportDir = "";
 
 beforeAll(async () => {
   reportDir = await mkdtemp(join(tmpdir(), "broadside-examples-"));
-  await deployDemoFleet(adminClients());
+  // Ports the sandbox's traffic process picks as each door opens: no fixed port on this machine (another
+  // checkout's tier, a presenter's demo, any local server) to collide with. The examples name the doors.
+  await deployDemoFleet(adminClients(), {
+    frontDoorPorts: { kind: "auto" },
+    doors: () => sandboxDoors(),
+    clock: systemClock,
+  });
 }, 300_000);
 
 afterAll(async () => {
-  // The front doors hold fixed ports (18080-18082): gone with the Services before another sandbox needs them.
+  // The fleet goes with its namespaces, so the next file finds the sandbox as it was.
   const kube = adminClients();
   for (const namespace of demoNamespaces()) {
     await kube.core.deleteNamespace({ name: namespace.metadata?.name ?? "" }).catch(() => undefined);
@@ -151,6 +165,19 @@ describe("the examples, as their header says to run them", () => {
     expect(after.spec?.template.spec?.containers[0]?.resources).toEqual(
       before.spec?.template.spec?.containers[0]?.resources,
     );
+    // The revert is a second rollout, which may still be replacing pods when the run ends (its claim is
+    // about Ready pods, not a finished rollout). The next examples judge the storefront's node-mates, so
+    // they start once it is done.
+    const rollout = await kubectl(
+      inject("adminKubeconfig"),
+      "-n",
+      "demo-shop",
+      "rollout",
+      "status",
+      "deployment/storefront",
+      "--timeout=180s",
+    );
+    expect(rollout.code, rollout.stderr).toBe(0);
   });
 
   it("chaos-mesh-podchaos: a PodChaos as it is, judged by a --probe", async () => {
@@ -185,4 +212,57 @@ describe("the examples, as their header says to run them", () => {
       expect(run.stderr).toContain("nothing was run");
     },
   );
+});
+
+describe("a front door whose port another process holds", () => {
+  let holder: PortHolderProcess | undefined;
+
+  beforeAll(async () => {
+    const [port = 0] = await freePorts(1);
+    holder = await holdPort(port);
+    // Checkout's door is asked to move to the held port: the traffic process cannot open it there.
+    await adminClients().core.patchNamespacedService(
+      {
+        name: "checkout",
+        namespace: "demo-payments",
+        body: { metadata: { annotations: { "broadside.dev/front-door-port": String(port) } } },
+      },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+    await eventually("checkout's door to fail on the held port", async () =>
+      (await sandboxDoors())?.failed.find((door) => door.service === "checkout" && door.port === port),
+    );
+  });
+
+  afterAll(async () => {
+    await holder?.release();
+  });
+
+  it("stops an example's run before it starts, naming the port and the process holding it (exit 3)", async () => {
+    const held = holder ?? expect.unreachable("no holder");
+    const result = await runExample("schedule-pod-kill-2-replicas.yaml");
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stderr).toContain(
+      `error [BRD_PORT_IN_USE]: 127.0.0.1:${held.port} (the front door of demo-payments/checkout, probed by checkout) ` +
+        `is in use by pid ${held.pid} (${held.command}); stop it, or move the door`,
+    );
+    // Nothing ran: no report, no shot.
+    expect(result.stderr).not.toContain("reports:");
+  });
+
+  it("fails the tier's set-up, given that port, at once and with the same message", async () => {
+    const held = holder ?? expect.unreachable("no holder");
+    const [storefrontPort = 0, ledgerWriterPort = 0] = await freePorts(2);
+    const setUp = deployDemoFleet(adminClients(), {
+      frontDoorPorts: fixedFrontDoorPorts([held.port, storefrontPort, ledgerWriterPort]),
+      doors: () => sandboxDoors(),
+      clock: systemClock,
+    });
+    await expect(setUp).rejects.toMatchObject({
+      code: "BRD_PORT_IN_USE",
+      message:
+        `127.0.0.1:${held.port} (the front door of demo-payments/checkout) is in use by pid ${held.pid} (${held.command}); ` +
+        "stop it, or choose other ports: --front-door-ports BASE, P1,P2,P3 or auto (or BROADSIDE_FRONT_DOOR_PORTS)",
+    });
+  });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Duration } from "../../src/core/duration.js";
+import { systemClock } from "../../src/core/clock.js";
 import type { BroadsideError } from "../../src/core/errors.js";
 import { startHttpProbe } from "../../src/experiments/probes/http-probe.js";
 import { buildRunReport } from "../../src/experiments/report/run-report.js";
@@ -44,6 +45,7 @@ describe("probe fidelity: a known outage is measured to within one probe interva
     });
     // In this process, on an ephemeral port: the outage is the library's, never the sandbox daemon's.
     traffic = await startTraffic(adminClients(), {
+      clock: systemClock,
       namespaces: [namespace()],
       onError: (error) => errors.push(error),
     });

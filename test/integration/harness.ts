@@ -1,13 +1,19 @@
 import { ApiException, type V1Deployment, type V1Pod } from "@kubernetes/client-node";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
 import { randomBytes } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, inject } from "vitest";
 import { readConfig } from "../../src/cli/config.js";
+import { processIo } from "../../src/cli/options.js";
+import { sandboxEnvironment } from "../../src/cli/sandbox-commands.js";
 import { connect, type KubeClients } from "../../src/kube/client.js";
 import { binaryPaths } from "../../src/sandbox/build.js";
+import { sandboxFrontDoors, sandboxStatus } from "../../src/sandbox/sandbox.js";
+import type { DoorsReport } from "../../src/sandbox/traffic/front-doors.js";
+import { integrationSandboxName } from "./names.js";
 
 const execFileAsync = promisify(execFile);
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -46,6 +52,13 @@ export function broadside(...args: string[]): Promise<CommandResult> {
 /** The kubectl built with the sandbox, at the sandbox's pinned Kubernetes version. */
 export function kubectl(kubeconfig: string, ...args: string[]): Promise<CommandResult> {
   return runProgram(binaryPaths(config.cacheDir).kubectl, ["--kubeconfig", kubeconfig, ...args]);
+}
+
+/** The front doors of a sandbox (the integration tier's by default), as its traffic process reports them. */
+export async function sandboxDoors(name = integrationSandboxName): Promise<DoorsReport | undefined> {
+  const env = sandboxEnvironment(config, processIo);
+  const { state } = await sandboxStatus(env, name);
+  return sandboxFrontDoors(env, state);
 }
 
 export function adminClients(): KubeClients {
@@ -131,4 +144,39 @@ export async function deployAndWait(namespace: string, deployment: V1Deployment)
     "--timeout=120s",
   );
   expect(rollout.code, rollout.stderr).toBe(0);
+}
+
+/** A process of its own listening on 127.0.0.1, as an unrelated local server holding a port would. */
+export interface PortHolderProcess {
+  readonly port: number;
+  readonly pid: number;
+  /** Its command line as /proc shows it (arguments joined by spaces). */
+  readonly command: string;
+  release(): Promise<void>;
+}
+
+const holderScript =
+  'const n=require("node:net");n.createServer().listen(Number(process.argv[2]),"127.0.0.1",()=>console.log("up"))';
+
+/** Starts a process that listens on 127.0.0.1:port until released (the test's afterAll must release it). */
+export async function holdPort(port: number): Promise<PortHolderProcess> {
+  const args = ["-e", holderScript, "--", "port-holder", String(port)];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+  const exited = once(child, "exit");
+  const first = await Promise.race([
+    once(child.stdout, "data").then(() => "listening"),
+    exited.then(() => "exited"),
+  ]);
+  if (first === "exited") throw new Error(`the port holder could not listen on 127.0.0.1:${port}`);
+  return {
+    port,
+    pid: child.pid ?? 0,
+    command: [process.execPath, ...args].join(" "),
+    release: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill();
+        await exited;
+      }
+    },
+  };
 }

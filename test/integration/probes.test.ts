@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Duration } from "../../src/core/duration.js";
+import { systemClock } from "../../src/core/clock.js";
 import type { BroadsideError } from "../../src/core/errors.js";
 import { startHttpProbe } from "../../src/experiments/probes/http-probe.js";
 import { startKubernetesProbe } from "../../src/experiments/probes/kubernetes-probe.js";
@@ -33,6 +34,7 @@ describe("probes against the sandbox", () => {
     });
     await deployAndWait(namespace(), testDeployment("solo", 1, 1));
     traffic = await startTraffic(adminClients(), {
+      clock: systemClock,
       namespaces: [namespace()],
       onError: (error) => errors.push(error),
     });

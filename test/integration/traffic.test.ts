@@ -1,6 +1,7 @@
 import type { V1Deployment, V1Pod, V1Service } from "@kubernetes/client-node";
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { systemClock } from "../../src/core/clock.js";
 import type { BroadsideError } from "../../src/core/errors.js";
 import { freePorts } from "../../src/sandbox/ports.js";
 import type { DoorsReport } from "../../src/sandbox/traffic/front-doors.js";
@@ -11,6 +12,7 @@ import {
   broadside,
   deployAndWait,
   eventually,
+  holdPort,
   isReady,
   kubectl,
   testDeployment,
@@ -187,6 +189,7 @@ describe("sandbox traffic: real HTTP on loopback for demo workloads", () => {
     await adminClients().core.createNamespacedService({ namespace: namespace(), body: servedService(app) });
     // In this process, for this namespace only: the sandbox's own traffic process is tested further down.
     traffic = await startTraffic(adminClients(), {
+      clock: systemClock,
       namespaces: [namespace()],
       onError: (error) => errors.push(error),
     });
@@ -379,5 +382,39 @@ describe("the sandbox's traffic process: every namespace, no set-up in the test"
       port: null,
       reason: `service ${namespace()}/typo: annotation broadside.dev/front-door-port is "80800", not a port from 1 to 65535; its front door stays shut`,
     });
+  });
+
+  it("names the process that holds a door's port, and sandbox up exits 3 saying so", async () => {
+    const [port = 0] = await freePorts(1);
+    const holder = await holdPort(port);
+    try {
+      await adminClients().core.createNamespacedService({
+        namespace: namespace(),
+        body: servedService("held", { "broadside.dev/front-door-port": String(port) }),
+      });
+      const failed = await eventually("the blocked door in sandbox status", async () =>
+        (await sandboxDoors())?.failed.find(
+          (door) => door.namespace === namespace() && door.service === "held",
+        ),
+      );
+      expect(failed.reason).toBe(
+        `127.0.0.1:${port} is in use (EADDRINUSE) by pid ${holder.pid} (${holder.command}); trying again every 2000 ms`,
+      );
+
+      const up = await broadside("sandbox", "up", "--name", integrationSandboxName);
+      expect(up.code, up.stderr).toBe(3);
+      expect(up.stdout).toContain(`sandbox "${integrationSandboxName}" is up`);
+      expect(up.stderr).toContain(
+        `error [BRD_PORT_IN_USE]: sandbox "${integrationSandboxName}" is up, but not every front door can open: ` +
+          `127.0.0.1:${port} (the front door of ${namespace()}/held) is in use by pid ${holder.pid} (${holder.command}); ` +
+          "stop it, or move the door: change the Service's broadside.dev/front-door-port annotation",
+      );
+    } finally {
+      // The Service goes first, so the traffic process does not take the port once it is free.
+      await adminClients()
+        .core.deleteNamespacedService({ namespace: namespace(), name: "held" })
+        .catch(() => undefined);
+      await holder.release();
+    }
   });
 });

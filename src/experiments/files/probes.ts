@@ -9,6 +9,7 @@ import type {
   StatusRange,
 } from "./model.js";
 import { httpMethods, promComparators, workloadKinds } from "./model.js";
+import { isFrontDoorUrl, parseFrontDoorUrl } from "./front-door-url.js";
 import { describeValue } from "./problems.js";
 import { toleranceField } from "./tolerance.js";
 
@@ -52,6 +53,21 @@ function httpUrl() {
   });
 }
 
+/** An http probe's URL may also name a sandbox Service's front door: front-door://SERVICE.NAMESPACE/PATH. */
+function probeUrl() {
+  return z
+    .url({
+      protocol: /^(https?|front-door)$/,
+      error: (issue) =>
+        `must be an http://, https:// or front-door:// URL, got ${describeValue(issue.input)}`,
+    })
+    .superRefine((url, context) => {
+      const door = isFrontDoorUrl(url) ? parseFrontDoorUrl(url) : undefined;
+      if (door !== undefined && "problem" in door)
+        context.addIssue({ code: "custom", message: door.problem });
+    });
+}
+
 // ---- expected statuses ----
 
 const statusCode = (value: number): boolean => Number.isInteger(value) && value >= 100 && value <= 599;
@@ -90,7 +106,7 @@ const tolerances = z.array(toleranceField()).prefault([defaultTolerance]);
 
 const httpSpec = z
   .strictObject({
-    url: httpUrl(),
+    url: probeUrl(),
     method: z.enum(httpMethods).default("GET"),
     headers: z.record(z.string(), z.string()).default({}),
     body: z.string().optional(),
@@ -250,7 +266,10 @@ export function toProbe(probe: ParsedProbe): Probe {
 export function isLoopback(url: string | URL): boolean {
   let host: string;
   try {
-    host = (typeof url === "string" ? new URL(url) : url).hostname.toLowerCase();
+    const parsed = typeof url === "string" ? new URL(url) : url;
+    // A front door is 127.0.0.1 by definition, whichever port the sandbox gives it.
+    if (parsed.protocol === "front-door:") return true;
+    host = parsed.hostname.toLowerCase();
   } catch {
     return false;
   }

@@ -32,7 +32,7 @@ describe("parseBehaviour", () => {
 
 function pod(phase: string, ready: string, deleting = false): V1Pod {
   return {
-    metadata: { name: "web-1", ...(deleting ? { deletionTimestamp: new Date() } : {}) },
+    metadata: { name: "web-1", ...(deleting ? { deletionTimestamp: new Date("2026-01-01T00:00:00Z") } : {}) },
     status: { phase, conditions: [{ type: "Ready", status: ready }] },
   };
 }

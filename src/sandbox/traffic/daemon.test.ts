@@ -3,6 +3,7 @@ import { request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { deferred } from "../../core/deferred.js";
 import { freePorts } from "../ports.js";
+import { systemClock } from "../../core/clock.js";
 import { parseDaemonArgs, startDaemon } from "./daemon.js";
 import type { Daemon, DaemonLog } from "./daemon.js";
 import { MemoryCollections } from "./memory-source.js";
@@ -82,6 +83,7 @@ describe("the traffic daemon's health endpoint", () => {
     const [healthPort = 0] = await freePorts(1);
     const log = memoryLog();
     daemon = await startDaemon({ kubeconfig: "/k", healthPort }, { config: new KubeConfig() }, log, {
+      clock: systemClock,
       sources: cluster.sources,
     });
     expect(await call(healthPort, "/healthz")).toEqual({ status: 503, body: { status: "starting" } });
@@ -106,6 +108,7 @@ describe("the traffic daemon's health endpoint", () => {
   it("is read-only: other methods get 405, other paths 404", async () => {
     const [healthPort = 0] = await freePorts(1);
     daemon = await startDaemon({ kubeconfig: "/k", healthPort }, { config: new KubeConfig() }, memoryLog(), {
+      clock: systemClock,
       sources: new MemoryCollections().sources,
     });
     await daemon.ready;
@@ -120,6 +123,7 @@ describe("the traffic daemon's health endpoint", () => {
     const [healthPort = 0] = await freePorts(1);
     const log = memoryLog();
     const started = await startDaemon({ kubeconfig: "/k", healthPort }, { config: new KubeConfig() }, log, {
+      clock: systemClock,
       sources: cluster.sources,
     });
     await started.stop();
@@ -131,10 +135,12 @@ describe("the traffic daemon's health endpoint", () => {
   it("fails to start when its health port is taken", async () => {
     const [healthPort = 0] = await freePorts(1);
     daemon = await startDaemon({ kubeconfig: "/k", healthPort }, { config: new KubeConfig() }, memoryLog(), {
+      clock: systemClock,
       sources: new MemoryCollections().sources,
     });
     await expect(
       startDaemon({ kubeconfig: "/k", healthPort }, { config: new KubeConfig() }, memoryLog(), {
+        clock: systemClock,
         sources: new MemoryCollections().sources,
       }),
     ).rejects.toThrow(`the health endpoint could not listen on 127.0.0.1:${healthPort}`);

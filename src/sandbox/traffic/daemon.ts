@@ -2,6 +2,7 @@ import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
+import type { Clock } from "../../core/clock.js";
 import { BroadsideError, describeError, usageError } from "../../core/errors.js";
 import type { KubeClients } from "../../kube/client.js";
 import type { DoorsReport } from "./front-doors.js";
@@ -118,7 +119,7 @@ export async function startDaemon(
   args: DaemonArgs,
   kube: Pick<KubeClients, "config">,
   log: DaemonLog,
-  extra: Pick<TrafficOptions, "sources" | "retryMs"> = {},
+  extra: { readonly clock: Clock } & Pick<TrafficOptions, "sources" | "retryMs">,
 ): Promise<Daemon> {
   let traffic: Traffic | undefined;
   let stopping = false;

@@ -1,8 +1,9 @@
 import type { V1Service } from "@kubernetes/client-node";
 
 /**
- * The Service annotation that fixes its front door's port on 127.0.0.1, so an experiment can probe
- * http://127.0.0.1:<port>/ whatever the run: `broadside.dev/front-door-port: "18080"`.
+ * The Service annotation that fixes its front door's port on 127.0.0.1, so a person (or a browser) finds
+ * it at http://127.0.0.1:<port>/ whatever the run: `broadside.dev/front-door-port: "18080"`. Experiments
+ * name the door instead (front-door://SERVICE.NAMESPACE/), which also finds a door on a free port.
  */
 export const frontDoorPortAnnotation = "broadside.dev/front-door-port";
 

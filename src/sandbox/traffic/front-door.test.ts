@@ -1,5 +1,7 @@
 import { request } from "node:http";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { systemClock } from "../../core/clock.js";
+import { FakeClock } from "../../core/fake-clock.js";
 import { endToEndHeaders, FrontDoor } from "./front-door.js";
 import type { Upstreams } from "./front-door.js";
 import { PodServer } from "./pod-server.js";
@@ -43,7 +45,7 @@ function podServer(name: string, latencyMs = 0, errorRate = 0, random = Math.ran
 }
 
 async function frontDoor(upstreams: Upstreams): Promise<number> {
-  const door = new FrontDoor({ namespace: "shop", name: "web" }, upstreams);
+  const door = new FrontDoor({ namespace: "shop", name: "web" }, upstreams, systemClock);
   closers.push(() => door.close());
   return door.listen(0);
 }
@@ -160,6 +162,7 @@ describe("FrontDoor.refuse: an outage of an exact length", () => {
     const door = new FrontDoor(
       { namespace: "shop", name: "web" },
       { choose: () => "uid-web-1", dialPort: () => Promise.resolve(listening) },
+      systemClock,
     );
     closers.push(() => door.close());
     const port = await door.listen(0);
@@ -180,10 +183,33 @@ describe("FrontDoor.refuse: an outage of an exact length", () => {
     expect((await get(port)).status).toBe(200);
   });
 
+  it("is timed by the door's clock: shut until the clock says the duration has passed", async () => {
+    const clock = new FakeClock(1_000);
+    const door = new FrontDoor(
+      { namespace: "shop", name: "web" },
+      { choose: () => undefined, dialPort: () => Promise.resolve(undefined) },
+      clock,
+    );
+    closers.push(() => door.close());
+    const port = await door.listen(0);
+    const outage = door.refuse(1_500);
+    await vi.waitFor(async () => {
+      await expect(get(port)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    });
+    expect(clock.sleeps).toEqual([1_500]);
+    // However long it takes for real, the door stays shut until its clock has moved the whole duration.
+    await clock.advance(1_499);
+    await expect(get(port)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    await clock.advance(1);
+    expect(await outage).toEqual({ closedAt: 1_000, reopenedAt: 2_500 });
+    expect((await get(port)).status).toBe(503);
+  });
+
   it("gives up the outage, and does not reopen, when the door is closed meanwhile", async () => {
     const door = new FrontDoor(
       { namespace: "shop", name: "web" },
       { choose: () => undefined, dialPort: () => Promise.resolve(undefined) },
+      systemClock,
     );
     const port = await door.listen(0);
     const outage = door.refuse(200);

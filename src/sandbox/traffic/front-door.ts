@@ -9,6 +9,8 @@ import type {
 } from "node:http";
 import { Server as NetServer } from "node:net";
 import type { AddressInfo } from "node:net";
+import { setImmediate as nextCheckPhase } from "node:timers/promises";
+import type { Clock } from "../../core/clock.js";
 import { BroadsideError, describeError } from "../../core/errors.js";
 import { assertLoopbackHost, loopbackHost } from "./loopback.js";
 
@@ -87,12 +89,14 @@ export function endToEndHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeade
 export class FrontDoor {
   private readonly server: Server;
   private boundPort: number | undefined;
-  private outage: { readonly cancel: () => void } | undefined;
+  private outage: AbortController | undefined;
   private closed = false;
 
   constructor(
     readonly service: ServiceName,
     private readonly upstreams: Upstreams,
+    /** Times an outage (refuse): when it closed, how long it stays shut, when it reopened. */
+    private readonly clock: Clock,
   ) {
     this.server = createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
@@ -132,60 +136,56 @@ export class FrontDoor {
    */
   refuse(durationMs: number): Promise<RefusedWindow> {
     const port = this.boundPort;
-    const what = `the front door of service ${this.service.namespace}/${this.service.name}`;
     if (port === undefined || this.closed)
-      return Promise.reject(new BroadsideError("BRD_USAGE", `${what} is not listening`));
+      return Promise.reject(new BroadsideError("BRD_USAGE", `${this.describe()} is not listening`));
     if (this.outage !== undefined)
-      return Promise.reject(new BroadsideError("BRD_USAGE", `${what} is already refusing connections`));
-    return new Promise<RefusedWindow>((resolve, reject) => {
-      let closedAt = 0;
-      let timer: NodeJS.Timeout | undefined;
-      const reopen = (): void => {
-        // A timer may fire a millisecond early by the wall clock: the outage lasts at least durationMs.
-        const left = closedAt + durationMs - Date.now();
-        if (left > 0) {
-          timer = setTimeout(reopen, left);
-          return;
-        }
-        this.bind(port).then(
-          () => {
-            this.outage = undefined;
-            resolve({ closedAt, reopenedAt: Date.now() });
-          },
-          (error: unknown) => {
-            this.outage = undefined;
-            this.boundPort = undefined;
-            reject(error instanceof Error ? error : new BroadsideError("BRD_INTERNAL", describeError(error)));
-          },
-        );
-      };
-      const shut = (): void => {
-        // net's close, not http's: http's also destroys connections that are idle, and a connection
-        // accepted an instant ago whose request has not been read yet counts as idle.
-        NetServer.prototype.close.call(this.server);
-        closedAt = Date.now();
-        timer = setTimeout(reopen, durationMs);
-      };
-      // Two turns of the check phase have a whole poll phase between them, which accepts every
-      // connection already queued: the socket closes a fraction of a millisecond later than asked.
-      let closing = setImmediate(() => {
-        closing = setImmediate(shut);
-      });
-      this.outage = {
-        cancel: () => {
-          clearImmediate(closing);
-          clearTimeout(timer);
-          this.outage = undefined;
-          reject(new BroadsideError("BRD_INTERNAL", `${what} was closed during its outage`));
-        },
-      };
+      return Promise.reject(
+        new BroadsideError("BRD_USAGE", `${this.describe()} is already refusing connections`),
+      );
+    const outage = new AbortController();
+    this.outage = outage;
+    return this.holdShut(port, durationMs, outage.signal).finally(() => {
+      if (this.outage === outage) this.outage = undefined;
     });
+  }
+
+  private async holdShut(port: number, durationMs: number, cancelled: AbortSignal): Promise<RefusedWindow> {
+    // Two turns of the check phase have a whole poll phase between them, which accepts every
+    // connection already queued: the socket closes a fraction of a millisecond later than asked.
+    await nextCheckPhase();
+    await nextCheckPhase();
+    this.throwIfCancelled(cancelled);
+    // net's close, not http's: http's also destroys connections that are idle, and a connection
+    // accepted an instant ago whose request has not been read yet counts as idle.
+    NetServer.prototype.close.call(this.server);
+    const closedAt = this.clock.now();
+    // A sleep may end a millisecond early by the wall clock: the outage lasts at least durationMs.
+    for (let left = durationMs; left > 0; left = closedAt + durationMs - this.clock.now()) {
+      await this.clock.sleep(left, cancelled);
+      this.throwIfCancelled(cancelled);
+    }
+    try {
+      await this.bind(port);
+    } catch (error: unknown) {
+      this.boundPort = undefined;
+      throw error instanceof Error ? error : new BroadsideError("BRD_INTERNAL", describeError(error));
+    }
+    return { closedAt, reopenedAt: this.clock.now() };
+  }
+
+  private throwIfCancelled(cancelled: AbortSignal): void {
+    if (cancelled.aborted)
+      throw new BroadsideError("BRD_INTERNAL", `${this.describe()} was closed during its outage`);
+  }
+
+  private describe(): string {
+    return `the front door of service ${this.service.namespace}/${this.service.name}`;
   }
 
   close(): Promise<void> {
     this.closed = true;
     this.boundPort = undefined;
-    this.outage?.cancel();
+    this.outage?.abort();
     return new Promise<void>((resolve) => {
       if (!this.server.listening) {
         this.server.closeAllConnections();

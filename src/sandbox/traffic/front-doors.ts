@@ -1,4 +1,5 @@
 import type { V1EndpointSlice, V1Service } from "@kubernetes/client-node";
+import type { Clock } from "../../core/clock.js";
 import { BroadsideError, describeError } from "../../core/errors.js";
 import type { Informer, InformerEvent } from "../../kube/watch/informer.js";
 import { serveSelector } from "./behaviour.js";
@@ -10,6 +11,7 @@ import type { RefusedWindow, ServiceName } from "./front-door.js";
 import { portFor } from "./front-door-port.js";
 import type { PortChoice } from "./front-door-port.js";
 import { loopbackHost } from "./loopback.js";
+import { describePortHolder } from "./port-holder.js";
 
 /** A front door that listens. */
 export interface OpenDoor {
@@ -46,6 +48,8 @@ export interface Outage extends RefusedWindow {
 }
 
 export interface FrontDoorsOptions extends WatchScope {
+  /** Times the outages made by refuse(). */
+  readonly clock: Clock;
   /** The loopback port of each pod's listener, by pod uid (PodListeners.dialPort). */
   readonly dialPort: (uid: string) => Promise<number | undefined>;
   /** Draws the endpoint per request; Math.random by default. */
@@ -54,6 +58,8 @@ export interface FrontDoorsOptions extends WatchScope {
   readonly onDoor?: (event: DoorEvent) => void;
   /** How soon a door whose fixed port was in use tries again. Default 2 s. */
   readonly retryMs?: number;
+  /** Names the process holding a port that was in use; from /proc (port-holder.ts) by default. */
+  readonly describeHolder?: (port: number) => Promise<string>;
 }
 
 /** One opted-in Service as the doors know it: the port it asks for, and its door or why it has none. */
@@ -62,6 +68,8 @@ interface Entry {
   readonly choice: PortChoice;
   door: FrontDoor | undefined;
   failure: string | undefined;
+  /** Who held its port at the last failure, described ("pid 4242 (python3 -m http.server 18081)"). */
+  holder: string | undefined;
   retry: NodeJS.Timeout | undefined;
 }
 
@@ -194,7 +202,14 @@ export class FrontDoors {
   }
 
   private add(service: ServiceName, choice: PortChoice): void {
-    const entry: Entry = { service, choice, door: undefined, failure: undefined, retry: undefined };
+    const entry: Entry = {
+      service,
+      choice,
+      door: undefined,
+      failure: undefined,
+      holder: undefined,
+      retry: undefined,
+    };
     this.entries.set(keyOf(service), entry);
     if ("problem" in choice) {
       entry.failure = choice.problem;
@@ -206,15 +221,20 @@ export class FrontDoors {
 
   private open(entry: Entry, port: number): void {
     const random = this.options.random ?? Math.random;
-    const door = new FrontDoor(entry.service, {
-      choose: () => chooseEndpoint(this.readyEndpoints(entry.service), random),
-      dialPort: this.options.dialPort,
-    });
+    const door = new FrontDoor(
+      entry.service,
+      {
+        choose: () => chooseEndpoint(this.readyEndpoints(entry.service), random),
+        dialPort: this.options.dialPort,
+      },
+      this.options.clock,
+    );
     entry.door = door;
     const opening = door.listen(port).then(
       (bound) => {
         if (entry.door !== door) return;
         entry.failure = undefined;
+        entry.holder = undefined;
         this.options.onDoor?.({ kind: "open", ...whereOf(entry), port: bound });
       },
       (error: unknown) => {
@@ -226,27 +246,41 @@ export class FrontDoors {
 
   private failed(entry: Entry, port: number, error: unknown): void {
     entry.door = undefined;
-    const inUse = errnoOf(error) === "EADDRINUSE";
+    const where = `${loopbackHost}:${port}`;
+    if (errnoOf(error) !== "EADDRINUSE") {
+      this.fail(entry, `could not listen on ${where}: ${describeError(error)}`, error);
+      return;
+    }
+    this.track(this.failedInUse(entry, port, error));
+  }
+
+  /** The port is someone else's: say whose, and try again every retryMs until it is free. */
+  private async failedInUse(entry: Entry, port: number, error: unknown): Promise<void> {
+    // Looked up once per run of failures: scanning /proc every retry would cost more than the retry.
+    entry.holder ??= await (this.options.describeHolder ?? describePortHolder)(port);
+    if (this.entries.get(keyOf(entry.service)) !== entry || entry.door !== undefined) return;
     const retryMs = this.options.retryMs ?? 2000;
     const where = `${loopbackHost}:${port}`;
-    entry.failure = inUse
-      ? `${where} is in use (EADDRINUSE); trying again every ${retryMs} ms`
-      : `could not listen on ${where}: ${describeError(error)}`;
-    this.options.onError?.(
-      new BroadsideError(
-        "BRD_INTERNAL",
-        `the front door of service ${keyOf(entry.service)}: ${entry.failure}`,
-        {
-          cause: error,
-        },
-      ),
+    this.fail(
+      entry,
+      `${where} is in use (EADDRINUSE) by ${entry.holder}; trying again every ${retryMs} ms`,
+      error,
     );
-    if (!inUse || this.stopped) return;
+    if (this.stopped) return;
     entry.retry = setTimeout(() => {
       entry.retry = undefined;
       if (!this.stopped && this.entries.get(keyOf(entry.service)) === entry) this.open(entry, port);
     }, retryMs);
     entry.retry.unref();
+  }
+
+  private fail(entry: Entry, failure: string, cause: unknown): void {
+    entry.failure = failure;
+    this.options.onError?.(
+      new BroadsideError("BRD_INTERNAL", `the front door of service ${keyOf(entry.service)}: ${failure}`, {
+        cause,
+      }),
+    );
   }
 
   private remove(entry: Entry | undefined): void {

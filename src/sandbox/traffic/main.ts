@@ -5,6 +5,7 @@
  * arguments, 1 when it cannot start.
  */
 import { pino } from "pino";
+import { systemClock } from "../../core/clock.js";
 import { BroadsideError, describeError } from "../../core/errors.js";
 import { connect } from "../../kube/client.js";
 import { parseDaemonArgs, startDaemon } from "./daemon.js";
@@ -16,7 +17,9 @@ async function main(argv: readonly string[]): Promise<void> {
   let daemon: Daemon;
   try {
     const args = parseDaemonArgs(argv);
-    daemon = await startDaemon(args, connect({ kubeconfigPath: args.kubeconfig }), log);
+    daemon = await startDaemon(args, connect({ kubeconfigPath: args.kubeconfig }), log, {
+      clock: systemClock,
+    });
   } catch (error: unknown) {
     const usage = error instanceof BroadsideError && error.code === "BRD_USAGE";
     log.error({ error: describeError(error) }, usage ? "bad arguments" : "traffic could not start");

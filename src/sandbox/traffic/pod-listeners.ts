@@ -1,4 +1,5 @@
 import type { V1Pod } from "@kubernetes/client-node";
+import type { Clock } from "../../core/clock.js";
 import { BroadsideError, describeError } from "../../core/errors.js";
 import type { ErrorCode } from "../../core/errors.js";
 import type { Informer, InformerEvent } from "../../kube/watch/informer.js";
@@ -9,6 +10,8 @@ import type { WatchScope } from "./collections.js";
 import { PodServer } from "./pod-server.js";
 
 export interface PodListenersOptions extends WatchScope {
+  /** Stamps when a pod's listener ended, to forget ended pods after a minute. */
+  readonly clock: Clock;
   /** Draws the injected errors; Math.random by default. */
   readonly random?: () => number;
   /**
@@ -133,7 +136,7 @@ export class PodListeners {
   }
 
   private markEnded(uid: string): void {
-    const now = Date.now();
+    const now = this.options.clock.now();
     this.ended.set(uid, now);
     // Only the recent past matters (slices catch up within milliseconds): keep the map small.
     for (const [old, at] of this.ended) if (now - at > 60_000) this.ended.delete(old);

@@ -4,6 +4,7 @@ import { request } from "node:http";
 import { createServer } from "node:net";
 import type { Server } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { systemClock } from "../../core/clock.js";
 import type { BroadsideError } from "../../core/errors.js";
 import { freePorts } from "../ports.js";
 import { frontDoorPortAnnotation } from "./front-door-port.js";
@@ -49,7 +50,7 @@ function pod(name: string, options: { ready?: boolean; deleting?: boolean } = {}
       name,
       uid: `uid-${name}`,
       labels: { app: "web", ...serve },
-      ...(options.deleting === true ? { deletionTimestamp: new Date() } : {}),
+      ...(options.deleting === true ? { deletionTimestamp: new Date("2026-01-01T00:00:00Z") } : {}),
     },
     status: {
       phase: "Running",
@@ -93,12 +94,12 @@ afterEach(async () => {
 
 async function start(
   cluster: MemoryCollections,
-  options: Omit<TrafficOptions, "sources"> = {},
+  options: Omit<TrafficOptions, "sources" | "clock"> = {},
 ): Promise<{ traffic: Traffic; errors: BroadsideError[] }> {
   const errors: BroadsideError[] = [];
   const traffic = await startTraffic(
     { config: new KubeConfig() },
-    { onError: (error) => errors.push(error), ...options, sources: cluster.sources },
+    { clock: systemClock, onError: (error) => errors.push(error), ...options, sources: cluster.sources },
   );
   running.push(traffic);
   return { traffic, errors };
@@ -288,7 +289,10 @@ describe("front door ports", () => {
     const blocker = await occupy(fixed);
     const cluster = new MemoryCollections();
     cluster.put("services", service("web", { [frontDoorPortAnnotation]: String(fixed) }));
-    const { traffic, errors } = await start(cluster, { retryMs: 50 });
+    const { traffic, errors } = await start(cluster, {
+      retryMs: 50,
+      describeHolder: (port) => Promise.resolve(`pid 4242 (holder --port ${port})`),
+    });
     expect(traffic.doors()).toEqual({
       open: [],
       failed: [
@@ -296,7 +300,7 @@ describe("front door ports", () => {
           namespace: "shop",
           service: "web",
           port: fixed,
-          reason: `127.0.0.1:${fixed} is in use (EADDRINUSE); trying again every 50 ms`,
+          reason: `127.0.0.1:${fixed} is in use (EADDRINUSE) by pid 4242 (holder --port ${fixed}); trying again every 50 ms`,
         },
       ],
     });

@@ -1,3 +1,4 @@
+import type { Clock } from "../../core/clock.js";
 import type { KubeClients } from "../../kube/client.js";
 import type { BroadsideError } from "../../core/errors.js";
 import { clientNodeSources } from "./collections.js";
@@ -8,6 +9,8 @@ import { PodListeners } from "./pod-listeners.js";
 import type { PodListenerInfo } from "./pod-listeners.js";
 
 export interface TrafficOptions {
+  /** The clock of the front doors' outages and the listeners' bookkeeping (core's systemClock in main). */
+  readonly clock: Clock;
   /**
    * Namespaces whose opted-in pods and Services get real HTTP, one informer per resource and namespace.
    * Absent: every namespace, one informer per resource across the cluster (what the sandbox's traffic
@@ -22,6 +25,8 @@ export interface TrafficOptions {
   readonly onDoor?: (event: DoorEvent) => void;
   /** How soon a front door whose fixed port was in use tries again. Default 2 s. */
   readonly retryMs?: number;
+  /** Names the process holding a front door's port; from /proc by default. For tests. */
+  readonly describeHolder?: (port: number) => Promise<string>;
   /** Where the informers get their objects; the cluster of `kube` by default. For tests. */
   readonly sources?: SourceFactory;
   /** Aborting it while the traffic starts (say, the cluster never answers) stops it: startTraffic rejects. */
@@ -55,10 +60,11 @@ export interface Traffic {
  */
 export async function startTraffic(
   kube: Pick<KubeClients, "config">,
-  options: TrafficOptions = {},
+  options: TrafficOptions,
 ): Promise<Traffic> {
-  const { onDoor, retryMs, random, onError } = options;
+  const { onDoor, retryMs, random, onError, describeHolder } = options;
   const scope = {
+    clock: options.clock,
     namespaces: options.namespaces,
     sources: options.sources ?? clientNodeSources(kube.config),
     ...defined({ random, onError }),
@@ -67,7 +73,7 @@ export async function startTraffic(
   const doors = new FrontDoors({
     ...scope,
     dialPort: (uid) => listeners.dialPort(uid),
-    ...defined({ onDoor, retryMs }),
+    ...defined({ onDoor, retryMs, describeHolder }),
   });
   const stop = async (): Promise<void> => {
     await doors.stop();
