@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isRecord, optional } from "../../core/objects.js";
 import { chaosMeshPodSelectorSchema, formatPath } from "../../core/targeting/chaos-mesh-schema.js";
 import type { LoadContext } from "./context.js";
 import { parseAt, readTargeting } from "./context.js";
@@ -14,7 +15,6 @@ import type {
 } from "./model.js";
 import { needsNodeDaemon, networkChaosActions, podChaosActions } from "./model.js";
 import type { FieldPath } from "./problems.js";
-import { optional } from "./optional.js";
 import { describeValue, valueAt } from "./problems.js";
 
 /**
@@ -58,7 +58,7 @@ type RawSpec = Readonly<Record<string, unknown>>;
 
 function rawSpec(context: LoadContext, path: FieldPath): RawSpec {
   const value = valueAt(context.root, path);
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as RawSpec) : {};
+  return isRecord(value) ? value : {};
 }
 
 function isSet(value: unknown): boolean {

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { isRecord } from "../../core/objects.js";
 import type { ChaosMeshTargeting } from "../../core/targeting/chaos-mesh-schema.js";
 import { formatPath, fromChaosMesh } from "../../core/targeting/chaos-mesh-schema.js";
 import type { FieldPath, Problems } from "./problems.js";
@@ -25,10 +26,6 @@ export function parseAt<Schema extends z.ZodType>(
   if (result.success) return result.data;
   context.problems.addIssues(result.error.issues, path, context.root);
   return undefined;
-}
-
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 export interface TargetingOptions {

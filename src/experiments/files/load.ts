@@ -1,4 +1,5 @@
 import { BroadsideError } from "../../core/errors.js";
+import { isRecord } from "../../core/objects.js";
 import { loadNetworkChaos, loadPodChaos, loadSchedule, loadStressChaos } from "./chaos-mesh.js";
 import type { LoadContext } from "./context.js";
 import { loadExperiment } from "./experiment.js";
@@ -45,10 +46,6 @@ const supportedText = Object.entries(loaders)
 
 function usage(message: string): BroadsideError {
   return new BroadsideError("BRD_USAGE", message);
-}
-
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function loaderFor(document: Readonly<Record<string, unknown>>, fileName: string): Loader {

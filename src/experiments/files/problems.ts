@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { BroadsideError } from "../../core/errors.js";
+import { isRecord } from "../../core/objects.js";
 import { formatPath } from "../../core/targeting/chaos-mesh-schema.js";
 
 /**
@@ -124,10 +125,6 @@ function chosenBranch(
   const best = Math.min(...plausible);
   const winners = fits.flatMap((fit, index) => (fit === best ? [index] : []));
   return winners.length === 1 ? winners[0] : undefined;
-}
-
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function isMissing(issue: Issue, at: FieldPath, root: unknown): boolean {

@@ -1,4 +1,5 @@
 import type { LedgerRecord, TargetRef } from "../../core/ledger/record.js";
+import { optional } from "../../core/objects.js";
 import type { RecoveryResult, RecoverySummary } from "../../core/ledger/recovery.js";
 import type {
   RecoveryReport,
@@ -13,11 +14,6 @@ import type {
  * report's shapes restate the engine's without `undefined` values, because JSON has none: a milestone
  * that was not seen is an absent field.
  */
-
-/** Drops the key when the value is undefined, so exactOptionalPropertyTypes and JSON agree. */
-export function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
-  return (value === undefined ? {} : { [key]: value }) as Partial<Record<K, V>>;
-}
 
 export interface PodRef {
   readonly namespace: string;

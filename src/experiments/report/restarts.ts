@@ -1,4 +1,4 @@
-import { optional } from "./faults.js";
+import { optional } from "../../core/objects.js";
 
 /**
  * Restart counts of the targets and of their node-mates (pods on the same nodes that were not targets),

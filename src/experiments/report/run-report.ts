@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { BroadsideError, describeError, usageError } from "../../core/errors.js";
+import { isRecord, optional } from "../../core/objects.js";
 import {
   evaluate,
   probeFigureNames,
@@ -11,7 +12,6 @@ import {
 import {
   factsOfFault,
   faultFacts,
-  optional,
   replacementsSeen,
   withOutcome,
   type FaultFacts,
@@ -301,10 +301,6 @@ function differences(stored: unknown, fresh: unknown, path: Path): string[] {
     return keys.flatMap((key) => differences(stored[key], fresh[key], [...path, key]));
   }
   return [formatPath(path)];
-}
-
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 // ---- the schema, for reading a report back ----
