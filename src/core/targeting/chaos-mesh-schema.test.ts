@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BroadsideError } from "../errors.js";
-import { formatPath, fromChaosMesh } from "./chaos-mesh-schema.js";
+import { fromChaosMesh } from "./chaos-mesh-schema.js";
 import { planTargets } from "./plan.js";
 import { defaultRails } from "./rails.js";
 import type { PodFacts } from "./types.js";
@@ -227,20 +227,5 @@ describe("fromChaosMesh", () => {
         reason: 'label selector app.kubernetes.io/component=tikv: label app.kubernetes.io/component is "pd"',
       },
     ]);
-  });
-});
-
-describe("formatPath", () => {
-  it.each<[string, PropertyKey[], string]>([
-    ["", [], "(manifest)"],
-    ["", ["selector", "pods", "demo", 0], "selector.pods.demo[0]"],
-    [
-      "spec",
-      ["selector", "labelSelectors", "app.kubernetes.io/name"],
-      'spec.selector.labelSelectors["app.kubernetes.io/name"]',
-    ],
-    ["", [0], "[0]"],
-  ])("%j + %j is %s", (prefix, segments, path) => {
-    expect(formatPath(prefix, segments)).toBe(path);
   });
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { usageError } from "../errors.js";
+import { formatPath } from "../field-path.js";
 import { labelKeyProblem, labelValueProblem } from "./label-selector.js";
 import { modeKinds, readMode } from "./mode.js";
 import { podPhases } from "./types.js";
@@ -67,17 +68,8 @@ export interface ChaosMeshTargeting {
 
 type PathSegment = PropertyKey;
 
-/** A field path as a user reads it: `spec.selector.labelSelectors["app.kubernetes.io/name"]`. */
-export function formatPath(prefix: string, segments: readonly PathSegment[]): string {
-  let path = prefix;
-  for (const segment of segments) {
-    if (typeof segment === "number") path += `[${segment}]`;
-    else if (typeof segment === "string" && /^[A-Za-z_$][\w$]*$/.test(segment))
-      path += path === "" ? segment : `.${segment}`;
-    else path += `[${JSON.stringify(String(segment))}]`;
-  }
-  return path === "" ? "(manifest)" : path;
-}
+/** What a path names when it is empty: the manifest as a whole. */
+export const manifestRoot = "(manifest)";
 
 /** A bad field and what is wrong with it. */
 interface FieldProblem {
@@ -87,13 +79,13 @@ interface FieldProblem {
 
 function describeIssue(prefix: string, issue: z.core.$ZodIssue): FieldProblem {
   if (issue.code === "unrecognized_keys") {
-    const fields = issue.keys.map((key) => formatPath(prefix, [...issue.path, key]));
+    const fields = issue.keys.map((key) => formatPath([...issue.path, key], manifestRoot, prefix));
     return {
       path: fields.join(", "),
       problem: `unknown field${fields.length > 1 ? "s" : ""} in a Chaos Mesh pod selector`,
     };
   }
-  return { path: formatPath(prefix, issue.path), problem: issue.message };
+  return { path: formatPath(issue.path, manifestRoot, prefix), problem: issue.message };
 }
 
 /** One usage error for all problems, named after the first, so one run reports everything wrong. */
@@ -109,7 +101,7 @@ function parseManifest(input: unknown, prefix: string): ChaosMeshPodSelector {
   if (result.success) return result.data;
   throwProblems(result.error.issues.map((issue) => describeIssue(prefix, issue)));
   // safeParse never fails without issues; this keeps the types honest if it ever did.
-  throw usageError(formatPath(prefix, []), "is not a valid Chaos Mesh pod selector");
+  throw usageError(formatPath([], manifestRoot, prefix), "is not a valid Chaos Mesh pod selector");
 }
 
 /** Collects errors with their paths instead of stopping at the first, so one run reports them all. */
@@ -120,7 +112,7 @@ class Converter {
   constructor(private readonly prefix: string) {}
 
   at(...segments: PathSegment[]): string {
-    return formatPath(this.prefix, segments);
+    return formatPath(segments, manifestRoot, this.prefix);
   }
 
   problem(path: string, problem: string): void {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { isRecord, optional } from "../../core/objects.js";
-import { chaosMeshPodSelectorSchema, formatPath } from "../../core/targeting/chaos-mesh-schema.js";
+import { formatPath } from "../../core/field-path.js";
+import { chaosMeshPodSelectorSchema, manifestRoot } from "../../core/targeting/chaos-mesh-schema.js";
 import type { LoadContext } from "./context.js";
 import { parseAt, readTargeting } from "./context.js";
 import { goDurationField, toDuration } from "./durations.js";
@@ -91,7 +92,7 @@ const podChaosSchema = z.strictObject({
 
 function podChaosRunnability(context: LoadContext, path: FieldPath, action: PodChaosAction): Runnability {
   const spec = rawSpec(context, path);
-  const at = (field: string) => `${context.fileName}: ${formatPath("", [...path, field])}`;
+  const at = (field: string) => `${context.fileName}: ${formatPath([...path, field], manifestRoot)}`;
   switch (action) {
     case "pod-kill":
       // Chaos Mesh treats pod-kill as one-shot (podchaos_types.go: +chaos-mesh:oneshot).
@@ -401,7 +402,7 @@ function checkStressors(context: LoadContext, path: FieldPath): void {
   }
   if (stressng && isSet(stressors)) {
     context.warnings.push(
-      `${context.fileName}: ${formatPath("", [...path, "stressors"])} is ignored: stressngStressors wins`,
+      `${context.fileName}: ${formatPath([...path, "stressors"], manifestRoot)} is ignored: stressngStressors wins`,
     );
   }
 }

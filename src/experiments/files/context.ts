@@ -1,7 +1,8 @@
 import type { z } from "zod";
 import { isRecord } from "../../core/objects.js";
 import type { ChaosMeshTargeting } from "../../core/targeting/chaos-mesh-schema.js";
-import { formatPath, fromChaosMesh } from "../../core/targeting/chaos-mesh-schema.js";
+import { formatPath } from "../../core/field-path.js";
+import { fromChaosMesh, manifestRoot } from "../../core/targeting/chaos-mesh-schema.js";
 import type { FieldPath, Problems } from "./problems.js";
 import { valueAt } from "./problems.js";
 
@@ -68,7 +69,7 @@ export function readTargeting(
   if (!isRecord(object) || !isRecord(object.selector)) return undefined;
   if (["selector", "mode", "value"].some((field) => context.problems.hasUnder([...path, field])))
     return undefined;
-  const at = formatPath("", path);
+  const at = formatPath(path, manifestRoot);
   try {
     const targeting = fromChaosMesh(selectorInput(object, options), {
       path: at,

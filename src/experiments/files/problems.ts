@@ -1,7 +1,8 @@
 import type { z } from "zod";
 import { BroadsideError } from "../../core/errors.js";
 import { isRecord } from "../../core/objects.js";
-import { formatPath } from "../../core/targeting/chaos-mesh-schema.js";
+import { formatPath } from "../../core/field-path.js";
+import { manifestRoot } from "../../core/targeting/chaos-mesh-schema.js";
 
 /**
  * Problems found in an experiment file, collected rather than thrown one by one, so that a single run of
@@ -216,7 +217,7 @@ export class Problems {
     const lines = [
       ...located.map(({ path, problem, line }) => {
         const where = line === undefined ? "" : ` (line ${line})`;
-        return `${fileName}: ${formatPath("", path)}: ${problem}${where}`;
+        return `${fileName}: ${formatPath(path, manifestRoot)}: ${problem}${where}`;
       }),
       ...this.messages.map((message) => `${fileName}: ${message}`),
     ];

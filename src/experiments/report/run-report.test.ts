@@ -4,7 +4,6 @@ import { objectFaultInput } from "./faults.js";
 import {
   buildRunReport,
   figureMismatches,
-  formatPath,
   parseRunReport,
   recompute,
   renderJson,
@@ -153,6 +152,10 @@ describe("reading a report back", () => {
 
   it("refuses text that is not JSON", () => {
     expect(usageMessage(() => parseRunReport("{not json", "run.json"))).toMatch(/^run\.json: is not JSON: /);
+  });
+
+  it("names the whole document when it is not an object", () => {
+    expect(usageMessage(() => parseRunReport("[]", "run.json"))).toMatch(/^run\.json: \(the document\): /);
   });
 
   it("refuses samples of a probe the report does not declare, naming the sample", () => {
@@ -333,14 +336,6 @@ describe("object faults from the engine's records and recovery summaries", () =>
     expect(report.faults[0]?.type === "object" ? report.faults[0].changes[0]?.injectedAt : 0).toBe(
       exampleOrigin + 1000,
     );
-  });
-});
-
-describe("formatPath", () => {
-  it("writes paths as a reader of the JSON addresses fields", () => {
-    expect(formatPath(["phases", "chaos", "probes", 0, "sent"])).toBe("phases.chaos.probes[0].sent");
-    expect(formatPath(["errors", "odd key"])).toBe('errors["odd key"]');
-    expect(formatPath([])).toBe("(the document)");
   });
 });
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { BroadsideError, describeError, usageError } from "../../core/errors.js";
+import { formatPath } from "../../core/field-path.js";
 import { isRecord, optional } from "../../core/objects.js";
 import {
   evaluate,
@@ -196,19 +197,13 @@ interface Problem {
   readonly message: string;
 }
 
-/** "phases.chaos.probes[0].sent", as a reader of the JSON would address the field. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let text = "";
-  for (const key of path) {
-    if (typeof key === "number") text += `[${key}]`;
-    else if (typeof key === "string" && /^[A-Za-z_$][\w$]*$/.test(key)) text += text === "" ? key : `.${key}`;
-    else text += `[${JSON.stringify(String(key))}]`;
-  }
-  return text === "" ? "(the document)" : text;
-}
+/** What a path names when it is empty: the report as a whole. */
+const documentRoot = "(the document)";
 
 function describeProblems(problems: readonly Problem[]): string {
-  const shown = problems.slice(0, 3).map((problem) => `${formatPath(problem.path)}: ${problem.message}`);
+  const shown = problems
+    .slice(0, 3)
+    .map((problem) => `${formatPath(problem.path, documentRoot)}: ${problem.message}`);
   const more = problems.length > shown.length ? ` (and ${problems.length - shown.length} more)` : "";
   return `${shown.join("; ")}${more}`;
 }
@@ -293,14 +288,14 @@ function differences(stored: unknown, fresh: unknown, path: Path): string[] {
   if (Array.isArray(stored) && Array.isArray(fresh)) {
     const left: readonly unknown[] = stored;
     const right: readonly unknown[] = fresh;
-    if (left.length !== right.length) return [formatPath(path)];
+    if (left.length !== right.length) return [formatPath(path, documentRoot)];
     return left.flatMap((item, index) => differences(item, right[index], [...path, index]));
   }
   if (isRecord(stored) && isRecord(fresh)) {
     const keys = [...new Set([...Object.keys(stored), ...Object.keys(fresh)])];
     return keys.flatMap((key) => differences(stored[key], fresh[key], [...path, key]));
   }
-  return [formatPath(path)];
+  return [formatPath(path, documentRoot)];
 }
 
 // ---- the schema, for reading a report back ----
