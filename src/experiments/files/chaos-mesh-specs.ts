@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { isRecord, optional } from "../../core/objects.js";
 import { formatPath } from "../../core/field-path.js";
-import { chaosMeshPodSelectorSchema, manifestRoot } from "../../core/targeting/chaos-mesh-schema.js";
+import { chaosMeshPodSelectorSchema } from "./chaos-mesh-selector.js";
 import type { LoadContext } from "./context.js";
 import { parseAt, readTargeting } from "./context.js";
 import { goDurationField, toDuration } from "./durations.js";
@@ -16,13 +16,14 @@ import type {
 } from "./model.js";
 import { needsNodeDaemon, networkChaosActions, podChaosActions } from "./model.js";
 import type { FieldPath } from "./problems.js";
-import { describeValue, valueAt } from "./problems.js";
+import { describeValue, manifestRoot, valueAt } from "./problems.js";
 
 /**
  * The specs of the Chaos Mesh kinds Broadside reads, field by field as Chaos Mesh defines them in
  * chaos-mesh/chaos-mesh api/v1alpha1: podchaos_types.go, networkchaos_types.go (and the checks of
  * networkchaos_webhook.go), stresschaos_types.go (and stresschaos_webhook.go). Field names, enums and
- * which fields are required follow the CRDs; the selector, mode and value are core/targeting/'s.
+ * which fields are required follow the CRDs; the selector, mode and value are
+ * chaos-mesh-selector.ts's.
  */
 
 const selectorFields = chaosMeshPodSelectorSchema.shape;

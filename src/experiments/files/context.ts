@@ -1,10 +1,10 @@
 import type { z } from "zod";
 import { isRecord } from "../../core/objects.js";
-import type { ChaosMeshTargeting } from "../../core/targeting/chaos-mesh-schema.js";
 import { formatPath } from "../../core/field-path.js";
-import { fromChaosMesh, manifestRoot } from "../../core/targeting/chaos-mesh-schema.js";
+import type { ChaosMeshTargeting } from "./chaos-mesh-selector.js";
+import { fromChaosMesh } from "./chaos-mesh-selector.js";
 import type { FieldPath, Problems } from "./problems.js";
-import { valueAt } from "./problems.js";
+import { manifestRoot, valueAt } from "./problems.js";
 
 /** What every kind's loader shares while it reads one file. */
 export interface LoadContext {
@@ -55,7 +55,7 @@ function warnEveryNamespace(context: LoadContext, at: string, targeting: ChaosMe
 }
 
 /**
- * The `{selector, mode, value}` found at `path`, converted by fromChaosMesh (core/targeting/) to a
+ * The `{selector, mode, value}` found at `path`, converted by fromChaosMesh (chaos-mesh-selector.ts) to a
  * Selector and a Mode, so that selectors mean exactly what they mean to `broadside kill` and to Chaos Mesh.
  * Skipped when the schema already found those fields malformed, so that each problem is reported once.
  */

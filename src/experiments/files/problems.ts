@@ -2,7 +2,6 @@ import type { z } from "zod";
 import { BroadsideError } from "../../core/errors.js";
 import { isRecord } from "../../core/objects.js";
 import { formatPath } from "../../core/field-path.js";
-import { manifestRoot } from "../../core/targeting/chaos-mesh-schema.js";
 
 /**
  * Problems found in an experiment file, collected rather than thrown one by one, so that a single run of
@@ -11,6 +10,9 @@ import { manifestRoot } from "../../core/targeting/chaos-mesh-schema.js";
  */
 
 export type PathSegment = string | number;
+
+/** What a path names when it is empty: the manifest as a whole. */
+export const manifestRoot = "(manifest)";
 export type FieldPath = readonly PathSegment[];
 
 /** The line (1-based) a field is on, when the YAML source knows it. */

@@ -1,10 +1,18 @@
 import { z } from "zod";
-import { usageError } from "../errors.js";
-import { formatPath } from "../field-path.js";
-import { labelKeyProblem, labelValueProblem } from "./label-selector.js";
-import { modeKinds, readMode } from "./mode.js";
-import { podPhases } from "./types.js";
-import type { FieldSelectors, LabelRequirement, Mode, PodPhase, PodRef, Selector } from "./types.js";
+import { usageError } from "../../core/errors.js";
+import { formatPath } from "../../core/field-path.js";
+import { labelKeyProblem, labelValueProblem } from "../../core/targeting/label-selector.js";
+import { modeKinds, readMode } from "../../core/targeting/mode.js";
+import { podPhases } from "../../core/targeting/types.js";
+import type {
+  FieldSelectors,
+  LabelRequirement,
+  Mode,
+  PodPhase,
+  PodRef,
+  Selector,
+} from "../../core/targeting/types.js";
+import { manifestRoot } from "./problems.js";
 
 /**
  * The pod selector of a Chaos Mesh manifest (api/v1alpha1/selector.go: PodSelector and PodSelectorSpec),
@@ -67,9 +75,6 @@ export interface ChaosMeshTargeting {
 }
 
 type PathSegment = PropertyKey;
-
-/** What a path names when it is empty: the manifest as a whole. */
-export const manifestRoot = "(manifest)";
 
 /** A bad field and what is wrong with it. */
 interface FieldProblem {
