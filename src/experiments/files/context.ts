@@ -1,8 +1,8 @@
 import type { z } from "zod";
 import { isRecord } from "../../core/objects.js";
 import { formatPath } from "../../core/field-path.js";
-import type { ChaosMeshTargeting } from "./chaos-mesh-selector.js";
-import { fromChaosMesh } from "./chaos-mesh-selector.js";
+import type { ChaosMeshTargeting } from "./chaos-mesh/selector.js";
+import { fromChaosMesh } from "./chaos-mesh/selector.js";
 import type { FieldPath, Problems } from "./problems.js";
 import { manifestRoot, valueAt } from "./problems.js";
 
@@ -55,7 +55,7 @@ function warnEveryNamespace(context: LoadContext, at: string, targeting: ChaosMe
 }
 
 /**
- * The `{selector, mode, value}` found at `path`, converted by fromChaosMesh (chaos-mesh-selector.ts) to a
+ * The `{selector, mode, value}` found at `path`, converted by fromChaosMesh (chaos-mesh/selector.ts) to a
  * Selector and a Mode, so that selectors mean exactly what they mean to `broadside kill` and to Chaos Mesh.
  * Skipped when the schema already found those fields malformed, so that each problem is reported once.
  */

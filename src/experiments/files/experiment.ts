@@ -1,4 +1,4 @@
-import type { ChaosMeshTargeting } from "./chaos-mesh-selector.js";
+import type { ChaosMeshTargeting } from "./chaos-mesh/selector.js";
 import { podFaultKinds } from "../../faults/types.js";
 import type { LoadContext } from "./context.js";
 import { parseAt, readTargeting } from "./context.js";

@@ -1,6 +1,9 @@
 import { BroadsideError } from "../../core/errors.js";
 import { isRecord } from "../../core/objects.js";
-import { loadNetworkChaos, loadPodChaos, loadSchedule, loadStressChaos } from "./chaos-mesh.js";
+import { loadNetworkChaos } from "./chaos-mesh/network-chaos.js";
+import { loadPodChaos } from "./chaos-mesh/pod-chaos.js";
+import { loadSchedule } from "./chaos-mesh/schedule.js";
+import { loadStressChaos } from "./chaos-mesh/stress-chaos.js";
 import type { LoadContext } from "./context.js";
 import { loadExperiment } from "./experiment.js";
 import type { LoadedExperiment } from "./model.js";

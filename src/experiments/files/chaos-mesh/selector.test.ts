@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { BroadsideError } from "../../core/errors.js";
-import { planTargets } from "../../core/targeting/plan.js";
-import { defaultRails } from "../../core/targeting/rails.js";
-import type { PodFacts } from "../../core/targeting/types.js";
-import { fromChaosMesh } from "./chaos-mesh-selector.js";
+import { BroadsideError } from "../../../core/errors.js";
+import { planTargets } from "../../../core/targeting/plan.js";
+import { defaultRails } from "../../../core/targeting/rails.js";
+import type { PodFacts } from "../../../core/targeting/types.js";
+import { fromChaosMesh } from "./selector.js";
 
 /** The selector part of a PodChaos spec, as in Chaos Mesh's documentation. */
 const podChaos = {

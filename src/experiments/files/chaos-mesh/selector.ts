@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { usageError } from "../../core/errors.js";
-import { formatPath } from "../../core/field-path.js";
-import { labelKeyProblem, labelValueProblem } from "../../core/targeting/label-selector.js";
-import { modeKinds, readMode } from "../../core/targeting/mode.js";
-import { podPhases } from "../../core/targeting/types.js";
+import { usageError } from "../../../core/errors.js";
+import { formatPath } from "../../../core/field-path.js";
+import { labelKeyProblem, labelValueProblem } from "../../../core/targeting/label-selector.js";
+import { modeKinds, readMode } from "../../../core/targeting/mode.js";
+import { podPhases } from "../../../core/targeting/types.js";
 import type {
   FieldSelectors,
   LabelRequirement,
@@ -11,8 +11,8 @@ import type {
   PodPhase,
   PodRef,
   Selector,
-} from "../../core/targeting/types.js";
-import { manifestRoot } from "./problems.js";
+} from "../../../core/targeting/types.js";
+import { manifestRoot } from "../problems.js";
 
 /**
  * The pod selector of a Chaos Mesh manifest (api/v1alpha1/selector.go: PodSelector and PodSelectorSpec),
