@@ -1,4 +1,4 @@
-import type { FaultReport } from "./faults.js";
+import type { FaultReport } from "./fault-outcome.js";
 import { formatAvailability, formatMs } from "./format.js";
 import { isolationProblems, type RestartReport } from "./restarts.js";
 import type { PhaseName, ProbeFigures, WindowFigures } from "./samples.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { BroadsideError } from "../../core/errors.js";
-import { objectFaultInput } from "./faults.js";
+import { objectFaultInput } from "./fault-facts.js";
 import {
   buildRunReport,
   figureMismatches,

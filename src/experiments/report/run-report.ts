@@ -11,15 +11,13 @@ import {
   type Verdict,
 } from "./checks.js";
 import {
-  factsOfFault,
   faultFacts,
   replacementsSeen,
-  withOutcome,
   type FaultFacts,
   type FaultInput,
-  type FaultReport,
   type ReplacementSeen,
-} from "./faults.js";
+} from "./fault-facts.js";
+import { factsOfFault, withOutcome, type FaultReport } from "./fault-outcome.js";
 import {
   restartObservations,
   restartReport,

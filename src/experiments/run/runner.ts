@@ -6,7 +6,7 @@ import { planObjectFault } from "../../faults/object-registry.js";
 import { podFaults } from "../../faults/pod-registry.js";
 import type { NamespaceScope } from "../../kube/pod-facts.js";
 import type { ObjectFaultStep, PodFaultStep, WaitStep } from "../files/model.js";
-import { objectFaultInput, type FaultInput } from "../report/faults.js";
+import { objectFaultInput, type FaultInput } from "../report/fault-facts.js";
 import { buildRunReport, type RunReport } from "../report/run-report.js";
 import type { Sample, TimeWindow } from "../report/samples.js";
 import { describeScheduleEvent, describeScheduleSummary } from "../schedule/describe.js";
