@@ -1,103 +1,127 @@
-import type { LedgerRecord, TargetRef } from "../../core/ledger/record.js";
-import type { RecoveryResult, RecoverySummary } from "../../core/ledger/recovery.js";
+import { z } from "zod";
+import type { LedgerRecord } from "../../core/ledger/record.js";
+import type { RecoverySummary } from "../../core/ledger/recovery.js";
 import { optional } from "../../core/objects.js";
-import type {
-  RecoveryReport,
-  RestorationStatus,
-  VictimTimeline,
-  WorkloadRestoration,
-} from "../../kube/recovery-timing.js";
+import type { RecoveryReport, VictimTimeline, WorkloadRestoration } from "../../kube/recovery-timing.js";
+import { count, epochMs, ms, name } from "./schema-fields.js";
 
 /**
  * Faults as a report tells them: what was hit, the ledger records, and the recovery figures the engine
  * measured (kube/recovery-timing.ts for pod faults, core/ledger/recovery.ts for object faults). The
  * report's shapes restate the engine's without `undefined` values, because JSON has none: a milestone
  * that was not seen is an absent field. What the report concludes from these facts is fault-outcome.ts's.
+ * The shapes are zod schemas, the one source of their types (schema-fields.ts); the conversions below
+ * from the engine's types are where the compiler checks that the two still agree.
  */
 
-export interface PodRef {
-  readonly namespace: string;
-  readonly name: string;
-  readonly uid: string;
-  readonly node?: string;
-}
+const podRefSchema = z
+  .object({ namespace: z.string(), name, uid: z.string(), node: z.string().exactOptional() })
+  .readonly();
+export type PodRef = z.infer<typeof podRefSchema>;
 
-export interface WorkloadRef {
-  readonly kind: string;
-  readonly namespace: string;
-  readonly name: string;
-}
+const workloadRefSchema = z.object({ kind: name, namespace: z.string(), name }).readonly();
+export type WorkloadRef = z.infer<typeof workloadRefSchema>;
 
-export type ShotReport =
-  | { readonly accepted: true; readonly at: number }
-  | { readonly accepted: false; readonly at: number; readonly reason: string };
+const shotSchema = z.discriminatedUnion("accepted", [
+  z.object({ accepted: z.literal(true), at: epochMs }).readonly(),
+  z.object({ accepted: z.literal(false), at: epochMs, reason: z.string() }).readonly(),
+]);
+export type ShotReport = z.infer<typeof shotSchema>;
 
-export type ReplacementReport =
-  | { readonly expected: false; readonly why: string }
-  | {
-      readonly expected: true;
-      readonly pod?: { readonly name: string; readonly uid: string; readonly node?: string };
-      readonly createdMs?: number;
-      readonly scheduledMs?: number;
-      readonly readyMs?: number;
-    };
+const replacementSchema = z.discriminatedUnion("expected", [
+  z.object({ expected: z.literal(false), why: z.string() }).readonly(),
+  z
+    .object({
+      expected: z.literal(true),
+      pod: z.object({ name, uid: z.string(), node: z.string().exactOptional() }).readonly().exactOptional(),
+      createdMs: ms.exactOptional(),
+      scheduledMs: ms.exactOptional(),
+      readyMs: ms.exactOptional(),
+    })
+    .readonly(),
+]);
+export type ReplacementReport = z.infer<typeof replacementSchema>;
 
 /** One victim's milestones, each in ms since `requestedAt` (the shot being sent). */
-export interface VictimReport {
-  readonly pod: PodRef;
-  readonly workload?: WorkloadRef;
-  readonly shot?: ShotReport;
-  readonly requestedAt?: number;
-  readonly acceptedMs?: number;
-  readonly goneMs?: number;
-  readonly replacement: ReplacementReport;
-}
+const victimSchema = z
+  .object({
+    pod: podRefSchema,
+    workload: workloadRefSchema.exactOptional(),
+    shot: shotSchema.exactOptional(),
+    requestedAt: epochMs.exactOptional(),
+    acceptedMs: ms.exactOptional(),
+    goneMs: ms.exactOptional(),
+    replacement: replacementSchema,
+  })
+  .readonly();
+export type VictimReport = z.infer<typeof victimSchema>;
 
-export interface WorkloadReport {
-  readonly workload: WorkloadRef;
-  readonly status: RestorationStatus;
-  readonly desired?: number;
-  readonly available?: number;
-  readonly dipped: boolean;
-  readonly restoredAt?: number;
-  /** Since the first shot at the workload was sent. */
-  readonly restoredMs?: number;
-  readonly restoredBy?: "workload-status" | "replacements-ready";
-}
+const workloadSchema = z
+  .object({
+    workload: workloadRefSchema,
+    status: z.enum(["restored", "not-restored", "untracked", "not-hit"]),
+    desired: count.exactOptional(),
+    available: count.exactOptional(),
+    dipped: z.boolean(),
+    restoredAt: epochMs.exactOptional(),
+    restoredMs: ms.exactOptional().meta({ description: "Since the first shot at the workload was sent." }),
+    restoredBy: z.enum(["workload-status", "replacements-ready"]).exactOptional(),
+  })
+  .readonly();
+export type WorkloadReport = z.infer<typeof workloadSchema>;
 
-export interface PodFaultFacts {
-  readonly type: "pod";
-  /** The fault module: "pod-kill", "pod-evict". */
-  readonly kind: string;
-  readonly ledgerIds: readonly string[];
-  readonly victims: readonly VictimReport[];
-  readonly workloads: readonly WorkloadReport[];
-  /** Every awaited milestone was seen before the engine's timeout. */
-  readonly complete: boolean;
-  readonly watchFailure?: string;
-}
+/** A pod fault's facts; fault-outcome.ts adds the outcome to make the report's entry. */
+export const podFaultFactsSchema = z.object({
+  type: z.literal("pod"),
+  kind: name.meta({ description: 'The fault module: "pod-kill", "pod-evict".' }),
+  ledgerIds: z.array(z.string()).readonly(),
+  victims: z.array(victimSchema).readonly(),
+  workloads: z.array(workloadSchema).readonly(),
+  complete: z
+    .boolean()
+    .meta({ description: "Every awaited milestone was seen before the engine's timeout." }),
+  watchFailure: z.string().exactOptional(),
+});
+export type PodFaultFacts = Readonly<z.infer<typeof podFaultFactsSchema>>;
 
 /** One changed field of one object and how it came back. */
-export interface ObjectChangeReport {
-  readonly ledgerId: string;
-  readonly target: TargetRef;
-  readonly path: string;
-  /** Epoch ms of the change (the ledger record is written right before it). */
-  readonly injectedAt: number;
-  readonly result: RecoveryResult;
-  /** Epoch ms of the outcome: the revert, the external heal, or giving up. */
-  readonly resolvedAt: number;
-  /** Who else restored the target (a field manager), when known. */
-  readonly by?: string;
-  readonly detail?: string;
-}
+const objectChangeSchema = z
+  .object({
+    ledgerId: name,
+    target: z
+      .object({ apiVersion: name, kind: name, namespace: z.string(), name, uid: z.string() })
+      .readonly(),
+    path: z.string(),
+    injectedAt: epochMs.meta({
+      description: "Epoch ms of the change (the ledger record is written right before it).",
+    }),
+    result: z.enum([
+      "reverted",
+      "healed-externally",
+      "target-gone",
+      "never-applied",
+      "failed",
+      "closed-elsewhere",
+      "left-open",
+    ]),
+    resolvedAt: epochMs.meta({
+      description: "Epoch ms of the outcome: the revert, the external heal, or giving up.",
+    }),
+    by: z.string().exactOptional().meta({
+      description: "Who else restored the target (a field manager), when known.",
+    }),
+    detail: z.string().exactOptional(),
+  })
+  .readonly();
+export type ObjectChangeReport = z.infer<typeof objectChangeSchema>;
 
-export interface ObjectFaultFacts {
-  readonly type: "object";
-  /** The fault module: "config-drift", "resource-squeeze", "scale". */
-  readonly kind: string;
-  readonly changes: readonly ObjectChangeReport[];
-}
+/** An object fault's facts; fault-outcome.ts adds the outcome to make the report's entry. */
+export const objectFaultFactsSchema = z.object({
+  type: z.literal("object"),
+  kind: name.meta({ description: 'The fault module: "config-drift", "resource-squeeze", "scale".' }),
+  changes: z.array(objectChangeSchema).readonly(),
+});
+export type ObjectFaultFacts = Readonly<z.infer<typeof objectFaultFactsSchema>>;
 
 /** What the engine reported: the part of a fault's entry that a report keeps as evidence. */
 export type FaultFacts = PodFaultFacts | ObjectFaultFacts;
@@ -232,16 +256,18 @@ export function describeChange(change: ObjectChangeReport): string {
 }
 
 /** A replacement pod seen taking a victim's place. */
-export interface ReplacementSeen {
-  /** Index of the fault in the report's `faults`. */
-  readonly fault: number;
-  readonly victim: string;
-  readonly pod: string;
-  readonly node?: string;
-  readonly createdMs?: number;
-  readonly scheduledMs?: number;
-  readonly readyMs?: number;
-}
+export const replacementSeenSchema = z
+  .object({
+    fault: count.meta({ description: "Index of the fault in the report's `faults`." }),
+    victim: z.string(),
+    pod: z.string(),
+    node: z.string().exactOptional(),
+    createdMs: ms.exactOptional(),
+    scheduledMs: ms.exactOptional(),
+    readyMs: ms.exactOptional(),
+  })
+  .readonly();
+export type ReplacementSeen = z.infer<typeof replacementSeenSchema>;
 
 export function replacementsSeen(faults: readonly FaultFacts[]): ReplacementSeen[] {
   return faults.flatMap((fault, index) =>

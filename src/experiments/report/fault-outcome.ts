@@ -1,14 +1,18 @@
+import { z } from "zod";
 import type { RecoveryResult } from "../../core/ledger/recovery.js";
 import { optional } from "../../core/objects.js";
 import {
   describeChange,
   describeWorkload,
+  objectFaultFactsSchema,
+  podFaultFactsSchema,
   type FaultFacts,
   type ObjectChangeReport,
   type ObjectFaultFacts,
   type PodFaultFacts,
   type VictimReport,
 } from "./fault-facts.js";
+import { ms } from "./schema-fields.js";
 
 /**
  * The judgement of each fault: did what it hit come back, how long it took, and why not when it did not.
@@ -16,21 +20,31 @@ import {
  */
 
 /** What the report concludes from the facts; recomputed by `recompute`. */
-export interface FaultOutcome {
-  /** "namespace/name" of each pod shot or object changed. */
-  readonly targets: readonly string[];
-  readonly recovered: boolean;
-  /**
-   * From the fault's first injection to its last recovery milestone. Null when nothing was hit, or when
-   * the fault did not recover: a partial figure would let a recovery-time check pass on the part that
-   * came back.
-   */
-  readonly recoveryMs: number | null;
-  /** Why `recovered` is false, one sentence each. */
-  readonly problems: readonly string[];
-}
+const faultOutcomeSchema = z.object({
+  targets: z
+    .array(z.string())
+    .readonly()
+    .meta({ description: '"namespace/name" of each pod shot or object changed.' }),
+  recovered: z.boolean(),
+  // Null rather than a partial figure: that would let a recovery-time check pass on the part that came back.
+  recoveryMs: ms.nullable().meta({
+    description:
+      "From the fault's first injection to its last recovery milestone. Null when nothing was hit, or when the fault did not recover.",
+  }),
+  problems: z
+    .array(z.string())
+    .readonly()
+    .meta({ description: "Why `recovered` is false, one sentence each." }),
+});
+export type FaultOutcome = Readonly<z.infer<typeof faultOutcomeSchema>>;
 
-export type FaultReport = (PodFaultFacts & FaultOutcome) | (ObjectFaultFacts & FaultOutcome);
+/** A fault's entry in the report: its facts and what the report concluded from them. */
+export const faultReportSchema = z.discriminatedUnion("type", [
+  podFaultFactsSchema.extend(faultOutcomeSchema.shape).readonly(),
+  objectFaultFactsSchema.extend(faultOutcomeSchema.shape).readonly(),
+]);
+export type FaultReport = z.infer<typeof faultReportSchema>;
+
 /** The facts of a reported fault, without what the report concluded from them. */
 export function factsOfFault(fault: FaultReport): FaultFacts {
   if (fault.type === "pod") {
