@@ -16,9 +16,9 @@ import { epochMs, name } from "./schema-fields.js";
  * meaning or a required field is added. Readers refuse other schema versions rather than misread them,
  * and drop fields they do not know (a later additive change does not stop an older reader).
  *
- * This module is the document's model: its zod schema, from which its TypeScript types are inferred.
- * build.ts builds and recomputes the report, consistency.ts checks its evidence, json.ts writes it and
- * reads it back.
+ * This module is the document's model: its zod schema, from which its TypeScript types are inferred and
+ * docs/schema/run-report.schema.json is generated (json-schema.ts). build.ts builds and recomputes the
+ * report, consistency.ts checks its evidence, json.ts writes it and reads it back.
  */
 
 export const reportApiVersion = "broadside.dev/v1alpha1";
