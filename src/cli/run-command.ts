@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { Duration } from "../core/duration.js";
 import { BroadsideError, usageError } from "../core/errors.js";
+import { optional } from "../core/objects.js";
 import { parseExperimentFile } from "../experiments/files/load.js";
 import type { LoadedExperiment } from "../experiments/files/model.js";
 import { isLoopback } from "../experiments/files/probes.js";
@@ -128,7 +129,7 @@ export async function runFile(
       plan,
       loopbackOnly,
       interrupt,
-      ...(config.prometheusUrl === undefined ? {} : { prometheusUrl: config.prometheusUrl }),
+      ...optional("prometheusUrl", config.prometheusUrl),
     }),
   );
   const written = await writeReports(report, plan, flags.reportDir);
@@ -164,7 +165,7 @@ async function clusterOf(config: CliConfig, io: CliIo, flags: RunFlags): Promise
   }
   return {
     kubeconfig: layoutFor(env, flags.sandbox).adminKubeconfig,
-    ...(flags.context === undefined ? {} : { context: flags.context }),
+    ...optional("context", flags.context),
   };
 }
 
@@ -189,7 +190,7 @@ function planFor(
     throw usageError("--for", "applies to a Schedule only");
   return runPlanOf(loaded, {
     extraProbes: probesFromFlags(flags.probe),
-    ...(flags.for === undefined ? {} : { runFor: flags.for }),
+    ...optional("runFor", flags.for),
     window: flags.window,
     maxFaultDuration: config.maxFaultDuration,
     loopbackOnly,

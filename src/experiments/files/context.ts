@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { isRecord } from "../../core/objects.js";
+import { isRecord, optional } from "../../core/objects.js";
 import { formatPath } from "../../core/field-path.js";
 import type { ChaosMeshTargeting } from "./chaos-mesh/selector.js";
 import { fromChaosMesh } from "./chaos-mesh/selector.js";
@@ -42,7 +42,7 @@ function selectorInput(
 ): Record<string, unknown> {
   const { selector, mode = options.defaultMode, value } = object;
   const text = options.numericValue === true && typeof value === "number" ? String(value) : value;
-  return { selector, mode, ...(text === undefined ? {} : { value: text }) };
+  return { selector, mode, ...optional("value", text) };
 }
 
 function warnEveryNamespace(context: LoadContext, at: string, targeting: ChaosMeshTargeting): void {
@@ -73,7 +73,7 @@ export function readTargeting(
   try {
     const targeting = fromChaosMesh(selectorInput(object, options), {
       path: at,
-      ...(context.namespace === undefined ? {} : { manifestNamespace: context.namespace }),
+      ...optional("manifestNamespace", context.namespace),
     });
     context.warnings.push(...targeting.warnings.map((warning) => `${context.fileName}: ${warning}`));
     warnEveryNamespace(context, at, targeting);

@@ -1,5 +1,5 @@
 import { BroadsideError } from "../../core/errors.js";
-import { isRecord } from "../../core/objects.js";
+import { isRecord, optional } from "../../core/objects.js";
 import { loadNetworkChaos } from "./chaos-mesh/network-chaos.js";
 import { loadPodChaos } from "./chaos-mesh/pod-chaos.js";
 import { loadSchedule } from "./chaos-mesh/schedule.js";
@@ -100,7 +100,7 @@ export function parseExperimentFile(
     root: document,
     problems: new Problems(),
     warnings: [...source.warnings],
-    ...(namespace === undefined ? {} : { namespace }),
+    ...optional("namespace", namespace),
   };
   const loaded = loader(context);
   context.problems.throwIfAny(fileName, source.locate);

@@ -51,7 +51,7 @@ export function factsOf(report: RunReport): RunFacts {
     chaosWindows: report.chaosWindows,
     samples: report.samples,
     faults: report.faults.map(factsOfFault),
-    ...optional("restarts", report.restarts === undefined ? undefined : restartObservations(report.restarts)),
+    ...optional("restarts", report.restarts, restartObservations),
     checks: report.checks.map(({ name, subject, tolerance }) => ({ name, subject, tolerance })),
     ...optional("aborted", verdict.result === "aborted" ? verdict.reason : undefined),
   };

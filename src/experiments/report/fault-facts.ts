@@ -198,7 +198,7 @@ export function victimReport(timeline: VictimTimeline): VictimReport {
   return {
     pod: { namespace: pod.namespace, name: pod.name, uid: pod.uid, ...optional("node", pod.node) },
     ...optional("workload", timeline.workload),
-    ...optional("shot", shot === undefined ? undefined : shotReport(shot)),
+    ...optional("shot", shot, shotReport),
     ...optional("requestedAt", timeline.requestedAt),
     ...optional("acceptedMs", timeline.acceptedMs),
     ...optional("goneMs", timeline.goneMs),
@@ -214,13 +214,13 @@ function shotReport(shot: NonNullable<VictimTimeline["shot"]>): ShotReport {
 
 function replacementReport(replacement: VictimTimeline["replacement"]): ReplacementReport {
   if (!replacement.expected) return { expected: false, why: replacement.why };
-  const pod = replacement.pod;
   return {
     expected: true,
-    ...optional(
-      "pod",
-      pod === undefined ? undefined : { name: pod.name, uid: pod.uid, ...optional("node", pod.node) },
-    ),
+    ...optional("pod", replacement.pod, (pod) => ({
+      name: pod.name,
+      uid: pod.uid,
+      ...optional("node", pod.node),
+    })),
     ...optional("createdMs", replacement.createdMs),
     ...optional("scheduledMs", replacement.scheduledMs),
     ...optional("readyMs", replacement.readyMs),

@@ -1,3 +1,4 @@
+import { optional } from "../../core/objects.js";
 import type { KubeClients } from "../../kube/client.js";
 import { podRestarts } from "../../kube/pod-facts.js";
 import type { RestartObservation } from "../report/restarts.js";
@@ -26,7 +27,7 @@ export async function snapshotRestarts(kube: KubeClients): Promise<Map<string, P
       uid,
       namespace: pod.metadata?.namespace ?? "",
       name: pod.metadata?.name ?? "",
-      ...(node === undefined ? {} : { node }),
+      ...optional("node", node),
       restarts: podRestarts(pod),
     });
   }
@@ -55,10 +56,10 @@ export function restartObservationsOf(
       return {
         namespace: pod.namespace,
         name: pod.name,
-        ...(pod.node === undefined ? {} : { node: pod.node }),
+        ...optional("node", pod.node),
         role: targetUids.has(pod.uid) ? ("target" as const) : ("node-mate" as const),
         before: pod.restarts,
-        ...(later === undefined ? {} : { after: later.restarts }),
+        ...optional("after", later?.restarts),
       };
     });
 }

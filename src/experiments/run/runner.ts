@@ -1,4 +1,5 @@
 import { BroadsideError, describeError, ExitCode } from "../../core/errors.js";
+import { optional } from "../../core/objects.js";
 import type { EngineContext } from "../../engine/context.js";
 import { runObjectChaos } from "../../engine/object-chaos.js";
 import { runPodChaos } from "../../engine/pod-chaos.js";
@@ -81,7 +82,7 @@ class ExperimentRun {
       kube: this.ctx.kube,
       clock: this.ctx.clock,
       loopbackOnly: this.options.loopbackOnly,
-      ...(this.options.prometheusUrl === undefined ? {} : { prometheusUrl: this.options.prometheusUrl }),
+      ...optional("prometheusUrl", this.options.prometheusUrl),
       onSample: (sample) => this.samples.push(sample),
       onError: (error) => {
         this.ctx.progress(`  probe: ${error.message}`);
@@ -104,9 +105,9 @@ class ExperimentRun {
       chaosWindows: mergeWindows(this.windows),
       samples: this.samples,
       faults: this.faults,
-      ...(restarts === undefined ? {} : { restarts }),
+      ...optional("restarts", restarts),
       checks: hypothesisChecks(plan.hypothesis.probes, plan.hypothesis.checks),
-      ...(this.abortReason === undefined ? {} : { aborted: this.abortReason }),
+      ...optional("aborted", this.abortReason),
     });
   }
 
@@ -212,7 +213,7 @@ class ExperimentRun {
       scope: scopeOf(step),
       selector: step.selector,
       mode: step.mode,
-      ...(step.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: step.gracePeriodSeconds }),
+      ...optional("gracePeriodSeconds", step.gracePeriodSeconds),
       dryRun: false,
       wait: true,
       timeout: step.timeout,
@@ -270,9 +271,7 @@ class ExperimentRun {
         cron: step.cron,
         concurrencyPolicy: step.concurrencyPolicy,
         historyLimit: step.historyLimit,
-        ...(step.startingDeadlineSeconds === undefined
-          ? {}
-          : { startingDeadlineSeconds: step.startingDeadlineSeconds }),
+        ...optional("startingDeadlineSeconds", step.startingDeadlineSeconds),
         clock: this.ctx.clock,
         signal: until.signal,
         run: async ({ index }) => {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isRecord } from "../../../core/objects.js";
+import { isRecord, optional } from "../../../core/objects.js";
 import type { LoadContext } from "../context.js";
 import type { ManifestInfo } from "../model.js";
 import { chaosMeshApiVersion } from "../model.js";
@@ -30,7 +30,7 @@ export function infoOf(context: LoadContext, envelope: Envelope): ManifestInfo {
   return {
     fileName: context.fileName,
     name,
-    ...(namespace === undefined ? {} : { namespace }),
+    ...optional("namespace", namespace),
     warnings: context.warnings,
   };
 }

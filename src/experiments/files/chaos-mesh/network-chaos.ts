@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { optional } from "../../../core/objects.js";
 import type { LoadContext } from "../context.js";
 import { parseAt, readTargeting } from "../context.js";
 import { goDurationField, toDuration } from "../durations.js";
@@ -143,24 +144,27 @@ function delayOf(delay: NonNullable<ParsedNetworkChaos["delay"]>): NonNullable<N
     // The webhook's defaults: DefaultJitter "0ms", DefaultCorrelation "0".
     jitterMs: delay.jitter ?? 0,
     correlation: delay.correlation ?? 0,
-    ...(delay.reorder === undefined
-      ? {}
-      : { reorder: { ...delay.reorder, correlation: delay.reorder.correlation ?? 0 } }),
+    ...optional("reorder", delay.reorder, (reorder) => ({
+      ...reorder,
+      correlation: reorder.correlation ?? 0,
+    })),
   };
 }
 
 function netemOf(spec: ParsedNetworkChaos): Partial<NetworkChaosSpec> {
   const { loss, duplicate, corrupt, bandwidth } = spec;
   return {
-    ...(spec.delay === undefined ? {} : { delay: delayOf(spec.delay) }),
-    ...(loss === undefined ? {} : { loss: { loss: loss.loss, correlation: loss.correlation ?? 0 } }),
-    ...(duplicate === undefined
-      ? {}
-      : { duplicate: { duplicate: duplicate.duplicate, correlation: duplicate.correlation ?? 0 } }),
-    ...(corrupt === undefined
-      ? {}
-      : { corrupt: { corrupt: corrupt.corrupt, correlation: corrupt.correlation ?? 0 } }),
-    ...(bandwidth === undefined ? {} : { bandwidth: bandwidthOf(bandwidth) }),
+    ...optional("delay", spec.delay, delayOf),
+    ...optional("loss", loss, (section) => ({ loss: section.loss, correlation: section.correlation ?? 0 })),
+    ...optional("duplicate", duplicate, (section) => ({
+      duplicate: section.duplicate,
+      correlation: section.correlation ?? 0,
+    })),
+    ...optional("corrupt", corrupt, (section) => ({
+      corrupt: section.corrupt,
+      correlation: section.correlation ?? 0,
+    })),
+    ...optional("bandwidth", bandwidth, bandwidthOf),
   };
 }
 
@@ -172,16 +176,16 @@ function bandwidthOf(
     rateBytesPerSecond: rate,
     limit,
     buffer,
-    ...(peakrate === undefined ? {} : { peakrate }),
-    ...(minburst === undefined ? {} : { minburst }),
+    ...optional("peakrate", peakrate),
+    ...optional("minburst", minburst),
   };
 }
 
 function optionalStrings(spec: ParsedNetworkChaos): Partial<NetworkChaosSpec> {
   return {
-    ...(spec.device === undefined ? {} : { device: spec.device }),
-    ...(spec.targetDevice === undefined ? {} : { targetDevice: spec.targetDevice }),
-    ...(spec.duration === undefined ? {} : { duration: toDuration(spec.duration) }),
+    ...optional("device", spec.device),
+    ...optional("targetDevice", spec.targetDevice),
+    ...optional("duration", spec.duration, toDuration),
   };
 }
 
@@ -205,7 +209,7 @@ export function loadNetworkChaosSpec(
     mode: targeting.mode,
     containerNames: spec.containerNames ?? [],
     direction: spec.direction === undefined || spec.direction === "" ? "to" : spec.direction,
-    ...(target === undefined ? {} : { target: { selector: target.selector, mode: target.mode } }),
+    ...optional("target", target, ({ selector, mode }) => ({ selector, mode })),
     externalTargets: spec.externalTargets ?? [],
     ...optionalStrings(spec),
     ...netemOf(spec),

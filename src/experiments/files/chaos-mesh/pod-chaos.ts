@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { formatPath } from "../../../core/field-path.js";
+import { optional } from "../../../core/objects.js";
 import type { LoadContext } from "../context.js";
 import { parseAt, readTargeting } from "../context.js";
 import { goDurationField, toDuration } from "../durations.js";
@@ -84,7 +85,7 @@ export function loadPodChaosSpec(
     mode: targeting.mode,
     // PodChaosSpec.GracePeriod: "The default value is zero that indicates delete immediately."
     gracePeriodSeconds: spec.gracePeriod ?? 0,
-    ...(spec.duration === undefined ? {} : { duration: toDuration(spec.duration) }),
+    ...optional("duration", spec.duration, toDuration),
     containerNames: spec.containerNames ?? [],
     ...runnability,
   };

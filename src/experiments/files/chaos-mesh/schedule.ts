@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { optional } from "../../../core/objects.js";
 import type { LoadContext } from "../context.js";
 import { parseAt } from "../context.js";
 import type { CronSpec } from "../cron.js";
@@ -152,7 +153,7 @@ export function loadSchedule(context: LoadContext): ChaosMeshSchedule | undefine
     kind: "Schedule",
     cron: schedule.schedule.spec,
     concurrencyPolicy: schedule.concurrencyPolicy === "Allow" ? "Allow" : "Forbid",
-    ...(schedule.historyLimit === undefined ? {} : { historyLimit: schedule.historyLimit }),
+    ...optional("historyLimit", schedule.historyLimit),
     ...(deadline > 0 ? { startingDeadlineSeconds: deadline } : {}),
     chaos,
     ...(chaos.runnable ? { runnable: true } : { runnable: false, reason: `its ${kind}: ${chaos.reason}` }),

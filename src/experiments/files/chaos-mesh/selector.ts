@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { usageError } from "../../../core/errors.js";
 import { formatPath } from "../../../core/field-path.js";
+import { optional } from "../../../core/objects.js";
 import { labelKeyProblem, labelValueProblem } from "../../../core/targeting/label-selector.js";
 import { modeKinds, readMode } from "../../../core/targeting/mode.js";
 import { podPhases } from "../../../core/targeting/types.js";
@@ -265,7 +266,7 @@ function buildSelector(
   const labelSelector = converter.labelSelector(spec.labelSelectors ?? {});
   return {
     namespaces: namespacesFor(spec, options),
-    ...(labelSelector === undefined ? {} : { labelSelector }),
+    ...optional("labelSelector", labelSelector),
     expressionSelectors: converter.expressions(spec.expressionSelectors),
     annotationSelectors: converter.annotations(spec.annotationSelectors),
     fieldSelectors: converter.fields(spec.fieldSelectors),

@@ -110,7 +110,7 @@ function checkStressors(context: LoadContext, path: FieldPath): void {
 
 function memoryOf(
   memory: NonNullable<NonNullable<ParsedStressChaos["stressors"]>["memory"]>,
-): StressChaosSpec["memory"] {
+): NonNullable<StressChaosSpec["memory"]> {
   return {
     workers: memory.workers,
     ...optional("size", memory.size),
@@ -120,15 +120,17 @@ function memoryOf(
   };
 }
 
-function cpuOf(cpu: NonNullable<NonNullable<ParsedStressChaos["stressors"]>["cpu"]>): StressChaosSpec["cpu"] {
+function cpuOf(
+  cpu: NonNullable<NonNullable<ParsedStressChaos["stressors"]>["cpu"]>,
+): NonNullable<StressChaosSpec["cpu"]> {
   return { workers: cpu.workers, ...optional("load", cpu.load), options: cpu.options ?? [] };
 }
 
 function stressorsOf(spec: ParsedStressChaos): Partial<StressChaosSpec> {
   const { memory, cpu } = spec.stressors ?? {};
   return {
-    ...optional("memory", memory === undefined ? undefined : memoryOf(memory)),
-    ...optional("cpu", cpu === undefined ? undefined : cpuOf(cpu)),
+    ...optional("memory", memory, memoryOf),
+    ...optional("cpu", cpu, cpuOf),
   };
 }
 
@@ -147,8 +149,8 @@ export function loadStressChaosSpec(
     mode: targeting.mode,
     containerNames: spec.containerNames ?? [],
     ...stressorsOf(spec),
-    ...(spec.stressngStressors === undefined ? {} : { stressngStressors: spec.stressngStressors }),
-    ...(spec.duration === undefined ? {} : { duration: toDuration(spec.duration) }),
+    ...optional("stressngStressors", spec.stressngStressors),
+    ...optional("duration", spec.duration, toDuration),
     runnable: false,
     reason: needsNodeDaemon,
   };
