@@ -1,4 +1,5 @@
 import { usageError } from "../core/errors.js";
+import { optional } from "../core/objects.js";
 import type { Probe } from "../experiments/files/model.js";
 import { httpProbeSchema, toProbe } from "../experiments/files/probes.js";
 
@@ -75,7 +76,7 @@ function rawProbe(spec: string, index: number, flag: string): Record<string, unk
   return {
     name: single(pairs, "name", flag) ?? `probe-${String(index + 1)}`,
     http,
-    ...(tolerances === undefined ? {} : { tolerances }),
+    ...optional("tolerances", tolerances),
   };
 }
 

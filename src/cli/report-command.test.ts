@@ -2,7 +2,8 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildRunReport, renderJson } from "../experiments/report/run-report.js";
+import { buildRunReport } from "../experiments/report/build.js";
+import { renderJson } from "../experiments/report/json.js";
 import { exampleRunInput } from "../experiments/report/synthetic.js";
 import { main } from "./main.js";
 

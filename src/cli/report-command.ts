@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import { readFile, writeFile } from "node:fs/promises";
 import { usageError } from "../core/errors.js";
 import { parseReportFormat, renderReport, type ReportFormat } from "../experiments/report/formats.js";
-import { figureMismatches, parseRunReport } from "../experiments/report/run-report.js";
+import { figureMismatches } from "../experiments/report/build.js";
+import { parseRunReport } from "../experiments/report/json.js";
 import type { CliIo } from "./options.js";
 
 interface ReportFlags {

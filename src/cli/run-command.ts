@@ -4,13 +4,15 @@ import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { Duration } from "../core/duration.js";
 import { BroadsideError, usageError } from "../core/errors.js";
+import { optional } from "../core/objects.js";
 import { parseExperimentFile } from "../experiments/files/load.js";
 import type { LoadedExperiment } from "../experiments/files/model.js";
 import { isLoopback } from "../experiments/files/probes.js";
 import { contextNamespace } from "../kube/client.js";
 import { renderReport, parseReportFormat, type ReportFormat } from "../experiments/report/formats.js";
 import { renderHtml } from "../experiments/report/html.js";
-import { renderJson, type RunReport } from "../experiments/report/run-report.js";
+import { renderJson } from "../experiments/report/json.js";
+import type { RunReport } from "../experiments/report/run-report.js";
 import { runPlanOf, type RunPlan } from "../experiments/run/plan.js";
 import { runExperiment } from "../experiments/run/runner.js";
 import type { SandboxName } from "../sandbox/sandbox-name.js";
@@ -137,7 +139,7 @@ export async function runFile(
       plan,
       loopbackOnly,
       interrupt,
-      ...(config.prometheusUrl === undefined ? {} : { prometheusUrl: config.prometheusUrl }),
+      ...optional("prometheusUrl", config.prometheusUrl),
     }),
   );
   const written = await writeReports(report, plan, flags.reportDir);
@@ -174,7 +176,7 @@ async function clusterOf(config: CliConfig, io: CliIo, flags: RunFlags): Promise
   }
   return {
     kubeconfig: layoutFor(env, name).adminKubeconfig,
-    ...(flags.context === undefined ? {} : { context: flags.context }),
+    ...optional("context", flags.context),
   };
 }
 
@@ -198,7 +200,7 @@ function planFor(
     throw usageError("--for", "applies to a Schedule only");
   return runPlanOf(loaded, {
     extraProbes: probesFromFlags(flags.probe),
-    ...(flags.for === undefined ? {} : { runFor: flags.for }),
+    ...optional("runFor", flags.for),
     window: flags.window,
     maxFaultDuration: config.maxFaultDuration,
     loopbackOnly,

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderHtml } from "../../src/experiments/report/html.js";
-import { buildRunReport, type RunInput, type RunReport } from "../../src/experiments/report/run-report.js";
+import { buildRunReport } from "../../src/experiments/report/build.js";
+import type { RunInput, RunReport } from "../../src/experiments/report/run-report.js";
 import { exampleRunInput } from "../../src/experiments/report/synthetic.js";
 import { fitAxis, inspectReport, tickOffsetMs, type ReportInspection } from "./report-page.js";
 

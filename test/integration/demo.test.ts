@@ -2,7 +2,7 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseRunReport } from "../../src/experiments/report/run-report.js";
+import { parseRunReport } from "../../src/experiments/report/json.js";
 import { freePorts } from "../../src/sandbox/ports.js";
 import { inspectReport } from "../browser/report-page.js";
 import { broadside, holdPort } from "./harness.js";

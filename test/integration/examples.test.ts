@@ -8,7 +8,8 @@ import { deployDemoFleet } from "../../src/demo/demo.js";
 import { exampleRunArgs, withFlag } from "../../src/demo/example-command.js";
 import { demoNamespaces } from "../../src/demo/fleet.js";
 import { fixedFrontDoorPorts } from "../../src/demo/front-door-ports.js";
-import { parseRunReport, type RunReport } from "../../src/experiments/report/run-report.js";
+import { parseRunReport } from "../../src/experiments/report/json.js";
+import type { RunReport } from "../../src/experiments/report/run-report.js";
 import {
   adminClients,
   broadside,

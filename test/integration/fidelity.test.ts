@@ -3,7 +3,7 @@ import { Duration } from "../../src/core/duration.js";
 import { systemClock } from "../../src/core/clock.js";
 import type { BroadsideError } from "../../src/core/errors.js";
 import { startHttpProbe } from "../../src/experiments/probes/http-probe.js";
-import { buildRunReport } from "../../src/experiments/report/run-report.js";
+import { buildRunReport } from "../../src/experiments/report/build.js";
 import { startTraffic } from "../../src/sandbox/traffic/traffic.js";
 import type { Traffic } from "../../src/sandbox/traffic/traffic.js";
 import { adminClients, deployAndWait, eventually, testDeployment, useTestNamespace } from "./harness.js";

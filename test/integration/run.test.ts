@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { broadsideNamespace } from "../../src/kube/ledger-store.js";
-import { parseRunReport, type RunReport } from "../../src/experiments/report/run-report.js";
+import { parseRunReport } from "../../src/experiments/report/json.js";
+import type { RunReport } from "../../src/experiments/report/run-report.js";
 import {
   adminClients,
   broadside,

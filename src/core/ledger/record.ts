@@ -1,3 +1,4 @@
+import { optional } from "../objects.js";
 /**
  * A ledger record: what one fault changed on one object, written into the cluster before the change and
  * closed with an outcome after recovery. Any Broadside process can finish a revert from the record alone,
@@ -130,7 +131,7 @@ export function redact(record: RedactableRecord): PrintableRecord {
     deadline: record.deadline,
     actor: record.actor,
     state: record.state,
-    ...(record.outcome === undefined ? {} : { outcome: record.outcome }),
+    ...optional("outcome", record.outcome),
   };
 }
 

@@ -1,5 +1,6 @@
 import { describeError } from "../errors.js";
 import type { Clock } from "../clock.js";
+import { optional } from "../objects.js";
 import type { LedgerRecord, OpenRecord, Outcome, TargetRef } from "./record.js";
 import type { Observation, RecoveryDecision } from "./state-machine.js";
 import { closeRecord, decideRecovery, markApplied } from "./state-machine.js";
@@ -140,7 +141,7 @@ function outcomeOf(decision: RecoveryDecision & { action: "close" }, now: number
     kind: decision.outcome,
     at: decision.at ?? now,
     detail: decision.detail,
-    ...(decision.by === undefined ? {} : { by: decision.by }),
+    ...optional("by", decision.by),
   };
 }
 
@@ -188,7 +189,7 @@ function summarize(
     path: record.path,
     result,
     at: facts.at,
-    ...(facts.by === undefined ? {} : { by: facts.by }),
-    ...(facts.detail === undefined ? {} : { detail: facts.detail }),
+    ...optional("by", facts.by),
+    ...optional("detail", facts.detail),
   };
 }

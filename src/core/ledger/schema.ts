@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { optional } from "../objects.js";
 import type { LedgerRecord } from "./record.js";
 
 /**
@@ -70,8 +71,8 @@ function withoutUndefined(record: z.infer<typeof recordSchema>): LedgerRecord {
     ...record,
     outcome: {
       ...outcome,
-      ...(by === undefined ? {} : { by }),
-      ...(detail === undefined ? {} : { detail }),
+      ...optional("by", by),
+      ...optional("detail", detail),
     },
   };
 }

@@ -1,3 +1,4 @@
+import { optional } from "../objects.js";
 import type {
   ActiveRecord,
   ClosedRecord,
@@ -110,8 +111,8 @@ function healedExternally(record: OpenRecord, observed: PresentObservation): Rec
   const change = observed.lastChange;
   return {
     ...close("healed-externally", detail),
-    ...(change === undefined ? {} : { at: change.at }),
-    ...(change?.by === undefined ? {} : { by: change.by }),
+    ...optional("at", change?.at),
+    ...optional("by", change?.by),
   };
 }
 

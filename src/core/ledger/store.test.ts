@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { optional } from "../objects.js";
 import type { LedgerDraft } from "./record.js";
 import { closeRecord, markApplied } from "./state-machine.js";
 import { ConflictError, MemoryLedgerStore } from "./store.js";
@@ -59,7 +60,7 @@ describe("MemoryLedgerStore", () => {
     const middle = await store.update(markApplied(await store.create(draft("middle", 20))));
     await store.update(closeRecord(middle, { kind: "reverted", at: 40 }));
     const ids = async (state?: "open" | "pending" | "closed") =>
-      (await store.list(state === undefined ? {} : { state })).map((record) => record.id);
+      (await store.list(optional("state", state))).map((record) => record.id);
     expect(await ids()).toEqual(["early", "middle", "late"]);
     expect(await ids("open")).toEqual(["early", "late"]);
     expect(await ids("pending")).toEqual(["early", "late"]);

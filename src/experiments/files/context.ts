@@ -1,8 +1,10 @@
 import type { z } from "zod";
-import type { ChaosMeshTargeting } from "../../core/targeting/chaos-mesh-schema.js";
-import { formatPath, fromChaosMesh } from "../../core/targeting/chaos-mesh-schema.js";
+import { isRecord, optional } from "../../core/objects.js";
+import { formatPath } from "../../core/field-path.js";
+import type { ChaosMeshTargeting } from "./chaos-mesh/selector.js";
+import { fromChaosMesh } from "./chaos-mesh/selector.js";
 import type { FieldPath, Problems } from "./problems.js";
-import { valueAt } from "./problems.js";
+import { manifestRoot, valueAt } from "./problems.js";
 
 /** What every kind's loader shares while it reads one file. */
 export interface LoadContext {
@@ -27,10 +29,6 @@ export function parseAt<Schema extends z.ZodType>(
   return undefined;
 }
 
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 export interface TargetingOptions {
   /** The mode when the field is absent: Broadside's kind defaults to one; Chaos Mesh requires a mode. */
   readonly defaultMode?: string;
@@ -44,7 +42,7 @@ function selectorInput(
 ): Record<string, unknown> {
   const { selector, mode = options.defaultMode, value } = object;
   const text = options.numericValue === true && typeof value === "number" ? String(value) : value;
-  return { selector, mode, ...(text === undefined ? {} : { value: text }) };
+  return { selector, mode, ...optional("value", text) };
 }
 
 function warnEveryNamespace(context: LoadContext, at: string, targeting: ChaosMeshTargeting): void {
@@ -57,7 +55,7 @@ function warnEveryNamespace(context: LoadContext, at: string, targeting: ChaosMe
 }
 
 /**
- * The `{selector, mode, value}` found at `path`, converted by fromChaosMesh (core/targeting/) to a
+ * The `{selector, mode, value}` found at `path`, converted by fromChaosMesh (chaos-mesh/selector.ts) to a
  * Selector and a Mode, so that selectors mean exactly what they mean to `broadside kill` and to Chaos Mesh.
  * Skipped when the schema already found those fields malformed, so that each problem is reported once.
  */
@@ -71,11 +69,11 @@ export function readTargeting(
   if (!isRecord(object) || !isRecord(object.selector)) return undefined;
   if (["selector", "mode", "value"].some((field) => context.problems.hasUnder([...path, field])))
     return undefined;
-  const at = formatPath("", path);
+  const at = formatPath(path, manifestRoot);
   try {
     const targeting = fromChaosMesh(selectorInput(object, options), {
       path: at,
-      ...(context.namespace === undefined ? {} : { manifestNamespace: context.namespace }),
+      ...optional("manifestNamespace", context.namespace),
     });
     context.warnings.push(...targeting.warnings.map((warning) => `${context.fileName}: ${warning}`));
     warnEveryNamespace(context, at, targeting);

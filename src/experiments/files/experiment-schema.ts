@@ -1,8 +1,5 @@
 import { z } from "zod";
-import {
-  chaosMeshPodSelectorSchema,
-  chaosMeshSelectorSchema,
-} from "../../core/targeting/chaos-mesh-schema.js";
+import { chaosMeshPodSelectorSchema, chaosMeshSelectorSchema } from "./chaos-mesh/selector.js";
 import { objectFaults } from "../../faults/object-registry.js";
 import type { ObjectFaultKind, PodFaultKind } from "../../faults/types.js";
 import { durationField } from "./durations.js";
@@ -46,7 +43,7 @@ function podFaultStep<Kind extends PodFaultKind>(kind: Kind) {
   return z.strictObject({
     fault: z.literal(kind),
     name: stepName.optional(),
-    // Chaos Mesh's selector, so selectors read the same in both kinds of file (core/targeting/).
+    // Chaos Mesh's selector, so selectors read the same in both kinds of file (chaos-mesh/selector.ts).
     selector: chaosMeshSelectorSchema,
     mode: chaosMeshPodSelectorSchema.shape.mode.default("one"),
     value: z

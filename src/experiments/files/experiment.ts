@@ -1,4 +1,5 @@
-import type { ChaosMeshTargeting } from "../../core/targeting/chaos-mesh-schema.js";
+import { optional } from "../../core/objects.js";
+import type { ChaosMeshTargeting } from "./chaos-mesh/selector.js";
 import { podFaultKinds } from "../../faults/types.js";
 import type { LoadContext } from "./context.js";
 import { parseAt, readTargeting } from "./context.js";
@@ -103,7 +104,7 @@ function sampleWarnings(context: LoadContext, hypothesis: Hypothesis): void {
 }
 
 function toStep(step: ParsedMethodStep, targeting: ChaosMeshTargeting | undefined): MethodStep | undefined {
-  const name = step.name === undefined ? {} : { name: step.name };
+  const name = optional("name", step.name);
   if ("wait" in step) return { type: "wait", ...name, duration: step.wait };
   switch (step.fault) {
     case "pod-kill":
@@ -115,7 +116,7 @@ function toStep(step: ParsedMethodStep, targeting: ChaosMeshTargeting | undefine
         fault: step.fault,
         selector: targeting.selector,
         mode: targeting.mode,
-        ...(step.gracePeriod === undefined ? {} : { gracePeriodSeconds: step.gracePeriod }),
+        ...optional("gracePeriodSeconds", step.gracePeriod),
         waitForRecovery: step.waitForRecovery,
         timeout: step.timeout,
       };
@@ -143,7 +144,7 @@ function build(
   const method = spec.method.flatMap((step, index) => toStep(step, selectors.get(index)) ?? []);
   const rollbacks: WaitStep[] = spec.rollbacks.map((step) => ({
     type: "wait",
-    ...(step.name === undefined ? {} : { name: step.name }),
+    ...optional("name", step.name),
     duration: step.wait,
   }));
   return {
@@ -152,10 +153,10 @@ function build(
     runnable: true,
     fileName: context.fileName,
     name: metadata.name,
-    ...(metadata.namespace === undefined ? {} : { namespace: metadata.namespace }),
+    ...optional("namespace", metadata.namespace),
     warnings: context.warnings,
     title: spec.title,
-    ...(spec.description === undefined ? {} : { description: spec.description }),
+    ...optional("description", spec.description),
     hypothesis,
     method,
     rollbacks,

@@ -1,5 +1,9 @@
 import { BroadsideError } from "../../core/errors.js";
-import { loadNetworkChaos, loadPodChaos, loadSchedule, loadStressChaos } from "./chaos-mesh.js";
+import { isRecord, optional } from "../../core/objects.js";
+import { loadNetworkChaos } from "./chaos-mesh/network-chaos.js";
+import { loadPodChaos } from "./chaos-mesh/pod-chaos.js";
+import { loadSchedule } from "./chaos-mesh/schedule.js";
+import { loadStressChaos } from "./chaos-mesh/stress-chaos.js";
 import type { LoadContext } from "./context.js";
 import { loadExperiment } from "./experiment.js";
 import type { LoadedExperiment } from "./model.js";
@@ -45,10 +49,6 @@ const supportedText = Object.entries(loaders)
 
 function usage(message: string): BroadsideError {
   return new BroadsideError("BRD_USAGE", message);
-}
-
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function loaderFor(document: Readonly<Record<string, unknown>>, fileName: string): Loader {
@@ -100,7 +100,7 @@ export function parseExperimentFile(
     root: document,
     problems: new Problems(),
     warnings: [...source.warnings],
-    ...(namespace === undefined ? {} : { namespace }),
+    ...optional("namespace", namespace),
   };
   const loaded = loader(context);
   context.problems.throwIfAny(fileName, source.locate);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { optional } from "../../core/objects.js";
 import { durationField } from "./durations.js";
 import type {
   HttpProbe,
@@ -217,9 +218,9 @@ function toHttp(name: string, spec: z.output<typeof httpSpec>, probe: ParsedProb
     url: spec.url,
     method: spec.method,
     headers: spec.headers,
-    ...(spec.body === undefined ? {} : { body: spec.body }),
+    ...optional("body", spec.body),
     expectStatus: spec.expectStatus,
-    ...(spec.latencyThreshold === undefined ? {} : { latencyThreshold: spec.latencyThreshold }),
+    ...optional("latencyThreshold", spec.latencyThreshold),
     frequencyHz: spec.frequency,
     timeout: spec.timeout,
   };
@@ -234,7 +235,7 @@ function toPrometheus(
     type: "prometheus",
     name,
     tolerances: probe.tolerances,
-    ...(spec.url === undefined ? {} : { url: spec.url }),
+    ...optional("url", spec.url),
     query: spec.query,
     comparator: spec.comparator,
     threshold: spec.value,

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { BroadsideError } from "../../core/errors.js";
-import { formatPath } from "../../core/targeting/chaos-mesh-schema.js";
+import { isRecord } from "../../core/objects.js";
+import { formatPath } from "../../core/field-path.js";
 
 /**
  * Problems found in an experiment file, collected rather than thrown one by one, so that a single run of
@@ -9,6 +10,9 @@ import { formatPath } from "../../core/targeting/chaos-mesh-schema.js";
  */
 
 export type PathSegment = string | number;
+
+/** What a path names when it is empty: the manifest as a whole. */
+export const manifestRoot = "(manifest)";
 export type FieldPath = readonly PathSegment[];
 
 /** The line (1-based) a field is on, when the YAML source knows it. */
@@ -126,10 +130,6 @@ function chosenBranch(
   return winners.length === 1 ? winners[0] : undefined;
 }
 
-function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 function isMissing(issue: Issue, at: FieldPath, root: unknown): boolean {
   return issue.path.length === 1 && valueAt(root, [...at, ...segmentsOf(issue.path)]) === undefined;
 }
@@ -219,7 +219,7 @@ export class Problems {
     const lines = [
       ...located.map(({ path, problem, line }) => {
         const where = line === undefined ? "" : ` (line ${line})`;
-        return `${fileName}: ${formatPath("", path)}: ${problem}${where}`;
+        return `${fileName}: ${formatPath(path, manifestRoot)}: ${problem}${where}`;
       }),
       ...this.messages.map((message) => `${fileName}: ${message}`),
     ];

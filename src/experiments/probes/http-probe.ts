@@ -1,6 +1,7 @@
 import { systemClock } from "../../core/clock.js";
 import type { Clock } from "../../core/clock.js";
 import { BroadsideError } from "../../core/errors.js";
+import { optional } from "../../core/objects.js";
 import type { HttpProbe, StatusRange } from "../files/model.js";
 import { isLoopback } from "../files/probes.js";
 import type { Sample } from "../report/samples.js";
@@ -79,7 +80,7 @@ export function startHttpProbe(probe: HttpProbe, options: ProbeOptions): Running
     url,
     method: probe.method,
     headers: probe.headers,
-    ...(probe.body === undefined ? {} : { body: probe.body }),
+    ...optional("body", probe.body),
     timeoutMs: probe.timeout.milliseconds,
     // The probe judges the status and latency only; the body is read (so latency covers it) and dropped.
     keepBodyBytes: 0,

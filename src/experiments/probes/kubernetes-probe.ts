@@ -2,6 +2,7 @@ import type { KubeConfig, KubernetesObject, V1LabelSelector, V1Pod } from "@kube
 import { systemClock } from "../../core/clock.js";
 import type { Clock } from "../../core/clock.js";
 import { BroadsideError } from "../../core/errors.js";
+import { optional } from "../../core/objects.js";
 import { isPodReady, podRestarts } from "../../kube/pod-facts.js";
 import { selectorMatches } from "../../core/targeting/label-selector.js";
 import { ClientNodeWatchSource, collectionPath } from "../../kube/watch/client-node-source.js";
@@ -118,7 +119,7 @@ function sourceFactory(
   if (config === undefined)
     throw new BroadsideError("BRD_INTERNAL", "a kubernetes probe needs a kubeconfig or a watch source");
   return (path, fieldSelector) =>
-    new ClientNodeWatchSource({ config, path, ...(fieldSelector === undefined ? {} : { fieldSelector }) });
+    new ClientNodeWatchSource({ config, path, ...optional("fieldSelector", fieldSelector) });
 }
 
 /**
@@ -132,7 +133,7 @@ export async function startKubernetesProbe(
   const { kind, namespace, name } = probe.target;
   const sourceFor = sourceFactory(options);
   const clock = options.clock ?? systemClock;
-  const onError = options.onError === undefined ? {} : { onError: options.onError };
+  const onError = optional("onError", options.onError);
   const workloads = new Informer<Workload>({
     source: sourceFor(collectionPath("apps/v1", plurals[kind], namespace), `metadata.name=${name}`),
     description: `${kind} ${namespace}/${name}`,

@@ -1,6 +1,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Duration } from "../../core/duration.js";
 import type { PrometheusProbe } from "../files/model.js";
 import {
@@ -111,7 +111,14 @@ describe("the Prometheus probe against a fake query API on 127.0.0.1", () => {
       loopbackOnly: true,
       defaultUrl: `http://127.0.0.1:${port}`,
     });
-    await new Promise((resolve) => setTimeout(resolve, 230));
+    // Until every answer was asked for, not a fixed 230 ms: a loaded machine sends fewer queries in that
+    // time. stop() then waits for the answers in flight.
+    await vi.waitFor(
+      () => {
+        expect(queries.length).toBeGreaterThanOrEqual(answers.length);
+      },
+      { timeout: 10_000 },
+    );
     const samples = await running.stop();
     server.close();
     expect(queries[0]).toBe("GET /api/v1/query sum(rate(ok[1m]))");

@@ -1,5 +1,6 @@
 import { systemClock } from "../../core/clock.js";
 import { BroadsideError } from "../../core/errors.js";
+import { isRecord } from "../../core/objects.js";
 import type { PromComparator, PrometheusProbe } from "../files/model.js";
 import type { Sample } from "../report/samples.js";
 import type { ProbeOptions, RunningProbe } from "./http-probe.js";
@@ -42,10 +43,6 @@ export function parsePromNumber(text: unknown): number | undefined {
 
 /** The values of an instant query's answer, or why there are none. */
 export type QueryResult = { readonly values: readonly number[] } | { readonly error: string };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** [timestamp, "value"], as in a scalar result and in each series of a vector. */
 function pointValue(point: unknown): number | undefined {

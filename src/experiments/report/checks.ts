@@ -1,7 +1,9 @@
-import type { FaultReport } from "./faults.js";
+import { z } from "zod";
+import type { FaultReport } from "./fault-outcome.js";
 import { formatAvailability, formatMs } from "./format.js";
 import { isolationProblems, type RestartReport } from "./restarts.js";
-import type { PhaseName, ProbeFigures, WindowFigures } from "./samples.js";
+import { phaseNames, type PhaseName, type ProbeFigures, type WindowFigures } from "./samples.js";
+import { count, name } from "./schema-fields.js";
 
 /**
  * Hypothesis checks and the verdict. A check names a figure of the report and a tolerance; the report
@@ -21,39 +23,57 @@ export type ProbeFigureName = (typeof probeFigureNames)[number];
 /** A phase, or the whole run. */
 export type FigureScope = PhaseName | "overall";
 
-export type CheckSubject =
-  | {
-      readonly type: "probe";
-      readonly probe: string;
-      readonly scope: FigureScope;
-      readonly figure: ProbeFigureName;
-    }
-  /** The recovery time of the fault at this index of the report's `faults`. */
-  | { readonly type: "fault-recovery"; readonly fault: number };
+export const checkSubjectSchema = z.discriminatedUnion("type", [
+  z
+    .object({
+      type: z.literal("probe"),
+      probe: name,
+      scope: z.enum([...phaseNames, "overall"]),
+      figure: z.enum(probeFigureNames),
+    })
+    .readonly(),
+  z
+    .object({
+      type: z.literal("fault-recovery"),
+      fault: count.meta({
+        description: "The recovery time of the fault at this index of the report's `faults`.",
+      }),
+    })
+    .readonly(),
+]);
+export type CheckSubject = z.infer<typeof checkSubjectSchema>;
 
 /** The observed figure must be `op` the limit: availability >= 0.99, longest unreachable <= 2000 ms. */
-export interface Tolerance {
-  readonly op: "<=" | "<" | ">=" | ">";
-  readonly limit: number;
-}
+export const toleranceSchema = z.object({ op: z.enum(["<=", "<", ">=", ">"]), limit: z.number() }).readonly();
+export type Tolerance = z.infer<typeof toleranceSchema>;
 
-export interface CheckSpec {
-  readonly name: string;
-  readonly subject: CheckSubject;
-  readonly tolerance: Tolerance;
-}
+/** A check as a hypothesis declares it: a figure and the tolerance it must meet. */
+export const checkSpecSchema = z.object({
+  name: z.string(),
+  subject: checkSubjectSchema,
+  tolerance: toleranceSchema,
+});
+export type CheckSpec = Readonly<z.infer<typeof checkSpecSchema>>;
 
-export interface CheckResult extends CheckSpec {
-  /** Null when the figure has no value: no samples, nothing succeeded, or the fault did not recover. */
-  readonly observed: number | null;
-  /** A missing figure fails: a hypothesis is only confirmed by evidence. */
-  readonly passed: boolean;
-}
+export const checkResultSchema = checkSpecSchema
+  .extend({
+    observed: z.number().nullable().meta({
+      description:
+        "Null when the figure has no value: no samples, nothing succeeded, or the fault did not recover.",
+    }),
+    passed: z
+      .boolean()
+      .meta({ description: "A missing figure fails: a hypothesis is only confirmed by evidence." }),
+  })
+  .readonly();
+export type CheckResult = z.infer<typeof checkResultSchema>;
 
-export type Verdict =
-  | { readonly result: "passed" }
-  | { readonly result: "failed"; readonly reasons: readonly string[] }
-  | { readonly result: "aborted"; readonly reason: string };
+export const verdictSchema = z.discriminatedUnion("result", [
+  z.object({ result: z.literal("passed") }).readonly(),
+  z.object({ result: z.literal("failed"), reasons: z.array(z.string()).readonly() }).readonly(),
+  z.object({ result: z.literal("aborted"), reason: z.string() }).readonly(),
+]);
+export type Verdict = z.infer<typeof verdictSchema>;
 
 const figureReaders: Record<ProbeFigureName, (figures: ProbeFigures) => number | null> = {
   availability: (figures) => figures.availability,

@@ -1,13 +1,12 @@
 import {
-  changeRecoveryMs,
   describeChange,
   describeWorkload,
   healedBy,
-  type FaultReport,
   type ObjectChangeReport,
   type VictimReport,
   type WorkloadReport,
-} from "./faults.js";
+} from "./fault-facts.js";
+import { changeRecoveryMs, type FaultReport } from "./fault-outcome.js";
 import { formatAvailability, formatMs } from "./format.js";
 import type { RestartChange } from "./restarts.js";
 import type { RunReport } from "./run-report.js";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseReportFormat, renderReport, reportFormats } from "./formats.js";
-import { buildRunReport, parseRunReport } from "./run-report.js";
+import { buildRunReport } from "./build.js";
+import { parseRunReport } from "./json.js";
 import { exampleRunInput } from "./synthetic.js";
 
 describe("report formats", () => {

@@ -2,7 +2,8 @@ import { usageError } from "../../core/errors.js";
 import { renderHtml } from "./html.js";
 import { renderJunit } from "./junit.js";
 import { renderMarkdown } from "./markdown.js";
-import { renderJson, type RunReport } from "./run-report.js";
+import { renderJson } from "./json.js";
+import type { RunReport } from "./run-report.js";
 import { renderTerminal } from "./terminal.js";
 
 /**

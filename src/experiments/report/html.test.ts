@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { renderHtml } from "./html.js";
-import { buildRunReport, type RunInput } from "./run-report.js";
+import { buildRunReport } from "./build.js";
+import type { RunInput } from "./run-report.js";
 import { exampleRunInput } from "./synthetic.js";
 
 function all(html: string, pattern: RegExp): RegExpMatchArray[] {

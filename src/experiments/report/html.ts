@@ -14,7 +14,7 @@ import {
   workloadLine,
 } from "./describe.js";
 import { failureKind, isWithin, phaseNames, type ProbeFigures, type Sample } from "./samples.js";
-import type { FaultReport } from "./faults.js";
+import type { FaultReport } from "./fault-outcome.js";
 import { count, escapeXml as esc, formatInstant, formatMs, formatOffset } from "./format.js";
 import { reportApiVersion, reportKind, reportSchemaVersion, type RunReport } from "./run-report.js";
 

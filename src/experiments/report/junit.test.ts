@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { renderJunit } from "./junit.js";
-import { buildRunReport, type RunInput } from "./run-report.js";
+import { buildRunReport } from "./build.js";
+import type { RunInput } from "./run-report.js";
 import { exampleRunInput } from "./synthetic.js";
 
 /**

@@ -8,7 +8,7 @@ import {
   victimLine,
   workloadLine,
 } from "./describe.js";
-import type { FaultReport } from "./faults.js";
+import type { FaultReport } from "./fault-outcome.js";
 import { escapeXml, formatInstant } from "./format.js";
 import type { RunReport } from "./run-report.js";
 import { renderTerminal } from "./terminal.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { escapeMarkdown, renderMarkdown } from "./markdown.js";
-import { buildRunReport } from "./run-report.js";
+import { buildRunReport } from "./build.js";
 import { exampleRunInput } from "./synthetic.js";
 
 /** Cells of a GFM table row: split on pipes that are not backslash-escaped. */

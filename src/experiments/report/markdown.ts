@@ -13,7 +13,7 @@ import {
   victimLine,
   workloadLine,
 } from "./describe.js";
-import type { FaultReport } from "./faults.js";
+import type { FaultReport } from "./fault-outcome.js";
 import { count, formatInstant, formatMs } from "./format.js";
 import { reportApiVersion, reportKind, reportSchemaVersion, type RunReport } from "./run-report.js";
 import { phaseNames } from "./samples.js";

@@ -1,4 +1,6 @@
-import { optional } from "./faults.js";
+import { z } from "zod";
+import { optional } from "../../core/objects.js";
+import { count, name } from "./schema-fields.js";
 
 /**
  * Restart counts of the targets and of their node-mates (pods on the same nodes that were not targets),
@@ -20,26 +22,35 @@ export interface RestartObservation {
   readonly after?: number;
 }
 
-export interface RestartChange {
-  readonly namespace: string;
-  readonly name: string;
-  readonly node?: string;
-  readonly before: number;
-  readonly after?: number;
-  /** after - before; null when the pod was gone afterwards. */
-  readonly change: number | null;
-}
+export const restartChangeSchema = z
+  .object({
+    namespace: z.string(),
+    name,
+    node: z.string().exactOptional(),
+    before: count,
+    after: count.exactOptional(),
+    change: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: "after - before; null when the pod was gone afterwards." }),
+  })
+  .readonly();
+export type RestartChange = z.infer<typeof restartChangeSchema>;
 
-export interface RestartReport {
-  readonly targets: readonly RestartChange[];
-  readonly nodeMates: readonly RestartChange[];
-  /**
-   * No node-mate restarted and none disappeared. A vanished node-mate counts against isolation: the
-   * report cannot tell an eviction caused by the fault from an unrelated rollout, and a claim of
-   * isolation should not rest on a pod it could no longer see. True when there were no node-mates.
-   */
-  readonly isolationHeld: boolean;
-}
+export const restartReportSchema = z
+  .object({
+    targets: z.array(restartChangeSchema).readonly(),
+    nodeMates: z.array(restartChangeSchema).readonly(),
+    // A vanished node-mate counts against isolation: the report cannot tell an eviction caused by the
+    // fault from an unrelated rollout, and a claim of isolation should not rest on a pod it could no
+    // longer see.
+    isolationHeld: z.boolean().meta({
+      description: "No node-mate restarted and none disappeared. True when there were no node-mates.",
+    }),
+  })
+  .readonly();
+export type RestartReport = z.infer<typeof restartReportSchema>;
 
 export function restartReport(observations: readonly RestartObservation[]): RestartReport {
   const changes = (role: RestartRole): RestartChange[] =>

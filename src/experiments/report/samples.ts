@@ -1,29 +1,40 @@
+import { z } from "zod";
+import { count, epochMs, ms, name } from "./schema-fields.js";
+
 /**
  * The figures of a run, computed from probe samples alone: per phase and per probe, how many probes were
  * sent, how many succeeded, availability, the longest unreachable stretch, latency percentiles and the
  * failures by kind. Pure functions of the samples, so a report that keeps its samples can be recomputed
- * and checked by anyone.
+ * and checked by anyone. The shapes are zod schemas, the one source of their types (schema-fields.ts).
  */
 
 /** One probe request and what came of it, as the probe recorded it. */
-export interface Sample {
-  readonly probe: string;
-  /** Epoch ms when the request was sent: every time figure below is built from these stamps. */
-  readonly sentAt: number;
-  /** From sending to the answer, or to the failure (a refused connection, a timeout). */
-  readonly latencyMs: number;
-  readonly ok: boolean;
-  /** The HTTP status, when there was an answer. */
-  readonly status?: number;
-  /** A short failure kind ("ECONNREFUSED", "timeout"), when the probe failed without a status. */
-  readonly error?: string;
-}
+export const sampleSchema = z
+  .object({
+    probe: name,
+    sentAt: epochMs.meta({
+      description: "Epoch ms when the request was sent: every time figure is built from these stamps.",
+    }),
+    latencyMs: z.number().nonnegative().meta({
+      description: "From sending to the answer, or to the failure (a refused connection, a timeout).",
+    }),
+    ok: z.boolean(),
+    status: z
+      .number()
+      .int()
+      .exactOptional()
+      .meta({ description: "The HTTP status, when there was an answer." }),
+    error: z.string().exactOptional().meta({
+      description:
+        'A short failure kind ("ECONNREFUSED", "timeout"), when the probe failed without a status.',
+    }),
+  })
+  .readonly();
+export type Sample = z.infer<typeof sampleSchema>;
 
 /** [start, end) in epoch ms: a sample sent exactly at `end` belongs to the next window. */
-export interface TimeWindow {
-  readonly start: number;
-  readonly end: number;
-}
+export const timeWindowSchema = z.object({ start: epochMs, end: epochMs });
+export type TimeWindow = Readonly<z.infer<typeof timeWindowSchema>>;
 
 export const phaseNames = ["baseline", "chaos", "recovery"] as const;
 export type PhaseName = (typeof phaseNames)[number];
@@ -76,15 +87,19 @@ export function availability(successes: number, sent: number): number | null {
 }
 
 /** A stretch of time when a probe could not reach its target. */
-export interface Stretch {
-  readonly ms: number;
-  /** sentAt of the first failed sample. */
-  readonly from: number;
-  /** sentAt of the next successful sample, or the end of the window when none came. */
-  readonly to: number;
-  /** No success came before the window ended: `ms` is then a lower bound of the outage. */
-  readonly stillFailing: boolean;
-}
+export const stretchSchema = z
+  .object({
+    ms,
+    from: epochMs.meta({ description: "sentAt of the first failed sample." }),
+    to: epochMs.meta({
+      description: "sentAt of the next successful sample, or the end of the window when none came.",
+    }),
+    stillFailing: z.boolean().meta({
+      description: "No success came before the window ended: `ms` is then a lower bound of the outage.",
+    }),
+  })
+  .readonly();
+export type Stretch = z.infer<typeof stretchSchema>;
 
 /**
  * The longest unreachable stretch of one probe's samples inside `window`: for each run of consecutive
@@ -131,14 +146,16 @@ export function nearestRank(sorted: readonly number[], percent: number): number 
   return sorted[Math.min(rank, sorted.length) - 1] ?? null;
 }
 
-export interface LatencyFigures {
-  /** The successful samples the percentiles are taken over. */
-  readonly samples: number;
-  readonly p50Ms: number;
-  readonly p95Ms: number;
-  readonly p99Ms: number;
-  readonly maxMs: number;
-}
+export const latencyFiguresSchema = z
+  .object({
+    samples: count.meta({ description: "The successful samples the percentiles are taken over." }),
+    p50Ms: ms,
+    p95Ms: ms,
+    p99Ms: ms,
+    maxMs: ms,
+  })
+  .readonly();
+export type LatencyFigures = z.infer<typeof latencyFiguresSchema>;
 
 /**
  * Percentiles over successful samples only: a refused connection answers in microseconds and a timeout in
@@ -168,10 +185,8 @@ export function failureKind(sample: Sample): string {
   return "failed";
 }
 
-export interface ErrorCount {
-  readonly kind: string;
-  readonly count: number;
-}
+export const errorCountSchema = z.object({ kind: z.string(), count }).readonly();
+export type ErrorCount = z.infer<typeof errorCountSchema>;
 
 /** Failed samples by kind, most frequent first, then by name: a stable order for reports and diffs. */
 export function errorCounts(samples: readonly Sample[]): ErrorCount[] {
@@ -187,18 +202,26 @@ export function errorCounts(samples: readonly Sample[]): ErrorCount[] {
 }
 
 /** Everything the report says about one probe in one window. */
-export interface ProbeFigures {
-  readonly probe: string;
-  readonly sent: number;
-  readonly successes: number;
-  readonly failures: number;
-  /** successes / sent to 4 decimals; null without samples. */
-  readonly availability: number | null;
-  /** Null when no sample in the window failed. */
-  readonly longestUnreachable: Stretch | null;
-  readonly latency: LatencyFigures | null;
-  readonly errors: readonly ErrorCount[];
-}
+export const probeFiguresSchema = z
+  .object({
+    probe: name,
+    sent: count,
+    successes: count,
+    failures: count,
+    availability: z
+      .number()
+      .min(0)
+      .max(1)
+      .nullable()
+      .meta({ description: "successes / sent to 4 decimals; null without samples." }),
+    longestUnreachable: stretchSchema
+      .nullable()
+      .meta({ description: "Null when no sample in the window failed." }),
+    latency: latencyFiguresSchema.nullable().meta({ description: "Null when no sample succeeded." }),
+    errors: z.array(errorCountSchema).readonly(),
+  })
+  .readonly();
+export type ProbeFigures = z.infer<typeof probeFiguresSchema>;
 
 /** The figures of `probe` from the samples sent inside `window`; other probes' samples are ignored. */
 export function probeFigures(probe: string, samples: readonly Sample[], window: TimeWindow): ProbeFigures {
@@ -217,11 +240,10 @@ export function probeFigures(probe: string, samples: readonly Sample[], window: 
 }
 
 /** The figures of every probe over one window: a phase, or the whole run. */
-export interface WindowFigures {
-  readonly start: number;
-  readonly end: number;
-  readonly probes: readonly ProbeFigures[];
-}
+export const windowFiguresSchema = timeWindowSchema
+  .extend({ probes: z.array(probeFiguresSchema).readonly() })
+  .readonly();
+export type WindowFigures = z.infer<typeof windowFiguresSchema>;
 
 /** One entry per declared probe, in the order given, even for probes without samples in the window. */
 export function windowFigures(

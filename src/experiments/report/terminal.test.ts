@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildRunReport } from "./run-report.js";
+import { buildRunReport } from "./build.js";
 import { exampleRunInput } from "./synthetic.js";
 import { renderTerminal, wrap } from "./terminal.js";
 

@@ -1,5 +1,6 @@
 import { Duration } from "../../core/duration.js";
 import { BroadsideError, usageError } from "../../core/errors.js";
+import { optional } from "../../core/objects.js";
 import type { CronSpec } from "../files/cron.js";
 import type {
   ChaosMeshPodChaos,
@@ -156,9 +157,7 @@ function schedulePlan(loaded: ChaosMeshSchedule, options: PlanOptions, timeout: 
         cronText: loaded.cron.text,
         concurrencyPolicy: loaded.concurrencyPolicy,
         historyLimit: loaded.historyLimit ?? defaultHistoryLimit,
-        ...(loaded.startingDeadlineSeconds === undefined
-          ? {}
-          : { startingDeadlineSeconds: loaded.startingDeadlineSeconds }),
+        ...optional("startingDeadlineSeconds", loaded.startingDeadlineSeconds),
         runFor: options.runFor,
         shot: podStep(chaos.action, chaos, timeout),
       },

@@ -1,5 +1,6 @@
 import type { Clock } from "../../core/clock.js";
 import type { BroadsideError } from "../../core/errors.js";
+import { optional } from "../../core/objects.js";
 import type { WatchSources } from "../../kube/watch/source.js";
 import type { KubernetesCondition, Probe } from "../files/model.js";
 import { startHttpProbe, type RunningProbe } from "../probes/http-probe.js";
@@ -46,7 +47,7 @@ async function startProbe(probe: Probe, options: ProbeSetOptions): Promise<Runni
   if (probe.type === "prometheus") {
     return startPrometheusProbe(probe, {
       ...common,
-      ...(options.prometheusUrl === undefined ? {} : { defaultUrl: options.prometheusUrl }),
+      ...optional("defaultUrl", options.prometheusUrl),
     });
   }
   return startKubernetesProbe(probe, {

@@ -1,3 +1,4 @@
+import { optional } from "../../core/objects.js";
 import { podRestarts } from "../../kube/pod-facts.js";
 import type { PodReader } from "../../kube/pods.js";
 import type { RestartObservation } from "../report/restarts.js";
@@ -25,7 +26,7 @@ export async function snapshotRestarts(pods: PodReader): Promise<Map<string, Pod
       uid,
       namespace: pod.metadata?.namespace ?? "",
       name: pod.metadata?.name ?? "",
-      ...(node === undefined ? {} : { node }),
+      ...optional("node", node),
       restarts: podRestarts(pod),
     });
   }
@@ -54,10 +55,10 @@ export function restartObservationsOf(
       return {
         namespace: pod.namespace,
         name: pod.name,
-        ...(pod.node === undefined ? {} : { node: pod.node }),
+        ...optional("node", pod.node),
         role: targetUids.has(pod.uid) ? ("target" as const) : ("node-mate" as const),
         before: pod.restarts,
-        ...(later === undefined ? {} : { after: later.restarts }),
+        ...optional("after", later?.restarts),
       };
     });
 }

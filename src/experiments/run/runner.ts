@@ -1,4 +1,5 @@
 import { BroadsideError, describeError, ExitCode } from "../../core/errors.js";
+import { optional } from "../../core/objects.js";
 import type { EngineContext } from "../../engine/context.js";
 import { runObjectChaos } from "../../engine/object-chaos.js";
 import { runPodChaos } from "../../engine/pod-chaos.js";
@@ -6,8 +7,9 @@ import { planObjectFault } from "../../faults/object-registry.js";
 import { podFaults } from "../../faults/pod-registry.js";
 import type { NamespaceScope } from "../../kube/pod-facts.js";
 import type { ObjectFaultStep, PodFaultStep, WaitStep } from "../files/model.js";
-import { objectFaultInput, type FaultInput } from "../report/faults.js";
-import { buildRunReport, type RunReport } from "../report/run-report.js";
+import { objectFaultInput, type FaultInput } from "../report/fault-facts.js";
+import { buildRunReport } from "../report/build.js";
+import type { RunReport } from "../report/run-report.js";
 import type { Sample, TimeWindow } from "../report/samples.js";
 import { describeScheduleEvent, describeScheduleSummary } from "../schedule/describe.js";
 import { runSchedule } from "../schedule/runner.js";
@@ -80,7 +82,7 @@ class ExperimentRun {
       watches: this.ctx.watches,
       clock: this.ctx.clock,
       loopbackOnly: this.options.loopbackOnly,
-      ...(this.options.prometheusUrl === undefined ? {} : { prometheusUrl: this.options.prometheusUrl }),
+      ...optional("prometheusUrl", this.options.prometheusUrl),
       onSample: (sample) => this.samples.push(sample),
       onError: (error) => {
         this.ctx.progress(`  probe: ${error.message}`);
@@ -103,9 +105,9 @@ class ExperimentRun {
       chaosWindows: mergeWindows(this.windows),
       samples: this.samples,
       faults: this.faults,
-      ...(restarts === undefined ? {} : { restarts }),
+      ...optional("restarts", restarts),
       checks: hypothesisChecks(plan.hypothesis.probes, plan.hypothesis.checks),
-      ...(this.abortReason === undefined ? {} : { aborted: this.abortReason }),
+      ...optional("aborted", this.abortReason),
     });
   }
 
@@ -211,7 +213,7 @@ class ExperimentRun {
       scope: scopeOf(step),
       selector: step.selector,
       mode: step.mode,
-      ...(step.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: step.gracePeriodSeconds }),
+      ...optional("gracePeriodSeconds", step.gracePeriodSeconds),
       dryRun: false,
       wait: true,
       timeout: step.timeout,
@@ -269,9 +271,7 @@ class ExperimentRun {
         cron: step.cron,
         concurrencyPolicy: step.concurrencyPolicy,
         historyLimit: step.historyLimit,
-        ...(step.startingDeadlineSeconds === undefined
-          ? {}
-          : { startingDeadlineSeconds: step.startingDeadlineSeconds }),
+        ...optional("startingDeadlineSeconds", step.startingDeadlineSeconds),
         clock: this.ctx.clock,
         signal: until.signal,
         run: async ({ index }) => {

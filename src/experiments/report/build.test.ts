@@ -1,37 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { BroadsideError } from "../../core/errors.js";
-import { objectFaultInput } from "./faults.js";
-import {
-  buildRunReport,
-  figureMismatches,
-  formatPath,
-  parseRunReport,
-  recompute,
-  renderJson,
-  type RunInput,
-  type RunReport,
-} from "./run-report.js";
-import { exampleOrigin, exampleRunInput, syntheticSamples } from "./synthetic.js";
-
-function usageMessage(action: () => unknown): string {
-  try {
-    action();
-  } catch (error: unknown) {
-    expect(error).toBeInstanceOf(BroadsideError);
-    if (error instanceof BroadsideError) {
-      expect(error.code).toBe("BRD_USAGE");
-      return error.message;
-    }
-  }
-  throw new Error("expected a usage error");
-}
-
-/** The example report as parsed JSON, to be damaged by a test. */
-function exampleJson(): Record<string, unknown> {
-  const parsed: unknown = JSON.parse(renderJson(buildRunReport(exampleRunInput())));
-  if (typeof parsed !== "object" || parsed === null) throw new Error("the example is not an object");
-  return { ...parsed };
-}
+import { buildRunReport, figureMismatches, recompute } from "./build.js";
+import { objectFaultInput } from "./fault-facts.js";
+import { parseRunReport, renderJson } from "./json.js";
+import type { RunReport } from "./run-report.js";
+import { exampleOrigin, exampleRunInput } from "./synthetic.js";
 
 describe("the run report of a pod kill with a 1.5 s front-door outage", () => {
   const input = exampleRunInput();
@@ -111,84 +83,6 @@ describe("the run report of a pod kill with a 1.5 s front-door outage", () => {
       },
     };
     expect(figureMismatches(edited)).toEqual(["overall.probes[0].availability"]);
-  });
-});
-
-describe("reading a report back", () => {
-  it("names the path of a bad field", () => {
-    const json = exampleJson();
-    const samples = json.samples;
-    if (!Array.isArray(samples)) throw new Error("no samples");
-    const damaged = samples.map((s: unknown, index) =>
-      index === 3 && typeof s === "object" ? { ...s, ok: "yes" } : s,
-    );
-    const message = usageMessage(() =>
-      parseRunReport(JSON.stringify({ ...json, samples: damaged }), "run.json"),
-    );
-    expect(message).toMatch(/^run\.json: samples\[3\]\.ok: /);
-    expect(message).toContain("boolean");
-  });
-
-  it("names nested paths inside phases", () => {
-    const json = exampleJson();
-    const phases = json.phases as { chaos: { probes: Record<string, unknown>[] } };
-    const figures = phases.chaos.probes[0];
-    phases.chaos.probes[0] = { ...figures, sent: "many" };
-    const message = usageMessage(() => parseRunReport(JSON.stringify(json), "run.json"));
-    expect(message).toMatch(/^run\.json: phases\.chaos\.probes\[0\]\.sent: /);
-  });
-
-  it("refuses another schema version with a message saying so", () => {
-    const message = usageMessage(() =>
-      parseRunReport(JSON.stringify({ ...exampleJson(), schemaVersion: 2 }), "run.json"),
-    );
-    expect(message).toContain("schemaVersion: this Broadside reads schemaVersion 1");
-  });
-
-  it("refuses a document that is not a run report", () => {
-    const message = usageMessage(() => parseRunReport('{"kind":"Pod"}', "pod.json"));
-    expect(message).toMatch(/^pod\.json: apiVersion: /);
-    expect(message).toContain("more");
-  });
-
-  it("refuses text that is not JSON", () => {
-    expect(usageMessage(() => parseRunReport("{not json", "run.json"))).toMatch(/^run\.json: is not JSON: /);
-  });
-
-  it("refuses samples of a probe the report does not declare, naming the sample", () => {
-    const json = exampleJson();
-    const samples = json.samples as Record<string, unknown>[];
-    samples[5] = { ...samples[5], probe: "ghost" };
-    const message = usageMessage(() => parseRunReport(JSON.stringify(json), "run.json"));
-    expect(message).toBe('run.json: samples[5].probe: names undeclared probe "ghost"');
-  });
-
-  it("drops fields it does not know, so an additive change does not break older readers", () => {
-    const text = JSON.stringify({ ...exampleJson(), addedLater: { anything: true } });
-    expect(parseRunReport(text, "run.json")).not.toHaveProperty("addedLater");
-  });
-});
-
-describe("building a report refuses evidence that contradicts itself", () => {
-  it("overlapping chaos windows are a bug in the runner", () => {
-    const input: RunInput = {
-      ...exampleRunInput(),
-      chaosWindows: [
-        { start: exampleOrigin + 1000, end: exampleOrigin + 3000 },
-        { start: exampleOrigin + 2000, end: exampleOrigin + 4000 },
-      ],
-    };
-    expect(() => buildRunReport(input)).toThrow(/chaosWindows\[1\]: overlaps/);
-  });
-
-  it("a check on a fault that does not exist", () => {
-    const input: RunInput = {
-      ...exampleRunInput(),
-      checks: [
-        { name: "x", subject: { type: "fault-recovery", fault: 9 }, tolerance: { op: "<=", limit: 1 } },
-      ],
-    };
-    expect(() => buildRunReport(input)).toThrow(/checks\[0\]\.subject\.fault: there is no fault 9/);
   });
 });
 
@@ -333,20 +227,5 @@ describe("object faults from the engine's records and recovery summaries", () =>
     expect(report.faults[0]?.type === "object" ? report.faults[0].changes[0]?.injectedAt : 0).toBe(
       exampleOrigin + 1000,
     );
-  });
-});
-
-describe("formatPath", () => {
-  it("writes paths as a reader of the JSON addresses fields", () => {
-    expect(formatPath(["phases", "chaos", "probes", 0, "sent"])).toBe("phases.chaos.probes[0].sent");
-    expect(formatPath(["errors", "odd key"])).toBe('errors["odd key"]');
-    expect(formatPath([])).toBe("(the document)");
-  });
-});
-
-describe("synthetic samples", () => {
-  it("are reproducible from their seed", () => {
-    const spec = { probe: "p", start: 0, end: 2000, intervalMs: 200, jitterMs: 20, seed: 9 };
-    expect(syntheticSamples(spec)).toEqual(syntheticSamples(spec));
   });
 });

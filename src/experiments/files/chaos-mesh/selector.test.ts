@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { BroadsideError } from "../errors.js";
-import { formatPath, fromChaosMesh } from "./chaos-mesh-schema.js";
-import { planTargets } from "./plan.js";
-import { defaultRails } from "./rails.js";
-import type { PodFacts } from "./types.js";
+import { BroadsideError } from "../../../core/errors.js";
+import { planTargets } from "../../../core/targeting/plan.js";
+import { defaultRails } from "../../../core/targeting/rails.js";
+import type { PodFacts } from "../../../core/targeting/types.js";
+import { fromChaosMesh } from "./selector.js";
 
 /** The selector part of a PodChaos spec, as in Chaos Mesh's documentation. */
 const podChaos = {
@@ -227,20 +227,5 @@ describe("fromChaosMesh", () => {
         reason: 'label selector app.kubernetes.io/component=tikv: label app.kubernetes.io/component is "pd"',
       },
     ]);
-  });
-});
-
-describe("formatPath", () => {
-  it.each<[string, PropertyKey[], string]>([
-    ["", [], "(manifest)"],
-    ["", ["selector", "pods", "demo", 0], "selector.pods.demo[0]"],
-    [
-      "spec",
-      ["selector", "labelSelectors", "app.kubernetes.io/name"],
-      'spec.selector.labelSelectors["app.kubernetes.io/name"]',
-    ],
-    ["", [0], "[0]"],
-  ])("%j + %j is %s", (prefix, segments, path) => {
-    expect(formatPath(prefix, segments)).toBe(path);
   });
 });

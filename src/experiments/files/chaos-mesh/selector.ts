@@ -1,9 +1,19 @@
 import { z } from "zod";
-import { usageError } from "../errors.js";
-import { labelKeyProblem, labelValueProblem } from "./label-selector.js";
-import { modeKinds, readMode } from "./mode.js";
-import { podPhases } from "./types.js";
-import type { FieldSelectors, LabelRequirement, Mode, PodPhase, PodRef, Selector } from "./types.js";
+import { usageError } from "../../../core/errors.js";
+import { formatPath } from "../../../core/field-path.js";
+import { optional } from "../../../core/objects.js";
+import { labelKeyProblem, labelValueProblem } from "../../../core/targeting/label-selector.js";
+import { modeKinds, readMode } from "../../../core/targeting/mode.js";
+import { podPhases } from "../../../core/targeting/types.js";
+import type {
+  FieldSelectors,
+  LabelRequirement,
+  Mode,
+  PodPhase,
+  PodRef,
+  Selector,
+} from "../../../core/targeting/types.js";
+import { manifestRoot } from "../problems.js";
 
 /**
  * The pod selector of a Chaos Mesh manifest (api/v1alpha1/selector.go: PodSelector and PodSelectorSpec),
@@ -67,18 +77,6 @@ export interface ChaosMeshTargeting {
 
 type PathSegment = PropertyKey;
 
-/** A field path as a user reads it: `spec.selector.labelSelectors["app.kubernetes.io/name"]`. */
-export function formatPath(prefix: string, segments: readonly PathSegment[]): string {
-  let path = prefix;
-  for (const segment of segments) {
-    if (typeof segment === "number") path += `[${segment}]`;
-    else if (typeof segment === "string" && /^[A-Za-z_$][\w$]*$/.test(segment))
-      path += path === "" ? segment : `.${segment}`;
-    else path += `[${JSON.stringify(String(segment))}]`;
-  }
-  return path === "" ? "(manifest)" : path;
-}
-
 /** A bad field and what is wrong with it. */
 interface FieldProblem {
   readonly path: string;
@@ -87,13 +85,13 @@ interface FieldProblem {
 
 function describeIssue(prefix: string, issue: z.core.$ZodIssue): FieldProblem {
   if (issue.code === "unrecognized_keys") {
-    const fields = issue.keys.map((key) => formatPath(prefix, [...issue.path, key]));
+    const fields = issue.keys.map((key) => formatPath([...issue.path, key], manifestRoot, prefix));
     return {
       path: fields.join(", "),
       problem: `unknown field${fields.length > 1 ? "s" : ""} in a Chaos Mesh pod selector`,
     };
   }
-  return { path: formatPath(prefix, issue.path), problem: issue.message };
+  return { path: formatPath(issue.path, manifestRoot, prefix), problem: issue.message };
 }
 
 /** One usage error for all problems, named after the first, so one run reports everything wrong. */
@@ -109,7 +107,7 @@ function parseManifest(input: unknown, prefix: string): ChaosMeshPodSelector {
   if (result.success) return result.data;
   throwProblems(result.error.issues.map((issue) => describeIssue(prefix, issue)));
   // safeParse never fails without issues; this keeps the types honest if it ever did.
-  throw usageError(formatPath(prefix, []), "is not a valid Chaos Mesh pod selector");
+  throw usageError(formatPath([], manifestRoot, prefix), "is not a valid Chaos Mesh pod selector");
 }
 
 /** Collects errors with their paths instead of stopping at the first, so one run reports them all. */
@@ -120,7 +118,7 @@ class Converter {
   constructor(private readonly prefix: string) {}
 
   at(...segments: PathSegment[]): string {
-    return formatPath(this.prefix, segments);
+    return formatPath(segments, manifestRoot, this.prefix);
   }
 
   problem(path: string, problem: string): void {
@@ -268,7 +266,7 @@ function buildSelector(
   const labelSelector = converter.labelSelector(spec.labelSelectors ?? {});
   return {
     namespaces: namespacesFor(spec, options),
-    ...(labelSelector === undefined ? {} : { labelSelector }),
+    ...optional("labelSelector", labelSelector),
     expressionSelectors: converter.expressions(spec.expressionSelectors),
     annotationSelectors: converter.annotations(spec.annotationSelectors),
     fieldSelectors: converter.fields(spec.fieldSelectors),

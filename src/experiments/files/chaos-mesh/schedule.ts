@@ -1,81 +1,21 @@
 import { z } from "zod";
-import { loadNetworkChaosSpec, loadPodChaosSpec, loadStressChaosSpec } from "./chaos-mesh-specs.js";
-import type { LoadContext } from "./context.js";
-import { parseAt } from "./context.js";
-import type { CronSpec } from "./cron.js";
-import { parseCron } from "./cron.js";
-import type {
-  ChaosMeshNetworkChaos,
-  ChaosMeshPodChaos,
-  ChaosMeshSchedule,
-  ChaosMeshStressChaos,
-  ManifestInfo,
-  ScheduledChaos,
-  ScheduledKind,
-} from "./model.js";
-import { chaosMeshApiVersion, scheduledKinds } from "./model.js";
-import { valueAt } from "./problems.js";
+import { optional } from "../../../core/objects.js";
+import type { LoadContext } from "../context.js";
+import { parseAt } from "../context.js";
+import type { CronSpec } from "../cron.js";
+import { parseCron } from "../cron.js";
+import type { ChaosMeshSchedule, ScheduledChaos, ScheduledKind } from "../model.js";
+import { chaosMeshApiVersion, scheduledKinds } from "../model.js";
+import { valueAt } from "../problems.js";
+import { envelopeSchema, infoOf, specPath } from "./manifest.js";
+import { loadNetworkChaosSpec } from "./network-chaos.js";
+import { loadPodChaosSpec } from "./pod-chaos.js";
+import { loadStressChaosSpec } from "./stress-chaos.js";
 
 /**
- * Chaos Mesh manifests, read as they are. The envelope is a Kubernetes object: metadata may carry
- * anything kubectl or a controller wrote there, and a `status` (as `kubectl get -o yaml` prints it) is
- * ignored; the spec is strict, so that a misspelt field is an error rather than a fault aimed wider.
+ * Schedule, as chaos-mesh/chaos-mesh api/v1alpha1/schedule_types.go defines it: a cron, its policies, and
+ * the spec of one of the kinds above, which is loaded by that kind's own module.
  */
-
-const envelopeSchema = z.strictObject({
-  apiVersion: z.literal(chaosMeshApiVersion),
-  kind: z.string(),
-  metadata: z.looseObject({ name: z.string().min(1), namespace: z.string().min(1).optional() }),
-  spec: z.looseObject({}),
-  status: z.unknown().optional(),
-});
-
-type Envelope = z.output<typeof envelopeSchema>;
-
-function infoOf(context: LoadContext, envelope: Envelope): ManifestInfo {
-  const { name, namespace } = envelope.metadata;
-  return {
-    fileName: context.fileName,
-    name,
-    ...(namespace === undefined ? {} : { namespace }),
-    warnings: context.warnings,
-  };
-}
-
-const spec = ["spec"] as const;
-
-export function loadPodChaos(context: LoadContext): ChaosMeshPodChaos | undefined {
-  const envelope = parseAt(context, envelopeSchema, []);
-  const podChaos = loadPodChaosSpec(context, spec);
-  if (envelope === undefined || podChaos === undefined) return undefined;
-  return { ...infoOf(context, envelope), apiVersion: chaosMeshApiVersion, kind: "PodChaos", ...podChaos };
-}
-
-export function loadNetworkChaos(context: LoadContext): ChaosMeshNetworkChaos | undefined {
-  const envelope = parseAt(context, envelopeSchema, []);
-  const networkChaos = loadNetworkChaosSpec(context, spec);
-  if (envelope === undefined || networkChaos === undefined) return undefined;
-  return {
-    ...infoOf(context, envelope),
-    apiVersion: chaosMeshApiVersion,
-    kind: "NetworkChaos",
-    ...networkChaos,
-  };
-}
-
-export function loadStressChaos(context: LoadContext): ChaosMeshStressChaos | undefined {
-  const envelope = parseAt(context, envelopeSchema, []);
-  const stressChaos = loadStressChaosSpec(context, spec);
-  if (envelope === undefined || stressChaos === undefined) return undefined;
-  return {
-    ...infoOf(context, envelope),
-    apiVersion: chaosMeshApiVersion,
-    kind: "StressChaos",
-    ...stressChaos,
-  };
-}
-
-// ---- Schedule ----
 
 /** The keys of Chaos Mesh's EmbedChaos and ScheduleItem: one holds the spec that spec.type names. */
 const embeddedKeys = {
@@ -148,12 +88,12 @@ function isScheduledKind(type: string): type is ScheduledKind {
  * from the file as written, so that the scheduled spec is checked even when other Schedule fields are bad.
  */
 function scheduledKind(context: LoadContext): ScheduledKind | undefined {
-  const raw = valueAt(context.root, spec);
+  const raw = valueAt(context.root, specPath);
   const type = valueAt(raw, ["type"]);
   if (typeof type !== "string") return undefined;
   if (!isScheduledKind(type)) {
     context.problems.add(
-      [...spec, "type"],
+      [...specPath, "type"],
       `${JSON.stringify(type)} is not supported; Broadside schedules ${scheduledKinds.join(", ")}`,
     );
     return undefined;
@@ -161,18 +101,18 @@ function scheduledKind(context: LoadContext): ScheduledKind | undefined {
   const key = embeddedKeys[type];
   for (const field of embeddedFields) {
     if (field !== key && valueAt(raw, [field]) !== undefined) {
-      context.problems.add([...spec, field], `does not match spec.type ${type}`);
+      context.problems.add([...specPath, field], `does not match spec.type ${type}`);
     }
   }
   if (valueAt(raw, [key]) === undefined) {
-    context.problems.add([...spec, key], `is required for type ${type}`);
+    context.problems.add([...specPath, key], `is required for type ${type}`);
     return undefined;
   }
   return type;
 }
 
 function loadScheduled(context: LoadContext, kind: ScheduledKind): ScheduledChaos | undefined {
-  const path = [...spec, embeddedKeys[kind]];
+  const path = [...specPath, embeddedKeys[kind]];
   switch (kind) {
     case "PodChaos": {
       const chaos = loadPodChaosSpec(context, path);
@@ -201,7 +141,7 @@ function cronWarnings(context: LoadContext, cron: CronSpec, warnings: readonly s
 
 export function loadSchedule(context: LoadContext): ChaosMeshSchedule | undefined {
   const envelope = parseAt(context, envelopeSchema, []);
-  const schedule = parseAt(context, scheduleSchema, spec);
+  const schedule = parseAt(context, scheduleSchema, specPath);
   const kind = scheduledKind(context);
   const chaos = kind === undefined ? undefined : loadScheduled(context, kind);
   if (envelope === undefined || schedule === undefined || chaos === undefined) return undefined;
@@ -213,7 +153,7 @@ export function loadSchedule(context: LoadContext): ChaosMeshSchedule | undefine
     kind: "Schedule",
     cron: schedule.schedule.spec,
     concurrencyPolicy: schedule.concurrencyPolicy === "Allow" ? "Allow" : "Forbid",
-    ...(schedule.historyLimit === undefined ? {} : { historyLimit: schedule.historyLimit }),
+    ...optional("historyLimit", schedule.historyLimit),
     ...(deadline > 0 ? { startingDeadlineSeconds: deadline } : {}),
     chaos,
     ...(chaos.runnable ? { runnable: true } : { runnable: false, reason: `its ${kind}: ${chaos.reason}` }),

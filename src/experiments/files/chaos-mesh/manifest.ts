@@ -1,0 +1,76 @@
+import { z } from "zod";
+import { isRecord, optional } from "../../../core/objects.js";
+import type { LoadContext } from "../context.js";
+import type { ManifestInfo } from "../model.js";
+import { chaosMeshApiVersion } from "../model.js";
+import type { FieldPath } from "../problems.js";
+import { valueAt } from "../problems.js";
+import { chaosMeshPodSelectorSchema } from "./selector.js";
+
+/**
+ * What the Chaos Mesh kinds Broadside reads share. The envelope is a Kubernetes object: metadata may carry
+ * anything kubectl or a controller wrote there, and a `status` (as `kubectl get -o yaml` prints it) is
+ * ignored; the spec is strict, so that a misspelt field is an error rather than a fault aimed wider. Each
+ * kind's spec (pod-chaos.ts, network-chaos.ts, stress-chaos.ts, schedule.ts) follows chaos-mesh/chaos-mesh
+ * api/v1alpha1 field by field; the selector, mode and value are selector.ts's.
+ */
+
+export const envelopeSchema = z.strictObject({
+  apiVersion: z.literal(chaosMeshApiVersion),
+  kind: z.string(),
+  metadata: z.looseObject({ name: z.string().min(1), namespace: z.string().min(1).optional() }),
+  spec: z.looseObject({}),
+  status: z.unknown().optional(),
+});
+
+type Envelope = z.output<typeof envelopeSchema>;
+
+export function infoOf(context: LoadContext, envelope: Envelope): ManifestInfo {
+  const { name, namespace } = envelope.metadata;
+  return {
+    fileName: context.fileName,
+    name,
+    ...optional("namespace", namespace),
+    warnings: context.warnings,
+  };
+}
+
+/** Where a kind's spec sits in its manifest. */
+export const specPath = ["spec"] as const;
+
+export const selectorFields = chaosMeshPodSelectorSchema.shape;
+export const containerNames = z.array(z.string()).optional();
+/** Chaos Mesh's multi-cluster field; Broadside acts on the cluster of its kubeconfig only. */
+export const remoteCluster = z.string().optional();
+
+/** The spec as written, so that checks relating fields run even when some other field is malformed. */
+export type RawSpec = Readonly<Record<string, unknown>>;
+
+export function rawSpec(context: LoadContext, path: FieldPath): RawSpec {
+  const value = valueAt(context.root, path);
+  return isRecord(value) ? value : {};
+}
+
+export function isSet(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length > 0;
+  return value !== undefined && value !== null && value !== "";
+}
+
+/** A remoteCluster would aim the fault at another cluster than the kubeconfig's: refused, never ignored. */
+export function refuseRemoteCluster(context: LoadContext, path: FieldPath): void {
+  if (!isSet(rawSpec(context, path).remoteCluster)) return;
+  context.problems.add(
+    [...path, "remoteCluster"],
+    "is not supported: Broadside acts on the cluster of its kubeconfig only",
+  );
+}
+
+/** The action as written, when it is one of `actions`, for checks that run even when the schema fails. */
+export function rawAction<Action extends string>(
+  context: LoadContext,
+  path: FieldPath,
+  actions: readonly Action[],
+): Action | undefined {
+  const action = rawSpec(context, path).action;
+  return actions.find((each) => each === action);
+}

@@ -1,0 +1,99 @@
+import { z } from "zod";
+import { formatPath } from "../../../core/field-path.js";
+import { optional } from "../../../core/objects.js";
+import type { LoadContext } from "../context.js";
+import { parseAt, readTargeting } from "../context.js";
+import { goDurationField, toDuration } from "../durations.js";
+import type { ChaosMeshPodChaos, PodChaosAction, PodChaosSpec, Runnability } from "../model.js";
+import { chaosMeshApiVersion, needsNodeDaemon, podChaosActions } from "../model.js";
+import type { FieldPath } from "../problems.js";
+import { manifestRoot } from "../problems.js";
+import {
+  containerNames,
+  envelopeSchema,
+  infoOf,
+  isSet,
+  rawAction,
+  rawSpec,
+  refuseRemoteCluster,
+  remoteCluster,
+  selectorFields,
+  specPath,
+} from "./manifest.js";
+
+/** PodChaos, field by field as chaos-mesh/chaos-mesh api/v1alpha1/podchaos_types.go defines it. */
+
+const podChaosSchema = z.strictObject({
+  ...selectorFields,
+  containerNames,
+  action: z.enum(podChaosActions),
+  duration: goDurationField().optional(),
+  gracePeriod: z
+    .number()
+    .int({ error: "must be a whole number of seconds" })
+    .nonnegative({ error: "must not be negative" })
+    .optional(),
+  remoteCluster,
+});
+
+function podChaosRunnability(context: LoadContext, path: FieldPath, action: PodChaosAction): Runnability {
+  const spec = rawSpec(context, path);
+  const at = (field: string) => `${context.fileName}: ${formatPath([...path, field], manifestRoot)}`;
+  switch (action) {
+    case "pod-kill":
+      // Chaos Mesh treats pod-kill as one-shot (podchaos_types.go: +chaos-mesh:oneshot).
+      if (isSet(spec.duration)) context.warnings.push(`${at("duration")} is ignored: pod-kill is one-shot`);
+      if (isSet(spec.containerNames)) {
+        context.warnings.push(`${at("containerNames")} is ignored by pod-kill, which kills whole pods`);
+      }
+      return { runnable: true };
+    case "pod-failure":
+      // PodChaosSpec.Duration: "It is required when the action is PodFailureAction."
+      if (!isSet(spec.duration))
+        context.problems.add([...path, "duration"], "is required for action pod-failure");
+      return {
+        runnable: false,
+        reason:
+          "action pod-failure is not supported yet: Broadside kills and evicts pods, it does not replace their images",
+      };
+    case "container-kill":
+      // podchaos_webhook.go validateContainerName.
+      if (!isSet(spec.containerNames)) {
+        context.problems.add(
+          [...path, "containerNames"],
+          "needs at least one container for action container-kill",
+        );
+      }
+      return { runnable: false, reason: `action container-kill ${needsNodeDaemon}` };
+  }
+}
+
+/** A PodChaos spec at `path` (a PodChaos's spec, or a Schedule's spec.podChaos). */
+export function loadPodChaosSpec(
+  context: LoadContext,
+  path: FieldPath,
+): (PodChaosSpec & Runnability) | undefined {
+  const spec = parseAt(context, podChaosSchema, path);
+  const targeting = readTargeting(context, path);
+  refuseRemoteCluster(context, path);
+  const action = rawAction(context, path, podChaosActions);
+  const runnability = action === undefined ? undefined : podChaosRunnability(context, path, action);
+  if (spec === undefined || targeting === undefined || runnability === undefined) return undefined;
+  return {
+    action: spec.action,
+    selector: targeting.selector,
+    mode: targeting.mode,
+    // PodChaosSpec.GracePeriod: "The default value is zero that indicates delete immediately."
+    gracePeriodSeconds: spec.gracePeriod ?? 0,
+    ...optional("duration", spec.duration, toDuration),
+    containerNames: spec.containerNames ?? [],
+    ...runnability,
+  };
+}
+
+export function loadPodChaos(context: LoadContext): ChaosMeshPodChaos | undefined {
+  const envelope = parseAt(context, envelopeSchema, []);
+  const podChaos = loadPodChaosSpec(context, specPath);
+  if (envelope === undefined || podChaos === undefined) return undefined;
+  return { ...infoOf(context, envelope), apiVersion: chaosMeshApiVersion, kind: "PodChaos", ...podChaos };
+}
