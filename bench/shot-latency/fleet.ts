@@ -1,7 +1,13 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { setTimeout as sleep } from "node:timers/promises";
 import { apiStatus, createIfMissing, type KubeClients } from "../../src/kube/client.js";
-import { waitFor } from "../../src/sandbox/bootstrap.js";
+import { systemClock } from "../../src/core/clock.js";
+import { waitFor as waitForOn } from "../../src/sandbox/bootstrap.js";
+
+/** The benchmark times against the wall clock. */
+function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  return waitForOn(what, timeoutMs, check, systemClock);
+}
 
 /**
  * The pods one size of the benchmark shoots at: a namespace `bench-N` (opted in to chaos) holding N bare

@@ -162,7 +162,7 @@ async function currentDoors(options: DemoOptions): Promise<DoorsReport | undefin
  */
 export async function deployDemoFleet(kube: KubeClients, options: FleetOptions): Promise<DemoDoor[]> {
   await deployFleet(kube, options.frontDoorPorts);
-  await waitForFleet(kube);
+  await waitForFleet(kube, options.clock);
   return waitForFrontDoors(options);
 }
 
@@ -199,17 +199,24 @@ async function deployFleet(kube: KubeClients, ports: FrontDoorPorts): Promise<vo
   );
 }
 
-async function waitForFleet(kube: KubeClients): Promise<void> {
-  await waitFor("the demo fleet to become Available", 120_000, async () => {
-    const statuses = await Promise.all(
-      demoWorkloads.map((w) => kube.apps.readNamespacedDeployment({ name: w.name, namespace: w.namespace })),
-    );
-    return statuses.every(
-      (d) =>
-        (d.status?.availableReplicas ?? 0) === d.spec?.replicas &&
-        d.status?.readyReplicas === d.spec.replicas,
-    );
-  });
+async function waitForFleet(kube: KubeClients, clock: Clock): Promise<void> {
+  await waitFor(
+    "the demo fleet to become Available",
+    120_000,
+    async () => {
+      const statuses = await Promise.all(
+        demoWorkloads.map((w) =>
+          kube.apps.readNamespacedDeployment({ name: w.name, namespace: w.namespace }),
+        ),
+      );
+      return statuses.every(
+        (d) =>
+          (d.status?.availableReplicas ?? 0) === d.spec?.replicas &&
+          d.status?.readyReplicas === d.spec.replicas,
+      );
+    },
+    clock,
+  );
 }
 
 const frontDoorTimeoutMs = 60_000;

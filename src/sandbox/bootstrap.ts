@@ -1,5 +1,5 @@
 import type { V1Node } from "@kubernetes/client-node";
-import { systemClock, type Clock } from "../core/clock.js";
+import type { Clock } from "../core/clock.js";
 import { BroadsideError } from "../core/errors.js";
 import { apiStatus, createIfMissing, type KubeClients } from "../kube/client.js";
 import { viewerUserName } from "./pki.js";
@@ -12,7 +12,7 @@ export async function waitFor(
   what: string,
   timeoutMs: number,
   check: () => Promise<boolean>,
-  clock: Clock = systemClock,
+  clock: Clock,
 ): Promise<void> {
   const deadline = clock.now() + timeoutMs;
   for (;;) {
