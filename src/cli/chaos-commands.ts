@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { Duration } from "../core/duration.js";
 import { BroadsideError, usageError } from "../core/errors.js";
+import { optional } from "../core/objects.js";
 import { runObjectChaos } from "../engine/object-chaos.js";
 import { runPodChaos, type PodChaosResult } from "../engine/pod-chaos.js";
 import { planObjectFault } from "../faults/object-registry.js";
@@ -71,11 +72,11 @@ function registerPodVerb(
         scope,
         selector,
         mode,
-        ...(flags.gracePeriod === undefined ? {} : { gracePeriodSeconds: flags.gracePeriod }),
+        ...optional("gracePeriodSeconds", flags.gracePeriod),
         dryRun: flags.dryRun,
         wait: flags.wait,
         timeout: flags.timeout,
-        ...(pace === undefined ? {} : { pace }),
+        ...optional("pace", pace),
       });
       if (flags.output === "json")
         io.out(`${JSON.stringify(podResultJson(kind, flags.dryRun, result), null, 2)}\n`);
@@ -183,8 +184,8 @@ function registerDrift(program: Command, config: CliConfig, io: CliIo): void {
           kind,
           name,
           key: flags.key,
-          ...(flags.value === undefined ? {} : { value: flags.value }),
-          ...(flags.remove === undefined ? {} : { remove: flags.remove }),
+          ...optional("value", flags.value),
+          ...optional("remove", flags.remove),
         }));
       },
     );
@@ -208,7 +209,7 @@ function registerSqueeze(program: Command, config: CliConfig, io: CliIo): void {
           name,
           cpu: flags.cpu,
           memory: flags.memory,
-          ...(flags.container === undefined ? {} : { container: flags.container }),
+          ...optional("container", flags.container),
         }));
       },
     );

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { Duration } from "../core/duration.js";
 import { usageError } from "../core/errors.js";
+import { optional } from "../core/objects.js";
 import { parseMode } from "../core/targeting/mode.js";
 import { podPhases, type Mode, type PodPhase, type Selector } from "../core/targeting/types.js";
 import type { NamespaceScope } from "../kube/pod-facts.js";
@@ -119,13 +120,13 @@ export function selectorFrom(
 ): Selector {
   const namespaces = scope === "all" ? undefined : scope;
   return {
-    ...(namespaces === undefined ? {} : { namespaces }),
-    ...(flags.selector === undefined ? {} : { labelSelector: flags.selector }),
-    ...(flags.fieldSelector === undefined ? {} : { fieldSelectors: fieldSelectorsFrom(flags.fieldSelector) }),
+    ...optional("namespaces", namespaces),
+    ...optional("labelSelector", flags.selector),
+    ...optional("fieldSelectors", flags.fieldSelector, fieldSelectorsFrom),
     ...(flags.annotationSelector === undefined
       ? {}
       : { annotationSelectors: pairsFrom(flags.annotationSelector, "--annotation-selector") }),
-    ...(flags.node === undefined ? {} : { nodeNames: splitList(flags.node, "--node") }),
+    ...optional("nodeNames", flags.node, (value) => splitList(value, "--node")),
     ...(pods.length === 0 ? {} : { pods: podRefs(pods, namespaces) }),
   };
 }
@@ -174,8 +175,8 @@ function fieldSelectorsFrom(text: string): { nodeName?: string; phase?: PodPhase
   }
   const nodeName = pairs["spec.nodeName"];
   return {
-    ...(nodeName === undefined ? {} : { nodeName }),
-    ...(phase === undefined ? {} : { phase: phase as PodPhase }),
+    ...optional("nodeName", nodeName),
+    ...optional("phase", phase, (value) => value as PodPhase),
   };
 }
 

@@ -3,6 +3,7 @@ import { hostname, userInfo } from "node:os";
 import { systemClock } from "../core/clock.js";
 import type { RecoverySummary } from "../core/ledger/recovery.js";
 import { recoverExpired } from "../core/ledger/recovery.js";
+import { optional } from "../core/objects.js";
 import { defaultRails } from "../core/targeting/rails.js";
 import type { EngineContext } from "../engine/context.js";
 import { RecordAccess } from "../engine/record-access.js";
@@ -53,8 +54,8 @@ export async function startEngine(
 ): Promise<StartedEngine> {
   // Without --kubeconfig, client-node finds the cluster as kubectl does ($KUBECONFIG, ~/.kube/config).
   const kube = connect({
-    ...(flags.kubeconfig === undefined ? {} : { kubeconfigPath: flags.kubeconfig }),
-    ...(flags.context === undefined ? {} : { context: flags.context }),
+    ...optional("kubeconfigPath", flags.kubeconfig),
+    ...optional("context", flags.context),
   });
   const objects = new ClusterObjects(kube);
   const pods = new ClusterPods(kube);

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { describeError } from "../core/errors.js";
 import { redact, type LedgerRecord } from "../core/ledger/record.js";
 import { recoverExpired, type RecoverySummary } from "../core/ledger/recovery.js";
+import { optional } from "../core/objects.js";
 import { addClusterFlags, describeSummary, startEngine, type ClusterFlags } from "./engine-setup.js";
 import { choiceOption, type CliIo } from "./options.js";
 import { formatTable } from "./table.js";
@@ -52,7 +53,7 @@ function printSummaries(
   if (output === "json") {
     const printable = summaries.map(({ error, ...rest }) => ({
       ...rest,
-      ...(error === undefined ? {} : { error: describeError(error) }),
+      ...optional("error", error, describeError),
     }));
     io.out(`${JSON.stringify({ kind: "RecoveryResult", records: printable }, null, 2)}\n`);
     return;

@@ -1,4 +1,5 @@
 import { Duration } from "./duration.js";
+import { optional } from "./objects.js";
 
 /**
  * Every bound Broadside puts on its input, in one place: the validators use these values and
@@ -18,7 +19,7 @@ function upTo(fields: string, max: string, min?: string): DurationLimit {
   return {
     fields,
     max: Duration.parse(max, fields),
-    ...(min === undefined ? {} : { min: Duration.parse(min, fields) }),
+    ...optional("min", min, (text) => Duration.parse(text, fields)),
   };
 }
 

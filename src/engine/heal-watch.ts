@@ -3,6 +3,7 @@ import type { Clock } from "../core/clock.js";
 import { deferred } from "../core/deferred.js";
 import { jsonEqual, type JsonValue, type LedgerRecord, type OpenRecord } from "../core/ledger/record.js";
 import type { Observation } from "../core/ledger/state-machine.js";
+import { optional } from "../core/objects.js";
 import { getAtPointer } from "../kube/field-access.js";
 import { fieldManager } from "../kube/objects.js";
 import { collectionPath } from "../kube/watch/client-node-source.js";
@@ -109,7 +110,7 @@ export class HealWatch implements RecordWriter {
     const value = getAtPointer(event.object as unknown as JsonValue, record.path);
     if (jsonEqual(value, record.injected)) return;
     const by = lastManager(event.object);
-    this.heals.set(record.id, { at: event.receivedAt, ...(by === undefined ? {} : { by }) });
+    this.heals.set(record.id, { at: event.receivedAt, ...optional("by", by) });
     if (this.records.every((r) => this.heals.has(r.id))) this.everyHealed.resolve(undefined);
   }
 }

@@ -6,6 +6,7 @@ import { ABSENT } from "../core/ledger/record.js";
 import { closeRecord, markApplied } from "../core/ledger/state-machine.js";
 import { ConflictError } from "../core/ledger/store.js";
 import { ShotLimiter } from "../core/limits/shot-limiter.js";
+import { optional } from "../core/objects.js";
 import { failedShot, type ShotOutcome } from "../core/shot.js";
 import { planTargets } from "../core/targeting/plan.js";
 import { namespaceRailReason, workloadOf } from "../core/targeting/rails.js";
@@ -150,8 +151,7 @@ async function fireAt(
     state: "pending",
   });
   session?.requested(facts.uid);
-  const grace =
-    request.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: request.gracePeriodSeconds };
+  const grace = optional("gracePeriodSeconds", request.gracePeriodSeconds);
   const outcome = await request.fault
     .fire(ctx, pod, grace)
     .catch((error: unknown) => failedShot(error, ctx.clock.now()));

@@ -6,6 +6,7 @@ import { REDACTED } from "../core/ledger/record.js";
 import { LedgerFormatError, parseLedgerRecord } from "../core/ledger/schema.js";
 import type { LedgerStore, StateFilter } from "../core/ledger/store.js";
 import { ConflictError } from "../core/ledger/store.js";
+import { optional } from "../core/objects.js";
 import type { KubeClients } from "./client.js";
 import { apiStatus, createIfMissing } from "./client.js";
 
@@ -136,7 +137,7 @@ export class ConfigMapLedgerStore implements LedgerStore {
         namespace: this.namespace,
         labelSelector: stateSelector(filter.state),
         limit: pageSize,
-        ...(token === undefined ? {} : { _continue: token }),
+        ...optional("_continue", token),
       });
       for (const item of page.items) records.push(await this.load(item));
       const next = page.metadata?._continue;
@@ -156,7 +157,7 @@ export class ConfigMapLedgerStore implements LedgerStore {
         name,
         namespace: this.namespace,
         labels: labelsOf(record.state, record.faultKind),
-        ...(resourceVersion === undefined ? {} : { resourceVersion }),
+        ...optional("resourceVersion", resourceVersion),
       },
       data: { [recordKey]: JSON.stringify(stored) },
     };

@@ -1,5 +1,6 @@
 import type { V1ObjectMeta, V1OwnerReference, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
 import { usageError } from "../core/errors.js";
+import { optional } from "../core/objects.js";
 import { podPhases, type Owner, type PodFacts, type PodPhase } from "../core/targeting/types.js";
 import { apiStatus, type KubeClients } from "./client.js";
 
@@ -61,10 +62,10 @@ export function podFactsOf(
   const nodeName = pod.spec?.nodeName;
   return {
     ...metadataFacts(pod.metadata),
-    ...(nodeName === undefined ? {} : { nodeName }),
+    ...optional("nodeName", nodeName),
     phase: phaseOf(pod.status?.phase),
     ready: isPodReady(pod),
-    ...(owner === undefined ? {} : { owner }),
+    ...optional("owner", owner),
     namespaceAnnotations,
   };
 }

@@ -1,4 +1,5 @@
 import type { V1DeleteOptions, V1Pod, V1PodDisruptionBudget } from "@kubernetes/client-node";
+import { optional } from "../core/objects.js";
 import type { PodIdentity, PodShotOptions } from "../core/shot.js";
 import { apiStatus, type KubeClients } from "./client.js";
 import { listPods, type NamespaceScope } from "./pod-facts.js";
@@ -37,7 +38,7 @@ export interface PodReader {
 export function shotDeleteOptions(uid: string, options: PodShotOptions): V1DeleteOptions {
   return {
     preconditions: { uid },
-    ...(options.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: options.gracePeriodSeconds }),
+    ...optional("gracePeriodSeconds", options.gracePeriodSeconds),
   };
 }
 

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { createWriteStream, existsSync } from "node:fs";
 import { BroadsideError } from "../core/errors.js";
 
+import { optional } from "../core/objects.js";
 /** What a failure of a program the sandbox runs means to the user: a failed build, or a sandbox that cannot start. */
 export type FailureCode = "BRD_SANDBOX_BUILD_FAILED" | "BRD_SANDBOX_START_FAILED";
 
@@ -37,7 +38,7 @@ export function run(program: string, args: readonly string[], options: RunOption
     const child = spawn(program, args, {
       cwd: options.cwd,
       // Without an explicit environment, spawn passes the parent's own.
-      ...(options.env === undefined ? {} : { env: options.env }),
+      ...optional("env", options.env),
       stdio: ["ignore", "pipe", "pipe"],
     });
     const log =

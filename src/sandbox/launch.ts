@@ -1,5 +1,6 @@
 import type { Clock } from "../core/clock.js";
 import { BroadsideError } from "../core/errors.js";
+import { optional } from "../core/objects.js";
 import { waitFor } from "./bootstrap.js";
 import { componentNames, type ComponentSpec } from "./components.js";
 import { probeHealth, type HealthCredentials } from "./health.js";
@@ -45,7 +46,7 @@ function componentState(spec: ComponentSpec, child: StartedProcess): ComponentSt
   return {
     pid: child.pid,
     binary,
-    ...(spec.script === undefined ? {} : { script: spec.script }),
+    ...optional("script", spec.script),
     args: [...spec.args],
     port,
     healthUrl,

@@ -52,7 +52,7 @@ async function startProbe(probe: Probe, options: ProbeSetOptions): Promise<Runni
   }
   return startKubernetesProbe(probe, {
     sourceFor: (path, fieldSelector) =>
-      options.watches({ path, ...(fieldSelector === undefined ? {} : { fieldSelector }) }),
+      options.watches({ path, ...optional("fieldSelector", fieldSelector) }),
     clock: options.clock,
     onSample: options.onSample,
     frequencyHz: kubernetesSampleHz,

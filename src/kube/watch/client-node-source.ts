@@ -4,6 +4,7 @@ import { request as httpRequest } from "node:http";
 import type { IncomingMessage, RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { BroadsideError } from "../../core/errors.js";
+import { optional } from "../../core/objects.js";
 import type { RequestCounter } from "../throttled-http.js";
 import { KubeStatusError, asStatus } from "./source.js";
 import type { ListResult, WatchHandle, WatchSource, WatchSources } from "./source.js";
@@ -28,7 +29,7 @@ export interface ClientNodeSourceOptions {
 /** The WatchSources of one cluster: a ClientNodeWatchSource per collection, LISTs counted in `counter`. */
 export function clientNodeSources(config: KubeConfig, counter?: RequestCounter): WatchSources {
   return (collection) =>
-    new ClientNodeWatchSource({ config, ...collection, ...(counter === undefined ? {} : { counter }) });
+    new ClientNodeWatchSource({ config, ...collection, ...optional("counter", counter) });
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { BroadsideError } from "../../core/errors.js";
+import { optional } from "../../core/objects.js";
 import { ClientNodeWatchSource, collectionPath } from "../../kube/watch/client-node-source.js";
 import { Informer } from "../../kube/watch/informer.js";
 import type { WatchSource } from "../../kube/watch/source.js";
@@ -43,7 +44,7 @@ export function informersOf<T extends KubernetesObject>(
     return new Informer<T>({
       source: scope.sources(collection),
       description: describeCollection(collection),
-      ...(scope.onError === undefined ? {} : { onError: scope.onError }),
+      ...optional("onError", scope.onError),
     });
   });
 }
