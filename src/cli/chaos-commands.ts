@@ -59,11 +59,7 @@ function registerPodVerb(
       // Every flag is checked before the first request: bad input changes nothing.
       const mode = modeFrom(flags);
       const pace = paceFrom(flags);
-      const { ctx, defaultNamespace } = await startEngine(
-        io,
-        { ...flags, selfPodUid: config.selfPodUid },
-        config.failpoint,
-      );
+      const { ctx, defaultNamespace } = await startEngine(config, io, flags);
       const scope = scopeFrom(flags, defaultNamespace);
       const selector = selectorFrom(flags, pods, scope);
       if (flags.unsafe) ctx.progress("--unsafe: the blast-radius cap is lifted for this run");
@@ -121,11 +117,7 @@ async function runObjectVerb(
   params: (namespace: string) => object,
 ) {
   checkDuration(flags.duration, config.maxFaultDuration);
-  const { ctx, defaultNamespace } = await startEngine(
-    io,
-    { ...flags, selfPodUid: config.selfPodUid },
-    config.failpoint,
-  );
+  const { ctx, defaultNamespace } = await startEngine(config, io, flags);
   const changes = await planObjectFault(kind, ctx.objects, params(flags.namespace ?? defaultNamespace));
   const stop = new Promise<void>((resolve) =>
     process.once("SIGINT", () => {

@@ -4,7 +4,9 @@ import { fileURLToPath } from "node:url";
 import { Duration } from "../core/duration.js";
 import { usageError } from "../core/errors.js";
 import { faultDurationLimits } from "../core/input-limits.js";
+import { optional } from "../core/objects.js";
 import { parseFrontDoorPorts, type FrontDoorPorts } from "../demo/front-door-ports.js";
+import type { KubeconfigEnvironment } from "../kube/kubeconfig.js";
 
 /**
  * Everything the CLI takes from its environment, read once in main and passed down. Library code never
@@ -34,6 +36,8 @@ export interface CliConfig {
   readonly frontDoorPorts: FrontDoorPorts | undefined;
   /** For Broadside's own crash tests only: SIGKILL itself at this point of a fault's life. */
   readonly failpoint: string | undefined;
+  /** Where kubectl's search for a kubeconfig looks: KUBECONFIG, the home directory, in a pod. */
+  readonly kubeconfigEnvironment: KubeconfigEnvironment;
   readonly env: NodeJS.ProcessEnv;
 }
 
@@ -58,6 +62,11 @@ export function readConfig(env: NodeJS.ProcessEnv): CliConfig {
     failpoint: env.BROADSIDE_FAILPOINT,
     prometheusUrl: httpUrlFrom(env.BROADSIDE_PROMETHEUS_URL, "BROADSIDE_PROMETHEUS_URL"),
     selfPodUid: podUidFrom(env.BROADSIDE_POD_UID),
+    kubeconfigEnvironment: {
+      ...optional("envKubeconfig", env.KUBECONFIG),
+      home,
+      inCluster: env.KUBERNETES_SERVICE_HOST !== undefined && env.KUBERNETES_SERVICE_HOST !== "",
+    },
     env,
   };
 }

@@ -7,12 +7,13 @@ import { optional } from "../core/objects.js";
 import { defaultRails } from "../core/targeting/rails.js";
 import type { EngineContext } from "../engine/context.js";
 import { RecordAccess } from "../engine/record-access.js";
-import { connect, contextNamespace } from "../kube/client.js";
+import { connect, contextNamespace, type ClusterAccess } from "../kube/client.js";
 import { broadsideNamespace, ConfigMapLedgerStore } from "../kube/ledger-store.js";
 import { ClusterObjects } from "../kube/objects.js";
 import { clusterPodFacts } from "../kube/pod-facts.js";
 import { ClusterPods } from "../kube/pods.js";
 import { clientNodeSources } from "../kube/watch/client-node-source.js";
+import type { CliConfig } from "./config.js";
 import type { CliIo } from "./options.js";
 
 /** kubectl's flags for finding the cluster, on every command that talks to one. */
@@ -30,8 +31,6 @@ export function addClusterFlags(command: Command): Command {
 export interface EngineOptions {
   readonly unsafe?: boolean;
   readonly optIn?: boolean;
-  /** Broadside's own pod, never a target (see CliConfig.selfPodUid). */
-  readonly selfPodUid?: string | undefined;
 }
 
 export interface StartedEngine {
@@ -48,15 +47,12 @@ export interface StartedEngine {
  * finishes the reverts that crashed or detached runs left behind: expired open ledger records.
  */
 export async function startEngine(
+  config: CliConfig,
   io: CliIo,
   flags: ClusterFlags & EngineOptions,
-  failpoint?: string,
 ): Promise<StartedEngine> {
-  // Without --kubeconfig, client-node finds the cluster as kubectl does ($KUBECONFIG, ~/.kube/config).
-  const kube = connect({
-    ...optional("kubeconfigPath", flags.kubeconfig),
-    ...optional("context", flags.context),
-  });
+  // Without --kubeconfig, the cluster is found as kubectl finds it ($KUBECONFIG, ~/.kube/config, a pod).
+  const kube = connect(clusterAccess(config, flags));
   const objects = new ClusterObjects(kube);
   const pods = new ClusterPods(kube);
   const ctx: EngineContext = {
@@ -78,18 +74,27 @@ export async function startEngine(
     rails: defaultRails(broadsideNamespace, {
       unsafe: flags.unsafe ?? false,
       optIn: flags.optIn ?? false,
-      selfPodUids: flags.selfPodUid === undefined ? [] : [flags.selfPodUid],
+      selfPodUids: config.selfPodUid === undefined ? [] : [config.selfPodUid],
     }),
     progress: (message) => {
       io.err(`${message}\n`);
     },
     failpoint: (name) => {
-      if (name === failpoint) process.kill(process.pid, "SIGKILL");
+      if (name === config.failpoint) process.kill(process.pid, "SIGKILL");
     },
   };
   const leftovers = await recoverExpired(ctx.ledger, ctx.targets, ctx.clock, { includeUnexpired: false });
   for (const summary of leftovers) ctx.progress(`recovered a left-behind fault: ${describeSummary(summary)}`);
   return { ctx, leftovers, defaultNamespace: contextNamespace(kube.config) };
+}
+
+/** The cluster the flags name, found with the environment the CLI read at start. */
+export function clusterAccess(config: CliConfig, flags: ClusterFlags): ClusterAccess {
+  return {
+    environment: config.kubeconfigEnvironment,
+    ...optional("kubeconfigPath", flags.kubeconfig),
+    ...optional("context", flags.context),
+  };
 }
 
 export function describeSummary(summary: RecoverySummary): string {

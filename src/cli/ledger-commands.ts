@@ -4,6 +4,7 @@ import { redact, type LedgerRecord } from "../core/ledger/record.js";
 import { recoverExpired, type RecoverySummary } from "../core/ledger/recovery.js";
 import { optional } from "../core/objects.js";
 import { addClusterFlags, describeSummary, startEngine, type ClusterFlags } from "./engine-setup.js";
+import type { CliConfig } from "./config.js";
 import { choiceOption, type CliIo } from "./options.js";
 import { formatTable } from "./table.js";
 
@@ -11,12 +12,12 @@ type Output = "table" | "json";
 const outputOption = choiceOption("--output", ["table", "json"] as const);
 
 /** recover, halt and status: the ledger of faults that Broadside injected and has not yet recovered. */
-export function registerLedgerCommands(program: Command, io: CliIo): void {
+export function registerLedgerCommands(program: Command, config: CliConfig, io: CliIo): void {
   addClusterFlags(program.command("recover"))
     .description("Revert every expired fault in the ledger (every command also does this on start)")
     .option("-o, --output <format>", "table or json", outputOption, "table")
     .action(async (flags: ClusterFlags & { output: Output }) => {
-      const { leftovers } = await startEngine(io, flags);
+      const { leftovers } = await startEngine(config, io, flags);
       printSummaries(io, leftovers, flags.output, "nothing to recover: no expired fault in the ledger");
     });
 
@@ -24,7 +25,7 @@ export function registerLedgerCommands(program: Command, io: CliIo): void {
     .description("Revert every open fault in the ledger now, expired or not")
     .option("-o, --output <format>", "table or json", outputOption, "table")
     .action(async (flags: ClusterFlags & { output: Output }) => {
-      const { ctx, leftovers } = await startEngine(io, flags);
+      const { ctx, leftovers } = await startEngine(config, io, flags);
       const halted = await recoverExpired(ctx.ledger, ctx.targets, ctx.clock, { includeUnexpired: true });
       printSummaries(
         io,
@@ -38,7 +39,7 @@ export function registerLedgerCommands(program: Command, io: CliIo): void {
     .description("List the open faults in the ledger with their deadlines")
     .option("-o, --output <format>", "table or json", outputOption, "table")
     .action(async (flags: ClusterFlags & { output: Output }) => {
-      const { ctx } = await startEngine(io, flags);
+      const { ctx } = await startEngine(config, io, flags);
       const open = await ctx.ledger.list({ state: "open" });
       printOpenRecords(io, open, ctx.clock.now(), flags.output);
     });

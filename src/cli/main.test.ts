@@ -104,3 +104,26 @@ describe("nothing printed can drive the terminal or show a credential", () => {
     expect(result.err).not.toContain("hunter2");
   });
 });
+
+describe("without a cluster to talk to, the CLI says where it looked instead of failing inside", () => {
+  it.each([["status"], ["kill", "-n", "shop"], ["drift", "configmap/app", "--key", "k", "--value", "v"]])(
+    "broadside %s with no kubeconfig anywhere",
+    async (...args) => {
+      const result = await cli(...args);
+      expect(result.code).toBe(2);
+      expect(result.err).toMatch(
+        /^error \[BRD_KUBECONFIG\]: no kubeconfig found: no --kubeconfig, KUBECONFIG is not set, \S+\/\.kube\/config does not exist/,
+      );
+      expect(result.err).toContain("broadside sandbox up");
+      expect(result.err).not.toContain("    at ");
+    },
+  );
+
+  it("names --kubeconfig when its file does not exist", async () => {
+    const result = await cli("status", "--kubeconfig", "/nonexistent/kubeconfig");
+    expect(result.code).toBe(2);
+    expect(result.err).toContain(
+      "error [BRD_KUBECONFIG]: --kubeconfig: there is no file at /nonexistent/kubeconfig",
+    );
+  });
+});

@@ -56,7 +56,7 @@ function buildProgram(config: CliConfig, io: CliIo): Command {
   registerSandboxCommands(program, config, io);
   registerDemoCommand(program, config, io);
   registerChaosCommands(program, config, io);
-  registerLedgerCommands(program, io);
+  registerLedgerCommands(program, config, io);
   registerRunCommand(program, config, io);
   registerReportCommand(program, io);
   return program;

@@ -1,14 +1,14 @@
 import { Command } from "commander";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { Duration } from "../core/duration.js";
 import { BroadsideError, usageError } from "../core/errors.js";
 import { optional } from "../core/objects.js";
 import { parseExperimentFile } from "../experiments/files/load.js";
 import type { LoadedExperiment } from "../experiments/files/model.js";
 import { isLoopback } from "../experiments/files/probes.js";
-import { contextNamespace } from "../kube/client.js";
+import { contextNamespace, loadAccessConfig } from "../kube/client.js";
 import { renderReport, parseReportFormat, type ReportFormat } from "../experiments/report/formats.js";
 import { renderHtml } from "../experiments/report/html.js";
 import { renderJson } from "../experiments/report/json.js";
@@ -18,7 +18,7 @@ import { runExperiment } from "../experiments/run/runner.js";
 import type { SandboxName } from "../sandbox/sandbox-name.js";
 import { layoutFor, sandboxNames } from "../sandbox/sandbox.js";
 import type { CliConfig } from "./config.js";
-import { addClusterFlags, startEngine, type ClusterFlags } from "./engine-setup.js";
+import { addClusterFlags, clusterAccess, startEngine, type ClusterFlags } from "./engine-setup.js";
 import { resolveFrontDoors, sandboxDoorLookup } from "./front-door-probes.js";
 import { durationOption, type CliIo } from "./options.js";
 import { probesFromFlags } from "./probe-flag.js";
@@ -123,11 +123,7 @@ export async function runFile(
     planFor(config, loaded, flags, loopbackOnly),
     sandboxDoorLookup(config, io, flags.sandbox),
   );
-  const { ctx } = await startEngine(
-    io,
-    { ...cluster, unsafe: flags.unsafe, optIn: flags.optIn, selfPodUid: config.selfPodUid },
-    config.failpoint,
-  );
+  const { ctx } = await startEngine(config, io, { ...cluster, unsafe: flags.unsafe, optIn: flags.optIn });
   if (flags.unsafe) ctx.progress("--unsafe: the blast-radius cap is lifted for this run");
   if (flags.dryRun) {
     await printDryRun(ctx, plan, io);
@@ -155,10 +151,7 @@ export async function runFile(
  */
 async function targetOf(config: CliConfig, io: CliIo, flags: RunFlags) {
   const cluster = await clusterOf(config, io, flags);
-  const kubeconfig = new KubeConfig();
-  if (cluster.kubeconfig === undefined) kubeconfig.loadFromDefault();
-  else kubeconfig.loadFromFile(cluster.kubeconfig);
-  if (cluster.context !== undefined) kubeconfig.setCurrentContext(cluster.context);
+  const kubeconfig = loadAccessConfig(clusterAccess(config, cluster));
   return { cluster, kubeconfig, loopbackOnly: isLoopback(kubeconfig.getCurrentCluster()?.server ?? "") };
 }
 

@@ -10,6 +10,7 @@ import {
   type Configuration,
 } from "@kubernetes/client-node";
 import { systemClock } from "../core/clock.js";
+import { loadClusterConfig, type KubeconfigEnvironment } from "./kubeconfig.js";
 import { BroadsideError, describeError, type ErrorCode } from "../core/errors.js";
 import {
   defaultApiRateLimits,
@@ -18,13 +19,35 @@ import {
   type RequestCounter,
 } from "./throttled-http.js";
 
-/** Where to find the cluster, as kubectl finds it: --kubeconfig, else KUBECONFIG, else ~/.kube/config. */
+/**
+ * Where to find the cluster: a kubeconfig file (--kubeconfig, a sandbox's), else kubectl's search in
+ * `environment` (KUBECONFIG, ~/.kube/config, in a pod). See kube/kubeconfig.ts.
+ */
 export interface ClusterAccess {
   readonly kubeconfigPath?: string;
+  readonly environment?: KubeconfigEnvironment;
   readonly context?: string;
   /** Client-side rate limits of API requests; kubectl's defaults when not given. */
   readonly limits?: ApiRateLimits;
 }
+
+/** The kubeconfig `access` names, loaded and checked (BRD_KUBECONFIG, BRD_USAGE for --context). */
+export function loadAccessConfig(access: ClusterAccess): KubeConfig {
+  const search =
+    access.kubeconfigPath === undefined
+      ? access.environment
+      : { ...noSearch, flagPath: access.kubeconfigPath };
+  if (search === undefined) {
+    throw new BroadsideError(
+      "BRD_INTERNAL",
+      "connect() needs a kubeconfig file or the environment to search",
+    );
+  }
+  return loadClusterConfig(search, access.context);
+}
+
+/** A search that only takes the file it is given. */
+const noSearch: KubeconfigEnvironment = { home: "", inCluster: false };
 
 /** The typed API groups Broadside uses, made once per process from one KubeConfig. */
 export interface KubeClients {
@@ -38,18 +61,7 @@ export interface KubeClients {
 }
 
 export function connect(access: ClusterAccess): KubeClients {
-  const config = new KubeConfig();
-  if (access.kubeconfigPath === undefined) config.loadFromDefault();
-  else config.loadFromFile(access.kubeconfigPath);
-  if (access.context !== undefined) {
-    if (!config.getContexts().some((context) => context.name === access.context)) {
-      throw new BroadsideError(
-        "BRD_USAGE",
-        `--context: no context named "${access.context}" in the kubeconfig`,
-      );
-    }
-    config.setCurrentContext(access.context);
-  }
+  const config = loadAccessConfig(access);
   const counter: RequestCounter = { requests: 0 };
   const configuration = throttledConfiguration(config, access.limits ?? defaultApiRateLimits, counter);
   return {

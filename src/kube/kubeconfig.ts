@@ -10,15 +10,19 @@ import { BroadsideError, describeError } from "../core/errors.js";
  * request then fails with a message about TLS that sends a user the wrong way.
  */
 
-export interface KubeconfigSearch {
-  /** --kubeconfig, when given: this file and no other. */
-  readonly flagPath?: string;
+/** Where kubectl's search looks, read from the environment once by the entry point. */
+export interface KubeconfigEnvironment {
   /** $KUBECONFIG as the environment had it. */
   readonly envKubeconfig?: string;
   /** The user's home directory, for ~/.kube/config. */
   readonly home: string;
   /** KUBERNETES_SERVICE_HOST is set: Broadside runs in a pod. */
   readonly inCluster: boolean;
+}
+
+export interface KubeconfigSearch extends KubeconfigEnvironment {
+  /** --kubeconfig, when given: this file and no other. */
+  readonly flagPath?: string;
 }
 
 /** The in-cluster service account's token, which client-node's loadFromCluster reads. */
@@ -95,4 +99,20 @@ function checkCurrentCluster(config: KubeConfig): void {
         "Broadside talks to API servers over TLS only",
     );
   }
+}
+
+/**
+ * The kubeconfig a command acts with: found as kubectl finds it (or the file given), switched to
+ * `context` when one is named (--context), with an https API server.
+ */
+export function loadClusterConfig(search: KubeconfigSearch, context?: string): KubeConfig {
+  const config = loadKubeconfig(search);
+  if (context !== undefined) {
+    if (!config.getContexts().some((each) => each.name === context)) {
+      throw new BroadsideError("BRD_USAGE", `--context: no context named "${context}" in the kubeconfig`);
+    }
+    config.setCurrentContext(context);
+    checkCurrentCluster(config);
+  }
+  return config;
 }
