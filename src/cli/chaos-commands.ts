@@ -5,6 +5,7 @@ import { optional } from "../core/objects.js";
 import { runObjectChaos } from "../engine/object-chaos.js";
 import { runPodChaos, type PodChaosResult } from "../engine/pod-chaos.js";
 import { planObjectFault } from "../faults/object-registry.js";
+import { cliParamNames } from "../faults/plan-support.js";
 import { podFaults } from "../faults/pod-registry.js";
 import type { ObjectFaultKind, PodFaultKind } from "../faults/types.js";
 import {
@@ -118,7 +119,12 @@ async function runObjectVerb(
 ) {
   checkDuration(flags.duration, config.maxFaultDuration);
   const { ctx, defaultNamespace } = await startEngine(config, io, flags);
-  const changes = await planObjectFault(kind, ctx.objects, params(flags.namespace ?? defaultNamespace));
+  const changes = await planObjectFault(
+    kind,
+    ctx.objects,
+    params(flags.namespace ?? defaultNamespace),
+    cliParamNames,
+  );
   const stop = new Promise<void>((resolve) =>
     process.once("SIGINT", () => {
       ctx.progress("interrupted: reverting now");

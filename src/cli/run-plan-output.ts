@@ -1,7 +1,7 @@
 import type { EngineContext } from "../engine/context.js";
 import { runObjectChaos } from "../engine/object-chaos.js";
 import { runPodChaos } from "../engine/pod-chaos.js";
-import { planObjectFault } from "../faults/object-registry.js";
+import { fileParamNames, planObjectFault } from "../faults/object-registry.js";
 import { podFaults } from "../faults/pod-registry.js";
 import type { ObjectFaultStep, PodFaultStep, Probe } from "../experiments/files/model.js";
 import type { PlanStep, RunPlan, ScheduleStep } from "../experiments/run/plan.js";
@@ -70,7 +70,7 @@ async function podTargets(ctx: EngineContext, step: PodFaultStep): Promise<strin
 }
 
 async function objectChanges(ctx: EngineContext, step: ObjectFaultStep): Promise<string[]> {
-  const changes = await planObjectFault(step.fault, ctx.objects, step.params);
+  const changes = await planObjectFault(step.fault, ctx.objects, step.params, fileParamNames(step));
   // The dry run of the engine checks the namespace rails, as a run would.
   await runObjectChaos(ctx, changes, {
     duration: step.duration,

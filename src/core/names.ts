@@ -7,8 +7,10 @@ import { usageError } from "./errors.js";
  * these forms holds '/', '\', '%', '..' as a whole name, whitespace or control characters.
  */
 
-/** RFC 1123 label: namespaces, and the parts of a subdomain. */
-const dnsLabelPattern = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/;
+/** RFC 1123 label: namespaces, container names, and the parts of a subdomain. */
+export const dnsLabelPattern = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/;
+/** RFC 1123 subdomain: labels joined by dots. */
+export const dnsSubdomainPattern = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$/;
 export const dnsLabelMaxLength = 63;
 /** RFC 1123 subdomain: most object names (pods, ConfigMaps, Secrets, Deployments, nodes). */
 export const dnsSubdomainMaxLength = 253;
@@ -27,14 +29,14 @@ export function dnsLabelProblem(name: string): string | undefined {
 export function dnsSubdomainProblem(name: string): string | undefined {
   if (name === "") return "must not be empty";
   if (name.length > dnsSubdomainMaxLength) return `must be at most ${dnsSubdomainMaxLength} characters`;
-  if (!name.split(".").every((part) => dnsLabelPattern.test(part))) {
+  if (!dnsSubdomainPattern.test(name)) {
     return `must consist of ${labelRule}, in parts separated by '.'`;
   }
   return undefined;
 }
 
 /** Names as they are quoted in messages: JSON, so an empty, spaced or control-laden name is visible. */
-function quoted(name: string): string {
+export function quoted(name: string): string {
   return JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}...` : name);
 }
 

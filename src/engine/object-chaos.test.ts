@@ -1,3 +1,4 @@
+import { cliParamNames } from "../faults/plan-support.js";
 import { ApiException } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { Duration } from "../core/duration.js";
@@ -19,8 +20,8 @@ async function drifted(engine: MemoryEngine, annotations: Record<string, string>
   cluster.put(configMap({ LOG_LEVEL: "info", MODE: "prod" }));
   const target = { namespace: "shop", kind: "configmap", name: "app" } as const;
   return [
-    ...(await configDrift.plan(cluster, { ...target, key: "LOG_LEVEL", value: "debug" })),
-    ...(await configDrift.plan(cluster, { ...target, key: "MODE", value: "chaos" })),
+    ...(await configDrift.plan(cluster, { ...target, key: "LOG_LEVEL", value: "debug" }, cliParamNames)),
+    ...(await configDrift.plan(cluster, { ...target, key: "MODE", value: "chaos" }, cliParamNames)),
   ];
 }
 

@@ -1,3 +1,5 @@
+import { fileParamNames } from "./object-registry.js";
+import { cliParamNames } from "./plan-support.js";
 import { describe, expect, it } from "vitest";
 import { ABSENT } from "../core/ledger/record.js";
 import { toKubeObject, type ObjectReader } from "../kube/objects.js";
@@ -26,7 +28,7 @@ function params(overrides: Partial<ConfigDriftParams>): ConfigDriftParams {
 
 describe("config-drift plan", () => {
   it("plans a ConfigMap value change at /data/<key>", async () => {
-    expect(await configDrift.plan(objects, params({ value: "debug" }))).toEqual([
+    expect(await configDrift.plan(objects, params({ value: "debug" }), cliParamNames)).toEqual([
       {
         faultKind: "config-drift",
         target: { apiVersion: "v1", kind: "ConfigMap", namespace: "demo", name: "app", uid: "uid-1" },
@@ -40,10 +42,10 @@ describe("config-drift plan", () => {
   });
 
   it("plans a new key and the removal of an existing one", async () => {
-    const [added] = await configDrift.plan(objects, params({ key: "a.b", value: "x" }));
+    const [added] = await configDrift.plan(objects, params({ key: "a.b", value: "x" }), cliParamNames);
     expect(added).toMatchObject({ path: "/data/a.b", original: ABSENT, injected: "x" });
     expect(added?.description).toBe('configmap demo/app data["a.b"]: (absent) -> "x"');
-    const [removed] = await configDrift.plan(objects, params({ remove: true }));
+    const [removed] = await configDrift.plan(objects, params({ remove: true }), cliParamNames);
     expect(removed).toMatchObject({ original: "info", injected: ABSENT });
   });
 
@@ -51,6 +53,7 @@ describe("config-drift plan", () => {
     const [change] = await configDrift.plan(
       objects,
       params({ kind: "secret", key: "PASSWORD", value: "swordfish" }),
+      cliParamNames,
     );
     expect(change).toMatchObject({
       target: { kind: "Secret" },
@@ -62,25 +65,51 @@ describe("config-drift plan", () => {
   });
 
   it.each([
-    [{ name: "missing", value: "x" }, /^--name: configmap demo\/missing not found/],
+    [{ name: "missing", value: "x" }, /^TARGET: configmap demo\/missing not found/],
     [{ key: "NOPE", remove: true }, /^--key: .*no key "NOPE"/],
     [{ value: "info" }, /^--value: .*nothing would change/],
-    [{ kind: "secret", key: "PASSWORD", value: "hunter2" }, /^--value: .*nothing would change/],
     [{ key: "blob", value: "x" }, /^--key: .*binary data/],
     [{}, /^--value: give exactly one of --value or --remove/],
     [{ value: "x", remove: true }, /^--value: give exactly one/],
     [{ key: "bad/key", value: "x" }, /^--key: /],
-    [{ kind: "pod" as "secret", value: "x" }, /^--kind: /],
+    [{ kind: "pod" as "secret", value: "x" }, /^TARGET: /],
+    [{ name: "../kube-system", value: "x" }, /^TARGET: "..\/kube-system" is not an object name/],
+    [{ namespace: "Demo", value: "x" }, /^--namespace: "Demo" is not a namespace name/],
   ] as const)("refuses %j", async (overrides, message) => {
     const wrongName = overrides as Partial<ConfigDriftParams> & { name?: string };
     const objectsForCase = wrongName.name === "missing" ? objectsWith({}) : objects;
-    await expect(configDrift.plan(objectsForCase, params(wrongName))).rejects.toThrow(message);
+    await expect(configDrift.plan(objectsForCase, params(wrongName), cliParamNames)).rejects.toThrow(message);
   });
 
   it("refuses an immutable ConfigMap", async () => {
     const frozen = objectsWith({ configMap: { metadata, immutable: true, data: { LOG_LEVEL: "info" } } });
-    await expect(configDrift.plan(frozen, params({ value: "debug" }))).rejects.toThrow(
-      /^--name: .*immutable/,
+    await expect(configDrift.plan(frozen, params({ value: "debug" }), cliParamNames)).rejects.toThrow(
+      /^TARGET: .*immutable/,
+    );
+  });
+
+  it("never says whether a Secret already holds a value: guessing one gets the same answer as any drift", async () => {
+    const [guess] = await configDrift.plan(
+      objects,
+      params({ kind: "secret", key: "PASSWORD", value: "hunter2" }),
+      cliParamNames,
+    );
+    const [other] = await configDrift.plan(
+      objects,
+      params({ kind: "secret", key: "PASSWORD", value: "swordfish" }),
+      cliParamNames,
+    );
+    expect(guess?.description).toBe(other?.description);
+    expect(guess).toMatchObject({ sensitive: true, injected: Buffer.from("hunter2").toString("base64") });
+  });
+
+  it("names a file's field, not a flag, when the plan comes from a file", async () => {
+    const names = fileParamNames({ paramsPath: "spec.method[2].params" });
+    await expect(
+      configDrift.plan(objectsWith({}), params({ name: "missing", value: "x" }), names),
+    ).rejects.toThrow(/^spec\.method\[2\]\.params\.name: configmap demo\/missing not found/);
+    await expect(configDrift.plan(objects, params({ value: "info" }), names)).rejects.toThrow(
+      /^spec\.method\[2\]\.params\.value: .*nothing would change/,
     );
   });
 });

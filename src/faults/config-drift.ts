@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { usageError } from "../core/errors.js";
+import { namespaceNameSchema, objectNameSchema } from "../core/schemas.js";
 import type { RecordedValue } from "../core/ledger/record.js";
 import { ABSENT, isAbsent, jsonEqual } from "../core/ledger/record.js";
 import type { KubeObject, ObjectReader } from "../kube/objects.js";
@@ -12,7 +13,7 @@ import {
   readTarget,
   showValue,
 } from "./plan-support.js";
-import type { ObjectFault, PlannedChange } from "./types.js";
+import type { ObjectFault, ParamNamer, PlannedChange } from "./types.js";
 
 /**
  * config-drift: sets or removes one key of a ConfigMap or Secret, the drift a GitOps reconciler should
@@ -25,9 +26,9 @@ const dataKey = /^[-._a-zA-Z0-9]+$/;
 
 export const configDriftParams = z
   .strictObject({
-    namespace: z.string().min(1, "must not be empty"),
+    namespace: namespaceNameSchema,
     kind: z.enum(["configmap", "secret"]),
-    name: z.string().min(1, "must not be empty"),
+    name: objectNameSchema,
     key: z
       .string()
       .max(253, "must be at most 253 characters")
@@ -56,14 +57,14 @@ const kinds = {
 export const configDrift: ObjectFault<ConfigDriftParams> = {
   kind: "config-drift",
 
-  async plan(objects: ObjectReader, input: ConfigDriftParams): Promise<PlannedChange[]> {
-    const params = parseParams(configDriftParams, input);
+  async plan(objects: ObjectReader, input: ConfigDriftParams, names: ParamNamer): Promise<PlannedChange[]> {
+    const params = parseParams(configDriftParams, input, names);
     const { kind, sensitive } = kinds[params.kind];
-    const object = await readTarget(objects, "v1", kind, params);
-    refuseUnwritable(object, params);
+    const object = await readTarget(objects, "v1", kind, params, names);
+    refuseUnwritable(object, params, names);
     const path = formatPointer(["data", params.key]);
     const original = getAtPointer(object, path);
-    const injected = injectedValue(params, original);
+    const injected = injectedValue(params, original, names);
     const target = targetOf("v1", kind, object);
     const field = describeKey("data", params.key);
     return [
@@ -81,30 +82,37 @@ export const configDrift: ObjectFault<ConfigDriftParams> = {
 };
 
 /** Objects the API server would refuse to change, refused here with a reason the user can act on. */
-function refuseUnwritable(object: KubeObject, params: CheckedParams): void {
+function refuseUnwritable(object: KubeObject, params: CheckedParams, names: ParamNamer): void {
   const what = describeObject(params.kind, params.namespace, params.name);
   if (getAtPointer(object, "/immutable") === true) {
-    throw usageError("--name", `${what} is immutable; its data cannot be changed`);
+    throw usageError(names("name"), `${what} is immutable; its data cannot be changed`);
   }
   // A key may live in data or binaryData, never both: adding it to data would be refused.
   if (!isAbsent(getAtPointer(object, formatPointer(["binaryData", params.key])))) {
     throw usageError(
-      "--key",
+      names("key"),
       `"${params.key}" is binary data in ${what}; config-drift changes text data only`,
     );
   }
 }
 
-function injectedValue(params: CheckedParams, original: RecordedValue): RecordedValue {
+function injectedValue(params: CheckedParams, original: RecordedValue, names: ParamNamer): RecordedValue {
   const what = describeObject(params.kind, params.namespace, params.name);
   if (params.value === undefined) {
-    if (isAbsent(original)) throw usageError("--key", `${what} has no key "${params.key}" to remove`);
+    if (isAbsent(original)) throw usageError(names("key"), `${what} has no key "${params.key}" to remove`);
     return ABSENT;
   }
-  const injected =
-    params.kind === "secret" ? Buffer.from(params.value, "utf8").toString("base64") : params.value;
-  if (jsonEqual(original, injected)) {
-    throw usageError("--value", `${what} already holds this value at "${params.key}"; nothing would change`);
+  if (params.kind === "secret") {
+    // Never say whether a Secret already holds the value: that answer would let anyone allowed to run a
+    // drift guess a Secret one try at a time. An equal value is planned like any other: a no-op change,
+    // journaled and reverted as usual.
+    return Buffer.from(params.value, "utf8").toString("base64");
   }
-  return injected;
+  if (jsonEqual(original, params.value)) {
+    throw usageError(
+      names("value"),
+      `${what} already holds this value at "${params.key}"; nothing would change`,
+    );
+  }
+  return params.value;
 }

@@ -1,3 +1,4 @@
+import { cliParamNames } from "./plan-support.js";
 import { describe, expect, it } from "vitest";
 import type { ObjectReader } from "../kube/objects.js";
 import { isObjectFaultKind, objectFaults, planObjectFault } from "./object-registry.js";
@@ -22,8 +23,12 @@ describe("the object fault registry", () => {
         return Promise.resolve(undefined);
       },
     };
-    await expect(planObjectFault("scale", objects, { kind: "deployment" })).rejects.toThrow(/^--namespace: /);
-    await expect(planObjectFault("config-drift", objects, null)).rejects.toThrow(/^parameters: /);
+    await expect(planObjectFault("scale", objects, { kind: "deployment" }, cliParamNames)).rejects.toThrow(
+      /^--namespace: /,
+    );
+    await expect(planObjectFault("config-drift", objects, null, cliParamNames)).rejects.toThrow(
+      /^parameters: /,
+    );
     expect(reads).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@ import type { ResourceSqueezeParams } from "./resource-squeeze.js";
 import { resourceSqueeze, resourceSqueezeParams } from "./resource-squeeze.js";
 import type { ScaleParams } from "./scale.js";
 import { scale, scaleParams } from "./scale.js";
-import type { ObjectFault, ObjectFaultKind, PlannedChange } from "./types.js";
+import type { ObjectFault, ObjectFaultKind, ParamNamer, PlannedChange } from "./types.js";
 import { objectFaultKinds } from "./types.js";
 
 /**
@@ -24,8 +24,8 @@ export interface RegisteredObjectFault<Params> {
   readonly fault: ObjectFault<Params>;
   /** The boundary check for parameters from flags or a file; the fault's plan runs it again. */
   readonly params: z.ZodType<Params>;
-  /** Checks `input` against `params` (usage errors name the flag), then plans. No writes. */
-  planFrom(objects: ObjectReader, input: unknown): Promise<PlannedChange[]>;
+  /** Checks `input` against `params` (usage errors name the parameter as `names` spells it), then plans. No writes. */
+  planFrom(objects: ObjectReader, input: unknown, names: ParamNamer): Promise<PlannedChange[]>;
 }
 
 /** Pairs a fault with its schema; the closure is what lets callers plan any kind without knowing its type. */
@@ -37,7 +37,8 @@ function register<Params>(
     fault,
     params,
     // Async so that a parameter error rejects like every other failure of a plan, never throws.
-    planFrom: async (objects, input) => await fault.plan(objects, parseParams(params, input)),
+    planFrom: async (objects, input, names) =>
+      await fault.plan(objects, parseParams(params, input, names), names),
   };
 }
 
@@ -55,11 +56,20 @@ export function isObjectFaultKind(kind: string): kind is ObjectFaultKind {
   return (objectFaultKinds as readonly string[]).includes(kind);
 }
 
-/** Plans a fault of `kind` from unchecked parameters: a flag parser's or a file's. No writes. */
+/**
+ * Plans a fault of `kind` from unchecked parameters: a flag parser's or a file's, whose spelling of each
+ * parameter `names` gives. No writes.
+ */
 export function planObjectFault(
   kind: ObjectFaultKind,
   objects: ObjectReader,
   input: unknown,
+  names: ParamNamer,
 ): Promise<PlannedChange[]> {
-  return objectFaults[kind].planFrom(objects, input);
+  return objectFaults[kind].planFrom(objects, input, names);
+}
+
+/** A file's spelling of a step's parameters: `spec.method[1].params.replicas`. */
+export function fileParamNames(step: { readonly paramsPath: string }): ParamNamer {
+  return (param) => (param === undefined ? step.paramsPath : `${step.paramsPath}.${param}`);
 }

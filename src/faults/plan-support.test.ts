@@ -2,7 +2,14 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { BroadsideError } from "../core/errors.js";
 import { ABSENT } from "../core/ledger/record.js";
-import { describeKey, describeObject, flagOf, parseParams, showValue } from "./plan-support.js";
+import {
+  describeKey,
+  describeObject,
+  flagOf,
+  parseParams,
+  showValue,
+  cliParamNames,
+} from "./plan-support.js";
 
 describe("parseParams", () => {
   const schema = z.strictObject({
@@ -11,7 +18,7 @@ describe("parseParams", () => {
   });
 
   it("returns the checked parameters", () => {
-    expect(parseParams(schema, { maxUnavailable: 2, name: "web" })).toEqual({
+    expect(parseParams(schema, { maxUnavailable: 2, name: "web" }, cliParamNames)).toEqual({
       maxUnavailable: 2,
       name: "web",
     });
@@ -20,7 +27,7 @@ describe("parseParams", () => {
   it("names the flag of the first bad field in a usage error", () => {
     const error = (() => {
       try {
-        parseParams(schema, { maxUnavailable: 1.5, name: "web" });
+        parseParams(schema, { maxUnavailable: 1.5, name: "web" }, cliParamNames);
       } catch (caught: unknown) {
         return caught;
       }
@@ -31,11 +38,13 @@ describe("parseParams", () => {
   });
 
   it("names an unknown field rather than ignoring it", () => {
-    expect(() => parseParams(schema, { maxUnavailable: 1, name: "web", unsafe: true })).toThrow(/unsafe/);
+    expect(() =>
+      parseParams(schema, { maxUnavailable: 1, name: "web", unsafe: true }, cliParamNames),
+    ).toThrow(/unsafe/);
   });
 
   it("says 'parameters' when the input is not an object at all", () => {
-    expect(() => parseParams(schema, "web")).toThrow(/^parameters: /);
+    expect(() => parseParams(schema, "web", cliParamNames)).toThrow(/^parameters: /);
   });
 });
 

@@ -1,3 +1,4 @@
+import { cliParamNames } from "./plan-support.js";
 import { describe, expect, it } from "vitest";
 import { ABSENT } from "../core/ledger/record.js";
 import { toKubeObject, type ObjectReader } from "../kube/objects.js";
@@ -69,7 +70,11 @@ function params(overrides: Partial<ResourceSqueezeParams>): ResourceSqueezeParam
 
 describe("resource-squeeze plan", () => {
   it("plans one change per container, in canonical quantities", async () => {
-    const changes = await resourceSqueeze.plan(objectsWith(web), params({ memory: "65536Ki" }));
+    const changes = await resourceSqueeze.plan(
+      objectsWith(web),
+      params({ memory: "65536Ki" }),
+      cliParamNames,
+    );
     expect(changes).toHaveLength(2);
     expect(changes[0]).toEqual({
       faultKind: "resource-squeeze",
@@ -90,7 +95,11 @@ describe("resource-squeeze plan", () => {
 
   it("plans only the named container, for every workload kind", async () => {
     for (const kind of ["deployment", "statefulset", "daemonset"] as const) {
-      const changes = await resourceSqueeze.plan(objectsWith(web), params({ kind, container: "sidecar" }));
+      const changes = await resourceSqueeze.plan(
+        objectsWith(web),
+        params({ kind, container: "sidecar" }),
+        cliParamNames,
+      );
       expect(changes.map((change) => change.path)).toEqual(["/spec/template/spec/containers/1/resources"]);
     }
   });
@@ -102,18 +111,26 @@ describe("resource-squeeze plan", () => {
     [{ cpu: "fast" }, /^--cpu: "fast" is not a CPU quantity/],
     [{ memory: "64MB" }, /^--memory: "64MB" is not a memory quantity/],
     [{ memory: "0Mi" }, /^--memory: must be more than zero/],
-    [{ kind: "pod" as "deployment" }, /^--kind: /],
+    [{ kind: "pod" as "deployment" }, /^TARGET: /],
   ])("refuses %j", async (overrides, message) => {
-    await expect(resourceSqueeze.plan(objectsWith(web), params(overrides))).rejects.toThrow(message);
+    await expect(resourceSqueeze.plan(objectsWith(web), params(overrides), cliParamNames)).rejects.toThrow(
+      message,
+    );
   });
 
   it("refuses a squeeze that changes nothing", async () => {
     await expect(
-      resourceSqueeze.plan(objectsWith(web), params({ cpu: "1", memory: "1Gi", container: "app" })),
+      resourceSqueeze.plan(
+        objectsWith(web),
+        params({ cpu: "1", memory: "1Gi", container: "app" }),
+        cliParamNames,
+      ),
     ).rejects.toThrow(/nothing would change/);
   });
 
-  it("names --name when the workload does not exist", async () => {
-    await expect(resourceSqueeze.plan(objectsWith(undefined), params({}))).rejects.toThrow(/^--name: /);
+  it("names the TARGET when the workload does not exist", async () => {
+    await expect(resourceSqueeze.plan(objectsWith(undefined), params({}), cliParamNames)).rejects.toThrow(
+      /^TARGET: /,
+    );
   });
 });

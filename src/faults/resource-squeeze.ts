@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { usageError } from "../core/errors.js";
+import { containerNameSchema, namespaceNameSchema, objectNameSchema } from "../core/schemas.js";
 import type { JsonObject, JsonValue, RecordedValue } from "../core/ledger/record.js";
 import { isAbsent, jsonEqual } from "../core/ledger/record.js";
 import type { KubeObject, ObjectReader } from "../kube/objects.js";
@@ -7,7 +8,7 @@ import { formatPointer, getAtPointer, targetOf } from "../kube/field-access.js";
 import { describeObject, describeRef, parseParams, readTarget } from "./plan-support.js";
 import type { QuantityCheck } from "./quantity.js";
 import { checkCpuQuantity, checkMemoryQuantity, clampQuantity } from "./quantity.js";
-import type { ObjectFault, PlannedChange } from "./types.js";
+import type { ObjectFault, ParamNamer, PlannedChange } from "./types.js";
 
 /**
  * resource-squeeze: lowers the CPU and memory limits of a workload's containers, so that its pods are
@@ -26,12 +27,12 @@ function quantity(check: (text: string) => QuantityCheck) {
 }
 
 export const resourceSqueezeParams = z.strictObject({
-  namespace: z.string().min(1, "must not be empty"),
+  namespace: namespaceNameSchema,
   kind: z.enum(["deployment", "statefulset", "daemonset"]),
-  name: z.string().min(1, "must not be empty"),
+  name: objectNameSchema,
   cpu: quantity(checkCpuQuantity),
   memory: quantity(checkMemoryQuantity),
-  container: z.string().min(1, "must not be empty").optional(),
+  container: containerNameSchema.optional(),
 });
 
 export type ResourceSqueezeParams = z.input<typeof resourceSqueezeParams>;
@@ -46,14 +47,18 @@ const kinds = {
 export const resourceSqueeze: ObjectFault<ResourceSqueezeParams> = {
   kind: "resource-squeeze",
 
-  async plan(objects: ObjectReader, input: ResourceSqueezeParams): Promise<PlannedChange[]> {
-    const params = parseParams(resourceSqueezeParams, input);
+  async plan(
+    objects: ObjectReader,
+    input: ResourceSqueezeParams,
+    names: ParamNamer,
+  ): Promise<PlannedChange[]> {
+    const params = parseParams(resourceSqueezeParams, input, names);
     const kind = kinds[params.kind];
-    const object = await readTarget(objects, "apps/v1", kind, params);
+    const object = await readTarget(objects, "apps/v1", kind, params, names);
     const target = targetOf("apps/v1", kind, object);
     const limits = { cpu: params.cpu, memory: params.memory };
     const changes: PlannedChange[] = [];
-    for (const { index, name } of chosenContainers(object, params)) {
+    for (const { index, name } of chosenContainers(object, params, names)) {
       const path = formatPointer(["spec", "template", "spec", "containers", String(index), "resources"]);
       const original = getAtPointer(object, path);
       const injected = squeezeResources(original, limits);
@@ -71,7 +76,7 @@ export const resourceSqueeze: ObjectFault<ResourceSqueezeParams> = {
     }
     if (changes.length === 0) {
       const what = describeObject(params.kind, params.namespace, params.name);
-      throw usageError("--cpu", `${what} already has these limits; nothing would change`);
+      throw usageError(names("cpu"), `${what} already has these limits; nothing would change`);
     }
     return changes;
   },
@@ -83,7 +88,7 @@ interface ContainerAt {
 }
 
 /** Every container with its index (JSON Patch addresses containers by index), or only the named one. */
-function chosenContainers(object: KubeObject, params: CheckedParams): ContainerAt[] {
+function chosenContainers(object: KubeObject, params: CheckedParams, names: ParamNamer): ContainerAt[] {
   const listed = getAtPointer(object, "/spec/template/spec/containers");
   const containers = Array.isArray(listed) ? (listed as readonly JsonValue[]) : [];
   const all = containers.map((container, index) => {
@@ -94,8 +99,11 @@ function chosenContainers(object: KubeObject, params: CheckedParams): ContainerA
   const named = all.filter((container) => container.name === params.container);
   if (named.length === 0) {
     const what = describeObject(params.kind, params.namespace, params.name);
-    const names = all.map((container) => container.name).join(", ");
-    throw usageError("--container", `${what} has no container "${params.container}"; it has: ${names}`);
+    const present = all.map((container) => container.name).join(", ");
+    throw usageError(
+      names("container"),
+      `${what} has no container "${params.container}"; it has: ${present}`,
+    );
   }
   return named;
 }

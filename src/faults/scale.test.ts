@@ -1,3 +1,4 @@
+import { cliParamNames } from "./plan-support.js";
 import { describe, expect, it } from "vitest";
 import { toKubeObject, type ObjectReader } from "../kube/objects.js";
 import type { ScaleParams } from "./scale.js";
@@ -16,7 +17,7 @@ function params(overrides: Partial<ScaleParams>): ScaleParams {
 
 describe("scale plan", () => {
   it("plans /spec/replicas from the current count to the new one", async () => {
-    expect(await scale.plan(objectsWith(web), params({}))).toEqual([
+    expect(await scale.plan(objectsWith(web), params({}), cliParamNames)).toEqual([
       {
         faultKind: "scale",
         target: { apiVersion: "apps/v1", kind: "Deployment", namespace: "demo", name: "web", uid: "uid-1" },
@@ -33,6 +34,7 @@ describe("scale plan", () => {
     const [change] = await scale.plan(
       objectsWith(web),
       params({ kind: "statefulset", replicas: 0, unsafe: true }),
+      cliParamNames,
     );
     expect(change).toMatchObject({ target: { kind: "StatefulSet" }, injected: 0 });
   });
@@ -42,15 +44,16 @@ describe("scale plan", () => {
     [{ replicas: -1 }, "--replicas: must not be negative"],
     [{ replicas: 1.5 }, "--replicas: must be a whole number"],
     [{ replicas: Number.NaN }, "--replicas: must be a whole number"],
+    [{ replicas: 99_999_999_999 }, "--replicas: must be at most 1000"],
     [{ replicas: 3 }, "--replicas: deployment demo/web already has 3 replicas; nothing would change"],
-    [{ kind: "daemonset" as "deployment" }, /^--kind: /],
+    [{ kind: "daemonset" as "deployment" }, /^TARGET: /],
   ])("refuses %j", async (overrides, message) => {
-    await expect(scale.plan(objectsWith(web), params(overrides))).rejects.toThrow(message);
+    await expect(scale.plan(objectsWith(web), params(overrides), cliParamNames)).rejects.toThrow(message);
   });
 
-  it("names --name when the workload does not exist", async () => {
-    await expect(scale.plan(objectsWith(undefined), params({}))).rejects.toThrow(
-      "--name: deployment demo/web not found",
+  it("names the TARGET when the workload does not exist", async () => {
+    await expect(scale.plan(objectsWith(undefined), params({}), cliParamNames)).rejects.toThrow(
+      "TARGET: deployment demo/web not found",
     );
   });
 });

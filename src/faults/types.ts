@@ -32,14 +32,20 @@ export interface PlannedChange {
   readonly description: string;
 }
 
+/**
+ * How the caller spells a parameter in its messages: the CLI names its flag ("--replicas", "TARGET"), a
+ * file names its field ("spec.method[1].params.replicas"). Undefined asks for the parameters as a whole.
+ */
+export type ParamNamer = (param: string | undefined) => string;
+
 /** An object fault: reads its target and plans changes. Applying and reverting is generic (FieldAccess). */
 export interface ObjectFault<Params> {
   readonly kind: ObjectFaultKind;
   /**
-   * Reads the target and plans the changes. No writes: a reader is all it is given. Throws a usage error
-   * naming the flag when the object, container or key is missing or the parameters make no sense for it.
+   * Reads the target and plans the changes. No writes. Throws a usage error naming the parameter, as
+   * `names` spells it, when the object, container or key is missing or the parameters make no sense for it.
    */
-  plan(objects: ObjectReader, params: Params): Promise<PlannedChange[]>;
+  plan(objects: ObjectReader, params: Params, names: ParamNamer): Promise<PlannedChange[]>;
 }
 
 /** What a pod fault acts through: the shots it may send, and the clock that stamps their answers. */

@@ -1,3 +1,4 @@
+import { cliParamNames } from "../../src/faults/plan-support.js";
 import type { V1ConfigMap, V1Container, V1PodTemplateSpec } from "@kubernetes/client-node";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -140,9 +141,9 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
     const before = await createConfigMap("app-config", { LOG_LEVEL: "info", MODE: "prod" });
     const target = { namespace: namespace(), kind: "configmap", name: "app-config" } as const;
     const changes = [
-      ...(await configDrift.plan(objects, { ...target, key: "LOG_LEVEL", value: "debug" })),
-      ...(await configDrift.plan(objects, { ...target, key: "FEATURE_X", value: "on" })),
-      ...(await configDrift.plan(objects, { ...target, key: "MODE", remove: true })),
+      ...(await configDrift.plan(objects, { ...target, key: "LOG_LEVEL", value: "debug" }, cliParamNames)),
+      ...(await configDrift.plan(objects, { ...target, key: "FEATURE_X", value: "on" }, cliParamNames)),
+      ...(await configDrift.plan(objects, { ...target, key: "MODE", remove: true }, cliParamNames)),
     ];
     expect(changes.map((change) => change.description)).toEqual([
       `configmap ${namespace()}/app-config data.LOG_LEVEL: "info" -> "debug"`,
@@ -161,13 +162,18 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
   it("config-drift removes the only key of a ConfigMap, and recovery adds the data back", async () => {
     await createConfigMap("single", { ONLY: "x" });
     const records = await applyAll(
-      await planObjectFault("config-drift", objects, {
-        namespace: namespace(),
-        kind: "configmap",
-        name: "single",
-        key: "ONLY",
-        remove: true,
-      }),
+      await planObjectFault(
+        "config-drift",
+        objects,
+        {
+          namespace: namespace(),
+          kind: "configmap",
+          name: "single",
+          key: "ONLY",
+          remove: true,
+        },
+        cliParamNames,
+      ),
     );
     expect((await readConfigMap("single")).data).toBeUndefined();
     const results = await recover();
@@ -180,13 +186,17 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
       namespace: namespace(),
       body: { metadata: { name: "creds" }, data: { PASSWORD: base64("hunter2"), USER: base64("ada") } },
     });
-    const changes = await configDrift.plan(objects, {
-      namespace: namespace(),
-      kind: "secret",
-      name: "creds",
-      key: "PASSWORD",
-      value: "swordfish",
-    });
+    const changes = await configDrift.plan(
+      objects,
+      {
+        namespace: namespace(),
+        kind: "secret",
+        name: "creds",
+        key: "PASSWORD",
+        value: "swordfish",
+      },
+      cliParamNames,
+    );
     const records = await applyAll(changes);
     const drifted = await kube.core.readNamespacedSecret({ name: "creds", namespace: namespace() });
     expect(drifted.data?.PASSWORD).toBe(base64("swordfish"));
@@ -223,13 +233,17 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
   it("resource-squeeze lowers every container's limits in canonical form, clamps requests, and recovery restores them", async () => {
     await createDeployment("squeezed", 1);
     const before = await kube.apps.readNamespacedDeployment({ name: "squeezed", namespace: namespace() });
-    const changes = await resourceSqueeze.plan(objects, {
-      namespace: namespace(),
-      kind: "deployment",
-      name: "squeezed",
-      cpu: "0.1",
-      memory: "65536Ki",
-    });
+    const changes = await resourceSqueeze.plan(
+      objects,
+      {
+        namespace: namespace(),
+        kind: "deployment",
+        name: "squeezed",
+        cpu: "0.1",
+        memory: "65536Ki",
+      },
+      cliParamNames,
+    );
     expect(changes).toHaveLength(2);
     const records = await applyAll(changes);
     const after = await kube.apps.readNamespacedDeployment({ name: "squeezed", namespace: namespace() });
@@ -259,14 +273,18 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
       },
     });
     const before = await kube.apps.readNamespacedDaemonSet({ name: "agent", namespace: namespace() });
-    const changes = await resourceSqueeze.plan(objects, {
-      namespace: namespace(),
-      kind: "daemonset",
-      name: "agent",
-      cpu: "50m",
-      memory: "32Mi",
-      container: "sidecar",
-    });
+    const changes = await resourceSqueeze.plan(
+      objects,
+      {
+        namespace: namespace(),
+        kind: "daemonset",
+        name: "agent",
+        cpu: "50m",
+        memory: "32Mi",
+        container: "sidecar",
+      },
+      cliParamNames,
+    );
     expect(changes.map((change) => change.path)).toEqual(["/spec/template/spec/containers/1/resources"]);
     const records = await applyAll(changes);
     const after = await kube.apps.readNamespacedDaemonSet({ name: "agent", namespace: namespace() });
@@ -291,13 +309,17 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
         },
       },
     });
-    const changes = await scale.plan(objects, {
-      namespace: namespace(),
-      kind: "statefulset",
-      name: "db",
-      replicas: 0,
-      unsafe: true,
-    });
+    const changes = await scale.plan(
+      objects,
+      {
+        namespace: namespace(),
+        kind: "statefulset",
+        name: "db",
+        replicas: 0,
+        unsafe: true,
+      },
+      cliParamNames,
+    );
     const records = await applyAll(changes);
     const read = () => kube.apps.readNamespacedStatefulSet({ name: "db", namespace: namespace() });
     expect((await read()).spec?.replicas).toBe(0);
@@ -310,7 +332,11 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
   it("scale changes a Deployment's replicas, and recovery sets them back", async () => {
     await createDeployment("scaled", 3);
     const records = await applyAll(
-      await scale.plan(objects, { namespace: namespace(), kind: "deployment", name: "scaled", replicas: 1 }),
+      await scale.plan(
+        objects,
+        { namespace: namespace(), kind: "deployment", name: "scaled", replicas: 1 },
+        cliParamNames,
+      ),
     );
     const read = () => kube.apps.readNamespacedDeployment({ name: "scaled", namespace: namespace() });
     expect((await read()).spec?.replicas).toBe(1);
@@ -326,13 +352,17 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
     const name = `healed-${healedTo}`;
     await createConfigMap(name, { LOG_LEVEL: "info" });
     const records = await applyAll(
-      await configDrift.plan(objects, {
-        namespace: namespace(),
-        kind: "configmap",
-        name,
-        key: "LOG_LEVEL",
-        value: "debug",
-      }),
+      await configDrift.plan(
+        objects,
+        {
+          namespace: namespace(),
+          kind: "configmap",
+          name,
+          key: "LOG_LEVEL",
+          value: "debug",
+        },
+        cliParamNames,
+      ),
     );
     const healed = await setConfigMapKey(name, "LOG_LEVEL", healedTo);
     const results = await recover();
@@ -347,13 +377,17 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
   it("closes the record as target-gone when the target was deleted", async () => {
     await createConfigMap("deleted", { LOG_LEVEL: "info" });
     const records = await applyAll(
-      await configDrift.plan(objects, {
-        namespace: namespace(),
-        kind: "configmap",
-        name: "deleted",
-        key: "LOG_LEVEL",
-        value: "debug",
-      }),
+      await configDrift.plan(
+        objects,
+        {
+          namespace: namespace(),
+          kind: "configmap",
+          name: "deleted",
+          key: "LOG_LEVEL",
+          value: "debug",
+        },
+        cliParamNames,
+      ),
     );
     await kube.core.deleteNamespacedConfigMap({ name: "deleted", namespace: namespace() });
     const results = await recover();
@@ -364,13 +398,17 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
   it("closes the record as target-gone when the target was recreated, and never touches the new object", async () => {
     await createConfigMap("reborn", { LOG_LEVEL: "info" });
     const records = await applyAll(
-      await configDrift.plan(objects, {
-        namespace: namespace(),
-        kind: "configmap",
-        name: "reborn",
-        key: "LOG_LEVEL",
-        value: "debug",
-      }),
+      await configDrift.plan(
+        objects,
+        {
+          namespace: namespace(),
+          kind: "configmap",
+          name: "reborn",
+          key: "LOG_LEVEL",
+          value: "debug",
+        },
+        cliParamNames,
+      ),
     );
     await kube.core.deleteNamespacedConfigMap({ name: "reborn", namespace: namespace() });
     // The new object even holds the injected value: only its uid tells it apart.
@@ -389,13 +427,17 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
   ])("refuses to apply when %s between plan and apply, and writes nothing", async (_, key, raced) => {
     const name = `raced-${key.toLowerCase().replace("_", "-")}`;
     await createConfigMap(name, { LOG_LEVEL: "info" });
-    const [change] = await configDrift.plan(objects, {
-      namespace: namespace(),
-      kind: "configmap",
-      name,
-      key,
-      value: "debug",
-    });
+    const [change] = await configDrift.plan(
+      objects,
+      {
+        namespace: namespace(),
+        kind: "configmap",
+        name,
+        key,
+        value: "debug",
+      },
+      cliParamNames,
+    );
     if (change === undefined) throw new Error("no change planned");
     const pending = await store.create(draftOf(change));
     const racedObject = await setConfigMapKey(name, key, raced);
@@ -422,26 +464,41 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
     // Thunks, run one at a time: a rejected promise nobody awaits yet would be reported as unhandled.
     const attempts: [() => Promise<unknown>, RegExp][] = [
       [
-        () => configDrift.plan(objects, { ...cm, name: "missing", key: "LOG_LEVEL", value: "x" }),
+        () =>
+          configDrift.plan(objects, { ...cm, name: "missing", key: "LOG_LEVEL", value: "x" }, cliParamNames),
         /^--name: /,
       ],
-      [() => configDrift.plan(objects, { ...cm, key: "NOPE", remove: true }), /^--key: /],
+      [() => configDrift.plan(objects, { ...cm, key: "NOPE", remove: true }, cliParamNames), /^--key: /],
       [
-        () => configDrift.plan(objects, { ...cm, key: "LOG_LEVEL", value: "info" }),
+        () => configDrift.plan(objects, { ...cm, key: "LOG_LEVEL", value: "info" }, cliParamNames),
         /^--value: .*nothing would change/,
       ],
-      [() => resourceSqueeze.plan(objects, { ...workload, cpu: "lots", memory: "64Mi" }), /^--cpu: /],
-      [() => resourceSqueeze.plan(objects, { ...workload, cpu: "100m", memory: "0" }), /^--memory: /],
       [
-        () => resourceSqueeze.plan(objects, { ...workload, cpu: "100m", memory: "64Mi", container: "db" }),
+        () => resourceSqueeze.plan(objects, { ...workload, cpu: "lots", memory: "64Mi" }, cliParamNames),
+        /^--cpu: /,
+      ],
+      [
+        () => resourceSqueeze.plan(objects, { ...workload, cpu: "100m", memory: "0" }, cliParamNames),
+        /^--memory: /,
+      ],
+      [
+        () =>
+          resourceSqueeze.plan(
+            objects,
+            { ...workload, cpu: "100m", memory: "64Mi", container: "db" },
+            cliParamNames,
+          ),
         /^--container: /,
       ],
       [
-        () => scale.plan(objects, { ...workload, replicas: 0 }),
+        () => scale.plan(objects, { ...workload, replicas: 0 }, cliParamNames),
         /^--replicas: scaling to 0 takes the workload down/,
       ],
-      [() => scale.plan(objects, { ...workload, replicas: 2 }), /^--replicas: .*nothing would change/],
-      [() => scale.plan(objects, { ...workload, name: "missing", replicas: 1 }), /^--name: /],
+      [
+        () => scale.plan(objects, { ...workload, replicas: 2 }, cliParamNames),
+        /^--replicas: .*nothing would change/,
+      ],
+      [() => scale.plan(objects, { ...workload, name: "missing", replicas: 1 }, cliParamNames), /^--name: /],
     ];
     for (const [attempt, message] of attempts) {
       const error = await attempt().then(

@@ -103,7 +103,11 @@ function sampleWarnings(context: LoadContext, hypothesis: Hypothesis): void {
   }
 }
 
-function toStep(step: ParsedMethodStep, targeting: ChaosMeshTargeting | undefined): MethodStep | undefined {
+function toStep(
+  step: ParsedMethodStep,
+  index: number,
+  targeting: ChaosMeshTargeting | undefined,
+): MethodStep | undefined {
   const name = optional("name", step.name);
   if ("wait" in step) return { type: "wait", ...name, duration: step.wait };
   switch (step.fault) {
@@ -127,6 +131,7 @@ function toStep(step: ParsedMethodStep, targeting: ChaosMeshTargeting | undefine
         ...name,
         fault: step.fault,
         params: step.params,
+        paramsPath: `spec.method[${index}].params`,
         duration: step.duration,
       } as MethodStep;
   }
@@ -141,7 +146,7 @@ function build(
   const probes: Probe[] = spec.hypothesis.probes.map(toProbe);
   const hypothesis: Hypothesis = { ...spec.hypothesis, probes };
   sampleWarnings(context, hypothesis);
-  const method = spec.method.flatMap((step, index) => toStep(step, selectors.get(index)) ?? []);
+  const method = spec.method.flatMap((step, index) => toStep(step, index, selectors.get(index)) ?? []);
   const rollbacks: WaitStep[] = spec.rollbacks.map((step) => ({
     type: "wait",
     ...optional("name", step.name),

@@ -138,6 +138,8 @@ export type ObjectFaultStep = {
     readonly fault: Kind;
     /** Checked against the fault's own schema (faults/object-registry.ts); planObjectFault takes them. */
     readonly params: ObjectFaultParams[Kind];
+    /** Where the params sit in the file ("spec.method[1].params"): errors of the plan name their field. */
+    readonly paramsPath: string;
     readonly duration: Duration;
   };
 }[ObjectFaultKind];

@@ -154,6 +154,7 @@ describe("the runner's phases", () => {
           type: "object-fault",
           fault: "scale",
           params: { namespace: "shop", kind: "deployment", name: "web", replicas: 1 },
+          paramsPath: "spec.method[0].params",
           duration: Duration.ofMilliseconds(1000),
         },
         { type: "wait", name: "never reached", duration: Duration.ofMilliseconds(60_000) },

@@ -3,7 +3,7 @@ import { optional } from "../../core/objects.js";
 import type { EngineContext } from "../../engine/context.js";
 import { runObjectChaos } from "../../engine/object-chaos.js";
 import { runPodChaos } from "../../engine/pod-chaos.js";
-import { planObjectFault } from "../../faults/object-registry.js";
+import { fileParamNames, planObjectFault } from "../../faults/object-registry.js";
 import { podFaults } from "../../faults/pod-registry.js";
 import type { NamespaceScope } from "../../kube/pod-facts.js";
 import type { ObjectFaultStep, PodFaultStep, WaitStep } from "../files/model.js";
@@ -237,7 +237,7 @@ class ExperimentRun {
   }
 
   private async objectFault(step: ObjectFaultStep): Promise<void> {
-    const changes = await planObjectFault(step.fault, this.ctx.objects, step.params);
+    const changes = await planObjectFault(step.fault, this.ctx.objects, step.params, fileParamNames(step));
     const start = this.now();
     const stop = new Promise<void>((resolve) => {
       if (this.methodStop.signal.aborted) resolve();
