@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { chromiumPath, ensureChromium } from "../test/browser/setup-chromium.mjs";
 
 const resultsDir = ".test-results";
-const tiers = ["unit", "browser", "integration"];
+const tiers = ["unit", "fuzz", "browser", "integration"];
 const npx = "npx";
 const broadside = [process.execPath, "bin/broadside.js"];
 
