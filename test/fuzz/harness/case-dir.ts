@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { join, relative, resolve, sep } from "node:path";
 
 /**
  * The directory one CLI case runs in. Every folder the CLI may write to (HOME's state and cache folders,
@@ -81,9 +81,20 @@ function inZone(path: string, zones: readonly string[]): boolean {
   return zones.some((zone) => path === zone || path.startsWith(`${zone}${sep}`));
 }
 
-/** Every change outside the allowed folders: "created x", "deleted y", "changed z". */
-export function changesOutside(layout: CaseLayout, before: Snapshot, after: Snapshot): string[] {
-  const zones = allowedZones(layout);
+/**
+ * Every change outside the allowed folders: "created x", "deleted y", "changed z". `alsoAllowed` are
+ * paths the user named for writing (`report --output FILE`), relative to the working directory.
+ */
+export function changesOutside(
+  layout: CaseLayout,
+  before: Snapshot,
+  after: Snapshot,
+  alsoAllowed: readonly string[] = [],
+): string[] {
+  const zones = [
+    ...allowedZones(layout),
+    ...alsoAllowed.map((path) => relative(layout.root, resolve(layout.cwd, path))),
+  ];
   const changes: string[] = [];
   for (const [path, print] of before) {
     const now = after.get(path);

@@ -149,16 +149,28 @@ function outcomeProblem(input: CliInput, result: CliResult): string | undefined 
     : mutatedOutcomeProblem(input, result, code);
 }
 
-function leakProblems(result: CliResult, secret: string, written: ReadonlyMap<string, string>): string[] {
-  const problems: string[] = [];
+function leakProblems(
+  result: CliResult,
+  secret: string,
+  written: ReadonlyMap<string, string>,
+): [string, string][] {
+  const problems: [string, string][] = [];
   const printed = `${result.out}${result.err}`;
-  if (printed.includes(secret)) problems.push("printed a credential");
+  const firstLine = result.err.split("\n").find((line) => line.trim() !== "") ?? "";
+  if (printed.includes(secret)) problems.push(["printed a credential", firstLine]);
   const control = firstRawControl(printed);
   if (control >= 0)
-    problems.push(`printed a raw control character (${JSON.stringify(printed.slice(control, control + 6))})`);
+    problems.push(["printed a raw control character", JSON.stringify(printed.slice(control, control + 6))]);
   for (const [path, text] of written)
-    if (text.includes(secret)) problems.push(`wrote a credential to ${path}`);
+    if (text.includes(secret)) problems.push(["wrote a credential to a file", path]);
   return problems;
+}
+
+/** The files the command line asks to write (`--output FILE`): writing there is what the user asked. */
+function outputPaths(argv: readonly string[]): string[] {
+  return argv.flatMap((arg, index) =>
+    arg === "--output" && argv[0] === "report" ? [argv[index + 1] ?? ""] : [],
+  );
 }
 
 /** Every rule the result breaks, each as [rule, what was seen]. */
@@ -177,14 +189,11 @@ export function cliProblems(input: CliInput, run: CliRun, secret: string): [stri
     if (outcome !== undefined) problems.push([outcome, firstLine]);
   }
   problems.push(
-    ...changesOutside(run.layout, run.before, run.after).map((change): [string, string] => [
-      "wrote outside its folders",
-      change,
-    ]),
+    ...changesOutside(run.layout, run.before, run.after, outputPaths(input.argv)).map(
+      (change): [string, string] => ["wrote outside its folders", change],
+    ),
   );
-  problems.push(
-    ...leakProblems(result, secret, run.written).map((leak): [string, string] => [leak, firstLine]),
-  );
+  problems.push(...leakProblems(result, secret, run.written));
   return problems;
 }
 
@@ -196,8 +205,8 @@ export function recordCliProblems(
 ): void {
   const internal = problems.some(([rule]) => rule === "internal error");
   for (const [rule, observed] of problems) {
-    // An internal error is also "not refused"; it is listed once, as what it is.
-    if (internal && rule.startsWith("not refused")) continue;
+    // An internal error is also "not refused" and a wrong exit code; it is listed once, as what it is.
+    if (internal && (rule.startsWith("not refused") || rule.startsWith("exit "))) continue;
     const env = Object.entries(input.env)
       .map(([key, value]) => `${key}=${shown(value, 80)} `)
       .join("");
