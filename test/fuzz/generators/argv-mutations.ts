@@ -61,7 +61,10 @@ function replaceValue(line: CommandLine, index: number, value: string): CliInput
     line,
     description: `${where} ${describeArg(value)}`,
     attack: `hostile ${where}`,
-    ...(part?.isBad(value) === true ? { mustRefuse: part.names } : {}),
+    // A positional that starts with "-" is read as an option, and commander's refusal names it as one.
+    ...(part?.isBad(value) === true
+      ? { mustRefuse: part.flag === undefined && value.startsWith("-") ? [...part.names, value] : part.names }
+      : {}),
     unmutated: false,
   };
 }
