@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 // Tiers with their own runs: unit tests sit beside the code they test and need nothing but Node; browser
@@ -11,6 +12,23 @@ export default defineConfig({
           name: "unit",
           // scripts/ holds the closing count of npm test, tested like code.
           include: ["src/**/*.test.ts", "scripts/**/*.test.ts"],
+        },
+      },
+      {
+        test: {
+          // Generated hostile input against the CLI, the parser and the planner, no cluster needed; seeded
+          // (BROADSIDE_FUZZ_SEED) and sized (BROADSIDE_FUZZ_RUNS) by test/fuzz/global-setup.ts.
+          name: "fuzz",
+          include: ["test/fuzz/**/*.test.ts"],
+          globalSetup: ["test/fuzz/global-setup.ts"],
+          // Each case runs in a directory of its own as its working directory: process.chdir needs a
+          // process per worker, not a thread.
+          pool: "forks",
+          testTimeout: 600_000,
+          // A case that drops --kubeconfig must find no cluster, never the developer's.
+          env: {
+            KUBECONFIG: fileURLToPath(new URL("test/fuzz/fixtures/unreachable.kubeconfig", import.meta.url)),
+          },
         },
       },
       {

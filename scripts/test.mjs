@@ -13,7 +13,7 @@ import { chromiumPath, ensureChromium } from "../test/browser/setup-chromium.mjs
 import { summarize } from "./test-summary.mjs";
 
 const resultsDir = ".test-results";
-const tiers = ["unit", "browser", "integration"];
+const tiers = ["unit", "fuzz", "browser", "integration"];
 const npx = "npx";
 const broadside = [process.execPath, "bin/broadside.js"];
 
