@@ -2,18 +2,22 @@
  * The product's entry points that the fuzz tier drives, in one file: src/experiments/ is being split as
  * this tier is written, and a move there should cost one edit here, not one per test.
  */
-import { maxFaultDurationCeiling } from "../../src/cli/config.js";
 import { main } from "../../src/cli/main.js";
 import { probesFromFlags } from "../../src/cli/probe-flag.js";
 import { Duration } from "../../src/core/duration.js";
 import { BroadsideError, errorCatalog } from "../../src/core/errors.js";
+import { faultDurationLimits } from "../../src/core/input-limits.js";
 import { parseExperimentFile } from "../../src/experiments/files/load.js";
-import { buildRunReport, renderJson } from "../../src/experiments/report/run-report.js";
+import { buildRunReport } from "../../src/experiments/report/build.js";
+import { renderJson } from "../../src/experiments/report/json.js";
 import { exampleRunInput } from "../../src/experiments/report/synthetic.js";
 import { runPlanOf, type RunPlan } from "../../src/experiments/run/plan.js";
 
 export type { RunPlan };
-export { BroadsideError, Duration, errorCatalog, maxFaultDurationCeiling };
+export { BroadsideError, Duration, errorCatalog };
+
+/** The highest BROADSIDE_MAX_FAULT_DURATION may go. */
+export const maxFaultDurationCeiling = faultDurationLimits.ceiling;
 
 /** What the CLI writes: results on `out`, progress and errors on `err`. */
 export interface Io {
