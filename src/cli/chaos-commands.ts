@@ -4,7 +4,7 @@ import { BroadsideError, usageError } from "../core/errors.js";
 import { optional } from "../core/objects.js";
 import { runObjectChaos } from "../engine/object-chaos.js";
 import { runPodChaos, type PodChaosResult } from "../engine/pod-chaos.js";
-import { planObjectFault } from "../faults/object-registry.js";
+import { checkObjectFaultParams, planObjectFault } from "../faults/object-registry.js";
 import { cliParamNames } from "../faults/plan-support.js";
 import { podFaults } from "../faults/pod-registry.js";
 import type { ObjectFaultKind, PodFaultKind } from "../faults/types.js";
@@ -21,7 +21,7 @@ import {
 } from "./chaos-flags.js";
 import { objectResultJson, podResultJson, printObjectResult, printPodResult } from "./chaos-output.js";
 import type { CliConfig } from "./config.js";
-import { startEngine } from "./engine-setup.js";
+import { connectEngine, recoverLeftovers } from "./engine-setup.js";
 import { durationOption, type CliIo } from "./options.js";
 
 export function registerChaosCommands(program: Command, config: CliConfig, io: CliIo): void {
@@ -60,9 +60,10 @@ function registerPodVerb(
       // Every flag is checked before the first request: bad input changes nothing.
       const mode = modeFrom(flags);
       const pace = paceFrom(flags);
-      const { ctx, defaultNamespace } = await startEngine(config, io, flags);
+      const { ctx, defaultNamespace } = connectEngine(config, io, flags);
       const scope = scopeFrom(flags, defaultNamespace);
       const selector = selectorFrom(flags, pods, scope);
+      await recoverLeftovers(ctx);
       if (flags.unsafe) ctx.progress("--unsafe: the blast-radius cap is lifted for this run");
       const result = await runPodChaos(ctx, {
         fault: podFaults[kind],
@@ -103,7 +104,8 @@ function addObjectVerbFlags(command: Command, config: CliConfig): Command {
     .option(
       "--duration <duration>",
       `how long the fault lasts before it is reverted (at most ${config.maxFaultDuration.toString()})`,
-      durationOption("--duration"),
+      // Bounded by BROADSIDE_MAX_FAULT_DURATION, which checkDuration names.
+      durationOption("--duration", { fields: "--duration", max: Duration.ceiling }),
       Duration.parse("5m", "--duration"),
     )
     .option("--no-wait", "return after injecting; any later broadside command reverts it at its deadline");
@@ -118,13 +120,12 @@ async function runObjectVerb(
   params: (namespace: string) => object,
 ) {
   checkDuration(flags.duration, config.maxFaultDuration);
-  const { ctx, defaultNamespace } = await startEngine(config, io, flags);
-  const changes = await planObjectFault(
-    kind,
-    ctx.objects,
-    params(flags.namespace ?? defaultNamespace),
-    cliParamNames,
-  );
+  const { ctx, defaultNamespace } = connectEngine(config, io, flags);
+  const input = params(flags.namespace ?? defaultNamespace);
+  // Every parameter is checked before the first request; planning reads the target afterwards.
+  checkObjectFaultParams(kind, input, cliParamNames);
+  await recoverLeftovers(ctx);
+  const changes = await planObjectFault(kind, ctx.objects, input, cliParamNames);
   const stop = new Promise<void>((resolve) =>
     process.once("SIGINT", () => {
       ctx.progress("interrupted: reverting now");

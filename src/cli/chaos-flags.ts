@@ -1,7 +1,10 @@
 import type { Command } from "commander";
 import { Duration } from "../core/duration.js";
 import { usageError } from "../core/errors.js";
+import { namespaceName, objectName, quoted } from "../core/names.js";
+import { durationLimits } from "../core/input-limits.js";
 import { optional } from "../core/objects.js";
+import { labelKeyProblem, parseLabelSelector } from "../core/targeting/label-selector.js";
 import { parseMode } from "../core/targeting/mode.js";
 import { podPhases, type Mode, type PodPhase, type Selector } from "../core/targeting/types.js";
 import type { NamespaceScope } from "../kube/pod-facts.js";
@@ -82,11 +85,15 @@ export function addPodTargetFlags(command: Command): Command {
       "pace the shots: at most N per --per (default: all at once)",
       integerOption("--max-shots", 1, 10_000),
     )
-    .option("--per <duration>", "the interval of --max-shots", durationOption("--per"))
+    .option(
+      "--per <duration>",
+      "the interval of --max-shots",
+      durationOption("--per", durationLimits.pacingInterval),
+    )
     .option(
       "--timeout <duration>",
       "how long to wait for recovery",
-      durationOption("--timeout"),
+      durationOption("--timeout", durationLimits.recoveryTimeout),
       Duration.parse("5m", "--timeout"),
     );
 }
@@ -109,7 +116,9 @@ export function scopeFrom(flags: PodTargetFlags, contextNamespace: string): Name
       throw usageError("--all-namespaces", "cannot be combined with --namespace");
     return "all";
   }
-  return splitList(flags.namespace ?? contextNamespace, "--namespace");
+  if (flags.namespace === undefined)
+    return [namespaceName(contextNamespace, "the kubeconfig context's namespace")];
+  return splitList(flags.namespace, "--namespace").map((name) => namespaceName(name, "--namespace"));
 }
 
 /** The Selector of Broadside's targeting domain, from the flags; every bad value names its flag. */
@@ -121,14 +130,29 @@ export function selectorFrom(
   const namespaces = scope === "all" ? undefined : scope;
   return {
     ...optional("namespaces", namespaces),
-    ...optional("labelSelector", flags.selector),
+    ...optional("labelSelector", flags.selector, checkedLabelSelector),
     ...optional("fieldSelectors", flags.fieldSelector, fieldSelectorsFrom),
-    ...(flags.annotationSelector === undefined
-      ? {}
-      : { annotationSelectors: pairsFrom(flags.annotationSelector, "--annotation-selector") }),
-    ...optional("nodeNames", flags.node, (value) => splitList(value, "--node")),
+    ...optional("annotationSelectors", flags.annotationSelector, annotationPairsFrom),
+    ...optional("nodeNames", flags.node, (value) =>
+      splitList(value, "--node").map((name) => objectName(name, "--node")),
+    ),
     ...(pods.length === 0 ? {} : { pods: podRefs(pods, namespaces) }),
   };
+}
+
+/**
+ * -l as kubectl reads it, checked now rather than at the first pod. An empty selector is refused: kubectl
+ * reads it as "every object", which is never what a person typing -l '' into a chaos tool meant.
+ */
+function checkedLabelSelector(text: string): string {
+  if (text.trim() === "") {
+    throw usageError(
+      "--selector",
+      "is empty, which would select every pod; name labels to match, or leave -l out to choose among every pod of the namespace",
+    );
+  }
+  parseLabelSelector(text, "--selector");
+  return text;
 }
 
 function podRefs(pods: readonly string[], namespaces: readonly string[] | undefined) {
@@ -136,7 +160,10 @@ function podRefs(pods: readonly string[], namespaces: readonly string[] | undefi
     throw usageError("[pods...]", "pod names need exactly one namespace; give one -n");
   }
   const namespace = namespaces?.[0];
-  return pods.map((name) => (namespace === undefined ? { name } : { namespace, name }));
+  return pods.map((text) => {
+    const name = objectName(text, "POD");
+    return namespace === undefined ? { name } : { namespace, name };
+  });
 }
 
 function splitList(text: string, flag: string): string[] {
@@ -145,20 +172,29 @@ function splitList(text: string, flag: string): string[] {
   return items;
 }
 
-function pairsFrom(text: string, flag: string): Record<string, string> {
-  const pairs: Record<string, string> = {};
-  for (const item of splitList(text, flag)) {
+/** key=value,... as entries; a map is made of them only once every key is known good. */
+function pairsFrom(text: string, flag: string): [string, string][] {
+  return splitList(text, flag).map((item) => {
     const [key, value, ...rest] = item.split("=");
     if (key === undefined || key === "" || value === undefined || rest.length > 0) {
       throw usageError(flag, `"${item}" is not key=value`);
     }
-    pairs[key] = value;
+    return [key, value];
+  });
+}
+
+/** Annotation keys follow the label key rules; a key that is not one (say `__proto__`) is refused. */
+function annotationPairsFrom(text: string): Record<string, string> {
+  const pairs = pairsFrom(text, "--annotation-selector");
+  for (const [key] of pairs) {
+    const problem = labelKeyProblem(key);
+    if (problem !== undefined) throw usageError("--annotation-selector", `key ${quoted(key)}: ${problem}`);
   }
-  return pairs;
+  return Object.fromEntries(pairs);
 }
 
 function fieldSelectorsFrom(text: string): { nodeName?: string; phase?: PodPhase } {
-  const pairs = pairsFrom(text, "--field-selector");
+  const pairs = Object.fromEntries(pairsFrom(text, "--field-selector"));
   const unknown = Object.keys(pairs).filter((key) => key !== "spec.nodeName" && key !== "status.phase");
   if (unknown.length > 0) {
     throw usageError(
@@ -175,7 +211,7 @@ function fieldSelectorsFrom(text: string): { nodeName?: string; phase?: PodPhase
   }
   const nodeName = pairs["spec.nodeName"];
   return {
-    ...optional("nodeName", nodeName),
+    ...optional("nodeName", nodeName, (name) => objectName(name, "--field-selector spec.nodeName")),
     ...optional("phase", phase, (value) => value as PodPhase),
   };
 }
@@ -186,10 +222,11 @@ export function objectRef<K extends string>(
   kinds: Readonly<Record<string, K>>,
 ): { kind: K; name: string } {
   const [kindText = "", name, ...rest] = text.split("/");
-  const kind = kinds[kindText.toLowerCase()];
+  // An own property only: "constructor/app" must not find Object's constructor.
+  const kind = Object.hasOwn(kinds, kindText.toLowerCase()) ? kinds[kindText.toLowerCase()] : undefined;
   if (kind === undefined || name === undefined || name === "" || rest.length > 0) {
     const accepted = [...new Set(Object.values(kinds))].join(", ");
-    throw usageError("TARGET", `"${text}" is not KIND/NAME with KIND one of ${accepted}`);
+    throw usageError("TARGET", `${quoted(text)} is not KIND/NAME with KIND one of ${accepted}`);
   }
-  return { kind, name };
+  return { kind, name: objectName(name, "TARGET") };
 }

@@ -33,25 +33,27 @@ export interface EngineOptions {
   readonly optIn?: boolean;
 }
 
-export interface StartedEngine {
+export interface ConnectedEngine {
   readonly ctx: EngineContext;
-  /** What the ledger check on start recovered. */
-  readonly leftovers: readonly RecoverySummary[];
   /** The namespace of the kubeconfig's context (else "default"), for commands given no -n. */
   readonly defaultNamespace: string;
 }
 
+export interface StartedEngine extends ConnectedEngine {
+  /** What the ledger check on start recovered. */
+  readonly leftovers: readonly RecoverySummary[];
+}
+
 /**
- * Connects to the cluster and builds the engine: the kube/ implementations of the small interfaces it
- * acts through, over one set of throttled clients. Then, as every Broadside command does on start,
- * finishes the reverts that crashed or detached runs left behind: expired open ledger records.
+ * Builds the engine over the cluster the flags name: the kube/ implementations of the small interfaces it
+ * acts through, over one set of throttled clients. Sends no request, so a command can check the rest of
+ * its input (which may need the kubeconfig's namespace) before anything reaches the cluster.
  */
-export async function startEngine(
+export function connectEngine(
   config: CliConfig,
   io: CliIo,
   flags: ClusterFlags & EngineOptions,
-): Promise<StartedEngine> {
-  // Without --kubeconfig, the cluster is found as kubectl finds it ($KUBECONFIG, ~/.kube/config, a pod).
+): ConnectedEngine {
   const kube = connect(clusterAccess(config, flags));
   const objects = new ClusterObjects(kube);
   const pods = new ClusterPods(kube);
@@ -83,9 +85,27 @@ export async function startEngine(
       if (name === config.failpoint) process.kill(process.pid, "SIGKILL");
     },
   };
+  return { ctx, defaultNamespace: contextNamespace(kube.config) };
+}
+
+/**
+ * What every Broadside command does before it acts: finishes the reverts that crashed or detached runs
+ * left behind (expired open ledger records), and says so.
+ */
+export async function recoverLeftovers(ctx: EngineContext): Promise<readonly RecoverySummary[]> {
   const leftovers = await recoverExpired(ctx.ledger, ctx.targets, ctx.clock, { includeUnexpired: false });
   for (const summary of leftovers) ctx.progress(`recovered a left-behind fault: ${describeSummary(summary)}`);
-  return { ctx, leftovers, defaultNamespace: contextNamespace(kube.config) };
+  return leftovers;
+}
+
+/** connectEngine, then recoverLeftovers: for commands whose input is checked already. */
+export async function startEngine(
+  config: CliConfig,
+  io: CliIo,
+  flags: ClusterFlags & EngineOptions,
+): Promise<StartedEngine> {
+  const connected = connectEngine(config, io, flags);
+  return { ...connected, leftovers: await recoverLeftovers(connected.ctx) };
 }
 
 /** The cluster the flags name, found with the environment the CLI read at start. */

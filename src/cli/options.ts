@@ -1,5 +1,6 @@
 import { Duration } from "../core/duration.js";
 import { usageError } from "../core/errors.js";
+import { checkDurationLimit, type DurationLimit } from "../core/input-limits.js";
 
 /** Commander option parsers that fail with an error naming the flag. */
 export function integerOption(flag: string, min: number, max: number): (value: string) => number {
@@ -12,8 +13,9 @@ export function integerOption(flag: string, min: number, max: number): (value: s
   };
 }
 
-export function durationOption(flag: string): (value: string) => Duration {
-  return (value) => Duration.parse(value, flag);
+/** A duration flag within its documented limit (core/input-limits.ts). */
+export function durationOption(flag: string, limit: DurationLimit): (value: string) => Duration {
+  return (value) => checkDurationLimit(Duration.parse(value, flag, limit.max), limit, flag);
 }
 
 export function choiceOption<T extends string>(flag: string, choices: readonly T[]): (value: string) => T {

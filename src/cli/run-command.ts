@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { Duration } from "../core/duration.js";
 import { BroadsideError, usageError } from "../core/errors.js";
+import { durationLimits } from "../core/input-limits.js";
 import { optional } from "../core/objects.js";
 import { parseExperimentFile } from "../experiments/files/load.js";
 import type { LoadedExperiment } from "../experiments/files/model.js";
@@ -54,11 +55,15 @@ function defineRunCommand(command: Command): Command {
       (value: string, previous: string[]) => [...previous, value],
       [],
     )
-    .option("--for <duration>", "how long a Schedule keeps firing", durationOption("--for"))
+    .option(
+      "--for <duration>",
+      "how long a Schedule keeps firing",
+      durationOption("--for", durationLimits.scheduleRun),
+    )
     .option(
       "--window <duration>",
       "before/after check window for Chaos Mesh manifests",
-      durationOption("--window"),
+      durationOption("--window", durationLimits.checkWindow),
       Duration.parse("10s", "--window"),
     )
     .option("--report-dir <dir>", "where the JSON and HTML reports are written", "broadside-reports")

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { systemClock } from "../core/clock.js";
 import type { Duration } from "../core/duration.js";
 import { BroadsideError } from "../core/errors.js";
+import { durationLimits } from "../core/input-limits.js";
 import { systemProc } from "../sandbox/liveness.js";
 import { SandboxName } from "../sandbox/sandbox-name.js";
 import {
@@ -70,19 +71,19 @@ export function registerSandboxCommands(program: Command, config: CliConfig, io:
     .option(
       "--pod-ready-delay <duration>",
       "minimum time from scheduling to Ready",
-      durationOption("--pod-ready-delay"),
+      durationOption("--pod-ready-delay", durationLimits.sandboxLifecycle),
       defaultLifecycle.readyDelay,
     )
     .option(
       "--pod-ready-jitter <duration>",
       "random extra time to Ready, up to this",
-      durationOption("--pod-ready-jitter"),
+      durationOption("--pod-ready-jitter", durationLimits.sandboxLifecycle),
       defaultLifecycle.readyJitter,
     )
     .option(
       "--pod-shutdown-delay <duration>",
       "minimum time a deleted pod takes to exit (never beyond its grace period)",
-      durationOption("--pod-shutdown-delay"),
+      durationOption("--pod-shutdown-delay", durationLimits.sandboxLifecycle),
       defaultLifecycle.shutdownDelay,
     )
     .action(async (options: UpOptions) => {

@@ -1,4 +1,5 @@
 import { Duration } from "./duration.js";
+import { usageError } from "./errors.js";
 import { optional } from "./objects.js";
 
 /**
@@ -7,6 +8,17 @@ import { optional } from "./objects.js";
  * however odd, can make Broadside wait forever, overflow a timer, exhaust memory or the stack, or act
  * on more than a person meant.
  */
+
+/** `duration` within `limit`, or a usage error naming `field` with the bound it broke. */
+export function checkDurationLimit(duration: Duration, limit: DurationLimit, field: string): Duration {
+  if (duration.milliseconds > limit.max.milliseconds) {
+    throw usageError(field, `must be at most ${limit.max.toString()}, got ${duration.toString()}`);
+  }
+  if (limit.min !== undefined && duration.milliseconds < limit.min.milliseconds) {
+    throw usageError(field, `must be at least ${limit.min.toString()}, got ${duration.toString()}`);
+  }
+  return duration;
+}
 
 export interface DurationLimit {
   /** Where it is given: flags and file fields, as a user writes them. */
@@ -29,9 +41,9 @@ export const durationLimits = {
   /** The interval of --max-shots. */
   pacingInterval: upTo("--per", "1h", "1ms"),
   /** How long a Schedule keeps firing. */
-  scheduleRun: upTo("--for", "24h"),
+  scheduleRun: upTo("--for", "24h", "1s"),
   /** Before/after check windows, and the sliding window of during checks. */
-  checkWindow: upTo("--window; an Experiment's hypothesis window", "1h"),
+  checkWindow: upTo("--window; an Experiment's hypothesis window", "1h", "1s"),
   /** A `wait` step of an Experiment's method or rollbacks. */
   waitStep: upTo("an Experiment's wait step", "24h"),
   /** A probe's request timeout and latency threshold. */
@@ -53,6 +65,8 @@ export const countLimits = {
   replicas: { fields: "scale --replicas; a Scale fault's replicas", min: 0, max: 1000 },
   /** The grace period of a kill. */
   gracePeriodSeconds: { fields: "--grace-period; gracePeriod", min: 0, max: 86_400 },
+  /** Pods a `fixed` mode picks. */
+  fixedPods: { fields: "--value of --mode fixed; a selector's value with mode fixed", min: 1, max: 100_000 },
   /** Shots per pacing interval. */
   maxShots: { fields: "--max-shots", min: 1, max: 10_000 },
   /** Fake nodes of a sandbox. */

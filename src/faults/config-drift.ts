@@ -32,7 +32,8 @@ export const configDriftParams = z
     key: z
       .string()
       .max(253, "must be at most 253 characters")
-      .regex(dataKey, "must consist of letters, digits, '-', '_' or '.'"),
+      .regex(dataKey, "must consist of letters, digits, '-', '_' or '.'")
+      .refine((key) => key !== "." && key !== "..", "must not be '.' or '..'"),
     value: z.string().optional(),
     remove: z.boolean().optional(),
   })

@@ -26,6 +26,8 @@ export interface RegisteredObjectFault<Params> {
   readonly params: z.ZodType<Params>;
   /** Checks `input` against `params` (usage errors name the parameter as `names` spells it), then plans. No writes. */
   planFrom(objects: ObjectReader, input: unknown, names: ParamNamer): Promise<PlannedChange[]>;
+  /** Checks `input` against `params` only: no read, no plan. */
+  check(input: unknown, names: ParamNamer): void;
 }
 
 /** Pairs a fault with its schema; the closure is what lets callers plan any kind without knowing its type. */
@@ -39,6 +41,9 @@ function register<Params>(
     // Async so that a parameter error rejects like every other failure of a plan, never throws.
     planFrom: async (objects, input, names) =>
       await fault.plan(objects, parseParams(params, input, names), names),
+    check: (input, names) => {
+      parseParams(params, input, names);
+    },
   };
 }
 
@@ -67,6 +72,11 @@ export function planObjectFault(
   names: ParamNamer,
 ): Promise<PlannedChange[]> {
   return objectFaults[kind].planFrom(objects, input, names);
+}
+
+/** Checks parameters of `kind` without planning (no read): a usage error naming the first bad one. */
+export function checkObjectFaultParams(kind: ObjectFaultKind, input: unknown, names: ParamNamer): void {
+  objectFaults[kind].check(input, names);
 }
 
 /** A file's spelling of a step's parameters: `spec.method[1].params.replicas`. */

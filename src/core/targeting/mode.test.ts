@@ -48,11 +48,16 @@ describe("parseMode", () => {
     ["One", undefined, '--mode: "One" is not a mode'],
     ["one", "1", '--value: mode one takes no value, got "1"'],
     ["all", "", '--value: mode all takes no value, got ""'],
-    ["fixed", undefined, "--value: fixed needs a whole number of pods, at least 1, got none"],
-    ["fixed", "0", '--value: fixed needs a whole number of pods, at least 1, got "0"'],
-    ["fixed", "-2", '--value: fixed needs a whole number of pods, at least 1, got "-2"'],
-    ["fixed", "2.5", '--value: fixed needs a whole number of pods, at least 1, got "2.5"'],
-    ["fixed", "1e3", '--value: fixed needs a whole number of pods, at least 1, got "1e3"'],
+    ["fixed", undefined, "--value: fixed needs a whole number of pods from 1 to 100000, got none"],
+    ["fixed", "0", '--value: fixed needs a whole number of pods from 1 to 100000, got "0"'],
+    ["fixed", "-2", '--value: fixed needs a whole number of pods from 1 to 100000, got "-2"'],
+    ["fixed", "2.5", '--value: fixed needs a whole number of pods from 1 to 100000, got "2.5"'],
+    ["fixed", "1e3", '--value: fixed needs a whole number of pods from 1 to 100000, got "1e3"'],
+    [
+      "fixed",
+      "99999999999",
+      '--value: fixed needs a whole number of pods from 1 to 100000, got "99999999999"',
+    ],
     ["fixed-percent", "150", '--value: fixed-percent needs a percentage from 1 to 100, got "150"'],
     ["fixed-percent", "0", '--value: fixed-percent needs a percentage from 1 to 100, got "0"'],
     ["fixed-percent", "50%", '--value: fixed-percent needs a percentage from 1 to 100, got "50%"'],
@@ -70,7 +75,7 @@ describe("parseMode", () => {
     expect(readMode("fixed", "x", { mode: "spec.mode", value: "spec.value" })).toEqual({
       ok: false,
       field: "spec.value",
-      problem: 'fixed needs a whole number of pods, at least 1, got "x"',
+      problem: 'fixed needs a whole number of pods from 1 to 100000, got "x"',
     });
   });
 });

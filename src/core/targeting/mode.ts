@@ -1,4 +1,5 @@
 import { usageError } from "../errors.js";
+import { countLimits } from "../input-limits.js";
 import { plural } from "./text.js";
 import type { Mode, ModeKind, RandomSource } from "./types.js";
 
@@ -71,11 +72,12 @@ function percentage(kind: ModeKind, text: string | undefined, field: string): Mo
 
 function fixed(text: string | undefined, field: string): ModeResult {
   const count = wholeNumber(text);
-  if (count === undefined || count < 1) {
+  const { min, max } = countLimits.fixedPods;
+  if (count === undefined || count < min || count > max) {
     return {
       ok: false,
       field,
-      problem: `fixed needs a whole number of pods, at least 1, got ${quoted(text)}`,
+      problem: `fixed needs a whole number of pods from ${min} to ${max}, got ${quoted(text)}`,
     };
   }
   return { ok: true, mode: { kind: "fixed", count } };
@@ -125,7 +127,8 @@ function isPercent(value: number): boolean {
 /** Guards plans against modes built in code rather than parsed: those are bugs, hence RangeError. */
 export function assertValidMode(mode: Mode): void {
   const valid =
-    (mode.kind !== "fixed" || (Number.isSafeInteger(mode.count) && mode.count >= 1)) &&
+    (mode.kind !== "fixed" ||
+      (Number.isSafeInteger(mode.count) && mode.count >= 1 && mode.count <= countLimits.fixedPods.max)) &&
     (mode.kind !== "fixed-percent" || isPercent(mode.percent)) &&
     (mode.kind !== "random-max-percent" || isPercent(mode.maxPercent));
   if (!valid) throw new RangeError(`invalid mode ${JSON.stringify(mode)}`);

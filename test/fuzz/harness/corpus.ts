@@ -95,6 +95,8 @@ function setUp(entry: CorpusEntry, layout: CaseLayout): void {
   const [what, name = "broken"] = setup.split(" ");
   if (what !== "damaged-state") throw new Error(`${entry.name}: unknown setup ${setup}`);
   mkdirSync(join(layout.stateDir, name), { recursive: true });
+  // A sandbox this Broadside made: its marker is there, its state file is cut short.
+  writeFileSync(join(layout.stateDir, name, ".broadside-sandbox"), `${name}\n`);
   writeFileSync(
     join(layout.stateDir, name, "state.json"),
     '{"name": "broken", "components": {"etcd": {"pid": ',

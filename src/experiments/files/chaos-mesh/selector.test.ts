@@ -119,7 +119,7 @@ describe("fromChaosMesh", () => {
     [
       "a missing value",
       { selector: {}, mode: "fixed" },
-      "value: fixed needs a whole number of pods, at least 1, got none",
+      "value: fixed needs a whole number of pods from 1 to 100000, got none",
     ],
     [
       "pods that are not a list",
@@ -190,7 +190,7 @@ describe("fromChaosMesh", () => {
     expect(() => fromChaosMesh(manifest)).toThrow(
       'selector.fieldSelectors["metadata.uid"]: Broadside supports the field selectors spec.nodeName and status.phase' +
         '; also selector.podPhaseSelectors[0]: "Up" is not a pod phase; use Pending, Running, Succeeded, Failed, Unknown' +
-        '; also value: fixed needs a whole number of pods, at least 1, got "0"',
+        '; also value: fixed needs a whole number of pods from 1 to 100000, got "0"',
     );
   });
 
