@@ -1,9 +1,10 @@
 import type { Command } from "commander";
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { usageError } from "../core/errors.js";
 import { parseReportFormat, renderReport, type ReportFormat } from "../experiments/report/formats.js";
 import { figureMismatches } from "../experiments/report/build.js";
 import { parseRunReport } from "../experiments/report/json.js";
+import { readInputFile } from "./input-file.js";
 import type { CliIo } from "./options.js";
 
 interface ReportFlags {
@@ -25,9 +26,7 @@ export function registerReportCommand(program: Command, io: CliIo): void {
     )
     .option("--output <file>", "write to this file instead of stdout")
     .action(async (file: string, flags: ReportFlags) => {
-      const text = await readFile(file, "utf8").catch(() => {
-        throw usageError("<run.json>", `cannot read ${file}`);
-      });
+      const text = await readInputFile(file, "<run.json>");
       const report = parseRunReport(text, file);
       // Every figure must follow from the raw samples kept in the report; a hand-edited figure is refused.
       const mismatches = figureMismatches(report);

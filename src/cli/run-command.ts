@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { Duration } from "../core/duration.js";
@@ -19,6 +19,7 @@ import { runExperiment } from "../experiments/run/runner.js";
 import type { SandboxName } from "../sandbox/sandbox-name.js";
 import { layoutFor, sandboxNames } from "../sandbox/sandbox.js";
 import type { CliConfig } from "./config.js";
+import { readInputFile } from "./input-file.js";
 import { addClusterFlags, clusterAccess, startEngine, type ClusterFlags } from "./engine-setup.js";
 import { resolveFrontDoors, sandboxDoorLookup } from "./front-door-probes.js";
 import { durationOption, type CliIo } from "./options.js";
@@ -179,12 +180,7 @@ async function clusterOf(config: CliConfig, io: CliIo, flags: RunFlags): Promise
 }
 
 async function loadFile(file: string, kubeconfig: KubeConfig): Promise<LoadedExperiment> {
-  const text = await readFile(file, "utf8").catch((error: unknown) => {
-    throw usageError(
-      "<file>",
-      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-    );
-  });
+  const text = await readInputFile(file, "<file>");
   return parseExperimentFile(text, file, { defaultNamespace: contextNamespace(kubeconfig) });
 }
 

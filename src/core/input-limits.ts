@@ -50,6 +50,10 @@ export const durationLimits = {
   probeTimeout: upTo("a probe's timeout and latencyThreshold", "5m"),
   /** The interval of a Schedule's `@every`. */
   everyInterval: upTo("a Schedule's @every", "24h", "1s"),
+  /** A NetworkChaos delay's latency and jitter. */
+  networkDelay: upTo("a NetworkChaos delay's latency and jitter", "1m"),
+  /** A StressChaos memory stressor's time to reach its size. */
+  stressRampUp: upTo("a StressChaos memory stressor's time", "1h"),
   /** The sandbox's simulated pod lifecycle. */
   sandboxLifecycle: upTo("--pod-ready-delay, --pod-ready-jitter, --pod-shutdown-delay", "10m"),
 } as const satisfies Record<string, DurationLimit>;
@@ -64,11 +68,25 @@ export const countLimits = {
   /** A scale fault's target replicas; 0 needs --unsafe. */
   replicas: { fields: "scale --replicas; a Scale fault's replicas", min: 0, max: 1000 },
   /** The grace period of a kill. */
-  gracePeriodSeconds: { fields: "--grace-period; gracePeriod", min: 0, max: 86_400 },
+  gracePeriodSeconds: {
+    fields: "--grace-period; an Experiment's and a PodChaos's gracePeriod",
+    min: 0,
+    max: 86_400,
+  },
   /** Pods a `fixed` mode picks. */
   fixedPods: { fields: "--value of --mode fixed; a selector's value with mode fixed", min: 1, max: 100_000 },
   /** Shots per pacing interval. */
   maxShots: { fields: "--max-shots", min: 1, max: 10_000 },
+  /** A Schedule's kept history (Chaos Mesh's historyLimit). */
+  historyLimit: { fields: "a Schedule's historyLimit", min: 1, max: 1000 },
+  /** How late a Schedule's instant may still start (Chaos Mesh's startingDeadlineSeconds). */
+  startingDeadlineSeconds: { fields: "a Schedule's startingDeadlineSeconds", min: 0, max: 86_400 },
+  /** Replica and restart counts a kubernetes probe compares with. */
+  probeCount: {
+    fields: "a kubernetes probe's readyReplicasAtLeast and restartCountAtMost",
+    min: 0,
+    max: 100_000,
+  },
   /** Fake nodes of a sandbox. */
   sandboxNodes: { fields: "sandbox up --nodes", min: 1, max: 500 },
 } as const satisfies Record<string, CountLimit>;

@@ -31,3 +31,17 @@ export function optional<Key extends string, Value, Field>(
 export function isRecord(value: unknown): value is Readonly<Record<string, unknown>> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+/**
+ * Whether `value` (plain data: objects and arrays) nests deeper than `limit` levels. Walked with a stack
+ * of its own, not by recursion, so that the check itself cannot run out of stack on the input it guards.
+ */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const pending: { readonly value: unknown; readonly depth: number }[] = [{ value, depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (typeof next.value !== "object" || next.value === null) continue;
+    if (next.depth >= limit) return true;
+    for (const child of Object.values(next.value)) pending.push({ value: child, depth: next.depth + 1 });
+  }
+  return false;
+}

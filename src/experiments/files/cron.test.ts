@@ -79,7 +79,12 @@ describe("parseCron: what Chaos Mesh's parser reads, and seconds", () => {
     const rounded = parseCron("@every 1500ms");
     expect(rounded).toMatchObject({ ok: true, spec: { interval: { milliseconds: 1000 } } });
     expect(rounded.ok && rounded.warnings).toEqual(["@every 1500ms: runs every whole second only"]);
-    expect(parseCron("@every 10ms")).toMatchObject({ ok: true, spec: { interval: { milliseconds: 1000 } } });
+    // Below a second is refused, not run every second as robfig would: the docs promise at least 1 s.
+    expect(parseCron("@every 10ms")).toMatchObject({ ok: false });
+    expect(parseCron("@every 0s")).toEqual({
+      ok: false,
+      problem: "@every 0s: the interval must be from 1s to 24h",
+    });
   });
 
   it.each([

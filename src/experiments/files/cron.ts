@@ -1,5 +1,6 @@
 import { Cron } from "croner";
 import { Duration } from "../../core/duration.js";
+import { durationLimits } from "../../core/input-limits.js";
 import { parseGoDuration } from "./durations.js";
 
 /**
@@ -72,11 +73,16 @@ function isTimeZone(name: string): boolean {
 function parseEvery(text: string, rest: string): CronResult {
   const parsed = parseGoDuration(rest);
   if (!parsed.ok) return fail(`@every ${parsed.problem}`);
+  const { min, max } = durationLimits.everyInterval;
+  // robfig's Every would run "@every 0s" every second; a schedule asked for less than a second is refused,
+  // as the docs promise, rather than quietly run at another rate.
+  if (parsed.milliseconds < (min?.milliseconds ?? 0) || parsed.milliseconds > max.milliseconds) {
+    return fail(`@every ${rest}: the interval must be from ${min?.toString() ?? "0s"} to ${max.toString()}`);
+  }
   const warnings: string[] = [];
-  // robfig's Every: below a second becomes a second, and anything finer than a second is dropped.
-  let milliseconds = Math.floor(parsed.milliseconds / 1000) * 1000;
+  // robfig's Every: anything finer than a second is dropped.
+  const milliseconds = Math.floor(parsed.milliseconds / 1000) * 1000;
   if (milliseconds !== parsed.milliseconds) warnings.push(`@every ${rest}: runs every whole second only`);
-  if (milliseconds < 1000) milliseconds = 1000;
   return {
     ok: true,
     spec: { kind: "every", text, interval: Duration.ofMilliseconds(milliseconds) },

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { Duration } from "../../core/duration.js";
 import { BroadsideError } from "../../core/errors.js";
+import { checkDurationLimit, type DurationLimit } from "../../core/input-limits.js";
 import { describeValue } from "./problems.js";
 
 /**
@@ -24,14 +25,39 @@ function durationProblem(text: string): string | undefined {
   }
 }
 
-/** A Broadside duration field: a string such as "30s", turned into a Duration. */
-export function durationField(): z.ZodPipe<z.ZodString, z.ZodTransform<Duration, string>> {
+/**
+ * A Broadside duration field: a string such as "30s", turned into a Duration within `limit` (a field's
+ * documented bounds, core/input-limits.ts; the ceiling of every duration when none is given). A problem is
+ * an issue of this field, so the message names its path in the file.
+ */
+export function durationField(
+  limit: DurationLimit = ceilingOnly,
+): z.ZodPipe<z.ZodString, z.ZodTransform<Duration, string>> {
   return z
     .string({ error: (issue) => `must be a duration such as 30s, got ${describeValue(issue.input)}` })
     .regex(durationPattern, {
       error: (issue) => durationProblem(String(issue.input)) ?? "is not a duration",
     })
-    .transform((text) => Duration.parse(text, "duration"));
+    .transform((text, context) => {
+      const problem = durationProblem(text) ?? limitProblem(Duration.parse(text, "duration"), limit);
+      if (problem === undefined) return Duration.parse(text, "duration");
+      context.addIssue({ code: "custom", message: problem });
+      return z.NEVER;
+    });
+}
+
+const ceilingOnly: DurationLimit = { fields: "any duration", max: Duration.ceiling };
+
+/** Why `duration` breaks `limit`, in the words of checkDurationLimit without its field, or undefined. */
+function limitProblem(duration: Duration, limit: DurationLimit): string | undefined {
+  const field = "duration";
+  try {
+    checkDurationLimit(duration, limit, field);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof BroadsideError)) throw error;
+    return error.message.slice(field.length + 2);
+  }
 }
 
 /** Go's time units in nanoseconds; µ (U+00B5) and μ (U+03BC) both spell micro, as in Go. */
@@ -73,19 +99,34 @@ export function parseGoDuration(text: string): GoDurationResult {
   for (const [, amount = "0", unit = "ns"] of unsigned.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) {
     nanoseconds += Number(amount) * (goUnits[unit] ?? 1);
   }
-  return { ok: true, milliseconds: nanoseconds / 1e6 };
+  return withinCeiling(nanoseconds / 1e6, text);
 }
 
-/** A Chaos Mesh duration field: a Go duration string, turned into milliseconds. */
-export function goDurationField(): z.ZodPipe<z.ZodString, z.ZodTransform<number, string>> {
+/** Go's own limit is about 292 years (int64 nanoseconds); no Broadside field allows more than a year. */
+function withinCeiling(milliseconds: number, text: string): GoDurationResult {
+  if (Number.isFinite(milliseconds) && milliseconds <= Duration.ceiling.milliseconds)
+    return { ok: true, milliseconds };
+  return {
+    ok: false,
+    problem: `must be at most ${Duration.ceiling.toString()}, got ${JSON.stringify(text)}`,
+  };
+}
+
+/** A Chaos Mesh duration field: a Go duration string, turned into milliseconds, within `limit`. */
+export function goDurationField(
+  limit: DurationLimit = ceilingOnly,
+): z.ZodPipe<z.ZodString, z.ZodTransform<number, string>> {
   return z
     .string({
       error: (issue) => `must be a duration string such as "30s", got ${describeValue(issue.input)}`,
     })
     .transform((text, context) => {
       const result = parseGoDuration(text);
-      if (result.ok) return result.milliseconds;
-      context.addIssue({ code: "custom", message: result.problem });
+      const problem = result.ok
+        ? limitProblem(Duration.ofMilliseconds(result.milliseconds), limit)
+        : result.problem;
+      if (result.ok && problem === undefined) return result.milliseconds;
+      context.addIssue({ code: "custom", message: problem ?? "is not a duration" });
       return z.NEVER;
     });
 }

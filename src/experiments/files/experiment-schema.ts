@@ -2,6 +2,9 @@ import { z } from "zod";
 import { chaosMeshPodSelectorSchema, chaosMeshSelectorSchema } from "./chaos-mesh/selector.js";
 import { objectFaults } from "../../faults/object-registry.js";
 import type { ObjectFaultKind, PodFaultKind } from "../../faults/types.js";
+import { countLimits, durationLimits } from "../../core/input-limits.js";
+import { keyedRecord, namespaceNameSchema, objectNameSchema } from "../../core/schemas.js";
+import { labelKeyProblem } from "../../core/targeting/label-selector.js";
 import { durationField } from "./durations.js";
 import { experimentApiVersion, hypothesisChecks } from "./model.js";
 import { probeSchema } from "./probes.js";
@@ -15,27 +18,19 @@ import { probeSchema } from "./probes.js";
 
 const stepName = z.string().min(1).meta({ description: "Shown in progress and reports." });
 
-/** DNS-1123 subdomain, as Kubernetes requires of object names. */
-const objectName = z
-  .string()
-  .max(253, { error: "must be at most 253 characters" })
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, {
-    error: "must be lowercase letters, digits, '-' and '.', starting and ending with a letter or digit",
-  });
-
 const metadataSchema = z.strictObject({
-  name: objectName,
-  namespace: z
-    .string()
-    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: "must be a DNS label" })
+  name: objectNameSchema,
+  namespace: namespaceNameSchema
     .optional()
     .meta({ description: "Default namespace of selectors that name none, as in Chaos Mesh." }),
-  labels: z.record(z.string(), z.string()).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
+  labels: keyedRecord(labelKeyProblem, z.string()).optional(),
+  annotations: keyedRecord(labelKeyProblem, z.string()).optional(),
 });
 
 const waitStep = z.strictObject({
-  wait: durationField().meta({ description: "How long to wait, e.g. 30s." }),
+  wait: durationField(durationLimits.waitStep).meta({
+    description: "How long to wait, e.g. 30s (at most 24h).",
+  }),
   name: stepName.optional(),
 });
 
@@ -54,10 +49,13 @@ function podFaultStep<Kind extends PodFaultKind>(kind: Kind) {
       .number()
       .int({ error: "must be a whole number of seconds" })
       .nonnegative({ error: "must not be negative" })
+      .max(countLimits.gracePeriodSeconds.max, {
+        error: `must be at most ${countLimits.gracePeriodSeconds.max} seconds`,
+      })
       .optional()
       .meta({ description: "Seconds; absent: each pod's own terminationGracePeriodSeconds." }),
     waitForRecovery: z.boolean().default(true),
-    timeout: durationField()
+    timeout: durationField(durationLimits.recoveryTimeout)
       .prefault("5m")
       .meta({ description: "How long to wait for the targets' recovery once every shot is answered." }),
   });
@@ -100,8 +98,7 @@ const hypothesisSchema = z.strictObject({
   abortOnBreach: z.boolean().default(true).meta({
     description: "A tolerance breached during the method stops it: faults are reverted, rollbacks run.",
   }),
-  window: durationField()
-    .refine((duration) => duration.milliseconds > 0, { error: "must be more than 0" })
+  window: durationField(durationLimits.checkWindow)
     .prefault("10s")
     .meta({ description: "How long before/after checks sample; the sliding window of during checks." }),
 });

@@ -467,10 +467,10 @@ describe("malformed files: each problem names the path of the field, and nothing
     expect(message.split("\n")).toEqual([
       `exp.yaml: spec.hypothesis.probes[0].http.frequency: must be at most 50 Hz, got 100 (line ${line("frequency: 10")})`,
       `exp.yaml: spec.hypothesis.probes[0].tolerances[1]: p95 is a ceiling: write "p95 <= 200ms" (line ${line("- p95")})`,
-      `exp.yaml: spec.method[2].duration: must not be negative, got "-5s" (line ${line("duration: 1m")})`,
       expect.stringMatching(
-        /^exp\.yaml: spec\.method\[0\]\.selector\.labelSelectors\["-app"\]: label "-app=checkout"/,
+        /^exp\.yaml: spec\.method\[0\]\.selector\.labelSelectors\["-app"\]: key "-app" must be 1 to 63 letters/,
       ),
+      `exp.yaml: spec.method[2].duration: must not be negative, got "-5s" (line ${line("duration: 1m")})`,
     ]);
   });
 

@@ -51,6 +51,12 @@ function usage(message: string): BroadsideError {
   return new BroadsideError("BRD_USAGE", message);
 }
 
+/** Own properties only: `kind: constructor` must not find Object's constructor. */
+function ownLoader(apiVersion: string, kind: string): Loader | undefined {
+  const kinds = Object.hasOwn(loaders, apiVersion) ? loaders[apiVersion] : undefined;
+  return kinds !== undefined && Object.hasOwn(kinds, kind) ? kinds[kind] : undefined;
+}
+
 function loaderFor(document: Readonly<Record<string, unknown>>, fileName: string): Loader {
   const { apiVersion, kind } = document;
   const missing = [apiVersion === undefined ? "apiVersion" : "", kind === undefined ? "kind" : ""].filter(
@@ -63,7 +69,7 @@ function loaderFor(document: Readonly<Record<string, unknown>>, fileName: string
     );
   }
   const loader =
-    typeof apiVersion === "string" && typeof kind === "string" ? loaders[apiVersion]?.[kind] : undefined;
+    typeof apiVersion === "string" && typeof kind === "string" ? ownLoader(apiVersion, kind) : undefined;
   if (loader !== undefined) return loader;
   throw usage(
     `${fileName}: kind: ${describeValue(kind)} (apiVersion ${describeValue(apiVersion)}) is not supported; ` +

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { optional } from "../../core/objects.js";
+import { countLimits, durationLimits } from "../../core/input-limits.js";
+import { keyedRecord, namespaceNameSchema, objectNameSchema } from "../../core/schemas.js";
 import { durationField } from "./durations.js";
 import type {
   HttpProbe,
@@ -42,9 +44,14 @@ function frequency(max: number, fallback: number) {
 }
 
 function positiveDuration(fallback: string) {
-  return durationField()
+  return durationField(durationLimits.probeTimeout)
     .refine((duration) => duration.milliseconds > 0, { error: "must be more than 0" })
     .prefault(fallback);
+}
+
+/** An HTTP header name is a token (RFC 9110 section 5.6.2): visible characters but delimiters. */
+function headerNameProblem(name: string): string | undefined {
+  return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name) ? undefined : "is not an HTTP header name";
 }
 
 function httpUrl() {
@@ -109,13 +116,13 @@ const httpSpec = z
   .strictObject({
     url: probeUrl(),
     method: z.enum(httpMethods).default("GET"),
-    headers: z.record(z.string(), z.string()).default({}),
+    headers: keyedRecord(headerNameProblem, z.string()).default({}),
     body: z.string().optional(),
     expectStatus: z
       .array(statusItem)
       .min(1, { error: "must list at least one status" })
       .prefault(["200-299"]),
-    latencyThreshold: durationField().optional(),
+    latencyThreshold: durationField(durationLimits.probeTimeout).optional(),
     frequency: frequency(maxHttpFrequencyHz, 1),
     timeout: positiveDuration("1s"),
   })
@@ -135,7 +142,8 @@ const httpSpec = z
 const count = z
   .number({ error: (issue) => `must be a whole number, got ${describeValue(issue.input)}` })
   .int({ error: "must be a whole number" })
-  .nonnegative({ error: "must not be negative" });
+  .nonnegative({ error: "must not be negative" })
+  .max(countLimits.probeCount.max, { error: `must be at most ${countLimits.probeCount.max}` });
 
 const conditionSchema = z.union(
   [
@@ -152,8 +160,8 @@ const conditionSchema = z.union(
 
 const kubernetesSpec = z.strictObject({
   kind: z.enum(workloadKinds),
-  namespace: z.string().min(1),
-  name: z.string().min(1),
+  namespace: namespaceNameSchema,
+  name: objectNameSchema,
   condition: conditionSchema,
 });
 

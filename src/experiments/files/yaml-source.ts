@@ -1,6 +1,8 @@
 import type { Document, Node } from "yaml";
 import { isMap, isNode, isScalar, isSeq, LineCounter, parseAllDocuments } from "yaml";
 import { BroadsideError } from "../../core/errors.js";
+import { documentLimits } from "../../core/input-limits.js";
+import { nestsDeeperThan } from "../../core/objects.js";
 import type { FieldPath, Locator } from "./problems.js";
 
 /**
@@ -19,7 +21,14 @@ export interface SourceDocument {
 }
 
 /** Aliases beyond this many expansions are refused: a tiny file must not expand into gigabytes. */
-const maxAliasCount = 100;
+const maxAliasCount = documentLimits.yamlAliases;
+
+function tooDeep(fileName: string): BroadsideError {
+  return usage(
+    `${fileName}: nests more than ${documentLimits.depth} levels deep; an experiment needs far fewer ` +
+      "(refused before it is read further)",
+  );
+}
 
 function usage(message: string): BroadsideError {
   return new BroadsideError("BRD_USAGE", message);
@@ -79,6 +88,10 @@ export function readSingleDocument(text: string, fileName: string): SourceDocume
   const documents: Document[] = [
     ...parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, merge: true }),
   ];
+  // The YAML reader stops where its own stack ends and says so; that is a depth past any limit.
+  if (documents.some((document) => document.errors.some((error) => error.code === "RESOURCE_EXHAUSTION"))) {
+    throw tooDeep(fileName);
+  }
   const errors = syntaxErrors(documents, lines, fileName);
   if (errors.length > 0) throw usage(errors.join("\n"));
   const withContent = documents.filter((document) => !isEmptyDocument(document));
@@ -95,8 +108,10 @@ export function readSingleDocument(text: string, fileName: string): SourceDocume
     const { line, col } = lines.linePos(warning.pos[0]);
     return `${fileName}:${line}:${col}: ${warning.message.split("\n")[0] ?? warning.code}`;
   });
+  const data = toData(document, fileName);
+  if (nestsDeeperThan(data, documentLimits.depth)) throw tooDeep(fileName);
   return {
-    data: toData(document, fileName),
+    data,
     locate: (path) => {
       const node = nodeOnPath(document, path);
       return node?.range === undefined || node.range === null ? undefined : lines.linePos(node.range[0]).line;

@@ -1,4 +1,6 @@
 import { describeError, usageError } from "../../core/errors.js";
+import { documentLimits } from "../../core/input-limits.js";
+import { nestsDeeperThan } from "../../core/objects.js";
 import { factsOf } from "./build.js";
 import { describeProblems, factProblems } from "./consistency.js";
 import { runReportSchema, type RunReport } from "./run-report.js";
@@ -31,6 +33,9 @@ export function parseRunReport(text: string, source: string): RunReport {
     input = JSON.parse(text);
   } catch (error: unknown) {
     throw usageError(source, `is not JSON: ${describeError(error)}`);
+  }
+  if (nestsDeeperThan(input, documentLimits.depth)) {
+    throw usageError(source, `nests more than ${documentLimits.depth} levels deep; no report does`);
   }
   const result = checkedReportSchema.safeParse(input);
   if (result.success) return result.data;

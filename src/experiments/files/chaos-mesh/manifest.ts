@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { isRecord, optional } from "../../../core/objects.js";
+import { namespaceNameSchema, objectNameSchema } from "../../../core/schemas.js";
 import type { LoadContext } from "../context.js";
 import type { ManifestInfo } from "../model.js";
 import { chaosMeshApiVersion } from "../model.js";
@@ -18,7 +19,7 @@ import { chaosMeshPodSelectorSchema } from "./selector.js";
 export const envelopeSchema = z.strictObject({
   apiVersion: z.literal(chaosMeshApiVersion),
   kind: z.string(),
-  metadata: z.looseObject({ name: z.string().min(1), namespace: z.string().min(1).optional() }),
+  metadata: z.looseObject({ name: objectNameSchema, namespace: namespaceNameSchema.optional() }),
   spec: z.looseObject({}),
   status: z.unknown().optional(),
 });

@@ -3,6 +3,7 @@ import { optional } from "../../../core/objects.js";
 import type { LoadContext } from "../context.js";
 import { parseAt, readTargeting } from "../context.js";
 import { goDurationField, toDuration } from "../durations.js";
+import { durationLimits } from "../../../core/input-limits.js";
 import type { AwaitsNodeDaemon, ChaosMeshNetworkChaos, NetworkChaosSpec } from "../model.js";
 import { chaosMeshApiVersion, needsNodeDaemon, networkChaosActions } from "../model.js";
 import type { FieldPath } from "../problems.js";
@@ -80,12 +81,10 @@ const networkChaosSchema = z.strictObject({
   externalTargets: z.array(z.string()).optional(),
   delay: z
     .strictObject({
-      latency: goDurationField(),
+      latency: goDurationField(durationLimits.networkDelay),
       correlation,
-      jitter: goDurationField().optional(),
-      reorder: z
-        .strictObject({ reorder: percentString(), correlation, gap: z.number().int().nonnegative() })
-        .optional(),
+      jitter: goDurationField(durationLimits.networkDelay).optional(),
+      reorder: z.strictObject({ reorder: percentString(), correlation, gap: uint32(0) }).optional(),
     })
     .optional(),
   loss: z.strictObject({ loss: percentString(), correlation }).optional(),
@@ -96,7 +95,7 @@ const networkChaosSchema = z.strictObject({
       rate: rateField(),
       limit: uint32(1),
       buffer: uint32(1),
-      peakrate: z.number().int().nonnegative().optional(),
+      peakrate: uint32(0).optional(),
       minburst: uint32(0).optional(),
     })
     .optional(),

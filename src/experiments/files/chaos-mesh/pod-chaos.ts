@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { countLimits } from "../../../core/input-limits.js";
 import { formatPath } from "../../../core/field-path.js";
 import { optional } from "../../../core/objects.js";
 import type { LoadContext } from "../context.js";
@@ -32,6 +33,9 @@ const podChaosSchema = z.strictObject({
     .number()
     .int({ error: "must be a whole number of seconds" })
     .nonnegative({ error: "must not be negative" })
+    .max(countLimits.gracePeriodSeconds.max, {
+      error: `must be at most ${countLimits.gracePeriodSeconds.max} seconds`,
+    })
     .optional(),
   remoteCluster,
 });

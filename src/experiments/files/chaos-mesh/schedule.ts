@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { countLimits } from "../../../core/input-limits.js";
 import { optional } from "../../../core/objects.js";
 import type { LoadContext } from "../context.js";
 import { parseAt } from "../context.js";
@@ -65,13 +66,21 @@ const scheduleSchema = z.strictObject({
     .number()
     .int({ error: "must be a whole number of seconds" })
     .nonnegative()
+    .max(countLimits.startingDeadlineSeconds.max, {
+      error: `must be at most ${countLimits.startingDeadlineSeconds.max} seconds`,
+    })
     .nullable()
     .optional(),
   // Enum Forbid;Allow; ConcurrencyPolicy.IsForbid() also reads "" as Forbid.
   concurrencyPolicy: z
     .enum(["Forbid", "Allow", ""], { error: "must be Forbid (the default) or Allow" })
     .optional(),
-  historyLimit: z.number().int({ error: "must be a whole number" }).min(1).optional(),
+  historyLimit: z
+    .number()
+    .int({ error: "must be a whole number" })
+    .min(countLimits.historyLimit.min)
+    .max(countLimits.historyLimit.max, { error: `must be at most ${countLimits.historyLimit.max}` })
+    .optional(),
   type: z.string(),
   podChaos: unknownOptional,
   networkChaos: unknownOptional,

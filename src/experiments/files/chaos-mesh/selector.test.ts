@@ -134,7 +134,7 @@ describe("fromChaosMesh", () => {
     [
       "an invalid label key",
       { selector: { labelSelectors: { "a/b/c": "x" } }, mode: "all" },
-      `selector.labelSelectors["a/b/c"]: label "a/b/c=x": must contain at most one '/'`,
+      `selector.labelSelectors["a/b/c"]: key "a/b/c" must contain at most one '/'`,
     ],
     [
       "an invalid label value",

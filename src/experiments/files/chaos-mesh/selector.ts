@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { usageError } from "../../../core/errors.js";
 import { formatPath } from "../../../core/field-path.js";
+import { dnsLabelProblem } from "../../../core/names.js";
 import { optional } from "../../../core/objects.js";
+import { keyedRecord, namespaceNameSchema, objectNameSchema } from "../../../core/schemas.js";
 import { labelKeyProblem, labelValueProblem } from "../../../core/targeting/label-selector.js";
 import { modeKinds, readMode } from "../../../core/targeting/mode.js";
 import { podPhases } from "../../../core/targeting/types.js";
@@ -21,7 +23,8 @@ import { manifestRoot } from "../problems.js";
  * field would otherwise be dropped silently and widen the selection, the worst way for chaos to fail.
  */
 
-const stringMap = z.record(z.string(), z.string());
+/** Label and annotation selectors: every key a qualified name, checked as written (see keyedRecord). */
+const labelMap = keyedRecord(labelKeyProblem, z.string());
 
 const expressionSelectorSchema = z.strictObject({
   key: z.string(),
@@ -30,15 +33,15 @@ const expressionSelectorSchema = z.strictObject({
 });
 
 export const chaosMeshSelectorSchema = z.strictObject({
-  namespaces: z.array(z.string()).optional(),
-  nodes: z.array(z.string()).optional(),
-  pods: z.record(z.string(), z.array(z.string())).optional(),
+  namespaces: z.array(namespaceNameSchema).optional(),
+  nodes: z.array(objectNameSchema).optional(),
+  pods: keyedRecord(dnsLabelProblem, z.array(objectNameSchema)).optional(),
   // Accepted so the error can say why it is unsupported rather than calling it unknown.
-  nodeSelectors: stringMap.optional(),
-  fieldSelectors: stringMap.optional(),
-  labelSelectors: stringMap.optional(),
+  nodeSelectors: labelMap.optional(),
+  fieldSelectors: keyedRecord(() => undefined, z.string()).optional(),
+  labelSelectors: labelMap.optional(),
   expressionSelectors: z.array(expressionSelectorSchema).optional(),
-  annotationSelectors: stringMap.optional(),
+  annotationSelectors: labelMap.optional(),
   podPhaseSelectors: z.array(z.string()).optional(),
 });
 

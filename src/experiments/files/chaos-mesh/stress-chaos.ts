@@ -4,6 +4,7 @@ import { optional } from "../../../core/objects.js";
 import type { LoadContext } from "../context.js";
 import { parseAt, readTargeting } from "../context.js";
 import { goDurationField, toDuration } from "../durations.js";
+import { durationLimits } from "../../../core/input-limits.js";
 import type { AwaitsNodeDaemon, ChaosMeshStressChaos, MemorySize, StressChaosSpec } from "../model.js";
 import { chaosMeshApiVersion, needsNodeDaemon } from "../model.js";
 import type { FieldPath } from "../problems.js";
@@ -66,7 +67,7 @@ const stressChaosSchema = z.strictObject({
               return z.NEVER;
             })
             .optional(),
-          time: goDurationField().optional(),
+          time: goDurationField(durationLimits.stressRampUp).optional(),
           oomScoreAdj: z.number().int().min(-1000).max(1000).optional(),
           options: z.array(z.string()).optional(),
         })
