@@ -161,7 +161,7 @@ function podRefs(pods: readonly string[], namespaces: readonly string[] | undefi
   }
   const namespace = namespaces?.[0];
   return pods.map((text) => {
-    const name = objectName(text, "POD");
+    const name = objectName(text, "[pods...]");
     return namespace === undefined ? { name } : { namespace, name };
   });
 }

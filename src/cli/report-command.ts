@@ -35,6 +35,17 @@ export function registerReportCommand(program: Command, io: CliIo): void {
       }
       const rendered = renderReport(report, flags.format);
       if (flags.output === undefined) io.out(rendered.endsWith("\n") ? rendered : `${rendered}\n`);
-      else await writeFile(flags.output, rendered);
+      else await writeOutput(flags.output, rendered);
     });
+}
+
+/** --output is a path the user chose; one that cannot be written is their input, named, not a crash. */
+async function writeOutput(path: string, text: string): Promise<void> {
+  if (path.trim() === "") throw usageError("--output", "is empty; name a file, or leave it out for stdout");
+  await writeFile(path, text).catch((error: unknown) => {
+    throw usageError(
+      "--output",
+      `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
+  });
 }

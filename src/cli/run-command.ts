@@ -5,14 +5,13 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { Duration } from "../core/duration.js";
 import { BroadsideError, usageError } from "../core/errors.js";
 import { durationLimits } from "../core/input-limits.js";
+import { objectName } from "../core/names.js";
 import { optional } from "../core/objects.js";
 import { parseExperimentFile } from "../experiments/files/load.js";
 import type { LoadedExperiment } from "../experiments/files/model.js";
 import { isLoopback } from "../experiments/files/probes.js";
 import { contextNamespace, loadAccessConfig } from "../kube/client.js";
 import { renderReport, parseReportFormat, type ReportFormat } from "../experiments/report/formats.js";
-import { renderHtml } from "../experiments/report/html.js";
-import { renderJson } from "../experiments/report/json.js";
 import type { RunReport } from "../experiments/report/run-report.js";
 import { runPlanOf, type RunPlan } from "../experiments/run/plan.js";
 import { runExperiment } from "../experiments/run/runner.js";
@@ -230,11 +229,15 @@ function stampOf(epochMs: number): string {
     .replace(/\.\d+Z$/, "Z");
 }
 
+/**
+ * The JSON and HTML reports, named after the experiment (a checked object name: no '/', no '..') and
+ * its start, inside --report-dir.
+ */
 async function writeReports(report: RunReport, plan: RunPlan, dir: string): Promise<string[]> {
   await mkdir(dir, { recursive: true });
-  const base = join(dir, `${plan.name}-${stampOf(report.startedAt)}`);
-  await writeFile(`${base}.json`, renderJson(report));
-  await writeFile(`${base}.html`, renderHtml(report));
+  const base = join(dir, `${objectName(plan.name, "metadata.name")}-${stampOf(report.startedAt)}`);
+  await writeFile(`${base}.json`, renderReport(report, "json"));
+  await writeFile(`${base}.html`, renderReport(report, "html"));
   return [`${base}.json`, `${base}.html`];
 }
 

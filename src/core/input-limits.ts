@@ -43,7 +43,7 @@ export const durationLimits = {
   /** How long a Schedule keeps firing. */
   scheduleRun: upTo("--for", "24h", "1s"),
   /** Before/after check windows, and the sliding window of during checks. */
-  checkWindow: upTo("--window; an Experiment's hypothesis window", "1h", "1s"),
+  checkWindow: upTo("--window; an Experiment's hypothesis window", "1h", "100ms"),
   /** A `wait` step of an Experiment's method or rollbacks. */
   waitStep: upTo("an Experiment's wait step", "24h"),
   /** A probe's request timeout and latency threshold. */

@@ -1,4 +1,5 @@
 import { usageError } from "../../core/errors.js";
+import { redactUrl } from "../../core/redact.js";
 import { renderHtml } from "./html.js";
 import { renderJunit } from "./junit.js";
 import { renderMarkdown } from "./markdown.js";
@@ -31,8 +32,19 @@ export const reportExtensions: Record<ReportFormat, string> = {
   html: "html",
 };
 
+/**
+ * Every report on its way out, to stdout or a file. Probe targets are shown without credentials, even
+ * those of a report written by hand or by an older Broadside: a report is shared, a password is not.
+ */
 export function renderReport(report: RunReport, format: ReportFormat): string {
-  return renderers[format](report);
+  return renderers[format](withoutCredentials(report));
+}
+
+function withoutCredentials(report: RunReport): RunReport {
+  const probes = report.probes.map((probe) =>
+    probe.target === undefined ? probe : { ...probe, target: redactUrl(probe.target) },
+  );
+  return { ...report, probes };
 }
 
 /** Checks a --format value; the usage error names the flag and the formats there are. */

@@ -182,9 +182,19 @@ function checkPlan(plan: RunPlan, options: PlanOptions, fileName: string): void 
     }
   });
   if (!options.loopbackOnly) return;
-  // The probes check this again when they start; here it is refused before the first request.
-  for (const probe of plan.hypothesis.probes) {
-    const url = probe.type === "kubernetes" ? undefined : probe.url;
-    if (url !== undefined) guardLoopback(probe.name, url, true);
-  }
+  // The probes check this again when they start; here it is refused before the first request, naming
+  // where the probe was written: the file's own probes come first, then those of --probe.
+  const fromFile = plan.hypothesis.probes.length - options.extraProbes.length;
+  plan.hypothesis.probes.forEach((probe, index) => {
+    // A kubernetes probe reads the API; a prometheus probe without a url asks BROADSIDE_PROMETHEUS_URL.
+    if (probe.type === "kubernetes" || probe.url === undefined) return;
+    const field =
+      index < fromFile ? `${fileName}: spec.hypothesis.probes[${index}].${probe.type}.url` : "--probe";
+    try {
+      guardLoopback(probe.name, probe.url, true);
+    } catch (error: unknown) {
+      if (!(error instanceof BroadsideError)) throw error;
+      throw new BroadsideError(error.code, `${field}: ${error.message}`);
+    }
+  });
 }

@@ -1,4 +1,5 @@
 import type { Clock } from "../../core/clock.js";
+import { redactUrl } from "../../core/redact.js";
 import type { BroadsideError } from "../../core/errors.js";
 import { optional } from "../../core/objects.js";
 import type { WatchSources } from "../../kube/watch/source.js";
@@ -76,7 +77,11 @@ function describeCondition(condition: KubernetesCondition): string {
 /** What the report says about each probe: its sampling interval and, for people, what it probes. */
 export function probeSpecOf(probe: Probe): ProbeSpec {
   if (probe.type === "http") {
-    return { name: probe.name, intervalMs: 1000 / probe.frequencyHz, target: `${probe.method} ${probe.url}` };
+    return {
+      name: probe.name,
+      intervalMs: 1000 / probe.frequencyHz,
+      target: `${probe.method} ${redactUrl(probe.url)}`,
+    };
   }
   if (probe.type === "prometheus") {
     return { name: probe.name, intervalMs: 1000 / probe.frequencyHz, target: `PromQL ${probe.query}` };
