@@ -35,7 +35,19 @@ function upTo(fields: string, max: string, min?: string): DurationLimit {
   };
 }
 
+/** The limit of fault durations is configuration: BROADSIDE_MAX_FAULT_DURATION, up to this ceiling. */
+export const faultDurationLimits = {
+  defaultMax: Duration.parse("1h", "BROADSIDE_MAX_FAULT_DURATION"),
+  ceiling: Duration.parse("168h", "BROADSIDE_MAX_FAULT_DURATION"),
+} as const;
+
 export const durationLimits = {
+  /** How long a fault lasts: what BROADSIDE_MAX_FAULT_DURATION may allow at most (it may allow less). */
+  faultDuration: {
+    fields: "--duration; a fault's duration in any file",
+    max: faultDurationLimits.ceiling,
+    min: Duration.parse("1ms", "faultDuration"),
+  },
   /** How long to watch a kill's or eviction's recovery. */
   recoveryTimeout: upTo("--timeout; an Experiment step's timeout", "1h"),
   /** The interval of --max-shots. */
@@ -98,10 +110,4 @@ export const documentLimits = {
   depth: 64,
   /** YAML alias expansions: a tiny file must not expand into gigabytes. */
   yamlAliases: 100,
-} as const;
-
-/** The limit of fault durations is configuration: BROADSIDE_MAX_FAULT_DURATION, up to this ceiling. */
-export const faultDurationLimits = {
-  defaultMax: Duration.parse("1h", "BROADSIDE_MAX_FAULT_DURATION"),
-  ceiling: Duration.parse("168h", "BROADSIDE_MAX_FAULT_DURATION"),
 } as const;

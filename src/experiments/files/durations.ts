@@ -84,7 +84,8 @@ export type GoDurationResult =
  */
 export function parseGoDuration(text: string): GoDurationResult {
   const trimmed = text.trim();
-  if (trimmed.startsWith("-") && trimmed !== "-0") {
+  // Go reads "-0" as zero; any minus sign is refused here all the same, as a duration's mistake.
+  if (trimmed.startsWith("-")) {
     return { ok: false, problem: `must not be negative, got ${JSON.stringify(text)}` };
   }
   const unsigned = trimmed.replace(/^[+-]/, "");

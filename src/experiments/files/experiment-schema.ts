@@ -66,8 +66,7 @@ function objectFaultStep<Kind extends ObjectFaultKind>(kind: Kind) {
     fault: z.literal(kind),
     name: stepName.optional(),
     params: objectFaults[kind].params,
-    duration: durationField()
-      .refine((duration) => duration.milliseconds > 0, { error: "must be more than 0" })
+    duration: durationField(durationLimits.faultDuration)
       .prefault("5m")
       .meta({ description: "How long the fault holds before Broadside reverts it." }),
   });

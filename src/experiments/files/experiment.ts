@@ -1,4 +1,5 @@
 import { optional } from "../../core/objects.js";
+import { redactUrl } from "../../core/redact.js";
 import type { ChaosMeshTargeting } from "./chaos-mesh/selector.js";
 import { podFaultKinds } from "../../faults/types.js";
 import type { LoadContext } from "./context.js";
@@ -160,8 +161,9 @@ function build(
     name: metadata.name,
     ...optional("namespace", metadata.namespace),
     warnings: context.warnings,
-    title: spec.title,
-    ...optional("description", spec.description),
+    // Free text ends up in plans and shared reports: a URL's credentials in it are dropped on reading.
+    title: redactUrl(spec.title),
+    ...optional("description", spec.description, redactUrl),
     hypothesis,
     method,
     rollbacks,

@@ -33,18 +33,12 @@ export const reportExtensions: Record<ReportFormat, string> = {
 };
 
 /**
- * Every report on its way out, to stdout or a file. Probe targets are shown without credentials, even
- * those of a report written by hand or by an older Broadside: a report is shared, a password is not.
+ * Every report on its way out, to stdout or a file, in any format. A URL's credentials are dropped from
+ * all of it, even from a report written by hand or by an older Broadside: a report is shared, a password
+ * is not.
  */
 export function renderReport(report: RunReport, format: ReportFormat): string {
-  return renderers[format](withoutCredentials(report));
-}
-
-function withoutCredentials(report: RunReport): RunReport {
-  const probes = report.probes.map((probe) =>
-    probe.target === undefined ? probe : { ...probe, target: redactUrl(probe.target) },
-  );
-  return { ...report, probes };
+  return redactUrl(renderers[format](report));
 }
 
 /** Checks a --format value; the usage error names the flag and the formats there are. */

@@ -168,7 +168,10 @@ const scheduleRules: Record<string, FieldRule> = {
   spec: { ...strict, required: true },
   "spec.schedule": { required: true, valueIsBad: (value) => notString(value) || badEvery(value as string) },
   "spec.historyLimit": wholeNumber(1),
-  "spec.startingDeadlineSeconds": wholeNumber(0),
+  // Chaos Mesh's CRD: +optional +nullable, so null is valid (and means unset).
+  "spec.startingDeadlineSeconds": {
+    valueIsBad: (value) => value !== null && (wholeNumber(0).valueIsBad?.(value) ?? false),
+  },
   "spec.concurrencyPolicy": oneOf("Forbid", "Allow", ""),
   "spec.type": { required: true, valueIsBad: notString },
   "spec.podChaos": { ...strict, required: true },

@@ -39,7 +39,12 @@ const framers: Readonly<Record<string, Framer>> = {
     framing: "comment with escapes",
     refused: false,
   }),
-  "duplicate key": (text) => ({ text: `${text}kind: Experiment\n`, framing: "duplicate key", refused: true }),
+  // A key of its own, twice: a key of the document could be the one a mutation deleted.
+  "duplicate key": (text) => ({
+    text: `${text}duplicated: 1\nduplicated: 2\n`,
+    framing: "duplicate key",
+    refused: true,
+  }),
   "alias bomb": (text) => ({ text: `${text}${aliasBomb()}\n`, framing: "alias bomb", refused: true }),
   "two documents": (text) => ({ text: `${text}---\n${text}`, framing: "two documents", refused: true }),
   "nesting 1000": (text) => ({

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { Duration } from "../../../core/duration.js";
+import { durationLimits, type DurationLimit } from "../../../core/input-limits.js";
 import { isRecord, optional } from "../../../core/objects.js";
 import { namespaceNameSchema, objectNameSchema } from "../../../core/schemas.js";
 import type { LoadContext } from "../context.js";
@@ -35,6 +37,15 @@ export function infoOf(context: LoadContext, envelope: Envelope): ManifestInfo {
     warnings: context.warnings,
   };
 }
+
+/**
+ * A Chaos Mesh fault's duration, bounded where the file is read: no BROADSIDE_MAX_FAULT_DURATION can
+ * allow more (the plan applies the configured, lower cap). Zero is allowed, as Chaos Mesh reads it.
+ */
+export const faultDurationBound: DurationLimit = {
+  ...durationLimits.faultDuration,
+  min: Duration.ofMilliseconds(0),
+};
 
 /** Where a kind's spec sits in its manifest. */
 export const specPath = ["spec"] as const;

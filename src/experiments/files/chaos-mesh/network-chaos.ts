@@ -3,6 +3,7 @@ import { optional } from "../../../core/objects.js";
 import type { LoadContext } from "../context.js";
 import { parseAt, readTargeting } from "../context.js";
 import { goDurationField, toDuration } from "../durations.js";
+import { faultDurationBound } from "./manifest.js";
 import { durationLimits } from "../../../core/input-limits.js";
 import type { AwaitsNodeDaemon, ChaosMeshNetworkChaos, NetworkChaosSpec } from "../model.js";
 import { chaosMeshApiVersion, needsNodeDaemon, networkChaosActions } from "../model.js";
@@ -36,7 +37,9 @@ function percentString() {
           : `must be a percentage as a string, such as "50", got ${describeValue(issue.input)}`,
     })
     .transform((text, context) => {
-      const value = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : Number.NaN;
+      // Go's ParseFloat, as Chaos Mesh reads it, but no minus sign: "-0" passes Chaos Mesh's range check
+      // and is still a mistake.
+      const value = /^\+?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : Number.NaN;
       if (value >= 0 && value <= 100) return value;
       context.addIssue({
         code: "custom",
@@ -72,7 +75,7 @@ const networkChaosSchema = z.strictObject({
   ...selectorFields,
   containerNames,
   action: z.enum(networkChaosActions),
-  duration: goDurationField().optional(),
+  duration: goDurationField(faultDurationBound).optional(),
   device: z.string().optional(),
   // The current CRD's enum; older CRDs also allowed "", which the webhook then defaulted to "to".
   direction: z.enum(["to", "from", "both", ""]).optional(),

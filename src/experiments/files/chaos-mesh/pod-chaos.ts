@@ -5,6 +5,7 @@ import { optional } from "../../../core/objects.js";
 import type { LoadContext } from "../context.js";
 import { parseAt, readTargeting } from "../context.js";
 import { goDurationField, toDuration } from "../durations.js";
+import { faultDurationBound } from "./manifest.js";
 import type { ChaosMeshPodChaos, PodChaosAction, PodChaosSpec, Runnability } from "../model.js";
 import { chaosMeshApiVersion, needsNodeDaemon, podChaosActions } from "../model.js";
 import type { FieldPath } from "../problems.js";
@@ -28,7 +29,7 @@ const podChaosSchema = z.strictObject({
   ...selectorFields,
   containerNames,
   action: z.enum(podChaosActions),
-  duration: goDurationField().optional(),
+  duration: goDurationField(faultDurationBound).optional(),
   gracePeriod: z
     .number()
     .int({ error: "must be a whole number of seconds" })

@@ -4,6 +4,7 @@ import { optional } from "../../../core/objects.js";
 import type { LoadContext } from "../context.js";
 import { parseAt, readTargeting } from "../context.js";
 import { goDurationField, toDuration } from "../durations.js";
+import { faultDurationBound } from "./manifest.js";
 import { durationLimits } from "../../../core/input-limits.js";
 import type { AwaitsNodeDaemon, ChaosMeshStressChaos, MemorySize, StressChaosSpec } from "../model.js";
 import { chaosMeshApiVersion, needsNodeDaemon } from "../model.js";
@@ -82,7 +83,7 @@ const stressChaosSchema = z.strictObject({
     })
     .optional(),
   stressngStressors: z.string().optional(),
-  duration: goDurationField().optional(),
+  duration: goDurationField(faultDurationBound).optional(),
   remoteCluster,
 });
 
