@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Duration } from "../core/duration.js";
 import { usageError } from "../core/errors.js";
-import { faultDurationLimits } from "../core/input-limits.js";
+import { checkDurationLimit, durationLimits, faultDurationLimits } from "../core/input-limits.js";
 import { optional } from "../core/objects.js";
 import { parseFrontDoorPorts, type FrontDoorPorts } from "../demo/front-door-ports.js";
 import type { KubeconfigEnvironment } from "../kube/kubeconfig.js";
@@ -36,6 +36,8 @@ export interface CliConfig {
   readonly frontDoorPorts: FrontDoorPorts | undefined;
   /** For Broadside's own crash tests only: SIGKILL itself at this point of a fault's life. */
   readonly failpoint: string | undefined;
+  /** How long closed ledger records are kept before recover, halt and status prune them (default 7 days). */
+  readonly ledgerRetention: Duration;
   /** Where kubectl's search for a kubeconfig looks: KUBECONFIG, the home directory, in a pod. */
   readonly kubeconfigEnvironment: KubeconfigEnvironment;
   readonly env: NodeJS.ProcessEnv;
@@ -55,19 +57,33 @@ export function readConfig(env: NodeJS.ProcessEnv): CliConfig {
     goBinary: env.BROADSIDE_GO ?? "go",
     opensslBinary: env.BROADSIDE_OPENSSL ?? "openssl",
     maxFaultDuration: maxFaultDurationFrom(env.BROADSIDE_MAX_FAULT_DURATION),
-    frontDoorPorts:
-      env.BROADSIDE_FRONT_DOOR_PORTS === undefined
-        ? undefined
-        : parseFrontDoorPorts(env.BROADSIDE_FRONT_DOOR_PORTS, "BROADSIDE_FRONT_DOOR_PORTS"),
+    frontDoorPorts: optionalEnv(env.BROADSIDE_FRONT_DOOR_PORTS, (text) =>
+      parseFrontDoorPorts(text, "BROADSIDE_FRONT_DOOR_PORTS"),
+    ),
     failpoint: env.BROADSIDE_FAILPOINT,
     prometheusUrl: httpUrlFrom(env.BROADSIDE_PROMETHEUS_URL, "BROADSIDE_PROMETHEUS_URL"),
     selfPodUid: podUidFrom(env.BROADSIDE_POD_UID),
-    kubeconfigEnvironment: {
-      ...optional("envKubeconfig", env.KUBECONFIG),
-      home,
-      inCluster: env.KUBERNETES_SERVICE_HOST !== undefined && env.KUBERNETES_SERVICE_HOST !== "",
-    },
+    ledgerRetention: ledgerRetentionFrom(env.BROADSIDE_LEDGER_RETENTION),
+    kubeconfigEnvironment: kubeconfigEnvironmentFrom(env, home),
     env,
+  };
+}
+
+function optionalEnv<T>(text: string | undefined, parse: (text: string) => T): T | undefined {
+  return text === undefined ? undefined : parse(text);
+}
+
+function ledgerRetentionFrom(text: string | undefined): Duration {
+  const variable = "BROADSIDE_LEDGER_RETENTION";
+  const retention = Duration.parse(text ?? "168h", variable, Duration.ceiling);
+  return checkDurationLimit(retention, durationLimits.ledgerRetention, variable);
+}
+
+function kubeconfigEnvironmentFrom(env: NodeJS.ProcessEnv, home: string): KubeconfigEnvironment {
+  return {
+    ...optional("envKubeconfig", env.KUBECONFIG),
+    home,
+    inCluster: env.KUBERNETES_SERVICE_HOST !== undefined && env.KUBERNETES_SERVICE_HOST !== "",
   };
 }
 

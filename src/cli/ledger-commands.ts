@@ -3,6 +3,8 @@ import { describeError } from "../core/errors.js";
 import { redact, type LedgerRecord } from "../core/ledger/record.js";
 import { recoverExpired, type RecoverySummary } from "../core/ledger/recovery.js";
 import { optional } from "../core/objects.js";
+import { plural } from "../core/targeting/text.js";
+import type { EngineContext } from "../engine/context.js";
 import { addClusterFlags, describeSummary, startEngine, type ClusterFlags } from "./engine-setup.js";
 import type { CliConfig } from "./config.js";
 import { choiceOption, type CliIo } from "./options.js";
@@ -17,8 +19,9 @@ export function registerLedgerCommands(program: Command, config: CliConfig, io: 
     .description("Revert every expired fault in the ledger (every command also does this on start)")
     .option("-o, --output <format>", "table or json", outputOption, "table")
     .action(async (flags: ClusterFlags & { output: Output }) => {
-      const { leftovers } = await startEngine(config, io, flags);
+      const { ctx, leftovers } = await startEngine(config, io, flags);
       printSummaries(io, leftovers, flags.output, "nothing to recover: no expired fault in the ledger");
+      await pruneLedger(ctx, config);
     });
 
   addClusterFlags(program.command("halt"))
@@ -33,16 +36,75 @@ export function registerLedgerCommands(program: Command, config: CliConfig, io: 
         flags.output,
         "nothing to halt: no open fault in the ledger",
       );
+      await pruneLedger(ctx, config);
     });
 
   addClusterFlags(program.command("status"))
-    .description("List the open faults in the ledger with their deadlines")
+    .description("List the open faults in the ledger with their deadlines (--closed: the closed ones kept)")
     .option("-o, --output <format>", "table or json", outputOption, "table")
-    .action(async (flags: ClusterFlags & { output: Output }) => {
+    .option("--closed", "list the closed records still kept, and when each will be pruned", false)
+    .action(async (flags: ClusterFlags & { output: Output; closed: boolean }) => {
       const { ctx } = await startEngine(config, io, flags);
+      await pruneLedger(ctx, config);
+      if (flags.closed) {
+        const closed = await ctx.ledger.list({ state: "closed" });
+        printClosedRecords(io, closed, config.ledgerRetention.milliseconds, flags.output);
+        return;
+      }
       const open = await ctx.ledger.list({ state: "open" });
       printOpenRecords(io, open, ctx.clock.now(), flags.output);
     });
+}
+
+/**
+ * Closed records are an audit trail for BROADSIDE_LEDGER_RETENTION (default 7 days), then go. The ledger
+ * commands tidy up; the fault verbs do not, to keep a shot's path short.
+ */
+async function pruneLedger(ctx: EngineContext, config: CliConfig): Promise<void> {
+  const now = ctx.clock.now();
+  const pruned = await ctx.ledger.prune({ closedBefore: now - config.ledgerRetention.milliseconds, now });
+  if (pruned.records.length > 0) {
+    ctx.progress(
+      `pruned ${plural(pruned.records.length, "closed ledger record")} older than ${config.ledgerRetention.toString()}`,
+    );
+  }
+  if (pruned.orphanValues > 0)
+    ctx.progress(`deleted ${plural(pruned.orphanValues, "orphaned values Secret")}`);
+}
+
+function printClosedRecords(
+  io: CliIo,
+  records: readonly LedgerRecord[],
+  retentionMs: number,
+  output: Output,
+): void {
+  if (output === "json") {
+    const kept = records.map((record) => ({
+      ...redact(record),
+      prunedAfter: prunedAfter(record, retentionMs),
+    }));
+    io.out(`${JSON.stringify({ kind: "LedgerClosed", records: kept }, null, 2)}\n`);
+    return;
+  }
+  if (records.length === 0) {
+    io.out("no closed records kept\n");
+    return;
+  }
+  const rows = records.map((r) => [
+    r.id,
+    r.faultKind,
+    `${r.target.kind.toLowerCase()}/${r.target.name}`,
+    r.target.namespace,
+    r.outcome?.kind ?? "",
+    r.outcome === undefined ? "" : new Date(r.outcome.at).toISOString(),
+    new Date(prunedAfter(r, retentionMs)).toISOString(),
+  ]);
+  io.out(formatTable(["ID", "FAULT", "TARGET", "NAMESPACE", "OUTCOME", "CLOSED", "PRUNED AFTER"], rows));
+}
+
+/** Epoch ms after which a closed record is pruned. */
+function prunedAfter(r: LedgerRecord, retentionMs: number): number {
+  return (r.outcome?.at ?? r.createdAt) + retentionMs;
 }
 
 function printSummaries(

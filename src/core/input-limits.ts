@@ -66,6 +66,8 @@ export const durationLimits = {
   networkDelay: upTo("a NetworkChaos delay's latency and jitter", "1m"),
   /** A StressChaos memory stressor's time to reach its size. */
   stressRampUp: upTo("a StressChaos memory stressor's time", "1h"),
+  /** How long closed ledger records are kept (BROADSIDE_LEDGER_RETENTION). */
+  ledgerRetention: upTo("BROADSIDE_LEDGER_RETENTION", "8760h", "1m"),
   /** The sandbox's simulated pod lifecycle. */
   sandboxLifecycle: upTo("--pod-ready-delay, --pod-ready-jitter, --pod-shutdown-delay", "10m"),
 } as const satisfies Record<string, DurationLimit>;

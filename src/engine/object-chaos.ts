@@ -157,5 +157,6 @@ function onlyRecords(ledger: LedgerStore, ids: ReadonlySet<string>): LedgerStore
     update: (record) => ledger.update(record),
     get: (id) => ledger.get(id),
     list: async (filter) => (await ledger.list(filter)).filter((record) => ids.has(record.id)),
+    prune: (options) => ledger.prune(options),
   };
 }

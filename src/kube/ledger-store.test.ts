@@ -56,6 +56,8 @@ class FakeCore {
   readonly configMaps = new Map<string, V1ConfigMap>();
   readonly secrets = new Map<string, V1Secret>();
   failConfigMapCreate: number | undefined;
+  /** What the API server stamps as creationTimestamp. */
+  now = 0;
   private revision = 100;
 
   createNamespacedSecret = (request: { namespace: string; body: V1Secret }): Promise<V1Secret> => {
@@ -66,7 +68,15 @@ class FakeCore {
     const data = Object.fromEntries(
       Object.entries(request.body.stringData ?? {}).map(([k, v]) => [k, Buffer.from(v).toString("base64")]),
     );
-    const stored: V1Secret = { metadata: request.body.metadata ?? {}, data };
+    const stored: V1Secret = {
+      metadata: {
+        name: request.body.metadata?.name ?? "",
+        namespace: request.namespace,
+        labels: request.body.metadata?.labels ?? {},
+        creationTimestamp: new Date(this.now),
+      },
+      data,
+    };
     this.secrets.set(key, stored);
     return Promise.resolve(structuredClone(stored));
   };
@@ -78,6 +88,30 @@ class FakeCore {
 
   deleteNamespacedSecret = (request: { name: string; namespace: string }): Promise<object> => {
     this.secrets.delete(`${request.namespace}/${request.name}`);
+    return Promise.resolve({});
+  };
+
+  listNamespacedSecret = (request: {
+    namespace: string;
+    labelSelector: string;
+  }): Promise<{ items: V1Secret[] }> => {
+    const items = [...this.secrets.values()].filter(
+      (item) => item.metadata?.namespace === request.namespace && matches(request.labelSelector, item),
+    );
+    return Promise.resolve({ items: items.map((item) => structuredClone(item)) });
+  };
+
+  deleteNamespacedConfigMap = (request: {
+    name: string;
+    namespace: string;
+    body?: { preconditions?: { resourceVersion?: string } };
+  }): Promise<object> => {
+    const key = `${request.namespace}/${request.name}`;
+    const stored = this.configMaps.get(key);
+    if (stored === undefined) return reject(404);
+    const expected = request.body?.preconditions?.resourceVersion;
+    if (expected !== undefined && expected !== stored.metadata?.resourceVersion) return reject(409);
+    this.configMaps.delete(key);
     return Promise.resolve({});
   };
 
@@ -146,7 +180,7 @@ function reject(code: number): Promise<never> {
 }
 
 /** Just the two selector forms the store writes: "k=v" and "k in (a,b)". */
-function matches(selector: string, item: V1ConfigMap): boolean {
+function matches(selector: string, item: V1ConfigMap | V1Secret): boolean {
   const labels = item.metadata?.labels ?? {};
   return selector.split(/,(?![^(]*\))/).every((term) => {
     const set = /^(\S+) in \((.*)\)$/.exec(term);
@@ -299,6 +333,69 @@ describe("ConfigMapLedgerStore", () => {
       core.failConfigMapCreate = 403;
       await expect(store.create(secretDraft("20260101t000000-00000c"))).rejects.toThrow(ApiException);
       expect(core.secrets.size).toBe(0);
+    });
+
+    it("lose their values when they close: the Secret is deleted, the record reads them as redacted", async () => {
+      const core = new FakeCore();
+      const store = new ConfigMapLedgerStore(core.kube());
+      const created = await store.create(secretDraft("20260101t000000-00000d"));
+      const closed = await store.update(closeRecord(markApplied(created), { kind: "reverted", at: 2000 }));
+      expect(closed.state).toBe("closed");
+      expect(core.secrets.size).toBe(0);
+      expect(await store.get(created.id)).toMatchObject({
+        state: "closed",
+        original: "<redacted>",
+        injected: "<redacted>",
+      });
+    });
+  });
+
+  describe("prune", () => {
+    const hour = 3_600_000;
+
+    it("deletes closed records older than the retention, and leaves newer and open ones", async () => {
+      const core = new FakeCore();
+      const store = new ConfigMapLedgerStore(core.kube());
+      const old = await store.create(draft("20260101t000000-000001", 1000));
+      const recent = await store.create(draft("20260101t000000-000002", 1000));
+      const open = await store.create(draft("20260101t000000-000003", 1000));
+      await store.update(closeRecord(markApplied(old), { kind: "reverted", at: 10 * hour }));
+      await store.update(closeRecord(markApplied(recent), { kind: "reverted", at: 200 * hour }));
+      const result = await store.prune({ closedBefore: 100 * hour, now: 300 * hour });
+      expect(result).toEqual({ records: [old.id], orphanValues: 0 });
+      expect((await store.list()).map((record) => record.id)).toEqual([recent.id, open.id]);
+    });
+
+    it("deletes values Secrets no open record needs once they are past a grace, and never an open record's", async () => {
+      const core = new FakeCore();
+      const store = new ConfigMapLedgerStore(core.kube());
+      const secretOf = (id: string): LedgerDraft => ({ ...draft(id, 1000), sensitive: true });
+      core.now = 0;
+      await store.create(secretOf("20260101t000000-00000e"));
+      const orphan = await store.create(secretOf("20260101t000000-00000f"));
+      // A crash between the ConfigMap's delete and its Secret's leaves the Secret alone.
+      core.configMaps.delete(`${broadsideNamespace}/ledger-${orphan.id}`);
+      core.now = 20 * 60_000;
+      await store.create(secretOf("20260101t000000-000010"));
+      core.configMaps.delete(`${broadsideNamespace}/ledger-20260101t000000-000010`);
+      const result = await store.prune({ closedBefore: 0, now: 25 * 60_000 });
+      expect(result.orphanValues).toBe(1);
+      expect([...core.secrets.keys()].sort()).toEqual([
+        `${broadsideNamespace}/ledger-20260101t000000-00000e`,
+        `${broadsideNamespace}/ledger-20260101t000000-000010`,
+      ]);
+    });
+
+    it("leaves a record that changed since it was listed for the next prune", async () => {
+      const core = new FakeCore();
+      const store = new ConfigMapLedgerStore(core.kube());
+      const record = await store.create(draft("20260101t000000-000011", 1000));
+      await store.update(closeRecord(markApplied(record), { kind: "reverted", at: 1 }));
+      const realDelete = core.deleteNamespacedConfigMap;
+      core.deleteNamespacedConfigMap = () => reject(409);
+      expect((await store.prune({ closedBefore: 100, now: 100 })).records).toEqual([]);
+      core.deleteNamespacedConfigMap = realDelete;
+      expect((await store.prune({ closedBefore: 100, now: 100 })).records).toEqual([record.id]);
     });
   });
 });

@@ -4,7 +4,7 @@ import { BroadsideError } from "../core/errors.js";
 import type { LedgerDraft, LedgerRecord, RecordedValue, RecordState } from "../core/ledger/record.js";
 import { REDACTED } from "../core/ledger/record.js";
 import { LedgerFormatError, parseLedgerRecord } from "../core/ledger/schema.js";
-import type { LedgerStore, StateFilter } from "../core/ledger/store.js";
+import type { LedgerStore, PruneOptions, PruneResult, StateFilter } from "../core/ledger/store.js";
 import { ConflictError } from "../core/ledger/store.js";
 import { optional } from "../core/objects.js";
 import type { KubeClients } from "./client.js";
@@ -62,6 +62,9 @@ export function stateSelector(state: StateFilter | undefined): string {
 
 const pageSize = 500;
 
+/** Values younger than this are never orphans: their record may be being created right now. */
+const orphanGraceMs = 10 * 60_000;
+
 interface Values {
   readonly original: RecordedValue;
   readonly injected: RecordedValue;
@@ -109,6 +112,9 @@ export class ConfigMapLedgerStore implements LedgerStore {
         namespace: this.namespace,
         body: this.configMapOf(record, record.version),
       });
+      // A closed record reverts nothing more: the Secret's values (a Secret's data, before and after) are
+      // no one's business from now on. If this delete is lost, prune() finds the values orphaned.
+      if (record.state === "closed" && record.sensitive) await this.deleteValues(ledgerObjectName(record.id));
       return this.recordOf(replaced, record);
     } catch (error: unknown) {
       const status = apiStatus(error);
@@ -144,6 +150,57 @@ export class ConfigMapLedgerStore implements LedgerStore {
       token = next === undefined || next === "" ? undefined : next;
     } while (token !== undefined);
     return records.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
+  async prune(options: PruneOptions): Promise<PruneResult> {
+    const closed = await this.list({ state: "closed" });
+    const expired = closed.filter(
+      (record) => record.state === "closed" && record.outcome.at < options.closedBefore,
+    );
+    const records: string[] = [];
+    for (const record of expired) {
+      if (await this.deleteRecord(record)) records.push(record.id);
+    }
+    return { records, orphanValues: await this.deleteOrphanValues(options.now) };
+  }
+
+  /** Deletes a closed record as read: a record changed since (another process) is left for next time. */
+  private async deleteRecord(record: LedgerRecord): Promise<boolean> {
+    const name = ledgerObjectName(record.id);
+    try {
+      await this.kube.core.deleteNamespacedConfigMap({
+        name,
+        namespace: this.namespace,
+        body: { preconditions: { resourceVersion: record.version } },
+      });
+    } catch (error: unknown) {
+      const status = apiStatus(error);
+      if (status === 404 || status === 409) return false;
+      throw error;
+    }
+    if (record.sensitive) await this.deleteValues(name);
+    return true;
+  }
+
+  /**
+   * Values Secrets whose record is not open: closed (the delete after closing was lost) or gone. A
+   * Secret younger than the grace may belong to a record being created (values are written first).
+   */
+  private async deleteOrphanValues(now: number): Promise<number> {
+    const open = new Set((await this.list({ state: "open" })).map((record) => ledgerObjectName(record.id)));
+    const secrets = await this.kube.core.listNamespacedSecret({
+      namespace: this.namespace,
+      labelSelector: `${ledgerLabel}=values`,
+    });
+    let deleted = 0;
+    for (const secret of secrets.items) {
+      const name = secret.metadata?.name ?? "";
+      const created = secret.metadata?.creationTimestamp?.getTime() ?? now;
+      if (open.has(name) || now - created < orphanGraceMs) continue;
+      await this.deleteValues(name);
+      deleted += 1;
+    }
+    return deleted;
   }
 
   private configMapOf(record: LedgerDraft | LedgerRecord, resourceVersion?: string): V1ConfigMap {
@@ -187,6 +244,9 @@ export class ConfigMapLedgerStore implements LedgerStore {
   private async load(configMap: V1ConfigMap): Promise<LedgerRecord> {
     const { source, fields } = this.fieldsOf(configMap);
     if (fields.sensitive !== true) return this.recordOf(configMap);
+    // A closed record's values were deleted with its closing: nothing is left to revert with them.
+    if (fields.state === "closed")
+      return this.recordOf(configMap, { original: REDACTED, injected: REDACTED });
     const name = configMap.metadata?.name ?? "";
     const secret = await orUndefined(
       this.kube.core.readNamespacedSecret({ name, namespace: this.namespace }),

@@ -281,6 +281,82 @@ describe("broadside drift, squeeze and scale: reverted at the deadline, healed e
     expect(await configValue(namespace(), "app", "LOG_LEVEL")).toBe("info");
   });
 
+  it("drifts a Secret without ever printing it, and deletes the ledger's copy of its values when the record closes", async () => {
+    const { core } = adminClients();
+    await core.createNamespacedSecret({
+      namespace: namespace(),
+      body: { metadata: { name: "creds" }, stringData: { PASSWORD: "hunter2-integration" } },
+    });
+    const result = await cli(
+      "drift",
+      "secret/creds",
+      "-n",
+      namespace(),
+      "--key",
+      "PASSWORD",
+      "--value",
+      "swordfish-integration",
+      "--duration",
+      "2s",
+      "-o",
+      "json",
+    );
+    expect(result.code, result.stderr).toBe(0);
+    for (const text of [result.stdout, result.stderr]) {
+      expect(text).not.toContain("hunter2-integration");
+      expect(text).not.toContain("swordfish-integration");
+    }
+    const report = JSON.parse(result.stdout) as { records: { id: string }[] };
+    const [record] = report.records;
+    if (record === undefined) throw new Error("no ledger record in the result");
+    // The record is closed: its values Secret in broadside-system is gone, the audit record stays.
+    const values = await core
+      .readNamespacedSecret({ name: `ledger-${record.id}`, namespace: "broadside-system" })
+      .then(
+        () => "present",
+        () => "gone",
+      );
+    expect(values).toBe("gone");
+    const closed = await cli("status", "--closed", "-o", "json");
+    expect(closed.code, closed.stderr).toBe(0);
+    const kept = JSON.parse(closed.stdout) as {
+      records: { id: string; original: unknown; prunedAfter: number }[];
+    };
+    const ours = kept.records.find((each) => each.id === record.id);
+    expect(ours).toMatchObject({ original: "<redacted>" });
+    expect(ours?.prunedAfter).toBeGreaterThan(Date.now() + 6 * 24 * 3_600_000);
+    const secret = await core.readNamespacedSecret({ name: "creds", namespace: namespace() });
+    expect(Buffer.from(secret.data?.PASSWORD ?? "", "base64").toString()).toBe("hunter2-integration");
+  });
+
+  it("answers a guess of a Secret's value like any other drift: no oracle", async () => {
+    const guess = await cli(
+      "drift",
+      "secret/creds",
+      "-n",
+      namespace(),
+      "--key",
+      "PASSWORD",
+      "--value",
+      "hunter2-integration",
+      "--dry-run",
+    );
+    const wrong = await cli(
+      "drift",
+      "secret/creds",
+      "-n",
+      namespace(),
+      "--key",
+      "PASSWORD",
+      "--value",
+      "nope",
+      "--dry-run",
+    );
+    expect(guess.code, guess.stderr).toBe(0);
+    expect(wrong.code, wrong.stderr).toBe(0);
+    expect(guess.stdout).toBe(wrong.stdout);
+  });
+
   it("scales for its duration and back", async () => {
     const result = await cli(
       "scale",

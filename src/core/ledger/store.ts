@@ -26,6 +26,25 @@ export interface LedgerStore {
   get(id: string): Promise<LedgerRecord | undefined>;
   /** Records oldest first (by createdAt, then id). */
   list(filter?: { readonly state?: StateFilter }): Promise<readonly LedgerRecord[]>;
+  /**
+   * Deletes the closed records that closed before `closedBefore` (epoch ms), and any stored values no
+   * open record needs any more. Open records are never touched.
+   */
+  prune(options: PruneOptions): Promise<PruneResult>;
+}
+
+export interface PruneOptions {
+  /** Closed records whose outcome is older than this (epoch ms) go. */
+  readonly closedBefore: number;
+  /** Epoch ms, for the grace given to values whose record may still be being written. */
+  readonly now: number;
+}
+
+export interface PruneResult {
+  /** Ids of the closed records deleted. */
+  readonly records: readonly string[];
+  /** Stored values deleted that no record needed (left by a crash between closing and tidying). */
+  readonly orphanValues: number;
 }
 
 export function matchesState(record: LedgerRecord, state: StateFilter | undefined): boolean {
@@ -73,6 +92,14 @@ export class MemoryLedgerStore implements LedgerStore {
       .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id))
       .map((record) => structuredClone(record));
     return Promise.resolve(found);
+  }
+
+  prune(options: PruneOptions): Promise<PruneResult> {
+    const expired = [...this.records.values()].filter(
+      (record) => record.state === "closed" && record.outcome.at < options.closedBefore,
+    );
+    for (const record of expired) this.records.delete(record.id);
+    return Promise.resolve({ records: expired.map((record) => record.id), orphanValues: 0 });
   }
 
   private put(record: LedgerRecord): LedgerRecord {
