@@ -13,27 +13,52 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer one fires after 1 ms, with a warning. */
+export const maxTimerMs = 2 ** 31 - 1;
+
+/**
+ * A wait of `ms` as timer lengths Node can hold: whole maxTimerMs slices, then the rest, drawn one at a
+ * time (an infinite wait is slices until its signal aborts). Every duration Broadside accepts is far
+ * shorter, but a sleep must be right for any number it is given.
+ */
+export function* timerSlices(ms: number, max = maxTimerMs): Generator<number, void, undefined> {
+  let remaining = ms > 0 ? ms : 0;
+  while (remaining > max) {
+    yield max;
+    remaining -= max;
+  }
+  yield remaining;
+}
+
 /** The real clock, for entry points to pass down. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise((resolve) => {
-      if (signal?.aborted === true) {
-        resolve();
-        return;
-      }
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      // The listener goes with the sleep: a long-lived signal must not collect one per sleep.
-      const timer = setTimeout(() => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    }),
+  sleep: async (ms, signal) => {
+    for (const slice of timerSlices(ms)) {
+      if (signal?.aborted === true) return;
+      await sleepOnce(slice, signal);
+    }
+  },
 };
+
+function sleepOnce(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted === true) {
+      resolve();
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    // The listener goes with the sleep: a long-lived signal must not collect one per sleep.
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
 
 /**
  * Calls `callback` once, `ms` milliseconds from now on `clock`, unless the returned function is called
