@@ -64,6 +64,14 @@ describe("the CLI refuses bad input with exit code 2, a message naming the flag,
     expect(result.out).toContain('no sandbox named "nowhere"; nothing to stop');
   });
 
+  it("shows duration defaults in help as they are typed", async () => {
+    const kill = await cli("kill", "--help");
+    expect(kill.out).toContain("(default: 5m)");
+    expect(kill.out).not.toContain("milliseconds");
+    const up = await cli("sandbox", "up", "--help");
+    expect(up.out).toContain("(default: 2s)");
+  });
+
   it("prints help with exit code 0", async () => {
     const result = await cli("--help");
     expect(result.code).toBe(0);

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { Duration } from "../core/duration.js";
 import { BroadsideError, describeError, ExitCode } from "../core/errors.js";
 import { redactUrl } from "../core/redact.js";
 import { printable } from "../core/terminal-text.js";
@@ -60,7 +61,17 @@ function buildProgram(config: CliConfig, io: CliIo): Command {
   registerLedgerCommands(program, config, io);
   registerRunCommand(program, config, io);
   registerReportCommand(program, io);
+  describeDurationDefaults(program);
   return program;
+}
+
+/** Help shows a duration default as it is typed ("5m"), not as the object behind it. */
+function describeDurationDefaults(command: Command): void {
+  for (const option of command.options) {
+    if (option.defaultValue instanceof Duration)
+      option.defaultValueDescription = option.defaultValue.toString();
+  }
+  for (const subcommand of command.commands) describeDurationDefaults(subcommand);
 }
 
 function packageVersion(): string {
