@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { Duration } from "../core/duration.js";
 import { usageError } from "../core/errors.js";
 import { namespaceName, objectName, quoted } from "../core/names.js";
-import { durationLimits } from "../core/input-limits.js";
+import { countLimits, durationLimits } from "../core/input-limits.js";
 import { optional } from "../core/objects.js";
 import { labelKeyProblem, parseLabelSelector } from "../core/targeting/label-selector.js";
 import { parseMode } from "../core/targeting/mode.js";
@@ -77,13 +77,13 @@ export function addPodTargetFlags(command: Command): Command {
     .option(
       "--grace-period <seconds>",
       "grace period (default: each pod's own)",
-      integerOption("--grace-period", 0, 86_400),
+      integerOption("--grace-period", countLimits.gracePeriodSeconds),
     )
     .option("--no-wait", "do not watch recovery; return once the shots are answered")
     .option(
       "--max-shots <n>",
       "pace the shots: at most N per --per (default: all at once)",
-      integerOption("--max-shots", 1, 10_000),
+      integerOption("--max-shots", countLimits.maxShots),
     )
     .option(
       "--per <duration>",

@@ -1,9 +1,10 @@
 import { Duration } from "../core/duration.js";
 import { usageError } from "../core/errors.js";
-import { checkDurationLimit, type DurationLimit } from "../core/input-limits.js";
+import { checkDurationLimit, type CountLimit, type DurationLimit } from "../core/input-limits.js";
 
 /** Commander option parsers that fail with an error naming the flag. */
-export function integerOption(flag: string, min: number, max: number): (value: string) => number {
+/** A whole-number flag within its documented range (core/input-limits.ts). */
+export function integerOption(flag: string, { min, max }: CountLimit): (value: string) => number {
   return (value) => {
     const parsed = Number(value);
     if (!/^-?\d+$/.test(value.trim()) || parsed < min || parsed > max) {

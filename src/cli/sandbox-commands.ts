@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { systemClock } from "../core/clock.js";
 import type { Duration } from "../core/duration.js";
 import { BroadsideError } from "../core/errors.js";
-import { durationLimits } from "../core/input-limits.js";
+import { countLimits, durationLimits } from "../core/input-limits.js";
 import { systemProc } from "../sandbox/liveness.js";
 import { SandboxName } from "../sandbox/sandbox-name.js";
 import {
@@ -67,7 +67,7 @@ export function registerSandboxCommands(program: Command, config: CliConfig, io:
     .command("up")
     .description("Build the binaries if missing, start the sandbox (or reuse it), create fake nodes")
     .option("--name <name>", "sandbox name", sandboxNameOption("--name"), defaultSandboxName)
-    .option("--nodes <n>", "number of fake nodes", integerOption("--nodes", 1, 500), 3)
+    .option("--nodes <n>", "number of fake nodes", integerOption("--nodes", countLimits.sandboxNodes), 3)
     .option(
       "--pod-ready-delay <duration>",
       "minimum time from scheduling to Ready",
