@@ -91,15 +91,19 @@ function printClosedRecords(
     return;
   }
   const rows = records.map((r) => [
-    r.id,
-    r.faultKind,
-    `${r.target.kind.toLowerCase()}/${r.target.name}`,
-    r.target.namespace,
+    ...recordColumns(r),
     r.outcome?.kind ?? "",
     r.outcome === undefined ? "" : new Date(r.outcome.at).toISOString(),
     new Date(prunedAfter(r, retentionMs)).toISOString(),
   ]);
-  io.out(formatTable(["ID", "FAULT", "TARGET", "NAMESPACE", "OUTCOME", "CLOSED", "PRUNED AFTER"], rows));
+  io.out(formatTable([...recordHeaders, "OUTCOME", "CLOSED", "PRUNED AFTER"], rows));
+}
+
+/** The columns every table of records starts with. */
+const recordHeaders = ["ID", "FAULT", "TARGET", "NAMESPACE"];
+
+function recordColumns(r: LedgerRecord): string[] {
+  return [r.id, r.faultKind, `${r.target.kind.toLowerCase()}/${r.target.name}`, r.target.namespace];
 }
 
 /** Epoch ms after which a closed record is pruned. */
@@ -135,14 +139,11 @@ function printOpenRecords(io: CliIo, records: readonly LedgerRecord[], now: numb
     return;
   }
   const rows = records.map((r) => [
-    r.id,
-    r.faultKind,
-    `${r.target.kind.toLowerCase()}/${r.target.name}`,
-    r.target.namespace,
+    ...recordColumns(r),
     r.path,
     r.state,
     r.deadline <= now ? "expired" : `in ${Math.ceil((r.deadline - now) / 1000)}s`,
     `${r.actor.user}@${r.actor.host}`,
   ]);
-  io.out(formatTable(["ID", "FAULT", "TARGET", "NAMESPACE", "PATH", "STATE", "DEADLINE", "BY"], rows));
+  io.out(formatTable([...recordHeaders, "PATH", "STATE", "DEADLINE", "BY"], rows));
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { countLimits } from "./input-limits.js";
 import {
   dnsLabelMaxLength,
   dnsLabelPattern,
@@ -90,3 +91,12 @@ export const containerNameSchema = nameSchema(
   dnsLabelPattern,
   dnsLabelProblem,
 );
+
+/** A pod's grace period in whole seconds, within its documented range (core/input-limits.ts). */
+export const gracePeriodSecondsSchema = z
+  .number()
+  .int({ error: "must be a whole number of seconds" })
+  .nonnegative({ error: "must not be negative" })
+  .max(countLimits.gracePeriodSeconds.max, {
+    error: `must be at most ${countLimits.gracePeriodSeconds.max} seconds`,
+  });

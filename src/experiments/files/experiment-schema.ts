@@ -2,8 +2,13 @@ import { z } from "zod";
 import { chaosMeshPodSelectorSchema, chaosMeshSelectorSchema } from "./chaos-mesh/selector.js";
 import { objectFaults } from "../../faults/object-registry.js";
 import type { ObjectFaultKind, PodFaultKind } from "../../faults/types.js";
-import { countLimits, durationLimits } from "../../core/input-limits.js";
-import { keyedRecord, namespaceNameSchema, objectNameSchema } from "../../core/schemas.js";
+import { durationLimits } from "../../core/input-limits.js";
+import {
+  gracePeriodSecondsSchema,
+  keyedRecord,
+  namespaceNameSchema,
+  objectNameSchema,
+} from "../../core/schemas.js";
 import { labelKeyProblem } from "../../core/targeting/label-selector.js";
 import { durationField } from "./durations.js";
 import { experimentApiVersion, hypothesisChecks } from "./model.js";
@@ -45,13 +50,7 @@ function podFaultStep<Kind extends PodFaultKind>(kind: Kind) {
       .union([z.string(), z.number()], { error: "must be a number or a string" })
       .optional()
       .meta({ description: "Pods for fixed, percentage for fixed-percent and random-max-percent." }),
-    gracePeriod: z
-      .number()
-      .int({ error: "must be a whole number of seconds" })
-      .nonnegative({ error: "must not be negative" })
-      .max(countLimits.gracePeriodSeconds.max, {
-        error: `must be at most ${countLimits.gracePeriodSeconds.max} seconds`,
-      })
+    gracePeriod: gracePeriodSecondsSchema
       .optional()
       .meta({ description: "Seconds; absent: each pod's own terminationGracePeriodSeconds." }),
     waitForRecovery: z.boolean().default(true),

@@ -4,6 +4,7 @@ import { durationLimits, type DurationLimit } from "../../../core/input-limits.j
 import { isRecord, optional } from "../../../core/objects.js";
 import { namespaceNameSchema, objectNameSchema } from "../../../core/schemas.js";
 import type { LoadContext } from "../context.js";
+import { parseAt } from "../context.js";
 import type { ManifestInfo } from "../model.js";
 import { chaosMeshApiVersion } from "../model.js";
 import type { FieldPath } from "../problems.js";
@@ -46,6 +47,21 @@ export const faultDurationBound: DurationLimit = {
   ...durationLimits.faultDuration,
   min: Duration.ofMilliseconds(0),
 };
+
+/**
+ * A manifest of one Chaos Mesh kind: the envelope and the kind's spec, each checked (their problems all
+ * collected), put together as the model of that kind.
+ */
+export function loadManifest<Kind extends string, Spec extends object>(
+  context: LoadContext,
+  kind: Kind,
+  loadSpec: (context: LoadContext, path: FieldPath) => Spec | undefined,
+): (ManifestInfo & { apiVersion: typeof chaosMeshApiVersion; kind: Kind } & Spec) | undefined {
+  const envelope = parseAt(context, envelopeSchema, []);
+  const spec = loadSpec(context, specPath);
+  if (envelope === undefined || spec === undefined) return undefined;
+  return { ...infoOf(context, envelope), apiVersion: chaosMeshApiVersion, kind, ...spec };
+}
 
 /** Where a kind's spec sits in its manifest. */
 export const specPath = ["spec"] as const;

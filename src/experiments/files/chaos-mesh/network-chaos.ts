@@ -6,20 +6,18 @@ import { goDurationField, toDuration } from "../durations.js";
 import { faultDurationBound } from "./manifest.js";
 import { durationLimits } from "../../../core/input-limits.js";
 import type { AwaitsNodeDaemon, ChaosMeshNetworkChaos, NetworkChaosSpec } from "../model.js";
-import { chaosMeshApiVersion, needsNodeDaemon, networkChaosActions } from "../model.js";
+import { needsNodeDaemon, networkChaosActions } from "../model.js";
 import type { FieldPath } from "../problems.js";
 import { describeValue } from "../problems.js";
 import {
   containerNames,
-  envelopeSchema,
-  infoOf,
   isSet,
+  loadManifest,
   rawAction,
   rawSpec,
   refuseRemoteCluster,
   remoteCluster,
   selectorFields,
-  specPath,
 } from "./manifest.js";
 
 /**
@@ -221,13 +219,5 @@ export function loadNetworkChaosSpec(
 }
 
 export function loadNetworkChaos(context: LoadContext): ChaosMeshNetworkChaos | undefined {
-  const envelope = parseAt(context, envelopeSchema, []);
-  const networkChaos = loadNetworkChaosSpec(context, specPath);
-  if (envelope === undefined || networkChaos === undefined) return undefined;
-  return {
-    ...infoOf(context, envelope),
-    apiVersion: chaosMeshApiVersion,
-    kind: "NetworkChaos",
-    ...networkChaos,
-  };
+  return loadManifest(context, "NetworkChaos", loadNetworkChaosSpec);
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { countLimits } from "../../../core/input-limits.js";
+import { gracePeriodSecondsSchema } from "../../../core/schemas.js";
 import { formatPath } from "../../../core/field-path.js";
 import { optional } from "../../../core/objects.js";
 import type { LoadContext } from "../context.js";
@@ -7,20 +7,18 @@ import { parseAt, readTargeting } from "../context.js";
 import { goDurationField, toDuration } from "../durations.js";
 import { faultDurationBound } from "./manifest.js";
 import type { ChaosMeshPodChaos, PodChaosAction, PodChaosSpec, Runnability } from "../model.js";
-import { chaosMeshApiVersion, needsNodeDaemon, podChaosActions } from "../model.js";
+import { needsNodeDaemon, podChaosActions } from "../model.js";
 import type { FieldPath } from "../problems.js";
 import { manifestRoot } from "../problems.js";
 import {
   containerNames,
-  envelopeSchema,
-  infoOf,
   isSet,
+  loadManifest,
   rawAction,
   rawSpec,
   refuseRemoteCluster,
   remoteCluster,
   selectorFields,
-  specPath,
 } from "./manifest.js";
 
 /** PodChaos, field by field as chaos-mesh/chaos-mesh api/v1alpha1/podchaos_types.go defines it. */
@@ -30,14 +28,7 @@ const podChaosSchema = z.strictObject({
   containerNames,
   action: z.enum(podChaosActions),
   duration: goDurationField(faultDurationBound).optional(),
-  gracePeriod: z
-    .number()
-    .int({ error: "must be a whole number of seconds" })
-    .nonnegative({ error: "must not be negative" })
-    .max(countLimits.gracePeriodSeconds.max, {
-      error: `must be at most ${countLimits.gracePeriodSeconds.max} seconds`,
-    })
-    .optional(),
+  gracePeriod: gracePeriodSecondsSchema.optional(),
   remoteCluster,
 });
 
@@ -97,8 +88,5 @@ export function loadPodChaosSpec(
 }
 
 export function loadPodChaos(context: LoadContext): ChaosMeshPodChaos | undefined {
-  const envelope = parseAt(context, envelopeSchema, []);
-  const podChaos = loadPodChaosSpec(context, specPath);
-  if (envelope === undefined || podChaos === undefined) return undefined;
-  return { ...infoOf(context, envelope), apiVersion: chaosMeshApiVersion, kind: "PodChaos", ...podChaos };
+  return loadManifest(context, "PodChaos", loadPodChaosSpec);
 }

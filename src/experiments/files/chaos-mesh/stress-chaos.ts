@@ -7,19 +7,17 @@ import { goDurationField, toDuration } from "../durations.js";
 import { faultDurationBound } from "./manifest.js";
 import { durationLimits } from "../../../core/input-limits.js";
 import type { AwaitsNodeDaemon, ChaosMeshStressChaos, MemorySize, StressChaosSpec } from "../model.js";
-import { chaosMeshApiVersion, needsNodeDaemon } from "../model.js";
+import { needsNodeDaemon } from "../model.js";
 import type { FieldPath } from "../problems.js";
 import { manifestRoot, valueAt } from "../problems.js";
 import {
   containerNames,
-  envelopeSchema,
-  infoOf,
   isSet,
+  loadManifest,
   rawSpec,
   refuseRemoteCluster,
   remoteCluster,
   selectorFields,
-  specPath,
 } from "./manifest.js";
 
 /**
@@ -159,13 +157,5 @@ export function loadStressChaosSpec(
 }
 
 export function loadStressChaos(context: LoadContext): ChaosMeshStressChaos | undefined {
-  const envelope = parseAt(context, envelopeSchema, []);
-  const stressChaos = loadStressChaosSpec(context, specPath);
-  if (envelope === undefined || stressChaos === undefined) return undefined;
-  return {
-    ...infoOf(context, envelope),
-    apiVersion: chaosMeshApiVersion,
-    kind: "StressChaos",
-    ...stressChaos,
-  };
+  return loadManifest(context, "StressChaos", loadStressChaosSpec);
 }
