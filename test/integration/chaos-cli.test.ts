@@ -212,7 +212,7 @@ describe("broadside kill and evict", () => {
       "--field-selector: only spec.nodeName and status.phase are supported",
     ],
     [["kill", "--timeout", "soon"], "--timeout: "],
-    [["drift", "configmap/absent", "--key", "k", "--value", "v"], "--name: "],
+    [["drift", "configmap/absent", "--key", "k", "--value", "v"], "TARGET: "],
     [["drift", "pod/x", "--key", "k", "--value", "v"], 'TARGET: "pod/x" is not KIND/NAME'],
     [["drift", "configmap/app", "--key", "k"], "give exactly one of --value or --remove"],
     [
@@ -230,7 +230,7 @@ describe("broadside kill and evict", () => {
       ["scale", "deployment/web", "--replicas", "0"],
       "--replicas: scaling to 0 takes the workload down entirely",
     ],
-    [["scale", "deployment/absent", "--replicas", "2"], "--name: "],
+    [["scale", "deployment/absent", "--replicas", "2"], "TARGET: "],
   ])("refuses %j with exit 2, a message naming the flag, and no write", async (args, message) => {
     await adminClients()
       .core.createNamespacedConfigMap({

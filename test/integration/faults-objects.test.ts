@@ -200,6 +200,14 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
     const records = await applyAll(changes);
     const drifted = await kube.core.readNamespacedSecret({ name: "creds", namespace: namespace() });
     expect(drifted.data?.PASSWORD).toBe(base64("swordfish"));
+    // While the record is open, the values the revert needs are kept where Secrets belong: in a Secret.
+    const [open] = records;
+    if (open === undefined) throw new Error("no record");
+    const valuesWhileOpen = await kube.core.readNamespacedSecret({
+      name: `ledger-${open.id}`,
+      namespace: ledgerNamespace,
+    });
+    expect(Object.keys(valuesWhileOpen.data ?? {}).sort()).toEqual(["injected.json", "original.json"]);
 
     const results = await recover();
     const restored = await kube.core.readNamespacedSecret({ name: "creds", namespace: namespace() });
@@ -222,12 +230,14 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
     for (const secret of ["swordfish", base64("swordfish"), "hunter2", base64("hunter2")]) {
       expect(visible).not.toContain(secret);
     }
-    // The values the revert needs are kept where Secrets belong: in a Secret.
-    const values = await kube.core.readNamespacedSecret({
-      name: `ledger-${record.id}`,
-      namespace: ledgerNamespace,
-    });
-    expect(Object.keys(values.data ?? {}).sort()).toEqual(["injected.json", "original.json"]);
+    // Once the record is closed nothing needs them: the values Secret is gone.
+    const valuesAfterClose = await kube.core
+      .readNamespacedSecret({ name: `ledger-${record.id}`, namespace: ledgerNamespace })
+      .then(
+        () => "present",
+        () => "gone",
+      );
+    expect(valuesAfterClose).toBe("gone");
   });
 
   it("resource-squeeze lowers every container's limits in canonical form, clamps requests, and recovery restores them", async () => {
@@ -466,7 +476,7 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
       [
         () =>
           configDrift.plan(objects, { ...cm, name: "missing", key: "LOG_LEVEL", value: "x" }, cliParamNames),
-        /^--name: /,
+        /^TARGET: /,
       ],
       [() => configDrift.plan(objects, { ...cm, key: "NOPE", remove: true }, cliParamNames), /^--key: /],
       [
@@ -498,7 +508,7 @@ describe("object faults: plan, ledger, apply, recover against a real API server"
         () => scale.plan(objects, { ...workload, replicas: 2 }, cliParamNames),
         /^--replicas: .*nothing would change/,
       ],
-      [() => scale.plan(objects, { ...workload, name: "missing", replicas: 1 }, cliParamNames), /^--name: /],
+      [() => scale.plan(objects, { ...workload, name: "missing", replicas: 1 }, cliParamNames), /^TARGET: /],
     ];
     for (const [attempt, message] of attempts) {
       const error = await attempt().then(

@@ -23,7 +23,7 @@ import { adminClients, deployAndWait, repoRoot, testDeployment, useTestNamespace
  */
 
 const seed = Number(process.env.BROADSIDE_FUZZ_SEED ?? String(Date.now() % 2_147_483_647));
-const cases = Number(process.env.BROADSIDE_FUZZ_E2E_RUNS ?? "200");
+const cases = Number(process.env.BROADSIDE_FUZZ_E2E_RUNS ?? "300");
 const password = `pw-${randomBytes(8).toString("hex")}`;
 const configValue = `calm-${randomBytes(4).toString("hex")}`;
 
