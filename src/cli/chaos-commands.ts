@@ -57,9 +57,12 @@ function registerPodVerb(
   addPodTargetFlags(program.command(verb))
     .description(description)
     .action(async (pods: string[], flags: PodTargetFlags) => {
-      // Every flag is checked before the first request: bad input changes nothing.
+      // Every flag is checked before the kubeconfig is read (so a bad flag is named first) and before
+      // the first request: bad input changes nothing. Only the context's namespace waits for the
+      // kubeconfig; a stand-in lets the pod names be checked already.
       const mode = modeFrom(flags);
       const pace = paceFrom(flags);
+      selectorFrom(flags, pods, scopeFrom(flags, "default"));
       const { ctx, defaultNamespace } = connectEngine(config, io, flags);
       const scope = scopeFrom(flags, defaultNamespace);
       const selector = selectorFrom(flags, pods, scope);
@@ -120,9 +123,11 @@ async function runObjectVerb(
   params: (namespace: string) => object,
 ) {
   checkDuration(flags.duration, config.maxFaultDuration);
+  // Every parameter is checked before the kubeconfig is read, with a stand-in for the context's
+  // namespace, and again with it before the first request; planning reads the target afterwards.
+  checkObjectFaultParams(kind, params(flags.namespace ?? "default"), cliParamNames);
   const { ctx, defaultNamespace } = connectEngine(config, io, flags);
   const input = params(flags.namespace ?? defaultNamespace);
-  // Every parameter is checked before the first request; planning reads the target afterwards.
   checkObjectFaultParams(kind, input, cliParamNames);
   await recoverLeftovers(ctx);
   const changes = await planObjectFault(kind, ctx.objects, input, cliParamNames);

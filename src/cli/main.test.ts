@@ -127,6 +127,24 @@ describe("without a cluster to talk to, the CLI says where it looked instead of 
     },
   );
 
+  it.each([
+    [["kill", "-n", "../x", "-l", "app=a"], '--namespace: "../x" is not a namespace name'],
+    [["kill", "Bad_Pod"], '[pods...]: "Bad_Pod" is not a pod name'],
+    [
+      ["drift", "configmap/app", "-n", "a/b", "--key", "k", "--value", "v"],
+      '--namespace: "a/b" is not a namespace name',
+    ],
+    [["run", "/nonexistent/experiment.yaml"], "<file>"],
+  ])(
+    "names a bad flag, target or file before it looks for a kubeconfig: broadside %j",
+    async (args, message) => {
+      const result = await cli(...args);
+      expect(result.code).toBe(2);
+      expect(result.err).toContain(message);
+      expect(result.err).not.toContain("BRD_KUBECONFIG");
+    },
+  );
+
   it("names --kubeconfig when its file does not exist", async () => {
     const result = await cli("status", "--kubeconfig", "/nonexistent/kubeconfig");
     expect(result.code).toBe(2);

@@ -1,7 +1,6 @@
 import { Command } from "commander";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { Duration } from "../core/duration.js";
 import { BroadsideError, usageError } from "../core/errors.js";
 import { durationLimits } from "../core/input-limits.js";
@@ -113,9 +112,13 @@ export async function runFile(
   file: string,
   flags: RunFlags,
 ): Promise<RunOutcome | undefined> {
+  // The file is read and checked before the kubeconfig, so its problems are named first; the context's
+  // namespace (the default of selectors that name none) only fills in what the file left open.
+  const text = await readInputFile(file, "<file>");
+  parseExperimentFile(text, file);
   const { cluster, kubeconfig, loopbackOnly } = await targetOf(config, io, flags);
   // Everything in the file and the flags is checked before the first request to the cluster.
-  const loaded = await loadFile(file, kubeconfig);
+  const loaded = parseExperimentFile(text, file, { defaultNamespace: contextNamespace(kubeconfig) });
   for (const warning of loaded.warnings) io.err(`warning: ${warning}\n`);
   if (flags.dryRun && !loaded.runnable) {
     // A dry run checks a file that cannot run yet, and says so, rather than failing.
@@ -176,11 +179,6 @@ async function clusterOf(config: CliConfig, io: CliIo, flags: RunFlags): Promise
     kubeconfig: layoutFor(env, name).adminKubeconfig,
     ...optional("context", flags.context),
   };
-}
-
-async function loadFile(file: string, kubeconfig: KubeConfig): Promise<LoadedExperiment> {
-  const text = await readInputFile(file, "<file>");
-  return parseExperimentFile(text, file, { defaultNamespace: contextNamespace(kubeconfig) });
 }
 
 function planFor(
