@@ -129,7 +129,7 @@ describe("without a cluster to talk to, the CLI says where it looked instead of 
 
   it.each([
     [["kill", "-n", "../x", "-l", "app=a"], '--namespace: "../x" is not a namespace name'],
-    [["kill", "Bad_Pod"], '[pods...]: "Bad_Pod" is not a pod name'],
+    [["kill", "Bad_Pod"], '[pods...]: "Bad_Pod" is not an object name'],
     [
       ["drift", "configmap/app", "-n", "a/b", "--key", "k", "--value", "v"],
       '--namespace: "a/b" is not a namespace name',
