@@ -8,6 +8,7 @@ import { defaultRails } from "../core/targeting/rails.js";
 import type { EngineContext } from "../engine/context.js";
 import { RecordAccess } from "../engine/record-access.js";
 import { connect, contextNamespace, type ClusterAccess } from "../kube/client.js";
+import { ConfigMapHaltSwitch } from "../kube/halt-switch.js";
 import { broadsideNamespace, ConfigMapLedgerStore } from "../kube/ledger-store.js";
 import { ClusterObjects } from "../kube/objects.js";
 import { clusterPodFacts } from "../kube/pod-facts.js";
@@ -64,6 +65,7 @@ export function connectEngine(
     namespaces: objects,
     watches: clientNodeSources(kube.config, kube.counter),
     ledger: new ConfigMapLedgerStore(kube, broadsideNamespace),
+    halt: new ConfigMapHaltSwitch(kube, broadsideNamespace),
     targets: new RecordAccess(objects, pods),
     apiRequests: () => kube.counter.requests,
     clock: systemClock,

@@ -1,5 +1,7 @@
 import type { Command } from "commander";
-import { describeError } from "../core/errors.js";
+import { describeError, usageError } from "../core/errors.js";
+import { describeHold, type HaltHold } from "../core/halt.js";
+import { printable } from "../core/terminal-text.js";
 import { redact, type LedgerRecord } from "../core/ledger/record.js";
 import { recoverExpired, type RecoverySummary } from "../core/ledger/recovery.js";
 import { optional } from "../core/objects.js";
@@ -25,10 +27,17 @@ export function registerLedgerCommands(program: Command, config: CliConfig, io: 
     });
 
   addClusterFlags(program.command("halt"))
-    .description("Revert every open fault in the ledger now, expired or not")
+    .description(
+      "Revert every open fault in the ledger now, expired or not (--hold: and stop all chaos until `broadside resume`)",
+    )
     .option("-o, --output <format>", "table or json", outputOption, "table")
-    .action(async (flags: ClusterFlags & { output: Output }) => {
+    .option("--hold", "hold the cluster-wide kill switch: no Broadside injects anything until resumed", false)
+    .option("--reason <text>", "why, shown to whoever is refused (with --hold)", reasonOption)
+    .action(async (flags: ClusterFlags & HoldFlags & { output: Output }) => {
+      if (flags.reason !== undefined && !flags.hold) throw usageError("--reason", "only goes with --hold");
       const { ctx, leftovers } = await startEngine(config, io, flags);
+      // The switch first, so nothing new starts while the open faults are being reverted.
+      if (flags.hold) await holdSwitch(ctx, io, flags.reason ?? "");
       const halted = await recoverExpired(ctx.ledger, ctx.targets, ctx.clock, { includeUnexpired: true });
       printSummaries(
         io,
@@ -37,6 +46,14 @@ export function registerLedgerCommands(program: Command, config: CliConfig, io: 
         "nothing to halt: no open fault in the ledger",
       );
       await pruneLedger(ctx, config);
+    });
+
+  addClusterFlags(program.command("resume"))
+    .description("Release the kill switch that `broadside halt --hold` holds: chaos may run again")
+    .action(async (flags: ClusterFlags) => {
+      const { ctx } = await startEngine(config, io, flags);
+      const released = await ctx.halt.release();
+      io.out(released ? "kill switch released: chaos may run again\n" : "the kill switch was not held\n");
     });
 
   addClusterFlags(program.command("status"))
@@ -52,8 +69,31 @@ export function registerLedgerCommands(program: Command, config: CliConfig, io: 
         return;
       }
       const open = await ctx.ledger.list({ state: "open" });
-      printOpenRecords(io, open, ctx.clock.now(), flags.output);
+      printOpenRecords(io, open, await ctx.halt.read(), ctx.clock.now(), flags.output);
     });
+}
+
+interface HoldFlags {
+  readonly hold: boolean;
+  readonly reason?: string;
+}
+
+const maxReasonLength = 256;
+
+/** A reason is shown to everyone refused: one line of printable text, not too long to read. */
+function reasonOption(value: string): string {
+  if (value.length > maxReasonLength)
+    throw usageError("--reason", `must be at most ${maxReasonLength} characters`);
+  if (printable(value) !== value) {
+    throw usageError("--reason", "must be one line of printable text");
+  }
+  return value;
+}
+
+async function holdSwitch(ctx: EngineContext, io: CliIo, reason: string): Promise<void> {
+  const by = `${ctx.actor.user}@${ctx.actor.host}`;
+  const hold = await ctx.halt.hold({ since: ctx.clock.now(), by, reason });
+  io.err(`kill switch held: ${describeHold(hold)}; \`broadside resume\` releases it\n`);
 }
 
 /**
@@ -129,11 +169,19 @@ function printSummaries(
   for (const summary of summaries) io.out(`${describeSummary(summary)}\n`);
 }
 
-function printOpenRecords(io: CliIo, records: readonly LedgerRecord[], now: number, output: Output): void {
+function printOpenRecords(
+  io: CliIo,
+  records: readonly LedgerRecord[],
+  hold: HaltHold | undefined,
+  now: number,
+  output: Output,
+): void {
   if (output === "json") {
-    io.out(`${JSON.stringify({ kind: "LedgerStatus", records: records.map(redact) }, null, 2)}\n`);
+    const status = { kind: "LedgerStatus", ...optional("halted", hold), records: records.map(redact) };
+    io.out(`${JSON.stringify(status, null, 2)}\n`);
     return;
   }
+  if (hold !== undefined) io.out(`${describeHold(hold)} (broadside resume releases it)\n`);
   if (records.length === 0) {
     io.out("no open faults\n");
     return;

@@ -37,6 +37,9 @@ describe("the CLI refuses bad input with exit code 2, a message naming the flag,
     [["sandbox", "up", "--pod-ready-jitter", "soon"], '--pod-ready-jitter: "soon" is not a duration'],
     [["sandbox", "status", "-o", "yaml"], '--output: must be one of table, json, got "yaml"'],
     [["sandbox", "kubeconfig", "--user", "root"], '--user: must be one of admin, viewer, got "root"'],
+    [["halt", "--reason", "why"], "--reason: only goes with --hold"],
+    [["halt", "--hold", "--reason", "a\u001b[2Jb"], "--reason: must be one line of printable text"],
+    [["halt", "--hold", "--reason", "x".repeat(257)], "--reason: must be at most 256 characters"],
   ])("broadside %j", async (args, message) => {
     const result = await cli(...args);
     expect(result.code).toBe(2);

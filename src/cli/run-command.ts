@@ -3,6 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Duration } from "../core/duration.js";
 import { BroadsideError, usageError } from "../core/errors.js";
+import { refuseWhileHalted } from "../core/halt.js";
 import { durationLimits } from "../core/input-limits.js";
 import { objectName } from "../core/names.js";
 import { optional } from "../core/objects.js";
@@ -137,6 +138,8 @@ export async function runFile(
     await printDryRun(ctx, plan, io);
     return undefined;
   }
+  // A held kill switch refuses the run before its probes start; one held later aborts it at its next step.
+  await refuseWhileHalted(ctx.halt);
   const report = await withInterrupt(io, (interrupt) =>
     runExperiment({
       ctx,

@@ -33,6 +33,11 @@ export const errorCatalog = {
     summary:
       "The cluster refused at least one shot (an eviction blocked by a PodDisruptionBudget, a pod already gone).",
   },
+  BRD_HALTED: {
+    exitCode: ExitCode.refused,
+    summary:
+      "The kill switch is held (`broadside halt --hold`): no new fault is injected until `broadside resume`; nothing was changed.",
+  },
   BRD_NOT_RUNNABLE: {
     exitCode: ExitCode.usage,
     summary: "The experiment file is valid but Broadside cannot run its kind or action yet; nothing was run.",

@@ -1,4 +1,5 @@
 import type { Clock } from "../core/clock.js";
+import type { HaltSwitch } from "../core/halt.js";
 import type { Actor, OpenRecord } from "../core/ledger/record.js";
 import type { TargetAccess } from "../core/ledger/recovery.js";
 import type { LedgerStore } from "../core/ledger/store.js";
@@ -34,6 +35,8 @@ export interface EngineContext {
   /** Where recovery timing and heal watching get their informers' objects. */
   readonly watches: WatchSources;
   readonly ledger: LedgerStore;
+  /** The kill switch: while it is held, no new mutation is made (reverts go on). */
+  readonly halt: HaltSwitch;
   /** Reads, applies and reverts records of every fault kind. */
   readonly targets: RecordWriter;
   /** API requests this process has sent so far (watch streams excluded). */

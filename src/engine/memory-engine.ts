@@ -1,4 +1,5 @@
 import { FakeClock } from "../core/fake-clock.js";
+import { MemoryHaltSwitch } from "../core/halt.js";
 import { MemoryLedgerStore } from "../core/ledger/store.js";
 import { defaultRails, type RailOverrides } from "../core/targeting/rails.js";
 import { broadsideNamespace } from "../kube/ledger-store.js";
@@ -16,6 +17,7 @@ export interface MemoryEngine {
   readonly ctx: EngineContext;
   readonly cluster: MemoryCluster;
   readonly ledger: MemoryLedgerStore;
+  readonly halt: MemoryHaltSwitch;
   readonly clock: FakeClock;
   /** Every progress line, in order. */
   readonly progress: string[];
@@ -29,6 +31,7 @@ export function memoryEngine(rails: RailOverrides = {}): MemoryEngine {
   const clock = new FakeClock(memoryEpoch);
   const cluster = new MemoryCluster(clock);
   const ledger = new MemoryLedgerStore();
+  const halt = new MemoryHaltSwitch();
   const progress: string[] = [];
   const failpoints: Failpoint[] = [];
   const ctx: EngineContext = {
@@ -38,6 +41,7 @@ export function memoryEngine(rails: RailOverrides = {}): MemoryEngine {
     namespaces: cluster,
     watches: cluster.watches,
     ledger,
+    halt,
     targets: new RecordAccess(cluster, cluster),
     apiRequests: () => cluster.requests,
     clock,
@@ -47,5 +51,5 @@ export function memoryEngine(rails: RailOverrides = {}): MemoryEngine {
     progress: (message) => progress.push(message),
     failpoint: (name) => failpoints.push(name),
   };
-  return { ctx, cluster, ledger, clock, progress, failpoints };
+  return { ctx, cluster, ledger, halt, clock, progress, failpoints };
 }

@@ -164,6 +164,25 @@ describe("the life of an object fault", () => {
   });
 });
 
+describe("the kill switch: while it is held, no object is changed", () => {
+  it("refuses the fault with BRD_HALTED before any record or change, and reverts go on", async () => {
+    const engine = memoryEngine();
+    const changes = await drifted(engine);
+    // A drift made before the hold is still reverted at its deadline: the switch stops new chaos only.
+    const before = runObjectChaos(engine.ctx, changes.slice(0, 1), options({ wait: true }));
+    await engine.clock.advance(0);
+    await engine.halt.hold({ by: "oncall@laptop", reason: "" });
+    await expect(runObjectChaos(engine.ctx, changes.slice(1), options())).rejects.toMatchObject({
+      code: "BRD_HALTED",
+    });
+    expect(dataOf(engine)).toEqual({ LOG_LEVEL: "debug", MODE: "prod" });
+    await engine.clock.advance(5 * minute);
+    expect((await before).recovery).toMatchObject([{ result: "reverted" }]);
+    expect(dataOf(engine)).toEqual({ LOG_LEVEL: "info", MODE: "prod" });
+    expect(await outcomes(engine)).toEqual(["/data/LOG_LEVEL: reverted"]);
+  });
+});
+
 function unreachable(): Error {
   return Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:6443"), { code: "ECONNREFUSED" });
 }

@@ -1,5 +1,6 @@
 import type { Duration } from "../core/duration.js";
 import { BroadsideError, describeError } from "../core/errors.js";
+import { refuseWhileHalted } from "../core/halt.js";
 import type { Actor, LedgerDraft, LedgerRecord, OpenRecord } from "../core/ledger/record.js";
 import { recoverExpired, type RecoverySummary } from "../core/ledger/recovery.js";
 import { closeRecord, markApplied } from "../core/ledger/state-machine.js";
@@ -49,6 +50,7 @@ export async function runObjectChaos(
 ): Promise<ObjectChaosResult> {
   await checkNamespaceRails(ctx, changes);
   if (options.dryRun) return { changes, records: [], recovery: [] };
+  await refuseWhileHalted(ctx.halt);
   const deadline = ctx.clock.now() + options.duration.milliseconds;
   const records: LedgerRecord[] = [];
   try {

@@ -222,3 +222,55 @@ describe("the life of a pod fault", () => {
     expect(await engine.ledger.list()).toEqual([]);
   });
 });
+
+describe("the kill switch: while it is held, no pod is shot", () => {
+  const hold = { since: t0, by: "oncall@laptop", reason: "incident 42" };
+
+  it("refuses the fault with BRD_HALTED, naming who held it and why, before any record or shot", async () => {
+    const engine = memoryEngine();
+    shop(engine);
+    await engine.halt.hold(hold);
+    await expect(runPodChaos(engine.ctx, request(podKill))).rejects.toMatchObject({
+      code: "BRD_HALTED",
+      message: expect.stringContaining("by oncall@laptop: incident 42") as unknown,
+    });
+    expect(engine.cluster.writes).toEqual([]);
+    expect(await engine.ledger.list()).toEqual([]);
+  });
+
+  it("still plans a dry run, which changes nothing anyway", async () => {
+    const engine = memoryEngine();
+    shop(engine);
+    await engine.halt.hold(hold);
+    const result = await runPodChaos(engine.ctx, request(podKill, { dryRun: true }));
+    expect(result.plan.selected).toHaveLength(1);
+  });
+
+  it("stops a paced fault between shots once the switch is held", async () => {
+    const engine = memoryEngine({ unsafe: true });
+    shop(engine);
+    const running = runPodChaos(
+      engine.ctx,
+      request(podKill, {
+        mode: { kind: "fixed", count: 3 },
+        pace: { maxShots: 1, interval: Duration.parse("10s", "--interval") },
+      }),
+    );
+    const refused = expect(running).rejects.toMatchObject({ code: "BRD_HALTED" });
+    await engine.clock.advance(0);
+    expect(engine.cluster.writes).toHaveLength(1);
+    await engine.halt.hold(hold);
+    await engine.clock.advance(30_000);
+    await refused;
+    expect(engine.cluster.writes).toHaveLength(1);
+  });
+
+  it("shoots again once the switch is released", async () => {
+    const engine = memoryEngine();
+    shop(engine);
+    await engine.halt.hold(hold);
+    expect(await engine.halt.release()).toBe(true);
+    const result = await runPodChaos(engine.ctx, request(podKill));
+    expect(result.shots).toHaveLength(1);
+  });
+});

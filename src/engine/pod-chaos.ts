@@ -1,6 +1,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import type { Duration } from "../core/duration.js";
 import { BroadsideError } from "../core/errors.js";
+import { refuseWhileHalted } from "../core/halt.js";
 import type { LedgerRecord } from "../core/ledger/record.js";
 import { ABSENT } from "../core/ledger/record.js";
 import { closeRecord, markApplied } from "../core/ledger/state-machine.js";
@@ -67,6 +68,7 @@ export async function runPodChaos(ctx: EngineContext, request: PodChaosRequest):
   if (request.dryRun || plan.selected.length === 0) {
     return { plan, shots: [], recovery: undefined, apiRequests: ctx.apiRequests() };
   }
+  await refuseWhileHalted(ctx.halt);
   const podsByUid = new Map(gathered.pods.map((pod) => [pod.metadata?.uid ?? "", pod]));
   const targets = plan.selected.map((facts) => ({ facts, pod: podsByUid.get(facts.uid) ?? {} }));
   const session = request.wait
@@ -112,6 +114,8 @@ async function fireAll(
       ctx.progress(`  pacing: ${verdict.reason}`);
       await ctx.clock.sleep(verdict.retryAfterMs);
     }
+    // A paced run can last long: the kill switch stops it between shots.
+    await refuseWhileHalted(ctx.halt);
     limiter.recordShot(workloadOf(target.facts), target.facts.uid);
     shots.push(await fireAt(ctx, request, target.facts, target.pod, session));
   }

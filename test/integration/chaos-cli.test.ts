@@ -478,6 +478,63 @@ describe("an external heal during the wait is recorded when it happens, by whom,
 });
 
 /** Starts the CLI with a failpoint that SIGKILLs it at that point, and waits for it to die. */
+describe("the kill switch: halt --hold stops every new fault until resume", () => {
+  const namespace = useTestNamespace("it-switch");
+  beforeAll(async () => {
+    await deploy(namespace(), "web", 2);
+    await adminClients().core.createNamespacedConfigMap({
+      namespace: namespace(),
+      body: { metadata: { name: "app" }, data: { k: "v1" } },
+    });
+  });
+
+  const killOne = () => cli("kill", "-n", namespace(), "-l", "app=web", "--no-wait");
+
+  it("refuses faults with exit 4 while held, says who and why, and changes nothing", async () => {
+    try {
+      const held = await cli("halt", "--hold", "--reason", "incident 42");
+      expect(held.code, held.stderr).toBe(0);
+      expect(held.stderr).toContain("kill switch held: chaos is halted since");
+      const before = await versions(namespace());
+      const refused = await killOne();
+      expect(refused.code).toBe(4);
+      expect(refused.stderr).toMatch(
+        /^error \[BRD_HALTED\]: chaos is halted since \S+ by .+: incident 42; nothing was changed/,
+      );
+      const drift = await cli("drift", "configmap/app", "-n", namespace(), "--key", "k", "--value", "v2");
+      expect(drift.code).toBe(4);
+      expect(drift.stderr).toContain("BRD_HALTED");
+      expect(await versions(namespace())).toEqual(before);
+      const status = await cli("status", "-o", "json");
+      expect((JSON.parse(status.stdout) as { halted?: { reason: string } }).halted?.reason).toBe(
+        "incident 42",
+      );
+    } finally {
+      await cli("resume");
+    }
+  });
+
+  it("honours a hold made by hand with kubectl, and shoots again once it is released", async () => {
+    try {
+      await adminClients().core.createNamespacedConfigMap({
+        namespace: "broadside-system",
+        body: { metadata: { name: "broadside-halt" } },
+      });
+      const refused = await killOne();
+      expect(refused.code).toBe(4);
+      expect(refused.stderr).toContain("by a ConfigMap made by hand");
+      const status = await cli("status");
+      expect(status.stdout).toContain("chaos is halted since");
+    } finally {
+      const resumed = await cli("resume");
+      expect(resumed.stdout).toBe("kill switch released: chaos may run again\n");
+    }
+    expect((await cli("resume")).stdout).toBe("the kill switch was not held\n");
+    const shot = await killOne();
+    expect(shot.code, shot.stderr).toBe(0);
+  });
+});
+
 function runUntilKilled(failpoint: string, args: readonly string[]): Promise<NodeJS.Signals | null> {
   return new Promise((resolve, reject) => {
     const child = spawn(
