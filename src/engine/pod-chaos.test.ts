@@ -70,6 +70,20 @@ function request(fault: PodFault, overrides: Partial<PodChaosRequest> = {}): Pod
   };
 }
 
+/** Three of the four web pods killed, one shot per 10 s (the cap lifted so three may go). */
+function pacedKillOfThree() {
+  const engine = memoryEngine({ unsafe: true });
+  shop(engine);
+  const running = runPodChaos(
+    engine.ctx,
+    request(podKill, {
+      mode: { kind: "fixed", count: 3 },
+      pace: { maxShots: 1, interval: Duration.parse("10s", "--interval") },
+    }),
+  );
+  return { engine, running };
+}
+
 /** The ledger as it stood each time the cluster was asked to write. */
 function ledgerAtEachWrite(engine: MemoryEngine): LedgerRecord[][] {
   const seen: LedgerRecord[][] = [];
@@ -167,15 +181,7 @@ describe("the life of a pod fault", () => {
   });
 
   it("paces the shots: one per interval, the others waiting their turn on the clock", async () => {
-    const engine = memoryEngine({ unsafe: true });
-    shop(engine);
-    const running = runPodChaos(
-      engine.ctx,
-      request(podKill, {
-        mode: { kind: "fixed", count: 3 },
-        pace: { maxShots: 1, interval: Duration.parse("10s", "--interval") },
-      }),
-    );
+    const { engine, running } = pacedKillOfThree();
     await engine.clock.advance(0);
     expect(engine.cluster.writes).toHaveLength(1);
     await engine.clock.advance(9_999);
@@ -247,15 +253,7 @@ describe("the kill switch: while it is held, no pod is shot", () => {
   });
 
   it("stops a paced fault between shots once the switch is held", async () => {
-    const engine = memoryEngine({ unsafe: true });
-    shop(engine);
-    const running = runPodChaos(
-      engine.ctx,
-      request(podKill, {
-        mode: { kind: "fixed", count: 3 },
-        pace: { maxShots: 1, interval: Duration.parse("10s", "--interval") },
-      }),
-    );
+    const { engine, running } = pacedKillOfThree();
     const refused = expect(running).rejects.toMatchObject({ code: "BRD_HALTED" });
     await engine.clock.advance(0);
     expect(engine.cluster.writes).toHaveLength(1);
