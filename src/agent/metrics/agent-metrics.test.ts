@@ -170,10 +170,12 @@ describe("the agent's metrics", () => {
 
 describe("label bounds", () => {
   it("turns status codes into labels, anything odd into other", () => {
-    expect([200, 429, undefined, 42, 600, 200.5].map(statusCodeLabel)).toEqual([
+    expect([200, 429, 504, undefined, 42, 418, 600, 200.5].map(statusCodeLabel)).toEqual([
       "200",
       "429",
+      "504",
       "error",
+      "other",
       "other",
       "other",
       "other",

@@ -52,10 +52,18 @@ export function objectFaultKind(kind: string): ObjectFaultKind | undefined {
   return objectFaultKinds.find((known) => known === kind);
 }
 
-/** An HTTP status code as a label: "200"... for real codes, "error" when no answer came. */
+/**
+ * The status codes the API server answers with (its API conventions' list, and a few proxies add), each
+ * with a label of its own; any other code is "other", so a misbehaving proxy cannot multiply the series.
+ */
+export const apiStatusCodes: ReadonlySet<number> = new Set([
+  200, 201, 202, 204, 307, 400, 401, 403, 404, 405, 406, 409, 410, 413, 415, 422, 429, 500, 502, 503, 504,
+]);
+
+/** An HTTP status code as a label: "200"... for the API server's codes, "error" when no answer came. */
 export function statusCodeLabel(code: number | undefined): string {
   if (code === undefined) return "error";
-  return Number.isInteger(code) && code >= 100 && code <= 599 ? String(code) : otherValue;
+  return apiStatusCodes.has(code) ? String(code) : otherValue;
 }
 
 /** The label of a heal whose writer is not known (the ledger recorded no field manager). */
