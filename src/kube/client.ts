@@ -12,6 +12,7 @@ import {
 import { systemClock } from "../core/clock.js";
 import { loadClusterConfig, type KubeconfigEnvironment } from "./kubeconfig.js";
 import { BroadsideError, describeError, type ErrorCode } from "../core/errors.js";
+import type { ApiRequestObserver } from "./api-request-observer.js";
 import {
   defaultApiRateLimits,
   throttledHttpLibrary,
@@ -29,6 +30,8 @@ export interface ClusterAccess {
   readonly context?: string;
   /** Client-side rate limits of API requests; kubectl's defaults when not given. */
   readonly limits?: ApiRateLimits;
+  /** Told of every request the typed clients send (the agent's metrics); nobody when not given. */
+  readonly observer?: ApiRequestObserver;
 }
 
 /** The kubeconfig `access` names, loaded and checked (BRD_KUBECONFIG, BRD_USAGE for --context). */
@@ -63,7 +66,8 @@ export interface KubeClients {
 export function connect(access: ClusterAccess): KubeClients {
   const config = loadAccessConfig(access);
   const counter: RequestCounter = { requests: 0 };
-  const configuration = throttledConfiguration(config, access.limits ?? defaultApiRateLimits, counter);
+  const limits = access.limits ?? defaultApiRateLimits;
+  const configuration = throttledConfiguration(config, limits, counter, access.observer);
   return {
     config,
     core: new CoreV1Api(configuration),
@@ -79,6 +83,7 @@ function throttledConfiguration(
   config: KubeConfig,
   limits: ApiRateLimits,
   counter: RequestCounter,
+  observer: ApiRequestObserver | undefined,
 ): Configuration {
   const cluster = config.getCurrentCluster();
   if (cluster === null)
@@ -86,7 +91,7 @@ function throttledConfiguration(
   return createConfiguration({
     baseServer: new ServerConfiguration(cluster.server, {}),
     authMethods: { default: config },
-    httpApi: throttledHttpLibrary(limits, systemClock, counter),
+    httpApi: throttledHttpLibrary(limits, systemClock, counter, observer),
   });
 }
 

@@ -6,6 +6,7 @@ import {
   type ResponseContext,
 } from "@kubernetes/client-node";
 import type { Clock } from "../core/clock.js";
+import { apiVerb, unobservedRequests, type ApiRequestObserver } from "./api-request-observer.js";
 import { backoffFromResponse, TokenBucket, type TokenBucketOptions } from "../core/limits/token-bucket.js";
 
 export interface ApiRateLimits extends TokenBucketOptions {
@@ -24,21 +25,24 @@ export interface RequestCounter {
 /**
  * The HTTP layer under every typed API call: a token bucket throttles requests client-side, and an
  * answer of 429 (or a 5xx carrying Retry-After) is retried after the delay the server asked for. Watches
- * do not pass here: they are single long requests.
+ * do not pass here: they are single long requests. Each exchange, retries included, is reported to
+ * `observer` with its verb, status code and latency.
  */
 export function throttledHttpLibrary(
   limits: ApiRateLimits,
   clock: Clock,
   counter: RequestCounter,
+  observer: ApiRequestObserver = unobservedRequests,
 ): HttpLibrary {
   const inner = new IsomorphicFetchHttpLibrary();
   const bucket = new TokenBucket(limits, clock);
+  const exchange = observedExchange(inner, clock, observer);
   return wrapHttpLibrary({
     send: async (request: RequestContext): Promise<ResponseContext> => {
       for (let attempt = 0; ; attempt += 1) {
         await bucket.acquire();
         counter.requests += 1;
-        const response = await inner.send(request).toPromise();
+        const response = await exchange(request);
         const delay = backoffFromResponse(
           response.httpStatusCode,
           response.headers["retry-after"],
@@ -49,4 +53,27 @@ export function throttledHttpLibrary(
       }
     },
   });
+}
+
+/** One request through `inner`, timed from sending to the answer, and reported whether it answered or threw. */
+function observedExchange(
+  inner: HttpLibrary,
+  clock: Clock,
+  observer: ApiRequestObserver,
+): (request: RequestContext) => Promise<ResponseContext> {
+  return async (request) => {
+    const verb = apiVerb(request.getHttpMethod(), request.getUrl());
+    const sentAt = clock.now();
+    const report = (code: number | undefined): void => {
+      observer.requestEnded({ verb, code, seconds: Math.max(0, clock.now() - sentAt) / 1000 });
+    };
+    try {
+      const response = await inner.send(request).toPromise();
+      report(response.httpStatusCode);
+      return response;
+    } catch (error: unknown) {
+      report(undefined);
+      throw error;
+    }
+  };
 }

@@ -4,6 +4,8 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { deferred } from "../../core/deferred.js";
+import { FakeClock } from "../../core/fake-clock.js";
+import type { ApiRequestObservation } from "../api-request-observer.js";
 import { ClientNodeWatchSource, collectionPath, parseList } from "./client-node-source.js";
 import { KubeStatusError, statusOf } from "./source.js";
 
@@ -109,6 +111,45 @@ describe("ClientNodeWatchSource", () => {
     expect(failure).toMatchObject({
       message: 'LIST answered HTTP 403: pods is forbidden: User "nobody" cannot list',
     });
+  });
+
+  it("reports each LIST to its observer: verb, status code, and the time to the answer on its clock", async () => {
+    const clock = new FakeClock(5_000);
+    let answer = 200;
+    const { config } = await fakeApiServer((_request, response) => {
+      void clock.advance(120).then(() => {
+        response.writeHead(answer, { "content-type": "application/json" }).end(JSON.stringify(podList));
+      });
+    });
+    const seen: ApiRequestObservation[] = [];
+    const observer = { requestEnded: (observation: ApiRequestObservation) => seen.push(observation) };
+    const source = new ClientNodeWatchSource({
+      config,
+      path: "/api/v1/namespaces/shop/pods",
+      observer,
+      clock,
+    });
+
+    await source.list(new AbortController().signal);
+    answer = 403;
+    await source.list(new AbortController().signal).catch(() => undefined);
+
+    expect(seen).toEqual([
+      { verb: "list", code: 200, seconds: 0.12 },
+      { verb: "list", code: 403, seconds: 0.12 },
+    ]);
+  });
+
+  it("reports a LIST that got no answer once, without a code", async () => {
+    const { config } = await fakeApiServer(() => undefined);
+    const seen: ApiRequestObservation[] = [];
+    const observer = { requestEnded: (observation: ApiRequestObservation) => seen.push(observation) };
+    const source = new ClientNodeWatchSource({ config, path: "/api/v1/namespaces/shop/pods", observer });
+    const controller = new AbortController();
+    const listing = source.list(controller.signal);
+    controller.abort();
+    await expect(listing).rejects.toThrow(/abort/i);
+    expect(seen.map(({ verb, code }) => ({ verb, code }))).toEqual([{ verb: "list", code: undefined }]);
   });
 
   it("aborts a LIST when its signal fires", async () => {

@@ -3,8 +3,10 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { request as httpRequest } from "node:http";
 import type { IncomingMessage, RequestOptions } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { systemClock, type Clock } from "../../core/clock.js";
 import { BroadsideError } from "../../core/errors.js";
 import { optional } from "../../core/objects.js";
+import type { ApiRequestObserver } from "../api-request-observer.js";
 import type { RequestCounter } from "../throttled-http.js";
 import { KubeStatusError, asStatus } from "./source.js";
 import type { ListResult, WatchHandle, WatchSource, WatchSources } from "./source.js";
@@ -24,12 +26,30 @@ export interface ClientNodeSourceOptions {
   readonly random?: () => number;
   /** Counts each LIST, as the typed clients count their requests (watch streams are not counted). */
   readonly counter?: RequestCounter;
+  /**
+   * Told of each LIST as the typed clients' requests are (kube/throttled-http.ts): verb, status code, and
+   * the time to the answer's headers on `clock` (systemClock when not given). Watch streams are not.
+   */
+  readonly observer?: ApiRequestObserver;
+  readonly clock?: Clock;
 }
 
-/** The WatchSources of one cluster: a ClientNodeWatchSource per collection, LISTs counted in `counter`. */
-export function clientNodeSources(config: KubeConfig, counter?: RequestCounter): WatchSources {
+/**
+ * The WatchSources of one cluster: a ClientNodeWatchSource per collection, LISTs counted in `counter` and
+ * reported to `observer`.
+ */
+export function clientNodeSources(
+  config: KubeConfig,
+  counter?: RequestCounter,
+  observer?: ApiRequestObserver,
+): WatchSources {
   return (collection) =>
-    new ClientNodeWatchSource({ config, ...collection, ...optional("counter", counter) });
+    new ClientNodeWatchSource({
+      config,
+      ...collection,
+      ...optional("counter", counter),
+      ...optional("observer", observer),
+    });
 }
 
 /**
@@ -63,7 +83,7 @@ export class ClientNodeWatchSource implements WatchSource {
     const options: RequestOptions = { method: "GET", headers: { Accept: "application/json" }, signal };
     await this.options.config.applyToHTTPSOptions(options);
     if (this.options.counter !== undefined) this.options.counter.requests += 1;
-    const response = await getText(url, options);
+    const response = await getText(url, options, this.answerReporter());
     if (response.status !== 200) throw httpError("LIST", response.status, response.body);
     return parseList(response.body);
   }
@@ -84,6 +104,19 @@ export class ClientNodeWatchSource implements WatchSource {
     return controller;
   }
 
+  /** Reports the LIST about to be sent once its answer (or its failure) comes; a no-op without an observer. */
+  private answerReporter(): (code: number | undefined) => void {
+    const { observer, clock = systemClock } = this.options;
+    if (observer === undefined) return () => undefined;
+    const sentAt = clock.now();
+    let reported = false;
+    return (code) => {
+      if (reported) return;
+      reported = true;
+      observer.requestEnded({ verb: "list", code, seconds: Math.max(0, clock.now() - sentAt) / 1000 });
+    };
+  }
+
   private selectors(): Record<string, string> {
     const selectors: Record<string, string> = {};
     if (this.options.labelSelector !== undefined) selectors.labelSelector = this.options.labelSelector;
@@ -102,10 +135,16 @@ interface TextResponse {
   readonly body: string;
 }
 
-function getText(url: URL, options: RequestOptions): Promise<TextResponse> {
+/** A GET's whole answer as text; `answered` hears of its status when the headers come, or undefined on failure. */
+function getText(
+  url: URL,
+  options: RequestOptions,
+  answered: (code: number | undefined) => void,
+): Promise<TextResponse> {
   const send = url.protocol === "http:" ? httpRequest : httpsRequest;
   return new Promise<TextResponse>((resolve, reject) => {
     const request = send(url, options, (response: IncomingMessage) => {
+      answered(response.statusCode);
       const chunks: Buffer[] = [];
       response.on("data", (chunk: Buffer) => chunks.push(chunk));
       response.on("error", reject);
@@ -117,7 +156,10 @@ function getText(url: URL, options: RequestOptions): Promise<TextResponse> {
         resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") });
       });
     });
-    request.on("error", reject);
+    request.on("error", (error) => {
+      answered(undefined);
+      reject(error);
+    });
     request.end();
   });
 }
