@@ -1,14 +1,20 @@
-import type { V1Lease } from "@kubernetes/client-node";
+import { KubeConfig, type V1Lease } from "@kubernetes/client-node";
 import { spawn, type ChildProcessByStdio } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, inject, it } from "vitest";
+import { systemClock } from "../../src/core/clock.js";
 import { loadAccessConfig } from "../../src/kube/client.js";
-import { leaseApiOf } from "../../src/kube/leader/client-node-lease-store.js";
-import { jitterFactor } from "../../src/kube/leader/timings.js";
-import { eventually, repoRoot, useTestNamespace } from "./harness.js";
+import { LeaderElector, type LeaderLog } from "../../src/kube/leader/elector.js";
+import {
+  ClientNodeLeaseStore,
+  leaseApiOf,
+  leaseTime,
+} from "../../src/kube/leader/client-node-lease-store.js";
+import { jitterFactor, leaderTimings } from "../../src/kube/leader/timings.js";
+import { adminClients, eventually, repoRoot, useTestNamespace } from "./harness.js";
 
 /*
  * Two (then three) candidates as real processes (test/fixtures/leader-elector.ts) on one Lease in the
@@ -136,9 +142,9 @@ function overlaps(candidates: readonly Candidate[]): string[] {
   );
 }
 
-function readLease(): Promise<V1Lease> {
+function readLease(name = "broadside-agent"): Promise<V1Lease> {
   const api = leaseApiOf(loadAccessConfig({ kubeconfigPath: inject("adminKubeconfig") }));
-  return api.readNamespacedLease({ namespace: namespace(), name: "broadside-agent" });
+  return api.readNamespacedLease({ namespace: namespace(), name });
 }
 
 describe("leader election between processes on a real Lease", () => {
@@ -191,5 +197,106 @@ describe("leader election between processes on a real Lease", () => {
     );
     expect(leaderships(b)).toHaveLength(1);
     expect((await readLease()).spec).toMatchObject({ holderIdentity: "agent-c", leaseTransitions: 2 });
+  });
+});
+
+/**
+ * A kubeconfig for a ServiceAccount of the test namespace allowed exactly `verbs` on leases there, with
+ * a token minted through the TokenRequest API, as the agent's own identity would be.
+ */
+async function serviceAccountConfig(name: string, verbs: string[]): Promise<KubeConfig> {
+  const { core, rbac } = adminClients();
+  const ns = namespace();
+  await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name } } });
+  await rbac.createNamespacedRole({
+    namespace: ns,
+    body: {
+      metadata: { name },
+      rules: [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs }],
+    },
+  });
+  await rbac.createNamespacedRoleBinding({
+    namespace: ns,
+    body: {
+      metadata: { name },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+      subjects: [{ kind: "ServiceAccount", name, namespace: ns }],
+    },
+  });
+  const minted = await core.createNamespacedServiceAccountToken({
+    name,
+    namespace: ns,
+    body: { spec: { audiences: [], expirationSeconds: 600 } },
+  });
+  const admin = loadAccessConfig({ kubeconfigPath: inject("adminKubeconfig") });
+  const cluster = admin.getCurrentCluster();
+  if (cluster === null) throw new Error("the admin kubeconfig has no cluster");
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name, token: minted.status?.token ?? "" }],
+    contexts: [{ name, cluster: cluster.name, user: name }],
+    currentContext: name,
+  });
+  return config;
+}
+
+/** An elector in this process on the Lease `lease`, collecting what it logs at warn and above. */
+function inProcessElector(config: KubeConfig, lease: string, lines: string[]) {
+  const keep = (_context: object, message: string) => {
+    lines.push(`${message}: ${JSON.stringify(_context)}`);
+  };
+  const log: LeaderLog = { debug: () => undefined, info: () => undefined, warn: keep, error: keep };
+  const events: string[] = [];
+  const elector = new LeaderElector({
+    store: new ClientNodeLeaseStore(leaseApiOf(config), namespace(), lease),
+    identity: "agent-rbac",
+    clock: systemClock,
+    timings: leaderTimings(timings),
+    releaseOnCancel: true,
+    log,
+    callbacks: {
+      onStartedLeading: () => {
+        events.push("started");
+      },
+      onStoppedLeading: () => {
+        events.push("stopped");
+      },
+    },
+  });
+  return { elector, events };
+}
+
+describe("the RBAC leader election needs", () => {
+  it("is get, create and update on leases: it acquires, renews and releases with nothing more", async () => {
+    const config = await serviceAccountConfig("leader-elector", ["get", "create", "update"]);
+    const problems: string[] = [];
+    const { elector, events } = inProcessElector(config, "rbac-enough", problems);
+    const stop = new AbortController();
+    const ended = elector.run(stop.signal);
+    await eventually("the elector to lead", () => (events.includes("started") ? true : undefined));
+    const acquired = leaseTime((await readLease("rbac-enough")).spec?.renewTime);
+    await eventually("a renewal", async () =>
+      leaseTime((await readLease("rbac-enough")).spec?.renewTime) !== acquired ? true : undefined,
+    );
+
+    stop.abort();
+
+    expect(await ended).toBe("stopped");
+    expect(problems).toEqual([]);
+    expect((await readLease("rbac-enough")).spec?.holderIdentity).toBe("");
+  });
+
+  it("without update, the leader cannot renew: it steps down at the deadline and says the API server forbade it", async () => {
+    const config = await serviceAccountConfig("no-update", ["get", "create"]);
+    const problems: string[] = [];
+    const { elector, events } = inProcessElector(config, "rbac-short", problems);
+
+    const end = await elector.run(new AbortController().signal);
+
+    expect(end).toBe("lost");
+    expect(events).toEqual(["started", "stopped"]);
+    expect(problems.join("\n")).toMatch(/could not write the leader lease: .*forbidden/);
+    expect(problems.join("\n")).toContain("could not renew the leader lease before the renew deadline");
   });
 });

@@ -156,6 +156,67 @@ describe("a second candidate", () => {
   });
 });
 
+describe("a candidate started after the leader died", () => {
+  it("waits a full lease from its first look, whatever the record's renewTime says", async () => {
+    // A leader renewed at 0 and died; nobody watched. b starts 60 s later.
+    lease.create(
+      {
+        holderIdentity: "a",
+        leaseDurationSeconds: 15,
+        acquireTime: 0,
+        renewTime: 1_000_000,
+        leaseTransitions: 0,
+      },
+      "a",
+    );
+    await advance(60_000);
+    const b = candidate("b");
+
+    // It may take over from 60 + 15 = 75 s; its tries fall on even seconds, so at 76 s.
+    await advance(leaseDurationMs + 900);
+    expect(b.elector.isLeader).toBe(false);
+    await advance(100);
+
+    expect(b.elector.isLeader).toBe(true);
+    expect(timeline).toEqual(["60000 b sees a", "76000 b sees b", "76000 b started"]);
+  });
+
+  it("takes a released Lease (no holder) at once", async () => {
+    lease.create(
+      {
+        holderIdentity: "",
+        leaseDurationSeconds: 1,
+        acquireTime: undefined,
+        renewTime: 0,
+        leaseTransitions: 4,
+      },
+      "a",
+    );
+    const b = candidate("b");
+    await advance(0);
+
+    expect(b.elector.isLeader).toBe(true);
+    expect(lease.lease?.record.leaseTransitions).toBe(5);
+  });
+});
+
+describe("callbacks that throw", () => {
+  it("are logged, and the election goes on", async () => {
+    const a = candidate("a", {
+      callbacks: {
+        onStartedLeading: () => undefined,
+        onNewLeader: () => {
+          throw new Error("metrics not ready");
+        },
+      },
+    });
+    await advance(3 * retryPeriodMs);
+
+    expect(a.elector.isLeader).toBe(true);
+    expect(a.logs).toEqual(["error: a callback failed"]);
+  });
+});
+
 describe("clock skew", () => {
   /** A clock set `offsetMs` away from the shared one, ticking at the same rate. */
   const skewed = (offsetMs: number): Clock => ({

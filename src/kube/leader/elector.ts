@@ -233,7 +233,8 @@ export class LeaderElector {
   private async write(sentAt: number, send: () => Promise<ObservedLease>): Promise<boolean> {
     try {
       this.observe(await send());
-      this.renewedAt = sentAt;
+      // A write given up on may still land later; it never moves the deadline back.
+      this.renewedAt = Math.max(this.renewedAt, sentAt);
       return true;
     } catch (error: unknown) {
       const conflict = error instanceof LeaseConflictError;
