@@ -30,6 +30,8 @@ interface Transition {
   readonly identity: string;
   readonly at: number;
   readonly holder?: string;
+  /** On "stopped": until when its last renewal let it lead (it may notice later, if starved of CPU). */
+  readonly mayLeadUntil?: number;
 }
 
 interface Candidate {
@@ -112,14 +114,17 @@ function waitFor(candidate: Candidate, event: Transition["event"], timeoutMs = 6
   );
 }
 
-/** [from, to) for each time the candidate led; a leadership not ended runs to its kill, or to now. */
+/**
+ * [from, to) for each time the candidate led. A leadership ends where the renew-deadline rule ends it,
+ * even if the process, starved of CPU, noticed later; one not ended runs to its kill, or to now.
+ */
 function leaderships(candidate: Candidate): [number, number][] {
   const spans: [number, number][] = [];
   let from: number | undefined;
   for (const transition of candidate.transitions) {
     if (transition.event === "started") from = transition.at;
     if (transition.event === "stopped" && from !== undefined) {
-      spans.push([from, transition.at]);
+      spans.push([from, Math.min(transition.at, transition.mayLeadUntil ?? transition.at)]);
       from = undefined;
     }
   }

@@ -298,6 +298,8 @@ describe("renewal failures", () => {
     expect(a.elector.isLeader).toBe(true);
     expect(a.leading?.aborted).toBe(false);
     expect(a.logs).toContain("warn: could not write the leader lease");
+    // The renewal sent at 8 s counts from then: the leader may act until 8 + 10 s.
+    expect(a.elector.mayLeadUntil).toBe(1_000_000 + 8000 + renewDeadlineMs);
   });
 
   it("up to the renew deadline: the leader steps down, its work's signal aborted, and campaigns no more", async () => {
@@ -310,6 +312,7 @@ describe("renewal failures", () => {
     await advance(100);
 
     expect(a.elector.isLeader).toBe(false);
+    expect(a.elector.mayLeadUntil).toBe(1_000_000 + renewDeadlineMs);
     expect(a.leading?.aborted).toBe(true);
     expect(a.end).toBe("lost");
     expect(timeline).toEqual(["0 a sees a", "0 a started", `${renewDeadlineMs} a stopped`]);

@@ -89,6 +89,16 @@ export class LeaderElector {
     return this.leading;
   }
 
+  /**
+   * Until when, by this process's clock, its last acquisition or renewal lets it act as leader: that
+   * write's sending time plus the renew deadline (after a leadership, when it ended at the latest). A
+   * leader whose event loop stalled past it learns only when it wakes that it lost; work that must not
+   * overlap the next leader's checks this before it acts.
+   */
+  get mayLeadUntil(): number {
+    return this.renewedAt === 0 ? 0 : this.renewedAt + this.options.timings.renewDeadlineMs;
+  }
+
   /** The holder last observed, "" when none. */
   get leader(): string {
     return this.observed?.record.holderIdentity ?? "";
@@ -311,8 +321,15 @@ export class LeaderElector {
       renewTime: now,
       leaseTransitions: observed.record.leaseTransitions,
     };
-    if (await this.write(now, () => this.options.store.update(record, observed.version))) {
+    try {
+      this.observe(await this.options.store.update(record, observed.version));
       this.options.log.info(this.context, "released the leader lease");
+    } catch (error: unknown) {
+      // The lease expires on its own: the next leader waits it out.
+      this.options.log.warn(
+        { ...this.context, err: describeError(error) },
+        "could not release the leader lease",
+      );
     }
   }
 
