@@ -63,7 +63,43 @@ afterAll(async () => {
   }
 }, 300_000);
 
+/**
+ * Waits until the fleet is at rest: every Deployment rolled out (the previous example's revert of a
+ * squeeze rolls the pods once more) and no pod terminating. A run that starts during a rollout would
+ * see the rollout replace a target's node-mate and rightly report isolation as broken.
+ */
+async function fleetSettled(): Promise<void> {
+  const kube = adminClients();
+  for (const namespace of demoNamespaces()) {
+    const name = namespace.metadata?.name ?? "";
+    await eventually(
+      `the fleet in ${name} to finish rolling out`,
+      async () => {
+        const [deployments, pods] = await Promise.all([
+          kube.apps.listNamespacedDeployment({ namespace: name }),
+          kube.core.listNamespacedPod({ namespace: name }),
+        ]);
+        const rolledOut = deployments.items.every((d) => {
+          const want = d.spec?.replicas ?? 1;
+          const status = d.status ?? {};
+          const observed = (status.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
+          return (
+            observed &&
+            [status.replicas, status.updatedReplicas, status.availableReplicas].every(
+              (n) => (n ?? 0) === want,
+            )
+          );
+        });
+        const terminating = pods.items.some((pod) => pod.metadata?.deletionTimestamp !== undefined);
+        return rolledOut && !terminating ? true : undefined;
+      },
+      180_000,
+    );
+  }
+}
+
 async function runExample(file: string, ...extra: string[]): Promise<CommandResult> {
+  await fleetSettled();
   const args = exampleRunArgs(await readFile(join(repoRoot, "examples", file), "utf8"), file);
   const onSandbox = withFlag(withFlag(args, "--sandbox", integrationSandboxName), "--report-dir", reportDir);
   return broadside("run", ...onSandbox, ...extra);
