@@ -1,0 +1,69 @@
+import { setTimer, type Clock } from "../../core/clock.js";
+import type { NotificationEvent } from "../../core/notify/event.js";
+import type { NotificationConfig } from "./config.js";
+import type { NotificationCounters, NotifyLog, SecretKeyReader } from "./ports.js";
+import { messageFor } from "./requests.js";
+import { SinkWorker } from "./sink-worker.js";
+
+/**
+ * The agent's notifier: notify(event) queues the event's message for each sink that wants it and returns
+ * at once; delivery happens behind it, one loop per sink. Nothing it does is awaited by, or raised into,
+ * the engine: a full queue, a failed delivery or a missing Secret is counted and logged.
+ */
+export interface Notifier {
+  /** Queues `event` for every sink that wants it; never blocks, never throws. */
+  notify(event: NotificationEvent): void;
+  /**
+   * Stops taking events, keeps delivering what is queued until every queue is empty or the drain timeout
+   * passes, then aborts what is in flight and drops (counts) the rest. Resolves when every loop stopped.
+   */
+  close(): Promise<void>;
+}
+
+export interface NotifierDeps {
+  readonly clock: Clock;
+  readonly secrets: SecretKeyReader;
+  readonly counters: NotificationCounters;
+  readonly log: NotifyLog;
+  /** In [0, 1), like Math.random: the jitter of the backoff. */
+  readonly random: () => number;
+}
+
+export function createNotifier(config: NotificationConfig, deps: NotifierDeps): Notifier {
+  const stop = new AbortController();
+  const workers = config.sinks.map((sink) => ({
+    sink,
+    worker: new SinkWorker(sink, config.delivery, deps, stop.signal),
+  }));
+  let closed = false;
+  return {
+    notify(event) {
+      for (const { sink, worker } of workers) {
+        if (!sink.events.has(event.type)) continue;
+        if (closed) deps.counters.dropped(worker.labels);
+        else worker.offer({ event, text: messageFor(sink, event) });
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      const idle = Promise.all(workers.map(({ worker }) => worker.idle()));
+      await untilOrAfter(idle, deps.clock, config.delivery.drainTimeoutMs);
+      stop.abort();
+      await idle;
+      const dropped = workers.reduce((total, { worker }) => total + worker.dropQueued(), 0);
+      if (dropped > 0) deps.log.warn({ dropped }, "notifier closed, dropped queued notifications");
+    },
+  };
+}
+
+/** Resolves when `work` does or `ms` have passed on `clock`, whichever comes first; leaves no timer. */
+function untilOrAfter(work: Promise<unknown>, clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const cancel = setTimer(clock, ms, resolve);
+    void work.then(() => {
+      cancel();
+      resolve();
+    });
+  });
+}
