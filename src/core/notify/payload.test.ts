@@ -41,7 +41,7 @@ describe("the generic webhook's body, broadside.dev/notification/v1", () => {
 
   it("copies only the fields of the schema, whatever else the event object carries", () => {
     const extra = { ...refused, target: { ...refused.target, secret: "x" } };
-    expect(webhookBodySchema.safeParse(webhookBody(extra, "t")).success).toBe(true);
+    expect(webhookBody(extra, "t").target).toEqual(refused.target);
   });
 });
 

@@ -3,15 +3,16 @@ import { milestoneNames, notificationEventTypes, type NotificationEvent } from "
 
 /**
  * The bodies the sinks send. The generic webhook's is Broadside's own, versioned by `schemaVersion`: a
- * field is added within a version, never renamed or removed (a new version would be). The zod schema is
- * the source of its type and of the documentation's example's check (payload.test.ts).
+ * field may be added within a version, never renamed, retyped or removed (that takes a new version), so
+ * its schema is open (`loose`): a receiver validating against it accepts a field added later. The zod
+ * schema is the source of the body's type and of docs/schema/notification.schema.json (json-schema.ts).
  */
 
 export const webhookSchemaVersion = "broadside.dev/notification/v1";
 
 const milestonesSchema = z
   .object(Object.fromEntries(milestoneNames.map((name) => [name, z.number().int().nonnegative().optional()])))
-  .strict();
+  .loose();
 
 export const webhookBodySchema = z
   .object({
@@ -19,12 +20,12 @@ export const webhookBodySchema = z
     event: z.enum(notificationEventTypes),
     /** RFC 3339, UTC, in ms. */
     time: z.iso.datetime(),
-    fault: z.object({ kind: z.string() }).strict(),
-    target: z.object({ kind: z.string(), namespace: z.string(), name: z.string(), uid: z.string() }).strict(),
+    fault: z.object({ kind: z.string() }).loose(),
+    target: z.object({ kind: z.string(), namespace: z.string(), name: z.string(), uid: z.string() }).loose(),
     /** The chaos resource, or null when the fault came from elsewhere (a command line). */
     source: z
       .object({ apiVersion: z.string(), kind: z.string(), namespace: z.string(), name: z.string() })
-      .strict()
+      .loose()
       .nullable(),
     /** Only the milestones that were seen; each in ms since the shot was sent. */
     milestones: milestonesSchema,
@@ -32,7 +33,7 @@ export const webhookBodySchema = z
     /** The sink's template rendered for this event, as plain text. */
     text: z.string(),
   })
-  .strict();
+  .loose();
 export type WebhookBody = z.infer<typeof webhookBodySchema>;
 
 export function webhookBody(event: NotificationEvent, text: string): WebhookBody {
