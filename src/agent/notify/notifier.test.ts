@@ -411,6 +411,18 @@ describe("retries: network errors, 5xx and 429 again, with backoff on the clock;
     expect(logLines.join("")).toContain("no answer within 2000 ms (gave up after 2 attempts)");
   });
 
+  it("does not follow a redirect, which would carry the message (and a token) elsewhere", async () => {
+    const elsewhere = await receiver();
+    const moved = await receiver(() => ({ status: 307, headers: { location: elsewhere.url("/stolen") } }));
+    const { notifier, counters } = harness(
+      { sinks: [slackSink()], delivery: fast },
+      { notify: { slack: moved.url(slackPath) } },
+    );
+    notifier.notify(injected);
+    await until(() => counters.of("team").failed === 1, "failed");
+    expect([moved.requests.length, elsewhere.requests.length]).toEqual([1, 0]);
+  });
+
   it("retries a refused connection", async () => {
     const gone = await Receiver.start();
     const url = gone.url(slackPath);
@@ -510,7 +522,7 @@ describe("delivery never holds the engine up", () => {
 
   it("on close, stops at the drain deadline: the attempt in flight is aborted and the rest dropped", async () => {
     const silent = await receiver(() => "hang");
-    const { notifier, counters, clock } = harness(
+    const { notifier, counters, clock, logLines } = harness(
       { sinks: [slackSink()], delivery: { attemptTimeout: "1m", drainTimeout: "5s" } },
       { notify: { slack: silent.url(slackPath) } },
     );
@@ -526,6 +538,36 @@ describe("delivery never holds the engine up", () => {
     await closing;
     expect(counters.of("team")).toEqual({ delivered: 0, failed: 0, dropped: 3, retried: 0 });
     expect(silent.requests).toHaveLength(1);
+    const logged = logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(logged.map((line) => line.msg)).toEqual([
+      "notifier closed, dropped a notification in flight",
+      "notifier closed, dropped queued notifications",
+    ]);
+    expect(logged[1]).toMatchObject({ sink: "team", type: "slack", dropped: 2 });
+  });
+
+  it("closes once: a second close() waits for the same drain", async () => {
+    const slack = await receiver();
+    const { notifier } = harness({ sinks: [slackSink()] }, { notify: { slack: slack.url(slackPath) } });
+    expect(notifier.close()).toBe(notifier.close());
+    await notifier.close();
+  });
+
+  it("never throws into the engine, even for an event not of the declared shape", async () => {
+    const slack = await receiver();
+    const { notifier, counters } = harness(
+      { sinks: [slackSink()] },
+      { notify: { slack: slack.url(slackPath) } },
+    );
+    const malformed = JSON.parse(
+      '{"type":"injected","faultKind":"pod-kill","target":null,"at":0}',
+    ) as NotificationEvent;
+    expect(() => {
+      notifier.notify(malformed);
+    }).not.toThrow();
+    expect(counters.of("team").failed).toBe(1);
+    notifier.notify(injected);
+    await until(() => counters.of("team").delivered === 1, "the next one delivered");
   });
 });
 

@@ -1,6 +1,7 @@
 import { setTimer, type Clock } from "../../core/clock.js";
 import type { NotificationEvent } from "../../core/notify/event.js";
-import type { NotificationConfig } from "./config.js";
+import { describeError } from "../../core/errors.js";
+import type { NotificationConfig, SinkConfig } from "./config.js";
 import type { NotificationCounters, NotifyLog, SecretKeyReader } from "./ports.js";
 import { messageFor } from "./requests.js";
 import { SinkWorker } from "./sink-worker.js";
@@ -35,26 +36,43 @@ export function createNotifier(config: NotificationConfig, deps: NotifierDeps): 
     sink,
     worker: new SinkWorker(sink, config.delivery, deps, stop.signal),
   }));
-  let closed = false;
+  let closing: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    const idle = Promise.all(workers.map(({ worker }) => worker.idle()));
+    await untilOrAfter(idle, deps.clock, config.delivery.drainTimeoutMs);
+    stop.abort();
+    await idle;
+    for (const { worker } of workers) worker.dropQueued();
+  };
   return {
     notify(event) {
       for (const { sink, worker } of workers) {
         if (!sink.events.has(event.type)) continue;
-        if (closed) deps.counters.dropped(worker.labels);
-        else worker.offer({ event, text: messageFor(sink, event) });
+        if (closing === undefined) offer(sink, worker, event, deps);
+        else deps.counters.dropped(worker.labels);
       }
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      const idle = Promise.all(workers.map(({ worker }) => worker.idle()));
-      await untilOrAfter(idle, deps.clock, config.delivery.drainTimeoutMs);
-      stop.abort();
-      await idle;
-      const dropped = workers.reduce((total, { worker }) => total + worker.dropQueued(), 0);
-      if (dropped > 0) deps.log.warn({ dropped }, "notifier closed, dropped queued notifications");
+    close() {
+      closing ??= close();
+      return closing;
     },
   };
+}
+
+/**
+ * Renders and queues; a message that cannot be rendered (an event object not of the declared shape) is
+ * counted failed and logged, because notify must never throw into the engine.
+ */
+function offer(sink: SinkConfig, worker: SinkWorker, event: NotificationEvent, deps: NotifierDeps): void {
+  try {
+    worker.offer({ event, text: messageFor(sink, event) });
+  } catch (error: unknown) {
+    deps.counters.failed(worker.labels);
+    deps.log.error(
+      { ...worker.labels, event: event.type, err: describeError(error) },
+      "notification could not be rendered",
+    );
+  }
 }
 
 /** Resolves when `work` does or `ms` have passed on `clock`, whichever comes first; leaves no timer. */

@@ -58,11 +58,15 @@ export class SinkWorker {
     return this.done;
   }
 
-  /** Counts what is still queued as dropped (the notifier closed before it could be sent). */
-  dropQueued(): number {
+  /** Counts and logs what is still queued as dropped: the notifier stopped before it could be sent. */
+  dropQueued(): void {
     const left = this.queue.splice(0);
+    if (left.length === 0) return;
     for (let index = 0; index < left.length; index += 1) this.deps.counters.dropped(this.labels);
-    return left.length;
+    this.deps.log.warn(
+      { ...this.labels, dropped: left.length },
+      "notifier closed, dropped queued notifications",
+    );
   }
 
   private dropOldest(): void {
@@ -81,15 +85,16 @@ export class SinkWorker {
   }
 
   private async drain(): Promise<void> {
-    for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
-      if (this.stop.aborted) {
-        this.deps.counters.dropped(this.labels);
-        continue;
-      }
+    for (let next = this.nextUnlessStopped(); next !== undefined; next = this.nextUnlessStopped()) {
       this.settle(next, await this.deliver(next));
     }
     // In the same turn as the empty check: an offer() from now on starts a new loop.
     this.busy = false;
+  }
+
+  /** The next notification to send; none once the notifier stopped (dropQueued counts the rest). */
+  private nextUnlessStopped(): QueuedNotification | undefined {
+    return this.stop.aborted ? undefined : this.queue.shift();
   }
 
   private deliver(notification: QueuedNotification): Promise<DeliveryOutcome> {
