@@ -89,6 +89,41 @@ async function snippet(response: Response): Promise<string> {
   return new TextDecoder().decode(bytes.subarray(0, answerSnippetBytes)).trim();
 }
 
+/**
+ * `work`'s value, or undefined when `ms` pass on `clock` first (or `stop` aborts); leaves no timer. `work`
+ * keeps running: this is for what cannot be aborted, such as a Secret read through an informer's client.
+ */
+export function withinTimeout<T>(
+  work: Promise<T>,
+  clock: Clock,
+  ms: number,
+  stop?: AbortSignal,
+): Promise<T | undefined> {
+  return new Promise((resolve, reject) => {
+    const onStop = (): void => {
+      cancel();
+      resolve(undefined);
+    };
+    const cancel = setTimer(clock, ms, () => {
+      stop?.removeEventListener("abort", onStop);
+      resolve(undefined);
+    });
+    stop?.addEventListener("abort", onStop, { once: true });
+    work.then(
+      (value) => {
+        cancel();
+        stop?.removeEventListener("abort", onStop);
+        resolve(value);
+      },
+      (error: unknown) => {
+        cancel();
+        stop?.removeEventListener("abort", onStop);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
 /** fetch says "fetch failed"; the reason (ECONNREFUSED, a reset, a TLS problem) is in its cause. */
 function describeNetworkError(error: unknown): string {
   const cause = error instanceof Error ? error.cause : undefined;

@@ -457,6 +457,20 @@ describe("retries: network errors, 5xx and 429 again, with backoff on the clock;
     expect(slack.requests).toHaveLength(1);
   });
 
+  it("counts a Secret read that never answers against the attempt timeout", async () => {
+    const { notifier, counters, clock, secrets, logLines } = harness(
+      { sinks: [slackSink()], delivery: { ...fast, attempts: 1 } },
+      {},
+    );
+    secrets.read = () => new Promise<never>(() => undefined);
+    notifier.notify(injected);
+    await clock.advance(1999);
+    expect(counters.of("team").failed).toBe(0);
+    await clock.advance(1);
+    await until(() => counters.of("team").failed === 1, "failed");
+    expect(logLines.join("")).toContain("no Secret within 2000 ms (gave up after 1 attempts)");
+  });
+
   it("fails a notification whose Secret or key is missing, naming them, without retrying", async () => {
     const { notifier, counters, logLines, secrets } = harness({ sinks: [slackSink()] }, {});
     notifier.notify(injected);

@@ -1,9 +1,10 @@
-import { setTimer, type Clock } from "../../core/clock.js";
+import type { Clock } from "../../core/clock.js";
 import type { NotificationEvent } from "../../core/notify/event.js";
 import { describeError } from "../../core/errors.js";
 import type { NotificationConfig, SinkConfig } from "./config.js";
 import type { NotificationCounters, NotifyLog, SecretKeyReader } from "./ports.js";
 import { messageFor } from "./requests.js";
+import { withinTimeout } from "./attempt.js";
 import { SinkWorker } from "./sink-worker.js";
 
 /**
@@ -39,7 +40,7 @@ export function createNotifier(config: NotificationConfig, deps: NotifierDeps): 
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     const idle = Promise.all(workers.map(({ worker }) => worker.idle()));
-    await untilOrAfter(idle, deps.clock, config.delivery.drainTimeoutMs);
+    await withinTimeout(idle, deps.clock, config.delivery.drainTimeoutMs);
     stop.abort();
     await idle;
     for (const { worker } of workers) worker.dropQueued();
@@ -73,15 +74,4 @@ function offer(sink: SinkConfig, worker: SinkWorker, event: NotificationEvent, d
       "notification could not be rendered",
     );
   }
-}
-
-/** Resolves when `work` does or `ms` have passed on `clock`, whichever comes first; leaves no timer. */
-function untilOrAfter(work: Promise<unknown>, clock: Clock, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const cancel = setTimer(clock, ms, resolve);
-    void work.then(() => {
-      cancel();
-      resolve();
-    });
-  });
 }

@@ -1,7 +1,7 @@
 import type { Clock } from "../../core/clock.js";
 import { describeError } from "../../core/errors.js";
 import type { NotificationEvent } from "../../core/notify/event.js";
-import { sendOnce, type AttemptResult } from "./attempt.js";
+import { sendOnce, withinTimeout, type AttemptResult } from "./attempt.js";
 import type { DeliveryPolicy, SinkConfig } from "./config.js";
 import type { NotificationCounters, NotifyLog, SecretKeyReader, SinkLabels } from "./ports.js";
 import { requestFor, type QueuedNotification } from "./requests.js";
@@ -115,17 +115,18 @@ export class SinkWorker {
   }
 
   private async attempt(notification: QueuedNotification): Promise<AttemptResult> {
-    const request = await requestFor(this.sink, notification, this.deps.secrets);
+    const timeoutMs = this.policy.attemptTimeoutMs;
+    const reading = requestFor(this.sink, notification, this.deps.secrets);
+    // The Secret read counts against the attempt's timeout: an API server that never answers must not
+    // hold the sink's queue forever.
+    const request = await withinTimeout(reading, this.deps.clock, timeoutMs, this.stop);
+    if (request === undefined) return { outcome: "retry", problem: `no Secret within ${timeoutMs} ms` };
     if (!("url" in request)) {
       return request.retry
         ? { outcome: "retry", problem: request.problem }
         : { outcome: "fail", problem: request.problem };
     }
-    return sendOnce(request, {
-      clock: this.deps.clock,
-      timeoutMs: this.policy.attemptTimeoutMs,
-      stop: this.stop,
-    });
+    return sendOnce(request, { clock: this.deps.clock, timeoutMs, stop: this.stop });
   }
 
   private settle(notification: QueuedNotification, outcome: DeliveryOutcome): void {
