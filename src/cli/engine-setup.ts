@@ -1,3 +1,4 @@
+import type { KubeConfig } from "@kubernetes/client-node";
 import type { Command } from "commander";
 import { hostname, userInfo } from "node:os";
 import { systemClock } from "../core/clock.js";
@@ -7,6 +8,7 @@ import { optional } from "../core/objects.js";
 import { defaultRails } from "../core/targeting/rails.js";
 import type { EngineContext } from "../engine/context.js";
 import { RecordAccess } from "../engine/record-access.js";
+import type { ApiRequestObserver } from "../kube/api-request-observer.js";
 import { connect, contextNamespace, type ClusterAccess } from "../kube/client.js";
 import { ConfigMapHaltSwitch } from "../kube/halt-switch.js";
 import { broadsideNamespace, ConfigMapLedgerStore } from "../kube/ledger-store.js";
@@ -32,10 +34,14 @@ export function addClusterFlags(command: Command): Command {
 export interface EngineOptions {
   readonly unsafe?: boolean;
   readonly optIn?: boolean;
+  /** Told of every API request (the agent's metrics). */
+  readonly observer?: ApiRequestObserver;
 }
 
 export interface ConnectedEngine {
   readonly ctx: EngineContext;
+  /** The kubeconfig the clients were made from (the agent's Lease client is made from it too). */
+  readonly kubeConfig: KubeConfig;
   /** The namespace of the kubeconfig's context (else "default"), for commands given no -n. */
   readonly defaultNamespace: string;
 }
@@ -55,7 +61,7 @@ export function connectEngine(
   io: CliIo,
   flags: ClusterFlags & EngineOptions,
 ): ConnectedEngine {
-  const kube = connect(clusterAccess(config, flags));
+  const kube = connect({ ...clusterAccess(config, flags), ...optional("observer", flags.observer) });
   const objects = new ClusterObjects(kube);
   const pods = new ClusterPods(kube);
   const ctx: EngineContext = {
@@ -63,7 +69,7 @@ export function connectEngine(
     podFacts: clusterPodFacts(kube),
     objects,
     namespaces: objects,
-    watches: clientNodeSources(kube.config, kube.counter),
+    watches: clientNodeSources(kube.config, kube.counter, flags.observer),
     ledger: new ConfigMapLedgerStore(kube, broadsideNamespace),
     halt: new ConfigMapHaltSwitch(kube, broadsideNamespace),
     targets: new RecordAccess(objects, pods),
@@ -87,7 +93,7 @@ export function connectEngine(
       if (name === config.failpoint) process.kill(process.pid, "SIGKILL");
     },
   };
-  return { ctx, defaultNamespace: contextNamespace(kube.config) };
+  return { ctx, kubeConfig: kube.config, defaultNamespace: contextNamespace(kube.config) };
 }
 
 /**

@@ -7,6 +7,7 @@ import { printable } from "../core/terminal-text.js";
 import { apiStatus, networkErrorCode } from "../kube/client.js";
 import { readConfig, type CliConfig } from "./config.js";
 import { processIo, type CliIo } from "./options.js";
+import { registerAgentCommand } from "./agent-command.js";
 import { registerChaosCommands } from "./chaos-commands.js";
 import { registerDemoCommand } from "./demo-command.js";
 import { registerLedgerCommands } from "./ledger-commands.js";
@@ -61,6 +62,7 @@ function buildProgram(config: CliConfig, io: CliIo): Command {
   registerLedgerCommands(program, config, io);
   registerRunCommand(program, config, io);
   registerReportCommand(program, io);
+  registerAgentCommand(program, config, io, packageVersion());
   describeDurationDefaults(program);
   return program;
 }

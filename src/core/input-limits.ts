@@ -70,6 +70,14 @@ export const durationLimits = {
   ledgerRetention: upTo("BROADSIDE_LEDGER_RETENTION", "8760h", "1m"),
   /** The sandbox's simulated pod lifecycle. */
   sandboxLifecycle: upTo("--pod-ready-delay, --pod-ready-jitter, --pod-shutdown-delay", "10m"),
+  /** The agent's leader election (its rules between the three are in kube/leader/timings.ts). */
+  leaderElection: upTo(
+    "agent --leader-elect-lease-duration, --leader-elect-renew-deadline, --leader-elect-retry-period",
+    "168h",
+    "100ms",
+  ),
+  /** The agent's longest wait between two looks at the ledger. */
+  agentResync: upTo("agent --resync", "24h", "1s"),
 } as const satisfies Record<string, DurationLimit>;
 
 export interface CountLimit {

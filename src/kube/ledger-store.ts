@@ -62,6 +62,26 @@ export function stateSelector(state: StateFilter | undefined): string {
 
 const pageSize = 500;
 
+/**
+ * Makes Broadside's namespace if it is missing: the ledger's writes do it on demand, but a process that
+ * starts by reading or by taking a Lease there (the agent) needs it first. A 403 leaves it to the
+ * installer: a least-privilege agent may not create namespaces, and its chart made this one.
+ */
+export async function ensureBroadsideNamespace(
+  core: Pick<KubeClients["core"], "createNamespace">,
+  namespace: string = broadsideNamespace,
+): Promise<void> {
+  try {
+    await createIfMissing(() =>
+      core.createNamespace({
+        body: { metadata: { name: namespace, labels: { [managedByLabel]: "broadside" } } },
+      }),
+    );
+  } catch (error: unknown) {
+    if (apiStatus(error) !== 403) throw error;
+  }
+}
+
 /** Values younger than this are never orphans: their record may be being created right now. */
 const orphanGraceMs = 10 * 60_000;
 

@@ -1,0 +1,141 @@
+import type { V1ConfigMap } from "@kubernetes/client-node";
+import type { Clock } from "../core/clock.js";
+import type { RecoverySummary } from "../core/ledger/recovery.js";
+import type { EngineContext } from "../engine/context.js";
+import { ledgerKey, ledgerReconciler } from "./ledger-reconciler.js";
+import { informersSynced } from "./http/readiness.js";
+import type { Observability } from "./http/observability.js";
+import { broadsideNamespace, stateSelector } from "../kube/ledger-store.js";
+import { LeaderElector, type LeaderLog } from "../kube/leader/elector.js";
+import type { LeaseStore } from "../kube/leader/lease-store.js";
+import type { LeaderTimings } from "../kube/leader/timings.js";
+import { collectionPath } from "../kube/watch/client-node-source.js";
+import { Informer } from "../kube/watch/informer.js";
+import { createWorkQueue } from "./reconcile/work-queue.js";
+import { startWorkers } from "./reconcile/workers.js";
+
+/**
+ * `broadside agent`: the resident process (ADR 0007). Every replica watches the ledger and serves its
+ * health and metrics; the one that holds the Lease reconciles. Today it reconciles the ledger (reverts at
+ * each open record's deadline, whoever wrote it); the chaos resources' reconcilers join the same loop.
+ */
+
+export interface AgentConfig {
+  /** This replica's name in the Lease. */
+  readonly identity: string;
+  /** false runs as leader at once, without a Lease (a single replica on a workstation). */
+  readonly leaderElect: boolean;
+  readonly timings: LeaderTimings;
+  /** The longest wait between two looks at the ledger. */
+  readonly resyncMs: number;
+}
+
+export type AgentLog = LeaderLog;
+
+export interface AgentDeps {
+  readonly ctx: EngineContext;
+  readonly leases: LeaseStore;
+  readonly observability: Observability;
+  readonly log: AgentLog;
+}
+
+/** Runs until `stop` aborts: then stops leading (releasing the Lease), serving and watching. */
+export async function runAgent(config: AgentConfig, deps: AgentDeps, stop: AbortSignal): Promise<void> {
+  const { ctx, log } = deps;
+  const ledgerRecords = new Informer<V1ConfigMap>({
+    source: ctx.watches({
+      path: collectionPath("v1", "configmaps", broadsideNamespace),
+      labelSelector: stateSelector(undefined),
+    }),
+    description: "ledger records",
+    clock: ctx.clock,
+  });
+  const server = await deps.observability.serve([informersSynced([ledgerRecords])]);
+  log.info({ health: server.health, metrics: server.metrics, identity: config.identity }, "agent serving");
+  // Synced or not, the process serves: /readyz says when the cache is ready.
+  const watching = ledgerRecords.start().catch(() => undefined);
+  try {
+    await lead(config, deps, ledgerRecords, stop);
+  } finally {
+    await ledgerRecords.stop();
+    await watching;
+    await server.close();
+    log.info({}, "agent stopped");
+  }
+}
+
+async function lead(
+  config: AgentConfig,
+  deps: AgentDeps,
+  ledgerRecords: Informer<V1ConfigMap>,
+  stop: AbortSignal,
+): Promise<void> {
+  const reconcileWhileLeading = (signal: AbortSignal) => reconcile(config, deps, ledgerRecords, signal);
+  if (!config.leaderElect) {
+    await reconcileWhileLeading(stop);
+    return;
+  }
+  const elector = new LeaderElector({
+    store: deps.leases,
+    identity: config.identity,
+    clock: deps.ctx.clock,
+    timings: config.timings,
+    releaseOnCancel: true,
+    log: deps.log,
+    callbacks: {
+      onStartedLeading: reconcileWhileLeading,
+      onNewLeader: (leader) => {
+        deps.log.info({ leader }, "leader");
+      },
+    },
+  });
+  // A replica that lost the Lease stands again: it may lead later, and its caches stay warm meanwhile.
+  while (!stop.aborted) await elector.run(stop);
+}
+
+/** The leader's loop: one queue, its workers, fed by the ledger's informer and each record's deadline. */
+async function reconcile(
+  config: AgentConfig,
+  deps: AgentDeps,
+  ledgerRecords: Informer<V1ConfigMap>,
+  signal: AbortSignal,
+): Promise<void> {
+  const { ctx, log, observability } = deps;
+  const { metrics } = observability;
+  metrics.leadershipIs(true);
+  log.info({ identity: config.identity }, "leading: reconciling");
+  const queue = createWorkQueue(ctx.clock);
+  const reconcileLedger = ledgerReconciler({
+    ledger: ctx.ledger,
+    targets: ctx.targets,
+    clock: ctx.clock,
+    resyncMs: config.resyncMs,
+    onRecovered: (summary) => {
+      logRecovery(log, summary);
+    },
+    onOpen: (open) => {
+      metrics.activeFaultsAre(open);
+    },
+  });
+  const unsubscribe = ledgerRecords.subscribe(() => {
+    queue.add(ledgerKey);
+  });
+  const workers = startWorkers(queue, () => reconcileLedger(), log);
+  queue.add(ledgerKey);
+  await untilAborted(signal, ctx.clock);
+  unsubscribe();
+  queue.shutDown();
+  await workers.finished;
+  metrics.leadershipIs(false);
+  log.info({ identity: config.identity }, "no longer leading");
+}
+
+function logRecovery(log: AgentLog, summary: RecoverySummary): void {
+  const { error, ...fields } = summary;
+  if (error === undefined) log.info(fields, "ledger record recovered");
+  else log.warn({ ...fields, err: error }, "ledger record left open; retrying");
+}
+
+function untilAborted(signal: AbortSignal, clock: Clock): Promise<void> {
+  return clock.sleep(Number.POSITIVE_INFINITY, signal);
+}

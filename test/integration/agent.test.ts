@@ -1,0 +1,168 @@
+import { CoordinationV1Api } from "@kubernetes/client-node";
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { adminClients, broadside, eventually, repoRoot, useTestNamespace } from "./harness.js";
+
+/**
+ * `broadside agent` as a process of its own against the sandbox: it serves its health and metrics, takes
+ * the Lease, and reverts a fault at its deadline though the command that injected it has long exited
+ * (`--no-wait`) and no other Broadside command runs; SIGTERM stops it and releases the Lease.
+ */
+
+interface RunningAgent {
+  readonly child: ChildProcess;
+  /** Every JSON log line so far. */
+  readonly logs: { msg?: string; [field: string]: unknown }[];
+  readonly exited: Promise<number | null>;
+}
+
+const agents: RunningAgent[] = [];
+
+afterEach(() => {
+  for (const agent of agents.splice(0)) agent.child.kill("SIGKILL");
+});
+
+function startAgent(...extra: string[]): RunningAgent {
+  const child = spawn(
+    process.execPath,
+    [
+      join(repoRoot, "bin", "broadside.js"),
+      "agent",
+      "--kubeconfig",
+      inject("adminKubeconfig"),
+      "--health-probe-bind-address",
+      "127.0.0.1:0",
+      "--metrics-bind-address",
+      "127.0.0.1:0",
+      "--leader-elect-lease-duration",
+      "3s",
+      "--leader-elect-renew-deadline",
+      "2s",
+      "--leader-elect-retry-period",
+      "500ms",
+      ...extra,
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  const logs: RunningAgent["logs"] = [];
+  let partial = "";
+  child.stderr.on("data", (chunk: Buffer) => {
+    const lines = (partial + chunk.toString()).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line) as RunningAgent["logs"][number]);
+      } catch {
+        logs.push({ msg: `not JSON: ${line}` });
+      }
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    child.once("exit", (code) => {
+      resolve(code);
+    });
+  });
+  const agent = { child, logs, exited };
+  agents.push(agent);
+  return agent;
+}
+
+async function logged(agent: RunningAgent, message: string) {
+  try {
+    return await eventually(
+      `the agent to log "${message}"`,
+      () => agent.logs.find((line) => line.msg === message),
+      60_000,
+    );
+  } catch (error: unknown) {
+    // The agent's own words say why better than a timeout does.
+    const tail = agent.logs.slice(-20).map((line) => JSON.stringify(line));
+    throw new Error(`${String(error)}; the agent's last log lines:\n${tail.join("\n")}`, { cause: error });
+  }
+}
+
+async function leaseHolder(): Promise<string | undefined> {
+  const lease = await adminClients()
+    .config.makeApiClient(CoordinationV1Api)
+    .readNamespacedLease({ name: "broadside-agent", namespace: "broadside-system" });
+  return lease.spec?.holderIdentity ?? undefined;
+}
+
+describe("broadside agent", () => {
+  const namespace = useTestNamespace("it-agent");
+
+  it("serves health and metrics, leads, and reverts a detached fault at its deadline", async () => {
+    const agent = startAgent("--resync", "30s");
+    const serving = await logged(agent, "agent serving");
+    const healthUrl = (serving.health as { url: string }).url;
+    await logged(agent, "leading: reconciling");
+    await eventually("/readyz to answer 200", async () =>
+      (await fetch(`${healthUrl}/readyz`)).ok ? true : undefined,
+    );
+    const metrics = await (await fetch(`${healthUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^broadside_leader 1$/m);
+
+    await adminClients().core.createNamespacedConfigMap({
+      namespace: namespace(),
+      body: { metadata: { name: "app" }, data: { LOG_LEVEL: "info" } },
+    });
+    const injected = await broadside(
+      "drift",
+      "configmap/app",
+      "-n",
+      namespace(),
+      "--key",
+      "LOG_LEVEL",
+      "--value",
+      "debug",
+      "--duration",
+      "3s",
+      "--no-wait",
+      "--kubeconfig",
+      inject("adminKubeconfig"),
+    );
+    expect(injected.code, injected.stderr).toBe(0);
+    const read = async () =>
+      (await adminClients().core.readNamespacedConfigMap({ name: "app", namespace: namespace() })).data
+        ?.LOG_LEVEL;
+    expect(await read()).toBe("debug");
+    // No Broadside command runs from here on: only the agent can put the value back.
+    await eventually(
+      "the agent to revert the drift",
+      async () => ((await read()) === "info" ? true : undefined),
+      60_000,
+    );
+    const recovered = await logged(agent, "ledger record recovered");
+    expect(recovered).toMatchObject({ result: "reverted", target: { namespace: namespace(), name: "app" } });
+    expect(await leaseHolder()).toMatch(/_[0-9a-f]{12}$/);
+
+    agent.child.kill("SIGTERM");
+    expect(await agent.exited).toBe(0);
+    // Released on the way out, so a standby would take over at once.
+    expect(await leaseHolder()).toBeFalsy();
+  });
+
+  it("refuses a bad flag before it connects, naming it", async () => {
+    const result = await broadside(
+      "agent",
+      "--leader-elect-retry-period",
+      "5ms",
+      "--kubeconfig",
+      "/nonexistent",
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--leader-elect-retry-period");
+    const timings = await broadside(
+      "agent",
+      "--leader-elect-lease-duration",
+      "3s",
+      "--leader-elect-renew-deadline",
+      "5s",
+      "--kubeconfig",
+      "/nonexistent",
+    );
+    expect(timings.code).toBe(2);
+    expect(timings.stderr).toContain("--leader-elect-renew-deadline");
+  });
+});
