@@ -8,6 +8,7 @@ import { apiStatus, networkErrorCode } from "../kube/client.js";
 import { readConfig, type CliConfig } from "./config.js";
 import { processIo, type CliIo } from "./options.js";
 import { registerChaosCommands } from "./chaos-commands.js";
+import { registerConvertCommand } from "./convert-command.js";
 import { registerDemoCommand } from "./demo-command.js";
 import { registerLedgerCommands } from "./ledger-commands.js";
 import { registerReportCommand } from "./report-command.js";
@@ -61,6 +62,7 @@ function buildProgram(config: CliConfig, io: CliIo): Command {
   registerLedgerCommands(program, config, io);
   registerRunCommand(program, config, io);
   registerReportCommand(program, io);
+  registerConvertCommand(program, io);
   describeDurationDefaults(program);
   return program;
 }
