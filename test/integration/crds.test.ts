@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { crdFiles } from "../../src/agent/crds/generate.js";
-import { adminClients, eventually, kubectl, repoRoot, useTestNamespace } from "./harness.js";
+import { adminClients, broadside, eventually, kubectl, repoRoot, useTestNamespace } from "./harness.js";
 
 /**
  * deploy/crds/ against a real API server: every CRD is accepted by server-side apply (the API server's own
@@ -89,10 +89,14 @@ afterAll(async () => {
 
 const namespace = useTestNamespace("crds");
 
-/** A YAML file's object, moved into the test's namespace. */
-async function objectIn(path: string): Promise<KubernetesObject> {
-  const object = parse(await readFile(path, "utf8")) as { metadata: Record<string, unknown> };
+/** A YAML manifest's object, moved into the test's namespace. */
+function inTestNamespace(text: string): KubernetesObject {
+  const object = parse(text) as { metadata: Record<string, unknown> };
   return { ...object, metadata: { ...object.metadata, namespace: namespace() } };
+}
+
+async function objectIn(path: string): Promise<KubernetesObject> {
+  return inTestNamespace(await readFile(path, "utf8"));
 }
 
 /** The message of the Status the API server answered with (client-node hands it over as JSON text). */
@@ -156,6 +160,22 @@ describe("the examples are accepted", () => {
     for (const file of ["chaos-mesh-podchaos.yaml", "chaos-mesh-schedule.yaml"]) {
       const stored = await apply(await objectIn(join(repoRoot, "examples", file)));
       expect(stored.apiVersion).toBe("chaos-mesh.org/v1alpha1");
+    }
+  });
+
+  it("what broadside convert writes from each Chaos Mesh PodChaos and Schedule of examples/", async () => {
+    const manifests = (await readdir(join(repoRoot, "examples"))).filter(
+      (file) =>
+        file === "chaos-mesh-podchaos.yaml" ||
+        file === "chaos-mesh-schedule.yaml" ||
+        file.startsWith("schedule-"),
+    );
+    expect(manifests.length).toBeGreaterThanOrEqual(3);
+    for (const file of manifests) {
+      const converted = await broadside("convert", join(repoRoot, "examples", file));
+      expect(converted.code, converted.stderr).toBe(0);
+      const stored = await apply(inTestNamespace(converted.stdout));
+      expect(stored.apiVersion, file).toBe("broadside.dev/v1alpha1");
     }
   });
 
