@@ -9,6 +9,7 @@ import { readConfig, type CliConfig } from "./config.js";
 import { processIo, type CliIo } from "./options.js";
 import { registerAgentCommand } from "./agent-command.js";
 import { registerChaosCommands } from "./chaos-commands.js";
+import { registerConvertCommand } from "./convert-command.js";
 import { registerDemoCommand } from "./demo-command.js";
 import { registerLedgerCommands } from "./ledger-commands.js";
 import { registerReportCommand } from "./report-command.js";
@@ -63,6 +64,7 @@ function buildProgram(config: CliConfig, io: CliIo): Command {
   registerRunCommand(program, config, io);
   registerReportCommand(program, io);
   registerAgentCommand(program, config, io, packageVersion());
+  registerConvertCommand(program, io);
   describeDurationDefaults(program);
   return program;
 }

@@ -109,6 +109,10 @@ export const countLimits = {
     min: 0,
     max: 100_000,
   },
+  /** Steps of an Experiment's method, and of its rollbacks (also what keeps its CRD's CEL cost bounded). */
+  experimentSteps: { fields: "an Experiment's method steps, and its rollbacks", min: 1, max: 100 },
+  /** Probes of an Experiment's hypothesis. */
+  probes: { fields: "an Experiment's probes", min: 1, max: 20 },
   /** Fake nodes of a sandbox. */
   sandboxNodes: { fields: "sandbox up --nodes", min: 1, max: 500 },
 } as const satisfies Record<string, CountLimit>;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { Duration } from "../../core/duration.js";
 import { BroadsideError } from "../../core/errors.js";
 import { checkDurationLimit, type DurationLimit } from "../../core/input-limits.js";
+import { celString, withCel, type CelRule } from "./cel.js";
 import { describeValue } from "./problems.js";
 
 /**
@@ -9,6 +10,12 @@ import { describeValue } from "./problems.js";
  * 30s, 5m, 1h, 1m30s); Chaos Mesh manifests use Go's time.ParseDuration syntax, which also knows ns, us
  * and fractions such as ".5s", so that their manifests read as they are.
  */
+
+/**
+ * The longest duration text read; longer is no duration anyone means, and the bound keeps the CRDs' CEL
+ * rules over durations cheap enough for the API server.
+ */
+export const maxDurationLength = 64;
 
 /** The syntax Duration.parse accepts, for the JSON Schema (editors flag a bad duration as it is typed). */
 const durationPattern = /^\s*(0|(\d+(\.\d+)?(ms|s|m|h))+)\s*$/;
@@ -33,17 +40,32 @@ function durationProblem(text: string): string | undefined {
 export function durationField(
   limit: DurationLimit = ceilingOnly,
 ): z.ZodPipe<z.ZodString, z.ZodTransform<Duration, string>> {
-  return z
+  const text = z
     .string({ error: (issue) => `must be a duration such as 30s, got ${describeValue(issue.input)}` })
+    .max(maxDurationLength)
     .regex(durationPattern, {
       error: (issue) => durationProblem(String(issue.input)) ?? "is not a duration",
-    })
-    .transform((text, context) => {
-      const problem = durationProblem(text) ?? limitProblem(Duration.parse(text, "duration"), limit);
-      if (problem === undefined) return Duration.parse(text, "duration");
-      context.addIssue({ code: "custom", message: problem });
-      return z.NEVER;
     });
+  return withCel(text, durationBoundRule(limit)).transform((text, context) => {
+    const problem = durationProblem(text) ?? limitProblem(Duration.parse(text, "duration"), limit);
+    if (problem === undefined) return Duration.parse(text, "duration");
+    context.addIssue({ code: "custom", message: problem });
+    return z.NEVER;
+  });
+}
+
+/**
+ * The bounds of `limit` as a CEL rule, for the API server. Both duration syntaxes are subsets of what CEL's
+ * duration() reads (Go's time.ParseDuration), once the surrounding spaces Broadside tolerates are trimmed.
+ */
+function durationBoundRule(limit: DurationLimit): CelRule {
+  const max = `duration(self.trim()) <= duration(${celString(limit.max.toString())})`;
+  const min = limit.min !== undefined && limit.min.milliseconds > 0 ? limit.min : undefined;
+  if (min === undefined) return { rule: max, message: `must be at most ${limit.max.toString()}` };
+  return {
+    rule: `${max} && duration(self.trim()) >= duration(${celString(min.toString())})`,
+    message: `must be from ${min.toString()} to ${limit.max.toString()}`,
+  };
 }
 
 const ceilingOnly: DurationLimit = { fields: "any duration", max: Duration.ceiling };
@@ -73,6 +95,9 @@ const goUnits: Readonly<Record<string, number>> = {
 };
 
 const goDurationSyntax = /^(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
+
+/** What parseGoDuration accepts, as a pattern the API server can check too: no sign but an optional +. */
+const goDurationPattern = /^\s*\+?(?:0|(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)\s*$/;
 
 export type GoDurationResult =
   { readonly ok: true; readonly milliseconds: number } | { readonly ok: false; readonly problem: string };
@@ -117,19 +142,26 @@ function withinCeiling(milliseconds: number, text: string): GoDurationResult {
 export function goDurationField(
   limit: DurationLimit = ceilingOnly,
 ): z.ZodPipe<z.ZodString, z.ZodTransform<number, string>> {
-  return z
+  const text = z
     .string({
       error: (issue) => `must be a duration string such as "30s", got ${describeValue(issue.input)}`,
     })
-    .transform((text, context) => {
-      const result = parseGoDuration(text);
-      const problem = result.ok
-        ? limitProblem(Duration.ofMilliseconds(result.milliseconds), limit)
-        : result.problem;
-      if (result.ok && problem === undefined) return result.milliseconds;
-      context.addIssue({ code: "custom", message: problem ?? "is not a duration" });
-      return z.NEVER;
+    .max(maxDurationLength)
+    .regex(goDurationPattern, {
+      error: (issue) => {
+        const result = parseGoDuration(String(issue.input));
+        return result.ok ? "is not a duration" : result.problem;
+      },
     });
+  return withCel(text, durationBoundRule(limit)).transform((text, context) => {
+    const result = parseGoDuration(text);
+    const problem = result.ok
+      ? limitProblem(Duration.ofMilliseconds(result.milliseconds), limit)
+      : result.problem;
+    if (result.ok && problem === undefined) return result.milliseconds;
+    context.addIssue({ code: "custom", message: problem ?? "is not a duration" });
+    return z.NEVER;
+  });
 }
 
 /** A Chaos Mesh duration as a Broadside Duration (whole milliseconds), for the fields Broadside acts on. */

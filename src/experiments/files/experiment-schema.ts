@@ -1,8 +1,12 @@
 import { z } from "zod";
-import { chaosMeshPodSelectorSchema, chaosMeshSelectorSchema } from "./chaos-mesh/selector.js";
+import {
+  chaosMeshPodSelectorSchema,
+  chaosMeshSelectorSchema,
+  maxModeValueLength,
+} from "./chaos-mesh/selector.js";
 import { objectFaults } from "../../faults/object-registry.js";
 import type { ObjectFaultKind, PodFaultKind } from "../../faults/types.js";
-import { durationLimits } from "../../core/input-limits.js";
+import { countLimits, durationLimits } from "../../core/input-limits.js";
 import {
   gracePeriodSecondsSchema,
   keyedRecord,
@@ -10,7 +14,9 @@ import {
   objectNameSchema,
 } from "../../core/schemas.js";
 import { labelKeyProblem } from "../../core/targeting/label-selector.js";
+import { withCel } from "./cel.js";
 import { durationField } from "./durations.js";
+import { modeValueRules } from "./mode-rules.js";
 import { experimentApiVersion, hypothesisChecks } from "./model.js";
 import { probeSchema } from "./probes.js";
 
@@ -40,14 +46,14 @@ const waitStep = z.strictObject({
 });
 
 function podFaultStep<Kind extends PodFaultKind>(kind: Kind) {
-  return z.strictObject({
+  const step = z.strictObject({
     fault: z.literal(kind),
     name: stepName.optional(),
     // Chaos Mesh's selector, so selectors read the same in both kinds of file (chaos-mesh/selector.ts).
     selector: chaosMeshSelectorSchema,
     mode: chaosMeshPodSelectorSchema.shape.mode.default("one"),
     value: z
-      .union([z.string(), z.number()], { error: "must be a number or a string" })
+      .union([z.string().max(maxModeValueLength), z.number()], { error: "must be a number or a string" })
       .optional()
       .meta({ description: "Pods for fixed, percentage for fixed-percent and random-max-percent." }),
     gracePeriod: gracePeriodSecondsSchema
@@ -58,6 +64,7 @@ function podFaultStep<Kind extends PodFaultKind>(kind: Kind) {
       .prefault("5m")
       .meta({ description: "How long to wait for the targets' recovery once every shot is answered." }),
   });
+  return withCel(step, ...modeValueRules("int-or-string"));
 }
 
 function objectFaultStep<Kind extends ObjectFaultKind>(kind: Kind) {
@@ -88,7 +95,10 @@ export const methodStepSchema = z.union([faultStepSchema, waitStep], {
 });
 
 const hypothesisSchema = z.strictObject({
-  probes: z.array(probeSchema).min(1, { error: "must have at least one probe" }),
+  probes: z
+    .array(probeSchema)
+    .min(1, { error: "must have at least one probe" })
+    .max(countLimits.probes.max, { error: `must have at most ${countLimits.probes.max} probes` }),
   checks: z
     .array(z.enum(hypothesisChecks))
     .min(1, { error: "must name at least one of before, during, after" })
@@ -101,12 +111,18 @@ const hypothesisSchema = z.strictObject({
     .meta({ description: "How long before/after checks sample; the sliding window of during checks." }),
 });
 
+const maxSteps = countLimits.experimentSteps.max;
+const tooManySteps = { error: `must have at most ${maxSteps} steps` };
+
 const specSchema = z.strictObject({
   title: z.string().trim().min(1, { error: "must not be empty" }),
   description: z.string().optional(),
   hypothesis: hypothesisSchema,
-  method: z.array(methodStepSchema).min(1, { error: "must have at least one step" }),
-  rollbacks: z.array(waitStep).default([]).meta({
+  method: z
+    .array(methodStepSchema)
+    .min(1, { error: "must have at least one step" })
+    .max(maxSteps, tooManySteps),
+  rollbacks: z.array(waitStep).max(maxSteps, tooManySteps).default([]).meta({
     description: "Steps run after the method, even when it was aborted, once its faults are reverted.",
   }),
 });

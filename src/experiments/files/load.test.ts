@@ -385,6 +385,41 @@ spec:
   });
 });
 
+describe("PodChaos and Schedule under Broadside's group, as kubectl applies them", () => {
+  const inBroadsideGroup = (text: string) =>
+    text.replace("apiVersion: chaos-mesh.org/v1alpha1", "apiVersion: broadside.dev/v1alpha1");
+
+  it.each([
+    ["PodChaos", podChaosYaml],
+    ["Schedule", scheduleYaml],
+  ])("reads a %s the same as Chaos Mesh's, once its apiVersion is changed", (_, yaml) => {
+    const chaosMesh = parse(yaml);
+    const broadside = parse(inBroadsideGroup(yaml));
+    expect(broadside).toEqual({ ...chaosMesh, apiVersion: "broadside.dev/v1alpha1" });
+  });
+
+  it("checks the same fields, with the same words", () => {
+    const bad = podChaosYaml.replace("mode: fixed", "mode: some");
+    expect(problemsOf(inBroadsideGroup(bad))).toBe(problemsOf(bad));
+  });
+
+  it.each([
+    ["ConfigDrift", "broadside drift", "config-drift"],
+    ["ResourceSqueeze", "broadside squeeze", "resource-squeeze"],
+    ["Scale", "broadside scale", "scale"],
+  ])(
+    "says a %s is a resource for the cluster, and what runs it from the command line",
+    (kind, verb, step) => {
+      const message = problemsOf(
+        `apiVersion: broadside.dev/v1alpha1\nkind: ${kind}\nmetadata: {name: x}\nspec: {}\n`,
+      );
+      expect(message).toContain(`kind: ${kind} is a resource for the cluster`);
+      expect(message).toContain(`\`${verb}\``);
+      expect(message).toContain(`a ${step} step`);
+    },
+  );
+});
+
 describe("malformed files: each problem names the path of the field, and nothing is injected", () => {
   it("bad YAML names file, line and column", () => {
     expect(problemsOf("apiVersion: broadside.dev/v1alpha1\nkind: [Experiment\n")).toMatch(
@@ -449,7 +484,7 @@ describe("malformed files: each problem names the path of the field, and nothing
     const message = problemsOf(podChaosYaml.replace("kind: PodChaos", "kind: IOChaos"));
     expect(message).toBe(
       'exp.yaml: kind: "IOChaos" (apiVersion "chaos-mesh.org/v1alpha1") is not supported; Broadside reads ' +
-        "broadside.dev/v1alpha1 Experiment; chaos-mesh.org/v1alpha1 PodChaos, Schedule, NetworkChaos, StressChaos",
+        "broadside.dev/v1alpha1 Experiment, PodChaos, Schedule; chaos-mesh.org/v1alpha1 PodChaos, Schedule, NetworkChaos, StressChaos",
     );
     expect(problemsOf(experimentYaml.replace("broadside.dev/v1alpha1", "broadside.dev/v2"))).toContain(
       'kind: "Experiment" (apiVersion "broadside.dev/v2") is not supported',

@@ -29,7 +29,8 @@ type Loader = (context: LoadContext) => LoadedExperiment | undefined;
 
 /** Every kind Broadside reads, by apiVersion and kind. */
 const loaders: Readonly<Record<string, Readonly<Record<string, Loader>>>> = {
-  [experimentApiVersion]: { Experiment: loadExperiment },
+  // PodChaos and Schedule under Broadside's group are Chaos Mesh's, read by the same loaders.
+  [experimentApiVersion]: { Experiment: loadExperiment, PodChaos: loadPodChaos, Schedule: loadSchedule },
   [chaosMeshApiVersion]: {
     PodChaos: loadPodChaos,
     Schedule: loadSchedule,
@@ -71,9 +72,29 @@ function loaderFor(document: Readonly<Record<string, unknown>>, fileName: string
   const loader =
     typeof apiVersion === "string" && typeof kind === "string" ? ownLoader(apiVersion, kind) : undefined;
   if (loader !== undefined) return loader;
+  const resource = inClusterOnly(apiVersion, kind);
+  if (resource !== undefined) throw usage(`${fileName}: kind: ${resource}`);
   throw usage(
     `${fileName}: kind: ${describeValue(kind)} (apiVersion ${describeValue(apiVersion)}) is not supported; ` +
       `Broadside reads ${supportedText}`,
+  );
+}
+
+/** The object faults' resources, with the command-line verb and the Experiment step that run each fault. */
+const inClusterKinds: Readonly<Record<string, { readonly verb: string; readonly step: string }>> = {
+  ConfigDrift: { verb: "drift", step: "config-drift" },
+  ResourceSqueeze: { verb: "squeeze", step: "resource-squeeze" },
+  Scale: { verb: "scale", step: "scale" },
+};
+
+/** Why an in-cluster resource is not run from a file, or undefined when `kind` is not one. */
+function inClusterOnly(apiVersion: unknown, kind: unknown): string | undefined {
+  if (apiVersion !== experimentApiVersion || typeof kind !== "string") return undefined;
+  const runs = Object.hasOwn(inClusterKinds, kind) ? inClusterKinds[kind] : undefined;
+  if (runs === undefined) return undefined;
+  return (
+    `${kind} is a resource for the cluster (kubectl apply, served by the agent: docs/agent.md) and is not ` +
+    `run from a file; use \`broadside ${runs.verb}\`, or an Experiment whose method has a ${runs.step} step`
   );
 }
 

@@ -13,6 +13,12 @@ import type { Tolerance } from "./tolerance.js";
 
 export const experimentApiVersion = "broadside.dev/v1alpha1";
 export const chaosMeshApiVersion = "chaos-mesh.org/v1alpha1";
+/**
+ * PodChaos and Schedule are read under both groups: Broadside's own is Chaos Mesh's spec field for field, so
+ * a manifest runs after changing only its apiVersion (`broadside convert`), in a file or in the cluster.
+ */
+export const chaosApiVersions = [chaosMeshApiVersion, experimentApiVersion] as const;
+export type ChaosApiVersion = (typeof chaosApiVersions)[number];
 
 /** What every loaded file carries, whatever its kind. */
 export interface ManifestInfo {
@@ -245,17 +251,17 @@ export interface StressChaosSpec {
 }
 
 export type ChaosMeshPodChaos = ManifestInfo &
-  PodChaosSpec & { readonly apiVersion: typeof chaosMeshApiVersion; readonly kind: "PodChaos" } & Runnability;
+  PodChaosSpec & { readonly apiVersion: ChaosApiVersion; readonly kind: "PodChaos" } & Runnability;
 
 export type ChaosMeshNetworkChaos = ManifestInfo &
   NetworkChaosSpec & {
-    readonly apiVersion: typeof chaosMeshApiVersion;
+    readonly apiVersion: ChaosApiVersion;
     readonly kind: "NetworkChaos";
   } & AwaitsNodeDaemon;
 
 export type ChaosMeshStressChaos = ManifestInfo &
   StressChaosSpec & {
-    readonly apiVersion: typeof chaosMeshApiVersion;
+    readonly apiVersion: ChaosApiVersion;
     readonly kind: "StressChaos";
   } & AwaitsNodeDaemon;
 
@@ -270,7 +276,7 @@ export type ScheduledChaos =
 
 /** A Schedule (api/v1alpha1/schedule_types.go); runnable when the chaos it schedules is. */
 export type ChaosMeshSchedule = ManifestInfo & {
-  readonly apiVersion: typeof chaosMeshApiVersion;
+  readonly apiVersion: ChaosApiVersion;
   readonly kind: "Schedule";
   readonly cron: CronSpec;
   /** Forbid (the default): no run starts while the previous one is still going. */

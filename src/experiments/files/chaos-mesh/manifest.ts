@@ -6,7 +6,8 @@ import { namespaceNameSchema, objectNameSchema } from "../../../core/schemas.js"
 import type { LoadContext } from "../context.js";
 import { parseAt } from "../context.js";
 import type { ManifestInfo } from "../model.js";
-import { chaosMeshApiVersion } from "../model.js";
+import type { ChaosApiVersion } from "../model.js";
+import { chaosApiVersions } from "../model.js";
 import type { FieldPath } from "../problems.js";
 import { valueAt } from "../problems.js";
 import { chaosMeshPodSelectorSchema } from "./selector.js";
@@ -20,7 +21,7 @@ import { chaosMeshPodSelectorSchema } from "./selector.js";
  */
 
 export const envelopeSchema = z.strictObject({
-  apiVersion: z.literal(chaosMeshApiVersion),
+  apiVersion: z.enum(chaosApiVersions),
   kind: z.string(),
   metadata: z.looseObject({ name: objectNameSchema, namespace: namespaceNameSchema.optional() }),
   spec: z.looseObject({}),
@@ -56,11 +57,11 @@ export function loadManifest<Kind extends string, Spec extends object>(
   context: LoadContext,
   kind: Kind,
   loadSpec: (context: LoadContext, path: FieldPath) => Spec | undefined,
-): (ManifestInfo & { apiVersion: typeof chaosMeshApiVersion; kind: Kind } & Spec) | undefined {
+): (ManifestInfo & { apiVersion: ChaosApiVersion; kind: Kind } & Spec) | undefined {
   const envelope = parseAt(context, envelopeSchema, []);
   const spec = loadSpec(context, specPath);
   if (envelope === undefined || spec === undefined) return undefined;
-  return { ...infoOf(context, envelope), apiVersion: chaosMeshApiVersion, kind, ...spec };
+  return { ...infoOf(context, envelope), apiVersion: envelope.apiVersion, kind, ...spec };
 }
 
 /** Where a kind's spec sits in its manifest. */

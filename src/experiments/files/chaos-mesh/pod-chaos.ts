@@ -23,7 +23,7 @@ import {
 
 /** PodChaos, field by field as chaos-mesh/chaos-mesh api/v1alpha1/podchaos_types.go defines it. */
 
-const podChaosSchema = z.strictObject({
+export const podChaosSpecSchema = z.strictObject({
   ...selectorFields,
   containerNames,
   action: z.enum(podChaosActions),
@@ -69,7 +69,7 @@ export function loadPodChaosSpec(
   context: LoadContext,
   path: FieldPath,
 ): (PodChaosSpec & Runnability) | undefined {
-  const spec = parseAt(context, podChaosSchema, path);
+  const spec = parseAt(context, podChaosSpecSchema, path);
   const targeting = readTargeting(context, path);
   refuseRemoteCluster(context, path);
   const action = rawAction(context, path, podChaosActions);

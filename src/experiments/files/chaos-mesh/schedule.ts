@@ -6,7 +6,7 @@ import { parseAt } from "../context.js";
 import type { CronSpec } from "../cron.js";
 import { parseCron } from "../cron.js";
 import type { ChaosMeshSchedule, ScheduledChaos, ScheduledKind } from "../model.js";
-import { chaosMeshApiVersion, scheduledKinds } from "../model.js";
+import { scheduledKinds } from "../model.js";
 import { valueAt } from "../problems.js";
 import { envelopeSchema, infoOf, specPath } from "./manifest.js";
 import { loadNetworkChaosSpec } from "./network-chaos.js";
@@ -31,7 +31,7 @@ const unknownOptional = z.unknown().optional();
  * The other kinds a Schedule may carry in Chaos Mesh (EmbedChaos and ScheduleItem.Workflow): accepted by
  * the schema so that spec.type can say they are unsupported, rather than each being an "unknown field".
  */
-const otherEmbedded = {
+export const otherEmbedded = {
   awsChaos: unknownOptional,
   azureChaos: unknownOptional,
   blockChaos: unknownOptional,
@@ -48,9 +48,22 @@ const otherEmbedded = {
 
 const embeddedFields: readonly string[] = [...Object.values(embeddedKeys), ...Object.keys(otherEmbedded)];
 
-const cronField = z
+/**
+ * The shape of every expression parseCron accepts (an optional CRON_TZ= or TZ= zone, then a descriptor,
+ * `@every DURATION`, or 5 or 6 fields), so that the API server refuses a malformed schedule too; what the
+ * fields mean (ranges, a date that never comes) is parseCron's alone.
+ */
+export const cronShape = /^\s*(?:(?:CRON_TZ|TZ)=\S+\s+)?(?:@every\s+\S+|@[a-z]+|\S+(?:\s+\S+){4,5})\s*$/;
+
+export const cronField = z
   .string({
     error: (issue) => (issue.input === undefined ? "is required" : "must be a cron expression string"),
+  })
+  .regex(cronShape, {
+    error: (issue) => {
+      const result = parseCron(String(issue.input));
+      return `${JSON.stringify(issue.input)}: ${result.ok ? "is not a cron expression" : result.problem}`;
+    },
   })
   .transform((text, context) => {
     const result = parseCron(text);
@@ -59,7 +72,7 @@ const cronField = z
     return z.NEVER;
   });
 
-const scheduleSchema = z.strictObject({
+export const scheduleSpecSchema = z.strictObject({
   schedule: cronField,
   // schedule_types.go: +optional +nullable, Minimum=0 (a later CRD makes it exclusive; 0 is read as unset).
   startingDeadlineSeconds: z
@@ -150,7 +163,7 @@ function cronWarnings(context: LoadContext, cron: CronSpec, warnings: readonly s
 
 export function loadSchedule(context: LoadContext): ChaosMeshSchedule | undefined {
   const envelope = parseAt(context, envelopeSchema, []);
-  const schedule = parseAt(context, scheduleSchema, specPath);
+  const schedule = parseAt(context, scheduleSpecSchema, specPath);
   const kind = scheduledKind(context);
   const chaos = kind === undefined ? undefined : loadScheduled(context, kind);
   if (envelope === undefined || schedule === undefined || chaos === undefined) return undefined;
@@ -158,7 +171,7 @@ export function loadSchedule(context: LoadContext): ChaosMeshSchedule | undefine
   const deadline = schedule.startingDeadlineSeconds ?? 0;
   return {
     ...infoOf(context, envelope),
-    apiVersion: chaosMeshApiVersion,
+    apiVersion: envelope.apiVersion,
     kind: "Schedule",
     cron: schedule.schedule.spec,
     concurrencyPolicy: schedule.concurrencyPolicy === "Allow" ? "Allow" : "Forbid",

@@ -38,20 +38,31 @@ export const chaosMeshSelectorSchema = z.strictObject({
   pods: keyedRecord(dnsLabelProblem, z.array(objectNameSchema)).optional(),
   // Accepted so the error can say why it is unsupported rather than calling it unknown.
   nodeSelectors: labelMap.optional(),
-  fieldSelectors: keyedRecord(() => undefined, z.string()).optional(),
+  // Broadside reads two field selectors (spec.nodeName, status.phase): the bound says so to editors and CRDs.
+  fieldSelectors: keyedRecord(() => undefined, z.string())
+    .meta({ maxProperties: 2 })
+    .optional(),
   labelSelectors: labelMap.optional(),
   expressionSelectors: z.array(expressionSelectorSchema).optional(),
   annotationSelectors: labelMap.optional(),
   podPhaseSelectors: z.array(z.string()).optional(),
 });
 
+/**
+ * The longest value a mode can use ("100000"), with room for spaces; the bound also keeps the CRDs' CEL
+ * rules over it cheap enough for the API server.
+ */
+export const maxModeValueLength = 16;
+
 /** Chaos Mesh's value is a string in the CRD; YAML turns an unquoted 2 into a number. */
-const valueSchema = z.string({
-  error: (issue) =>
-    typeof issue.input === "number"
-      ? `must be a string in a Chaos Mesh manifest; quote it: "${issue.input}"`
-      : undefined,
-});
+const valueSchema = z
+  .string({
+    error: (issue) =>
+      typeof issue.input === "number"
+        ? `must be a string in a Chaos Mesh manifest; quote it: "${issue.input}"`
+        : undefined,
+  })
+  .max(maxModeValueLength);
 
 export const chaosMeshPodSelectorSchema = z.strictObject({
   selector: chaosMeshSelectorSchema,

@@ -1,0 +1,101 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { BroadsideError } from "../../core/errors.js";
+import { convertChaosMeshManifest } from "./convert.js";
+import { parseExperimentFile } from "./load.js";
+
+/**
+ * `broadside convert`: a Chaos Mesh manifest becomes Broadside's by its apiVersion alone, every other byte
+ * kept; what Broadside cannot serve is refused, naming why, before anything is written.
+ */
+
+const podChaos = `# Kill one storefront pod.
+---
+apiVersion: "chaos-mesh.org/v1alpha1"   # Chaos Mesh's group
+kind: PodChaos
+metadata: { name: storefront-pod-kill, namespace: demo-shop }
+spec:
+  action: pod-kill
+  mode: fixed
+  value: "1"   # one pod
+  selector:
+    labelSelectors: {app: storefront}
+`;
+
+function refusal(text: string): BroadsideError {
+  try {
+    convertChaosMeshManifest(text, "in.yaml");
+  } catch (error) {
+    if (error instanceof BroadsideError) return error;
+    throw error;
+  }
+  throw new Error("expected the manifest to be refused");
+}
+
+describe("convert keeps everything but the apiVersion", () => {
+  it("changes only the apiVersion's value, in its own quoting, comments and flow style kept", () => {
+    const { text } = convertChaosMeshManifest(podChaos, "in.yaml");
+    expect(text).toBe(podChaos.replace('"chaos-mesh.org/v1alpha1"', '"broadside.dev/v1alpha1"'));
+    expect(parseExperimentFile(text, "out.yaml")).toMatchObject({
+      apiVersion: "broadside.dev/v1alpha1",
+      kind: "PodChaos",
+      mode: { kind: "fixed", count: 1 },
+    });
+  });
+
+  it("converts a Schedule of PodChaos, passing on the reader's warnings", () => {
+    const schedule = `apiVersion: chaos-mesh.org/v1alpha1
+kind: Schedule
+metadata:
+  name: monkey
+spec:
+  schedule: "*/30 * * * * *"
+  type: PodChaos
+  podChaos:
+    action: pod-kill
+    mode: one
+    selector: {namespaces: [shop]}
+`;
+    const converted = convertChaosMeshManifest(schedule, "in.yaml");
+    expect(converted.text).toBe(schedule.replace("chaos-mesh.org", "broadside.dev"));
+    expect(converted.warnings).toEqual([expect.stringContaining("spec.schedule has a seconds field")]);
+  });
+});
+
+describe("convert refuses what Broadside does not serve, saying why", () => {
+  it.each([
+    [
+      "a bad field, named with its line",
+      podChaos.replace("mode: fixed", "mode: some"),
+      "BRD_USAGE",
+      "in.yaml: spec.mode: must be one of",
+    ],
+    [
+      "a kind the agent does not serve",
+      readFileSync(
+        join(import.meta.dirname, "..", "..", "..", "examples", "chaos-mesh-networkchaos.yaml"),
+        "utf8",
+      ),
+      "BRD_USAGE",
+      "kind: NetworkChaos is not served by Broadside yet",
+    ],
+    [
+      "an action it does not serve",
+      podChaos.replace("action: pod-kill", "action: pod-failure\n  duration: 30s"),
+      "BRD_NOT_RUNNABLE",
+      "action pod-failure is not supported yet",
+    ],
+    [
+      "a manifest already Broadside's",
+      podChaos.replace("chaos-mesh.org", "broadside.dev"),
+      "BRD_USAGE",
+      "apiVersion: broadside.dev/v1alpha1 is not Chaos Mesh's",
+    ],
+  ])("%s", (_, text, code, message) => {
+    const error = refusal(text);
+    expect(error.code).toBe(code);
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toContain(message);
+  });
+});

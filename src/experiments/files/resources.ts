@@ -1,0 +1,122 @@
+import { z } from "zod";
+import { durationLimits } from "../../core/input-limits.js";
+import { configDriftParams } from "../../faults/config-drift.js";
+import { resourceSqueezeParams } from "../../faults/resource-squeeze.js";
+import { scaleParams } from "../../faults/scale.js";
+import type { CelRule } from "./cel.js";
+import { withCel } from "./cel.js";
+import { modeValueRules } from "./mode-rules.js";
+import { podChaosSpecSchema } from "./chaos-mesh/pod-chaos.js";
+import { otherEmbedded, scheduleSpecSchema } from "./chaos-mesh/schedule.js";
+import { durationField } from "./durations.js";
+import { experimentSchema } from "./experiment-schema.js";
+
+/**
+ * The specs of Broadside's in-cluster resources (group broadside.dev, version v1alpha1), built from the
+ * schemas that read the files, so a spec means the same in a file and in the cluster. src/agent/crds/
+ * generates the CRDs from these; the CEL rules attached here say in the API server's terms what the files'
+ * loaders check in code (a value a mode needs, a field Broadside refuses). Each spec is narrowed to what
+ * the agent serves: PodChaos kills pods (pod-kill), a Schedule schedules a PodChaos.
+ */
+
+/** What fromChaosMesh and the PodChaos loader refuse in a Chaos Mesh spec that the schema accepts. */
+const refusedChaosMeshFields: readonly CelRule[] = [
+  {
+    rule: "!has(self.selector.nodeSelectors) || size(self.selector.nodeSelectors) == 0",
+    message:
+      "is not supported: Broadside does not read node labels; list the nodes by name in selector.nodes",
+    fieldPath: ".selector.nodeSelectors",
+  },
+  {
+    rule:
+      "!has(self.selector.fieldSelectors) || " +
+      "self.selector.fieldSelectors.all(key, key in ['spec.nodeName', 'status.phase'])",
+    message: "Broadside supports the field selectors spec.nodeName and status.phase",
+    fieldPath: ".selector.fieldSelectors",
+  },
+  {
+    rule: "!has(self.remoteCluster) || self.remoteCluster == ''",
+    message: "is not supported: Broadside acts on the cluster it runs in only",
+    fieldPath: ".remoteCluster",
+  },
+];
+
+/** PodChaos as Chaos Mesh writes it, with the action the agent serves. */
+export const podChaosResourceSpec = withCel(
+  podChaosSpecSchema.extend({
+    action: z.enum(["pod-kill"], {
+      error: "must be pod-kill: Broadside's agent kills pods (pod-failure and container-kill are not served)",
+    }),
+  }),
+  ...modeValueRules("string"),
+  ...refusedChaosMeshFields,
+);
+
+/** Chaos Mesh's other embedded kinds, which a Broadside Schedule does not take. */
+const otherKinds = {
+  networkChaos: true,
+  stressChaos: true,
+  awsChaos: true,
+  azureChaos: true,
+  blockChaos: true,
+  dnsChaos: true,
+  gcpChaos: true,
+  httpChaos: true,
+  ioChaos: true,
+  jvmChaos: true,
+  kernelChaos: true,
+  physicalmachineChaos: true,
+  timeChaos: true,
+  workflow: true,
+} as const satisfies Record<keyof typeof otherEmbedded | "networkChaos" | "stressChaos", true>;
+
+/** Schedule as Chaos Mesh writes it, scheduling a PodChaos. */
+export const scheduleResourceSpec = scheduleSpecSchema.omit(otherKinds).extend({
+  type: z.enum(["PodChaos"], { error: "must be PodChaos: Broadside's agent schedules PodChaos" }),
+  podChaos: podChaosResourceSpec,
+});
+
+const faultDuration = durationField(durationLimits.faultDuration)
+  .prefault("5m")
+  .meta({ description: "How long the fault holds before Broadside reverts it (default 5m)." });
+
+/**
+ * An object fault's parameters as an Experiment's step writes them under `params`, flat in the spec, with
+ * its duration. The fault's own schema runs again on them, for the checks that relate parameters.
+ */
+function objectFaultSpec<Shape extends z.core.$ZodLooseShape>(params: z.ZodObject<Shape>) {
+  return z.strictObject({ ...params.shape, duration: faultDuration }).superRefine((spec, context) => {
+    const withoutDuration = Object.fromEntries(Object.entries(spec).filter(([key]) => key !== "duration"));
+    const result = params.safeParse(withoutDuration);
+    if (!result.success) for (const issue of result.error.issues) context.addIssue({ ...issue });
+  });
+}
+
+export const configDriftResourceSpec = withCel(objectFaultSpec(configDriftParams), {
+  rule: "has(self.value) != (has(self.remove) && self.remove)",
+  message: "give exactly one of value or remove: true",
+  fieldPath: ".value",
+});
+
+export const resourceSqueezeResourceSpec = objectFaultSpec(resourceSqueezeParams);
+
+export const scaleResourceSpec = withCel(objectFaultSpec(scaleParams), {
+  rule: "self.replicas > 0 || (has(self.unsafe) && self.unsafe)",
+  message: "scaling to 0 takes the workload down entirely; set unsafe: true to mean it",
+  fieldPath: ".replicas",
+});
+
+export const experimentResourceSpec = experimentSchema.shape.spec;
+
+/** Every resource kind, with the spec that reads it. */
+export const resourceSpecs = {
+  PodChaos: podChaosResourceSpec,
+  Schedule: scheduleResourceSpec,
+  ConfigDrift: configDriftResourceSpec,
+  ResourceSqueeze: resourceSqueezeResourceSpec,
+  Scale: scaleResourceSpec,
+  Experiment: experimentResourceSpec,
+} as const satisfies Record<string, z.ZodType>;
+
+export type ResourceKind = keyof typeof resourceSpecs;
+export const resourceKinds = Object.keys(resourceSpecs) as ResourceKind[];
