@@ -1,4 +1,7 @@
-import type { V1ConfigMap } from "@kubernetes/client-node";
+import type { KubernetesObject, V1ConfigMap } from "@kubernetes/client-node";
+import type { Duration } from "../core/duration.js";
+import type { StatusWriter } from "../kube/resource-status.js";
+import { podChaosReconciler, type PodChaosObject } from "./pod-chaos-reconciler.js";
 import type { Clock } from "../core/clock.js";
 import type { RecoverySummary } from "../core/ledger/recovery.js";
 import type { EngineContext } from "../engine/context.js";
@@ -28,6 +31,8 @@ export interface AgentConfig {
   readonly timings: LeaderTimings;
   /** The longest wait between two looks at the ledger. */
   readonly resyncMs: number;
+  /** How long a PodChaos shot's recovery is watched for its milestones. */
+  readonly recoveryTimeout: Duration;
 }
 
 export type AgentLog = LeaderLog;
@@ -35,6 +40,8 @@ export type AgentLog = LeaderLog;
 export interface AgentDeps {
   readonly ctx: EngineContext;
   readonly leases: LeaseStore;
+  /** Writes the status of Broadside's resources. */
+  readonly status: StatusWriter;
   readonly observability: Observability;
   readonly log: AgentLog;
 }
@@ -50,27 +57,38 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps, stop: Abort
     description: "ledger records",
     clock: ctx.clock,
   });
-  const server = await deps.observability.serve([informersSynced([ledgerRecords])]);
+  const podChaos = new Informer<PodChaosObject & KubernetesObject>({
+    source: ctx.watches({ path: collectionPath("broadside.dev/v1alpha1", "podchaos") }),
+    description: "PodChaos",
+    clock: ctx.clock,
+  });
+  const informers = { ledgerRecords, podChaos };
+  const server = await deps.observability.serve([informersSynced([ledgerRecords, podChaos])]);
   log.info({ health: server.health, metrics: server.metrics, identity: config.identity }, "agent serving");
   // Synced or not, the process serves: /readyz says when the cache is ready.
-  const watching = ledgerRecords.start().catch(() => undefined);
+  const watching = [ledgerRecords.start(), podChaos.start()].map((started) => started.catch(() => undefined));
   try {
-    await lead(config, deps, ledgerRecords, stop);
+    await lead(config, deps, informers, stop);
   } finally {
-    await ledgerRecords.stop();
-    await watching;
+    await Promise.all([ledgerRecords.stop(), podChaos.stop()]);
+    await Promise.all(watching);
     await server.close();
     log.info({}, "agent stopped");
   }
 }
 
+interface AgentInformers {
+  readonly ledgerRecords: Informer<V1ConfigMap>;
+  readonly podChaos: Informer<PodChaosObject & KubernetesObject>;
+}
+
 async function lead(
   config: AgentConfig,
   deps: AgentDeps,
-  ledgerRecords: Informer<V1ConfigMap>,
+  informers: AgentInformers,
   stop: AbortSignal,
 ): Promise<void> {
-  const reconcileWhileLeading = (signal: AbortSignal) => reconcile(config, deps, ledgerRecords, signal);
+  const reconcileWhileLeading = (signal: AbortSignal) => reconcile(config, deps, informers, signal);
   if (!config.leaderElect) {
     await reconcileWhileLeading(stop);
     return;
@@ -93,11 +111,14 @@ async function lead(
   while (!stop.aborted) await elector.run(stop);
 }
 
-/** The leader's loop: one queue, its workers, fed by the ledger's informer and each record's deadline. */
+/**
+ * The leader's loops: one queue per kind with its workers, fed by the kind's informer (and, for the
+ * ledger, each record's deadline). Different objects reconcile side by side; one object never twice at once.
+ */
 async function reconcile(
   config: AgentConfig,
   deps: AgentDeps,
-  ledgerRecords: Informer<V1ConfigMap>,
+  informers: AgentInformers,
   signal: AbortSignal,
 ): Promise<void> {
   const { ctx, log, observability } = deps;
@@ -117,18 +138,52 @@ async function reconcile(
       metrics.activeFaultsAre(open);
     },
   });
-  const unsubscribe = ledgerRecords.subscribe(() => {
+  const unsubscribe = informers.ledgerRecords.subscribe(() => {
     queue.add(ledgerKey);
   });
   const workers = startWorkers(queue, () => reconcileLedger(), log);
   queue.add(ledgerKey);
+  const podChaos = startPodChaosLoop(config, deps, informers.podChaos);
   await untilAborted(signal, ctx.clock);
   unsubscribe();
   queue.shutDown();
-  await workers.finished;
+  await Promise.all([workers.finished, podChaos()]);
   metrics.leadershipIs(false);
   log.info({ identity: config.identity }, "no longer leading");
 }
+
+/** PodChaos: every object the informer has, and every change to one, is a key to reconcile. */
+function startPodChaosLoop(
+  config: AgentConfig,
+  deps: AgentDeps,
+  informer: Informer<PodChaosObject & KubernetesObject>,
+): () => Promise<void> {
+  const queue = createWorkQueue(deps.ctx.clock);
+  const reconcilePodChaos = podChaosReconciler({
+    ctx: deps.ctx,
+    get: (namespace, name) => informer.get(namespace, name),
+    status: deps.status,
+    recoveryTimeout: config.recoveryTimeout,
+    haltedRetryMs: haltedRetryMs,
+  });
+  const keyOf = (object: KubernetesObject) =>
+    `${object.metadata?.namespace ?? ""}/${object.metadata?.name ?? ""}`;
+  const unsubscribe = informer.subscribe((event) => {
+    queue.add(keyOf(event.object));
+  });
+  for (const object of informer.list()) queue.add(keyOf(object));
+  const workers = startWorkers(queue, reconcilePodChaos, deps.log, podChaosWorkers);
+  return async () => {
+    unsubscribe();
+    queue.shutDown();
+    await workers.finished;
+  };
+}
+
+/** While the kill switch is held, a PodChaos looks again this often (the agent honours a release in 10 s). */
+const haltedRetryMs = 10_000;
+/** PodChaos objects reconciled side by side: each waits for its pods' recovery, so a few at once. */
+const podChaosWorkers = 4;
 
 function logRecovery(log: AgentLog, summary: RecoverySummary): void {
   const { error, ...fields } = summary;

@@ -10,6 +10,7 @@ import { optional } from "../core/objects.js";
 import { broadsideNamespace, ensureBroadsideNamespace } from "../kube/ledger-store.js";
 import { ClientNodeLeaseStore, leaseApiOf } from "../kube/leader/client-node-lease-store.js";
 import { candidateIdentity } from "../kube/leader/identity.js";
+import { ClusterStatusWriter } from "../kube/resource-status.js";
 import { leaderTimings } from "../kube/leader/timings.js";
 import type { CliConfig } from "./config.js";
 import { addClusterFlags, connectEngine, type ClusterFlags } from "./engine-setup.js";
@@ -39,7 +40,7 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
   const leaderDuration = (flag: string) => durationOption(flag, durationLimits.leaderElection);
   addClusterFlags(program.command("agent"))
     .description(
-      "Run the resident controller: reverts every fault in the ledger at its deadline (leader-elected)",
+      "Run the resident controller (leader-elected): reverts ledger records at their deadlines, reconciles PodChaos",
     )
     .option("--health-probe-bind-address <host:port>", "/healthz and /readyz (default: 127.0.0.1:8080)")
     .option("--metrics-bind-address <host:port>", "/metrics (default: 127.0.0.1:8080)")
@@ -81,8 +82,17 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
           metricsAddress: flags.metricsBindAddress,
         }),
       );
-      const { ctx, kubeConfig } = connectEngine(config, io, { ...flags, observer: seen.metrics });
+      // Opt-in by default in agent mode: only namespaces annotated broadside.dev/chaos=enabled are targets.
+      const connected = connectEngine(config, io, { ...flags, optIn: true, observer: seen.metrics });
+      const { kubeConfig, kube } = connected;
       const log = pino({ base: { component: "agent" } }, pino.destination(2));
+      // The engine's progress lines go to the log, as JSON like everything the agent says.
+      const ctx = {
+        ...connected.ctx,
+        progress: (message: string) => {
+          log.info({ progress: message }, "progress");
+        },
+      };
       const stop = new AbortController();
       const onSignal = (): void => {
         stop.abort();
@@ -93,10 +103,18 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
       const identity = candidateIdentity(hostname());
       await ensureBroadsideNamespace(kubeConfig.makeApiClient(CoreV1Api));
       await runAgent(
-        { identity, leaderElect: flags.leaderElect, timings, resyncMs: flags.resync.milliseconds },
+        {
+          identity,
+          leaderElect: flags.leaderElect,
+          timings,
+          resyncMs: flags.resync.milliseconds,
+          // As `broadside run` waits for a PodChaos's recovery.
+          recoveryTimeout: Duration.parse("5m", "recoveryTimeout"),
+        },
         {
           ctx,
           leases: new ClientNodeLeaseStore(leaseApiOf(kubeConfig), broadsideNamespace),
+          status: new ClusterStatusWriter(kube),
           observability: seen,
           log,
         },

@@ -9,7 +9,7 @@ import { defaultRails } from "../core/targeting/rails.js";
 import type { EngineContext } from "../engine/context.js";
 import { RecordAccess } from "../engine/record-access.js";
 import type { ApiRequestObserver } from "../kube/api-request-observer.js";
-import { connect, contextNamespace, type ClusterAccess } from "../kube/client.js";
+import { connect, contextNamespace, type ClusterAccess, type KubeClients } from "../kube/client.js";
 import { ConfigMapHaltSwitch } from "../kube/halt-switch.js";
 import { broadsideNamespace, ConfigMapLedgerStore } from "../kube/ledger-store.js";
 import { ClusterObjects } from "../kube/objects.js";
@@ -42,6 +42,8 @@ export interface ConnectedEngine {
   readonly ctx: EngineContext;
   /** The kubeconfig the clients were made from (the agent's Lease client is made from it too). */
   readonly kubeConfig: KubeConfig;
+  /** The throttled clients, for the agent's writes beyond the engine's (its resources' status). */
+  readonly kube: KubeClients;
   /** The namespace of the kubeconfig's context (else "default"), for commands given no -n. */
   readonly defaultNamespace: string;
 }
@@ -93,7 +95,7 @@ export function connectEngine(
       if (name === config.failpoint) process.kill(process.pid, "SIGKILL");
     },
   };
-  return { ctx, kubeConfig: kube.config, defaultNamespace: contextNamespace(kube.config) };
+  return { ctx, kubeConfig: kube.config, kube, defaultNamespace: contextNamespace(kube.config) };
 }
 
 /**

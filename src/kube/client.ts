@@ -6,6 +6,7 @@ import {
   KubeConfig,
   PolicyV1Api,
   RbacAuthorizationV1Api,
+  CustomObjectsApi,
   ServerConfiguration,
   type Configuration,
 } from "@kubernetes/client-node";
@@ -59,6 +60,8 @@ export interface KubeClients {
   readonly apps: AppsV1Api;
   readonly policy: PolicyV1Api;
   readonly rbac: RbacAuthorizationV1Api;
+  /** Broadside's own resources (broadside.dev), for their status. */
+  readonly custom: CustomObjectsApi;
   /** API requests sent so far through these clients (watches excluded). */
   readonly counter: RequestCounter;
 }
@@ -74,6 +77,7 @@ export function connect(access: ClusterAccess): KubeClients {
     apps: new AppsV1Api(configuration),
     policy: new PolicyV1Api(configuration),
     rbac: new RbacAuthorizationV1Api(configuration),
+    custom: new CustomObjectsApi(configuration),
     counter,
   };
 }

@@ -1,8 +1,20 @@
-import { CoordinationV1Api } from "@kubernetes/client-node";
+import { CoordinationV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { afterEach, describe, expect, inject, it } from "vitest";
-import { adminClients, broadside, eventually, repoRoot, useTestNamespace } from "./harness.js";
+import { writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import {
+  adminClients,
+  broadside,
+  deployAndWait,
+  eventually,
+  isReady,
+  kubectl,
+  repoRoot,
+  testDeployment,
+  useTestNamespace,
+} from "./harness.js";
 
 /**
  * `broadside agent` as a process of its own against the sandbox: it serves its health and metrics, takes
@@ -89,6 +101,30 @@ async function leaseHolder(): Promise<string | undefined> {
   return lease.spec?.holderIdentity ?? undefined;
 }
 
+/** The CRDs as a user installs them; removed after this file if it installed them. */
+let installedCrds = false;
+
+beforeAll(async () => {
+  const admin = inject("adminKubeconfig");
+  installedCrds = (await kubectl(admin, "get", "crd", "podchaos.broadside.dev")).code !== 0;
+  const applied = await kubectl(admin, "apply", "--server-side", "-f", join(repoRoot, "deploy", "crds"));
+  expect(applied.code, applied.stderr).toBe(0);
+  const established = await kubectl(
+    admin,
+    "wait",
+    "--for=condition=Established",
+    "--timeout=60s",
+    "crd",
+    "--all",
+  );
+  expect(established.code, established.stderr).toBe(0);
+});
+
+afterAll(async () => {
+  if (installedCrds)
+    await kubectl(inject("adminKubeconfig"), "delete", "-f", join(repoRoot, "deploy", "crds"));
+});
+
 describe("broadside agent", () => {
   const namespace = useTestNamespace("it-agent");
 
@@ -164,5 +200,89 @@ describe("broadside agent", () => {
     );
     expect(timings.code).toBe(2);
     expect(timings.stderr).toContain("--leader-elect-renew-deadline");
+  });
+});
+
+interface PodChaosStatus {
+  observedGeneration?: number;
+  conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  targets?: { name: string; outcome: string; ledgerRecord?: string; milestones?: Record<string, number> }[];
+}
+
+describe("broadside agent reconciles a PodChaos applied with kubectl", () => {
+  const namespace = useTestNamespace("it-podchaos");
+
+  beforeAll(async () => {
+    // Opt-in is the agent's default: the namespace says chaos is welcome.
+    await adminClients().core.patchNamespace(
+      { name: namespace(), body: { metadata: { annotations: { "broadside.dev/chaos": "enabled" } } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+    await deployAndWait(namespace(), testDeployment("web", 3));
+  });
+
+  async function statusOf(name: string): Promise<PodChaosStatus | undefined> {
+    const object = (await adminClients().custom.getNamespacedCustomObjectStatus({
+      group: "broadside.dev",
+      version: "v1alpha1",
+      plural: "podchaos",
+      namespace: namespace(),
+      name,
+    })) as { status?: PodChaosStatus };
+    return object.status;
+  }
+
+  const condition = (status: PodChaosStatus | undefined, type: string) =>
+    status?.conditions?.find((c) => c.type === type);
+
+  it("kills one pod once, and writes the target, its ledger record and its recovery milestones to the status", async () => {
+    const agent = startAgent();
+    await logged(agent, "leading: reconciling");
+    const manifest = join(tmpdir(), `podchaos-${namespace()}.yaml`);
+    await writeFile(
+      manifest,
+      [
+        "apiVersion: broadside.dev/v1alpha1",
+        "kind: PodChaos",
+        "metadata:",
+        "  name: kill-one",
+        `  namespace: ${namespace()}`,
+        "spec:",
+        "  action: pod-kill",
+        "  mode: one",
+        "  selector:",
+        "    labelSelectors:",
+        "      app: web",
+        "",
+      ].join("\n"),
+    );
+    const applied = await kubectl(inject("adminKubeconfig"), "apply", "-f", manifest);
+    expect(applied.code, applied.stderr).toBe(0);
+    const status = await eventually(
+      "the PodChaos to be injected and recovered",
+      async () => {
+        const current = await statusOf("kill-one");
+        return condition(current, "Recovered")?.status === "True" ? current : undefined;
+      },
+      120_000,
+    ).catch(async (error: unknown) => {
+      const seen = JSON.stringify(await statusOf("kill-one"));
+      const tail = agent.logs.slice(-15).map((line) => JSON.stringify(line));
+      throw new Error(`${String(error)}\nstatus: ${seen}\nagent:\n${tail.join("\n")}`, { cause: error });
+    });
+    expect(status.observedGeneration).toBe(1);
+    expect(condition(status, "Injected")).toMatchObject({ status: "True", reason: "Shot" });
+    expect(status.targets).toHaveLength(1);
+    const [target] = status.targets ?? [];
+    expect(target?.outcome).toBe("recovered");
+    expect(target?.ledgerRecord).toMatch(/^\d{8}t\d{6}-[0-9a-f]{6}$/);
+    expect(target?.milestones?.readyMs).toBeGreaterThan(0);
+
+    // One shot per generation: the Deployment is whole again and nothing else was killed.
+    const pods = await adminClients().core.listNamespacedPod({ namespace: namespace() });
+    const live = pods.items.filter((pod) => pod.metadata?.deletionTimestamp === undefined);
+    expect(live.filter(isReady)).toHaveLength(3);
+    const printed = await kubectl(inject("adminKubeconfig"), "get", "podchaos", "-n", namespace());
+    expect(printed.stdout).toMatch(/kill-one\s+pod-kill\s+one\s+True\s+True/);
   });
 });

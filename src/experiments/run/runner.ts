@@ -367,7 +367,7 @@ function describeBreach(breach: CheckResult | undefined): string {
 }
 
 /** The namespaces whose pods a step's selector can match; every namespace when it names none. */
-export function scopeOf(step: PodFaultStep): NamespaceScope {
+export function scopeOf(step: Pick<PodFaultStep, "selector">): NamespaceScope {
   const namespaces = [
     ...(step.selector.namespaces ?? []),
     ...(step.selector.pods ?? []).flatMap((pod) => (pod.namespace === undefined ? [] : [pod.namespace])),

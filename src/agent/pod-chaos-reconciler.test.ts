@@ -1,0 +1,244 @@
+import type { V1Pod } from "@kubernetes/client-node";
+import { describe, expect, it } from "vitest";
+import { Duration } from "../core/duration.js";
+import { ConflictError } from "../core/ledger/store.js";
+import { memoryEngine, type MemoryEngine } from "../engine/memory-engine.js";
+import type { ResourceRef, StatusWriter } from "../kube/resource-status.js";
+import type { ResourceStatus } from "./crds/status.js";
+import { podChaosReconciler, type PodChaosObject } from "./pod-chaos-reconciler.js";
+
+/** The status writes, in order, with what the cluster had been asked to do by then. */
+class RecordingStatus implements StatusWriter {
+  readonly writes: { kind: "claim" | "report"; status: ResourceStatus; clusterWrites: number }[] = [];
+  conflict = false;
+
+  /** What the API server has now, when it is newer than the informer's cache. */
+  stored: ResourceStatus | undefined;
+
+  constructor(private readonly engine: MemoryEngine) {}
+
+  read(): Promise<{ status?: unknown } | undefined> {
+    return Promise.resolve({ status: this.stored ?? this.last });
+  }
+
+  claim(_ref: ResourceRef, _version: string, status: object): Promise<void> {
+    if (this.conflict) return Promise.reject(new ConflictError("changed"));
+    this.writes.push({ kind: "claim", status, clusterWrites: this.engine.cluster.writes.length });
+    return Promise.resolve();
+  }
+
+  report(_ref: ResourceRef, status: object): Promise<void> {
+    this.writes.push({ kind: "report", status, clusterWrites: this.engine.cluster.writes.length });
+    return Promise.resolve();
+  }
+
+  get last(): ResourceStatus | undefined {
+    return this.writes.at(-1)?.status;
+  }
+}
+
+function webPod(name: string): V1Pod {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      namespace: "shop",
+      name,
+      uid: `uid-${name}`,
+      labels: { app: "web" },
+      ownerReferences: [
+        { apiVersion: "apps/v1", kind: "ReplicaSet", name: "web-abc", uid: "rs-1", controller: true },
+      ],
+    },
+    spec: { nodeName: "kwok-node-0", containers: [] },
+    status: { phase: "Running", conditions: [{ type: "Ready", status: "True" }] },
+  };
+}
+
+/** Namespace shop, opted in, with Deployment web's three pods; the agent's rails (opt-in on). */
+function agentEngine(): MemoryEngine {
+  const engine = memoryEngine({ optIn: true });
+  engine.cluster.put({
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: "shop", annotations: { "broadside.dev/chaos": "enabled" } },
+  });
+  engine.cluster.put({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { namespace: "shop", name: "web" },
+    spec: { replicas: 3, selector: { matchLabels: { app: "web" } } },
+    status: { availableReplicas: 3 },
+  });
+  engine.cluster.put({
+    apiVersion: "apps/v1",
+    kind: "ReplicaSet",
+    metadata: {
+      namespace: "shop",
+      name: "web-abc",
+      uid: "rs-1",
+      ownerReferences: [
+        { apiVersion: "apps/v1", kind: "Deployment", name: "web", uid: "d", controller: true },
+      ],
+    },
+  });
+  for (const name of ["web-1", "web-2", "web-3"]) engine.cluster.put(webPod(name));
+  return engine;
+}
+
+function podChaos(overrides: Partial<PodChaosObject> = {}): PodChaosObject {
+  return {
+    metadata: { namespace: "shop", name: "kill-one", generation: 1, resourceVersion: "7" },
+    spec: { action: "pod-kill", mode: "one", selector: { labelSelectors: { app: "web" } } },
+    ...overrides,
+  };
+}
+
+function reconcilerFor(engine: MemoryEngine, object: PodChaosObject, status: StatusWriter) {
+  return podChaosReconciler({
+    ctx: engine.ctx,
+    get: (namespace, name) =>
+      namespace === object.metadata?.namespace && name === object.metadata.name ? object : undefined,
+    status,
+    recoveryTimeout: Duration.parse("1s", "recoveryTimeout"),
+    haltedRetryMs: 10_000,
+  });
+}
+
+const conditionsOf = (status: ResourceStatus | undefined) =>
+  Object.fromEntries((status?.conditions ?? []).map((c) => [c.type, `${c.status}/${c.reason ?? ""}`]));
+
+describe("the PodChaos reconciler: one shot per generation, claimed in the status before it is fired", () => {
+  it("claims the generation, shoots one pod through the ledger, then reports targets and conditions", async () => {
+    const engine = agentEngine();
+    const status = new RecordingStatus(engine);
+    const done = reconcilerFor(engine, podChaos(), status)("shop/kill-one");
+    await engine.clock.advance(2_000);
+    expect(await done).toEqual({});
+
+    expect(status.writes.map((w) => [w.kind, w.clusterWrites])).toEqual([
+      ["claim", 0],
+      ["report", 1],
+    ]);
+    expect(conditionsOf(status.writes[0]?.status)).toMatchObject({ Injected: "Unknown/Injecting" });
+    expect(status.last?.observedGeneration).toBe(1);
+    expect(conditionsOf(status.last)).toMatchObject({
+      Selected: "True/Selected",
+      Injected: "True/Shot",
+      Failed: "False/Ran",
+    });
+    const [target] = status.last?.targets ?? [];
+    expect(target).toMatchObject({ kind: "Pod", namespace: "shop", outcome: "injected" });
+    const records = await engine.ledger.list();
+    expect(records.map((r) => r.id)).toEqual([target?.ledgerRecord]);
+  });
+
+  it("never shoots a generation claimed before (a restart, a new leader): it says the run was interrupted", async () => {
+    const engine = agentEngine();
+    const status = new RecordingStatus(engine);
+    const claimed: ResourceStatus = {
+      observedGeneration: 1,
+      conditions: [
+        {
+          type: "Injected",
+          status: "Unknown",
+          reason: "Injecting",
+          lastTransitionTime: "2026-01-15T09:00:00.000Z",
+        },
+      ],
+    };
+    // The API server agrees: nobody finished it.
+    status.stored = claimed;
+    await reconcilerFor(engine, podChaos({ status: claimed }), status)("shop/kill-one");
+    expect(engine.cluster.writes).toEqual([]);
+    expect(conditionsOf(status.last)).toMatchObject({
+      Failed: "True/Interrupted",
+      Injected: "False/Interrupted",
+    });
+  });
+
+  it("trusts the API server over a lagging cache: its own finished run is not called interrupted", async () => {
+    const engine = agentEngine();
+    const status = new RecordingStatus(engine);
+    const claimedInCache: ResourceStatus = {
+      observedGeneration: 1,
+      conditions: [
+        {
+          type: "Injected",
+          status: "Unknown",
+          reason: "Injecting",
+          lastTransitionTime: "2026-01-15T09:00:00.000Z",
+        },
+      ],
+    };
+    status.stored = {
+      observedGeneration: 1,
+      conditions: [
+        { type: "Injected", status: "True", reason: "Shot", lastTransitionTime: "2026-01-15T09:00:01.000Z" },
+      ],
+    };
+    await reconcilerFor(engine, podChaos({ status: claimedInCache }), status)("shop/kill-one");
+    expect(status.writes).toEqual([]);
+    expect(engine.cluster.writes).toEqual([]);
+  });
+
+  it("leaves a paused PodChaos alone and says so", async () => {
+    const engine = agentEngine();
+    const status = new RecordingStatus(engine);
+    const paused = podChaos();
+    const object = {
+      ...paused,
+      metadata: { ...paused.metadata, annotations: { "broadside.dev/paused": "true" } },
+    };
+    await reconcilerFor(engine, object, status)("shop/kill-one");
+    expect(engine.cluster.writes).toEqual([]);
+    expect(conditionsOf(status.last)).toEqual({ Paused: "True/Paused" });
+  });
+
+  it("waits while the kill switch is held, looking again in 10 s", async () => {
+    const engine = agentEngine();
+    const status = new RecordingStatus(engine);
+    await engine.halt.hold({ by: "oncall@laptop", reason: "incident 42" });
+    const result = await reconcilerFor(engine, podChaos(), status)("shop/kill-one");
+    expect(result).toEqual({ requeueAfterMs: 10_000 });
+    expect(engine.cluster.writes).toEqual([]);
+    expect(status.last?.conditions?.[0]).toMatchObject({ type: "Paused", reason: "Halted" });
+    expect(status.last?.conditions?.[0]?.message).toContain("incident 42");
+  });
+
+  it("reports a spec the file reader refuses as Failed, naming the field, and claims nothing", async () => {
+    const engine = agentEngine();
+    const status = new RecordingStatus(engine);
+    const bad = podChaos({
+      spec: { action: "pod-kill", mode: "fixed", selector: { labelSelectors: { app: "web" } } },
+    });
+    await reconcilerFor(engine, bad, status)("shop/kill-one");
+    expect(status.writes.map((w) => w.kind)).toEqual(["report"]);
+    expect(conditionsOf(status.last)).toEqual({ Failed: "True/InvalidSpec" });
+    expect(status.last?.conditions?.[0]?.message).toContain("value");
+  });
+
+  it("fires nothing when its claim loses a race: the queue retries with the object as it is now", async () => {
+    const engine = agentEngine();
+    const status = new RecordingStatus(engine);
+    status.conflict = true;
+    await expect(reconcilerFor(engine, podChaos(), status)("shop/kill-one")).rejects.toBeInstanceOf(
+      ConflictError,
+    );
+    expect(engine.cluster.writes).toEqual([]);
+  });
+
+  it("reports the opt-in rail's refusal: a namespace not annotated has no target", async () => {
+    const engine = agentEngine();
+    engine.cluster.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } });
+    const status = new RecordingStatus(engine);
+    const done = reconcilerFor(engine, podChaos(), status)("shop/kill-one");
+    await engine.clock.advance(2_000);
+    await done;
+    expect(engine.cluster.writes).toEqual([]);
+    expect(conditionsOf(status.last)).toMatchObject({
+      Selected: "False/NoTarget",
+      Injected: "False/NoTarget",
+    });
+  });
+});

@@ -1,0 +1,267 @@
+import { stringify } from "yaml";
+import { BroadsideError, describeError } from "../core/errors.js";
+import type { Duration } from "../core/duration.js";
+import { describeHold } from "../core/halt.js";
+import type { EngineContext } from "../engine/context.js";
+import { runPodChaos, type PodChaosResult } from "../engine/pod-chaos.js";
+import { parseExperimentFile } from "../experiments/files/load.js";
+import type { ChaosMeshPodChaos } from "../experiments/files/model.js";
+import { scopeOf } from "../experiments/run/runner.js";
+import { podFaults } from "../faults/pod-registry.js";
+import type { StatusWriter } from "../kube/resource-status.js";
+import type { ResourceStatus } from "./crds/status.js";
+import type { ReconcileResult } from "./reconcile/workers.js";
+import { conditionOf, podTargets, setCondition, type Condition, type ConditionChange } from "./status.js";
+
+/**
+ * The PodChaos reconciler (ADR 0007). Chaos Mesh's pod-kill is one-shot: each generation of a PodChaos
+ * kills its selection once. Before the shot, the generation is claimed in the status, conditional on the
+ * object's resourceVersion: a replica that restarts or takes over sees the claim and never shoots the
+ * same generation twice (it reports the run as interrupted instead; the ledger has what was done).
+ */
+
+export const pausedAnnotation = "broadside.dev/paused";
+
+export interface PodChaosObject {
+  readonly metadata?: {
+    readonly name?: string;
+    readonly namespace?: string;
+    readonly generation?: number;
+    readonly resourceVersion?: string;
+    readonly deletionTimestamp?: unknown;
+    readonly annotations?: Record<string, string>;
+  };
+  readonly spec?: unknown;
+  readonly status?: ResourceStatus;
+}
+
+export interface PodChaosReconcilerDeps {
+  readonly ctx: EngineContext;
+  /** The informer's cache of PodChaos objects. */
+  readonly get: (namespace: string, name: string) => PodChaosObject | undefined;
+  readonly status: StatusWriter;
+  /** How long a shot's recovery is watched for its milestones. */
+  readonly recoveryTimeout: Duration;
+  /** While the kill switch is held, how often to look again. */
+  readonly haltedRetryMs: number;
+}
+
+const plural = "podchaos";
+
+export function podChaosReconciler(deps: PodChaosReconcilerDeps) {
+  return async (key: string): Promise<ReconcileResult> => {
+    const [namespace = "", name = ""] = key.split("/");
+    const object = deps.get(namespace, name);
+    // Gone or going: a pod kill leaves nothing to revert, so no finalizer holds it.
+    if (object?.metadata === undefined || object.metadata.deletionTimestamp !== undefined) return {};
+    const run = new Run(deps, { namespace, name }, object);
+    return run.reconcile();
+  };
+}
+
+class Run {
+  private readonly generation: number;
+  private conditions: Condition[];
+
+  constructor(
+    private readonly deps: PodChaosReconcilerDeps,
+    private readonly ref: { readonly namespace: string; readonly name: string },
+    private readonly object: PodChaosObject,
+  ) {
+    this.generation = object.metadata?.generation ?? 0;
+    this.conditions = [...(object.status?.conditions ?? [])];
+  }
+
+  async reconcile(): Promise<ReconcileResult> {
+    const status = this.object.status;
+    const claimed =
+      status?.observedGeneration === this.generation ? conditionOf(status, "Injected") : undefined;
+    if (claimed !== undefined) return this.alreadyClaimed(claimed);
+    if (this.object.metadata?.annotations?.[pausedAnnotation] === "true") {
+      await this.report([
+        { type: "Paused", status: "True", reason: "Paused", message: `${pausedAnnotation} is "true"` },
+      ]);
+      return {};
+    }
+    const hold = await this.deps.ctx.halt.read();
+    if (hold !== undefined) {
+      await this.report([{ type: "Paused", status: "True", reason: "Halted", message: describeHold(hold) }]);
+      return { requeueAfterMs: this.deps.haltedRetryMs };
+    }
+    const spec = this.parse();
+    if (!(spec instanceof BroadsideError)) {
+      await this.claim();
+      await this.shoot(spec);
+      return {};
+    }
+    await this.report([{ type: "Failed", status: "True", reason: "InvalidSpec", message: spec.message }]);
+    return {};
+  }
+
+  /**
+   * The generation was claimed before: done, or interrupted by a restart or a change of leader. The cache
+   * may lag this process's own last write (its report after the shot), so an unfinished claim is read
+   * again from the API server before it is called interrupted.
+   */
+  private async alreadyClaimed(injected: Condition): Promise<ReconcileResult> {
+    if (injected.status !== "Unknown") return {};
+    const fresh = await this.deps.status.read({ plural, ...this.ref });
+    const now = fresh?.status as ResourceStatus | undefined;
+    if (now?.observedGeneration !== this.generation || conditionOf(now, "Injected")?.status !== "Unknown")
+      return {};
+    await this.report([
+      {
+        type: "Failed",
+        status: "True",
+        reason: "Interrupted",
+        message:
+          "the agent stopped while this generation was being injected; `broadside status` and the ledger show what was done",
+      },
+      {
+        type: "Injected",
+        status: "False",
+        reason: "Interrupted",
+        message: "not run again: one shot per generation",
+      },
+    ]);
+    return {};
+  }
+
+  /** The spec read as `broadside run` reads a PodChaos file, with the object's namespace as the default. */
+  private parse(): ChaosMeshPodChaos | BroadsideError {
+    const document = {
+      apiVersion: "broadside.dev/v1alpha1",
+      kind: "PodChaos",
+      metadata: { name: this.ref.name, namespace: this.ref.namespace },
+      spec: this.object.spec,
+    };
+    const source = `podchaos ${this.ref.namespace}/${this.ref.name}`;
+    try {
+      const loaded = parseExperimentFile(stringify(document), source, {
+        defaultNamespace: this.ref.namespace,
+      });
+      if (loaded.kind !== "PodChaos")
+        return new BroadsideError("BRD_USAGE", `${source}: read as ${loaded.kind}`);
+      if (!loaded.runnable) return new BroadsideError("BRD_NOT_RUNNABLE", `${source}: ${loaded.reason}`);
+      return loaded;
+    } catch (error: unknown) {
+      return error instanceof BroadsideError ? error : new BroadsideError("BRD_USAGE", describeError(error));
+    }
+  }
+
+  private async claim(): Promise<void> {
+    const injecting: ConditionChange = {
+      type: "Injected",
+      status: "Unknown",
+      reason: "Injecting",
+      message: "the pods are being selected and shot",
+    };
+    const conditions = this.withChanges([
+      injecting,
+      { type: "Paused", status: "False", reason: "Running", message: "" },
+    ]);
+    await this.deps.status.claim({ plural, ...this.ref }, this.object.metadata?.resourceVersion ?? "", {
+      observedGeneration: this.generation,
+      conditions,
+      targets: [],
+    });
+  }
+
+  private async shoot(spec: ChaosMeshPodChaos): Promise<void> {
+    let result: PodChaosResult;
+    try {
+      result = await runPodChaos(this.deps.ctx, {
+        fault: podFaults["pod-kill"],
+        scope: scopeOf({ selector: spec.selector }),
+        selector: spec.selector,
+        mode: spec.mode,
+        gracePeriodSeconds: spec.gracePeriodSeconds,
+        dryRun: false,
+        wait: true,
+        timeout: this.deps.recoveryTimeout,
+      });
+    } catch (error: unknown) {
+      const reason = error instanceof BroadsideError ? reasonOf(error.code) : "Error";
+      await this.report([
+        { type: "Injected", status: "False", reason, message: describeError(error) },
+        { type: "Failed", status: "True", reason, message: describeError(error) },
+      ]);
+      return;
+    }
+    await this.report(resultConditions(result), podTargets(result));
+  }
+
+  private withChanges(changes: readonly ConditionChange[]): Condition[] {
+    const now = this.deps.ctx.clock.now();
+    for (const change of changes)
+      this.conditions = setCondition(this.conditions, change, this.generation, now);
+    return this.conditions;
+  }
+
+  private async report(
+    changes: readonly ConditionChange[],
+    targets?: ResourceStatus["targets"],
+  ): Promise<void> {
+    const conditions = this.withChanges(changes);
+    await this.deps.status.report(
+      { plural, ...this.ref },
+      { observedGeneration: this.generation, conditions, ...(targets === undefined ? {} : { targets }) },
+    );
+  }
+}
+
+/** BRD_REFUSED_BY_RAIL becomes RefusedByRail: a condition's reason is one CamelCase word. */
+function reasonOf(code: string): string {
+  return code
+    .replace(/^BRD_/, "")
+    .toLowerCase()
+    .split("_")
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join("");
+}
+
+function resultConditions(result: PodChaosResult): ConditionChange[] {
+  const accepted = result.shots.filter((shot) => shot.outcome.accepted).length;
+  const failed: ConditionChange = { type: "Failed", status: "False", reason: "Ran", message: "" };
+  return [
+    selectedCondition(result),
+    injectedCondition(result, accepted),
+    recoveredCondition(result, accepted),
+    failed,
+  ];
+}
+
+function selectedCondition(result: PodChaosResult): ConditionChange {
+  const selected = result.plan.selected.length;
+  const left = result.plan.excluded.length;
+  if (selected === 0) {
+    // The reasons themselves, as `kill --dry-run` gives them: a user reading `kubectl describe` learns why.
+    const reasons = [...new Set(result.plan.excluded.map((exclusion) => exclusion.reason))].slice(0, 3);
+    const message = `no pod selected; ${left} left out: ${reasons.join("; ")}`;
+    return { type: "Selected", status: "False", reason: "NoTarget", message };
+  }
+  return {
+    type: "Selected",
+    status: "True",
+    reason: "Selected",
+    message: `${selected} selected, ${left} left out`,
+  };
+}
+
+function injectedCondition(result: PodChaosResult, accepted: number): ConditionChange {
+  if (accepted > 0) {
+    const message = `${accepted} of ${result.shots.length} shots accepted`;
+    return { type: "Injected", status: "True", reason: "Shot", message };
+  }
+  const reason = result.plan.selected.length === 0 ? "NoTarget" : "Refused";
+  return { type: "Injected", status: "False", reason, message: "no shot was accepted" };
+}
+
+function recoveredCondition(result: PodChaosResult, accepted: number): ConditionChange {
+  if (accepted === 0) return { type: "Recovered", status: "False", reason: "NothingToRecover", message: "" };
+  if (result.recovery?.complete === true) {
+    return { type: "Recovered", status: "True", reason: "Recovered", message: "every milestone was seen" };
+  }
+  const message = result.recovery?.watchFailure ?? "not every milestone was seen in time";
+  return { type: "Recovered", status: "False", reason: "NotRecovered", message };
+}

@@ -1,0 +1,84 @@
+import { optional } from "../core/objects.js";
+import type { PodChaosResult } from "../engine/pod-chaos.js";
+import type { conditionTypes, ResourceStatus } from "./crds/status.js";
+import { milestonesOf } from "./notify/events.js";
+
+/**
+ * The status the agent writes on its resources (agent/crds/status.ts is its schema): conditions as
+ * Kubernetes' meta.SetStatusCondition keeps them, and one record per target of the last run.
+ */
+
+export type ConditionType = (typeof conditionTypes)[number];
+export type Condition = NonNullable<ResourceStatus["conditions"]>[number];
+export type StatusTarget = NonNullable<ResourceStatus["targets"]>[number];
+
+export interface ConditionChange {
+  readonly type: ConditionType;
+  readonly status: "True" | "False" | "Unknown";
+  readonly reason: string;
+  readonly message: string;
+}
+
+/**
+ * `conditions` with `change` set: its lastTransitionTime moves only when its status changes, as
+ * meta.SetStatusCondition does, so `kubectl describe` says since when a condition has held.
+ */
+export function setCondition(
+  conditions: readonly Condition[],
+  change: ConditionChange,
+  observedGeneration: number,
+  now: number,
+): Condition[] {
+  const previous = conditions.find((condition) => condition.type === change.type);
+  const lastTransitionTime =
+    previous !== undefined && previous.status === change.status
+      ? previous.lastTransitionTime
+      : new Date(now).toISOString();
+  const next: Condition = { ...change, lastTransitionTime, observedGeneration };
+  return [...conditions.filter((condition) => condition.type !== change.type), next];
+}
+
+export function conditionOf(status: ResourceStatus | undefined, type: ConditionType): Condition | undefined {
+  return status?.conditions?.find((condition) => condition.type === type);
+}
+
+/** One record per pod shot, with its ledger record and its recovery milestones in ms since the shot. */
+export function podTargets(result: PodChaosResult): StatusTarget[] {
+  return result.shots.map((shot) => {
+    const victim = result.recovery?.victims.find((candidate) => candidate.pod.uid === shot.pod.uid);
+    const workload = result.recovery?.workloads.find(
+      (candidate) =>
+        victim?.workload !== undefined &&
+        candidate.workload.kind === victim.workload.kind &&
+        candidate.workload.namespace === victim.workload.namespace &&
+        candidate.workload.name === victim.workload.name,
+    );
+    const milestones = victim === undefined ? undefined : milestonesOf(victim, workload);
+    const recovered = victim?.replacement.expected === true && victim.replacement.readyMs !== undefined;
+    const outcome = !shot.outcome.accepted ? "refused" : recovered ? "recovered" : "injected";
+    return {
+      kind: "Pod",
+      namespace: shot.pod.namespace,
+      name: shot.pod.name,
+      uid: shot.pod.uid,
+      outcome,
+      ledgerRecord: shot.ledgerId,
+      injectedAt: new Date(shot.outcome.at).toISOString(),
+      ...optional("message", shot.outcome.accepted ? undefined : shot.outcome.reason),
+      ...optional("milestones", milestones === undefined ? undefined : statusMilestones(milestones)),
+    };
+  });
+}
+
+/** The notification's milestone names are the report's; the status keeps the CRD's. */
+function statusMilestones(milestones: ReturnType<typeof milestonesOf>): StatusTarget["milestones"] {
+  const whole = (ms: number | undefined) => (ms === undefined ? undefined : Math.max(0, Math.round(ms)));
+  return {
+    ...optional("acceptedMs", whole(milestones.acceptedMs)),
+    ...optional("goneMs", whole(milestones.goneMs)),
+    ...optional("replacementCreatedMs", whole(milestones.createdMs)),
+    ...optional("scheduledMs", whole(milestones.scheduledMs)),
+    ...optional("readyMs", whole(milestones.readyMs)),
+    ...optional("workloadRestoredMs", whole(milestones.restoredMs)),
+  };
+}
