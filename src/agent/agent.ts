@@ -165,6 +165,11 @@ function startPodChaosLoop(
     status: deps.status,
     recoveryTimeout: config.recoveryTimeout,
     haltedRetryMs: haltedRetryMs,
+    onResult: (result) => {
+      const { metrics } = deps.observability;
+      for (const shot of result.shots) metrics.shotFired("pod-kill", shot.outcome);
+      if (result.recovery !== undefined) metrics.recoveryReported("pod-kill", result.recovery);
+    },
   });
   const keyOf = (object: KubernetesObject) =>
     `${object.metadata?.namespace ?? ""}/${object.metadata?.name ?? ""}`;

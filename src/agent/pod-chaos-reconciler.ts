@@ -44,6 +44,8 @@ export interface PodChaosReconcilerDeps {
   readonly recoveryTimeout: Duration;
   /** While the kill switch is held, how often to look again. */
   readonly haltedRetryMs: number;
+  /** Told of every finished run, for the metrics. */
+  readonly onResult?: (result: PodChaosResult) => void;
 }
 
 const plural = "podchaos";
@@ -188,6 +190,7 @@ class Run {
       ]);
       return;
     }
+    this.deps.onResult?.(result);
     await this.report(resultConditions(result), podTargets(result));
   }
 

@@ -282,6 +282,9 @@ describe("broadside agent reconciles a PodChaos applied with kubectl", () => {
     const pods = await adminClients().core.listNamespacedPod({ namespace: namespace() });
     const live = pods.items.filter((pod) => pod.metadata?.deletionTimestamp === undefined);
     expect(live.filter(isReady)).toHaveLength(3);
+    const served = agent.logs.find((line) => line.msg === "agent serving")?.health as { url: string };
+    const metrics = await (await fetch(`${served.url}/metrics`)).text();
+    expect(metrics).toMatch(/^broadside_shots_total\{fault="pod-kill",outcome="accepted"\} 1$/m);
     const printed = await kubectl(inject("adminKubeconfig"), "get", "podchaos", "-n", namespace());
     expect(printed.stdout).toMatch(/kill-one\s+pod-kill\s+one\s+True\s+True/);
   });
