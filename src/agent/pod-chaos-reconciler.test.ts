@@ -105,6 +105,19 @@ function reconcilerFor(engine: MemoryEngine, object: PodChaosObject, status: Sta
   });
 }
 
+/** Generation 1 claimed (Injected=Unknown) and never finished: what a restart in mid-shot leaves. */
+const claimedGeneration1: ResourceStatus = {
+  observedGeneration: 1,
+  conditions: [
+    {
+      type: "Injected",
+      status: "Unknown",
+      reason: "Injecting",
+      lastTransitionTime: "2026-01-15T09:00:00.000Z",
+    },
+  ],
+};
+
 const conditionsOf = (status: ResourceStatus | undefined) =>
   Object.fromEntries((status?.conditions ?? []).map((c) => [c.type, `${c.status}/${c.reason ?? ""}`]));
 
@@ -136,17 +149,7 @@ describe("the PodChaos reconciler: one shot per generation, claimed in the statu
   it("never shoots a generation claimed before (a restart, a new leader): it says the run was interrupted", async () => {
     const engine = agentEngine();
     const status = new RecordingStatus(engine);
-    const claimed: ResourceStatus = {
-      observedGeneration: 1,
-      conditions: [
-        {
-          type: "Injected",
-          status: "Unknown",
-          reason: "Injecting",
-          lastTransitionTime: "2026-01-15T09:00:00.000Z",
-        },
-      ],
-    };
+    const claimed = claimedGeneration1;
     // The API server agrees: nobody finished it.
     status.stored = claimed;
     await reconcilerFor(engine, podChaos({ status: claimed }), status)("shop/kill-one");
@@ -160,17 +163,7 @@ describe("the PodChaos reconciler: one shot per generation, claimed in the statu
   it("trusts the API server over a lagging cache: its own finished run is not called interrupted", async () => {
     const engine = agentEngine();
     const status = new RecordingStatus(engine);
-    const claimedInCache: ResourceStatus = {
-      observedGeneration: 1,
-      conditions: [
-        {
-          type: "Injected",
-          status: "Unknown",
-          reason: "Injecting",
-          lastTransitionTime: "2026-01-15T09:00:00.000Z",
-        },
-      ],
-    };
+    const claimedInCache = claimedGeneration1;
     status.stored = {
       observedGeneration: 1,
       conditions: [
