@@ -1,5 +1,6 @@
 import type { KubernetesObject, V1ConfigMap } from "@kubernetes/client-node";
 import type { Duration } from "../core/duration.js";
+import type { EventRecorder } from "../kube/events.js";
 import type { StatusWriter } from "../kube/resource-status.js";
 import { podChaosReconciler, type PodChaosObject } from "./pod-chaos-reconciler.js";
 import type { Clock } from "../core/clock.js";
@@ -42,6 +43,8 @@ export interface AgentDeps {
   readonly leases: LeaseStore;
   /** Writes the status of Broadside's resources. */
   readonly status: StatusWriter;
+  /** Events on Broadside's resources. */
+  readonly events: EventRecorder;
   readonly observability: Observability;
   readonly log: AgentLog;
 }
@@ -165,6 +168,7 @@ function startPodChaosLoop(
     status: deps.status,
     recoveryTimeout: config.recoveryTimeout,
     haltedRetryMs: haltedRetryMs,
+    events: deps.events,
     onResult: (result) => {
       const { metrics } = deps.observability;
       for (const shot of result.shots) metrics.shotFired("pod-kill", shot.outcome);

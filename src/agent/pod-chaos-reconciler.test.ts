@@ -1,8 +1,10 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { Duration } from "../core/duration.js";
+import { optional } from "../core/objects.js";
 import { ConflictError } from "../core/ledger/store.js";
 import { memoryEngine, type MemoryEngine } from "../engine/memory-engine.js";
+import { MemoryEventRecorder } from "../kube/events.js";
 import type { ResourceRef, StatusWriter } from "../kube/resource-status.js";
 import type { ResourceStatus } from "./crds/status.js";
 import { podChaosReconciler, type PodChaosObject } from "./pod-chaos-reconciler.js";
@@ -94,7 +96,12 @@ function podChaos(overrides: Partial<PodChaosObject> = {}): PodChaosObject {
   };
 }
 
-function reconcilerFor(engine: MemoryEngine, object: PodChaosObject, status: StatusWriter) {
+function reconcilerFor(
+  engine: MemoryEngine,
+  object: PodChaosObject,
+  status: StatusWriter,
+  events = new MemoryEventRecorder(),
+) {
   return podChaosReconciler({
     ctx: engine.ctx,
     get: (namespace, name) =>
@@ -102,6 +109,7 @@ function reconcilerFor(engine: MemoryEngine, object: PodChaosObject, status: Sta
     status,
     recoveryTimeout: Duration.parse("1s", "recoveryTimeout"),
     haltedRetryMs: 10_000,
+    events,
   });
 }
 
@@ -122,6 +130,36 @@ const conditionsOf = (status: ResourceStatus | undefined) =>
   Object.fromEntries((status?.conditions ?? []).map((c) => [c.type, `${c.status}/${c.reason ?? ""}`]));
 
 describe("the PodChaos reconciler: one shot per generation, claimed in the status before it is fired", () => {
+  it("tells kubectl describe what happened with Events, once per change", async () => {
+    const engine = agentEngine();
+    const status = new RecordingStatus(engine);
+    const events = new MemoryEventRecorder();
+    const done = reconcilerFor(engine, podChaos(), status, events)("shop/kill-one");
+    await engine.clock.advance(2_000);
+    await done;
+    expect(events.events.map((e) => `${e.type} ${e.reason}`)).toEqual([
+      "Normal Shot",
+      "Warning NotRecovered",
+    ]);
+    expect(events.events[0]?.subject).toMatchObject({
+      kind: "PodChaos",
+      namespace: "shop",
+      name: "kill-one",
+    });
+
+    // Held by the kill switch, looked at again and again: one event, not one per look.
+    const halted = new MemoryEventRecorder();
+    await engine.halt.hold({ by: "oncall@laptop", reason: "incident 42" });
+    const again = podChaos({
+      metadata: { namespace: "shop", name: "kill-one", generation: 2, resourceVersion: "9" },
+    });
+    const reconcile = reconcilerFor(engine, { ...again, ...optional("status", status.last) }, status, halted);
+    await reconcile("shop/kill-one");
+    const later = reconcilerFor(engine, { ...again, ...optional("status", status.last) }, status, halted);
+    await later("shop/kill-one");
+    expect(halted.events.map((e) => `${e.type} ${e.reason}`)).toEqual(["Normal Halted"]);
+  });
+
   it("claims the generation, shoots one pod through the ledger, then reports targets and conditions", async () => {
     const engine = agentEngine();
     const status = new RecordingStatus(engine);

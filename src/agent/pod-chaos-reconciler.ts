@@ -2,12 +2,14 @@ import { stringify } from "yaml";
 import { BroadsideError, describeError } from "../core/errors.js";
 import type { Duration } from "../core/duration.js";
 import { describeHold } from "../core/halt.js";
+import { optional } from "../core/objects.js";
 import type { EngineContext } from "../engine/context.js";
 import { runPodChaos, type PodChaosResult } from "../engine/pod-chaos.js";
 import { parseExperimentFile } from "../experiments/files/load.js";
 import type { ChaosMeshPodChaos } from "../experiments/files/model.js";
 import { scopeOf } from "../experiments/run/runner.js";
 import { podFaults } from "../faults/pod-registry.js";
+import type { EventRecorder } from "../kube/events.js";
 import type { StatusWriter } from "../kube/resource-status.js";
 import type { ResourceStatus } from "./crds/status.js";
 import type { ReconcileResult } from "./reconcile/workers.js";
@@ -27,6 +29,7 @@ export interface PodChaosObject {
     readonly name?: string;
     readonly namespace?: string;
     readonly generation?: number;
+    readonly uid?: string;
     readonly resourceVersion?: string;
     readonly deletionTimestamp?: unknown;
     readonly annotations?: Record<string, string>;
@@ -46,6 +49,8 @@ export interface PodChaosReconcilerDeps {
   readonly haltedRetryMs: number;
   /** Told of every finished run, for the metrics. */
   readonly onResult?: (result: PodChaosResult) => void;
+  /** Events on the PodChaos, for `kubectl describe`. */
+  readonly events: EventRecorder;
 }
 
 const plural = "podchaos";
@@ -201,10 +206,27 @@ class Run {
     return this.conditions;
   }
 
+  /** An event for each condition that changed to something a person should hear about. */
+  private recordEvents(changes: readonly ConditionChange[]): void {
+    const subject = {
+      apiVersion: "broadside.dev/v1alpha1",
+      kind: "PodChaos",
+      ...this.ref,
+      ...optional("uid", this.object.metadata?.uid),
+    };
+    for (const change of changes) {
+      const before = this.conditions.find((condition) => condition.type === change.type);
+      if (before?.status === change.status && before.reason === change.reason) continue;
+      const type = eventTypeOf(change);
+      if (type !== undefined) this.deps.events.record(subject, type, change.reason, change.message);
+    }
+  }
+
   private async report(
     changes: readonly ConditionChange[],
     targets?: ResourceStatus["targets"],
   ): Promise<void> {
+    this.recordEvents(changes);
     const conditions = this.withChanges(changes);
     await this.deps.status.report(
       { plural, ...this.ref },
@@ -212,6 +234,30 @@ class Run {
     );
   }
 }
+
+/**
+ * Which condition changes are events: what went wrong is a Warning; a pause, a shot and a recovery are
+ * Normal; the bookkeeping (Failed=False after a run, Paused=False, the claim) is none.
+ */
+function eventTypeOf(change: ConditionChange): "Normal" | "Warning" | undefined {
+  const key = `${change.type}/${change.status}`;
+  if (silent.has(`${change.type}/${change.reason}`)) return undefined;
+  return eventTypes[key];
+}
+
+/** Condition and status that make an event, and of which type. */
+const eventTypes: Readonly<Record<string, "Normal" | "Warning">> = {
+  "Failed/True": "Warning",
+  "Paused/True": "Normal",
+  "Selected/False": "Warning",
+  "Injected/True": "Normal",
+  "Injected/False": "Warning",
+  "Recovered/True": "Normal",
+  "Recovered/False": "Warning",
+};
+
+/** Told by another event of the same change (Failed says Interrupted), or nothing to tell. */
+const silent = new Set(["Injected/Interrupted", "Recovered/NothingToRecover"]);
 
 /** BRD_REFUSED_BY_RAIL becomes RefusedByRail: a condition's reason is one CamelCase word. */
 function reasonOf(code: string): string {

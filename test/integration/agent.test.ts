@@ -285,6 +285,15 @@ describe("broadside agent reconciles a PodChaos applied with kubectl", () => {
     const served = agent.logs.find((line) => line.msg === "agent serving")?.health as { url: string };
     const metrics = await (await fetch(`${served.url}/metrics`)).text();
     expect(metrics).toMatch(/^broadside_shots_total\{fault="pod-kill",outcome="accepted"\} 1$/m);
+    const events = await eventually("the PodChaos's events", async () => {
+      const listed = await adminClients().core.listNamespacedEvent({
+        namespace: namespace(),
+        fieldSelector: "involvedObject.kind=PodChaos,involvedObject.name=kill-one",
+      });
+      const reasons = listed.items.map((event) => event.reason).sort();
+      return reasons.includes("Recovered") ? reasons : undefined;
+    });
+    expect(events).toEqual(["Recovered", "Shot"]);
     const printed = await kubectl(inject("adminKubeconfig"), "get", "podchaos", "-n", namespace());
     expect(printed.stdout).toMatch(/kill-one\s+pod-kill\s+one\s+True\s+True/);
   });
