@@ -179,6 +179,58 @@ describe("broadside agent", () => {
     expect(await leaseHolder()).toBeFalsy();
   });
 
+  it("hands over when the leader is SIGKILLed: the standby takes over within the lease and reverts at the deadline", async () => {
+    const first = startAgent("--resync", "30s");
+    await logged(first, "leading: reconciling");
+    const second = startAgent("--resync", "30s");
+    await logged(second, "new leader observed");
+    // A standby keeps its caches warm and changes nothing.
+    expect(second.logs.some((line) => line.msg === "leading: reconciling")).toBe(false);
+
+    await adminClients().core.createNamespacedConfigMap({
+      namespace: namespace(),
+      body: { metadata: { name: "handover" }, data: { LOG_LEVEL: "info" } },
+    });
+    const injectedFrom = Date.now();
+    const injected = await broadside(
+      "drift",
+      "configmap/handover",
+      "-n",
+      namespace(),
+      "--key",
+      "LOG_LEVEL",
+      "--value",
+      "debug",
+      "--duration",
+      "10s",
+      "--no-wait",
+      "--kubeconfig",
+      inject("adminKubeconfig"),
+    );
+    expect(injected.code, injected.stderr).toBe(0);
+
+    first.child.kill("SIGKILL");
+    const killedAt = Date.now();
+    const leading = await logged(second, "leading: reconciling");
+    // The protocol's bound, not a speed figure: the lease (3 s), at most two jittered retries (2 x 2.2 x
+    // 0.5 s), and 2 s for a loaded 2-core machine.
+    const takeoverMs = Number(leading.time) - killedAt;
+    console.log(`[agent] the standby led ${takeoverMs} ms after the leader's SIGKILL`);
+    expect(takeoverMs).toBeLessThanOrEqual(3_000 + 2_200 + 2_000);
+
+    const recovered = await logged(second, "ledger record recovered");
+    expect(recovered).toMatchObject({ result: "reverted", target: { name: "handover" } });
+    // At the deadline, not before: the new leader armed it from the record alone.
+    expect(Number(recovered.at)).toBeGreaterThanOrEqual(injectedFrom + 10_000);
+    const configMap = await adminClients().core.readNamespacedConfigMap({
+      name: "handover",
+      namespace: namespace(),
+    });
+    expect(configMap.data?.LOG_LEVEL).toBe("info");
+    second.child.kill("SIGTERM");
+    expect(await second.exited).toBe(0);
+  });
+
   it("refuses a bad flag before it connects, naming it", async () => {
     const result = await broadside(
       "agent",
