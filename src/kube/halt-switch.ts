@@ -1,8 +1,8 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import type { HaltHold, HaltSwitch } from "../core/halt.js";
 import type { KubeClients } from "./client.js";
-import { apiStatus, createIfMissing } from "./client.js";
-import { broadsideNamespace, managedByLabel } from "./ledger-store.js";
+import { apiStatus } from "./client.js";
+import { broadsideNamespace, createBroadsideNamespace, managedByLabel } from "./ledger-store.js";
 
 /**
  * The kill switch in the cluster: a ConfigMap named `broadside-halt` in Broadside's namespace. Its presence
@@ -35,21 +35,25 @@ export class ConfigMapHaltSwitch implements HaltSwitch {
   }
 
   async hold(hold: HaltHold): Promise<HaltHold> {
-    const body = configMapOf(hold);
     try {
-      await this.kube.core.createNamespacedConfigMap({ namespace: this.namespace, body });
-      return hold;
+      return await this.create(hold);
     } catch (error: unknown) {
-      if (apiStatus(error) === 409) return (await this.read()) ?? hold;
       if (apiStatus(error) !== 404) throw error;
     }
     // The namespace does not exist yet: nothing Broadside did has happened in this cluster so far.
-    await createIfMissing(() =>
-      this.kube.core.createNamespace({
-        body: { metadata: { name: this.namespace, labels: { [managedByLabel]: "broadside" } } },
-      }),
-    );
-    return this.hold(hold);
+    await createBroadsideNamespace(this.kube.core, this.namespace);
+    return this.create(hold);
+  }
+
+  /** Creates the hold; one already there stays and is returned. */
+  private async create(hold: HaltHold): Promise<HaltHold> {
+    try {
+      await this.kube.core.createNamespacedConfigMap({ namespace: this.namespace, body: configMapOf(hold) });
+      return hold;
+    } catch (error: unknown) {
+      if (apiStatus(error) === 409) return (await this.read()) ?? hold;
+      throw error;
+    }
   }
 
   async release(): Promise<boolean> {

@@ -67,16 +67,24 @@ const pageSize = 500;
  * starts by reading or by taking a Lease there (the agent) needs it first. A 403 leaves it to the
  * installer: a least-privilege agent may not create namespaces, and its chart made this one.
  */
+/** Creates Broadside's namespace, labelled as Broadside's; one that exists already is left as it is. */
+export async function createBroadsideNamespace(
+  core: Pick<KubeClients["core"], "createNamespace">,
+  namespace: string,
+): Promise<void> {
+  await createIfMissing(() =>
+    core.createNamespace({
+      body: { metadata: { name: namespace, labels: { [managedByLabel]: "broadside" } } },
+    }),
+  );
+}
+
 export async function ensureBroadsideNamespace(
   core: Pick<KubeClients["core"], "createNamespace">,
   namespace: string = broadsideNamespace,
 ): Promise<void> {
   try {
-    await createIfMissing(() =>
-      core.createNamespace({
-        body: { metadata: { name: namespace, labels: { [managedByLabel]: "broadside" } } },
-      }),
-    );
+    await createBroadsideNamespace(core, namespace);
   } catch (error: unknown) {
     if (apiStatus(error) !== 403) throw error;
   }
@@ -308,11 +316,7 @@ export class ConfigMapLedgerStore implements LedgerStore {
     } catch (error: unknown) {
       if (apiStatus(error) !== 404) throw error;
     }
-    await createIfMissing(() =>
-      this.kube.core.createNamespace({
-        body: { metadata: { name: this.namespace, labels: { [managedByLabel]: "broadside" } } },
-      }),
-    );
+    await createBroadsideNamespace(this.kube.core, this.namespace);
     return create();
   }
 }
