@@ -18,6 +18,9 @@ export interface TierRun {
 
 export function tierCounts(report: unknown): TierCounts;
 
+/** One line per failed test (or failed file without one): "FAILED tier file > test: first line". */
+export function failureLines(tierName: string, report: unknown): string[];
+
 export function summarize(
   tiers: readonly TierRun[],
   failedSteps: readonly string[],

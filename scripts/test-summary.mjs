@@ -59,14 +59,47 @@ function unexplainedFailure(tier, counts) {
   return `${tier.name} tests (vitest exited ${tier.exitCode ?? "on a signal"} with no failed test in its report)`;
 }
 
+/** The first line of a message, cut to a length a CI log's tail keeps readable. */
+function firstLine(text) {
+  const line =
+    String(text)
+      .split("\n")
+      .find((part) => part.trim() !== "") ?? "";
+  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+}
+
 /**
- * One line per tier, then the closing line, `tests: N passed, M failed, K skipped`, followed by
+ * One line per failure of a tier, naming the file, the test and the first line of its message: CI shows
+ * only the tail of a run's output, so what failed must be there, not only how many.
+ */
+export function failureLines(tierName, report) {
+  return (filesOf(report) ?? [])
+    .filter((file) => file.status === "failed")
+    .flatMap((file) => fileFailureLines(tierName, file));
+}
+
+function fileFailureLines(tierName, file) {
+  const path = typeof file.name === "string" ? file.name.replace(`${process.cwd()}/`, "") : "?";
+  const tests = Array.isArray(file.assertionResults) ? file.assertionResults.filter(isRecord) : [];
+  const failed = tests.filter((test) => test.status === "failed");
+  // vitest's report keeps a load error's message but not a failed hook's: the run's output above has it.
+  const why = firstLine(file.message ?? "") || "failed outside its tests (a hook); the output above says why";
+  if (failed.length === 0) return [`FAILED ${tierName} ${path}: ${why}`];
+  return failed.map((test) => `FAILED ${tierName} ${path} > ${test.fullName ?? "?"}: ${messageOf(test)}`);
+}
+
+function messageOf(test) {
+  return Array.isArray(test.failureMessages) ? firstLine(test.failureMessages[0] ?? "") : "";
+}
+
+/**
+ * The failures, named (failureLines), then one line per tier, then the closing line, `tests: N passed, M failed, K skipped`, followed by
  * `; failed steps: ...` when a step failed that the counts do not show (build, lint, a tier's vitest
  * failing outside any test). The exit code is 0 exactly when the closing line reports 0 failed and no
  * failed step, so the two always agree.
  */
 export function summarize(tiers, failedSteps) {
-  const lines = [];
+  const lines = tiers.flatMap((tier) => failureLines(tier.name, tier.report));
   const total = { passed: 0, failed: 0, skipped: 0 };
   const unexplained = [];
   for (const tier of tiers) {

@@ -48,7 +48,10 @@ describe("npm test's closing count, from vitest's JSON report", () => {
 
   it("closes with a line and an exit code that agree", () => {
     const { lines, exitCode } = summarize([{ name: "unit", report, exitCode: vitestStatus }], []);
-    expect(lines).toEqual(["unit: 1 passed, 3 failed, 0 skipped", "tests: 1 passed, 3 failed, 0 skipped"]);
+    expect(lines.slice(-2)).toEqual([
+      "unit: 1 passed, 3 failed, 0 skipped",
+      "tests: 1 passed, 3 failed, 0 skipped",
+    ]);
     expect(exitCode).toBe(1);
   });
 
@@ -83,6 +86,40 @@ describe("npm test's closing count, from vitest's JSON report", () => {
       "tests: 1 passed, 0 failed, 0 skipped; failed steps: lint, unit tests (vitest exited 1 with no failed test in its report), integration tests (no report)",
     ]);
     expect(exitCode).toBe(1);
+  });
+
+  it("names each failed file above the counts, with the first line of what went wrong", () => {
+    const { lines } = summarize([{ name: "unit", report, exitCode: vitestStatus }], []);
+    const failures = lines.slice(0, -2).sort();
+    expect(failures).toHaveLength(2);
+    expect(failures[0]).toMatch(
+      /^FAILED unit .*failed-load\.test\.ts: .*the module failed to load on purpose$/,
+    );
+    expect(failures[1]).toMatch(/^FAILED unit .*failed-setup\.test\.ts: failed outside its tests \(a hook\)/);
+  });
+
+  it("names a failed test by its full name and the first line of its message", () => {
+    const failing = {
+      testResults: [
+        {
+          name: `${process.cwd()}/src/a.test.ts`,
+          status: "failed",
+          assertionResults: [
+            { status: "passed", fullName: "a works" },
+            {
+              status: "failed",
+              fullName: "a breaks",
+              failureMessages: ["\nAssertionError: 1 !== 2\n  at x"],
+            },
+          ],
+        },
+      ],
+    };
+    expect(summarize([{ name: "unit", report: failing, exitCode: 1 }], []).lines).toEqual([
+      "FAILED unit src/a.test.ts > a breaks: AssertionError: 1 !== 2",
+      "unit: 1 passed, 1 failed, 0 skipped",
+      "tests: 1 passed, 1 failed, 0 skipped",
+    ]);
   });
 
   it("takes anything but a vitest JSON report as no report", () => {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: the whole suite, in order: build, format check, lint, typecheck, Chromium set-up (installs
 // Debian's chromium when missing, see test/browser/setup-chromium.mjs), unit tests, browser tests,
-// integration tests (which start one sandbox, building its binaries on first use). Prints one closing line,
+// integration tests (which start one sandbox, building its binaries on first use). Names every failed test
+// (a "FAILED tier file > test: message" line each, since CI keeps only a run's tail), then prints one closing line,
 // "tests: N passed, M failed, K skipped" (test-summary.mjs: a test its suite's failed setup kept from
 // running counts as failed; a failed step the counts cannot show is named after it), and exits non-zero
 // exactly when that line reports a failure.
