@@ -7,7 +7,8 @@ import { memoryEngine, type MemoryEngine } from "../engine/memory-engine.js";
 import { MemoryEventRecorder } from "../kube/events.js";
 import type { ResourceRef, StatusWriter } from "../kube/resource-status.js";
 import type { ResourceStatus } from "./crds/status.js";
-import { podChaosReconciler, type PodChaosObject } from "./pod-chaos-reconciler.js";
+import type { ChaosObject } from "./chaos-object.js";
+import { podChaosReconciler } from "./pod-chaos-reconciler.js";
 
 /** The status writes, in order, with what the cluster had been asked to do by then. */
 class RecordingStatus implements StatusWriter {
@@ -88,7 +89,7 @@ function agentEngine(): MemoryEngine {
   return engine;
 }
 
-function podChaos(overrides: Partial<PodChaosObject> = {}): PodChaosObject {
+function podChaos(overrides: Partial<ChaosObject> = {}): ChaosObject {
   return {
     metadata: { namespace: "shop", name: "kill-one", generation: 1, resourceVersion: "7" },
     spec: { action: "pod-kill", mode: "one", selector: { labelSelectors: { app: "web" } } },
@@ -98,7 +99,7 @@ function podChaos(overrides: Partial<PodChaosObject> = {}): PodChaosObject {
 
 function reconcilerFor(
   engine: MemoryEngine,
-  object: PodChaosObject,
+  object: ChaosObject,
   status: StatusWriter,
   events = new MemoryEventRecorder(),
 ) {

@@ -12,6 +12,7 @@ import { podFaults } from "../faults/pod-registry.js";
 import type { EventRecorder } from "../kube/events.js";
 import type { StatusWriter } from "../kube/resource-status.js";
 import type { ResourceStatus } from "./crds/status.js";
+import { pausedAnnotation, type ChaosObject } from "./chaos-object.js";
 import type { ReconcileResult } from "./reconcile/workers.js";
 import { conditionOf, podTargets, setCondition, type Condition, type ConditionChange } from "./status.js";
 
@@ -22,26 +23,10 @@ import { conditionOf, podTargets, setCondition, type Condition, type ConditionCh
  * same generation twice (it reports the run as interrupted instead; the ledger has what was done).
  */
 
-export const pausedAnnotation = "broadside.dev/paused";
-
-export interface PodChaosObject {
-  readonly metadata?: {
-    readonly name?: string;
-    readonly namespace?: string;
-    readonly generation?: number;
-    readonly uid?: string;
-    readonly resourceVersion?: string;
-    readonly deletionTimestamp?: unknown;
-    readonly annotations?: Record<string, string>;
-  };
-  readonly spec?: unknown;
-  readonly status?: ResourceStatus;
-}
-
 export interface PodChaosReconcilerDeps {
   readonly ctx: EngineContext;
   /** The informer's cache of PodChaos objects. */
-  readonly get: (namespace: string, name: string) => PodChaosObject | undefined;
+  readonly get: (namespace: string, name: string) => ChaosObject | undefined;
   readonly status: StatusWriter;
   /** How long a shot's recovery is watched for its milestones. */
   readonly recoveryTimeout: Duration;
@@ -73,7 +58,7 @@ class Run {
   constructor(
     private readonly deps: PodChaosReconcilerDeps,
     private readonly ref: { readonly namespace: string; readonly name: string },
-    private readonly object: PodChaosObject,
+    private readonly object: ChaosObject,
   ) {
     this.generation = object.metadata?.generation ?? 0;
     this.conditions = [...(object.status?.conditions ?? [])];

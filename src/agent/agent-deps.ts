@@ -1,0 +1,35 @@
+import type { Duration } from "../core/duration.js";
+import type { EngineContext } from "../engine/context.js";
+import type { EventRecorder } from "../kube/events.js";
+import type { LeaderLog } from "../kube/leader/elector.js";
+import type { LeaseStore } from "../kube/leader/lease-store.js";
+import type { LeaderTimings } from "../kube/leader/timings.js";
+import type { StatusWriter } from "../kube/resource-status.js";
+import type { Observability } from "./http/observability.js";
+
+/** What `broadside agent` was told (its flags, parsed once in cli/agent-command.ts). */
+export interface AgentConfig {
+  /** This replica's name in the Lease. */
+  readonly identity: string;
+  /** false runs as leader at once, without a Lease (a single replica on a workstation). */
+  readonly leaderElect: boolean;
+  readonly timings: LeaderTimings;
+  /** The longest wait between two looks at the ledger. */
+  readonly resyncMs: number;
+  /** How long a PodChaos shot's recovery is watched for its milestones. */
+  readonly recoveryTimeout: Duration;
+}
+
+export type AgentLog = LeaderLog;
+
+/** The agent's ports to the cluster and the world. */
+export interface AgentDeps {
+  readonly ctx: EngineContext;
+  readonly leases: LeaseStore;
+  /** Writes the status of Broadside's resources. */
+  readonly status: StatusWriter;
+  /** Events on Broadside's resources. */
+  readonly events: EventRecorder;
+  readonly observability: Observability;
+  readonly log: AgentLog;
+}

@@ -1,0 +1,56 @@
+import type { AgentConfig, AgentDeps } from "./agent-deps.js";
+import type { ChaosObject } from "./chaos-object.js";
+import { podChaosReconciler } from "./pod-chaos-reconciler.js";
+import type { ReconcileResult } from "./reconcile/workers.js";
+
+/**
+ * The chaos resources the agent reconciles, one entry per kind: the agent watches each kind's collection
+ * from start-up (so a new leader's caches are warm) and, while it leads, runs the kind's reconciler over
+ * a work queue of its own with `workers` side by side. Adding a kind is adding an entry here.
+ */
+
+/** What a kind's reconciler is given while its replica leads. */
+export interface KindContext {
+  readonly config: AgentConfig;
+  readonly deps: AgentDeps;
+  /** The informer's cache of the kind's objects. */
+  readonly get: (namespace: string, name: string) => ChaosObject | undefined;
+}
+
+export type Reconcile = (key: string) => Promise<ReconcileResult>;
+
+export interface ChaosKind {
+  readonly kind: string;
+  readonly apiVersion: string;
+  readonly plural: string;
+  /** Objects of this kind reconciled side by side; one object is never reconciled twice at once. */
+  readonly workers: number;
+  readonly reconciler: (context: KindContext) => Reconcile;
+}
+
+/** While the kill switch is held, a chaos resource looks again this often (the agent honours a release in 10 s). */
+export const haltedRetryMs = 10_000;
+
+export const podChaosKind: ChaosKind = {
+  kind: "PodChaos",
+  apiVersion: "broadside.dev/v1alpha1",
+  plural: "podchaos",
+  // Each waits for its pods' recovery, so a few at once.
+  workers: 4,
+  reconciler: ({ config, deps, get }) =>
+    podChaosReconciler({
+      ctx: deps.ctx,
+      get,
+      status: deps.status,
+      recoveryTimeout: config.recoveryTimeout,
+      haltedRetryMs,
+      events: deps.events,
+      onResult: (result) => {
+        const { metrics } = deps.observability;
+        for (const shot of result.shots) metrics.shotFired("pod-kill", shot.outcome);
+        if (result.recovery !== undefined) metrics.recoveryReported("pod-kill", result.recovery);
+      },
+    }),
+};
+
+export const chaosKinds: readonly ChaosKind[] = [podChaosKind];
