@@ -163,6 +163,7 @@ function startKindLoop(
 ): () => Promise<void> {
   const queue = createWorkQueue(deps.ctx.clock);
   const reconcileOne = kind.reconciler({
+    resource: kind,
     config,
     deps,
     get: (namespace, name) => informer.get(namespace, name),

@@ -11,6 +11,8 @@ import type { ReconcileResult } from "./reconcile/workers.js";
 
 /** What a kind's reconciler is given while its replica leads. */
 export interface KindContext {
+  /** The entry being reconciled: its apiVersion, kind and plural name the objects to write to. */
+  readonly resource: ChaosKind;
   readonly config: AgentConfig;
   readonly deps: AgentDeps;
   /** The informer's cache of the kind's objects. */
@@ -37,8 +39,9 @@ export const podChaosKind: ChaosKind = {
   plural: "podchaos",
   // Each waits for its pods' recovery, so a few at once.
   workers: 4,
-  reconciler: ({ config, deps, get }) =>
+  reconciler: ({ resource, config, deps, get }) =>
     podChaosReconciler({
+      resource,
       ctx: deps.ctx,
       get,
       status: deps.status,

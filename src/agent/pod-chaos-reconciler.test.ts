@@ -104,6 +104,7 @@ function reconcilerFor(
   events = new MemoryEventRecorder(),
 ) {
   return podChaosReconciler({
+    resource: { apiVersion: "broadside.dev/v1alpha1", kind: "PodChaos", plural: "podchaos" },
     ctx: engine.ctx,
     get: (namespace, name) =>
       namespace === object.metadata?.namespace && name === object.metadata.name ? object : undefined,

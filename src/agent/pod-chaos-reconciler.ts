@@ -10,7 +10,7 @@ import type { ChaosMeshPodChaos } from "../experiments/files/model.js";
 import { scopeOf } from "../experiments/run/runner.js";
 import { podFaults } from "../faults/pod-registry.js";
 import type { EventRecorder } from "../kube/events.js";
-import type { StatusWriter } from "../kube/resource-status.js";
+import type { ResourceRef, StatusWriter } from "../kube/resource-status.js";
 import type { ResourceStatus } from "./crds/status.js";
 import { pausedAnnotation, type ChaosObject } from "./chaos-object.js";
 import type { ReconcileResult } from "./reconcile/workers.js";
@@ -24,6 +24,7 @@ import { conditionOf, podTargets, setCondition, type Condition, type ConditionCh
  */
 
 export interface PodChaosReconcilerDeps {
+  readonly resource: ChaosResource;
   readonly ctx: EngineContext;
   /** The informer's cache of PodChaos objects. */
   readonly get: (namespace: string, name: string) => ChaosObject | undefined;
@@ -38,7 +39,12 @@ export interface PodChaosReconcilerDeps {
   readonly events: EventRecorder;
 }
 
-const plural = "podchaos";
+/** Which resource this reconciler serves: broadside.dev's PodChaos, or chaos-mesh.org's (a drop-in). */
+export interface ChaosResource {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly plural: string;
+}
 
 export function podChaosReconciler(deps: PodChaosReconcilerDeps) {
   return async (key: string): Promise<ReconcileResult> => {
@@ -97,7 +103,7 @@ class Run {
    */
   private async alreadyClaimed(injected: Condition): Promise<ReconcileResult> {
     if (injected.status !== "Unknown") return {};
-    const fresh = await this.deps.status.read({ plural, ...this.ref });
+    const fresh = await this.deps.status.read(this.resourceRef());
     const now = fresh?.status as ResourceStatus | undefined;
     if (now?.observedGeneration !== this.generation || conditionOf(now, "Injected")?.status !== "Unknown")
       return {};
@@ -141,6 +147,11 @@ class Run {
     }
   }
 
+  private resourceRef(): ResourceRef {
+    const { apiVersion, plural } = this.deps.resource;
+    return { apiVersion, plural, ...this.ref };
+  }
+
   private async claim(): Promise<void> {
     const injecting: ConditionChange = {
       type: "Injected",
@@ -152,7 +163,7 @@ class Run {
       injecting,
       { type: "Paused", status: "False", reason: "Running", message: "" },
     ]);
-    await this.deps.status.claim({ plural, ...this.ref }, this.object.metadata?.resourceVersion ?? "", {
+    await this.deps.status.claim(this.resourceRef(), this.object.metadata?.resourceVersion ?? "", {
       observedGeneration: this.generation,
       conditions,
       targets: [],
@@ -194,8 +205,8 @@ class Run {
   /** An event for each condition that changed to something a person should hear about. */
   private recordEvents(changes: readonly ConditionChange[]): void {
     const subject = {
-      apiVersion: "broadside.dev/v1alpha1",
-      kind: "PodChaos",
+      apiVersion: this.deps.resource.apiVersion,
+      kind: this.deps.resource.kind,
       ...this.ref,
       ...optional("uid", this.object.metadata?.uid),
     };
@@ -213,10 +224,11 @@ class Run {
   ): Promise<void> {
     this.recordEvents(changes);
     const conditions = this.withChanges(changes);
-    await this.deps.status.report(
-      { plural, ...this.ref },
-      { observedGeneration: this.generation, conditions, ...(targets === undefined ? {} : { targets }) },
-    );
+    await this.deps.status.report(this.resourceRef(), {
+      observedGeneration: this.generation,
+      conditions,
+      ...(targets === undefined ? {} : { targets }),
+    });
   }
 }
 

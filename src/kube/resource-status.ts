@@ -4,11 +4,14 @@ import type { KubeClients } from "./client.js";
 import { apiStatus } from "./client.js";
 
 /**
- * Writes the status of Broadside's own resources (group broadside.dev) through their status subresource.
- * The agent's reconcilers see these resources through informers and write only their status.
+ * Writes the status of the agent's resources (broadside.dev, and chaos-mesh.org when it serves that API)
+ * through their status subresource. The agent's reconcilers see these resources through informers and
+ * write only their status.
  */
 
 export interface ResourceRef {
+  /** group/version, e.g. broadside.dev/v1alpha1. */
+  readonly apiVersion: string;
   readonly plural: string;
   readonly namespace: string;
   readonly name: string;
@@ -26,8 +29,6 @@ export interface StatusWriter {
   report(ref: ResourceRef, status: object): Promise<void>;
 }
 
-const group = "broadside.dev";
-const version = "v1alpha1";
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 export class ClusterStatusWriter implements StatusWriter {
@@ -35,13 +36,7 @@ export class ClusterStatusWriter implements StatusWriter {
 
   async read(ref: ResourceRef): Promise<{ readonly status?: unknown } | undefined> {
     try {
-      const found: unknown = await this.kube.custom.getNamespacedCustomObjectStatus({
-        group,
-        version,
-        plural: ref.plural,
-        namespace: ref.namespace,
-        name: ref.name,
-      });
+      const found: unknown = await this.kube.custom.getNamespacedCustomObjectStatus(coordinatesOf(ref));
       return typeof found === "object" && found !== null ? found : undefined;
     } catch (error: unknown) {
       if (apiStatus(error) === 404) return undefined;
@@ -66,9 +61,11 @@ export class ClusterStatusWriter implements StatusWriter {
 
   private async patch(ref: ResourceRef, body: object): Promise<void> {
     // A merge patch replaces lists whole: conditions and targets are always written complete.
-    await this.kube.custom.patchNamespacedCustomObjectStatus(
-      { group, version, plural: ref.plural, namespace: ref.namespace, name: ref.name, body },
-      mergePatch,
-    );
+    await this.kube.custom.patchNamespacedCustomObjectStatus({ ...coordinatesOf(ref), body }, mergePatch);
   }
+}
+
+function coordinatesOf(ref: ResourceRef) {
+  const [group = "", version = ""] = ref.apiVersion.split("/");
+  return { group, version, plural: ref.plural, namespace: ref.namespace, name: ref.name };
 }
