@@ -49,7 +49,7 @@ function terminalSafe(io: CliIo): CliIo {
   };
 }
 
-function buildProgram(config: CliConfig, io: CliIo): Command {
+export function buildProgram(config: CliConfig, io: CliIo): Command {
   const program = new Command("broadside")
     .description("Chaos engineering for Kubernetes: break things on purpose, measure how the cluster heals.")
     // --version only: a short -V would also match a flag's value that starts with "-V" (`--container -V?`).

@@ -26,16 +26,17 @@ const dataKey = /^[-._a-zA-Z0-9]+$/;
 
 export const configDriftParams = z
   .strictObject({
-    namespace: namespaceNameSchema,
-    kind: z.enum(["configmap", "secret"]),
-    name: objectNameSchema,
+    namespace: namespaceNameSchema.describe("The namespace of the object changed."),
+    kind: z.enum(["configmap", "secret"]).describe("configmap or secret."),
+    name: objectNameSchema.describe("The name of the ConfigMap or Secret."),
     key: z
       .string()
       .max(253, "must be at most 253 characters")
       .regex(dataKey, "must consist of letters, digits, '-', '_' or '.'")
-      .refine((key) => key !== "." && key !== "..", "must not be '.' or '..'"),
-    value: z.string().optional(),
-    remove: z.boolean().optional(),
+      .refine((key) => key !== "." && key !== "..", "must not be '.' or '..'")
+      .describe("The data key changed."),
+    value: z.string().optional().describe("The value written for the fault's duration."),
+    remove: z.boolean().optional().describe("true removes the key instead (give value or remove)."),
   })
   .superRefine((params, context) => {
     if ((params.value === undefined) === (params.remove !== true)) {

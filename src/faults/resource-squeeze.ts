@@ -27,12 +27,14 @@ function quantity(check: (text: string) => QuantityCheck) {
 }
 
 export const resourceSqueezeParams = z.strictObject({
-  namespace: namespaceNameSchema,
-  kind: z.enum(["deployment", "statefulset", "daemonset"]),
-  name: objectNameSchema,
-  cpu: quantity(checkCpuQuantity),
-  memory: quantity(checkMemoryQuantity),
-  container: containerNameSchema.optional(),
+  namespace: namespaceNameSchema.describe("The workload's namespace."),
+  kind: z.enum(["deployment", "statefulset", "daemonset"]).describe("The workload's kind."),
+  name: objectNameSchema.describe("The workload's name."),
+  cpu: quantity(checkCpuQuantity).describe("The CPU limit set for the fault's duration (a quantity: 100m)."),
+  memory: quantity(checkMemoryQuantity).describe(
+    "The memory limit set for the fault's duration (a quantity: 64Mi).",
+  ),
+  container: containerNameSchema.optional().describe("The container squeezed; default: every container."),
 });
 
 export type ResourceSqueezeParams = z.input<typeof resourceSqueezeParams>;

@@ -15,15 +15,16 @@ import type { ObjectFault, ParamNamer, PlannedChange } from "./types.js";
 const { min: minReplicas, max: maxReplicas } = countLimits.replicas;
 
 export const scaleParams = z.strictObject({
-  namespace: namespaceNameSchema,
-  kind: z.enum(["deployment", "statefulset"]),
-  name: objectNameSchema,
+  namespace: namespaceNameSchema.describe("The workload's namespace."),
+  kind: z.enum(["deployment", "statefulset"]).describe("The workload's kind."),
+  name: objectNameSchema.describe("The workload's name."),
   replicas: z
     .number({ error: "must be a whole number" })
     .int("must be a whole number")
     .min(minReplicas, "must not be negative")
-    .max(maxReplicas, `must be at most ${maxReplicas}`),
-  unsafe: z.boolean().default(false),
+    .max(maxReplicas, `must be at most ${maxReplicas}`)
+    .describe("The replica count held for the fault's duration."),
+  unsafe: z.boolean().default(false).describe("Must be true to scale to 0 (the workload down entirely)."),
 });
 
 export type ScaleParams = z.input<typeof scaleParams>;

@@ -73,7 +73,7 @@ const otherKinds = {
 /** Schedule as Chaos Mesh writes it, scheduling a PodChaos. */
 export const scheduleResourceSpec = scheduleSpecSchema.omit(otherKinds).extend({
   type: z.enum(["PodChaos"], { error: "must be PodChaos: Broadside's agent schedules PodChaos" }),
-  podChaos: podChaosResourceSpec,
+  podChaos: podChaosResourceSpec.describe("The PodChaos spec each instant runs."),
 });
 
 const faultDuration = durationField(durationLimits.faultDuration)

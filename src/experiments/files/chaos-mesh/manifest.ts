@@ -68,9 +68,15 @@ export function loadManifest<Kind extends string, Spec extends object>(
 export const specPath = ["spec"] as const;
 
 export const selectorFields = chaosMeshPodSelectorSchema.shape;
-export const containerNames = z.array(z.string()).optional();
+export const containerNames = z
+  .array(z.string())
+  .optional()
+  .describe("The containers the action applies to (ignored by pod-kill, which kills whole pods).");
 /** Chaos Mesh's multi-cluster field; Broadside acts on the cluster of its kubeconfig only. */
-export const remoteCluster = z.string().optional();
+export const remoteCluster = z
+  .string()
+  .optional()
+  .describe("Refused: Broadside acts on the cluster it runs in only.");
 
 /** The spec as written, so that checks relating fields run even when some other field is malformed. */
 export type RawSpec = Readonly<Record<string, unknown>>;

@@ -26,9 +26,13 @@ import {
 export const podChaosSpecSchema = z.strictObject({
   ...selectorFields,
   containerNames,
-  action: z.enum(podChaosActions),
-  duration: goDurationField(faultDurationBound).optional(),
-  gracePeriod: gracePeriodSecondsSchema.optional(),
+  action: z.enum(podChaosActions).describe("What happens to each pod hit: pod-kill deletes it."),
+  duration: goDurationField(faultDurationBound)
+    .optional()
+    .describe("How long the fault lasts (Go duration); ignored by pod-kill, which is one-shot."),
+  gracePeriod: gracePeriodSecondsSchema
+    .optional()
+    .describe("The deletion's grace period in seconds; default 0, as Chaos Mesh."),
   remoteCluster,
 });
 

@@ -73,7 +73,9 @@ export const cronField = z
   });
 
 export const scheduleSpecSchema = z.strictObject({
-  schedule: cronField,
+  schedule: cronField.describe(
+    "When to fire: 5 cron fields, or 6 with seconds first; @every 30s; an optional TZ= or CRON_TZ= prefix.",
+  ),
   // schedule_types.go: +optional +nullable, Minimum=0 (a later CRD makes it exclusive; 0 is read as unset).
   startingDeadlineSeconds: z
     .number()
@@ -83,18 +85,21 @@ export const scheduleSpecSchema = z.strictObject({
       error: `must be at most ${countLimits.startingDeadlineSeconds.max} seconds`,
     })
     .nullable()
-    .optional(),
+    .optional()
+    .describe("An instant missed by more than this many seconds is skipped; unset: never too late."),
   // Enum Forbid;Allow; ConcurrencyPolicy.IsForbid() also reads "" as Forbid.
   concurrencyPolicy: z
     .enum(["Forbid", "Allow", ""], { error: "must be Forbid (the default) or Allow" })
-    .optional(),
+    .optional()
+    .describe("Forbid (default): skip an instant while the last one still runs. Allow: run side by side."),
   historyLimit: z
     .number()
     .int({ error: "must be a whole number" })
     .min(countLimits.historyLimit.min)
     .max(countLimits.historyLimit.max, { error: `must be at most ${countLimits.historyLimit.max}` })
-    .optional(),
-  type: z.string(),
+    .optional()
+    .describe("How many finished runs to keep."),
+  type: z.string().describe("The kind scheduled: PodChaos."),
   podChaos: unknownOptional,
   networkChaos: unknownOptional,
   stressChaos: unknownOptional,

@@ -27,25 +27,42 @@ import { manifestRoot } from "../problems.js";
 const labelMap = keyedRecord(labelKeyProblem, z.string());
 
 const expressionSelectorSchema = z.strictObject({
-  key: z.string(),
-  operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]),
-  values: z.array(z.string()).optional(),
+  key: z.string().describe("The label key the expression tests."),
+  operator: z
+    .enum(["In", "NotIn", "Exists", "DoesNotExist"])
+    .describe("How the label's value relates to values, as in a Kubernetes label selector."),
+  values: z
+    .array(z.string())
+    .optional()
+    .describe("The values of In and NotIn; empty for Exists and DoesNotExist."),
 });
 
 export const chaosMeshSelectorSchema = z.strictObject({
-  namespaces: z.array(namespaceNameSchema).optional(),
-  nodes: z.array(objectNameSchema).optional(),
-  pods: keyedRecord(dnsLabelProblem, z.array(objectNameSchema)).optional(),
+  namespaces: z
+    .array(namespaceNameSchema)
+    .optional()
+    .describe("Namespaces to pick pods from; default: the resource's own namespace."),
+  nodes: z.array(objectNameSchema).optional().describe("Only pods on these nodes, by node name."),
+  pods: keyedRecord(dnsLabelProblem, z.array(objectNameSchema))
+    .optional()
+    .describe("Exact pods, as a map of namespace to pod names; the other selectors still apply."),
   // Accepted so the error can say why it is unsupported rather than calling it unknown.
-  nodeSelectors: labelMap.optional(),
+  nodeSelectors: labelMap.optional().describe("Refused: Broadside does not read node labels."),
   // Broadside reads two field selectors (spec.nodeName, status.phase): the bound says so to editors and CRDs.
   fieldSelectors: keyedRecord(() => undefined, z.string())
     .meta({ maxProperties: 2 })
-    .optional(),
-  labelSelectors: labelMap.optional(),
-  expressionSelectors: z.array(expressionSelectorSchema).optional(),
-  annotationSelectors: labelMap.optional(),
-  podPhaseSelectors: z.array(z.string()).optional(),
+    .optional()
+    .describe("Field selectors: spec.nodeName and status.phase only."),
+  labelSelectors: labelMap.optional().describe("Pods whose labels include all of these."),
+  expressionSelectors: z
+    .array(expressionSelectorSchema)
+    .optional()
+    .describe("Label selector expressions; a pod must meet all of them."),
+  annotationSelectors: labelMap.optional().describe("Pods whose annotations include all of these."),
+  podPhaseSelectors: z
+    .array(z.string())
+    .optional()
+    .describe("Pods in one of these phases (Pending, Running, ...); default: any phase."),
 });
 
 /**
@@ -65,9 +82,13 @@ const valueSchema = z
   .max(maxModeValueLength);
 
 export const chaosMeshPodSelectorSchema = z.strictObject({
-  selector: chaosMeshSelectorSchema,
-  mode: z.enum(modeKinds, { error: `must be one of ${modeKinds.join(", ")}` }),
-  value: valueSchema.optional(),
+  selector: chaosMeshSelectorSchema.describe("Which pods are candidates; all given selectors must match."),
+  mode: z
+    .enum(modeKinds, { error: `must be one of ${modeKinds.join(", ")}` })
+    .describe(
+      "How many candidates are hit: one, all, fixed (value pods), fixed-percent, random-max-percent.",
+    ),
+  value: valueSchema.optional().describe('The count or percentage the mode needs, as a string ("2", "50").'),
 });
 
 export type ChaosMeshSelector = z.infer<typeof chaosMeshSelectorSchema>;
