@@ -1,6 +1,7 @@
 import type { Duration } from "../core/duration.js";
 import type { EngineContext } from "../engine/context.js";
 import type { EventRecorder } from "../kube/events.js";
+import type { FinalizerWriter } from "../kube/finalizers.js";
 import type { LeaderLog } from "../kube/leader/elector.js";
 import type { LeaseStore } from "../kube/leader/lease-store.js";
 import type { LeaderTimings } from "../kube/leader/timings.js";
@@ -28,6 +29,8 @@ export interface AgentDeps {
   readonly leases: LeaseStore;
   /** Writes the status of Broadside's resources. */
   readonly status: StatusWriter;
+  /** Adds and removes `broadside.dev/revert` on the object faults' resources. */
+  readonly finalizers: FinalizerWriter;
   /** Events on Broadside's resources. */
   readonly events: EventRecorder;
   readonly observability: Observability;

@@ -11,6 +11,7 @@ import type { ChaosObject } from "./chaos-object.js";
 import { informersSynced } from "./http/readiness.js";
 import { chaosKinds, type ChaosKind } from "./kinds.js";
 import { ledgerKey, ledgerReconciler } from "./ledger-reconciler.js";
+import { ownerOfRecordConfigMap } from "./object-fault-owner.js";
 import { createWorkQueue } from "./reconcile/work-queue.js";
 import { startWorkers } from "./reconcile/workers.js";
 
@@ -114,7 +115,9 @@ async function reconcile(
   log.info({ identity: config.identity }, "leading: reconciling");
   const loops = [
     startLedgerLoop(config, deps, informers.ledgerRecords),
-    ...informers.chaos.map(({ kind, informer }) => startKindLoop(config, deps, kind, informer)),
+    ...informers.chaos.map(({ kind, informer }) =>
+      startKindLoop(config, deps, kind, informer, informers.ledgerRecords),
+    ),
   ];
   await untilAborted(signal, ctx.clock);
   await Promise.all(loops.map((stopLoop) => stopLoop()));
@@ -154,12 +157,16 @@ function startLedgerLoop(
   };
 }
 
-/** A chaos kind: every object the informer has, and every change to one, is a key to reconcile. */
+/**
+ * A chaos kind: every object the informer has, and every change to one, is a key to reconcile; so is the
+ * owner of every ledger record that changes (an object fault learns that its revert is done).
+ */
 function startKindLoop(
   config: AgentConfig,
   deps: AgentDeps,
   kind: ChaosKind,
   informer: ChaosInformer,
+  ledgerRecords: Informer<V1ConfigMap>,
 ): () => Promise<void> {
   const queue = createWorkQueue(deps.ctx.clock);
   const reconcileOne = kind.reconciler({
@@ -173,10 +180,16 @@ function startKindLoop(
   const unsubscribe = informer.subscribe((event) => {
     queue.add(keyOf(event.object));
   });
+  const unsubscribeLedger = ledgerRecords.subscribe((event) => {
+    const owner = ownerOfRecordConfigMap(event.object);
+    if (owner?.kind === kind.kind && owner.apiVersion === kind.apiVersion)
+      queue.add(`${owner.namespace}/${owner.name}`);
+  });
   for (const object of informer.list()) queue.add(keyOf(object));
   const workers = startWorkers(queue, reconcileOne, deps.log, kind.workers);
   return async () => {
     unsubscribe();
+    unsubscribeLedger();
     queue.shutDown();
     await workers.finished;
   };

@@ -1,6 +1,10 @@
 import type { AgentConfig, AgentDeps } from "./agent-deps.js";
 import type { ChaosObject } from "./chaos-object.js";
+import { configDriftReconciler } from "./config-drift-reconciler.js";
+import type { ObjectFaultPorts } from "./object-fault-reconciler.js";
 import { podChaosReconciler } from "./pod-chaos-reconciler.js";
+import { resourceSqueezeReconciler } from "./resource-squeeze-reconciler.js";
+import { scaleReconciler } from "./scale-reconciler.js";
 import type { ReconcileResult } from "./reconcile/workers.js";
 
 /**
@@ -56,4 +60,54 @@ export const podChaosKind: ChaosKind = {
     }),
 };
 
-export const chaosKinds: readonly ChaosKind[] = [podChaosKind];
+/** While an object fault's revert is pending, how often its targets are looked at (gone, or healed). */
+export const pendingCheckMs = 5_000;
+
+/** The ports every object fault's reconciler takes, from the kind's context. */
+function objectFaultPorts({ resource, deps, get }: KindContext): ObjectFaultPorts {
+  return {
+    resource,
+    ctx: deps.ctx,
+    get,
+    status: deps.status,
+    finalizers: deps.finalizers,
+    events: deps.events,
+    haltedRetryMs,
+    pendingCheckMs,
+    onClosed: (record) => {
+      if (record.state === "closed") deps.observability.metrics.recordClosed(record);
+    },
+  };
+}
+
+// The object faults inject and return (the ledger reverts at the deadline): quick, so two at once each.
+export const configDriftKind: ChaosKind = {
+  kind: "ConfigDrift",
+  apiVersion: "broadside.dev/v1alpha1",
+  plural: "configdrifts",
+  workers: 2,
+  reconciler: (context) => configDriftReconciler(objectFaultPorts(context)),
+};
+
+export const resourceSqueezeKind: ChaosKind = {
+  kind: "ResourceSqueeze",
+  apiVersion: "broadside.dev/v1alpha1",
+  plural: "resourcesqueezes",
+  workers: 2,
+  reconciler: (context) => resourceSqueezeReconciler(objectFaultPorts(context)),
+};
+
+export const scaleKind: ChaosKind = {
+  kind: "Scale",
+  apiVersion: "broadside.dev/v1alpha1",
+  plural: "scales",
+  workers: 2,
+  reconciler: (context) => scaleReconciler(objectFaultPorts(context)),
+};
+
+export const chaosKinds: readonly ChaosKind[] = [
+  podChaosKind,
+  configDriftKind,
+  resourceSqueezeKind,
+  scaleKind,
+];

@@ -11,6 +11,7 @@ import { broadsideNamespace, ensureBroadsideNamespace } from "../kube/ledger-sto
 import { ClientNodeLeaseStore, leaseApiOf } from "../kube/leader/client-node-lease-store.js";
 import { candidateIdentity } from "../kube/leader/identity.js";
 import { ClusterStatusWriter } from "../kube/resource-status.js";
+import { ClusterFinalizerWriter } from "../kube/finalizers.js";
 import { ClusterEventRecorder } from "../kube/events.js";
 import { describeError } from "../core/errors.js";
 import { leaderTimings } from "../kube/leader/timings.js";
@@ -117,6 +118,7 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
           ctx,
           leases: new ClientNodeLeaseStore(leaseApiOf(kubeConfig), broadsideNamespace),
           status: new ClusterStatusWriter(kube),
+          finalizers: new ClusterFinalizerWriter(kube),
           events: new ClusterEventRecorder(kube, ctx.clock, identity, (error) => {
             log.warn({ err: describeError(error) }, "could not record an event");
           }),

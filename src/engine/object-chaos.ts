@@ -1,10 +1,11 @@
 import type { Duration } from "../core/duration.js";
 import { BroadsideError, describeError } from "../core/errors.js";
 import { refuseWhileHalted } from "../core/halt.js";
-import type { Actor, LedgerDraft, LedgerRecord, OpenRecord } from "../core/ledger/record.js";
+import type { Actor, LedgerDraft, LedgerRecord, OpenRecord, RecordOwner } from "../core/ledger/record.js";
 import { recoverExpired, type RecoverySummary } from "../core/ledger/recovery.js";
 import { closeRecord, markApplied } from "../core/ledger/state-machine.js";
 import { ConflictError, type LedgerStore } from "../core/ledger/store.js";
+import { optional } from "../core/objects.js";
 import { namespaceRailReason } from "../core/targeting/rails.js";
 import type { PlannedChange } from "../faults/types.js";
 import { kubeFailure } from "../kube/client.js";
@@ -19,6 +20,8 @@ export interface ObjectChaosOptions {
   readonly wait: boolean;
   /** Resolves when the user asks to stop early (Ctrl-C): revert now. */
   readonly stop: Promise<void>;
+  /** The in-cluster resource making the change (the agent's object faults), written into each record. */
+  readonly owner?: RecordOwner;
 }
 
 export interface ObjectChaosResult {
@@ -54,7 +57,7 @@ export async function runObjectChaos(
   const deadline = ctx.clock.now() + options.duration.milliseconds;
   const records: LedgerRecord[] = [];
   try {
-    for (const change of changes) records.push(await inject(ctx, change, deadline));
+    for (const change of changes) records.push(await inject(ctx, change, deadline, options.owner));
   } catch (error: unknown) {
     // Never leave half an experiment behind: what was applied is reverted at once.
     await recoverOwn(ctx, records);
@@ -89,7 +92,13 @@ async function waitThenRecover(
 }
 
 /** The record written before a planned change is applied. */
-export function ledgerDraft(change: PlannedChange, now: number, deadline: number, actor: Actor): LedgerDraft {
+export function ledgerDraft(
+  change: PlannedChange,
+  now: number,
+  deadline: number,
+  actor: Actor,
+  owner?: RecordOwner,
+): LedgerDraft {
   return {
     id: newRecordId(now),
     faultKind: change.faultKind,
@@ -101,12 +110,18 @@ export function ledgerDraft(change: PlannedChange, now: number, deadline: number
     createdAt: now,
     deadline,
     actor,
+    ...optional("owner", owner),
     state: "pending",
   };
 }
 
-async function inject(ctx: EngineContext, change: PlannedChange, deadline: number): Promise<LedgerRecord> {
-  const pending = await ctx.ledger.create(ledgerDraft(change, ctx.clock.now(), deadline, ctx.actor));
+async function inject(
+  ctx: EngineContext,
+  change: PlannedChange,
+  deadline: number,
+  owner: RecordOwner | undefined,
+): Promise<LedgerRecord> {
+  const pending = await ctx.ledger.create(ledgerDraft(change, ctx.clock.now(), deadline, ctx.actor, owner));
   ctx.failpoint("record-written");
   try {
     await ctx.targets.apply(asOpen(pending));

@@ -27,7 +27,7 @@ export const managedByLabel = "app.kubernetes.io/managed-by";
 export const ledgerLabel = "broadside.dev/ledger";
 export const stateLabel = "broadside.dev/state";
 export const faultKindLabel = "broadside.dev/fault-kind";
-const recordKey = "record.json";
+export const recordKey = "record.json";
 const valueKeys = { original: "original.json", injected: "injected.json" } as const;
 const namePrefix = "ledger-";
 

@@ -36,6 +36,18 @@ export interface TargetRef {
   readonly uid: string;
 }
 
+/**
+ * The in-cluster chaos resource whose reconcile made a change (a ConfigDrift, a Scale...): deleting it
+ * reverts the change at once, and closing the record is told to it. Absent for changes made by commands.
+ */
+export interface RecordOwner {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+}
+
 export interface Actor {
   readonly user: string;
   readonly host: string;
@@ -70,6 +82,7 @@ interface RecordFields {
   /** Epoch ms after which any Broadside process may revert the change. */
   readonly deadline: number;
   readonly actor: Actor;
+  readonly owner?: RecordOwner;
   /** Opaque, set by the store; an update succeeds only if it still matches the stored version. */
   readonly version: string;
 }
@@ -130,6 +143,7 @@ export function redact(record: RedactableRecord): PrintableRecord {
     createdAt: record.createdAt,
     deadline: record.deadline,
     actor: record.actor,
+    ...optional("owner", record.owner),
     state: record.state,
     ...optional("outcome", record.outcome),
   };

@@ -26,6 +26,19 @@ describe("parseLedgerRecord", () => {
     );
   });
 
+  it("keeps the chaos resource that owns a record, and reads a record without one as before", () => {
+    const owner = {
+      apiVersion: "broadside.dev/v1alpha1",
+      kind: "Scale",
+      namespace: "shop",
+      name: "s",
+      uid: "u",
+    };
+    const owned = parseLedgerRecord(JSON.parse(JSON.stringify({ ...closed, owner })), "x");
+    expect(owned.owner).toEqual(owner);
+    expect(parseLedgerRecord(JSON.parse(JSON.stringify(closed)), "x")).not.toHaveProperty("owner");
+  });
+
   it("drops fields it does not know, written by a newer Broadside", () => {
     const newer = { ...closed, state: "active", outcome: undefined, addedLater: true };
     const parsed = parseLedgerRecord(newer, "x");

@@ -35,6 +35,7 @@ const fields = {
   createdAt: epochMs,
   deadline: epochMs,
   actor: z.object({ user: z.string(), host: z.string(), pid: z.number().int() }),
+  owner: targetSchema.optional(),
   version: z.string(),
 };
 
@@ -64,7 +65,9 @@ export function parseLedgerRecord(input: unknown, source: string): LedgerRecord 
 }
 
 /** Zod returns optional fields it did not find as missing, but the types allow undefined: make it so. */
-function withoutUndefined(record: z.infer<typeof recordSchema>): LedgerRecord {
+function withoutUndefined(parsed: z.infer<typeof recordSchema>): LedgerRecord {
+  const { owner, ...fields } = parsed;
+  const record = { ...fields, ...optional("owner", owner) };
   if (record.state !== "closed") return record;
   const { by, detail, ...outcome } = record.outcome;
   return {
