@@ -2,6 +2,7 @@ import type { AgentConfig, AgentDeps } from "./agent-deps.js";
 import type { ChaosObject } from "./chaos-object.js";
 import { podChaosReconciler } from "./pod-chaos-reconciler.js";
 import type { ReconcileResult } from "./reconcile/workers.js";
+import { scheduleReconciler } from "./schedule-reconciler.js";
 
 /**
  * The chaos resources the agent reconciles, one entry per kind: the agent watches each kind's collection
@@ -56,4 +57,25 @@ export const podChaosKind: ChaosKind = {
     }),
 };
 
-export const chaosKinds: readonly ChaosKind[] = [podChaosKind];
+/** Schedule: a child PodChaos of the same group at each cron instant, which podChaosKind then runs. */
+export const scheduleKind: ChaosKind = {
+  kind: "Schedule",
+  apiVersion: "broadside.dev/v1alpha1",
+  plural: "schedules",
+  // A reconcile is a few quick requests; the children's runs are podChaosKind's.
+  workers: 2,
+  reconciler: ({ resource, deps, get }) =>
+    scheduleReconciler({
+      resource,
+      child: { apiVersion: resource.apiVersion, kind: "PodChaos", plural: "podchaos" },
+      clock: deps.ctx.clock,
+      halt: deps.ctx.halt,
+      get,
+      status: deps.status,
+      children: deps.children,
+      events: deps.events,
+      haltedRetryMs,
+    }),
+};
+
+export const chaosKinds: readonly ChaosKind[] = [podChaosKind, scheduleKind];

@@ -12,6 +12,7 @@ import { ClientNodeLeaseStore, leaseApiOf } from "../kube/leader/client-node-lea
 import { candidateIdentity } from "../kube/leader/identity.js";
 import { ClusterStatusWriter } from "../kube/resource-status.js";
 import { ClusterEventRecorder } from "../kube/events.js";
+import { ClusterChildObjects } from "../kube/chaos-children.js";
 import { describeError } from "../core/errors.js";
 import { leaderTimings } from "../kube/leader/timings.js";
 import type { CliConfig } from "./config.js";
@@ -120,6 +121,7 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
           events: new ClusterEventRecorder(kube, ctx.clock, identity, (error) => {
             log.warn({ err: describeError(error) }, "could not record an event");
           }),
+          children: new ClusterChildObjects(kube),
           observability: seen,
           log,
         },
