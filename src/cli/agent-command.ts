@@ -43,7 +43,7 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
   const leaderDuration = (flag: string) => durationOption(flag, durationLimits.leaderElection);
   addClusterFlags(program.command("agent"))
     .description(
-      "Run the resident controller (leader-elected): reverts ledger records at their deadlines, reconciles PodChaos",
+      "Run the resident controller (leader-elected): reverts ledger records at their deadlines, reconciles PodChaos and Schedules",
     )
     .option("--health-probe-bind-address <host:port>", "/healthz and /readyz (default: 127.0.0.1:8080)")
     .option("--metrics-bind-address <host:port>", "/metrics (default: 127.0.0.1:8080)")
