@@ -1,5 +1,6 @@
 import type { Duration } from "../core/duration.js";
 import type { EngineContext } from "../engine/context.js";
+import type { ChildObjects } from "../kube/chaos-children.js";
 import type { EventRecorder } from "../kube/events.js";
 import type { FinalizerWriter } from "../kube/finalizers.js";
 import type { LeaderLog } from "../kube/leader/elector.js";
@@ -33,6 +34,8 @@ export interface AgentDeps {
   readonly finalizers: FinalizerWriter;
   /** Events on Broadside's resources. */
   readonly events: EventRecorder;
+  /** Creates and deletes the PodChaos a Schedule runs. */
+  readonly children: ChildObjects;
   readonly observability: Observability;
   readonly log: AgentLog;
 }

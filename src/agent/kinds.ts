@@ -6,6 +6,7 @@ import { podChaosReconciler } from "./pod-chaos-reconciler.js";
 import { resourceSqueezeReconciler } from "./resource-squeeze-reconciler.js";
 import { scaleReconciler } from "./scale-reconciler.js";
 import type { ReconcileResult } from "./reconcile/workers.js";
+import { scheduleReconciler } from "./schedule-reconciler.js";
 
 /**
  * The chaos resources the agent reconciles, one entry per kind: the agent watches each kind's collection
@@ -60,6 +61,27 @@ export const podChaosKind: ChaosKind = {
     }),
 };
 
+/** Schedule: a child PodChaos of the same group at each cron instant, which podChaosKind then runs. */
+export const scheduleKind: ChaosKind = {
+  kind: "Schedule",
+  apiVersion: "broadside.dev/v1alpha1",
+  plural: "schedules",
+  // A reconcile is a few quick requests; the children's runs are podChaosKind's.
+  workers: 2,
+  reconciler: ({ resource, deps, get }) =>
+    scheduleReconciler({
+      resource,
+      child: { apiVersion: resource.apiVersion, kind: "PodChaos", plural: "podchaos" },
+      clock: deps.ctx.clock,
+      halt: deps.ctx.halt,
+      get,
+      status: deps.status,
+      children: deps.children,
+      events: deps.events,
+      haltedRetryMs,
+    }),
+};
+
 /** While an object fault's revert is pending, how often its targets are looked at (gone, or healed). */
 export const pendingCheckMs = 5_000;
 
@@ -107,6 +129,7 @@ export const scaleKind: ChaosKind = {
 
 export const chaosKinds: readonly ChaosKind[] = [
   podChaosKind,
+  scheduleKind,
   configDriftKind,
   resourceSqueezeKind,
   scaleKind,

@@ -13,6 +13,7 @@ import { candidateIdentity } from "../kube/leader/identity.js";
 import { ClusterStatusWriter } from "../kube/resource-status.js";
 import { ClusterFinalizerWriter } from "../kube/finalizers.js";
 import { ClusterEventRecorder } from "../kube/events.js";
+import { ClusterChildObjects } from "../kube/chaos-children.js";
 import { describeError } from "../core/errors.js";
 import { leaderTimings } from "../kube/leader/timings.js";
 import type { CliConfig } from "./config.js";
@@ -43,7 +44,7 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
   const leaderDuration = (flag: string) => durationOption(flag, durationLimits.leaderElection);
   addClusterFlags(program.command("agent"))
     .description(
-      "Run the resident controller (leader-elected): reverts ledger records at their deadlines, reconciles PodChaos",
+      "Run the resident controller (leader-elected): reverts ledger records at their deadlines, reconciles PodChaos and Schedules",
     )
     .option("--health-probe-bind-address <host:port>", "/healthz and /readyz (default: 127.0.0.1:8080)")
     .option("--metrics-bind-address <host:port>", "/metrics (default: 127.0.0.1:8080)")
@@ -122,6 +123,7 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
           events: new ClusterEventRecorder(kube, ctx.clock, identity, (error) => {
             log.warn({ err: describeError(error) }, "could not record an event");
           }),
+          children: new ClusterChildObjects(kube),
           observability: seen,
           log,
         },

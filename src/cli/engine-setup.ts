@@ -5,6 +5,7 @@ import { systemClock } from "../core/clock.js";
 import type { RecoverySummary } from "../core/ledger/recovery.js";
 import { recoverExpired } from "../core/ledger/recovery.js";
 import { optional } from "../core/objects.js";
+import { WorkloadDownCap } from "../core/limits/down-cap.js";
 import { defaultRails } from "../core/targeting/rails.js";
 import type { EngineContext } from "../engine/context.js";
 import { RecordAccess } from "../engine/record-access.js";
@@ -88,6 +89,7 @@ export function connectEngine(
       optIn: flags.optIn ?? false,
       selfPodUids: config.selfPodUid === undefined ? [] : [config.selfPodUid],
     }),
+    downCap: new WorkloadDownCap(),
     progress: (message) => {
       io.err(`${message}\n`);
     },

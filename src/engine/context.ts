@@ -3,6 +3,7 @@ import type { HaltSwitch } from "../core/halt.js";
 import type { Actor, OpenRecord } from "../core/ledger/record.js";
 import type { TargetAccess } from "../core/ledger/recovery.js";
 import type { LedgerStore } from "../core/ledger/store.js";
+import type { WorkloadDownCap } from "../core/limits/down-cap.js";
 import type { Rails, RandomSource } from "../core/targeting/types.js";
 import type { NamespaceReader, ObjectReader } from "../kube/objects.js";
 import type { PodFactsSource } from "../kube/pod-facts.js";
@@ -45,6 +46,11 @@ export interface EngineContext {
   readonly random: RandomSource;
   readonly actor: Actor;
   readonly rails: Rails;
+  /**
+   * Pods down per workload, shot by any run of this process and not yet recovered: one per process, so the
+   * blast-radius cap holds across concurrent runs (the agent's PodChaos and Schedules), not only within one.
+   */
+  readonly downCap: WorkloadDownCap;
   /** Progress for humans (stderr); never receives secret values. */
   readonly progress: (message: string) => void;
   /**

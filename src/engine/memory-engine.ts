@@ -1,6 +1,7 @@
 import { FakeClock } from "../core/fake-clock.js";
 import { MemoryHaltSwitch } from "../core/halt.js";
 import { MemoryLedgerStore } from "../core/ledger/store.js";
+import { WorkloadDownCap } from "../core/limits/down-cap.js";
 import { defaultRails, type RailOverrides } from "../core/targeting/rails.js";
 import { broadsideNamespace } from "../kube/ledger-store.js";
 import { MemoryCluster } from "../kube/memory-cluster.js";
@@ -48,6 +49,7 @@ export function memoryEngine(rails: RailOverrides = {}): MemoryEngine {
     random: () => 0,
     actor: { user: "tester", host: "memory", pid: 1 },
     rails: defaultRails(broadsideNamespace, rails),
+    downCap: new WorkloadDownCap(),
     progress: (message) => progress.push(message),
     failpoint: (name) => failpoints.push(name),
   };

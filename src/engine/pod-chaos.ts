@@ -6,6 +6,7 @@ import type { LedgerRecord } from "../core/ledger/record.js";
 import { ABSENT } from "../core/ledger/record.js";
 import { closeRecord, markApplied } from "../core/ledger/state-machine.js";
 import { ConflictError } from "../core/ledger/store.js";
+import type { Admission } from "../core/limits/down-cap.js";
 import { ShotLimiter } from "../core/limits/shot-limiter.js";
 import { optional } from "../core/objects.js";
 import { failedShot, type ShotOutcome } from "../core/shot.js";
@@ -64,12 +65,40 @@ export interface PodChaosResult {
 export async function runPodChaos(ctx: EngineContext, request: PodChaosRequest): Promise<PodChaosResult> {
   refuseProtectedScope(ctx, request.scope);
   const gathered = await ctx.podFacts.gather(request.scope);
-  const plan = planTargets(gathered.facts, request.selector, request.mode, ctx.rails, ctx.random);
-  if (request.dryRun || plan.selected.length === 0) {
-    return { plan, shots: [], recovery: undefined, apiRequests: ctx.apiRequests() };
+  const planned = planTargets(gathered.facts, request.selector, request.mode, ctx.rails, ctx.random);
+  if (request.dryRun || planned.selected.length === 0) {
+    return { plan: planned, shots: [], recovery: undefined, apiRequests: ctx.apiRequests() };
   }
   await refuseWhileHalted(ctx.halt);
-  const podsByUid = new Map(gathered.pods.map((pod) => [pod.metadata?.uid ?? "", pod]));
+  // Held until this run's recovery is known, so a concurrent run cannot take the same workload's share.
+  const admission = ctx.downCap.admit(planned.selected, gathered.facts, ctx.rails);
+  try {
+    const plan = admittedPlan(planned, admission);
+    if (plan.selected.length === 0)
+      return { plan, shots: [], recovery: undefined, apiRequests: ctx.apiRequests() };
+    return await shootAndWatch(ctx, request, plan, gathered.pods);
+  } finally {
+    admission.release();
+  }
+}
+
+/** The plan with the pods another run holds down moved to the exclusions. */
+function admittedPlan(plan: TargetPlan, admission: Admission): TargetPlan {
+  if (admission.dropped.length === 0) return plan;
+  const warnings = [
+    ...plan.warnings,
+    `${admission.dropped.length} chosen pod(s) left out: their workload has pods down from other shots`,
+  ];
+  return { selected: admission.admitted, excluded: [...plan.excluded, ...admission.dropped], warnings };
+}
+
+async function shootAndWatch(
+  ctx: EngineContext,
+  request: PodChaosRequest,
+  plan: TargetPlan,
+  pods: readonly V1Pod[],
+): Promise<PodChaosResult> {
+  const podsByUid = new Map(pods.map((pod) => [pod.metadata?.uid ?? "", pod]));
   const targets = plan.selected.map((facts) => ({ facts, pod: podsByUid.get(facts.uid) ?? {} }));
   const session = request.wait
     ? await startRecoveryTiming(

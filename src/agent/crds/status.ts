@@ -89,6 +89,10 @@ export const scheduleStatusSchema = resourceStatusSchema.extend({
     .array(z.strictObject({ name: objectNameSchema, instant: time }))
     .optional()
     .meta({ description: "Runs still going." }),
+  pending: z.strictObject({ name: objectNameSchema, instant: time }).optional().meta({
+    description:
+      "The run claimed at lastScheduleTime whose PodChaos is not created yet (an agent stopped in between).",
+  }),
 });
 
 /** An Experiment's status: the verdict of its last run besides the common fields. */
