@@ -144,6 +144,7 @@ describe("notifications from the status the reconcilers write", () => {
 
   it("names the fault of each chaos kind as the ledger does", () => {
     expect(faultKindOf("PodChaos")).toBe("pod-kill");
+    expect(faultKindOf("Schedule")).toBe("pod-kill");
     expect(faultKindOf("ConfigDrift")).toBe("config-drift");
     expect(faultKindOf("ResourceSqueeze")).toBe("resource-squeeze");
     expect(faultKindOf("Scale")).toBe("scale");

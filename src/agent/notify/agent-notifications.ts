@@ -45,9 +45,12 @@ const eventsOfOutcome: Readonly<Record<StatusTarget["outcome"], readonly Notific
   refused: ["refused"],
 };
 
-/** The fault kind behind each chaos kind: PodChaos runs pod-kill; the object kinds are named as their faults. */
+/**
+ * The fault kind behind each chaos kind: PodChaos runs pod-kill, and so does a Schedule (it runs a
+ * PodChaos); the object kinds are named as their faults.
+ */
 export function faultKindOf(kind: string): string {
-  if (kind === "PodChaos") return "pod-kill";
+  if (kind === "PodChaos" || kind === "Schedule") return "pod-kill";
   return kind.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
 }
 
