@@ -8,6 +8,7 @@ import type { LeaseStore } from "../kube/leader/lease-store.js";
 import type { LeaderTimings } from "../kube/leader/timings.js";
 import type { StatusWriter } from "../kube/resource-status.js";
 import type { Observability } from "./http/observability.js";
+import type { AgentNotifications } from "./notify/agent-notifications.js";
 
 /** What `broadside agent` was told (its flags, parsed once in cli/agent-command.ts). */
 export interface AgentConfig {
@@ -20,6 +21,8 @@ export interface AgentConfig {
   readonly resyncMs: number;
   /** How long a PodChaos shot's recovery is watched for its milestones. */
   readonly recoveryTimeout: Duration;
+  /** --serve-chaos-mesh-api: also reconcile chaos-mesh.org's twins of the kinds (kinds.ts chaosKindsFor). */
+  readonly serveChaosMeshApi?: boolean;
 }
 
 export type AgentLog = LeaderLog;
@@ -38,4 +41,6 @@ export interface AgentDeps {
   readonly children: ChildObjects;
   readonly observability: Observability;
   readonly log: AgentLog;
+  /** Tells people what the agent did (--notifications); absent when no notifications are configured. */
+  readonly notifications?: AgentNotifications;
 }

@@ -9,7 +9,7 @@ import { Informer } from "../kube/watch/informer.js";
 import type { AgentConfig, AgentDeps, AgentLog } from "./agent-deps.js";
 import type { ChaosObject } from "./chaos-object.js";
 import { informersSynced } from "./http/readiness.js";
-import { chaosKinds, type ChaosKind } from "./kinds.js";
+import { chaosKindsFor, type ChaosKind } from "./kinds.js";
 import { ledgerKey, ledgerReconciler } from "./ledger-reconciler.js";
 import { ownerOfRecordConfigMap } from "./object-fault-owner.js";
 import { createWorkQueue } from "./reconcile/work-queue.js";
@@ -27,14 +27,14 @@ type ChaosInformer = Informer<ChaosObject & KubernetesObject>;
 
 interface AgentInformers {
   readonly ledgerRecords: Informer<V1ConfigMap>;
-  /** One per entry of chaosKinds, in its order. */
+  /** One per entry of chaosKindsFor(config), in its order. */
   readonly chaos: readonly { readonly kind: ChaosKind; readonly informer: ChaosInformer }[];
 }
 
 /** Runs until `stop` aborts: then stops leading (releasing the Lease), serving and watching. */
 export async function runAgent(config: AgentConfig, deps: AgentDeps, stop: AbortSignal): Promise<void> {
   const { ctx, log } = deps;
-  const informers = watchAll(ctx);
+  const informers = watchAll(ctx, chaosKindsFor(config));
   const all = [informers.ledgerRecords, ...informers.chaos.map(({ informer }) => informer)];
   const server = await deps.observability.serve([informersSynced(all)]);
   log.info({ health: server.health, metrics: server.metrics, identity: config.identity }, "agent serving");
@@ -50,7 +50,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps, stop: Abort
   }
 }
 
-function watchAll(ctx: EngineContext): AgentInformers {
+function watchAll(ctx: EngineContext, chaosKinds: readonly ChaosKind[]): AgentInformers {
   const ledgerRecords = new Informer<V1ConfigMap>({
     source: ctx.watches({
       path: collectionPath("v1", "configmaps", broadsideNamespace),
@@ -140,6 +140,7 @@ function startLedgerLoop(
     resyncMs: config.resyncMs,
     onRecovered: (summary) => {
       logRecovery(log, summary);
+      deps.notifications?.ledgerRecovered(summary);
     },
     onOpen: (open) => {
       deps.observability.metrics.activeFaultsAre(open);
@@ -169,10 +170,13 @@ function startKindLoop(
   ledgerRecords: Informer<V1ConfigMap>,
 ): () => Promise<void> {
   const queue = createWorkQueue(deps.ctx.clock);
+  const notifications = deps.notifications;
   const reconcileOne = kind.reconciler({
     resource: kind,
     config,
-    deps,
+    // What a reconciler reports in its status is what the notifier tells (agent/notify/agent-notifications.ts).
+    deps:
+      notifications === undefined ? deps : { ...deps, status: notifications.statusWriter(deps.status, kind) },
     get: (namespace, name) => informer.get(namespace, name),
   });
   const keyOf = (object: KubernetesObject) =>

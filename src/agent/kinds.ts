@@ -1,4 +1,5 @@
 import type { AgentConfig, AgentDeps } from "./agent-deps.js";
+import { chaosMeshApiVersion } from "./chaos-mesh-api.js";
 import type { ChaosObject } from "./chaos-object.js";
 import { configDriftReconciler } from "./config-drift-reconciler.js";
 import type { ObjectFaultPorts } from "./object-fault-reconciler.js";
@@ -33,6 +34,11 @@ export interface ChaosKind {
   /** Objects of this kind reconciled side by side; one object is never reconciled twice at once. */
   readonly workers: number;
   readonly reconciler: (context: KindContext) => Reconcile;
+  /**
+   * Chaos Mesh has a kind of this name with the same spec: with --serve-chaos-mesh-api the agent also
+   * reconciles chaos-mesh.org's, through the same reconciler (chaosKindsFor).
+   */
+  readonly chaosMeshTwin?: boolean;
 }
 
 /** While the kill switch is held, a chaos resource looks again this often (the agent honours a release in 10 s). */
@@ -42,6 +48,7 @@ export const podChaosKind: ChaosKind = {
   kind: "PodChaos",
   apiVersion: "broadside.dev/v1alpha1",
   plural: "podchaos",
+  chaosMeshTwin: true,
   // Each waits for its pods' recovery, so a few at once.
   workers: 4,
   reconciler: ({ resource, config, deps, get }) =>
@@ -66,6 +73,8 @@ export const scheduleKind: ChaosKind = {
   kind: "Schedule",
   apiVersion: "broadside.dev/v1alpha1",
   plural: "schedules",
+  // Its children take its own group: a chaos-mesh.org Schedule makes chaos-mesh.org PodChaos.
+  chaosMeshTwin: true,
   // A reconcile is a few quick requests; the children's runs are podChaosKind's.
   workers: 2,
   reconciler: ({ resource, deps, get }) =>
@@ -134,3 +143,18 @@ export const chaosKinds: readonly ChaosKind[] = [
   resourceSqueezeKind,
   scaleKind,
 ];
+/**
+ * The kinds this agent reconciles: chaosKinds, and with --serve-chaos-mesh-api a chaos-mesh.org entry for
+ * each kind marked chaosMeshTwin (same kind and plural, Chaos Mesh's group), whose status and Events go to
+ * the chaos-mesh.org object.
+ */
+export function chaosKindsFor(
+  config: Pick<AgentConfig, "serveChaosMeshApi">,
+  kinds: readonly ChaosKind[] = chaosKinds,
+): readonly ChaosKind[] {
+  if (config.serveChaosMeshApi !== true) return kinds;
+  const twins = kinds
+    .filter((kind) => kind.chaosMeshTwin === true)
+    .map((kind): ChaosKind => ({ ...kind, apiVersion: chaosMeshApiVersion, chaosMeshTwin: false }));
+  return [...kinds, ...twins];
+}

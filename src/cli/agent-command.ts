@@ -1,8 +1,20 @@
 import { CoreV1Api } from "@kubernetes/client-node";
 import type { Command } from "commander";
 import { hostname } from "node:os";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
+import type { Clock } from "../core/clock.js";
 import { runAgent } from "../agent/agent.js";
+import { checkChaosMeshCrds, serveChaosMeshApiFlag } from "../agent/chaos-mesh-api.js";
+import { chaosMeshKinds, kindDefinitions } from "../agent/crds/definitions.js";
+import { notificationCounters } from "../agent/notify-metrics.js";
+import { AgentNotifications } from "../agent/notify/agent-notifications.js";
+import { notificationConfigFromText, notificationsFlag } from "../agent/notify/config-file.js";
+import type { NotificationConfig } from "../agent/notify/config.js";
+import { createNotifier } from "../agent/notify/notifier.js";
+import type { KubeClients } from "../kube/client.js";
+import { ClusterCrdReader } from "../kube/crds.js";
+import { ClusterSecretKeyReader } from "../kube/secrets.js";
+import { readInputFile } from "./input-file.js";
 import { observability, observabilityConfig } from "../agent/http/observability.js";
 import { Duration } from "../core/duration.js";
 import { durationLimits } from "../core/input-limits.js";
@@ -28,6 +40,8 @@ interface AgentFlags extends ClusterFlags {
   readonly leaderElectRenewDeadline?: Duration;
   readonly leaderElectRetryPeriod?: Duration;
   readonly resync: Duration;
+  readonly notifications?: string;
+  readonly serveChaosMeshApi?: boolean;
 }
 
 const timingFlags = {
@@ -70,7 +84,23 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
       durationOption("--resync", durationLimits.agentResync),
       Duration.parse("1m", "--resync"),
     )
+    .option(
+      `${notificationsFlag} <file>`,
+      "the notifications configuration (YAML: a notifications: section; docs/agent.md#notifications)",
+    )
+    .option(
+      serveChaosMeshApiFlag,
+      "also reconcile chaos-mesh.org PodChaos and Schedule (needs Broadside's CRDs from deploy/crds/chaos-mesh/)",
+    )
     .action(async (flags: AgentFlags) => {
+      // Read and checked before the first request: a bad file is exit 2 naming its field.
+      const notifying =
+        flags.notifications === undefined
+          ? undefined
+          : notificationConfigFromText(
+              await readInputFile(flags.notifications, notificationsFlag),
+              flags.notifications,
+            );
       const timings = leaderTimings(
         {
           ...optional("leaseDurationMs", flags.leaderElectLeaseDuration?.milliseconds),
@@ -105,29 +135,71 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
       process.once("SIGINT", onSignal);
       // In a pod, the host name is the pod's name: the Lease says which pod leads.
       const identity = candidateIdentity(hostname());
+      if (flags.serveChaosMeshApi === true)
+        await checkChaosMeshCrds(new ClusterCrdReader(kubeConfig), chaosMeshPlurals());
       await ensureBroadsideNamespace(kubeConfig.makeApiClient(CoreV1Api));
-      await runAgent(
-        {
-          identity,
-          leaderElect: flags.leaderElect,
-          timings,
-          resyncMs: flags.resync.milliseconds,
-          // As `broadside run` waits for a PodChaos's recovery.
-          recoveryTimeout: Duration.parse("5m", "recoveryTimeout"),
-        },
-        {
-          ctx,
-          leases: new ClientNodeLeaseStore(leaseApiOf(kubeConfig), broadsideNamespace),
-          status: new ClusterStatusWriter(kube),
-          finalizers: new ClusterFinalizerWriter(kube),
-          events: new ClusterEventRecorder(kube, ctx.clock, identity, (error) => {
-            log.warn({ err: describeError(error) }, "could not record an event");
-          }),
-          children: new ClusterChildObjects(kube),
-          observability: seen,
-          log,
-        },
-        stop.signal,
-      );
+      const notifications = startNotifications(notifying, { kube, ctx, log, seen });
+      try {
+        await runAgent(
+          {
+            identity,
+            leaderElect: flags.leaderElect,
+            timings,
+            resyncMs: flags.resync.milliseconds,
+            // As `broadside run` waits for a PodChaos's recovery.
+            recoveryTimeout: Duration.parse("5m", "recoveryTimeout"),
+            serveChaosMeshApi: flags.serveChaosMeshApi === true,
+          },
+          {
+            ctx,
+            leases: new ClientNodeLeaseStore(leaseApiOf(kubeConfig), broadsideNamespace),
+            status: new ClusterStatusWriter(kube),
+            finalizers: new ClusterFinalizerWriter(kube),
+            events: new ClusterEventRecorder(kube, ctx.clock, identity, (error) => {
+              log.warn({ err: describeError(error) }, "could not record an event");
+            }),
+            children: new ClusterChildObjects(kube),
+            observability: seen,
+            log,
+            ...optional("notifications", notifications?.feed),
+          },
+          stop.signal,
+        );
+      } finally {
+        // Queued messages are still delivered for up to delivery.drainTimeout.
+        await notifications?.notifier.close();
+      }
     });
+}
+
+/** The plural of each chaos-mesh.org drop-in CRD (deploy/crds/chaos-mesh/). */
+function chaosMeshPlurals(): string[] {
+  return kindDefinitions
+    .filter((definition) => chaosMeshKinds.includes(definition.kind))
+    .map((definition) => definition.plural);
+}
+
+function startNotifications(
+  config: NotificationConfig | undefined,
+  parts: {
+    readonly kube: KubeClients;
+    readonly ctx: { readonly clock: Clock; readonly random: () => number };
+    readonly log: Logger;
+    readonly seen: ReturnType<typeof observability>;
+  },
+) {
+  if (config === undefined) return undefined;
+  const { kube, ctx, log, seen } = parts;
+  const notifier = createNotifier(config, {
+    clock: ctx.clock,
+    secrets: new ClusterSecretKeyReader(kube, broadsideNamespace),
+    counters: notificationCounters(seen.metrics),
+    log,
+    random: ctx.random,
+  });
+  const feed = new AgentNotifications(notifier, ctx.clock, (error) => {
+    log.warn({ err: describeError(error) }, "could not make a notification");
+  });
+  log.info({ sinks: config.sinks.map((sink) => ({ name: sink.name, type: sink.type })) }, "notifications on");
+  return { notifier, feed };
 }

@@ -105,6 +105,11 @@ export const errorCatalog = {
     exitCode: ExitCode.usage,
     summary: "No usable kubeconfig: the one named is missing or unreadable, or none was found.",
   },
+  BRD_CHAOS_MESH_API_REFUSED: {
+    exitCode: ExitCode.failure,
+    summary:
+      "--serve-chaos-mesh-api: the chaos-mesh.org CRDs are missing, or a real Chaos Mesh's (not marked as Broadside's) are installed.",
+  },
   BRD_KUBE_API: { exitCode: ExitCode.failure, summary: "The Kubernetes API refused or failed a request." },
   BRD_TIMEOUT: {
     exitCode: ExitCode.failure,

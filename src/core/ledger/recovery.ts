@@ -40,6 +40,8 @@ export interface RecoverySummary {
   readonly faultKind: string;
   readonly target: TargetRef;
   readonly path: string;
+  /** Epoch ms the record was written, just before its fault was applied. */
+  readonly createdAt?: number;
   readonly result: RecoveryResult;
   /** Epoch ms of the outcome, or of giving up. */
   readonly at: number;
@@ -187,6 +189,7 @@ function summarize(
     faultKind: record.faultKind,
     target: record.target,
     path: record.path,
+    createdAt: record.createdAt,
     result,
     at: facts.at,
     ...optional("by", facts.by),

@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { afterEach, inject } from "vitest";
+import { eventually, kubectl, repoRoot } from "./harness.js";
+
+/**
+ * `broadside agent` as a process of its own against the sandbox, its JSON log lines collected, killed
+ * after each test (the files that start agents: agent-notify, agent-chaos-mesh).
+ */
+
+export interface RunningAgent {
+  readonly child: ChildProcess;
+  /** Every JSON log line so far. */
+  readonly logs: { msg?: string; [field: string]: unknown }[];
+  /** Everything written to stderr, as text. */
+  readonly stderr: () => string;
+  readonly exited: Promise<number | null>;
+}
+
+const agents: RunningAgent[] = [];
+
+afterEach(() => {
+  for (const agent of agents.splice(0)) agent.child.kill("SIGKILL");
+});
+
+/** Starts an agent on the sandbox with short lease timings and ephemeral loopback ports. */
+export function startAgent(...extra: string[]): RunningAgent {
+  const child = spawn(
+    process.execPath,
+    [
+      join(repoRoot, "bin", "broadside.js"),
+      "agent",
+      "--kubeconfig",
+      inject("adminKubeconfig"),
+      "--health-probe-bind-address",
+      "127.0.0.1:0",
+      "--metrics-bind-address",
+      "127.0.0.1:0",
+      "--no-leader-elect",
+      ...extra,
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  const logs: RunningAgent["logs"] = [];
+  let text = "";
+  let partial = "";
+  child.stderr.on("data", (chunk: Buffer) => {
+    text += chunk.toString();
+    const lines = (partial + chunk.toString()).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line) as RunningAgent["logs"][number]);
+      } catch {
+        logs.push({ msg: `not JSON: ${line}` });
+      }
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    child.once("exit", (code) => {
+      resolve(code);
+    });
+  });
+  const agent = { child, logs, stderr: () => text, exited };
+  agents.push(agent);
+  return agent;
+}
+
+/** The first log line with `message`, waiting for it; the agent's last lines in the error otherwise. */
+export async function logged(agent: RunningAgent, message: string) {
+  try {
+    return await eventually(
+      `the agent to log "${message}"`,
+      () => agent.logs.find((line) => line.msg === message),
+      60_000,
+    );
+  } catch (error: unknown) {
+    const tail = agent.logs.slice(-20).map((line) => JSON.stringify(line));
+    throw new Error(`${String(error)}; the agent's last log lines:\n${tail.join("\n")}`, { cause: error });
+  }
+}
+
+/** The value of one series on the agent's /metrics, or undefined when it has none. */
+export async function scrape(agent: RunningAgent, series: string): Promise<number | undefined> {
+  const serving = await logged(agent, "agent serving");
+  const url = (serving.metrics as { url: string }).url;
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split("\n").find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+/**
+ * Applies `directory`'s CRDs with server-side apply, as a user installs them, and waits until they are
+ * served. Returns whether they were new, so the caller removes only what it installed.
+ */
+export async function installCrds(directory: string, probe: string): Promise<boolean> {
+  const admin = inject("adminKubeconfig");
+  const installed = (await kubectl(admin, "get", "crd", probe)).code !== 0;
+  const applied = await kubectl(admin, "apply", "--server-side", "-f", directory);
+  if (applied.code !== 0) throw new Error(`kubectl apply -f ${directory}: ${applied.stderr}`);
+  const established = await kubectl(
+    admin,
+    "wait",
+    "--for=condition=Established",
+    "--timeout=60s",
+    "crd",
+    "--all",
+  );
+  if (established.code !== 0) throw new Error(`CRDs not established: ${established.stderr}`);
+  return installed;
+}
