@@ -13,6 +13,7 @@ import { chaosKinds, type ChaosKind } from "./kinds.js";
 import { ledgerKey, ledgerReconciler } from "./ledger-reconciler.js";
 import { createWorkQueue } from "./reconcile/work-queue.js";
 import { startWorkers } from "./reconcile/workers.js";
+import { watchedCollections } from "./watch-scope.js";
 
 export type { AgentConfig, AgentDeps, AgentLog } from "./agent-deps.js";
 
@@ -26,7 +27,7 @@ type ChaosInformer = Informer<ChaosObject & KubernetesObject>;
 
 interface AgentInformers {
   readonly ledgerRecords: Informer<V1ConfigMap>;
-  /** One per entry of chaosKinds, in its order. */
+  /** One per entry of chaosKinds (per watched namespace in namespaced mode), in its order. */
   readonly chaos: readonly { readonly kind: ChaosKind; readonly informer: ChaosInformer }[];
 }
 
@@ -58,14 +59,17 @@ function watchAll(ctx: EngineContext): AgentInformers {
     description: "ledger records",
     clock: ctx.clock,
   });
-  const chaos = chaosKinds.map((kind) => ({
-    kind,
-    informer: new Informer<ChaosObject & KubernetesObject>({
-      source: ctx.watches({ path: collectionPath(kind.apiVersion, kind.plural) }),
-      description: kind.kind,
-      clock: ctx.clock,
-    }),
-  }));
+  // Namespaced mode: one informer (and reconcile loop) per kind and namespace, within the agent's Roles.
+  const chaos = chaosKinds.flatMap((kind) =>
+    watchedCollections(kind.apiVersion, kind.plural, ctx.rails.watchedNamespaces).map((path) => ({
+      kind,
+      informer: new Informer<ChaosObject & KubernetesObject>({
+        source: ctx.watches({ path }),
+        description: kind.kind,
+        clock: ctx.clock,
+      }),
+    })),
+  );
   return { ledgerRecords, chaos };
 }
 

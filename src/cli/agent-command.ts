@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { hostname } from "node:os";
 import { pino } from "pino";
 import { runAgent } from "../agent/agent.js";
+import { parseWatchNamespaces, watchNamespacesFlag } from "../agent/watch-scope.js";
 import { observability, observabilityConfig } from "../agent/http/observability.js";
 import { Duration } from "../core/duration.js";
 import { durationLimits } from "../core/input-limits.js";
@@ -26,6 +27,7 @@ interface AgentFlags extends ClusterFlags {
   readonly leaderElectRenewDeadline?: Duration;
   readonly leaderElectRetryPeriod?: Duration;
   readonly resync: Duration;
+  readonly watchNamespaces?: readonly string[];
 }
 
 const timingFlags = {
@@ -68,6 +70,11 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
       durationOption("--resync", durationLimits.agentResync),
       Duration.parse("1m", "--resync"),
     )
+    .option(
+      `${watchNamespacesFlag} <names>`,
+      "namespaced mode: watch and act only in these namespaces, comma-separated (default: all namespaces)",
+      parseWatchNamespaces,
+    )
     .action(async (flags: AgentFlags) => {
       const timings = leaderTimings(
         {
@@ -85,7 +92,12 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
         }),
       );
       // Opt-in by default in agent mode: only namespaces annotated broadside.dev/chaos=enabled are targets.
-      const connected = connectEngine(config, io, { ...flags, optIn: true, observer: seen.metrics });
+      const connected = connectEngine(config, io, {
+        ...flags,
+        optIn: true,
+        observer: seen.metrics,
+        ...optional("watchedNamespaces", flags.watchNamespaces),
+      });
       const { kubeConfig, kube } = connected;
       const log = pino({ base: { component: "agent" } }, pino.destination(2));
       // The engine's progress lines go to the log, as JSON like everything the agent says.
