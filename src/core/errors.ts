@@ -105,6 +105,11 @@ export const errorCatalog = {
     exitCode: ExitCode.usage,
     summary: "No usable kubeconfig: the one named is missing or unreadable, or none was found.",
   },
+  BRD_KUBE_FORBIDDEN: {
+    exitCode: ExitCode.refused,
+    summary:
+      "The Kubernetes API refused a request with 403: the identity's RBAC does not grant that verb on that resource there.",
+  },
   BRD_KUBE_API: { exitCode: ExitCode.failure, summary: "The Kubernetes API refused or failed a request." },
   BRD_TIMEOUT: {
     exitCode: ExitCode.failure,
