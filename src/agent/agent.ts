@@ -14,6 +14,7 @@ import { ledgerKey, ledgerReconciler } from "./ledger-reconciler.js";
 import { ownerOfRecordConfigMap } from "./object-fault-owner.js";
 import { createWorkQueue } from "./reconcile/work-queue.js";
 import { startWorkers } from "./reconcile/workers.js";
+import { watchedCollections } from "./watch-scope.js";
 
 export type { AgentConfig, AgentDeps, AgentLog } from "./agent-deps.js";
 
@@ -27,7 +28,7 @@ type ChaosInformer = Informer<ChaosObject & KubernetesObject>;
 
 interface AgentInformers {
   readonly ledgerRecords: Informer<V1ConfigMap>;
-  /** One per entry of chaosKindsFor(config), in its order. */
+  /** One per entry of chaosKindsFor(config) (per watched namespace in namespaced mode), in its order. */
   readonly chaos: readonly { readonly kind: ChaosKind; readonly informer: ChaosInformer }[];
 }
 
@@ -59,14 +60,17 @@ function watchAll(ctx: EngineContext, chaosKinds: readonly ChaosKind[]): AgentIn
     description: "ledger records",
     clock: ctx.clock,
   });
-  const chaos = chaosKinds.map((kind) => ({
-    kind,
-    informer: new Informer<ChaosObject & KubernetesObject>({
-      source: ctx.watches({ path: collectionPath(kind.apiVersion, kind.plural) }),
-      description: kind.kind,
-      clock: ctx.clock,
-    }),
-  }));
+  // Namespaced mode: one informer (and reconcile loop) per kind and namespace, within the agent's Roles.
+  const chaos = chaosKinds.flatMap((kind) =>
+    watchedCollections(kind.apiVersion, kind.plural, ctx.rails.watchedNamespaces).map((path) => ({
+      kind,
+      informer: new Informer<ChaosObject & KubernetesObject>({
+        source: ctx.watches({ path }),
+        description: kind.kind,
+        clock: ctx.clock,
+      }),
+    })),
+  );
   return { ledgerRecords, chaos };
 }
 

@@ -15,6 +15,7 @@ import type { KubeClients } from "../kube/client.js";
 import { ClusterCrdReader } from "../kube/crds.js";
 import { ClusterSecretKeyReader } from "../kube/secrets.js";
 import { readInputFile } from "./input-file.js";
+import { parseWatchNamespaces, watchNamespacesFlag } from "../agent/watch-scope.js";
 import { observability, observabilityConfig } from "../agent/http/observability.js";
 import { Duration } from "../core/duration.js";
 import { durationLimits } from "../core/input-limits.js";
@@ -42,6 +43,7 @@ interface AgentFlags extends ClusterFlags {
   readonly resync: Duration;
   readonly notifications?: string;
   readonly serveChaosMeshApi?: boolean;
+  readonly watchNamespaces?: readonly string[];
 }
 
 const timingFlags = {
@@ -92,6 +94,11 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
       serveChaosMeshApiFlag,
       "also reconcile chaos-mesh.org PodChaos and Schedule (needs Broadside's CRDs from deploy/crds/chaos-mesh/)",
     )
+    .option(
+      `${watchNamespacesFlag} <names>`,
+      "namespaced mode: watch and act only in these namespaces, comma-separated (default: all namespaces)",
+      parseWatchNamespaces,
+    )
     .action(async (flags: AgentFlags) => {
       // Read and checked before the first request: a bad file is exit 2 naming its field.
       const notifying =
@@ -117,7 +124,12 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
         }),
       );
       // Opt-in by default in agent mode: only namespaces annotated broadside.dev/chaos=enabled are targets.
-      const connected = connectEngine(config, io, { ...flags, optIn: true, observer: seen.metrics });
+      const connected = connectEngine(config, io, {
+        ...flags,
+        optIn: true,
+        observer: seen.metrics,
+        ...optional("watchedNamespaces", flags.watchNamespaces),
+      });
       const { kubeConfig, kube } = connected;
       const log = pino({ base: { component: "agent" } }, pino.destination(2));
       // The engine's progress lines go to the log, as JSON like everything the agent says.

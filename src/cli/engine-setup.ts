@@ -35,6 +35,8 @@ export function addClusterFlags(command: Command): Command {
 export interface EngineOptions {
   readonly unsafe?: boolean;
   readonly optIn?: boolean;
+  /** The agent's --watch-namespaces: it acts nowhere else (all namespaces when not given). */
+  readonly watchedNamespaces?: readonly string[];
   /** Told of every API request (the agent's metrics). */
   readonly observer?: ApiRequestObserver;
 }
@@ -88,6 +90,7 @@ export function connectEngine(
       unsafe: flags.unsafe ?? false,
       optIn: flags.optIn ?? false,
       selfPodUids: config.selfPodUid === undefined ? [] : [config.selfPodUid],
+      watchedNamespaces: flags.watchedNamespaces ?? "all",
     }),
     downCap: new WorkloadDownCap(),
     progress: (message) => {

@@ -4,7 +4,7 @@ import { Duration } from "../core/duration.js";
 import { BroadsideError, describeError, ExitCode } from "../core/errors.js";
 import { redactUrl } from "../core/redact.js";
 import { printable } from "../core/terminal-text.js";
-import { apiStatus, networkErrorCode } from "../kube/client.js";
+import { apiErrorMessage, apiStatus, kubeErrorCode, networkErrorCode } from "../kube/client.js";
 import { readConfig, type CliConfig } from "./config.js";
 import { processIo, type CliIo } from "./options.js";
 import { registerAgentCommand } from "./agent-command.js";
@@ -96,13 +96,7 @@ function asBroadsideError(error: unknown): BroadsideError | undefined {
       `cannot reach the Kubernetes API (${network}): ${describeError(error)}`,
     );
   }
-  const status = apiStatus(error);
-  if (status !== undefined) {
-    return new BroadsideError(
-      "BRD_KUBE_API",
-      `the Kubernetes API answered ${status}: ${describeError(error)}`,
-    );
-  }
+  if (apiStatus(error) !== undefined) return new BroadsideError(kubeErrorCode(error), apiErrorMessage(error));
   return undefined;
 }
 
@@ -114,7 +108,7 @@ function exitCodeFor(error: unknown, io: CliIo): number {
   const known = asBroadsideError(error);
   if (known !== undefined) {
     io.err(`error [${known.code}]: ${known.message}\n`);
-    if (known.cause !== undefined) io.err(`  caused by: ${describeError(known.cause)}\n`);
+    if (known.cause !== undefined) io.err(`  caused by: ${apiErrorMessage(known.cause)}\n`);
     return known.exitCode;
   }
   io.err(`error [BRD_INTERNAL]: ${describeError(error)}\n`);

@@ -110,6 +110,11 @@ export const errorCatalog = {
     summary:
       "--serve-chaos-mesh-api: the chaos-mesh.org CRDs are missing, or a real Chaos Mesh's (not marked as Broadside's) are installed.",
   },
+  BRD_KUBE_FORBIDDEN: {
+    exitCode: ExitCode.refused,
+    summary:
+      "The Kubernetes API refused a request with 403: the identity's RBAC does not grant that verb on that resource there.",
+  },
   BRD_KUBE_API: { exitCode: ExitCode.failure, summary: "The Kubernetes API refused or failed a request." },
   BRD_TIMEOUT: {
     exitCode: ExitCode.failure,

@@ -106,7 +106,8 @@ describe("the life of an object fault", () => {
 
   it.each([
     ["the API server does not answer", unreachable(), "BRD_KUBE_UNREACHABLE"],
-    ["the API refuses the write", new ApiException(403, "Forbidden", "{}", {}), "BRD_KUBE_API"],
+    ["the API forbids the write", new ApiException(403, "Forbidden", "{}", {}), "BRD_KUBE_FORBIDDEN"],
+    ["the API fails the write", new ApiException(500, "Internal", "{}", {}), "BRD_KUBE_API"],
   ])("keeps the failure's own code, not BRD_CONFLICT, when %s", async (_, error, code) => {
     const engine = memoryEngine();
     const changes = await drifted(engine);

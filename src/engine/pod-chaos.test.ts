@@ -229,6 +229,43 @@ describe("the life of a pod fault", () => {
   });
 });
 
+describe("an agent in namespaced mode (--watch-namespaces)", () => {
+  /** shop, and a twin pod in billing that the same selector matches. */
+  function twoNamespaces(watched: readonly string[]): MemoryEngine {
+    const engine = memoryEngine({ watchedNamespaces: watched, unsafe: true });
+    shop(engine);
+    engine.cluster.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "billing" } });
+    const twin = webPod("web-billing");
+    if (twin.metadata !== undefined) {
+      twin.metadata.namespace = "billing";
+      twin.metadata.ownerReferences = [];
+    }
+    engine.cluster.put(twin);
+    return engine;
+  }
+
+  it('reads "all namespaces" as its own list: a pod elsewhere is never even planned', async () => {
+    const engine = twoNamespaces(["shop"]);
+    const result = await runPodChaos(engine.ctx, request(podKill, { scope: "all", mode: { kind: "all" } }));
+    const planned = [...result.plan.selected, ...result.plan.excluded.map((exclusion) => exclusion.pod)];
+    expect(new Set(planned.map((pod) => pod.namespace))).toEqual(new Set(["shop"]));
+    expect(engine.cluster.get("Pod", "billing", "web-billing")).toBeDefined();
+  });
+
+  it("refuses a namespace outside its list named outright, before anything is read or written", async () => {
+    const engine = twoNamespaces(["shop"]);
+    const refused = await runPodChaos(engine.ctx, request(podKill, { scope: ["billing"] })).catch(
+      (error: unknown) => error,
+    );
+    expect(refused).toMatchObject({
+      code: "BRD_REFUSED_BY_RAIL",
+      message: expect.stringContaining("namespace billing is outside this agent's namespaces") as unknown,
+    });
+    expect(engine.cluster.requests).toBe(0);
+    expect(await engine.ledger.list()).toEqual([]);
+  });
+});
+
 describe("the kill switch: while it is held, no pod is shot", () => {
   const hold = { since: t0, by: "oncall@laptop", reason: "incident 42" };
 

@@ -64,7 +64,9 @@ export interface PodChaosResult {
  */
 export async function runPodChaos(ctx: EngineContext, request: PodChaosRequest): Promise<PodChaosResult> {
   refuseProtectedScope(ctx, request.scope);
-  const gathered = await ctx.podFacts.gather(request.scope);
+  // "All namespaces" means all this process may act in: an agent in namespaced mode lists only its own.
+  const scope = request.scope === "all" ? ctx.rails.watchedNamespaces : request.scope;
+  const gathered = await ctx.podFacts.gather(scope);
   const planned = planTargets(gathered.facts, request.selector, request.mode, ctx.rails, ctx.random);
   if (request.dryRun || planned.selected.length === 0) {
     return { plan: planned, shots: [], recovery: undefined, apiRequests: ctx.apiRequests() };

@@ -123,12 +123,44 @@ export function networkErrorCode(error: unknown): string | undefined {
 export function kubeErrorCode(error: unknown): ErrorCode {
   if (error instanceof BroadsideError) return error.code;
   if (networkErrorCode(error) !== undefined) return "BRD_KUBE_UNREACHABLE";
-  return apiStatus(error) === undefined ? "BRD_INTERNAL" : "BRD_KUBE_API";
+  const status = apiStatus(error);
+  if (status === 403) return "BRD_KUBE_FORBIDDEN";
+  return status === undefined ? "BRD_INTERNAL" : "BRD_KUBE_API";
 }
 
 /** A failed request as a BroadsideError with `what` in front of its message and the code it deserves. */
 export function kubeFailure(what: string, error: unknown): BroadsideError {
-  return new BroadsideError(kubeErrorCode(error), `${what}: ${describeError(error)}`, { cause: error });
+  return new BroadsideError(kubeErrorCode(error), `${what}: ${apiErrorMessage(error)}`, { cause: error });
+}
+
+/**
+ * What the API server said about a failed request, in its own words: the message of the Status it sent
+ * (for a 403 it names the user, the verb, the resource and the namespace), never client-node's dump of the
+ * response headers. Anything that is not an API answer is described as it is.
+ */
+export function apiErrorMessage(error: unknown): string {
+  if (!(error instanceof ApiException)) return describeError(error);
+  const said = statusMessage(error.body);
+  const answer = `the Kubernetes API answered ${error.code}`;
+  if (error.code === 403) {
+    const refusal = said ?? "forbidden";
+    return `${answer} (forbidden): ${refusal}; this identity's RBAC does not grant it, and nothing was changed by this request`;
+  }
+  return said === undefined ? answer : `${answer}: ${said}`;
+}
+
+/** The `message` of a Status body (client-node hands it over as JSON text), or undefined. */
+function statusMessage(body: unknown): string | undefined {
+  let parsed: unknown = body;
+  if (typeof body === "string") {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  const message = (parsed as { message?: unknown } | null | undefined)?.message;
+  return typeof message === "string" && message !== "" ? message : undefined;
 }
 
 /** The HTTP status of a failed API call, or undefined when the failure was not an HTTP answer. */

@@ -1,11 +1,11 @@
-import { chmod, mkdir, mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { BroadsideError } from "../core/errors.js";
 import { FakeClock } from "../core/fake-clock.js";
-import { binaryPaths, ensureBinaries, type BuildConfig } from "./build.js";
-import { etcdVersion, kubernetesVersion, kwokVersion } from "./versions.js";
+import { binaryPaths, ensureBinaries, ensureHelm, helmLdflags, helmPath, type BuildConfig } from "./build.js";
+import { etcdVersion, helmVersion, kubernetesVersion, kwokVersion } from "./versions.js";
 
 /** A stand-in `go` that reports a version and records that it was asked to build. */
 async function fakeGo(dir: string, version: string): Promise<string> {
@@ -88,5 +88,35 @@ describe("the sandbox's binary cache", () => {
       join(cacheDir, "logs", `build-kubernetes-${kubernetesVersion}.log`),
     );
     expect((await readdir(cacheDir)).filter((entry) => entry.startsWith("kubernetes-"))).toEqual([]);
+  });
+});
+
+describe("helm, built only for the tests of the chart", () => {
+  it("is kept in a directory of its own version, apart from the sandbox's binaries", () => {
+    expect(helmPath("/cache")).toBe(`/cache/helm-${helmVersion}/helm`);
+    expect(JSON.stringify(binaryPaths("/cache"))).not.toContain("helm");
+  });
+
+  it("is not built again once its directory is complete", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "broadside-build-"));
+    await mkdir(join(dir, `helm-${helmVersion}`), { recursive: true });
+    await writeFile(join(dir, `helm-${helmVersion}`, ".complete"), "");
+    const build = config(join(dir, "no-such-go"), dir);
+    expect(await ensureHelm(build)).toBe(helmPath(dir));
+    expect(build.messages).toEqual([]);
+  });
+
+  it("is built with `go install` of the released module, its version stamped as helm's Makefile does", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "broadside-build-"));
+    const build = config(await fakeGo(dir, "go1.26.8"), join(dir, "cache"));
+    const failure = await ensureHelm(build).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: "BRD_SANDBOX_BUILD_FAILED" });
+    const calls = await readFile(join(dir, "calls"), "utf8");
+    expect(calls).toContain(
+      `install -v -ldflags ${helmLdflags(helmVersion)} helm.sh/helm/v4/cmd/helm@${helmVersion}`,
+    );
+    expect(helmLdflags("v4.3.2")).toContain("-X helm.sh/helm/v4/internal/version.version=v4.3.2");
+    // A failed build leaves no directory that would pass for a complete one.
+    expect(await readdir(join(dir, "cache"))).toEqual(["logs"]);
   });
 });

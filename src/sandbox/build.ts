@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Clock } from "../core/clock.js";
 import { BroadsideError } from "../core/errors.js";
 import { run, runChecked } from "./exec.js";
-import { etcdVersion, kubernetesVersion, kwokVersion } from "./versions.js";
+import { etcdVersion, helmVersion, kubernetesVersion, kwokVersion } from "./versions.js";
 
 /** Where the built control-plane binaries are, all inside the cache directory. */
 export interface BinaryPaths {
@@ -56,6 +56,23 @@ export async function ensureBinaries(config: BuildConfig): Promise<BinaryPaths> 
   await ensureBuilt(config, `etcd-${etcdVersion}`, (out, env, log) => buildEtcd(config, out, env, log));
   await ensureBuilt(config, `kwok-${kwokVersion}`, (out, env, log) => buildKwok(config, out, env, log));
   return binaryPaths(config.cacheDir);
+}
+
+/** Where helm is once built: its own version-keyed directory in the cache. */
+export function helmPath(cacheDir: string): string {
+  return join(cacheDir, `helm-${helmVersion}`, "helm");
+}
+
+/**
+ * Builds helm into the cache if it is missing, and returns its path. Only the tests of the chart call it
+ * (deploy/helm): the sandbox itself never needs helm, so `sandbox up` does not pay for it.
+ */
+export async function ensureHelm(config: BuildConfig): Promise<string> {
+  await mkdir(join(config.cacheDir, "logs"), { recursive: true }).catch((error: unknown) => {
+    throw buildFailed(`the cache directory ${config.cacheDir} cannot be written`, error);
+  });
+  await ensureBuilt(config, `helm-${helmVersion}`, (out, env, log) => buildHelm(config, out, env, log));
+  return helmPath(config.cacheDir);
 }
 
 /** Where a build writes its output; `onOutput` sees it too, to count the packages compiled. */
@@ -227,6 +244,23 @@ async function buildKwok(config: BuildConfig, outDir: string, env: NodeJS.Proces
     const text = await readFile(join(moduleDir, "kustomize", "stage", file), "utf8");
     await writeFile(join(outDir, "stages", file.replaceAll("/", "_")), text);
   }
+}
+
+/** Stamps the version as helm's Makefile does, or `helm version` reports v4.3 with no patch level. */
+export function helmLdflags(version: string): string {
+  const pkg = "helm.sh/helm/v4/internal/version";
+  return ["-s", "-w", `-X ${pkg}.version=${version}`, `-X ${pkg}.gitTreeState=clean`].join(" ");
+}
+
+/** helm's go.mod has no replace directives either: `go install` builds the released module. */
+async function buildHelm(config: BuildConfig, outDir: string, env: NodeJS.ProcessEnv, log: BuildLog) {
+  await runGo(
+    config,
+    ["install", "-v", "-ldflags", helmLdflags(helmVersion), `helm.sh/helm/v4/cmd/helm@${helmVersion}`],
+    outDir,
+    { ...env, GOBIN: outDir },
+    log,
+  );
 }
 
 /** The upstream Stage files the sandbox's kwok configuration is made from (see stages.ts). */

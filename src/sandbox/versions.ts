@@ -6,3 +6,9 @@
 export const kubernetesVersion = "v1.36.3";
 export const etcdVersion = "v3.6.16";
 export const kwokVersion = "v0.8.0";
+/**
+ * helm, for the install tests only (the chart's lint, template and the rendered install): built on first
+ * use by a test that needs it, never by `sandbox up`. Its go.mod has no replace directives, so
+ * `go install module@version` builds it as it is; it brings its own k8s.io modules (v0.37.x).
+ */
+export const helmVersion = "v4.3.2";

@@ -41,6 +41,7 @@ describe("defaultRails", () => {
       maxFractionOfReadyPerWorkload: 0.5,
       unsafe: false,
       selfPodUids: [],
+      watchedNamespaces: "all",
     });
   });
 
@@ -98,6 +99,24 @@ describe("per-pod rails", () => {
       pod("web-1", { namespaceAnnotations: { "broadside.dev/chaos": "disabled" } }),
       optIn,
       "namespace demo has not opted in; annotate it broadside.dev/chaos=enabled",
+    ],
+    [
+      "an agent in namespaced mode refuses a namespace outside its list",
+      pod("web-1", { namespace: "billing", namespaceAnnotations: { "broadside.dev/chaos": "enabled" } }),
+      defaultRails("broadside", { optIn: true, watchedNamespaces: ["demo", "shop"] }),
+      "namespace billing is outside this agent's namespaces (--watch-namespaces demo,shop)",
+    ],
+    [
+      "an agent in namespaced mode takes a listed namespace, opted in",
+      pod("web-1", { namespaceAnnotations: { "broadside.dev/chaos": "enabled" } }),
+      defaultRails("broadside", { optIn: true, watchedNamespaces: ["demo", "shop"] }),
+      undefined,
+    ],
+    [
+      "a listed namespace is still protected: the list never widens the rails",
+      pod("x", { namespace: "kube-system" }),
+      defaultRails("broadside", { watchedNamespaces: ["kube-system"] }),
+      "namespace kube-system is protected",
     ],
     [
       "opt-in admits an annotated namespace",

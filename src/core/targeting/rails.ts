@@ -31,6 +31,7 @@ export function defaultRails(broadsideNamespace: string, overrides: RailOverride
     maxFractionOfReadyPerWorkload: defaultMaxFractionOfReadyPerWorkload,
     unsafe: false,
     selfPodUids: [],
+    watchedNamespaces: "all",
     ...overrides,
     broadsideNamespace,
   };
@@ -57,6 +58,10 @@ export function namespaceRailReason(
 ): string | undefined {
   if (namespace === rails.broadsideNamespace) return `namespace ${namespace} is Broadside's own`;
   if (rails.protectedNamespaces.includes(namespace)) return `namespace ${namespace} is protected`;
+  if (rails.watchedNamespaces !== "all" && !rails.watchedNamespaces.includes(namespace)) {
+    const watched = rails.watchedNamespaces.join(",");
+    return `namespace ${namespace} is outside this agent's namespaces (--watch-namespaces ${watched})`;
+  }
   if (!rails.optIn || namespaceAnnotations[optInAnnotation] === optInValue) return undefined;
   return `namespace ${namespace} has not opted in; annotate it ${optInAnnotation}=${optInValue}`;
 }

@@ -105,6 +105,11 @@ export interface Rails {
   readonly unsafe: boolean;
   /** UIDs of Broadside's own pods, which are never chosen wherever they run. */
   readonly selfPodUids: readonly string[];
+  /**
+   * The namespaces this process may act in: "all", or the agent's `--watch-namespaces` (namespaced mode,
+   * where its RBAC reaches no further). A namespace outside the list is refused like a protected one.
+   */
+  readonly watchedNamespaces: readonly string[] | "all";
 }
 
 /** Which stage of planning left a pod out. The blast-radius cap is a rail. */

@@ -166,8 +166,11 @@ describe("ClientNodeLeaseStore", () => {
     const failure = await store.get().catch((error: unknown) => error);
 
     expect(failure).toBeInstanceOf(BroadsideError);
-    expect((failure as BroadsideError).code).toBe("BRD_KUBE_API");
+    expect((failure as BroadsideError).code).toBe("BRD_KUBE_FORBIDDEN");
     expect((failure as BroadsideError).message).toMatch(/^reading lease agents\/broadside-agent: /);
+    expect((failure as BroadsideError).message).toContain(
+      'leases.coordination.k8s.io "broadside-agent" is forbidden',
+    );
     expect(store.describe).toBe("agents/broadside-agent");
   });
 });

@@ -1,0 +1,383 @@
+import { CoordinationV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { processIo } from "../../src/cli/options.js";
+import { sandboxEnvironment } from "../../src/cli/sandbox-commands.js";
+import { loadAccessConfig } from "../../src/kube/client.js";
+import { createBroadsideNamespace } from "../../src/kube/ledger-store.js";
+import { ensureHelm } from "../../src/sandbox/build.js";
+import { helmTemplate, installPaths, renderInstall } from "../../src/sandbox/install-manifest.js";
+import {
+  adminClients,
+  config,
+  deployAndWait,
+  eventually,
+  isReady,
+  kubectl,
+  repoRoot,
+  runProgram,
+  testDeployment,
+  useTestNamespace,
+} from "./harness.js";
+
+/**
+ * The install, least privilege, proven (issue 10): the chart passes `helm lint` and renders for each
+ * profile; deploy/broadside.yaml is the chart's default rendering; the rendered manifests go onto the
+ * sandbox with server-side apply (the CRDs validated by the API server itself); then `broadside agent`
+ * runs as a local process with a token minted for the chart's own ServiceAccount. With that identity it
+ * reconciles a PodChaos in the namespace it was given, leaves one elsewhere alone, and an action outside
+ * its scope is refused by the API server with 403, which Broadside reports in those words.
+ */
+
+const paths = installPaths(repoRoot);
+const serviceAccount = "system:serviceaccount:broadside-system:broadside-agent";
+let helm = "";
+
+beforeAll(async () => {
+  const env = sandboxEnvironment(config, processIo);
+  // Built on first use only (cached by version, like the sandbox's binaries): see docs/sandbox.md.
+  helm = await ensureHelm({ ...env.build, onProgress: env.onProgress, clock: env.clock });
+}, 1_800_000);
+
+function runHelm(...args: string[]) {
+  return runProgram(helm, args);
+}
+
+describe("the chart", () => {
+  const profiles: Record<string, string[]> = {
+    default: [],
+    "cluster mode": ["--set", "clusterMode=true"],
+    notifications: ["--set", "notifications.enabled=true"],
+  };
+
+  it.each(Object.entries(profiles))("passes helm lint with the %s profile", async (_name, values) => {
+    const linted = await runHelm("lint", paths.chart, ...values);
+    expect(linted.code, linted.stdout + linted.stderr).toBe(0);
+    expect(linted.stdout).toContain("0 chart(s) failed");
+  });
+
+  it("renders namespaced RBAC by default, a ClusterRole in cluster mode, the notifications' flag only when asked", async () => {
+    const byDefault = await helmTemplate(helm, paths);
+    expect(byDefault).toContain("--watch-namespaces=default");
+    expect(byDefault).not.toContain("broadside-agent-cluster");
+    expect(byDefault).not.toContain("--notifications");
+
+    const cluster = await helmTemplate(helm, paths, profiles["cluster mode"]);
+    expect(cluster).toContain("name: broadside-agent-cluster");
+    expect(cluster).not.toContain("--watch-namespaces");
+    expect(cluster).not.toContain("broadside-agent-namespaces");
+
+    const notifying = await helmTemplate(helm, paths, profiles.notifications);
+    expect(notifying).toContain("- --notifications=/etc/broadside/notifications/config.yaml");
+    expect(notifying).toContain("name: broadside-notifications");
+    expect(notifying).not.toMatch(/hooks\.slack\.com/);
+  });
+
+  it("refuses a protected namespace or an empty list in watchNamespaces, naming the value", async () => {
+    const refused = await runHelm(
+      "template",
+      "broadside",
+      paths.chart,
+      "--set",
+      "watchNamespaces={kube-system}",
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("watchNamespaces: namespace kube-system is protected");
+    const empty = await runHelm("template", "broadside", paths.chart, "--set", "watchNamespaces=null");
+    expect(empty.stderr).toContain("watchNamespaces: give at least one namespace, or set clusterMode=true");
+  });
+
+  it("rendered with its defaults is deploy/broadside.yaml, which the API server accepts as it is", async () => {
+    // A dry run creates nothing, so the namespace its objects go to must exist (as `apply` makes it first).
+    await createBroadsideNamespace(adminClients().core, "broadside-system");
+    const committed = await readFile(paths.rendered, "utf8");
+    expect(await renderInstall(helm, paths), "deploy/broadside.yaml is stale: npm run render-install").toBe(
+      committed,
+    );
+    const dryRun = await kubectl(
+      inject("adminKubeconfig"),
+      "apply",
+      "--server-side",
+      "--dry-run=server",
+      "-f",
+      paths.rendered,
+    );
+    expect(dryRun.code, dryRun.stderr).toBe(0);
+  });
+});
+
+interface RunningAgent {
+  readonly child: ChildProcess;
+  readonly logs: { msg?: string; level?: number; [field: string]: unknown }[];
+}
+
+const agents: RunningAgent[] = [];
+
+afterEach(() => {
+  for (const agent of agents.splice(0)) agent.child.kill("SIGKILL");
+});
+
+function startAgent(kubeconfig: string, ...extra: string[]): RunningAgent {
+  const child = spawn(
+    process.execPath,
+    [
+      join(repoRoot, "bin", "broadside.js"),
+      "agent",
+      "--kubeconfig",
+      kubeconfig,
+      "--health-probe-bind-address",
+      "127.0.0.1:0",
+      "--metrics-bind-address",
+      "127.0.0.1:0",
+      "--leader-elect-lease-duration",
+      "3s",
+      "--leader-elect-renew-deadline",
+      "2s",
+      "--leader-elect-retry-period",
+      "500ms",
+      ...extra,
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  const logs: RunningAgent["logs"] = [];
+  let partial = "";
+  child.stderr.on("data", (chunk: Buffer) => {
+    const lines = (partial + chunk.toString()).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line) as RunningAgent["logs"][number]);
+      } catch {
+        logs.push({ msg: `not JSON: ${line}` });
+      }
+    }
+  });
+  const agent = { child, logs };
+  agents.push(agent);
+  return agent;
+}
+
+function agentTail(agent: RunningAgent): string {
+  return agent.logs
+    .slice(-20)
+    .map((line) => JSON.stringify(line))
+    .join("\n");
+}
+
+describe("the agent with the chart's own ServiceAccount token", () => {
+  const inside = useTestNamespace("it-install-in");
+  const outside = useTestNamespace("it-install-out");
+  let rendered = "";
+  let tokenKubeconfig = "";
+  let installedCrds = false;
+
+  beforeAll(async () => {
+    const admin = inject("adminKubeconfig");
+    for (const namespace of [inside(), outside()]) {
+      await adminClients().core.patchNamespace(
+        { name: namespace, body: { metadata: { annotations: { "broadside.dev/chaos": "enabled" } } } },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      );
+      await deployAndWait(namespace, testDeployment("web", 3));
+    }
+    installedCrds = (await kubectl(admin, "get", "crd", "podchaos.broadside.dev")).code !== 0;
+    // The chart as a user installs it, given this test's namespace instead of `default`.
+    const dir = await mkdtemp(join(tmpdir(), "broadside-install-"));
+    rendered = join(dir, "broadside.yaml");
+    await writeFile(rendered, await helmTemplate(helm, paths, ["--set", `watchNamespaces={${inside()}}`]));
+    const applied = await kubectl(admin, "apply", "--server-side", "-f", rendered);
+    expect(applied.code, applied.stderr).toBe(0);
+    const established = await kubectl(
+      admin,
+      "wait",
+      "--for=condition=Established",
+      "--timeout=60s",
+      "crd",
+      "--all",
+    );
+    expect(established.code, established.stderr).toBe(0);
+    tokenKubeconfig = join(dir, "agent.kubeconfig");
+    await writeFile(tokenKubeconfig, await serviceAccountKubeconfig(), { mode: 0o600 });
+  }, 600_000);
+
+  afterAll(async () => {
+    const admin = inject("adminKubeconfig");
+    // What the chart made outside the test namespaces; broadside-system itself stays (other files use it).
+    await kubectl(
+      admin,
+      "delete",
+      "--ignore-not-found",
+      "-n",
+      "broadside-system",
+      "deployment/broadside-agent",
+      "service/broadside-agent-metrics",
+      "serviceaccount/broadside-agent",
+      "role/broadside-agent",
+      "rolebinding/broadside-agent",
+    );
+    await kubectl(
+      admin,
+      "delete",
+      "--ignore-not-found",
+      "clusterrole/broadside-agent-crds",
+      "clusterrole/broadside-agent-namespaces",
+      "clusterrolebinding/broadside-agent-crds",
+      "clusterrolebinding/broadside-agent-namespaces",
+    );
+    if (installedCrds) await kubectl(admin, "delete", "-f", paths.chartCrds);
+  });
+
+  /** A kubeconfig whose only credential is a token minted through the TokenRequest API. */
+  async function serviceAccountKubeconfig(): Promise<string> {
+    const minted = await adminClients().core.createNamespacedServiceAccountToken({
+      name: "broadside-agent",
+      namespace: "broadside-system",
+      body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    });
+    const admin = loadAccessConfig({ kubeconfigPath: inject("adminKubeconfig") });
+    const cluster = admin.getCurrentCluster();
+    if (cluster === null) throw new Error("the admin kubeconfig has no cluster");
+    const token = new KubeConfig();
+    token.loadFromOptions({
+      clusters: [cluster],
+      users: [{ name: "broadside-agent", token: minted.status?.token ?? "" }],
+      contexts: [{ name: "broadside-agent", cluster: cluster.name, user: "broadside-agent" }],
+      currentContext: "broadside-agent",
+    });
+    return token.exportConfig();
+  }
+
+  async function podChaos(namespace: string, name: string): Promise<void> {
+    const manifest = join(tmpdir(), `podchaos-${namespace}-${name}.yaml`);
+    await writeFile(
+      manifest,
+      [
+        "apiVersion: broadside.dev/v1alpha1",
+        "kind: PodChaos",
+        "metadata:",
+        `  name: ${name}`,
+        `  namespace: ${namespace}`,
+        "spec:",
+        "  action: pod-kill",
+        "  mode: one",
+        "  selector:",
+        "    labelSelectors:",
+        "      app: web",
+        "",
+      ].join("\n"),
+    );
+    const applied = await kubectl(inject("adminKubeconfig"), "apply", "-f", manifest);
+    expect(applied.code, applied.stderr).toBe(0);
+  }
+
+  async function statusOf(namespace: string, name: string) {
+    const object = (await adminClients().custom.getNamespacedCustomObjectStatus({
+      group: "broadside.dev",
+      version: "v1alpha1",
+      plural: "podchaos",
+      namespace,
+      name,
+    })) as {
+      status?: { conditions?: { type: string; status: string; reason: string }[]; targets?: unknown[] };
+    };
+    return object.status;
+  }
+
+  async function podUids(namespace: string): Promise<string[]> {
+    const pods = await adminClients().core.listNamespacedPod({ namespace });
+    return pods.items.map((pod) => pod.metadata?.uid ?? "").sort();
+  }
+
+  it("is the chart's ServiceAccount: the API server knows the token as it", async () => {
+    const whoami = await kubectl(
+      tokenKubeconfig,
+      "auth",
+      "whoami",
+      "-o",
+      "jsonpath={.status.userInfo.username}",
+    );
+    expect(whoami.code, whoami.stderr).toBe(0);
+    expect(whoami.stdout).toBe(serviceAccount);
+  });
+
+  it("leads, kills a pod for a PodChaos in its namespace, writes status and Events, and leaves another namespace alone", async () => {
+    const untouched = await podUids(outside());
+    const agent = startAgent(tokenKubeconfig, "--watch-namespaces", inside());
+    await eventually(
+      "the agent to lead",
+      () => agent.logs.find((line) => line.msg === "leading: reconciling"),
+      60_000,
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n${agentTail(agent)}`, { cause: error });
+    });
+    const lease = await adminClients()
+      .config.makeApiClient(CoordinationV1Api)
+      .readNamespacedLease({ name: "broadside-agent", namespace: "broadside-system" });
+    expect(lease.spec?.holderIdentity).toBeTruthy();
+
+    await podChaos(outside(), "elsewhere");
+    await podChaos(inside(), "kill-one");
+    const status = await eventually(
+      "the PodChaos in the watched namespace to be injected and recovered",
+      async () => {
+        const current = await statusOf(inside(), "kill-one");
+        return current?.conditions?.find((c) => c.type === "Recovered")?.status === "True"
+          ? current
+          : undefined;
+      },
+      120_000,
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n${agentTail(agent)}`, { cause: error });
+    });
+    expect(status.conditions?.find((c) => c.type === "Injected")).toMatchObject({
+      status: "True",
+      reason: "Shot",
+    });
+    expect(status.targets).toHaveLength(1);
+    const live = (await adminClients().core.listNamespacedPod({ namespace: inside() })).items.filter(
+      (pod) => pod.metadata?.deletionTimestamp === undefined,
+    );
+    expect(live.filter(isReady)).toHaveLength(3);
+    const reasons = await eventually("the PodChaos's Events", async () => {
+      const listed = await adminClients().core.listNamespacedEvent({
+        namespace: inside(),
+        fieldSelector: "involvedObject.kind=PodChaos,involvedObject.name=kill-one",
+      });
+      const seen = listed.items.map((event) => event.reason ?? "").sort();
+      return seen.includes("Recovered") ? seen : undefined;
+    });
+    expect(reasons).toEqual(["Recovered", "Shot"]);
+
+    // Outside its namespaces: no status written, no pod touched; the agent never even watched it.
+    expect(await statusOf(outside(), "elsewhere")).toBeUndefined();
+    expect(await podUids(outside())).toEqual(untouched);
+    // Every request the agent made was allowed: no refusal anywhere in its log.
+    const refusals = agent.logs.filter((line) => /forbidden|\b403\b/i.test(JSON.stringify(line)));
+    expect(refusals, agentTail(agent)).toEqual([]);
+  });
+
+  it("is refused by the API server outside its scope, and Broadside says who was refused what, and where", async () => {
+    const untouched = await podUids(outside());
+    const killed = await runProgram(process.execPath, [
+      join(repoRoot, "bin", "broadside.js"),
+      "kill",
+      "--kubeconfig",
+      tokenKubeconfig,
+      "-n",
+      outside(),
+      "-l",
+      "app=web",
+    ]);
+    expect(killed.code, killed.stderr).toBe(4);
+    expect(killed.stderr).toMatch(
+      /^error \[BRD_KUBE_FORBIDDEN\]: the Kubernetes API answered 403 \(forbidden\): /m,
+    );
+    expect(killed.stderr).toContain(`User "${serviceAccount}" cannot`);
+    expect(killed.stderr).toContain(outside());
+    expect(killed.stderr).not.toMatch(/Headers|audit-id|HTTP-Code/);
+    expect(await podUids(outside())).toEqual(untouched);
+  });
+});
