@@ -12,6 +12,7 @@ import { ClientNodeLeaseStore, leaseApiOf } from "../kube/leader/client-node-lea
 import { candidateIdentity } from "../kube/leader/identity.js";
 import { ClusterStatusWriter } from "../kube/resource-status.js";
 import { ClusterEventRecorder } from "../kube/events.js";
+import { PodCache } from "../kube/pod-cache.js";
 import { describeError } from "../core/errors.js";
 import { leaderTimings } from "../kube/leader/timings.js";
 import type { CliConfig } from "./config.js";
@@ -88,9 +89,19 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
       const connected = connectEngine(config, io, { ...flags, optIn: true, observer: seen.metrics });
       const { kubeConfig, kube } = connected;
       const log = pino({ base: { component: "agent" } }, pino.destination(2));
+      // Shots pick their targets from a cache of trimmed pods, not from a LIST per shot (docs/benchmarks.md).
+      const podCache = new PodCache({
+        watches: connected.ctx.watches,
+        clock: connected.ctx.clock,
+        fallback: connected.ctx.podFacts,
+        onError: (error) => {
+          log.warn({ err: describeError(error) }, "pod cache");
+        },
+      });
       // The engine's progress lines go to the log, as JSON like everything the agent says.
       const ctx = {
         ...connected.ctx,
+        podFacts: podCache,
         progress: (message: string) => {
           log.info({ progress: message }, "progress");
         },
@@ -122,6 +133,7 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
           }),
           observability: seen,
           log,
+          podCache,
         },
         stop.signal,
       );
