@@ -43,4 +43,16 @@ export interface AgentDeps {
   readonly log: AgentLog;
   /** Tells people what the agent did (--notifications); absent when no notifications are configured. */
   readonly notifications?: AgentNotifications;
+  /**
+   * The cache ctx.podFacts answers from (kube/pod-cache.ts), when there is one: the agent starts and
+   * stops it with its own informers, and is not ready before it has synced.
+   */
+  readonly podCache?: AgentCache;
+}
+
+/** A set of informers the agent runs for a port of its EngineContext. */
+export interface AgentCache {
+  readonly informers: readonly { readonly stats: { readonly synced: boolean } }[];
+  start(): Promise<void>;
+  stop(): Promise<void>;
 }

@@ -37,15 +37,17 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps, stop: Abort
   const { ctx, log } = deps;
   const informers = watchAll(ctx, chaosKindsFor(config));
   const all = [informers.ledgerRecords, ...informers.chaos.map(({ informer }) => informer)];
-  const server = await deps.observability.serve([informersSynced(all)]);
+  const cached = deps.podCache?.informers ?? [];
+  const server = await deps.observability.serve([informersSynced([...all, ...cached])]);
   log.info({ health: server.health, metrics: server.metrics, identity: config.identity }, "agent serving");
   // Synced or not, the process serves: /readyz says when the cache is ready.
   const watching = all.map((informer) => informer.start().catch(() => undefined));
+  const caching = deps.podCache?.start().catch(() => undefined);
   try {
     await lead(config, deps, informers, stop);
   } finally {
-    await Promise.all(all.map((informer) => informer.stop()));
-    await Promise.all(watching);
+    await Promise.all([...all.map((informer) => informer.stop()), deps.podCache?.stop()]);
+    await Promise.all([...watching, caching]);
     await server.close();
     log.info({}, "agent stopped");
   }

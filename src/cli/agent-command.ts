@@ -27,6 +27,7 @@ import { ClusterStatusWriter } from "../kube/resource-status.js";
 import { ClusterFinalizerWriter } from "../kube/finalizers.js";
 import { ClusterEventRecorder } from "../kube/events.js";
 import { ClusterChildObjects } from "../kube/chaos-children.js";
+import { PodCache } from "../kube/pod-cache.js";
 import { describeError } from "../core/errors.js";
 import { leaderTimings } from "../kube/leader/timings.js";
 import type { CliConfig } from "./config.js";
@@ -132,9 +133,24 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
       });
       const { kubeConfig, kube } = connected;
       const log = pino({ base: { component: "agent" } }, pino.destination(2));
+      // Shots pick their targets from a cache of trimmed pods, not from a LIST per shot (docs/benchmarks.md).
+      // The cache watches pods, namespaces and ReplicaSets cluster-wide: in namespaced mode, whose RBAC
+      // grants no cluster-wide list (ADR 0014), the engine lists per shot in its namespaces instead.
+      const podCache =
+        flags.watchNamespaces === undefined
+          ? new PodCache({
+              watches: connected.ctx.watches,
+              clock: connected.ctx.clock,
+              fallback: connected.ctx.podFacts,
+              onError: (error) => {
+                log.warn({ err: describeError(error) }, "pod cache");
+              },
+            })
+          : undefined;
       // The engine's progress lines go to the log, as JSON like everything the agent says.
       const ctx = {
         ...connected.ctx,
+        podFacts: podCache ?? connected.ctx.podFacts,
         progress: (message: string) => {
           log.info({ progress: message }, "progress");
         },
@@ -174,6 +190,7 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
             observability: seen,
             log,
             ...optional("notifications", notifications?.feed),
+            ...optional("podCache", podCache),
           },
           stop.signal,
         );

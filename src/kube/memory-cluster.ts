@@ -313,7 +313,9 @@ export class MemoryCluster
 }
 
 function matches(query: CollectionQuery, stored: Stored): boolean {
-  if (stored.path !== query.path) return false;
+  // A namespaced collection is also watched across all namespaces, as /api/v1/pods.
+  const acrossNamespaces = stored.path.replace(/\/namespaces\/[^/]+(?=\/)/, "");
+  if (stored.path !== query.path && acrossNamespaces !== query.path) return false;
   const name = /^metadata\.name=(.+)$/.exec(query.fieldSelector ?? "")?.[1];
   return name === undefined || text(stored.object, "name") === name;
 }

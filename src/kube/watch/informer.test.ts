@@ -219,7 +219,7 @@ afterEach(async () => {
 });
 
 /** random 0.999999 draws each delay at the top of its range, so the expected delays are exact. */
-function rig(options: Partial<Omit<InformerOptions, "source">> = {}): Rig {
+function rig(options: Partial<Omit<InformerOptions<Pod>, "source">> = {}): Rig {
   const clock = new FakeClock(1_000_000);
   const server = new FakeApiServer();
   const events: InformerEvent<Pod>[] = [];
@@ -548,6 +548,39 @@ describe("Informer", () => {
     await informer.stop();
     expect(clock.pending).toBe(0);
     await expect(started).rejects.toThrow("stopped before its first list");
+  });
+});
+
+describe("Informer with a transform", () => {
+  /** Drops the pod's uid: something the test can see went through the transform. */
+  const withoutUid = (pod: Pod): Pod => ({ ...pod, metadata: { ...pod.metadata, uid: "" } });
+
+  it("caches and delivers what the transform returns, from the LIST, the watch and a relist alike", async () => {
+    const { clock, server, informer, events } = rig({ transform: withoutUid });
+    server.create("listed");
+    await startSynced(informer);
+    server.create("watched");
+    server.expireWatches();
+    server.create("relisted");
+    await clock.advance(199);
+    expect(summary(events)).toEqual(["list ADDED listed", "watch ADDED watched", "relist ADDED relisted"]);
+    expect(events.map((event) => event.object.metadata.uid)).toEqual(["", "", ""]);
+    expect(informer.list().map((pod) => pod.metadata.uid)).toEqual(["", "", ""]);
+    expect(informer.get("shop", "watched")?.metadata.uid).toBe("");
+  });
+
+  it("transforms the caller's LIST too", async () => {
+    const server = new FakeApiServer();
+    server.create("before");
+    const informer = new Informer<Pod>({
+      source: server,
+      startFrom: { items: [server.get("before")], resourceVersion: String(server.version) },
+      transform: withoutUid,
+      clock: new FakeClock(1_000_000),
+    });
+    running.push(informer);
+    await informer.start();
+    expect(informer.get("shop", "before")?.metadata.uid).toBe("");
   });
 });
 

@@ -47,7 +47,7 @@ the pods it kills, the objects its faults change, its own resources, their statu
   verbs: [create]
 - apiGroups: [apps]
   resources: [replicasets]
-  verbs: [get, list]
+  verbs: [get, list, watch]
 - apiGroups: [policy]
   resources: [poddisruptionbudgets]
   verbs: [list]

@@ -1,0 +1,9 @@
+import { readFile } from "node:fs/promises";
+
+/** VmRSS of a process, in MiB, from /proc. */
+export async function residentMiB(pid: number | "self"): Promise<number> {
+  const status = await readFile(`/proc/${String(pid)}/status`, "utf8");
+  const kib = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
+  if (kib === undefined) throw new Error(`no VmRSS in /proc/${String(pid)}/status`);
+  return Number(kib) / 1024;
+}

@@ -1,0 +1,175 @@
+import type { V1Namespace, V1ObjectMeta, V1Pod, V1PodCondition, V1ReplicaSet } from "@kubernetes/client-node";
+import type { Clock } from "../core/clock.js";
+import type { BroadsideError } from "../core/errors.js";
+import { optional } from "../core/objects.js";
+import type { Owner } from "../core/targeting/types.js";
+import {
+  controllerRef,
+  podFactsOf,
+  replicaSetOwner,
+  workloadOwner,
+  type GatheredPods,
+  type NamespaceScope,
+  type PodFactsSource,
+} from "./pod-facts.js";
+import { collectionPath } from "./watch/client-node-source.js";
+import { Informer } from "./watch/informer.js";
+import type { WatchSources } from "./watch/source.js";
+
+/*
+ * The agent's view of pods (issue 10, Speed): informers over pods, namespaces and ReplicaSets, so a shot
+ * picks its targets from memory instead of listing the cluster each time. Every object is trimmed on
+ * arrival (client-go's SetTransform) to the fields planning, the rails and recovery timing read: what
+ * podFactsOf, workloadOwner, replicaSetOwner and recovery's victimSpec/advance use. 10,000 pods then fit
+ * in a small resident set (docs/benchmarks.md).
+ */
+
+/** The metadata every cached object keeps: its key, its uid and where a watch resumes. */
+function identityOf(
+  metadata: V1ObjectMeta | undefined,
+): Pick<V1ObjectMeta, "name" | "namespace" | "uid" | "resourceVersion"> {
+  return {
+    ...optional("name", metadata?.name),
+    ...optional("namespace", metadata?.namespace),
+    ...optional("uid", metadata?.uid),
+    ...optional("resourceVersion", metadata?.resourceVersion),
+  };
+}
+
+/**
+ * A pod with only what the engine reads: identity, labels and annotations (selectors, rails), owner
+ * references (the workload and its blast-radius cap), deletion and creation times, the node (selectors,
+ * recovery), the phase (selectors) and the conditions' type and status (readiness). Dropped: the spec's
+ * containers and volumes, managedFields, container statuses and the rest, most of a pod's bytes.
+ */
+export function trimPod(pod: V1Pod): V1Pod {
+  const metadata = pod.metadata;
+  const status = pod.status;
+  return {
+    metadata: {
+      ...identityOf(metadata),
+      ...optional("labels", metadata?.labels),
+      ...optional("annotations", metadata?.annotations),
+      ...optional("ownerReferences", metadata?.ownerReferences),
+      ...optional("deletionTimestamp", metadata?.deletionTimestamp),
+      ...optional("creationTimestamp", metadata?.creationTimestamp),
+    },
+    ...optional("spec", pod.spec?.nodeName, (nodeName) => ({ nodeName, containers: [] })),
+    ...optional("status", status, (kept) => ({
+      ...optional("phase", kept.phase),
+      ...optional("conditions", kept.conditions, (conditions) => conditions.map(conditionCore)),
+    })),
+  };
+}
+
+function conditionCore(condition: V1PodCondition): V1PodCondition {
+  return { type: condition.type, status: condition.status };
+}
+
+/** A namespace keeps its annotations: the opt-in and the rails read them. */
+export function trimNamespace(namespace: V1Namespace): V1Namespace {
+  const metadata = namespace.metadata;
+  return { metadata: { ...identityOf(metadata), ...optional("annotations", metadata?.annotations) } };
+}
+
+/** A ReplicaSet keeps its owner references: the Deployment a pod's blast radius is counted against. */
+export function trimReplicaSet(replicaSet: V1ReplicaSet): V1ReplicaSet {
+  const metadata = replicaSet.metadata;
+  return {
+    metadata: { ...identityOf(metadata), ...optional("ownerReferences", metadata?.ownerReferences) },
+  };
+}
+
+export interface PodCacheOptions {
+  readonly watches: WatchSources;
+  readonly clock: Clock;
+  /** Asked when a named namespace is not (yet) in the cache: it may have been created a moment ago. */
+  readonly fallback: PodFactsSource;
+  /** false keeps whole objects: only the memory benchmark's comparison wants that. Default true. */
+  readonly trim?: boolean;
+  readonly onError?: (error: BroadsideError) => void;
+}
+
+/**
+ * A PodFactsSource answered from informers: the same facts as clusterPodFacts for the same cluster, and
+ * no API request per shot. A cache may lag the cluster by a watch event; that is safe, since every shot is
+ * conditional on the pod's uid and a pod already gone is reported as such.
+ */
+export class PodCache implements PodFactsSource {
+  readonly pods: Informer<V1Pod>;
+  readonly namespaces: Informer<V1Namespace>;
+  readonly replicaSets: Informer<V1ReplicaSet>;
+  private started: Promise<void> | undefined;
+
+  constructor(private readonly options: PodCacheOptions) {
+    const trim = options.trim ?? true;
+    const common = { clock: options.clock, ...optional("onError", options.onError) };
+    this.pods = new Informer<V1Pod>({
+      ...common,
+      source: options.watches({ path: collectionPath("v1", "pods") }),
+      description: "pods (the agent's pod cache)",
+      ...optional("transform", trim ? trimPod : undefined),
+    });
+    this.namespaces = new Informer<V1Namespace>({
+      ...common,
+      source: options.watches({ path: collectionPath("v1", "namespaces") }),
+      description: "namespaces (the agent's pod cache)",
+      ...optional("transform", trim ? trimNamespace : undefined),
+    });
+    this.replicaSets = new Informer<V1ReplicaSet>({
+      ...common,
+      source: options.watches({ path: collectionPath("apps/v1", "replicasets") }),
+      description: "ReplicaSets (the agent's pod cache)",
+      ...optional("transform", trim ? trimReplicaSet : undefined),
+    });
+  }
+
+  /** The informers, for the agent's readiness check. */
+  get informers(): readonly { readonly stats: { readonly synced: boolean } }[] {
+    return [this.pods, this.namespaces, this.replicaSets];
+  }
+
+  /** Starts the three informers; resolves once all have applied their first LIST. */
+  start(): Promise<void> {
+    this.started ??= Promise.all([this.pods.start(), this.namespaces.start(), this.replicaSets.start()]).then(
+      () => undefined,
+    );
+    return this.started;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.pods.stop(), this.namespaces.stop(), this.replicaSets.stop()]);
+  }
+
+  /** Waits for the first sync (once), then answers from memory. */
+  async gather(scope: NamespaceScope): Promise<GatheredPods> {
+    await this.start();
+    if (scope !== "all" && scope.some((name) => this.namespaces.get("", name) === undefined)) {
+      // Unknown here: new since the last event, or a typo the fallback reports as a usage error.
+      return this.options.fallback.gather(scope);
+    }
+    const inScope = scope === "all" ? undefined : new Set(scope);
+    const pods = this.pods.list().filter((pod) => inScope?.has(pod.metadata?.namespace ?? "") ?? true);
+    const owners = this.replicaSetOwners(pods);
+    const facts = pods.map((pod) => {
+      const namespace = pod.metadata?.namespace ?? "";
+      const annotations = this.namespaces.get("", namespace)?.metadata?.annotations ?? {};
+      return podFactsOf(pod, workloadOwner(pod, owners), annotations);
+    });
+    return { pods, facts };
+  }
+
+  /** The workload behind each ReplicaSet that controls one of `pods`, keyed "namespace/name". */
+  private replicaSetOwners(pods: readonly V1Pod[]): Map<string, Owner> {
+    const owners = new Map<string, Owner>();
+    for (const pod of pods) {
+      const reference = controllerRef(pod.metadata);
+      if (reference?.kind !== "ReplicaSet") continue;
+      const namespace = pod.metadata?.namespace ?? "";
+      const replicaSet = this.replicaSets.get(namespace, reference.name);
+      // Not cached: workloadOwner then counts the pod against the ReplicaSet itself, as gatherPodFacts does.
+      if (replicaSet !== undefined) owners.set(`${namespace}/${reference.name}`, replicaSetOwner(replicaSet));
+    }
+    return owners;
+  }
+}
