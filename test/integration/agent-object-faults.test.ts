@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { adminClients, eventually, kubectl, repoRoot, testDeployment, useTestNamespace } from "./harness.js";
+import { installCrds } from "./agent-process.js";
 
 /**
  * The object faults as resources: ConfigDrift, ResourceSqueeze and Scale applied with kubectl to the
@@ -31,18 +32,7 @@ let installedCrds = false;
 
 beforeAll(async () => {
   const admin = inject("adminKubeconfig");
-  installedCrds = (await kubectl(admin, "get", "crd", "configdrifts.broadside.dev")).code !== 0;
-  const applied = await kubectl(admin, "apply", "--server-side", "-f", join(repoRoot, "deploy", "crds"));
-  expect(applied.code, applied.stderr).toBe(0);
-  const established = await kubectl(
-    admin,
-    "wait",
-    "--for=condition=Established",
-    "--timeout=60s",
-    "crd",
-    "--all",
-  );
-  expect(established.code, established.stderr).toBe(0);
+  installedCrds = await installCrds(join(repoRoot, "deploy", "crds"), "configdrifts.broadside.dev");
   const child = spawn(
     process.execPath,
     [

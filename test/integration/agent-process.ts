@@ -5,7 +5,8 @@ import { eventually, kubectl, repoRoot } from "./harness.js";
 
 /**
  * `broadside agent` as a process of its own against the sandbox, its JSON log lines collected, killed
- * after each test (the files that start agents: agent-notify, agent-chaos-mesh).
+ * after each test (the files that start agents per test: agent, agent-schedule, agent-notify,
+ * agent-chaos-mesh, install).
  */
 
 export interface RunningAgent {
@@ -23,21 +24,40 @@ afterEach(() => {
   for (const agent of agents.splice(0)) agent.child.kill("SIGKILL");
 });
 
-/** Starts an agent on the sandbox with short lease timings and ephemeral loopback ports. */
+/** Starts an agent on the sandbox as the only replica (no Lease), on ephemeral loopback ports. */
 export function startAgent(...extra: string[]): RunningAgent {
+  return spawnAgent(inject("adminKubeconfig"), ["--no-leader-elect", ...extra]);
+}
+
+/**
+ * Starts a leader-elected agent with a 3 s lease (a handover fits in a test), on ephemeral loopback
+ * ports, as the identity of `kubeconfig`.
+ */
+export function startElectedAgent(kubeconfig: string = inject("adminKubeconfig"), ...extra: string[]) {
+  const shortLease = [
+    "--leader-elect-lease-duration",
+    "3s",
+    "--leader-elect-renew-deadline",
+    "2s",
+    "--leader-elect-retry-period",
+    "500ms",
+  ];
+  return spawnAgent(kubeconfig, [...shortLease, ...extra]);
+}
+
+function spawnAgent(kubeconfig: string, flags: readonly string[]): RunningAgent {
   const child = spawn(
     process.execPath,
     [
       join(repoRoot, "bin", "broadside.js"),
       "agent",
       "--kubeconfig",
-      inject("adminKubeconfig"),
+      kubeconfig,
       "--health-probe-bind-address",
       "127.0.0.1:0",
       "--metrics-bind-address",
       "127.0.0.1:0",
-      "--no-leader-elect",
-      ...extra,
+      ...flags,
     ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );

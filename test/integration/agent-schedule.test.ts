@@ -1,9 +1,9 @@
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import { spawn, type ChildProcess } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { installCrds, logged, startElectedAgent } from "./agent-process.js";
 import { broadsideNamespace, ConfigMapLedgerStore } from "../../src/kube/ledger-store.js";
 import {
   adminClients,
@@ -24,91 +24,10 @@ import {
  * closed every shot.
  */
 
-interface RunningAgent {
-  readonly child: ChildProcess;
-  readonly logs: { msg?: string; [field: string]: unknown }[];
-  readonly exited: Promise<number | null>;
-}
-
-const agents: RunningAgent[] = [];
-
-afterEach(() => {
-  for (const agent of agents.splice(0)) agent.child.kill("SIGKILL");
-});
-
-function startAgent(): RunningAgent {
-  const child = spawn(
-    process.execPath,
-    [
-      join(repoRoot, "bin", "broadside.js"),
-      "agent",
-      "--kubeconfig",
-      inject("adminKubeconfig"),
-      "--health-probe-bind-address",
-      "127.0.0.1:0",
-      "--metrics-bind-address",
-      "127.0.0.1:0",
-      "--leader-elect-lease-duration",
-      "3s",
-      "--leader-elect-renew-deadline",
-      "2s",
-      "--leader-elect-retry-period",
-      "500ms",
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  const logs: RunningAgent["logs"] = [];
-  let partial = "";
-  child.stderr.on("data", (chunk: Buffer) => {
-    const lines = (partial + chunk.toString()).split("\n");
-    partial = lines.pop() ?? "";
-    for (const line of lines) {
-      try {
-        logs.push(JSON.parse(line) as RunningAgent["logs"][number]);
-      } catch {
-        logs.push({ msg: `not JSON: ${line}` });
-      }
-    }
-  });
-  const exited = new Promise<number | null>((resolve) => {
-    child.once("exit", (code) => {
-      resolve(code);
-    });
-  });
-  const agent = { child, logs, exited };
-  agents.push(agent);
-  return agent;
-}
-
-async function logged(agent: RunningAgent, message: string) {
-  try {
-    return await eventually(
-      `the agent to log "${message}"`,
-      () => agent.logs.find((line) => line.msg === message),
-      60_000,
-    );
-  } catch (error: unknown) {
-    const tail = agent.logs.slice(-20).map((line) => JSON.stringify(line));
-    throw new Error(`${String(error)}; the agent's last log lines:\n${tail.join("\n")}`, { cause: error });
-  }
-}
-
 let installedCrds = false;
 
 beforeAll(async () => {
-  const admin = inject("adminKubeconfig");
-  installedCrds = (await kubectl(admin, "get", "crd", "schedules.broadside.dev")).code !== 0;
-  const applied = await kubectl(admin, "apply", "--server-side", "-f", join(repoRoot, "deploy", "crds"));
-  expect(applied.code, applied.stderr).toBe(0);
-  const established = await kubectl(
-    admin,
-    "wait",
-    "--for=condition=Established",
-    "--timeout=60s",
-    "crd",
-    "--all",
-  );
-  expect(established.code, established.stderr).toBe(0);
+  installedCrds = await installCrds(join(repoRoot, "deploy", "crds"), "schedules.broadside.dev");
 });
 
 afterAll(async () => {
@@ -154,9 +73,9 @@ describe("broadside agent runs a Schedule: each instant at most once, across a l
     );
 
   it("creates one child PodChaos per instant, and the standby goes on after the leader is SIGKILLed", async () => {
-    const first = startAgent();
+    const first = startElectedAgent();
     await logged(first, "leading: reconciling");
-    const second = startAgent();
+    const second = startElectedAgent();
     await logged(second, "new leader observed");
 
     const manifest = join(tmpdir(), `schedule-${namespace()}.yaml`);

@@ -1,9 +1,9 @@
 import { CoordinationV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { installCrds, logged, startElectedAgent } from "./agent-process.js";
 import {
   adminClients,
   broadside,
@@ -22,78 +22,6 @@ import {
  * (`--no-wait`) and no other Broadside command runs; SIGTERM stops it and releases the Lease.
  */
 
-interface RunningAgent {
-  readonly child: ChildProcess;
-  /** Every JSON log line so far. */
-  readonly logs: { msg?: string; [field: string]: unknown }[];
-  readonly exited: Promise<number | null>;
-}
-
-const agents: RunningAgent[] = [];
-
-afterEach(() => {
-  for (const agent of agents.splice(0)) agent.child.kill("SIGKILL");
-});
-
-function startAgent(...extra: string[]): RunningAgent {
-  const child = spawn(
-    process.execPath,
-    [
-      join(repoRoot, "bin", "broadside.js"),
-      "agent",
-      "--kubeconfig",
-      inject("adminKubeconfig"),
-      "--health-probe-bind-address",
-      "127.0.0.1:0",
-      "--metrics-bind-address",
-      "127.0.0.1:0",
-      "--leader-elect-lease-duration",
-      "3s",
-      "--leader-elect-renew-deadline",
-      "2s",
-      "--leader-elect-retry-period",
-      "500ms",
-      ...extra,
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  const logs: RunningAgent["logs"] = [];
-  let partial = "";
-  child.stderr.on("data", (chunk: Buffer) => {
-    const lines = (partial + chunk.toString()).split("\n");
-    partial = lines.pop() ?? "";
-    for (const line of lines) {
-      try {
-        logs.push(JSON.parse(line) as RunningAgent["logs"][number]);
-      } catch {
-        logs.push({ msg: `not JSON: ${line}` });
-      }
-    }
-  });
-  const exited = new Promise<number | null>((resolve) => {
-    child.once("exit", (code) => {
-      resolve(code);
-    });
-  });
-  const agent = { child, logs, exited };
-  agents.push(agent);
-  return agent;
-}
-
-async function logged(agent: RunningAgent, message: string) {
-  try {
-    return await eventually(
-      `the agent to log "${message}"`,
-      () => agent.logs.find((line) => line.msg === message),
-      60_000,
-    );
-  } catch (error: unknown) {
-    // The agent's own words say why better than a timeout does.
-    const tail = agent.logs.slice(-20).map((line) => JSON.stringify(line));
-    throw new Error(`${String(error)}; the agent's last log lines:\n${tail.join("\n")}`, { cause: error });
-  }
-}
-
 async function leaseHolder(): Promise<string | undefined> {
   const lease = await adminClients()
     .config.makeApiClient(CoordinationV1Api)
@@ -105,19 +33,7 @@ async function leaseHolder(): Promise<string | undefined> {
 let installedCrds = false;
 
 beforeAll(async () => {
-  const admin = inject("adminKubeconfig");
-  installedCrds = (await kubectl(admin, "get", "crd", "podchaos.broadside.dev")).code !== 0;
-  const applied = await kubectl(admin, "apply", "--server-side", "-f", join(repoRoot, "deploy", "crds"));
-  expect(applied.code, applied.stderr).toBe(0);
-  const established = await kubectl(
-    admin,
-    "wait",
-    "--for=condition=Established",
-    "--timeout=60s",
-    "crd",
-    "--all",
-  );
-  expect(established.code, established.stderr).toBe(0);
+  installedCrds = await installCrds(join(repoRoot, "deploy", "crds"), "podchaos.broadside.dev");
 });
 
 afterAll(async () => {
@@ -129,7 +45,7 @@ describe("broadside agent", () => {
   const namespace = useTestNamespace("it-agent");
 
   it("serves health and metrics, leads, and reverts a detached fault at its deadline", async () => {
-    const agent = startAgent("--resync", "30s");
+    const agent = startElectedAgent(undefined, "--resync", "30s");
     const serving = await logged(agent, "agent serving");
     const healthUrl = (serving.health as { url: string }).url;
     await logged(agent, "leading: reconciling");
@@ -180,9 +96,9 @@ describe("broadside agent", () => {
   });
 
   it("hands over when the leader is SIGKILLed: the standby takes over within the lease and reverts at the deadline", async () => {
-    const first = startAgent("--resync", "30s");
+    const first = startElectedAgent(undefined, "--resync", "30s");
     await logged(first, "leading: reconciling");
-    const second = startAgent("--resync", "30s");
+    const second = startElectedAgent(undefined, "--resync", "30s");
     await logged(second, "new leader observed");
     // A standby keeps its caches warm and changes nothing.
     expect(second.logs.some((line) => line.msg === "leading: reconciling")).toBe(false);
@@ -288,7 +204,7 @@ describe("broadside agent reconciles a PodChaos applied with kubectl", () => {
     status?.conditions?.find((c) => c.type === type);
 
   it("kills one pod once, and writes the target, its ledger record and its recovery milestones to the status", async () => {
-    const agent = startAgent();
+    const agent = startElectedAgent();
     await logged(agent, "leading: reconciling");
     const manifest = join(tmpdir(), `podchaos-${namespace()}.yaml`);
     await writeFile(

@@ -1,9 +1,9 @@
 import { CoordinationV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { startElectedAgent, type RunningAgent } from "./agent-process.js";
 import { processIo } from "../../src/cli/options.js";
 import { sandboxEnvironment } from "../../src/cli/sandbox-commands.js";
 import { loadAccessConfig } from "../../src/kube/client.js";
@@ -108,57 +108,6 @@ describe("the chart", () => {
     expect(dryRun.code, dryRun.stderr).toBe(0);
   });
 });
-
-interface RunningAgent {
-  readonly child: ChildProcess;
-  readonly logs: { msg?: string; level?: number; [field: string]: unknown }[];
-}
-
-const agents: RunningAgent[] = [];
-
-afterEach(() => {
-  for (const agent of agents.splice(0)) agent.child.kill("SIGKILL");
-});
-
-function startAgent(kubeconfig: string, ...extra: string[]): RunningAgent {
-  const child = spawn(
-    process.execPath,
-    [
-      join(repoRoot, "bin", "broadside.js"),
-      "agent",
-      "--kubeconfig",
-      kubeconfig,
-      "--health-probe-bind-address",
-      "127.0.0.1:0",
-      "--metrics-bind-address",
-      "127.0.0.1:0",
-      "--leader-elect-lease-duration",
-      "3s",
-      "--leader-elect-renew-deadline",
-      "2s",
-      "--leader-elect-retry-period",
-      "500ms",
-      ...extra,
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  const logs: RunningAgent["logs"] = [];
-  let partial = "";
-  child.stderr.on("data", (chunk: Buffer) => {
-    const lines = (partial + chunk.toString()).split("\n");
-    partial = lines.pop() ?? "";
-    for (const line of lines) {
-      try {
-        logs.push(JSON.parse(line) as RunningAgent["logs"][number]);
-      } catch {
-        logs.push({ msg: `not JSON: ${line}` });
-      }
-    }
-  });
-  const agent = { child, logs };
-  agents.push(agent);
-  return agent;
-}
 
 function agentTail(agent: RunningAgent): string {
   return agent.logs
@@ -305,7 +254,7 @@ describe("the agent with the chart's own ServiceAccount token", () => {
 
   it("leads, kills a pod for a PodChaos in its namespace, writes status and Events, and leaves another namespace alone", async () => {
     const untouched = await podUids(outside());
-    const agent = startAgent(tokenKubeconfig, "--watch-namespaces", inside());
+    const agent = startElectedAgent(tokenKubeconfig, "--watch-namespaces", inside());
     await eventually(
       "the agent to lead",
       () => agent.logs.find((line) => line.msg === "leading: reconciling"),
