@@ -1,9 +1,8 @@
-import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { installCrds, logged, startAgent } from "./agent-process.js";
+import { installCrds, logged, optIntoChaos, startAgent } from "./agent-process.js";
 import {
   adminClients,
   deployAndWait,
@@ -56,10 +55,7 @@ describe("broadside agent --serve-chaos-mesh-api", () => {
   const namespace = useTestNamespace("it-chaos-mesh");
 
   beforeAll(async () => {
-    await adminClients().core.patchNamespace(
-      { name: namespace(), body: { metadata: { annotations: { "broadside.dev/chaos": "enabled" } } } },
-      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-    );
+    await optIntoChaos(namespace());
     await deployAndWait(namespace(), testDeployment("tikv", 3));
   });
 

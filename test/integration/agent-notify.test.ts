@@ -1,4 +1,3 @@
-import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { writeFile } from "node:fs/promises";
@@ -8,7 +7,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { webhookBodySchema, type WebhookBody } from "../../src/core/notify/payload.js";
-import { installCrds, logged, scrape, startAgent, type RunningAgent } from "./agent-process.js";
+import {
+  type RunningAgent,
+  applyManifest,
+  installCrds,
+  logged,
+  optIntoChaos,
+  podKillOne,
+  scrape,
+  startAgent,
+} from "./agent-process.js";
 import {
   adminClients,
   broadside,
@@ -187,10 +195,7 @@ describe("broadside agent --notifications", () => {
   const namespace = useTestNamespace("it-notify");
 
   beforeAll(async () => {
-    await adminClients().core.patchNamespace(
-      { name: namespace(), body: { metadata: { annotations: { "broadside.dev/chaos": "enabled" } } } },
-      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-    );
+    await optIntoChaos(namespace());
     await deployAndWait(namespace(), testDeployment("web", 2));
   });
 
@@ -198,26 +203,7 @@ describe("broadside agent --notifications", () => {
     const agent = startAgent("--notifications", configFile);
     await logged(agent, "notifications on");
     await logged(agent, "leading: reconciling");
-    const manifest = join(tmpdir(), `notify-podchaos-${namespace()}.yaml`);
-    await writeFile(
-      manifest,
-      [
-        "apiVersion: broadside.dev/v1alpha1",
-        "kind: PodChaos",
-        "metadata:",
-        "  name: kill-one",
-        `  namespace: ${namespace()}`,
-        "spec:",
-        "  action: pod-kill",
-        "  mode: one",
-        "  selector:",
-        "    labelSelectors:",
-        "      app: web",
-        "",
-      ].join("\n"),
-    );
-    const applied = await kubectl(inject("adminKubeconfig"), "apply", "-f", manifest);
-    expect(applied.code, applied.stderr).toBe(0);
+    await applyManifest(podKillOne(namespace(), "kill-one"));
 
     const bodies = await eventually(
       "the webhook to receive injected and recovered",

@@ -1,11 +1,10 @@
-import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { spawn, type ChildProcess } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { adminClients, eventually, kubectl, repoRoot, testDeployment, useTestNamespace } from "./harness.js";
-import { installCrds } from "./agent-process.js";
+import { installCrds, optIntoChaos } from "./agent-process.js";
 
 /**
  * The object faults as resources: ConfigDrift, ResourceSqueeze and Scale applied with kubectl to the
@@ -72,10 +71,7 @@ describe("the object faults as resources, reconciled by the agent", () => {
   const namespace = useTestNamespace("it-objfaults");
 
   beforeAll(async () => {
-    await adminClients().core.patchNamespace(
-      { name: namespace(), body: { metadata: { annotations: { "broadside.dev/chaos": "enabled" } } } },
-      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-    );
+    await optIntoChaos(namespace());
   });
 
   async function apply(kind: string, name: string, spec: Record<string, unknown>): Promise<void> {

@@ -1,7 +1,11 @@
+import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, inject } from "vitest";
-import { eventually, kubectl, repoRoot } from "./harness.js";
+import { stringify } from "yaml";
+import { adminClients, eventually, kubectl, repoRoot } from "./harness.js";
 
 /**
  * `broadside agent` as a process of its own against the sandbox, its JSON log lines collected, killed
@@ -128,4 +132,31 @@ export async function installCrds(directory: string, probe: string): Promise<boo
   );
   if (established.code !== 0) throw new Error(`CRDs not established: ${established.stderr}`);
   return installed;
+}
+
+/** Annotates `namespace` broadside.dev/chaos=enabled: the agent is opt-in, so its pods become targets. */
+export async function optIntoChaos(namespace: string): Promise<void> {
+  await adminClients().core.patchNamespace(
+    { name: namespace, body: { metadata: { annotations: { "broadside.dev/chaos": "enabled" } } } },
+    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+  );
+}
+
+/** `kubectl apply -f` of `document`, written to a file as a user writes one. */
+export async function applyManifest(document: object): Promise<void> {
+  const directory = await mkdtemp(join(tmpdir(), "broadside-manifest-"));
+  const manifest = join(directory, "manifest.yaml");
+  await writeFile(manifest, stringify(document));
+  const applied = await kubectl(inject("adminKubeconfig"), "apply", "-f", manifest);
+  if (applied.code !== 0) throw new Error(`kubectl apply: ${applied.stderr}`);
+}
+
+/** A broadside.dev PodChaos killing one pod labelled app=web. */
+export function podKillOne(namespace: string, name: string) {
+  return {
+    apiVersion: "broadside.dev/v1alpha1",
+    kind: "PodChaos",
+    metadata: { name, namespace },
+    spec: { action: "pod-kill", mode: "one", selector: { labelSelectors: { app: "web" } } },
+  };
 }

@@ -1,13 +1,10 @@
-import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import { writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { readConfig } from "../../src/cli/config.js";
 import { processIo } from "../../src/cli/options.js";
 import { sandboxEnvironment } from "../../src/cli/sandbox-commands.js";
 import { sandboxRestartComponent } from "../../src/sandbox/sandbox.js";
-import { installCrds, logged, startAgent } from "./agent-process.js";
+import { applyManifest, installCrds, logged, optIntoChaos, podKillOne, startAgent } from "./agent-process.js";
 import {
   adminClients,
   broadside,
@@ -47,10 +44,7 @@ describe("broadside agent across a kube-apiserver restart", () => {
   const namespace = useTestNamespace("it-agent-restart");
 
   beforeAll(async () => {
-    await adminClients().core.patchNamespace(
-      { name: namespace(), body: { metadata: { annotations: { "broadside.dev/chaos": "enabled" } } } },
-      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-    );
+    await optIntoChaos(namespace());
     await deployAndWait(namespace(), testDeployment("web", 2));
   });
 
@@ -85,26 +79,7 @@ describe("broadside agent across a kube-apiserver restart", () => {
       target: { namespace: namespace(), name: "app" },
     });
 
-    const manifest = join(tmpdir(), `podchaos-${namespace()}.yaml`);
-    await writeFile(
-      manifest,
-      [
-        "apiVersion: broadside.dev/v1alpha1",
-        "kind: PodChaos",
-        "metadata:",
-        "  name: after-restart",
-        `  namespace: ${namespace()}`,
-        "spec:",
-        "  action: pod-kill",
-        "  mode: one",
-        "  selector:",
-        "    labelSelectors:",
-        "      app: web",
-        "",
-      ].join("\n"),
-    );
-    const applied = await kubectl(inject("adminKubeconfig"), "apply", "-f", manifest);
-    expect(applied.code, applied.stderr).toBe(0);
+    await applyManifest(podKillOne(namespace(), "after-restart"));
     const injectedCondition = await eventually(
       "the PodChaos created after the restart to be injected",
       async () => {

@@ -1,9 +1,8 @@
-import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { installCrds, logged, startElectedAgent } from "./agent-process.js";
+import { installCrds, logged, optIntoChaos, startElectedAgent } from "./agent-process.js";
 import { broadsideNamespace, ConfigMapLedgerStore } from "../../src/kube/ledger-store.js";
 import {
   adminClients,
@@ -46,10 +45,7 @@ describe("broadside agent runs a Schedule: each instant at most once, across a l
   const namespace = useTestNamespace("it-schedule");
 
   beforeAll(async () => {
-    await adminClients().core.patchNamespace(
-      { name: namespace(), body: { metadata: { annotations: { "broadside.dev/chaos": "enabled" } } } },
-      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-    );
+    await optIntoChaos(namespace());
     await deployAndWait(namespace(), testDeployment("web", 4));
   });
 

@@ -1,9 +1,14 @@
-import { CoordinationV1Api, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { CoordinationV1Api } from "@kubernetes/client-node";
 import { join } from "node:path";
-import { writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { installCrds, logged, startElectedAgent } from "./agent-process.js";
+import {
+  applyManifest,
+  installCrds,
+  logged,
+  optIntoChaos,
+  podKillOne,
+  startElectedAgent,
+} from "./agent-process.js";
 import {
   adminClients,
   broadside,
@@ -182,10 +187,7 @@ describe("broadside agent reconciles a PodChaos applied with kubectl", () => {
 
   beforeAll(async () => {
     // Opt-in is the agent's default: the namespace says chaos is welcome.
-    await adminClients().core.patchNamespace(
-      { name: namespace(), body: { metadata: { annotations: { "broadside.dev/chaos": "enabled" } } } },
-      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-    );
+    await optIntoChaos(namespace());
     await deployAndWait(namespace(), testDeployment("web", 3));
   });
 
@@ -206,26 +208,7 @@ describe("broadside agent reconciles a PodChaos applied with kubectl", () => {
   it("kills one pod once, and writes the target, its ledger record and its recovery milestones to the status", async () => {
     const agent = startElectedAgent();
     await logged(agent, "leading: reconciling");
-    const manifest = join(tmpdir(), `podchaos-${namespace()}.yaml`);
-    await writeFile(
-      manifest,
-      [
-        "apiVersion: broadside.dev/v1alpha1",
-        "kind: PodChaos",
-        "metadata:",
-        "  name: kill-one",
-        `  namespace: ${namespace()}`,
-        "spec:",
-        "  action: pod-kill",
-        "  mode: one",
-        "  selector:",
-        "    labelSelectors:",
-        "      app: web",
-        "",
-      ].join("\n"),
-    );
-    const applied = await kubectl(inject("adminKubeconfig"), "apply", "-f", manifest);
-    expect(applied.code, applied.stderr).toBe(0);
+    await applyManifest(podKillOne(namespace(), "kill-one"));
     const status = await eventually(
       "the PodChaos to be injected and recovered",
       async () => {

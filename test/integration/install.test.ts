@@ -1,9 +1,9 @@
-import { CoordinationV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { CoordinationV1Api, KubeConfig } from "@kubernetes/client-node";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { startElectedAgent, type RunningAgent } from "./agent-process.js";
+import { type RunningAgent, optIntoChaos, startElectedAgent } from "./agent-process.js";
 import { processIo } from "../../src/cli/options.js";
 import { sandboxEnvironment } from "../../src/cli/sandbox-commands.js";
 import { loadAccessConfig } from "../../src/kube/client.js";
@@ -126,10 +126,7 @@ describe("the agent with the chart's own ServiceAccount token", () => {
   beforeAll(async () => {
     const admin = inject("adminKubeconfig");
     for (const namespace of [inside(), outside()]) {
-      await adminClients().core.patchNamespace(
-        { name: namespace, body: { metadata: { annotations: { "broadside.dev/chaos": "enabled" } } } },
-        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-      );
+      await optIntoChaos(namespace);
       await deployAndWait(namespace, testDeployment("web", 3));
     }
     installedCrds = (await kubectl(admin, "get", "crd", "podchaos.broadside.dev")).code !== 0;
