@@ -1,57 +1,19 @@
-import type { V1Pod } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { Duration } from "../core/duration.js";
 import { podKill } from "../faults/pod-kill.js";
 import { memoryEngine, type MemoryEngine } from "./memory-engine.js";
 import { runPodChaos, type PodChaosRequest } from "./pod-chaos.js";
+import { putShop } from "./shop-fixture.js";
 
 /**
  * The blast-radius cap across runs (EngineContext.downCap): two PodChaos at the same Deployment, run side
  * by side in one agent, take down no more of it than one may.
  */
 
-function webPod(name: string): V1Pod {
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: {
-      namespace: "shop",
-      name,
-      labels: { app: "web" },
-      ownerReferences: [
-        { apiVersion: "apps/v1", kind: "ReplicaSet", name: "web-abc", uid: "rs-1", controller: true },
-      ],
-    },
-    spec: { nodeName: "kwok-node-0", containers: [] },
-    status: { phase: "Running", conditions: [{ type: "Ready", status: "True" }] },
-  };
-}
-
 /** Namespace shop: Deployment web with four Ready pods, none of which comes back during the test. */
 function shop(): MemoryEngine {
   const engine = memoryEngine();
-  const { cluster } = engine;
-  cluster.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } });
-  cluster.put({
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { namespace: "shop", name: "web" },
-    spec: { replicas: 4, selector: { matchLabels: { app: "web" } } },
-    status: { availableReplicas: 4 },
-  });
-  cluster.put({
-    apiVersion: "apps/v1",
-    kind: "ReplicaSet",
-    metadata: {
-      namespace: "shop",
-      name: "web-abc",
-      uid: "rs-1",
-      ownerReferences: [
-        { apiVersion: "apps/v1", kind: "Deployment", name: "web", uid: "d", controller: true },
-      ],
-    },
-  });
-  for (const n of [1, 2, 3, 4]) cluster.put(webPod(`web-abc-${String(n)}`));
+  putShop(engine);
   return engine;
 }
 

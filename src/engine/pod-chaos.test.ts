@@ -1,4 +1,4 @@
-import { ApiException, type V1Pod } from "@kubernetes/client-node";
+import { ApiException } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { Duration } from "../core/duration.js";
 import type { LedgerRecord } from "../core/ledger/record.js";
@@ -8,54 +8,7 @@ import type { PodFault } from "../faults/types.js";
 import type { MemoryCluster } from "../kube/memory-cluster.js";
 import { memoryEngine, memoryEpoch as t0, type MemoryEngine } from "./memory-engine.js";
 import { runPodChaos, type PodChaosRequest } from "./pod-chaos.js";
-
-const replicaSet = {
-  apiVersion: "apps/v1",
-  kind: "ReplicaSet",
-  name: "web-abc",
-  uid: "rs-1",
-  controller: true,
-};
-
-function webPod(name: string, ready = true): V1Pod {
-  return {
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { namespace: "shop", name, labels: { app: "web" }, ownerReferences: [replicaSet] },
-    spec: { nodeName: "kwok-node-0", containers: [] },
-    status: { phase: "Running", conditions: [{ type: "Ready", status: ready ? "True" : "False" }] },
-  };
-}
-
-function deployment(available: number) {
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: { namespace: "shop", name: "web" },
-    spec: { replicas: 4, selector: { matchLabels: { app: "web" } } },
-    status: { availableReplicas: available },
-  };
-}
-
-/** Namespace shop: Deployment web, its ReplicaSet, four Ready pods. */
-function shop(engine: MemoryEngine): void {
-  const { cluster } = engine;
-  cluster.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } });
-  cluster.put(deployment(4));
-  cluster.put({
-    apiVersion: "apps/v1",
-    kind: "ReplicaSet",
-    metadata: {
-      namespace: "shop",
-      name: "web-abc",
-      uid: "rs-1",
-      ownerReferences: [
-        { apiVersion: "apps/v1", kind: "Deployment", name: "web", uid: "d", controller: true },
-      ],
-    },
-  });
-  for (const n of [1, 2, 3, 4]) cluster.put(webPod(`web-abc-${String(n)}`));
-}
+import { putShop, webDeployment, webPod } from "./shop-fixture.js";
 
 function request(fault: PodFault, overrides: Partial<PodChaosRequest> = {}): PodChaosRequest {
   return {
@@ -73,7 +26,7 @@ function request(fault: PodFault, overrides: Partial<PodChaosRequest> = {}): Pod
 /** Three of the four web pods killed, one shot per 10 s (the cap lifted so three may go). */
 function pacedKillOfThree() {
   const engine = memoryEngine({ unsafe: true });
-  shop(engine);
+  putShop(engine);
   const running = runPodChaos(
     engine.ctx,
     request(podKill, {
@@ -102,7 +55,7 @@ function podNames(cluster: MemoryCluster): string[] {
 describe("the life of a pod fault", () => {
   it("writes a pending ledger record before the shot, then closes it with the outcome", async () => {
     const engine = memoryEngine();
-    shop(engine);
+    putShop(engine);
     const atWrite = ledgerAtEachWrite(engine);
     const result = await runPodChaos(engine.ctx, request(podKill));
 
@@ -132,7 +85,7 @@ describe("the life of a pod fault", () => {
 
   it("plans on a dry run and writes nothing, neither to the cluster nor to the ledger", async () => {
     const engine = memoryEngine();
-    shop(engine);
+    putShop(engine);
     const result = await runPodChaos(engine.ctx, request(podKill, { dryRun: true, mode: { kind: "all" } }));
     // All four chosen, the blast-radius cap keeps half of the Deployment's Ready pods.
     expect(result.plan.selected).toHaveLength(2);
@@ -147,7 +100,7 @@ describe("the life of a pod fault", () => {
 
   it("closes the record of a refused shot as never applied, with the reason, and leaves the pod", async () => {
     const engine = memoryEngine();
-    shop(engine);
+    putShop(engine);
     engine.cluster.put({
       apiVersion: "policy/v1",
       kind: "PodDisruptionBudget",
@@ -169,7 +122,7 @@ describe("the life of a pod fault", () => {
 
   it("records a shot that failed outright as refused, with the error, and still closes its record", async () => {
     const engine = memoryEngine();
-    shop(engine);
+    putShop(engine);
     const forbidden = new ApiException(403, "Forbidden", "{}", {});
     for (const n of [1, 2, 3, 4]) engine.cluster.refusals.set(`delete shop/web-abc-${String(n)}`, forbidden);
     const [shot] = (await runPodChaos(engine.ctx, request(podKill))).shots;
@@ -196,17 +149,17 @@ describe("the life of a pod fault", () => {
 
   it("waits for recovery and reports the replacement's milestones from the watches", async () => {
     const engine = memoryEngine();
-    shop(engine);
+    putShop(engine);
     const running = runPodChaos(engine.ctx, request(podKill, { wait: true }));
     await engine.clock.advance(0);
     expect(engine.cluster.writes).toHaveLength(1);
     // The ReplicaSet controller and the kubelet, played by the test.
-    engine.cluster.put(deployment(3));
+    engine.cluster.put(webDeployment(3));
     await engine.clock.advance(20);
     engine.cluster.put(webPod("web-abc-5", false));
     await engine.clock.advance(2000);
     engine.cluster.put(webPod("web-abc-5"));
-    engine.cluster.put(deployment(4));
+    engine.cluster.put(webDeployment(4));
     const { recovery } = await running;
 
     expect(recovery?.complete).toBe(true);
@@ -219,7 +172,7 @@ describe("the life of a pod fault", () => {
 
   it("refuses a protected namespace named outright, before anything is read or written", async () => {
     const engine = memoryEngine();
-    shop(engine);
+    putShop(engine);
     const refused = await runPodChaos(engine.ctx, request(podKill, { scope: ["kube-system"] })).catch(
       (error: unknown) => error,
     );
@@ -233,7 +186,7 @@ describe("an agent in namespaced mode (--watch-namespaces)", () => {
   /** shop, and a twin pod in billing that the same selector matches. */
   function twoNamespaces(watched: readonly string[]): MemoryEngine {
     const engine = memoryEngine({ watchedNamespaces: watched, unsafe: true });
-    shop(engine);
+    putShop(engine);
     engine.cluster.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: "billing" } });
     const twin = webPod("web-billing");
     if (twin.metadata !== undefined) {
@@ -271,7 +224,7 @@ describe("the kill switch: while it is held, no pod is shot", () => {
 
   it("refuses the fault with BRD_HALTED, naming who held it and why, before any record or shot", async () => {
     const engine = memoryEngine();
-    shop(engine);
+    putShop(engine);
     await engine.halt.hold(hold);
     await expect(runPodChaos(engine.ctx, request(podKill))).rejects.toMatchObject({
       code: "BRD_HALTED",
@@ -283,7 +236,7 @@ describe("the kill switch: while it is held, no pod is shot", () => {
 
   it("still plans a dry run, which changes nothing anyway", async () => {
     const engine = memoryEngine();
-    shop(engine);
+    putShop(engine);
     await engine.halt.hold(hold);
     const result = await runPodChaos(engine.ctx, request(podKill, { dryRun: true }));
     expect(result.plan.selected).toHaveLength(1);
@@ -302,7 +255,7 @@ describe("the kill switch: while it is held, no pod is shot", () => {
 
   it("shoots again once the switch is released", async () => {
     const engine = memoryEngine();
-    shop(engine);
+    putShop(engine);
     await engine.halt.hold(hold);
     expect(await engine.halt.release()).toBe(true);
     const result = await runPodChaos(engine.ctx, request(podKill));
