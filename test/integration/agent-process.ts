@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, inject } from "vitest";
+import { afterAll, afterEach, beforeAll, inject } from "vitest";
 import { stringify } from "yaml";
 import { adminClients, eventually, kubectl, repoRoot } from "./harness.js";
 
@@ -159,4 +159,19 @@ export function podKillOne(namespace: string, name: string) {
     metadata: { name, namespace },
     spec: { action: "pod-kill", mode: "one", selector: { labelSelectors: { app: "web" } } },
   };
+}
+
+/**
+ * Broadside's CRDs (deploy/crds/) for this file's tests, as a user installs them: applied before them,
+ * and removed after them when this file installed them (`probe` is one CRD's name, to tell).
+ */
+export function useBroadsideCrds(probe: string): void {
+  const directory = join(repoRoot, "deploy", "crds");
+  let installed = false;
+  beforeAll(async () => {
+    installed = await installCrds(directory, probe);
+  });
+  afterAll(async () => {
+    if (installed) await kubectl(inject("adminKubeconfig"), "delete", "-f", directory);
+  });
 }

@@ -1,17 +1,21 @@
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { readConfig } from "../../src/cli/config.js";
 import { processIo } from "../../src/cli/options.js";
 import { sandboxEnvironment } from "../../src/cli/sandbox-commands.js";
 import { sandboxRestartComponent } from "../../src/sandbox/sandbox.js";
-import { applyManifest, installCrds, logged, optIntoChaos, podKillOne, startAgent } from "./agent-process.js";
+import {
+  applyManifest,
+  useBroadsideCrds,
+  logged,
+  optIntoChaos,
+  podKillOne,
+  startAgent,
+} from "./agent-process.js";
 import {
   adminClients,
   broadside,
   deployAndWait,
   eventually,
-  kubectl,
-  repoRoot,
   testDeployment,
   useTestNamespace,
 } from "./harness.js";
@@ -29,16 +33,7 @@ const environment = {
   onProgress: () => undefined,
 };
 
-let installedCrds = false;
-
-beforeAll(async () => {
-  installedCrds = await installCrds(join(repoRoot, "deploy", "crds"), "podchaos.broadside.dev");
-});
-
-afterAll(async () => {
-  if (installedCrds)
-    await kubectl(inject("adminKubeconfig"), "delete", "-f", join(repoRoot, "deploy", "crds"));
-});
+useBroadsideCrds("podchaos.broadside.dev");
 
 describe("broadside agent across a kube-apiserver restart", () => {
   const namespace = useTestNamespace("it-agent-restart");

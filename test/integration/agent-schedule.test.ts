@@ -1,8 +1,8 @@
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { installCrds, logged, optIntoChaos, startElectedAgent } from "./agent-process.js";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { useBroadsideCrds, logged, optIntoChaos, startElectedAgent } from "./agent-process.js";
 import { broadsideNamespace, ConfigMapLedgerStore } from "../../src/kube/ledger-store.js";
 import {
   adminClients,
@@ -10,7 +10,6 @@ import {
   eventually,
   isReady,
   kubectl,
-  repoRoot,
   testDeployment,
   useTestNamespace,
 } from "./harness.js";
@@ -23,16 +22,7 @@ import {
  * closed every shot.
  */
 
-let installedCrds = false;
-
-beforeAll(async () => {
-  installedCrds = await installCrds(join(repoRoot, "deploy", "crds"), "schedules.broadside.dev");
-});
-
-afterAll(async () => {
-  if (installedCrds)
-    await kubectl(inject("adminKubeconfig"), "delete", "-f", join(repoRoot, "deploy", "crds"));
-});
+useBroadsideCrds("schedules.broadside.dev");
 
 interface ChildPodChaos {
   metadata: { name: string; labels?: Record<string, string>; ownerReferences?: { uid: string }[] };

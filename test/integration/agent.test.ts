@@ -1,13 +1,12 @@
 import { CoordinationV1Api } from "@kubernetes/client-node";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import {
   applyManifest,
-  installCrds,
   logged,
   optIntoChaos,
   podKillOne,
   startElectedAgent,
+  useBroadsideCrds,
 } from "./agent-process.js";
 import {
   adminClients,
@@ -16,7 +15,6 @@ import {
   eventually,
   isReady,
   kubectl,
-  repoRoot,
   testDeployment,
   useTestNamespace,
 } from "./harness.js";
@@ -34,17 +32,7 @@ async function leaseHolder(): Promise<string | undefined> {
   return lease.spec?.holderIdentity ?? undefined;
 }
 
-/** The CRDs as a user installs them; removed after this file if it installed them. */
-let installedCrds = false;
-
-beforeAll(async () => {
-  installedCrds = await installCrds(join(repoRoot, "deploy", "crds"), "podchaos.broadside.dev");
-});
-
-afterAll(async () => {
-  if (installedCrds)
-    await kubectl(inject("adminKubeconfig"), "delete", "-f", join(repoRoot, "deploy", "crds"));
-});
+useBroadsideCrds("podchaos.broadside.dev");
 
 describe("broadside agent", () => {
   const namespace = useTestNamespace("it-agent");
