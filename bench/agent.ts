@@ -1,8 +1,8 @@
 // The resident agent's speed (issue 10): warm shot, time to first DELETE, memory, fan-out.
 //
-//   npm run bench:agent -- [--pods 10000] [--fanout 6000] [--rounds 20] [--objects 20] [--skip-fanout] [--keep]
+//   npm run bench:agent -- [--pods 10000] [--fanout 6000] [--rounds 20] [--objects 20] [--skip-fanout] [--keep] [--sandbox NAME]
 //
-// Starts its own sandbox "bench-agent" (stopped at the end unless --keep), installs the CRDs and fills a
+// Starts its own sandbox "bench-agent" (--sandbox NAME for another; stopped at the end unless --keep), installs the CRDs and fills a
 // namespace with --pods pods owned by ConfigMap "workloads" (see agent/fleet.ts), bound to kwok nodes.
 // Then, in this order:
 //   c. memory: the pod cache synced in a child process, trimmed and whole (same cluster, side by side),
@@ -43,7 +43,6 @@ import { warmShots, type WarmShot } from "./agent/warm-shot.js";
 import { collect, exitOf } from "./shot-latency/processes.js";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
-const sandboxName = SandboxName.parse("bench-agent", "sandbox name");
 const podsPerNode = 100;
 /** The blast-radius cap lets half a workload's ready pods go: 100 per workload lets the fan-out take 50. */
 const fanoutPerWorkload = 50;
@@ -63,6 +62,8 @@ interface Options {
   readonly objects: number;
   readonly skipFanout: boolean;
   readonly keep: boolean;
+  /** The sandbox's name: its own for each concurrent run on one machine (default bench-agent). */
+  readonly sandbox: SandboxName;
 }
 
 function log(message: string): void {
@@ -80,6 +81,7 @@ function parseOptions(argv: readonly string[]): Options {
       objects: { type: "string", default: "20" },
       "skip-fanout": { type: "boolean", default: false },
       keep: { type: "boolean", default: false },
+      sandbox: { type: "string", default: "bench-agent" },
     },
     strict: true,
   });
@@ -91,6 +93,7 @@ function parseOptions(argv: readonly string[]): Options {
     objects: positiveInteger(values.objects, "--objects"),
     skipFanout: values["skip-fanout"],
     keep: values.keep,
+    sandbox: SandboxName.parse(values.sandbox, "--sandbox"),
   };
 }
 
@@ -183,7 +186,7 @@ interface Run {
 
 async function runAll(options: Options, env: SandboxEnvironment, logDir: string): Promise<Run> {
   const nodes = nodesFor(options);
-  const state = await sandboxUp({ name: sandboxName, nodes, lifecycle: fastLifecycle }, env);
+  const state = await sandboxUp({ name: options.sandbox, nodes, lifecycle: fastLifecycle }, env);
   const kubeconfig = state.adminKubeconfig;
   const config = readConfig(process.env);
   const kube = connect({ kubeconfigPath: kubeconfig, limits: setupLimits });
@@ -330,6 +333,7 @@ async function main(): Promise<void> {
   };
   const env: SandboxEnvironment = { ...sandboxEnvironment(readConfig(process.env), io), onProgress: log };
   const logDir = await mkdtemp(join(tmpdir(), "broadside-bench-agent-"));
+  const sandboxName = options.sandbox;
   try {
     if (await sandboxDown(env, sandboxName)) log(`stopped a leftover sandbox "${sandboxName}"`);
     const run = await runAll(options, env, logDir);
