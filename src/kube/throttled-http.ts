@@ -1,11 +1,11 @@
 import {
-  IsomorphicFetchHttpLibrary,
   wrapHttpLibrary,
   type HttpLibrary,
   type RequestContext,
   type ResponseContext,
 } from "@kubernetes/client-node";
 import type { Clock } from "../core/clock.js";
+import { keptAliveHttpLibrary } from "./kept-alive-http.js";
 import { apiVerb, unobservedRequests, type ApiRequestObserver } from "./api-request-observer.js";
 import { backoffFromResponse, TokenBucket, type TokenBucketOptions } from "../core/limits/token-bucket.js";
 
@@ -34,7 +34,8 @@ export function throttledHttpLibrary(
   counter: RequestCounter,
   observer: ApiRequestObserver = unobservedRequests,
 ): HttpLibrary {
-  const inner = new IsomorphicFetchHttpLibrary();
+  // One set of kept-alive connections per client, not a TLS handshake per request (kept-alive-http.ts).
+  const inner = keptAliveHttpLibrary();
   const bucket = new TokenBucket(limits, clock);
   const exchange = observedExchange(inner, clock, observer);
   return wrapHttpLibrary({
