@@ -10,6 +10,7 @@ import {
   workloadOwner,
   type GatheredPods,
   type NamespaceScope,
+  type PodChangeFeed,
   type PodFactsSource,
 } from "./pod-facts.js";
 import { collectionPath } from "./watch/client-node-source.js";
@@ -140,6 +141,11 @@ export class PodCache implements PodFactsSource {
   async stop(): Promise<void> {
     await Promise.all([this.pods.stop(), this.namespaces.stop(), this.replicaSets.stop()]);
   }
+
+  /** The pods informer's changes, once it has synced: recovery timing starts from them without a LIST. */
+  readonly podChanges: PodChangeFeed = {
+    subscribe: (listener) => (this.pods.stats.synced ? this.pods.subscribe(listener) : undefined),
+  };
 
   /** Waits for the first sync (once), then answers from memory. */
   async gather(scope: NamespaceScope): Promise<GatheredPods> {

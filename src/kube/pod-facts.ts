@@ -19,9 +19,27 @@ export interface GatheredPods {
 /** Pods, ReplicaSets and namespaces are listed in `namespaces`, or cluster-wide for "all". */
 export type NamespaceScope = readonly string[] | "all";
 
+/** One change of a pod, as an informer delivers it, stamped when it arrived. */
+export interface PodChange {
+  readonly type: "ADDED" | "MODIFIED" | "DELETED";
+  readonly object: V1Pod;
+  readonly receivedAt: number;
+}
+
+/**
+ * Pod changes from a cache that is already synced and watching (the agent's PodCache): recovery timing
+ * follows these instead of listing and watching the pods again (kube/recovery/session.ts).
+ */
+export interface PodChangeFeed {
+  /** Calls `listener` for every pod change from now on; undefined while the cache is not synced. */
+  subscribe(listener: (change: PodChange) => void): (() => void) | undefined;
+}
+
 /** What the engine plans pod faults from; clusterPodFacts reads it from the cluster. */
 export interface PodFactsSource {
   gather(scope: NamespaceScope): Promise<GatheredPods>;
+  /** Present when the source is a cache that watches pods: see PodChangeFeed. */
+  readonly podChanges?: PodChangeFeed;
 }
 
 export function clusterPodFacts(kube: KubeClients): PodFactsSource {

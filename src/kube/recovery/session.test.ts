@@ -2,6 +2,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeClock } from "../../core/fake-clock.js";
 import { MemoryCluster } from "../memory-cluster.js";
+import { PodCache } from "../pod-cache.js";
 import type { WatchSources } from "../watch/source.js";
 import { startRecoveryTiming } from "./session.js";
 import type { RecoverySession } from "./types.js";
@@ -148,5 +149,71 @@ describe("a recovery session on supervised informers", () => {
     expect(report.watchFailure).toMatch(
       /^listing (pods in namespace shop|Deployment shop\/web) failed: .*ECONNREFUSED.*still retrying/,
     );
+  });
+
+  it("follows the agent's synced pod cache instead of listing the pods: only the workload is listed", async () => {
+    const { clock, cluster, victim } = shop();
+    const cache = new PodCache({ watches: cluster.watches, clock, fallback: cluster });
+    await cache.start();
+    const listed: string[] = [];
+    const watches: WatchSources = (query) => {
+      const source = cluster.watches(query);
+      return {
+        list: (signal) => {
+          listed.push(
+            query.fieldSelector === undefined ? query.path : `${query.path}?${query.fieldSelector}`,
+          );
+          return source.list(signal);
+        },
+        watch: (version, onEvent, onDone) => source.watch(version, onEvent, onDone),
+      };
+    };
+    try {
+      const session = await startRecoveryTiming(
+        { watches, clock, podFacts: cache },
+        [{ pod: victim, owner: { kind: "Deployment", name: "web" } }],
+        { timeoutMs: 60_000, waitForVictimsGone: true },
+      );
+      sessions.push(session);
+      expect(listed).toEqual(["/apis/apps/v1/namespaces/shop/deployments?metadata.name=web"]);
+
+      const uid = victim.metadata?.uid ?? "";
+      session.requested(uid);
+      await clock.advance(5);
+      cluster.remove("Pod", "shop", "web-abc-1");
+      session.fired(uid, { accepted: true, at: clock.now() });
+      cluster.put(deployment(1));
+      await clock.advance(10);
+      cluster.put(pod("web-abc-3"));
+      cluster.put(deployment(2));
+      const report = await session.finish();
+
+      expect(report.complete).toBe(true);
+      expect(report.victims[0]).toMatchObject({
+        goneMs: 5,
+        replacement: { pod: { name: "web-abc-3" }, createdMs: 15, readyMs: 15 },
+      });
+    } finally {
+      await cache.stop();
+    }
+  });
+
+  it("lists and watches the pods itself when the cache has not synced yet", async () => {
+    const { clock, cluster, victim } = shop();
+    const cache = new PodCache({ watches: cluster.watches, clock, fallback: cluster });
+    const session = await startRecoveryTiming(
+      { watches: cluster.watches, clock, podFacts: cache },
+      [{ pod: victim, owner: { kind: "Deployment", name: "web" } }],
+      { timeoutMs: 60_000, waitForVictimsGone: true },
+    );
+    sessions.push(session);
+    const uid = victim.metadata?.uid ?? "";
+    session.requested(uid);
+    cluster.remove("Pod", "shop", "web-abc-1");
+    session.fired(uid, { accepted: true, at: clock.now() });
+    cluster.put(pod("web-abc-3"));
+    const report = await session.finish();
+
+    expect(report.victims[0]).toMatchObject({ goneMs: 0, replacement: { pod: { name: "web-abc-3" } } });
   });
 });

@@ -7,6 +7,7 @@ import { collectionPath } from "../watch/client-node-source.js";
 import { Informer, type InformerEvent } from "../watch/informer.js";
 import { isNamedObject } from "../watch/object-cache.js";
 import type { CollectionQuery, ListResult, WatchSource, WatchSources } from "../watch/source.js";
+import type { PodChangeFeed, PodFactsSource } from "../pod-facts.js";
 import { RecoveryFold, victimSpec } from "./fold.js";
 import {
   isTrackedKind,
@@ -30,6 +31,8 @@ import {
 export interface RecoveryWatch {
   readonly watches: WatchSources;
   readonly clock: Clock;
+  /** When it offers podChanges (a synced cache), pods are followed from it rather than listed. */
+  readonly podFacts?: PodFactsSource;
 }
 
 /**
@@ -52,9 +55,12 @@ interface Collection {
   readonly kind: TrackedWorkloadKind | undefined;
 }
 
+function targetNamespaces(targets: readonly RecoveryTarget[]): Set<string> {
+  return new Set(targets.map((target) => target.pod.metadata?.namespace ?? ""));
+}
+
 function podCollections(targets: readonly RecoveryTarget[]): Collection[] {
-  const namespaces = new Set(targets.map((target) => target.pod.metadata?.namespace ?? ""));
-  return [...namespaces].map((namespace) => ({
+  return [...targetNamespaces(targets)].map((namespace) => ({
     description: `pods in namespace ${namespace}`,
     query: { path: collectionPath("v1", "pods", namespace) },
     kind: undefined,
@@ -92,6 +98,7 @@ interface Feed {
 
 class Session implements RecoverySession {
   private readonly feeds: Feed[] = [];
+  private readonly unsubscribes: (() => void)[] = [];
   private readonly done = deferred<undefined>();
   private finishing = false;
 
@@ -132,6 +139,21 @@ class Session implements RecoverySession {
       this.check();
     });
     this.feeds.push(feed);
+  }
+
+  /**
+   * Follows the pods of `namespaces` through a cache's changes; false when there is no synced cache, and
+   * the caller lists and watches them itself.
+   */
+  followPodChanges(feed: PodChangeFeed | undefined, namespaces: ReadonlySet<string>): boolean {
+    const unsubscribe = feed?.subscribe((change) => {
+      if (!namespaces.has(change.object.metadata?.namespace ?? "")) return;
+      this.fold.onPod(change.type, change.object, change.receivedAt);
+      this.check();
+    });
+    if (unsubscribe === undefined) return false;
+    this.unsubscribes.push(unsubscribe);
+    return true;
   }
 
   /** Starts every informer (at once: they are primed) and waits, boundedly, until each one watches. */
@@ -177,6 +199,7 @@ class Session implements RecoverySession {
   }
 
   async close(): Promise<void> {
+    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
     await Promise.all(this.feeds.map((feed) => feed.informer.stop()));
   }
 
@@ -210,13 +233,30 @@ export async function startRecoveryTiming(
   options: RecoveryOptions,
 ): Promise<RecoverySession> {
   const fold = new RecoveryFold(targets.map((target) => victimSpec(target.pod, target.owner)));
-  const collections = [...podCollections(targets), ...workloadCollections(fold)];
+  const session = new Session(fold, options, watch.clock);
+  try {
+    const fromCache = session.followPodChanges(watch.podFacts?.podChanges, targetNamespaces(targets));
+    const collections = [...(fromCache ? [] : podCollections(targets)), ...workloadCollections(fold)];
+    await listAndFollow(watch, session, collections);
+    await session.open();
+    return session;
+  } catch (error: unknown) {
+    await session.close();
+    throw error;
+  }
+}
+
+/** Lists every collection (at once), then follows each from its LIST. A LIST that fails rejects. */
+async function listAndFollow(
+  watch: RecoveryWatch,
+  session: Session,
+  collections: readonly Collection[],
+): Promise<void> {
   const sources = collections.map((collection) => watch.watches(collection.query));
   // Never aborted: the signal is there for sources that can cancel a LIST.
   const listing = new AbortController();
   const lists = await Promise.all(sources.map((source) => source.list(listing.signal)));
   const listedAt = watch.clock.now();
-  const session = new Session(fold, options, watch.clock);
   collections.forEach((collection, index) => {
     const source = sources[index];
     const list = lists[index];
@@ -224,8 +264,6 @@ export async function startRecoveryTiming(
     if (collection.kind !== undefined) session.primeWorkloads(collection.kind, list, listedAt);
     session.follow(collection, source, list);
   });
-  await session.open();
-  return session;
 }
 
 /**
