@@ -67,13 +67,20 @@ export async function runPodChaos(ctx: EngineContext, request: PodChaosRequest):
   // "All namespaces" means all this process may act in: an agent in namespaced mode lists only its own.
   const scope = request.scope === "all" ? ctx.rails.watchedNamespaces : request.scope;
   const gathered = await ctx.podFacts.gather(scope);
-  const planned = planTargets(gathered.facts, request.selector, request.mode, ctx.rails, ctx.random);
+  const planned = planTargets(
+    gathered.facts,
+    request.selector,
+    request.mode,
+    ctx.rails,
+    ctx.random,
+    gathered.index,
+  );
   if (request.dryRun || planned.selected.length === 0) {
     return { plan: planned, shots: [], recovery: undefined, apiRequests: ctx.apiRequests() };
   }
   await refuseWhileHalted(ctx.halt);
   // Held until this run's recovery is known, so a concurrent run cannot take the same workload's share.
-  const admission = ctx.downCap.admit(planned.selected, gathered.facts, ctx.rails);
+  const admission = ctx.downCap.admit(planned.selected, gathered.facts, ctx.rails, gathered.index);
   try {
     const plan = admittedPlan(planned, admission);
     if (plan.selected.length === 0)

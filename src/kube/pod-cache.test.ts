@@ -1,6 +1,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeClock } from "../core/fake-clock.js";
+import { WorkloadDownCap } from "../core/limits/down-cap.js";
 import { planTargets } from "../core/targeting/plan.js";
 import { defaultRails } from "../core/targeting/rails.js";
 import type { Mode, PodFacts, Selector } from "../core/targeting/types.js";
@@ -205,6 +206,69 @@ describe("the agent's pod cache", () => {
     const everything = planTargets(cached, {}, { kind: "all" }, rails, seeded());
     expect(everything.selected.length).toBeGreaterThan(0);
     expect(everything.excluded.some((e) => e.by === "rail")).toBe(true);
+  });
+
+  it("plans the same with the cache's index as without it, the caps within and across runs included", async () => {
+    const { cache } = await rig();
+    const gathered = await cache.gather("all");
+    const index = gathered.index;
+    if (index === undefined) throw new Error("the cache keeps an index");
+    // A tight cap and a loose one: the first drops pods, so the counts the index keeps are put to work.
+    for (const fraction of [0.34, 0.5, 1]) {
+      const rails = defaultRails("broadside-system", { maxFractionOfReadyPerWorkload: fraction });
+      for (const selector of selectors) {
+        for (const mode of modes) {
+          const walked = planTargets(gathered.facts, selector, mode, rails, seeded());
+          const indexed = planTargets(gathered.facts, selector, mode, rails, seeded(), index);
+          expect(indexed).toEqual(walked);
+          // Across runs: another run holds a pod of each workload down, then this one asks.
+          const walkedCap = new WorkloadDownCap();
+          const indexedCap = new WorkloadDownCap();
+          walkedCap.admit(walked.selected.slice(0, 1), gathered.facts, rails);
+          indexedCap.admit(walked.selected.slice(0, 1), gathered.facts, rails, index);
+          const second = walkedCap.admit(walked.selected, gathered.facts, rails);
+          const secondIndexed = indexedCap.admit(walked.selected, gathered.facts, rails, index);
+          expect(uids(secondIndexed.admitted)).toEqual(uids(second.admitted));
+          expect(secondIndexed.dropped).toEqual(second.dropped);
+        }
+      }
+    }
+    const tight = defaultRails("broadside-system", { maxFractionOfReadyPerWorkload: 0.34 });
+    const capped = planTargets(gathered.facts, {}, { kind: "all" }, tight, seeded(), index);
+    expect(capped.excluded.some((e) => e.reason.startsWith("blast-radius cap"))).toBe(true);
+  });
+
+  it("keeps each pod's facts true when its namespace opts in or its ReplicaSet gets a new owner", async () => {
+    const { cluster, cache } = await rig();
+    await cache.gather("all"); // facts computed once, then kept
+    cluster.put({
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: "lab", annotations: { "broadside.dev/chaos": "enabled" } },
+    });
+    cluster.put({
+      apiVersion: "apps/v1",
+      kind: "ReplicaSet",
+      metadata: {
+        name: "web-7f9c",
+        namespace: "shop",
+        ownerReferences: [
+          { apiVersion: "apps/v1", kind: "Deployment", name: "web-v2", uid: "d2-uid", controller: true },
+        ],
+      },
+    });
+    const unready = fullPod("shop", 3, "web");
+    unready.status = { phase: "Running", conditions: [] };
+    cluster.put(unready);
+
+    const listed = byUid(await cluster.gather("all"));
+    const cached = byUid(await cache.gather("all"));
+    expect(cached.facts).toEqual(listed.facts);
+    expect(cached.facts.find((pod) => pod.name === "web-0")?.owner).toEqual({
+      kind: "Deployment",
+      name: "web-v2",
+    });
+    expect(cached.facts.find((pod) => pod.name === "web-3")?.ready).toBe(false);
   });
 
   it("follows the cluster: a new pod is a target, a deleted one is not", async () => {

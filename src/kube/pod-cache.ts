@@ -2,9 +2,9 @@ import type { V1Namespace, V1ObjectMeta, V1Pod, V1PodCondition, V1ReplicaSet } f
 import type { Clock } from "../core/clock.js";
 import type { BroadsideError } from "../core/errors.js";
 import { optional } from "../core/objects.js";
-import type { Owner } from "../core/targeting/types.js";
+import { workloadOf } from "../core/targeting/rails.js";
+import type { Owner, PodFacts } from "../core/targeting/types.js";
 import {
-  controllerRef,
   podFactsOf,
   replicaSetOwner,
   workloadOwner,
@@ -14,7 +14,8 @@ import {
   type PodFactsSource,
 } from "./pod-facts.js";
 import { collectionPath } from "./watch/client-node-source.js";
-import { Informer } from "./watch/informer.js";
+import { Informer, type InformerEvent } from "./watch/informer.js";
+import { objectKey } from "./watch/object-cache.js";
 import type { WatchSources } from "./watch/source.js";
 
 /*
@@ -101,6 +102,13 @@ export class PodCache implements PodFactsSource {
   readonly namespaces: Informer<V1Namespace>;
   readonly replicaSets: Informer<V1ReplicaSet>;
   private started: Promise<void> | undefined;
+  /** Per namespace, its pods by name with their facts, computed once per pod change (see factsOf). */
+  private readonly entries = new Map<string, Map<string, CachedPod>>();
+  /** Namespaces whose pods' facts are out of date: its annotations or a ReplicaSet's owner changed. */
+  private readonly staleNamespaces = new Set<string>();
+  /** What each namespace's annotations and each ReplicaSet's owner were, to tell a change from an echo. */
+  private readonly seenNamespaces = new Map<string, string>();
+  private readonly replicaSetOwnerKeys = new Map<string, Owner>();
 
   constructor(private readonly options: PodCacheOptions) {
     const trim = options.trim ?? true;
@@ -122,6 +130,15 @@ export class PodCache implements PodFactsSource {
       source: options.watches({ path: collectionPath("apps/v1", "replicasets") }),
       description: "ReplicaSets (the agent's pod cache)",
       ...optional("transform", trim ? trimReplicaSet : undefined),
+    });
+    this.pods.subscribe((event) => {
+      this.onPod(event);
+    });
+    this.namespaces.subscribe((event) => {
+      this.onNamespace(event);
+    });
+    this.replicaSets.subscribe((event) => {
+      this.onReplicaSet(event);
     });
   }
 
@@ -147,35 +164,100 @@ export class PodCache implements PodFactsSource {
     subscribe: (listener) => (this.pods.stats.synced ? this.pods.subscribe(listener) : undefined),
   };
 
-  /** Waits for the first sync (once), then answers from memory. */
+  /**
+   * Waits for the first sync (once), then answers from memory: the facts kept per pod (recomputed only for
+   * pods that changed since, or whose namespace or ReplicaSet did) and the index the caps read.
+   */
   async gather(scope: NamespaceScope): Promise<GatheredPods> {
     await this.start();
     if (scope !== "all" && scope.some((name) => this.namespaces.get("", name) === undefined)) {
       // Unknown here: new since the last event, or a typo the fallback reports as a usage error.
       return this.options.fallback.gather(scope);
     }
-    const inScope = scope === "all" ? undefined : new Set(scope);
-    const pods = this.pods.list().filter((pod) => inScope?.has(pod.metadata?.namespace ?? "") ?? true);
-    const owners = this.replicaSetOwners(pods);
-    const facts = pods.map((pod) => {
-      const namespace = pod.metadata?.namespace ?? "";
-      const annotations = this.namespaces.get("", namespace)?.metadata?.annotations ?? {};
-      return podFactsOf(pod, workloadOwner(pod, owners), annotations);
-    });
-    return { pods, facts };
+    const namespaces = scope === "all" ? [...this.entries.keys()] : [...new Set(scope)];
+    const gathered: IndexedGathering = {
+      pods: [],
+      facts: [],
+      index: { readyPerWorkload: new Map(), readyWorkloadByUid: new Map() },
+    };
+    for (const namespace of namespaces) this.gatherNamespace(namespace, gathered);
+    return gathered;
   }
 
-  /** The workload behind each ReplicaSet that controls one of `pods`, keyed "namespace/name". */
-  private replicaSetOwners(pods: readonly V1Pod[]): Map<string, Owner> {
-    const owners = new Map<string, Owner>();
-    for (const pod of pods) {
-      const reference = controllerRef(pod.metadata);
-      if (reference?.kind !== "ReplicaSet") continue;
-      const namespace = pod.metadata?.namespace ?? "";
-      const replicaSet = this.replicaSets.get(namespace, reference.name);
-      // Not cached: workloadOwner then counts the pod against the ReplicaSet itself, as gatherPodFacts does.
-      if (replicaSet !== undefined) owners.set(`${namespace}/${reference.name}`, replicaSetOwner(replicaSet));
+  /** Appends the namespace's pods, their facts and their readiness per workload to `into`. */
+  private gatherNamespace(namespace: string, into: IndexedGathering): void {
+    const stale = this.staleNamespaces.delete(namespace);
+    const { readyPerWorkload, readyWorkloadByUid } = into.index;
+    for (const entry of this.entries.get(namespace)?.values() ?? []) {
+      const { facts, workload } = this.factsOf(entry, stale);
+      into.pods.push(entry.pod);
+      into.facts.push(facts);
+      const ready = facts.ready && !facts.deleting;
+      readyPerWorkload.set(workload, (readyPerWorkload.get(workload) ?? 0) + (ready ? 1 : 0));
+      if (ready) readyWorkloadByUid.set(facts.uid, workload);
     }
-    return owners;
   }
+
+  /** The entry's facts and workload, computed now if the pod, its namespace or its ReplicaSet changed. */
+  private factsOf(entry: CachedPod, stale: boolean): { facts: PodFacts; workload: string } {
+    if (entry.known !== undefined && !stale) return entry.known;
+    const pod = entry.pod;
+    const namespace = pod.metadata?.namespace ?? "";
+    const annotations = this.namespaces.get("", namespace)?.metadata?.annotations ?? {};
+    const facts = podFactsOf(pod, workloadOwner(pod, this.replicaSetOwnerKeys), annotations);
+    entry.known = { facts, workload: workloadOf(facts) };
+    return entry.known;
+  }
+
+  private onPod(event: InformerEvent<V1Pod>): void {
+    const namespace = event.object.metadata?.namespace ?? "";
+    const name = event.object.metadata?.name ?? "";
+    let pods = this.entries.get(namespace);
+    if (event.type === "DELETED") {
+      pods?.delete(name);
+      if (pods?.size === 0) this.entries.delete(namespace);
+      return;
+    }
+    if (pods === undefined) {
+      pods = new Map();
+      this.entries.set(namespace, pods);
+    }
+    pods.set(name, { pod: event.object, known: undefined });
+  }
+
+  private onNamespace(event: InformerEvent<V1Namespace>): void {
+    const name = event.object.metadata?.name ?? "";
+    const annotations =
+      event.type === "DELETED" ? "" : JSON.stringify(event.object.metadata?.annotations ?? {});
+    if (this.seenNamespaces.get(name) === annotations) return;
+    this.seenNamespaces.set(name, annotations);
+    this.staleNamespaces.add(name);
+  }
+
+  private onReplicaSet(event: InformerEvent<V1ReplicaSet>): void {
+    const key = objectKey(event.object);
+    const before = this.replicaSetOwnerKeys.get(key);
+    const after = event.type === "DELETED" ? undefined : replicaSetOwner(event.object);
+    if (sameOwner(before, after)) return;
+    if (after === undefined) this.replicaSetOwnerKeys.delete(key);
+    else this.replicaSetOwnerKeys.set(key, after);
+    this.staleNamespaces.add(event.object.metadata?.namespace ?? "");
+  }
+}
+
+function sameOwner(a: Owner | undefined, b: Owner | undefined): boolean {
+  return a?.kind === b?.kind && a?.name === b?.name;
+}
+
+/** What gather builds: GatheredPods with its index, mutable while it is filled. */
+interface IndexedGathering {
+  readonly pods: V1Pod[];
+  readonly facts: PodFacts[];
+  readonly index: { readyPerWorkload: Map<string, number>; readyWorkloadByUid: Map<string, string> };
+}
+
+/** A cached pod and, once computed, its facts and workload; a change of the pod replaces the entry. */
+interface CachedPod {
+  readonly pod: V1Pod;
+  known: { readonly facts: PodFacts; readonly workload: string } | undefined;
 }

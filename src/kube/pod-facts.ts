@@ -1,7 +1,13 @@
 import type { V1ObjectMeta, V1OwnerReference, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
 import { usageError } from "../core/errors.js";
 import { optional } from "../core/objects.js";
-import { podPhases, type Owner, type PodFacts, type PodPhase } from "../core/targeting/types.js";
+import {
+  podPhases,
+  type Owner,
+  type PodFacts,
+  type PodIndex,
+  type PodPhase,
+} from "../core/targeting/types.js";
 import { apiStatus, type KubeClients } from "./client.js";
 
 /**
@@ -14,6 +20,8 @@ export interface GatheredPods {
   /** The pods as listed; facts[i] describes pods[i]. */
   readonly pods: V1Pod[];
   readonly facts: PodFacts[];
+  /** Kept by a cache (the agent's PodCache) for exactly `facts`; planning walks the pods without it. */
+  readonly index?: PodIndex;
 }
 
 /** Pods, ReplicaSets and namespaces are listed in `namespaces`, or cluster-wide for "all". */

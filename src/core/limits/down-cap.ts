@@ -1,6 +1,6 @@
 import { capFor, workloadOf } from "../targeting/rails.js";
 import { plural } from "../targeting/text.js";
-import type { Exclusion, PodFacts, Rails } from "../targeting/types.js";
+import type { Exclusion, PodFacts, PodIndex, Rails } from "../targeting/types.js";
 
 /**
  * The blast-radius cap across runs. planTargets caps one run at floor(fraction × ready) pods per workload,
@@ -31,15 +31,21 @@ export class WorkloadDownCap {
   /**
    * Admits `selected` in order while the workload stays within its cap, and holds each admitted pod.
    * `allPods` is every pod the run listed (the cap counts the workload's Ready pods among them). With
-   * rails.unsafe every pod is admitted, and still held, so other runs see it down.
+   * rails.unsafe every pod is admitted, and still held, so other runs see it down. `index`, when the caller
+   * keeps one for `allPods` (the agent's pod cache), spares a walk over them per pod admitted.
    */
-  admit(selected: readonly PodFacts[], allPods: readonly PodFacts[], rails: Rails): Admission {
+  admit(
+    selected: readonly PodFacts[],
+    allPods: readonly PodFacts[],
+    rails: Rails,
+    index?: PodIndex,
+  ): Admission {
     const held: { readonly workload: string; readonly uid: string }[] = [];
     const admitted: PodFacts[] = [];
     const dropped: Exclusion[] = [];
     for (const pod of selected) {
       const workload = workloadOf(pod);
-      const reason = rails.unsafe ? undefined : this.refusal(workload, allPods, rails);
+      const reason = rails.unsafe ? undefined : this.refusal(workload, allPods, rails, index);
       if (reason !== undefined) {
         dropped.push({ pod, by: "rail", reason });
         continue;
@@ -65,11 +71,20 @@ export class WorkloadDownCap {
     return this.down.get(workload)?.size ?? 0;
   }
 
-  private refusal(workload: string, allPods: readonly PodFacts[], rails: Rails): string | undefined {
+  private refusal(
+    workload: string,
+    allPods: readonly PodFacts[],
+    rails: Rails,
+    index: PodIndex | undefined,
+  ): string | undefined {
     const held = this.down.get(workload) ?? new Set<string>();
-    const readyNotHeld = allPods.filter(
-      (pod) => workloadOf(pod) === workload && pod.ready && !pod.deleting && !held.has(pod.uid),
-    ).length;
+    const readyNotHeld =
+      index === undefined
+        ? allPods.filter(
+            (pod) => workloadOf(pod) === workload && pod.ready && !pod.deleting && !held.has(pod.uid),
+          ).length
+        : (index.readyPerWorkload.get(workload) ?? 0) -
+          [...held].filter((uid) => index.readyWorkloadByUid.get(uid) === workload).length;
     const healthy = readyNotHeld + held.size;
     const cap = capFor(rails, healthy);
     if (held.size < cap) return undefined;

@@ -1,6 +1,6 @@
 import type { PodPredicate } from "./predicates.js";
 import { plural } from "./text.js";
-import type { Exclusion, PodFacts, Rails } from "./types.js";
+import type { Exclusion, PodFacts, PodIndex, Rails } from "./types.js";
 
 /**
  * Safety rails: checks that hold whatever the selector says, so a broad selector or a typo cannot take
@@ -66,8 +66,19 @@ export function namespaceRailReason(
   return `namespace ${namespace} has not opted in; annotate it ${optInAnnotation}=${optInValue}`;
 }
 
+/**
+ * The namespace rail, decided once per namespace (and annotations object) rather than once per pod: a
+ * cache hands every pod of a namespace the same annotations, and 10,000 pods share a handful of answers.
+ */
 function namespaceRail(rails: Rails): PodPredicate {
-  return (pod) => namespaceRailReason(rails, pod.namespace, pod.namespaceAnnotations);
+  const decided = new Map<string, { annotations: object; reason: string | undefined }>();
+  return (pod) => {
+    const known = decided.get(pod.namespace);
+    if (known?.annotations === pod.namespaceAnnotations) return known.reason;
+    const reason = namespaceRailReason(rails, pod.namespace, pod.namespaceAnnotations);
+    decided.set(pod.namespace, { annotations: pod.namespaceAnnotations, reason });
+    return reason;
+  };
 }
 
 function notBroadside(rails: Rails): PodPredicate {
@@ -95,12 +106,23 @@ function countsAsReady(pod: PodFacts): boolean {
 
 /** Ready pods per workload among `pods`: all pods the caller listed, not just the selected ones. */
 export function readyPerWorkload(pods: readonly PodFacts[]): Map<string, number> {
+  return indexPods(pods).readyPerWorkload;
+}
+
+/** The PodIndex of `pods`, built by walking them once: what a cache keeps up to date instead. */
+export function indexPods(pods: readonly PodFacts[]): {
+  readyPerWorkload: Map<string, number>;
+  readyWorkloadByUid: Map<string, string>;
+} {
   const counts = new Map<string, number>();
+  const byUid = new Map<string, string>();
   for (const pod of pods) {
     const workload = workloadOf(pod);
-    counts.set(workload, (counts.get(workload) ?? 0) + (countsAsReady(pod) ? 1 : 0));
+    const ready = countsAsReady(pod);
+    counts.set(workload, (counts.get(workload) ?? 0) + (ready ? 1 : 0));
+    if (ready) byUid.set(pod.uid, workload);
   }
-  return counts;
+  return { readyPerWorkload: counts, readyWorkloadByUid: byUid };
 }
 
 /**
@@ -131,14 +153,16 @@ function groupByWorkload(pods: readonly PodFacts[]): Map<string, PodFacts[]> {
  * Applies the blast-radius cap to the pods a mode chose, keeping the first `cap` of each workload in input
  * order. Every chosen pod counts against the cap, Ready or not: the cap bounds how much of a workload one
  * experiment touches, and a pod that is not Ready now may be about to become so. `allPods` is everything
- * the caller listed, so a workload's ready count does not depend on how narrow the selector is.
+ * the caller listed, so a workload's ready count does not depend on how narrow the selector is; `index`,
+ * when the caller keeps one for `allPods`, saves walking them.
  */
 export function applyBlastRadiusCap(
   chosen: readonly PodFacts[],
   allPods: readonly PodFacts[],
   rails: Rails,
+  index?: PodIndex,
 ): CapOutcome {
-  const ready = readyPerWorkload(allPods);
+  const ready = index?.readyPerWorkload ?? readyPerWorkload(allPods);
   const over = new Set<PodFacts>();
   const warnings: string[] = [];
   for (const [workload, pods] of groupByWorkload(chosen)) {

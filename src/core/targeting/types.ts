@@ -128,5 +128,17 @@ export interface TargetPlan {
   readonly warnings: readonly string[];
 }
 
+/**
+ * What a cache of pods (the agent's) already knows of the pods it hands to planning, so the blast-radius
+ * caps need not walk every pod again on each shot (issue 10, Speed). It must describe exactly the pods
+ * planned: a plan with the index equals the plan without it (the equivalence tests hold it to that).
+ */
+export interface PodIndex {
+  /** Ready pods not being deleted, per workload as workloadOf names it. */
+  readonly readyPerWorkload: ReadonlyMap<string, number>;
+  /** The workload of each of those ready pods, by uid. */
+  readonly readyWorkloadByUid: ReadonlyMap<string, string>;
+}
+
 /** A uniform random number in [0, 1), like Math.random; injected so plans are reproducible in tests. */
 export type RandomSource = () => number;
