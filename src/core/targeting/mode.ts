@@ -195,15 +195,19 @@ export function countToPick(mode: Mode, eligible: number, random: RandomSource):
  * RandomFixedIndexes it returns everything without drawing when count >= total.
  */
 export function chooseIndexes(total: number, count: number, random: RandomSource): number[] {
-  const indexes = Array.from({ length: total }, (_, index) => index);
-  if (count >= total) return indexes;
+  if (count >= total) return Array.from({ length: total }, (_, index) => index);
+  // Fisher-Yates over a virtual array of 0..total-1: only the slots a swap touched are stored, so picking
+  // one pod of 10,000 costs one draw, not an array of 10,000. Same draws, same result as the full shuffle.
+  const moved = new Map<number, number>();
+  const valueAt = (slot: number): number => moved.get(slot) ?? slot;
+  const chosen: number[] = [];
   for (let position = 0; position < count; position += 1) {
     const swapWith = position + randomIndex(random, total - position);
-    const chosen = indexes[swapWith] ?? swapWith;
-    indexes[swapWith] = indexes[position] ?? position;
-    indexes[position] = chosen;
+    chosen.push(valueAt(swapWith));
+    // Slot `position` is never read again (later draws start after it); `swapWith` may be.
+    moved.set(swapWith, valueAt(position));
   }
-  return indexes.slice(0, Math.max(0, count)).sort((a, b) => a - b);
+  return chosen.sort((a, b) => a - b);
 }
 
 function rounding(mode: Mode, draw: ModeDraw, eligible: number): string {
