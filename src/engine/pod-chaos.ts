@@ -311,11 +311,17 @@ async function shoot(
   return outcome;
 }
 
+/** How much of a refusal a volley keeps per pod: 50 long error messages must not fill the ConfigMap. */
+const volleyDetailLimit = 500;
+
 /** A volley pod's outcome, as its own record would have been closed. */
 function podOutcome(outcome: ShotOutcome): Outcome {
-  return outcome.accepted
-    ? { kind: "target-gone", at: outcome.at }
-    : { kind: "never-applied", at: outcome.at, detail: outcome.reason };
+  if (outcome.accepted) return { kind: "target-gone", at: outcome.at };
+  const detail =
+    outcome.reason.length > volleyDetailLimit
+      ? `${outcome.reason.slice(0, volleyDetailLimit)}...`
+      : outcome.reason;
+  return { kind: "never-applied", at: outcome.at, detail };
 }
 
 async function closeShotRecord(
