@@ -3,6 +3,7 @@ import { Duration } from "../core/duration.js";
 import type { LedgerDraft, LedgerRecord } from "../core/ledger/record.js";
 import { ABSENT } from "../core/ledger/record.js";
 import { recoverExpired } from "../core/ledger/recovery.js";
+import { ConflictError, type LedgerStore } from "../core/ledger/store.js";
 import { podKill } from "../faults/pod-kill.js";
 import { memoryEngine, memoryEpoch as t0, type MemoryEngine } from "./memory-engine.js";
 import { runPodChaos, type PodChaosRequest } from "./pod-chaos.js";
@@ -98,6 +99,29 @@ describe("a run over many pods shoots in volleys, one ledger record each", () =>
     await runPodChaos(engine.ctx, killAll);
     const [record] = await engine.ledger.list();
     expect(record?.outcome).toMatchObject({ kind: "never-applied" });
+  });
+
+  it("draws a new id when a record's id is taken already, rather than failing the run", async () => {
+    const engine = shopOf(4);
+    const taken: string[] = [];
+    const ledger: LedgerStore = {
+      create: (draft) => {
+        if (taken.length === 0) {
+          taken.push(draft.id);
+          return Promise.reject(new ConflictError(`ledger record ${draft.id} already exists`));
+        }
+        return engine.ledger.create(draft);
+      },
+      update: (record) => engine.ledger.update(record),
+      get: (id) => engine.ledger.get(id),
+      list: (filter) => engine.ledger.list(filter),
+      prune: (options) => engine.ledger.prune(options),
+    };
+    const result = await runPodChaos({ ...engine.ctx, ledger }, killAll);
+    expect(result.shots).toHaveLength(4);
+    const [record] = await engine.ledger.list();
+    expect(record?.id).not.toBe(taken[0]);
+    expect(record?.volley).toHaveLength(4);
   });
 
   it("keeps one plain record for a run of one pod, as before volleys", async () => {

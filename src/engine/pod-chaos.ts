@@ -229,7 +229,7 @@ async function fireAt(
   pod: V1Pod,
   session: RecoverySession | undefined,
 ): Promise<Shot> {
-  const pending = await ctx.ledger.create(draftFor(ctx, request, facts));
+  const pending = await createRecord(ctx, draftFor(ctx, request, facts));
   const outcome = await shoot(ctx, request, { facts, pod }, session);
   await closeShotRecord(ctx, pending, outcome);
   return { pod: facts, ledgerId: pending.id, outcome };
@@ -248,7 +248,7 @@ async function fireVolley(
   const [first] = volley;
   if (first === undefined) return [];
   if (volley.length === 1) return [await fireAt(ctx, request, first.facts, first.pod, session)];
-  const pending = await ctx.ledger.create({
+  const pending = await createRecord(ctx, {
     ...draftFor(ctx, request, first.facts),
     volley: volley.map(({ facts }) => ({ name: facts.name, uid: facts.uid })),
   });
@@ -271,6 +271,20 @@ async function fireVolley(
     closing.kind === "never-applied" ? closeRecord(shot, closing) : closeRecord(markApplied(shot), closing),
   );
   return shots.map(({ facts, outcome }) => ({ pod: facts, ledgerId: pending.id, outcome }));
+}
+
+/**
+ * Writes the record; an id taken already (two ids of one second share 6 random hex digits: a fan-out
+ * writes 50 records a second) is drawn again, rather than failing the run.
+ */
+async function createRecord(ctx: EngineContext, draft: LedgerDraft): Promise<LedgerRecord> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await ctx.ledger.create(attempt === 1 ? draft : { ...draft, id: newRecordId(draft.createdAt) });
+    } catch (error: unknown) {
+      if (!(error instanceof ConflictError) || attempt >= 3) throw error;
+    }
+  }
 }
 
 /** The record of a shot at one pod, before the shot: the pod's uid is going away. */
