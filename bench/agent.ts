@@ -221,7 +221,14 @@ async function runAll(options: Options, env: SandboxEnvironment, logDir: string)
     const firstDelete = await firstDeletes(kube, fleet, deletions, options.objects, log);
     const fanOutResult = options.skipFanout
       ? undefined
-      : await runFanOut(kube, options, fleet, other, deletions);
+      : await runFanOut(
+          kube,
+          options,
+          fleet,
+          other,
+          deletions,
+          agent.readyz.replace(/\/readyz$/, "/metrics"),
+        );
     return {
       memory: {
         cacheTrimmedMiB: trimmed.rssSyncedMiB,
@@ -248,6 +255,7 @@ async function runFanOut(
   fleet: AgentFleet,
   other: AgentFleet,
   deletions: DeletionLog,
+  metricsUrl: string,
 ): Promise<FanOutResult> {
   const target = fanoutFleetSize(options);
   const nodes = nodesFor(options);
@@ -255,7 +263,21 @@ async function runFanOut(
   const extra = { from: options.pods, to: target, fanoutBelow: options.fanout, nodes };
   if (target > options.pods) await growFleet(kube, fleet, extra);
   const qps = defaultApiRateLimits.qps;
-  return fanOut(kube, fleet, other, deletions, { pods: options.fanout, qps, timeoutMs: 30 * 60_000 }, log);
+  const fanOutOptions = { pods: options.fanout, qps, timeoutMs: 30 * 60_000, metricsUrl };
+  return fanOut(kube, fleet, other, deletions, fanOutOptions, log);
+}
+
+/** The fan-out's first DELETE, and what the agent sent meanwhile: requests per pod, by verb. */
+function fanOutRequests(fan: FanOutResult): string {
+  const first = `first DELETE ${fan.firstDeleteMs.toFixed(0)} ms after the create`;
+  const requests = fan.agentRequests;
+  if (requests === undefined) return `${first}; the agent's request counts were not readable`;
+  const total = Object.values(requests).reduce((sum, count) => sum + count, 0);
+  const verbs = Object.entries(requests)
+    .sort(([, a], [, b]) => b - a)
+    .map(([verb, count]) => `${verb} ${count}`)
+    .join(", ");
+  return `${first}; the agent sent ${total} requests meanwhile (${(total / fan.pods).toFixed(2)} per pod): ${verbs}`;
 }
 
 function markdown(options: Options, run: Run): string {
@@ -297,6 +319,8 @@ function markdown(options: Options, run: Run): string {
       "",
       `done in ${(fan.durationMs / 1000).toFixed(1)} s = ${(fan.durationMs / fan.minimumMs).toFixed(2)}× the limit's minimum of ${(fan.minimumMs / 1000).toFixed(0)} s; ` +
         `a second PodChaos created at ${(fan.secondCreatedAfterMs / 1000).toFixed(1)} s got its first DELETE ${fan.secondFirstDeleteMs === undefined ? "never" : ms(fan.secondFirstDeleteMs)} later`,
+      "",
+      fanOutRequests(fan),
     );
   }
   return `${lines.join("\n")}\n`;

@@ -155,7 +155,7 @@ function startLedgerLoop(
   const unsubscribe = informer.subscribe(() => {
     queue.add(ledgerKey);
   });
-  const workers = startWorkers(queue, () => reconcileLedger(), log);
+  const workers = startWorkers(queue, () => reconcileLedger(), log, 1, "ledger");
   queue.add(ledgerKey);
   return async () => {
     unsubscribe();
@@ -196,7 +196,13 @@ function startKindLoop(
       queue.add(`${owner.namespace}/${owner.name}`);
   });
   for (const object of informer.list()) queue.add(keyOf(object));
-  const workers = startWorkers(queue, reconcileOne, deps.log, kind.workers);
+  const workers = startWorkers(
+    queue,
+    reconcileOne,
+    deps.log,
+    kind.workers,
+    `${kind.apiVersion}/${kind.kind}`,
+  );
   return async () => {
     unsubscribe();
     unsubscribeLedger();

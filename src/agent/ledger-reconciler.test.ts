@@ -80,3 +80,34 @@ describe("the ledger reconciler: the leader reverts every record at its deadline
     expect(logLevel(engine)).toEqual({ LOG_LEVEL: "debug" });
   });
 });
+
+describe("the ledger reconciler tells the active-faults gauge of every pod of an open volley", () => {
+  it("counts a volley record once per pod it lists", async () => {
+    const engine = memoryEngine();
+    const pod = (name: string) => ({ name, uid: `uid-${name}` });
+    await engine.ledger.create({
+      id: "20250601t120000-abcdef",
+      faultKind: "pod-kill",
+      target: { apiVersion: "v1", kind: "Pod", namespace: "shop", name: "web-1", uid: "uid-web-1" },
+      path: "/metadata/uid",
+      original: "uid-web-1",
+      injected: { absent: true },
+      sensitive: false,
+      createdAt: engine.clock.now(),
+      deadline: engine.clock.now() + minute,
+      actor: { user: "tester", host: "memory", pid: 1 },
+      state: "pending",
+      volley: [pod("web-1"), pod("web-2"), pod("web-3")],
+    });
+    const told: string[][] = [];
+    await ledgerReconciler({
+      ledger: engine.ledger,
+      targets: engine.ctx.targets,
+      clock: engine.clock,
+      resyncMs: minute,
+      onRecovered: () => undefined,
+      onOpen: (open) => told.push(open.map((record) => record.faultKind)),
+    })();
+    expect(told).toEqual([["pod-kill", "pod-kill", "pod-kill"]]);
+  });
+});

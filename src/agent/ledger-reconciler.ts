@@ -21,7 +21,7 @@ export interface LedgerReconcilerDeps {
   readonly clock: Clock;
   /** Called with every record reverted, healed or given up, for the log and the metrics. */
   readonly onRecovered: (summary: RecoverySummary) => void;
-  /** Called with the open records after each pass, for the active-faults gauge. */
+  /** Called with the open records after each pass, a volley once per pod, for the active-faults gauge. */
   readonly onOpen: (open: readonly { readonly faultKind: string }[]) => void;
   /** The longest wait between passes, even with no deadline in sight (a missed watch event heals). */
   readonly resyncMs: number;
@@ -34,7 +34,8 @@ export function ledgerReconciler(deps: LedgerReconcilerDeps): () => Promise<Reco
     });
     for (const summary of summaries) deps.onRecovered(summary);
     const open = await deps.ledger.list({ state: "open" });
-    deps.onOpen(open);
+    // A volley record stands for each of its pods (ADR 0016): the gauge counts faults, not records.
+    deps.onOpen(open.flatMap((record) => (record.volley ?? [record]).map(() => record)));
     const now = deps.clock.now();
     const nextDeadline = Math.min(...open.map((record) => record.deadline));
     // A record left open by an error (its summary says why) is due again at once: back off instead.

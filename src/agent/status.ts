@@ -42,10 +42,18 @@ export function conditionOf(status: ResourceStatus | undefined, type: ConditionT
   return status?.conditions?.find((condition) => condition.type === type);
 }
 
-/** One record per pod shot, with its ledger record and its recovery milestones in ms since the shot. */
+/**
+ * The most pods a status lists. A target is about 330 bytes of JSON, and an object must fit in etcd's
+ * 1.5 MiB request limit: 6,000 targets of a mode-all fan-out would make the status unwritable. The
+ * ledger lists every pod shot (its volley records, ADR 0016); `Injected` says how many were.
+ */
+export const maxStatusTargets = 1_000;
+
+/** One record per pod shot (the first `maxStatusTargets`), with its ledger record and milestones in ms. */
 export function podTargets(result: PodChaosResult): StatusTarget[] {
-  return result.shots.map((shot) => {
-    const victim = result.recovery?.victims.find((candidate) => candidate.pod.uid === shot.pod.uid);
+  const victims = new Map(result.recovery?.victims.map((victim) => [victim.pod.uid, victim]));
+  return result.shots.slice(0, maxStatusTargets).map((shot) => {
+    const victim = victims.get(shot.pod.uid);
     const workload = result.recovery?.workloads.find(
       (candidate) =>
         victim?.workload !== undefined &&

@@ -143,7 +143,9 @@ function printClosedRecords(
 const recordHeaders = ["ID", "FAULT", "TARGET", "NAMESPACE"];
 
 function recordColumns(r: LedgerRecord): string[] {
-  return [r.id, r.faultKind, `${r.target.kind.toLowerCase()}/${r.target.name}`, r.target.namespace];
+  // A volley (ADR 0016) names its first pod and how many more it holds; -o json lists them all.
+  const more = r.volley === undefined ? "" : ` +${r.volley.length - 1}`;
+  return [r.id, r.faultKind, `${r.target.kind.toLowerCase()}/${r.target.name}${more}`, r.target.namespace];
 }
 
 /** Epoch ms after which a closed record is pruned. */

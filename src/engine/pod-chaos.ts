@@ -2,10 +2,11 @@ import type { V1Pod } from "@kubernetes/client-node";
 import type { Duration } from "../core/duration.js";
 import { BroadsideError } from "../core/errors.js";
 import { refuseWhileHalted } from "../core/halt.js";
-import type { LedgerRecord } from "../core/ledger/record.js";
+import type { LedgerDraft, LedgerRecord, Outcome } from "../core/ledger/record.js";
 import { ABSENT } from "../core/ledger/record.js";
 import { closeRecord, markApplied } from "../core/ledger/state-machine.js";
 import { ConflictError } from "../core/ledger/store.js";
+import { volleyOutcome, volleysOf } from "../core/ledger/volley.js";
 import type { Admission } from "../core/limits/down-cap.js";
 import { ShotLimiter } from "../core/limits/shot-limiter.js";
 import { optional } from "../core/objects.js";
@@ -129,16 +130,74 @@ async function shootAndWatch(
   }
 }
 
-/** All at once, or paced by a ShotLimiter: a shot over the rate waits until the limiter allows it. */
+type Target = { readonly facts: PodFacts; readonly pod: V1Pod };
+
+/** Volleys in flight at once: the next volley's record is written while this one's shots go out. */
+const volleysInFlight = 2;
+
+/** How often a long run reads the kill switch again, between volleys (ms). */
+const haltReadIntervalMs = 5_000;
+
+/**
+ * In volleys (ADR 0016): one ledger record per volley of up to 50 pods of one namespace, written before
+ * its shots, which then go out at once; two volleys in flight, so the first DELETE follows the first
+ * record and the rate limit stays busy. A paced run shoots one pod at a time instead, each with its own
+ * record, when the ShotLimiter allows it.
+ */
 async function fireAll(
   ctx: EngineContext,
   request: PodChaosRequest,
-  targets: readonly { facts: PodFacts; pod: V1Pod }[],
+  targets: readonly Target[],
   session: RecoverySession | undefined,
 ): Promise<Shot[]> {
-  const pace = request.pace;
-  if (pace === undefined)
-    return Promise.all(targets.map((t) => fireAt(ctx, request, t.facts, t.pod, session)));
+  if (request.pace !== undefined) return firePaced(ctx, request, request.pace, targets, session);
+  const volleys = volleysOf(targets.map((target) => ({ ...target, namespace: target.facts.namespace })));
+  const shots: Shot[][] = [];
+  const halted = haltReader(ctx);
+  let next = 0;
+  let stopped = false;
+  const volleyLoop = async (): Promise<void> => {
+    try {
+      // One loop failing (the switch held, a ledger write refused) stops the other after its volley.
+      for (let index = next++; index < volleys.length && !stopped; index = next++) {
+        await halted();
+        shots[index] = await fireVolley(ctx, request, volleys[index] ?? [], session);
+      }
+    } catch (error: unknown) {
+      stopped = true;
+      throw error;
+    }
+  };
+  const loops = await Promise.allSettled(Array.from({ length: volleysInFlight }, volleyLoop));
+  const failed = loops.find((loop) => loop.status === "rejected");
+  if (failed !== undefined) throw failed.reason;
+  return shots.flat();
+}
+
+/**
+ * A long run (6,000 pods take two minutes at 50 QPS) stops between volleys once the kill switch is held:
+ * it is read again when `haltReadIntervalMs` have passed, and every volley waits for the same read, so
+ * none starts after a read that found the switch held.
+ */
+function haltReader(ctx: EngineContext): () => Promise<void> {
+  let readAt = ctx.clock.now();
+  let read = Promise.resolve();
+  return () => {
+    if (ctx.clock.now() - readAt >= haltReadIntervalMs) {
+      readAt = ctx.clock.now();
+      read = refuseWhileHalted(ctx.halt);
+    }
+    return read;
+  };
+}
+
+async function firePaced(
+  ctx: EngineContext,
+  request: PodChaosRequest,
+  pace: NonNullable<PodChaosRequest["pace"]>,
+  targets: readonly Target[],
+  session: RecoverySession | undefined,
+): Promise<Shot[]> {
   // The per-workload cap already bounds pods down at once, so only the rate is limited here.
   const limiter = new ShotLimiter({ ...pace, maxDownPerWorkload: Number.MAX_SAFE_INTEGER }, ctx.clock);
   const shots: Shot[] = [];
@@ -177,8 +236,68 @@ async function fireAt(
   pod: V1Pod,
   session: RecoverySession | undefined,
 ): Promise<Shot> {
+  const pending = await createRecord(ctx, draftFor(ctx, request, facts));
+  const outcome = await shoot(ctx, request, { facts, pod }, session);
+  await closeShotRecord(ctx, pending, outcome);
+  return { pod: facts, ledgerId: pending.id, outcome };
+}
+
+/**
+ * A volley: one record listing every pod, then all their shots at once, then the record closed with each
+ * pod's outcome. A volley of one pod is a record of one target, as every record was before volleys.
+ */
+async function fireVolley(
+  ctx: EngineContext,
+  request: PodChaosRequest,
+  volley: readonly Target[],
+  session: RecoverySession | undefined,
+): Promise<Shot[]> {
+  const [first] = volley;
+  if (first === undefined) return [];
+  if (volley.length === 1) return [await fireAt(ctx, request, first.facts, first.pod, session)];
+  const pending = await createRecord(ctx, {
+    ...draftFor(ctx, request, first.facts),
+    volley: volley.map(({ facts }) => ({ name: facts.name, uid: facts.uid })),
+  });
+  const shots = await Promise.all(
+    volley.map(async (target) => ({
+      facts: target.facts,
+      outcome: await shoot(ctx, request, target, session),
+    })),
+  );
+  const pods = shots.map(({ facts, outcome }) => ({
+    name: facts.name,
+    uid: facts.uid,
+    outcome: podOutcome(outcome),
+  }));
+  const last = Math.max(...shots.map(({ outcome }) => outcome.at));
+  const closing = volleyOutcome(pods, last, `${request.fault.kind} volley`);
+  const shot = { ...pending, volley: pods };
+  await storeClosed(
+    ctx,
+    closing.kind === "never-applied" ? closeRecord(shot, closing) : closeRecord(markApplied(shot), closing),
+  );
+  return shots.map(({ facts, outcome }) => ({ pod: facts, ledgerId: pending.id, outcome }));
+}
+
+/**
+ * Writes the record; an id taken already (two ids of one second share 6 random hex digits: a fan-out
+ * writes 50 records a second) is drawn again, rather than failing the run.
+ */
+async function createRecord(ctx: EngineContext, draft: LedgerDraft): Promise<LedgerRecord> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await ctx.ledger.create(attempt === 1 ? draft : { ...draft, id: newRecordId(draft.createdAt) });
+    } catch (error: unknown) {
+      if (!(error instanceof ConflictError) || attempt >= 3) throw error;
+    }
+  }
+}
+
+/** The record of a shot at one pod, before the shot: the pod's uid is going away. */
+function draftFor(ctx: EngineContext, request: PodChaosRequest, facts: PodFacts): LedgerDraft {
   const now = ctx.clock.now();
-  const pending = await ctx.ledger.create({
+  return {
     id: newRecordId(now),
     faultKind: request.fault.kind,
     target: { apiVersion: "v1", kind: "Pod", namespace: facts.namespace, name: facts.name, uid: facts.uid },
@@ -191,7 +310,16 @@ async function fireAt(
     deadline: now + request.timeout.milliseconds,
     actor: ctx.actor,
     state: "pending",
-  });
+  };
+}
+
+/** The shot itself, its record written already: told to the recovery session and the progress. */
+async function shoot(
+  ctx: EngineContext,
+  request: PodChaosRequest,
+  { facts, pod }: Target,
+  session: RecoverySession | undefined,
+): Promise<ShotOutcome> {
   session?.requested(facts.uid);
   const grace = optional("gracePeriodSeconds", request.gracePeriodSeconds);
   const outcome = await request.fault
@@ -201,8 +329,20 @@ async function fireAt(
   ctx.progress(
     `  ${request.fault.kind} ${facts.namespace}/${facts.name}: ${outcome.accepted ? "accepted" : outcome.reason}`,
   );
-  await closeShotRecord(ctx, pending, outcome);
-  return { pod: facts, ledgerId: pending.id, outcome };
+  return outcome;
+}
+
+/** How much of a refusal a volley keeps per pod: 50 long error messages must not fill the ConfigMap. */
+const volleyDetailLimit = 500;
+
+/** A volley pod's outcome, as its own record would have been closed. */
+function podOutcome(outcome: ShotOutcome): Outcome {
+  if (outcome.accepted) return { kind: "target-gone", at: outcome.at };
+  const detail =
+    outcome.reason.length > volleyDetailLimit
+      ? `${outcome.reason.slice(0, volleyDetailLimit)}...`
+      : outcome.reason;
+  return { kind: "never-applied", at: outcome.at, detail };
 }
 
 async function closeShotRecord(
@@ -217,6 +357,10 @@ async function closeShotRecord(
         detail: `deleted by ${pending.faultKind}`,
       })
     : closeRecord(pending, { kind: "never-applied", at: outcome.at, detail: outcome.reason });
+  await storeClosed(ctx, closed);
+}
+
+async function storeClosed(ctx: EngineContext, closed: LedgerRecord): Promise<void> {
   try {
     await ctx.ledger.update(closed);
   } catch (error: unknown) {

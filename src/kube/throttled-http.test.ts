@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { systemClock, type Clock } from "../core/clock.js";
 import { FakeClock } from "../core/fake-clock.js";
 import type { ApiRequestObservation, ApiRequestObserver } from "./api-request-observer.js";
+import { inFlow } from "./request-flow.js";
 import { throttledHttpLibrary, type RequestCounter } from "./throttled-http.js";
 
 /** An observer that keeps what it is told: the fake the agent's metrics stand in for. */
@@ -91,6 +92,41 @@ describe("throttledHttpLibrary reports every exchange to its observer", () => {
     await expect(sent).rejects.toThrow();
     expect(observer.seen.map(({ verb, code }) => ({ verb, code }))).toEqual([
       { verb: "patch", code: undefined },
+    ]);
+  });
+});
+
+describe("throttledHttpLibrary takes each request's flow from the reconcile it runs in", () => {
+  it("lets a request of another flow through before the rest of a busy flow's queue", async () => {
+    const clock = new FakeClock();
+    const arrived: string[] = [];
+    const base = await apiServer((request, response) => {
+      arrived.push(request.url ?? "");
+      response.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+    const counter: RequestCounter = { requests: 0 };
+    const library = throttledHttpLibrary({ qps: 10, burst: 1, maxRetries: 0 }, clock, counter);
+    const get = (path: string) =>
+      library.send(new RequestContext(`${base}${path}`, HttpMethod.GET)).toPromise();
+
+    // The fan-out asks for four pods at once; then another resource's reconcile asks for one.
+    const fanOut = inFlow("PodChaos/shop/all", () =>
+      Promise.all([1, 2, 3, 4].map((n) => get(`/api/v1/namespaces/shop/pods/web-${String(n)}`))),
+    );
+    await clock.advance(0);
+    const other = inFlow("PodChaos/other/one", () => get("/api/v1/namespaces/other/pods/db-1"));
+    for (let step = 0; step < 10 && counter.requests < 5; step += 1) {
+      await clock.advance(100);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await Promise.all([fanOut, other]);
+
+    expect(arrived).toEqual([
+      "/api/v1/namespaces/shop/pods/web-1",
+      "/api/v1/namespaces/shop/pods/web-2",
+      "/api/v1/namespaces/other/pods/db-1",
+      "/api/v1/namespaces/shop/pods/web-3",
+      "/api/v1/namespaces/shop/pods/web-4",
     ]);
   });
 });

@@ -8,6 +8,7 @@ import type { Clock } from "../core/clock.js";
 import { keptAliveHttpLibrary } from "./kept-alive-http.js";
 import { apiVerb, unobservedRequests, type ApiRequestObserver } from "./api-request-observer.js";
 import { backoffFromResponse, TokenBucket, type TokenBucketOptions } from "../core/limits/token-bucket.js";
+import { currentFlow } from "./request-flow.js";
 
 export interface ApiRateLimits extends TokenBucketOptions {
   /** How often one request is retried after a 429 (or a 5xx with Retry-After) before giving up. */
@@ -23,7 +24,8 @@ export interface RequestCounter {
 }
 
 /**
- * The HTTP layer under every typed API call: a token bucket throttles requests client-side, and an
+ * The HTTP layer under every typed API call: a token bucket throttles requests client-side, fairly
+ * between flows (the reconcile a request comes from, kube/request-flow.ts), and an
  * answer of 429 (or a 5xx carrying Retry-After) is retried after the delay the server asked for. Watches
  * do not pass here: they are single long requests. Each exchange, retries included, is reported to
  * `observer` with its verb, status code and latency.
@@ -41,7 +43,7 @@ export function throttledHttpLibrary(
   return wrapHttpLibrary({
     send: async (request: RequestContext): Promise<ResponseContext> => {
       for (let attempt = 0; ; attempt += 1) {
-        await bucket.acquire();
+        await bucket.acquire(currentFlow());
         counter.requests += 1;
         const response = await exchange(request);
         const delay = backoffFromResponse(

@@ -250,6 +250,46 @@ describe("broadside kill and evict", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("--namespace: namespace kube-system is protected");
   });
+
+  it("records the pods of one shot together in a volley: one ledger record listing each with its outcome", async () => {
+    const result = await cli(
+      "kill",
+      "-n",
+      namespace(),
+      "-l",
+      "app=web",
+      "--mode",
+      "all",
+      "--unsafe",
+      "--no-wait",
+      "-o",
+      "json",
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const targets = (JSON.parse(result.stdout) as { targets: { name: string; ledgerId: string }[] }).targets;
+    expect(targets).toHaveLength(3);
+    const ids = new Set(targets.map((target) => target.ledgerId));
+    expect(ids.size).toBe(1);
+    const closed = await cli("status", "--closed", "-o", "json");
+    expect(closed.code, closed.stderr).toBe(0);
+    const record = (
+      JSON.parse(closed.stdout) as {
+        records: {
+          id: string;
+          outcome: { kind: string; detail: string };
+          volley?: { name: string; outcome: { kind: string } }[];
+        }[];
+      }
+    ).records.find((each) => ids.has(each.id));
+    expect(record?.outcome).toEqual(
+      expect.objectContaining({ kind: "target-gone", detail: "pod-kill volley: 3 pods, 3 target-gone" }),
+    );
+    expect(record?.volley?.map((pod) => [pod.name, pod.outcome.kind]).sort()).toEqual(
+      targets.map((target) => [target.name, "target-gone"]).sort(),
+    );
+    const table = await cli("status", "--closed");
+    expect(table.stdout).toMatch(new RegExp(`pod/${targets[0]?.name ?? ""} \\+2`));
+  });
 });
 
 describe("broadside drift, squeeze and scale: reverted at the deadline, healed externally left alone", () => {

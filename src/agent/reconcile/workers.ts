@@ -1,3 +1,4 @@
+import { inFlow } from "../../kube/request-flow.js";
 import type { WorkQueue } from "./work-queue.js";
 
 /**
@@ -25,14 +26,20 @@ export interface Workers {
  * Runs `concurrency` workers over the queue. A reconcile that throws is retried after the key's backoff
  * (ADR 0007); one that succeeds resets the backoff. An error never stops a worker: a controller that
  * dies on one bad object stops reconciling all the others.
+ *
+ * Each reconcile runs in a flow of its own, `<flow>/<key>` (kube/request-flow.ts): its API requests share
+ * the client's rate limit fairly with other objects' reconciles, so a PodChaos killing 6,000 pods does not
+ * hold back the next PodChaos's first request behind its queue (ADR 0016).
  */
 export function startWorkers(
   queue: WorkQueue,
   reconcile: Reconcile,
   log: ReconcileLog,
   concurrency = 1,
+  flow = "reconcile",
 ): Workers {
-  const workers = Array.from({ length: concurrency }, () => work(queue, reconcile, log));
+  const inKeysFlow: Reconcile = (key) => inFlow(`${flow}/${key}`, () => reconcile(key));
+  const workers = Array.from({ length: concurrency }, () => work(queue, inKeysFlow, log));
   return { finished: Promise.all(workers).then(() => undefined) };
 }
 

@@ -66,6 +66,18 @@ export interface Outcome {
   readonly detail?: string;
 }
 
+/**
+ * One pod of a volley record (ADR 0016): a pod fault that shoots many pods writes one record per volley of
+ * up to 50 pods of one namespace, listing every pod before any of them is shot.
+ */
+export interface VolleyPod {
+  readonly name: string;
+  /** Pins the pod to one incarnation, as a record's target uid does. */
+  readonly uid: string;
+  /** Set when the record closes: what became of this pod's shot. */
+  readonly outcome?: Outcome;
+}
+
 interface RecordFields {
   readonly id: string;
   /** The fault module that wrote the record: "config-drift", "resource-squeeze", "scale", "pod-kill"... */
@@ -83,6 +95,11 @@ interface RecordFields {
   readonly deadline: number;
   readonly actor: Actor;
   readonly owner?: RecordOwner;
+  /**
+   * The pods of a volley, `target` (the first of them) included; absent on a record of one target. A pod
+   * fault's record only: every pod is in `target.namespace`, its path and values are `target`'s.
+   */
+  readonly volley?: readonly VolleyPod[];
   /** Opaque, set by the store; an update succeeds only if it still matches the stored version. */
   readonly version: string;
 }
@@ -144,6 +161,7 @@ export function redact(record: RedactableRecord): PrintableRecord {
     deadline: record.deadline,
     actor: record.actor,
     ...optional("owner", record.owner),
+    ...optional("volley", record.volley),
     state: record.state,
     ...optional("outcome", record.outcome),
   };
@@ -152,6 +170,17 @@ export function redact(record: RedactableRecord): PrintableRecord {
 /** "ConfigMap default/web", as kubectl users read object references. */
 export function describeTarget(target: TargetRef): string {
   return `${target.kind} ${target.namespace}/${target.name}`;
+}
+
+/** "Pod shop/web-1", or "Pod shop/web-1 and 49 more pods" for a volley. */
+export function describeTargets(record: {
+  readonly target: TargetRef;
+  readonly volley?: readonly VolleyPod[];
+}): string {
+  const more = (record.volley?.length ?? 1) - 1;
+  return more > 0
+    ? `${describeTarget(record.target)} and ${more} more pod(s)`
+    : describeTarget(record.target);
 }
 
 export function isAbsent(value: RecordedValue): value is Absent {

@@ -1,11 +1,12 @@
 import { describeError } from "../errors.js";
 import type { Clock } from "../clock.js";
 import { optional } from "../objects.js";
-import type { LedgerRecord, OpenRecord, Outcome, TargetRef } from "./record.js";
+import type { LedgerRecord, OpenRecord, Outcome, TargetRef, VolleyPod } from "./record.js";
 import type { Observation, RecoveryDecision } from "./state-machine.js";
 import { closeRecord, decideRecovery, markApplied } from "./state-machine.js";
 import type { LedgerStore } from "./store.js";
 import { ConflictError } from "./store.js";
+import { memberRecord, volleyOutcome } from "./volley.js";
 
 /** The two things recovery needs from the cluster; the kube adapter implements them per fault kind. */
 export interface TargetAccess {
@@ -96,7 +97,9 @@ function isDue(context: Context, record: LedgerRecord, now: number): boolean {
 
 async function recoverSafely(context: Context, record: OpenRecord): Promise<RecoverySummary> {
   try {
-    return await recoverRecord(context, record);
+    return record.volley === undefined
+      ? await recoverRecord(context, record)
+      : await recoverVolley(context, record, record.volley);
   } catch (error: unknown) {
     return leftOpen(record, context.clock.now(), describeError(error), error);
   }
@@ -123,6 +126,46 @@ async function recoverRecord(context: Context, initial: OpenRecord): Promise<Rec
   }
   const detail = `still conflicting after ${context.maxAttempts} attempts${reverted ? "; target reverted" : ""}`;
   return leftOpen(record, context.clock.now(), detail);
+}
+
+/**
+ * A volley (ADR 0016): each pod is read and decided on as a record of its own would be, and the record is
+ * closed once, with every pod's outcome. A pending volley may have been cut short by a crash: pods still
+ * there with their uid were never shot.
+ */
+async function recoverVolley(
+  context: Context,
+  initial: OpenRecord,
+  pods: readonly VolleyPod[],
+): Promise<RecoverySummary> {
+  let record = initial;
+  for (let attempt = 1; attempt <= context.maxAttempts; attempt += 1) {
+    const settled = await settleVolley(context, record, pods);
+    if (settled === undefined) continue;
+    const closing = volleyOutcome(settled, context.clock.now(), "volley found open");
+    const written = await writeOutcome(context, { ...record, volley: settled }, closing);
+    if (written.done !== undefined) return written.done;
+    record = written.fresh;
+    if (!isDue(context, record, context.clock.now())) {
+      return leftOpen(record, context.clock.now(), "its deadline was moved by another writer");
+    }
+  }
+  return leftOpen(record, context.clock.now(), `still conflicting after ${context.maxAttempts} attempts`);
+}
+
+/** Every pod of the volley settled; undefined when one changed under its revert. */
+async function settleVolley(
+  context: Context,
+  record: OpenRecord,
+  pods: readonly VolleyPod[],
+): Promise<VolleyPod[] | undefined> {
+  const settled: VolleyPod[] = [];
+  for (const pod of pods) {
+    const outcome = await settleTarget(context, memberRecord(record, pod));
+    if (outcome === undefined) return undefined;
+    settled.push({ name: pod.name, uid: pod.uid, outcome });
+  }
+  return settled;
 }
 
 /** Reads the target and acts on it. Undefined when the target changed under the revert. */

@@ -39,6 +39,40 @@ describe("parseLedgerRecord", () => {
     expect(parseLedgerRecord(JSON.parse(JSON.stringify(closed)), "x")).not.toHaveProperty("owner");
   });
 
+  it("reads a volley's pods with their outcomes, and a pod record written before volleys as before", () => {
+    const podKill = {
+      ...closed,
+      faultKind: "pod-kill",
+      target: { apiVersion: "v1", kind: "Pod", namespace: "shop", name: "web-1", uid: "u1" },
+      path: "/metadata/uid",
+      original: "u1",
+      outcome: {
+        kind: "target-gone",
+        at: 2000,
+        detail: "pod-kill volley: 2 pods, 1 target-gone, 1 never-applied",
+      },
+    };
+    const volley = [
+      { name: "web-1", uid: "u1", outcome: { kind: "target-gone", at: 2000 } },
+      {
+        name: "web-2",
+        uid: "u2",
+        outcome: { kind: "never-applied", at: 2000, detail: "blocked by PDB web" },
+      },
+    ];
+    const parsed = parseLedgerRecord(JSON.parse(JSON.stringify({ ...podKill, volley })), "x");
+    expect(parsed.volley).toEqual(volley);
+    // As the previous version wrote a pod's record: no volley.
+    expect(parseLedgerRecord(JSON.parse(JSON.stringify(podKill)), "x")).not.toHaveProperty("volley");
+  });
+
+  it("refuses a volley without pods, or with a pod without uid", () => {
+    expect(() => parseLedgerRecord({ ...closed, volley: [] }, "x")).toThrow(LedgerFormatError);
+    expect(() => parseLedgerRecord({ ...closed, volley: [{ name: "web-1", uid: "" }] }, "x")).toThrow(
+      LedgerFormatError,
+    );
+  });
+
   it("drops fields it does not know, written by a newer Broadside", () => {
     const newer = { ...closed, state: "active", outcome: undefined, addedLater: true };
     const parsed = parseLedgerRecord(newer, "x");

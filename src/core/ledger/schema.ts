@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { optional } from "../objects.js";
-import type { LedgerRecord } from "./record.js";
+import type { LedgerRecord, Outcome } from "./record.js";
 
 /**
  * The boundary check for records read back from the cluster. A record may have been written by another
@@ -24,6 +24,19 @@ const targetSchema = z.object({
 
 const epochMs = z.number().int().nonnegative();
 
+const outcomeSchema = z.object({
+  kind: z.enum(["reverted", "healed-externally", "target-gone", "never-applied", "failed"]),
+  at: epochMs,
+  by: z.string().optional(),
+  detail: z.string().optional(),
+});
+
+const volleyPodSchema = z.object({
+  name: z.string().min(1),
+  uid: z.string().min(1),
+  outcome: outcomeSchema.optional(),
+});
+
 const fields = {
   id: z.string().min(1),
   faultKind: z.string().min(1),
@@ -36,15 +49,10 @@ const fields = {
   deadline: epochMs,
   actor: z.object({ user: z.string(), host: z.string(), pid: z.number().int() }),
   owner: targetSchema.optional(),
+  // Records written before volleys (ADR 0016) have none: one record per pod.
+  volley: z.array(volleyPodSchema).min(1).optional(),
   version: z.string(),
 };
-
-const outcomeSchema = z.object({
-  kind: z.enum(["reverted", "healed-externally", "target-gone", "never-applied", "failed"]),
-  at: epochMs,
-  by: z.string().optional(),
-  detail: z.string().optional(),
-});
 
 const recordSchema = z.discriminatedUnion("state", [
   z.object({ ...fields, state: z.literal("pending") }),
@@ -66,16 +74,14 @@ export function parseLedgerRecord(input: unknown, source: string): LedgerRecord 
 
 /** Zod returns optional fields it did not find as missing, but the types allow undefined: make it so. */
 function withoutUndefined(parsed: z.infer<typeof recordSchema>): LedgerRecord {
-  const { owner, ...fields } = parsed;
-  const record = { ...fields, ...optional("owner", owner) };
+  const { owner, volley, ...fields } = parsed;
+  const pods = volley?.map(({ outcome, ...pod }) => ({ ...pod, ...optional("outcome", outcome, outcomeOf) }));
+  const record = { ...fields, ...optional("owner", owner), ...optional("volley", pods) };
   if (record.state !== "closed") return record;
-  const { by, detail, ...outcome } = record.outcome;
-  return {
-    ...record,
-    outcome: {
-      ...outcome,
-      ...optional("by", by),
-      ...optional("detail", detail),
-    },
-  };
+  return { ...record, outcome: outcomeOf(record.outcome) };
+}
+
+function outcomeOf(parsed: z.infer<typeof outcomeSchema>): Outcome {
+  const { by, detail, ...outcome } = parsed;
+  return { ...outcome, ...optional("by", by), ...optional("detail", detail) };
 }

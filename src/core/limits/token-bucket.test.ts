@@ -11,10 +11,11 @@ async function acquireMany(
   bucket: TokenBucket,
   clock: FakeClock,
   count: number,
+  flow?: string,
 ): Promise<(number | undefined)[]> {
   const grantedAt: (number | undefined)[] = Array.from({ length: count }, () => undefined);
   for (let index = 0; index < count; index += 1) {
-    void bucket.acquire().then(() => {
+    void bucket.acquire(flow).then(() => {
       grantedAt[index] = clock.now();
     });
   }
@@ -87,6 +88,65 @@ describe("TokenBucket", () => {
     [{ qps: 1, burst: 1.5 }, /burst/],
   ])("refuses %j", (options, message) => {
     expect(() => new TokenBucket(options, new FakeClock())).toThrow(message);
+  });
+});
+
+describe("TokenBucket shares its tokens fairly between flows", () => {
+  it("serves a flow that arrives behind another flow's long queue at the next turn, not after the queue", async () => {
+    const clock = new FakeClock();
+    const bucket = new TokenBucket({ qps: 10, burst: 1 }, clock);
+    // A mode-all PodChaos: 100 requests at once, one through the burst, 99 waiting.
+    const fanOut = await acquireMany(bucket, clock, 100, "PodChaos/shop/all");
+    await clock.advance(1_000);
+    const second = await acquireMany(bucket, clock, 1, "PodChaos/other/one");
+
+    await clock.advance(200);
+    // One token goes to the fan-out (its turn came first), the next to the newcomer.
+    expect(second).toEqual([1_200]);
+    expect(fanOut.filter((at) => at !== undefined)).toHaveLength(12);
+  });
+
+  it("hands the tokens round robin to the flows waiting, each flow's requests in call order", async () => {
+    const clock = new FakeClock();
+    const bucket = new TokenBucket({ qps: 10, burst: 1 }, clock);
+    expect(bucket.tryAcquire()).toBe(true);
+    const order: string[] = [];
+    for (const [flow, count] of [
+      ["a", 3],
+      ["b", 2],
+      ["c", 1],
+    ] as const) {
+      for (let index = 1; index <= count; index += 1)
+        void bucket.acquire(flow).then(() => order.push(`${flow}${index}`));
+    }
+    await clock.advance(1_000);
+    expect(order).toEqual(["a1", "b1", "c1", "a2", "b2", "a3"]);
+  });
+
+  it("keeps the total rate and burst of one shared bucket, however many flows wait", async () => {
+    const clock = new FakeClock();
+    const bucket = new TokenBucket({ qps: 5, burst: 2 }, clock);
+    const granted = await Promise.all(
+      ["a", "b", "c", "d"].map((flow) => acquireMany(bucket, clock, 3, flow)),
+    );
+    await clock.advance(10_000);
+    const times = granted
+      .flat()
+      .map((at) => at ?? Number.NaN)
+      .sort((x, y) => x - y);
+    // Twelve requests: two through the burst at once, then one every 200 ms.
+    expect(times).toEqual([0, 0, 200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800, 2000]);
+  });
+
+  it("puts requests without a flow in the default flow, which takes its turn like any other", async () => {
+    const clock = new FakeClock();
+    const bucket = new TokenBucket({ qps: 10, burst: 1 }, clock);
+    const busy = await acquireMany(bucket, clock, 50, "busy");
+    const lease = await acquireMany(bucket, clock, 1);
+    await clock.advance(200);
+    expect(lease).toEqual([200]);
+    expect(busy.filter((at) => at !== undefined)).toEqual([0, 100]);
+    expect(bucket.available()).toBeLessThan(0);
   });
 });
 

@@ -7,17 +7,29 @@ export interface TokenBucketOptions {
   readonly burst: number;
 }
 
+/** The flow of requests that carry no flow of their own (see TokenBucket). */
+export const defaultFlow = "default";
+
 /**
  * A client-side rate limiter for API requests, like client-go's QPS/Burst: the bucket starts full, refills
- * continuously, and each request takes one token. Each acquire reserves its token at once, so waiters are
- * served in call order and a waiter never needs to wake up to check again.
+ * continuously, and each request takes one token. Tokens are shared fairly between flows, as the API
+ * server's priority and fairness shares its seats: callers that must wait queue per flow (a flow is one
+ * chaos resource's reconcile, say), and each token that comes goes to the next flow in turn, round robin,
+ * to that flow's oldest waiter. So a flow with thousands of requests queued (a mode-all PodChaos) delays
+ * another flow's next request by one token per busy flow, not by its whole queue. Within a flow, requests
+ * go in call order. The total rate and burst are the same as one shared queue's.
  */
 export class TokenBucket {
   private readonly qps: number;
   private readonly burst: number;
-  /** May go negative: that many tokens are promised to callers still sleeping. */
   private tokens: number;
   private updatedAt: number;
+  /** Waiters per flow, oldest first; a flow is here only while it has waiters. */
+  private readonly queues = new Map<string, (() => void)[]>();
+  /** Flows with waiters, in the order they are served next. */
+  private turns: string[] = [];
+  private waiting = 0;
+  private dispatching = false;
 
   constructor(
     options: TokenBucketOptions,
@@ -35,32 +47,65 @@ export class TokenBucket {
     this.updatedAt = clock.now();
   }
 
-  /** Resolves when the caller may send one request. */
-  async acquire(): Promise<void> {
-    const wait = this.reserve();
-    if (wait > 0) await this.clock.sleep(wait);
+  /** Resolves when the caller may send one request; `flow` names whose turn it waits for. */
+  acquire(flow: string = defaultFlow): Promise<void> {
+    if (this.tryAcquire()) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.enqueue(flow, resolve);
+      if (!this.dispatching) void this.dispatch();
+    });
   }
 
   /** Takes a token if one is free now, without waiting or jumping ahead of callers already waiting. */
   tryAcquire(): boolean {
     this.refill();
-    if (this.tokens < 1) return false;
+    if (this.waiting > 0 || this.tokens < 1) return false;
     this.tokens -= 1;
     return true;
   }
 
-  /** Tokens free now (negative while callers are waiting). */
+  /** Tokens free now, less the callers waiting (negative while callers are waiting). */
   available(): number {
     this.refill();
-    return this.tokens;
+    return this.tokens - this.waiting;
   }
 
-  /** Takes a token, now or in the future, and returns how many ms until it is ours. */
-  private reserve(): number {
-    this.refill();
+  private enqueue(flow: string, wake: () => void): void {
+    const queue = this.queues.get(flow);
+    if (queue === undefined) {
+      this.queues.set(flow, [wake]);
+      this.turns.push(flow);
+    } else queue.push(wake);
+    this.waiting += 1;
+  }
+
+  /** One loop runs while anyone waits: sleeps until the next token, and hands it to the next flow's turn. */
+  private async dispatch(): Promise<void> {
+    this.dispatching = true;
+    try {
+      while (this.waiting > 0) {
+        this.refill();
+        if (this.tokens >= 1) this.serveNext();
+        else await this.clock.sleep(Math.ceil(((1 - this.tokens) / this.qps) * 1000));
+      }
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  /** The flow whose turn it is gets the token; it goes to the back of the turns if it still waits. */
+  private serveNext(): void {
+    const [flow, ...rest] = this.turns;
+    const queue = flow === undefined ? undefined : this.queues.get(flow);
+    const wake = queue?.shift();
+    if (flow === undefined || queue === undefined || wake === undefined) return;
     this.tokens -= 1;
-    if (this.tokens >= 0) return 0;
-    return Math.ceil((-this.tokens / this.qps) * 1000);
+    this.waiting -= 1;
+    if (queue.length === 0) {
+      this.queues.delete(flow);
+      this.turns = rest;
+    } else this.turns = [...rest, flow];
+    wake();
   }
 
   private refill(): void {

@@ -229,7 +229,8 @@ class ExperimentRun {
       this.faults.push({
         type: "pod",
         kind: step.fault,
-        ledgerIds: result.shots.map((s) => s.ledgerId),
+        // Shots of one volley share a record (ADR 0016): each record once.
+        ledgerIds: [...new Set(result.shots.map((s) => s.ledgerId))],
         recovery: result.recovery,
       });
     }
