@@ -144,6 +144,7 @@ function startLedgerLoop(
     targets: ctx.targets,
     clock: ctx.clock,
     resyncMs: config.resyncMs,
+    watchedNamespaces: ctx.rails.watchedNamespaces,
     onRecovered: (summary) => {
       logRecovery(log, summary);
       deps.notifications?.ledgerRecovered(summary);

@@ -31,12 +31,18 @@ async function detachedDrift(engine: MemoryEngine, duration: string): Promise<vo
   });
 }
 
-function reconcilerOf(engine: MemoryEngine, recovered: RecoverySummary[] = [], resyncMs = minute) {
+function reconcilerOf(
+  engine: MemoryEngine,
+  recovered: RecoverySummary[] = [],
+  resyncMs = minute,
+  watchedNamespaces: readonly string[] | "all" = "all",
+) {
   return ledgerReconciler({
     ledger: engine.ledger,
     targets: engine.ctx.targets,
     clock: engine.clock,
     resyncMs,
+    watchedNamespaces,
     onRecovered: (summary) => recovered.push(summary),
     onOpen: () => undefined,
   });
@@ -79,6 +85,22 @@ describe("the ledger reconciler: the leader reverts every record at its deadline
     await expect(reconcilerOf(engine)()).rejects.toThrow(/a revert failed: .*ECONNREFUSED/);
     expect(logLevel(engine)).toEqual({ LOG_LEVEL: "debug" });
   });
+
+  it("in namespaced mode, leaves records of other namespaces to a process that may act there", async () => {
+    const engine = memoryEngine();
+    await detachedDrift(engine, "30s");
+    await engine.clock.advance(30_000);
+    const recovered: RecoverySummary[] = [];
+    // Without rights in shop, a revert could only meet 403 on every pass; it is not even tried.
+    const result = await reconcilerOf(engine, recovered, minute, ["payments"])();
+    expect(recovered).toEqual([]);
+    expect(logLevel(engine)).toEqual({ LOG_LEVEL: "debug" });
+    expect(await engine.ledger.list({ state: "open" })).toHaveLength(1);
+    // Its passed deadline does not make the agent look again at once: the next look is the resync.
+    expect(result).toEqual({ requeueAfterMs: minute });
+    await reconcilerOf(engine, recovered, minute, ["payments", "shop"])();
+    expect(recovered.map((summary) => summary.result)).toEqual(["reverted"]);
+  });
 });
 
 describe("the ledger reconciler tells the active-faults gauge of every pod of an open volley", () => {
@@ -105,6 +127,7 @@ describe("the ledger reconciler tells the active-faults gauge of every pod of an
       targets: engine.ctx.targets,
       clock: engine.clock,
       resyncMs: minute,
+      watchedNamespaces: "all",
       onRecovered: () => undefined,
       onOpen: (open) => told.push(open.map((record) => record.faultKind)),
     })();

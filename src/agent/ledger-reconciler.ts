@@ -1,6 +1,7 @@
 import type { Clock } from "../core/clock.js";
 import { describeError } from "../core/errors.js";
 import { recoverExpired, type RecoverySummary, type TargetAccess } from "../core/ledger/recovery.js";
+import type { LedgerRecord } from "../core/ledger/record.js";
 import type { LedgerStore } from "../core/ledger/store.js";
 import type { ReconcileResult } from "./reconcile/workers.js";
 
@@ -23,21 +24,29 @@ export interface LedgerReconcilerDeps {
   readonly onRecovered: (summary: RecoverySummary) => void;
   /** Called with the open records after each pass, a volley once per pod, for the active-faults gauge. */
   readonly onOpen: (open: readonly { readonly faultKind: string }[]) => void;
+  /**
+   * The namespaces this agent may act in (--watch-namespaces), or "all". Records of targets elsewhere
+   * are left open for `broadside recover` or an agent that may act there: trying would only meet 403.
+   */
+  readonly watchedNamespaces: readonly string[] | "all";
   /** The longest wait between passes, even with no deadline in sight (a missed watch event heals). */
   readonly resyncMs: number;
 }
 
 export function ledgerReconciler(deps: LedgerReconcilerDeps): () => Promise<ReconcileResult> {
   return async () => {
+    const inScope = (record: LedgerRecord): boolean =>
+      deps.watchedNamespaces === "all" || deps.watchedNamespaces.includes(record.target.namespace);
     const summaries = await recoverExpired(deps.ledger, deps.targets, deps.clock, {
       includeUnexpired: false,
+      inScope,
     });
     for (const summary of summaries) deps.onRecovered(summary);
     const open = await deps.ledger.list({ state: "open" });
     // A volley record stands for each of its pods (ADR 0016): the gauge counts faults, not records.
     deps.onOpen(open.flatMap((record) => (record.volley ?? [record]).map(() => record)));
     const now = deps.clock.now();
-    const nextDeadline = Math.min(...open.map((record) => record.deadline));
+    const nextDeadline = Math.min(...open.filter(inScope).map((record) => record.deadline));
     // A record left open by an error (its summary says why) is due again at once: back off instead.
     const wait = nextDeadline <= now ? deps.resyncMs : Math.min(nextDeadline - now, deps.resyncMs);
     const failed = summaries.filter((summary) => summary.error !== undefined);

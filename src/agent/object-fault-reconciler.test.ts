@@ -192,6 +192,7 @@ function fixture(
     targets: engine.ctx.targets,
     clock: engine.clock,
     resyncMs: 60_000,
+    watchedNamespaces: "all",
     onRecovered: () => undefined,
     onOpen: () => undefined,
   });

@@ -26,6 +26,12 @@ export interface RecoveryOptions {
   readonly includeUnexpired: boolean;
   /** Reads-and-decides per record before giving up on a record that keeps conflicting. Default 3. */
   readonly maxAttempts?: number;
+  /**
+   * Records this process may act on; the others are left as they are, for a process that may. An agent
+   * in namespaced mode has no rights outside its namespaces: trying there would only fail with 403 on
+   * every pass. Default: every record.
+   */
+  readonly inScope?: (record: LedgerRecord) => boolean;
 }
 
 export type RecoveryResult =
@@ -77,6 +83,7 @@ export async function recoverExpired(
   const open = await store.list({ state: "open" });
   const due = open
     .filter((record): record is OpenRecord => record.state !== "closed" && isDue(context, record, now))
+    .filter((record) => options.inScope?.(record) ?? true)
     .sort((a, b) => a.deadline - b.deadline);
   const summaries: RecoverySummary[] = [];
   for (const record of due) summaries.push(await recoverSafely(context, record));
