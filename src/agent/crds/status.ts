@@ -127,13 +127,9 @@ export const experimentStatusSchema = resourceStatusSchema.extend({
     .meta({ description: "The hypothesis' verdict of the last run." }),
   startTime: time.optional().meta({ description: "When the run began (written before its first probe)." }),
   completionTime: time.optional().meta({ description: "When the run ended, with its verdict." }),
-  probes: z
-    .array(probeResultSchema)
-    .max(100)
-    .optional()
-    .meta({
-      description: "Each probe of the hypothesis: its samples and its checks before, during and after.",
-    }),
+  probes: z.array(probeResultSchema).max(100).optional().meta({
+    description: "Each probe of the hypothesis: its samples and its checks before, during and after.",
+  }),
 });
 
 export type ResourceStatus = z.infer<typeof resourceStatusSchema>;
