@@ -67,7 +67,12 @@ export function interruptedConditions(message: string): ConditionChange[] {
 }
 
 /** The run's report as the status tells it. */
-export function completedStatus(report: RunReport, cause: StopCause | undefined): RunOutcome {
+export function completedStatus(ran: RunReport, cause: StopCause | undefined): RunOutcome {
+  // Stopped by the agent yet ended on its own meanwhile: still aborted, not judged.
+  const report: RunReport =
+    cause !== undefined && ran.verdict.result !== "aborted"
+      ? { ...ran, verdict: { result: "aborted", reason: cause.message } }
+      : ran;
   const hit = report.faults.reduce((sum, fault) => sum + fault.targets.length, 0);
   const { verdict } = report;
   const failed = failedCondition(report, cause);

@@ -141,7 +141,7 @@ function setUp(object: ChaosObject, behaviour: ConstructorParameters<typeof Play
     haltedRetryMs: 10_000,
     watchEveryMs: 1_000,
     haltEveryMs: 5_000,
-    run: runner.run,
+    run: (options) => runner.run(options),
   });
   return { engine, status, events, runner, leading, cache, reconcile };
 }
@@ -377,6 +377,19 @@ describe("experimentReconciler: a run going on is stopped", () => {
     await engine.halt.hold({ by: "ops", reason: "stop" });
     await engine.clock.advance(5_000);
     await reconciling;
+    expect(status.last?.verdict).toBe("aborted");
+    expect(conditionsOf(status.last)).toMatchObject({ Paused: "True/Halted", Failed: "True/Halted" });
+  });
+
+  it("when the kill switch was held as the run ended on its own: aborted, not judged", async () => {
+    const { engine, status, runner, reconcile } = setUp(experiment());
+    const original = runner.run;
+    runner.run = async (options) => {
+      const report = await original(options);
+      await engine.halt.hold({ by: "ops", reason: "stop" });
+      return report;
+    };
+    await reconcile("shop/exp");
     expect(status.last?.verdict).toBe("aborted");
     expect(conditionsOf(status.last)).toMatchObject({ Paused: "True/Halted", Failed: "True/Halted" });
   });

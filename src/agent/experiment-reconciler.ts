@@ -218,7 +218,19 @@ class ExperimentRun {
       watching.stop();
     }
     this.deps.onReport?.(report);
-    await this.finish(completedStatus(report, watching.cause()), watching.cause());
+    const cause = watching.cause() ?? (await this.heldAtTheEnd());
+    await this.finish(completedStatus(report, cause), cause);
+  }
+
+  /**
+   * A kill switch held between two looks may have cut the run's faults short (halt reverts them) and let
+   * the method end early: such a run did not run as designed, so it is not judged.
+   */
+  private async heldAtTheEnd(): Promise<StopCause | undefined> {
+    const hold = await this.deps.ctx.halt.read().catch(() => undefined);
+    return hold === undefined
+      ? undefined
+      : { reason: "Halted", message: `halted: ${describeHold(hold)}`, paused: true };
   }
 
   /** The end of a run: its status (unless the object is gone) and an Event saying how it ended. */

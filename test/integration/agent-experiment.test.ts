@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { applyManifest, logged, optIntoChaos, startAgent, useBroadsideCrds } from "./agent-process.js";
 import {
   adminClients,
+  broadside,
   deployAndWait,
   eventually,
   kubectl,
@@ -15,7 +16,8 @@ import {
  * An Experiment applied with kubectl runs from the agent, as `broadside run FILE` runs it: its HTTP probe
  * (a server of this test on 127.0.0.1) is sampled before, during and after a pod of a Deployment is
  * killed, and the verdict, the probe's checks, the pod shot and the Events are on the object. Deleting an
- * Experiment while it runs stops it and reverts what it injected at once, long before its deadline.
+ * Experiment while it runs stops it and reverts what it injected at once, long before its deadline; so
+ * does the kill switch.
  */
 
 interface ExperimentStatus {
@@ -213,6 +215,62 @@ describe("an Experiment reconciled by the agent", () => {
     );
     // This agent also found the first test's Experiment finished: that generation ran once, not again.
     expect(await eventReasons("web-survives")).toEqual(["Passed", "Started"]);
+  });
+
+  it("stops on `broadside halt --hold`: the drift is reverted and the run ends aborted, Paused (Halted)", async () => {
+    await adminClients().core.createNamespacedConfigMap({
+      namespace: namespace(),
+      body: { metadata: { name: "held" }, data: { LOG_LEVEL: "info" } },
+    });
+    const agent = startAgent("--resync", "5s");
+    await logged(agent, "leading: reconciling");
+    await applyManifest({
+      apiVersion: "broadside.dev/v1alpha1",
+      kind: "Experiment",
+      metadata: { name: "halted-drift", namespace: namespace() },
+      spec: {
+        title: "a drift the kill switch stops",
+        hypothesis: { checks: ["before"], window: "1s", probes: [webProbe()] },
+        method: [
+          {
+            fault: "config-drift",
+            params: {
+              namespace: namespace(),
+              kind: "configmap",
+              name: "held",
+              key: "LOG_LEVEL",
+              value: "debug",
+            },
+            duration: "30m",
+          },
+          { wait: "30m" },
+        ],
+      },
+    });
+    const level = async () =>
+      (await adminClients().core.readNamespacedConfigMap({ name: "held", namespace: namespace() })).data
+        ?.LOG_LEVEL;
+    await eventually(
+      "the drift injected",
+      async () => ((await level()) === "debug" ? true : undefined),
+      120_000,
+    );
+    const admin = inject("adminKubeconfig");
+    try {
+      const halted = await broadside("halt", "--hold", "--reason", "it-experiment", "--kubeconfig", admin);
+      expect(halted.code, halted.stderr).toBe(0);
+      const status = await eventually("the run to end", async () => {
+        const now = await statusOf("halted-drift");
+        return now?.verdict === undefined ? undefined : now;
+      });
+      expect(status.verdict).toBe("aborted");
+      const conditions = Object.fromEntries((status.conditions ?? []).map((c) => [c.type, c.reason]));
+      expect(conditions).toMatchObject({ Paused: "Halted", Failed: "Halted" });
+      expect(await level()).toBe("info");
+    } finally {
+      const resumed = await broadside("resume", "--kubeconfig", admin);
+      expect(resumed.code, resumed.stderr).toBe(0);
+    }
   });
 
   it("refuses a front-door URL it cannot resolve, naming the field, and runs nothing", async () => {
