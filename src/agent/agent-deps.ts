@@ -7,6 +7,7 @@ import type { LeaderLog } from "../kube/leader/elector.js";
 import type { LeaseStore } from "../kube/leader/lease-store.js";
 import type { LeaderTimings } from "../kube/leader/timings.js";
 import type { StatusWriter } from "../kube/resource-status.js";
+import type { ExperimentSettings } from "./experiment-reconciler.js";
 import type { Observability } from "./http/observability.js";
 import type { AgentNotifications } from "./notify/agent-notifications.js";
 
@@ -23,6 +24,12 @@ export interface AgentConfig {
   readonly recoveryTimeout: Duration;
   /** --serve-chaos-mesh-api: also reconcile chaos-mesh.org's twins of the kinds (kinds.ts chaosKindsFor). */
   readonly serveChaosMeshApi?: boolean;
+  /**
+   * What an Experiment's run takes from the configuration, as `broadside run` does: the loopback rail of
+   * its probes, the longest fault, Prometheus. Absent: probes reach loopback only, faults last at most
+   * the default BROADSIDE_MAX_FAULT_DURATION.
+   */
+  readonly experiments?: ExperimentSettings;
 }
 
 export type AgentLog = LeaderLog;

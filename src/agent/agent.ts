@@ -122,7 +122,7 @@ async function reconcile(
   const loops = [
     startLedgerLoop(config, deps, informers.ledgerRecords),
     ...informers.chaos.map(({ kind, informer }) =>
-      startKindLoop(config, deps, kind, informer, informers.ledgerRecords),
+      startKindLoop(config, deps, { kind, informer, leading: signal }, informers.ledgerRecords),
     ),
   ];
   await untilAborted(signal, ctx.clock);
@@ -172,8 +172,7 @@ function startLedgerLoop(
 function startKindLoop(
   config: AgentConfig,
   deps: AgentDeps,
-  kind: ChaosKind,
-  informer: ChaosInformer,
+  { kind, informer, leading }: { kind: ChaosKind; informer: ChaosInformer; leading: AbortSignal },
   ledgerRecords: Informer<V1ConfigMap>,
 ): () => Promise<void> {
   const queue = createWorkQueue(deps.ctx.clock);
@@ -185,6 +184,7 @@ function startKindLoop(
     deps:
       notifications === undefined ? deps : { ...deps, status: notifications.statusWriter(deps.status, kind) },
     get: (namespace, name) => informer.get(namespace, name),
+    leading,
   });
   const keyOf = (object: KubernetesObject) =>
     `${object.metadata?.namespace ?? ""}/${object.metadata?.name ?? ""}`;

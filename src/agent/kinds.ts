@@ -1,7 +1,9 @@
+import { faultDurationLimits } from "../core/input-limits.js";
 import type { AgentConfig, AgentDeps } from "./agent-deps.js";
 import { chaosMeshApiVersion } from "./chaos-mesh-api.js";
 import type { ChaosObject } from "./chaos-object.js";
 import { configDriftReconciler } from "./config-drift-reconciler.js";
+import { experimentReconciler } from "./experiment-reconciler.js";
 import type { ObjectFaultPorts } from "./object-fault-reconciler.js";
 import { podChaosReconciler } from "./pod-chaos-reconciler.js";
 import { resourceSqueezeReconciler } from "./resource-squeeze-reconciler.js";
@@ -23,6 +25,8 @@ export interface KindContext {
   readonly deps: AgentDeps;
   /** The informer's cache of the kind's objects. */
   readonly get: (namespace: string, name: string) => ChaosObject | undefined;
+  /** Aborted when this replica stops leading: a reconcile that takes long (an Experiment's run) stops. */
+  readonly leading: AbortSignal;
 }
 
 export type Reconcile = (key: string) => Promise<ReconcileResult>;
@@ -136,12 +140,44 @@ export const scaleKind: ChaosKind = {
   reconciler: (context) => scaleReconciler(objectFaultPorts(context)),
 };
 
+/** While an Experiment runs, how often it looks at its object (deleted, paused, changed) in the cache. */
+export const experimentWatchMs = 1_000;
+/** While an Experiment runs, how often it reads the kill switch (honoured within 10 s). */
+export const experimentHaltCheckMs = 5_000;
+
+/** Experiment: each generation runs once, as `broadside run FILE` runs it, from the agent (ADR 0017). */
+export const experimentKind: ChaosKind = {
+  kind: "Experiment",
+  apiVersion: "broadside.dev/v1alpha1",
+  plural: "experiments",
+  // A run holds its worker for its whole length (probes, method, rollbacks): a few side by side.
+  workers: 4,
+  reconciler: ({ resource, config, deps, get, leading }) =>
+    experimentReconciler({
+      resource,
+      ctx: deps.ctx,
+      get,
+      status: deps.status,
+      events: deps.events,
+      // Without settings, the strictest: probes reach loopback only, faults last at most the default cap.
+      settings: config.experiments ?? {
+        loopbackOnly: true,
+        maxFaultDuration: faultDurationLimits.defaultMax,
+      },
+      leading,
+      haltedRetryMs,
+      watchEveryMs: experimentWatchMs,
+      haltEveryMs: experimentHaltCheckMs,
+    }),
+};
+
 export const chaosKinds: readonly ChaosKind[] = [
   podChaosKind,
   scheduleKind,
   configDriftKind,
   resourceSqueezeKind,
   scaleKind,
+  experimentKind,
 ];
 /**
  * The kinds this agent reconciles: chaosKinds, and with --serve-chaos-mesh-api a chaos-mesh.org entry for

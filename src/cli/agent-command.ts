@@ -11,6 +11,8 @@ import { AgentNotifications } from "../agent/notify/agent-notifications.js";
 import { notificationConfigFromText, notificationsFlag } from "../agent/notify/config-file.js";
 import type { NotificationConfig } from "../agent/notify/config.js";
 import { createNotifier } from "../agent/notify/notifier.js";
+import type { ExperimentSettings } from "../agent/experiment-reconciler.js";
+import { isLoopback } from "../experiments/files/probes.js";
 import type { KubeClients } from "../kube/client.js";
 import { ClusterCrdReader } from "../kube/crds.js";
 import { ClusterSecretKeyReader } from "../kube/secrets.js";
@@ -177,6 +179,8 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
             // As `broadside run` waits for a PodChaos's recovery.
             recoveryTimeout: Duration.parse("5m", "recoveryTimeout"),
             serveChaosMeshApi: flags.serveChaosMeshApi === true,
+            // An Experiment's run, as `broadside run` would run it against this cluster (ADR 0017).
+            experiments: experimentSettings(config, kubeConfig),
           },
           {
             ctx,
@@ -199,6 +203,18 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
         await notifications?.notifier.close();
       }
     });
+}
+
+/** Probes reach loopback only when the API server is on this machine, as `broadside run` decides. */
+function experimentSettings(
+  config: CliConfig,
+  kubeConfig: { getCurrentCluster(): { readonly server: string } | null },
+): ExperimentSettings {
+  return {
+    loopbackOnly: isLoopback(kubeConfig.getCurrentCluster()?.server ?? ""),
+    maxFaultDuration: config.maxFaultDuration,
+    ...optional("prometheusUrl", config.prometheusUrl),
+  };
 }
 
 /** The plural of each chaos-mesh.org drop-in CRD (deploy/crds/chaos-mesh/). */

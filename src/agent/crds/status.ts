@@ -95,13 +95,43 @@ export const scheduleStatusSchema = resourceStatusSchema.extend({
   }),
 });
 
-/** An Experiment's status: the verdict of its last run besides the common fields. */
+/** One check of a probe's tolerance over one phase of the run, as the run report judged it. */
+const probeCheckSchema = z.strictObject({
+  name: z
+    .string()
+    .max(1024)
+    .meta({ description: 'The check, as the report names it: "web: availability >= 99% (before)".' }),
+  phase: z
+    .enum(["before", "during", "after", "overall"])
+    .meta({ description: "The phase judged: before the method, during it, after it, or the whole run." }),
+  passed: z.boolean(),
+  observed: z
+    .string()
+    .max(1024)
+    .meta({ description: 'What was measured and what was wanted: "0.9861 (wanted >= 0.9900)".' }),
+});
+
+/** A probe of the hypothesis: what it sent over the whole run, and its checks. */
+const probeResultSchema = z.strictObject({
+  name: z.string().max(253),
+  sent: z.number().int().nonnegative().meta({ description: "Samples taken over the whole run." }),
+  failed: z.number().int().nonnegative().meta({ description: "Samples that failed." }),
+  checks: z.array(probeCheckSchema).max(1000).optional(),
+});
+
+/** An Experiment's status: its last run (one per generation) besides the common fields. */
 export const experimentStatusSchema = resourceStatusSchema.extend({
   verdict: z
     .enum(["passed", "failed", "aborted"])
     .optional()
     .meta({ description: "The hypothesis' verdict of the last run." }),
+  startTime: time.optional().meta({ description: "When the run began (written before its first probe)." }),
+  completionTime: time.optional().meta({ description: "When the run ended, with its verdict." }),
+  probes: z.array(probeResultSchema).max(100).optional().meta({
+    description: "Each probe of the hypothesis: its samples and its checks before, during and after.",
+  }),
 });
 
 export type ResourceStatus = z.infer<typeof resourceStatusSchema>;
 export type ScheduleStatus = z.infer<typeof scheduleStatusSchema>;
+export type ExperimentStatus = z.infer<typeof experimentStatusSchema>;

@@ -73,7 +73,10 @@ class ExperimentRun {
   async run(): Promise<RunReport> {
     const { plan } = this.options;
     const onInterrupt = (): void => {
-      this.abort("interrupted (Ctrl-C): the method was stopped and its faults reverted");
+      // The agent says why it stopped the run (the Experiment was deleted, paused, halted); Ctrl-C says nothing.
+      const { reason } = this.options.interrupt as { readonly reason?: unknown };
+      const why = typeof reason === "string" ? reason : "interrupted (Ctrl-C)";
+      this.abort(`${why}: the method was stopped and its faults reverted`);
     };
     this.options.interrupt.addEventListener("abort", onInterrupt, { once: true });
     const startedAt = this.now();
