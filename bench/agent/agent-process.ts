@@ -27,15 +27,20 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts the built agent (dist/), its JSON log to `logFile`; resolves once /readyz says ready. */
+/**
+ * Starts the built agent (dist/), its JSON log to `logFile`; resolves once /readyz says ready. `nodeFlags`
+ * go to Node before the script (e.g. heap settings), `agentFlags` after `agent`.
+ */
 export async function startAgent(
   repoRoot: string,
   kubeconfig: string,
   logFile: string,
+  extra: { readonly nodeFlags?: readonly string[]; readonly agentFlags?: readonly string[] } = {},
 ): Promise<AgentProcess> {
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const args = [
+    ...(extra.nodeFlags ?? []),
     join(repoRoot, "bin", "broadside.js"),
     "agent",
     "--kubeconfig",
@@ -45,6 +50,7 @@ export async function startAgent(
     address,
     "--metrics-bind-address",
     address,
+    ...(extra.agentFlags ?? []),
   ];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
   child.stderr.pipe(createWriteStream(logFile));
