@@ -35,7 +35,7 @@ import { SandboxName } from "../src/sandbox/sandbox-name.js";
 import { sandboxDown, sandboxUp, type SandboxEnvironment } from "../src/sandbox/sandbox.js";
 import type { PodLifecycle } from "../src/sandbox/stages.js";
 import { kubernetesVersion, kwokVersion } from "../src/sandbox/versions.js";
-import { startAgent, type AgentProcess } from "./agent/agent-process.js";
+import { imageEnvironment, imageNodeFlags, startAgent } from "./agent/agent-process.js";
 import { DeletionLog } from "./agent/deletions.js";
 import { fanOut, type FanOutResult } from "./agent/fan-out.js";
 import { firstDeletes } from "./agent/first-delete.js";
@@ -157,6 +157,13 @@ async function growFleet(
   log(`  ${fleet.namespace}: all Ready ${Date.now() - started} ms after the first create`);
 }
 
+interface AgentMemory {
+  readonly after10sMiB: number;
+  readonly after30sMiB: number;
+  /** The peak resident set (VmHWM) until then: the first LIST included. */
+  readonly peakMiB: number;
+}
+
 interface MemoryResult {
   readonly cacheTrimmedMiB: number;
   readonly cacheFullMiB: number;
@@ -164,9 +171,10 @@ interface MemoryResult {
   /** The heap the synced cache holds (after a full GC), trimmed and whole. */
   readonly cacheHeapTrimmedMiB: number;
   readonly cacheHeapFullMiB: number;
-  readonly agentMiB: number;
-  /** The agent's peak resident set (VmHWM) up to then: the first LIST included. */
-  readonly agentPeakMiB: number;
+  /** The agent process with Node's default heap settings. */
+  readonly agentDefaults: AgentMemory;
+  /** The agent process with the image's Node flags and environment (imageNodeFlags, imageEnvironment). */
+  readonly agentImage: AgentMemory;
   /** `broadside --version`: Node and the CLI's start-up alone. */
   readonly versionMiB: number;
   readonly podsCached: number;
@@ -207,12 +215,6 @@ async function versionRss(): Promise<number> {
   return Number(kib) / 1024;
 }
 
-async function agentRss(agent: AgentProcess): Promise<number> {
-  // Ready means synced; a few seconds more let the LIST's buffers go.
-  await sleep(10_000);
-  return residentMiB(agent.pid);
-}
-
 interface Run {
   readonly memory: MemoryResult;
   readonly warm: readonly WarmShot[];
@@ -225,25 +227,43 @@ async function measureMemory(kubeconfig: string, logDir: string): Promise<Memory
   log("c. memory: the pod cache, trimmed then whole, each in a child process");
   const trimmed = await cacheRss(kubeconfig, "trim");
   const full = await cacheRss(kubeconfig, "full");
-  log("c. memory: the agent process");
-  const agent = await startAgent(repoRoot, kubeconfig, join(logDir, "agent-memory.log"));
+  log("c. memory: the agent process, with Node's defaults then with the image's flags");
+  const agentDefaults = await agentMemory(kubeconfig, join(logDir, "agent-memory.log"), {});
+  const agentImage = await agentMemory(kubeconfig, join(logDir, "agent-memory-image.log"), {
+    nodeFlags: imageNodeFlags,
+    env: imageEnvironment,
+  });
+  return {
+    cacheTrimmedMiB: trimmed.rssSyncedMiB,
+    cacheFullMiB: full.rssSyncedMiB,
+    cacheBaselineMiB: trimmed.rssBeforeMiB,
+    cacheHeapTrimmedMiB: trimmed.cacheHeapMiB,
+    cacheHeapFullMiB: full.cacheHeapMiB,
+    agentDefaults,
+    agentImage,
+    versionMiB: await versionRss(),
+    podsCached: trimmed.pods,
+  };
+}
+
+/** A real agent process: its resident set 10 s and 30 s after ready, and its peak until then. */
+async function agentMemory(
+  kubeconfig: string,
+  logFile: string,
+  settings: { readonly nodeFlags?: readonly string[]; readonly env?: Readonly<Record<string, string>> },
+): Promise<AgentMemory> {
+  const agent = await startAgent(repoRoot, kubeconfig, logFile, settings);
   try {
-    const agentMiB = await agentRss(agent);
-    const agentPeakMiB = await peakResidentMiB(agent.pid);
+    await sleep(10_000);
+    const after10sMiB = await residentMiB(agent.pid);
+    await sleep(20_000);
+    const after30sMiB = await residentMiB(agent.pid);
+    const peakMiB = await peakResidentMiB(agent.pid);
+    const flags = settings.nodeFlags === undefined ? "Node's defaults" : "the image's settings";
     log(
-      `  agent pid ${agent.pid}: ${agentMiB.toFixed(1)} MiB resident (peak ${agentPeakMiB.toFixed(1)} MiB)`,
+      `  agent (${flags}): ${after10sMiB.toFixed(1)} / ${after30sMiB.toFixed(1)} MiB after 10 s / 30 s, peak ${peakMiB.toFixed(1)} MiB`,
     );
-    return {
-      cacheTrimmedMiB: trimmed.rssSyncedMiB,
-      cacheFullMiB: full.rssSyncedMiB,
-      cacheBaselineMiB: trimmed.rssBeforeMiB,
-      cacheHeapTrimmedMiB: trimmed.cacheHeapMiB,
-      cacheHeapFullMiB: full.cacheHeapMiB,
-      agentMiB,
-      agentPeakMiB,
-      versionMiB: await versionRss(),
-      podsCached: trimmed.pods,
-    };
+    return { after10sMiB, after30sMiB, peakMiB };
   } finally {
     await agent.stop();
   }
@@ -319,8 +339,11 @@ function markdown(options: Options, run: Run): string {
     `| pod cache alone, whole objects | ${run.memory.cacheFullMiB.toFixed(1)} MiB |`,
     `| the same process before syncing (tsx loaded) | ${run.memory.cacheBaselineMiB.toFixed(1)} MiB |`,
     `| broadside --version | ${run.memory.versionMiB.toFixed(1)} MiB |`,
-    `| broadside agent, 10 s after ready | ${run.memory.agentMiB.toFixed(1)} MiB |`,
-    `| broadside agent, peak until then (VmHWM) | ${run.memory.agentPeakMiB.toFixed(1)} MiB |`,
+    ...agentRows("Node's defaults", run.memory.agentDefaults),
+    ...agentRows(
+      `the image's settings (${imageNodeFlags.join(" ")}, MALLOC_ARENA_MAX=${imageEnvironment.MALLOC_ARENA_MAX})`,
+      run.memory.agentImage,
+    ),
   ];
   const fan = run.fanOut;
   if (fan !== undefined) {
@@ -333,6 +356,14 @@ function markdown(options: Options, run: Run): string {
     );
   }
   return `${lines.join("\n")}\n`;
+}
+
+function agentRows(flags: string, memory: AgentMemory): string[] {
+  const mib = (value: number) => `${value.toFixed(1)} MiB`;
+  return [
+    `| broadside agent, ${flags}, 10 s / 30 s after ready | ${mib(memory.after10sMiB)} / ${mib(memory.after30sMiB)} |`,
+    `| broadside agent, ${flags}, peak (VmHWM) | ${mib(memory.peakMiB)} |`,
+  ];
 }
 
 function ms(value: number): string {
