@@ -1,8 +1,9 @@
 // The resident agent's speed (issue 10): warm shot, time to first DELETE, memory, fan-out.
 //
-//   npm run bench:agent -- [--pods 10000] [--fanout 6000] [--rounds 20] [--objects 20] [--skip-fanout] [--keep] [--sandbox NAME]
+//   npm run bench:agent -- [--pods 10000] [--fanout 6000] [--rounds 20] [--objects 20] [--skip-fanout] [--keep]
+//                          [--only memory] [--sandbox bench-agent]
 //
-// Starts its own sandbox "bench-agent" (--sandbox NAME for another; stopped at the end unless --keep), installs the CRDs and fills a
+// Starts its own sandbox (--sandbox, default "bench-agent"; stopped at the end unless --keep), installs the CRDs and fills a
 // namespace with --pods pods owned by ConfigMap "workloads" (see agent/fleet.ts), bound to kwok nodes.
 // Then, in this order:
 //   c. memory: the pod cache synced in a child process, trimmed and whole (same cluster, side by side),
@@ -12,6 +13,7 @@
 //   d. fan-out: the fleet grown so every workload has 100 ready pods (the blast-radius cap lets 50 go),
 //      a PodChaos with mode all over the --fanout pods labelled fanout=yes, at the agent's 50 QPS; a
 //      second PodChaos in another namespace created a quarter of the way through.
+// --only memory runs step c alone (and the fleet it needs, without the fan-out's extra pods).
 // Markdown goes to stdout, progress to stderr, every measurement to bench/results/agent-<start>.json.
 // See docs/benchmarks.md. Nothing here is part of `npm test`.
 import { spawn } from "node:child_process";
@@ -19,7 +21,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { readConfig } from "../src/cli/config.js";
 import { connectEngine } from "../src/cli/engine-setup.js";
@@ -33,12 +35,12 @@ import { SandboxName } from "../src/sandbox/sandbox-name.js";
 import { sandboxDown, sandboxUp, type SandboxEnvironment } from "../src/sandbox/sandbox.js";
 import type { PodLifecycle } from "../src/sandbox/stages.js";
 import { kubernetesVersion, kwokVersion } from "../src/sandbox/versions.js";
-import { startAgent, type AgentProcess } from "./agent/agent-process.js";
+import { imageEnvironment, imageNodeFlags, startAgent } from "./agent/agent-process.js";
 import { DeletionLog } from "./agent/deletions.js";
 import { fanOut, type FanOutResult } from "./agent/fan-out.js";
 import { firstDeletes } from "./agent/first-delete.js";
 import { addPods, createFleet, fleetPod, waitAllReady, type AgentFleet } from "./agent/fleet.js";
-import { residentMiB } from "./agent/rss.js";
+import { peakResidentMiB, residentMiB } from "./agent/rss.js";
 import { warmShots, type WarmShot } from "./agent/warm-shot.js";
 import { collect, exitOf } from "./shot-latency/processes.js";
 
@@ -62,6 +64,8 @@ interface Options {
   readonly objects: number;
   readonly skipFanout: boolean;
   readonly keep: boolean;
+  /** Only step c (memory), when "memory". */
+  readonly only: "memory" | undefined;
   /** The sandbox's name: its own for each concurrent run on one machine (default bench-agent). */
   readonly sandbox: SandboxName;
 }
@@ -81,6 +85,7 @@ function parseOptions(argv: readonly string[]): Options {
       objects: { type: "string", default: "20" },
       "skip-fanout": { type: "boolean", default: false },
       keep: { type: "boolean", default: false },
+      only: { type: "string" },
       sandbox: { type: "string", default: "bench-agent" },
     },
     strict: true,
@@ -93,8 +98,14 @@ function parseOptions(argv: readonly string[]): Options {
     objects: positiveInteger(values.objects, "--objects"),
     skipFanout: values["skip-fanout"],
     keep: values.keep,
+    only: onlyStep(values.only),
     sandbox: SandboxName.parse(values.sandbox, "--sandbox"),
   };
+}
+
+function onlyStep(text: string | undefined): "memory" | undefined {
+  if (text === undefined || text === "memory") return text;
+  throw new Error(`--only: "${text}" is not a step this benchmark can run alone (memory)`);
 }
 
 function positiveInteger(text: string, flag: string): number {
@@ -113,7 +124,7 @@ function fanoutFleetSize(options: Options): number {
 }
 
 function nodesFor(options: Options): number {
-  const pods = options.skipFanout ? options.pods : fanoutFleetSize(options);
+  const pods = options.skipFanout || options.only === "memory" ? options.pods : fanoutFleetSize(options);
   return Math.min(500, Math.max(3, Math.ceil(pods / podsPerNode)));
 }
 
@@ -147,6 +158,13 @@ async function growFleet(
   log(`  ${fleet.namespace}: all Ready ${Date.now() - started} ms after the first create`);
 }
 
+interface AgentMemory {
+  readonly after10sMiB: number;
+  readonly after30sMiB: number;
+  /** The peak resident set (VmHWM) until then: the first LIST included. */
+  readonly peakMiB: number;
+}
+
 interface MemoryResult {
   readonly cacheTrimmedMiB: number;
   readonly cacheFullMiB: number;
@@ -154,7 +172,12 @@ interface MemoryResult {
   /** The heap the synced cache holds (after a full GC), trimmed and whole. */
   readonly cacheHeapTrimmedMiB: number;
   readonly cacheHeapFullMiB: number;
-  readonly agentMiB: number;
+  /** The agent process with Node's default heap settings. */
+  readonly agentDefaults: AgentMemory;
+  /** The agent process with the image's Node flags and environment (imageNodeFlags, imageEnvironment). */
+  readonly agentImage: AgentMemory;
+  /** `broadside --version`: Node and the CLI's start-up alone. */
+  readonly versionMiB: number;
   readonly podsCached: number;
 }
 
@@ -171,10 +194,26 @@ async function cacheRss(kubeconfig: string, mode: "trim" | "full") {
   return parsed as { pods: number; rssBeforeMiB: number; rssSyncedMiB: number; cacheHeapMiB: number };
 }
 
-async function agentRss(agent: AgentProcess): Promise<number> {
-  // Ready means synced; a few seconds more let the LIST's buffers go.
-  await sleep(10_000);
-  return residentMiB(agent.pid);
+/**
+ * The resident set of a process that has just run `broadside --version` (Node and the CLI's start-up),
+ * read from its own /proc once the command has finished: the CLI is imported in a plain Node process.
+ */
+async function versionRss(): Promise<number> {
+  const bin = join(repoRoot, "bin", "broadside.js");
+  const code = [
+    `process.argv = [process.argv[0], ${JSON.stringify(bin)}, "--version"];`,
+    `await import(${JSON.stringify(pathToFileURL(bin).href)});`,
+    `const status = (await import("node:fs")).readFileSync("/proc/self/status", "utf8");`,
+    `process.stdout.write("rss " + /^VmRSS:\\s+(\\d+) kB$/m.exec(status)[1] + "\\n");`,
+  ].join("\n");
+  const child = spawn(process.execPath, ["--input-type=module", "-e", code], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const out = collect(child.stdout);
+  const exit = await exitOf(child, "broadside --version", 60_000);
+  const kib = /^rss (\d+)$/m.exec(out())?.[1];
+  if (exit.code !== 0 || kib === undefined) throw new Error(`broadside --version failed: ${out()}`);
+  return Number(kib) / 1024;
 }
 
 interface Run {
@@ -182,6 +221,53 @@ interface Run {
   readonly warm: readonly WarmShot[];
   readonly firstDelete: readonly number[];
   readonly fanOut: FanOutResult | undefined;
+}
+
+/** Step c: the pod cache alone (trimmed, then whole), then a real agent process once ready. */
+async function measureMemory(kubeconfig: string, logDir: string): Promise<MemoryResult> {
+  log("c. memory: the pod cache, trimmed then whole, each in a child process");
+  const trimmed = await cacheRss(kubeconfig, "trim");
+  const full = await cacheRss(kubeconfig, "full");
+  log("c. memory: the agent process, with Node's defaults then with the image's flags");
+  const agentDefaults = await agentMemory(kubeconfig, join(logDir, "agent-memory.log"), {});
+  const agentImage = await agentMemory(kubeconfig, join(logDir, "agent-memory-image.log"), {
+    nodeFlags: imageNodeFlags,
+    env: imageEnvironment,
+  });
+  return {
+    cacheTrimmedMiB: trimmed.rssSyncedMiB,
+    cacheFullMiB: full.rssSyncedMiB,
+    cacheBaselineMiB: trimmed.rssBeforeMiB,
+    cacheHeapTrimmedMiB: trimmed.cacheHeapMiB,
+    cacheHeapFullMiB: full.cacheHeapMiB,
+    agentDefaults,
+    agentImage,
+    versionMiB: await versionRss(),
+    podsCached: trimmed.pods,
+  };
+}
+
+/** A real agent process: its resident set 10 s and 30 s after ready, and its peak until then. */
+async function agentMemory(
+  kubeconfig: string,
+  logFile: string,
+  settings: { readonly nodeFlags?: readonly string[]; readonly env?: Readonly<Record<string, string>> },
+): Promise<AgentMemory> {
+  const agent = await startAgent(repoRoot, kubeconfig, logFile, settings);
+  try {
+    await sleep(10_000);
+    const after10sMiB = await residentMiB(agent.pid);
+    await sleep(20_000);
+    const after30sMiB = await residentMiB(agent.pid);
+    const peakMiB = await peakResidentMiB(agent.pid);
+    const flags = settings.nodeFlags === undefined ? "Node's defaults" : "the image's settings";
+    log(
+      `  agent (${flags}): ${after10sMiB.toFixed(1)} / ${after30sMiB.toFixed(1)} MiB after 10 s / 30 s, peak ${peakMiB.toFixed(1)} MiB`,
+    );
+    return { after10sMiB, after30sMiB, peakMiB };
+  } finally {
+    await agent.stop();
+  }
 }
 
 async function runAll(options: Options, env: SandboxEnvironment, logDir: string): Promise<Run> {
@@ -198,9 +284,8 @@ async function runAll(options: Options, env: SandboxEnvironment, logDir: string)
   const other = await createFleet(kube, "bench-agent-meanwhile", 1);
   await growFleet(kube, other, { from: 0, to: 10, fanoutBelow: 0, nodes });
 
-  log("c. memory: the pod cache, trimmed then whole, each in a child process");
-  const trimmed = await cacheRss(kubeconfig, "trim");
-  const full = await cacheRss(kubeconfig, "full");
+  const memory = await measureMemory(kubeconfig, logDir);
+  if (options.only === "memory") return { memory, warm: [], firstDelete: [], fanOut: undefined };
 
   log("a. warm shots");
   const engine = connectEngine(config, { out: log, err: log }, { kubeconfig, optIn: true });
@@ -212,11 +297,8 @@ async function runAll(options: Options, env: SandboxEnvironment, logDir: string)
 
   const deletions = new DeletionLog(kube);
   await deletions.start();
-  log("c. memory: the agent process");
   const agent = await startAgent(repoRoot, kubeconfig, join(logDir, "agent.log"));
   try {
-    const agentMiB = await agentRss(agent);
-    log(`  agent pid ${agent.pid}: ${agentMiB.toFixed(1)} MiB resident`);
     log("b. time to first DELETE");
     const firstDelete = await firstDeletes(kube, fleet, deletions, options.objects, log);
     const fanOutResult = options.skipFanout
@@ -229,20 +311,7 @@ async function runAll(options: Options, env: SandboxEnvironment, logDir: string)
           deletions,
           agent.readyz.replace(/\/readyz$/, "/metrics"),
         );
-    return {
-      memory: {
-        cacheTrimmedMiB: trimmed.rssSyncedMiB,
-        cacheFullMiB: full.rssSyncedMiB,
-        cacheBaselineMiB: trimmed.rssBeforeMiB,
-        cacheHeapTrimmedMiB: trimmed.cacheHeapMiB,
-        cacheHeapFullMiB: full.cacheHeapMiB,
-        agentMiB,
-        podsCached: trimmed.pods,
-      },
-      warm,
-      firstDelete,
-      fanOut: fanOutResult,
-    };
+    return { memory, warm, firstDelete, fanOut: fanOutResult };
   } finally {
     await agent.stop();
     await deletions.stop();
@@ -281,25 +350,8 @@ function fanOutRequests(fan: FanOutResult): string {
 }
 
 function markdown(options: Options, run: Run): string {
-  const ms = (value: number) => `${value.toFixed(1)} ms`;
-  const of = (kind: WarmShot["kind"]) => run.warm.filter((shot) => shot.kind === kind).map((shot) => shot.ms);
-  const raw = of("raw");
-  const rows = (["raw", "pick", "engine"] as const).map((kind) => {
-    const values = of(kind);
-    const ratio = percentile(values, 50) / percentile(raw, 50);
-    return `| ${kind} | ${ms(percentile(values, 50))} | ${ms(percentile(values, 99))} | ${ratio.toFixed(2)}× |`;
-  });
   const lines = [
-    `### Warm shot (1 of ${options.pods} pods, ${options.rounds} rounds)`,
-    "",
-    "| path | p50 | p99 | p50 / raw p50 |",
-    "| --- | --- | --- | --- |",
-    ...rows,
-    "",
-    `### Time to first DELETE (${options.objects} PodChaos)`,
-    "",
-    `p50 ${ms(percentile(run.firstDelete, 50))}, p99 ${ms(percentile(run.firstDelete, 99))}, max ${ms(Math.max(...run.firstDelete))}`,
-    "",
+    ...(options.only === "memory" ? [] : shotLines(options, run)),
     `### Memory (${run.memory.podsCached} pods cached)`,
     "",
     `The cache's own heap (after a full GC): ${run.memory.cacheHeapTrimmedMiB.toFixed(1)} MiB trimmed, ${run.memory.cacheHeapFullMiB.toFixed(1)} MiB whole.`,
@@ -309,7 +361,12 @@ function markdown(options: Options, run: Run): string {
     `| pod cache alone, trimmed | ${run.memory.cacheTrimmedMiB.toFixed(1)} MiB |`,
     `| pod cache alone, whole objects | ${run.memory.cacheFullMiB.toFixed(1)} MiB |`,
     `| the same process before syncing (tsx loaded) | ${run.memory.cacheBaselineMiB.toFixed(1)} MiB |`,
-    `| broadside agent, ready | ${run.memory.agentMiB.toFixed(1)} MiB |`,
+    `| broadside --version | ${run.memory.versionMiB.toFixed(1)} MiB |`,
+    ...agentRows("Node's defaults", run.memory.agentDefaults),
+    ...agentRows(
+      `the image's settings (${imageNodeFlags.join(" ")}, MALLOC_ARENA_MAX=${imageEnvironment.MALLOC_ARENA_MAX})`,
+      run.memory.agentImage,
+    ),
   ];
   const fan = run.fanOut;
   if (fan !== undefined) {
@@ -324,6 +381,41 @@ function markdown(options: Options, run: Run): string {
     );
   }
   return `${lines.join("\n")}\n`;
+}
+
+function agentRows(flags: string, memory: AgentMemory): string[] {
+  const mib = (value: number) => `${value.toFixed(1)} MiB`;
+  return [
+    `| broadside agent, ${flags}, 10 s / 30 s after ready | ${mib(memory.after10sMiB)} / ${mib(memory.after30sMiB)} |`,
+    `| broadside agent, ${flags}, peak (VmHWM) | ${mib(memory.peakMiB)} |`,
+  ];
+}
+
+function ms(value: number): string {
+  return `${value.toFixed(1)} ms`;
+}
+
+/** The warm shot's and the time to first DELETE's tables. */
+function shotLines(options: Options, run: Run): string[] {
+  const of = (kind: WarmShot["kind"]) => run.warm.filter((shot) => shot.kind === kind).map((shot) => shot.ms);
+  const raw = of("raw");
+  const rows = (["raw", "pick", "engine"] as const).map((kind) => {
+    const values = of(kind);
+    const ratio = percentile(values, 50) / percentile(raw, 50);
+    return `| ${kind} | ${ms(percentile(values, 50))} | ${ms(percentile(values, 99))} | ${ratio.toFixed(2)}× |`;
+  });
+  return [
+    `### Warm shot (1 of ${options.pods} pods, ${options.rounds} rounds)`,
+    "",
+    "| path | p50 | p99 | p50 / raw p50 |",
+    "| --- | --- | --- | --- |",
+    ...rows,
+    "",
+    `### Time to first DELETE (${options.objects} PodChaos)`,
+    "",
+    `p50 ${ms(percentile(run.firstDelete, 50))}, p99 ${ms(percentile(run.firstDelete, 99))}, max ${ms(Math.max(...run.firstDelete))}`,
+    "",
+  ];
 }
 
 async function writeResults(document: object, startedAt: Date): Promise<string> {
@@ -357,9 +449,8 @@ async function main(): Promise<void> {
   };
   const env: SandboxEnvironment = { ...sandboxEnvironment(readConfig(process.env), io), onProgress: log };
   const logDir = await mkdtemp(join(tmpdir(), "broadside-bench-agent-"));
-  const sandboxName = options.sandbox;
   try {
-    if (await sandboxDown(env, sandboxName)) log(`stopped a leftover sandbox "${sandboxName}"`);
+    if (await sandboxDown(env, options.sandbox)) log(`stopped a leftover sandbox "${options.sandbox}"`);
     const run = await runAll(options, env, logDir);
     process.stdout.write(markdown(options, run));
     const document = {
@@ -373,9 +464,9 @@ async function main(): Promise<void> {
     };
     log(`results: ${relative(repoRoot, await writeResults(document, startedAt))}`);
   } finally {
-    if (options.keep) log(`--keep: sandbox "${sandboxName}" left up; agent log in ${logDir}`);
+    if (options.keep) log(`--keep: sandbox "${options.sandbox}" left up; agent log in ${logDir}`);
     else {
-      await sandboxDown(env, sandboxName);
+      await sandboxDown(env, options.sandbox);
       await rm(logDir, { recursive: true, force: true });
     }
   }

@@ -12,6 +12,12 @@ export interface AgentProcess {
   stop(): Promise<void>;
 }
 
+/** The Node flags the container image runs the agent with (Dockerfile ENTRYPOINT; ADR 0018). */
+export const imageNodeFlags = ["--max-semi-space-size=1", "--optimize-for-size"] as const;
+
+/** The environment the image adds (Dockerfile ENV): glibc's malloc keeps at most two arenas. */
+export const imageEnvironment = { MALLOC_ARENA_MAX: "2" } as const;
+
 /** A free loopback port, picked by the kernel. */
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -27,15 +33,24 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts the built agent (dist/), its JSON log to `logFile`; resolves once /readyz says ready. */
+/**
+ * Starts the built agent (dist/), its JSON log to `logFile`; resolves once /readyz says ready. `nodeFlags`
+ * go to Node before the script (e.g. heap settings), `agentFlags` after `agent`.
+ */
 export async function startAgent(
   repoRoot: string,
   kubeconfig: string,
   logFile: string,
+  extra: {
+    readonly nodeFlags?: readonly string[];
+    readonly agentFlags?: readonly string[];
+    readonly env?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<AgentProcess> {
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
   const args = [
+    ...(extra.nodeFlags ?? []),
     join(repoRoot, "bin", "broadside.js"),
     "agent",
     "--kubeconfig",
@@ -45,8 +60,10 @@ export async function startAgent(
     address,
     "--metrics-bind-address",
     address,
+    ...(extra.agentFlags ?? []),
   ];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+  const env = { ...process.env, ...extra.env };
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"], env });
   child.stderr.pipe(createWriteStream(logFile));
   const pid = child.pid;
   if (pid === undefined) throw new Error("the agent did not start");

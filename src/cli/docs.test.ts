@@ -8,7 +8,7 @@ import { buildProgram } from "./main.js";
 /** The CLI's flags and the docs that describe them, tied: a flag added without its line fails here. */
 
 const docs = (name: string) => readFileSync(join(import.meta.dirname, "..", "..", "docs", name), "utf8");
-const program = buildProgram(readConfig({}), { out: () => undefined, err: () => undefined });
+const program = await buildProgram(readConfig({}), { out: () => undefined, err: () => undefined });
 
 function commandAt(path: readonly string[]): Command {
   let command = program;

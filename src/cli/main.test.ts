@@ -2,7 +2,8 @@ import { mkdtemp, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "./main.js";
+import { readConfig } from "./config.js";
+import { buildProgram, commandModules, main, modulesFor } from "./main.js";
 
 /** Runs the CLI in-process with its output captured and its state and cache in a fresh directory. */
 async function cli(...args: string[]) {
@@ -154,5 +155,41 @@ describe("without a cluster to talk to, the CLI says where it looked instead of 
     expect(result.err).toContain(
       "error [BRD_KUBECONFIG]: --kubeconfig: there is no file at /nonexistent/kubeconfig",
     );
+  });
+});
+
+describe("the CLI loads only the module of the command it runs", () => {
+  const quiet = { out: () => undefined, err: () => undefined };
+
+  it("knows, for each command module, exactly the top-level commands it registers, in help's order", async () => {
+    const registered: string[] = [];
+    for (const module of commandModules) {
+      const program = await buildProgram(readConfig({}), quiet, [module]);
+      const names = program.commands.map((command) => command.name());
+      expect(names).toEqual(module.names);
+      registered.push(...names);
+    }
+    const whole = await buildProgram(readConfig({}), quiet);
+    expect(whole.commands.map((command) => command.name())).toEqual(registered);
+  });
+
+  it("picks the command's own module, none for --version, and all of them for help or a typo", () => {
+    const names = (args: string[]) => modulesFor(args).flatMap((module) => module.names);
+    expect(names(["agent", "--no-leader-elect"])).toEqual(["agent"]);
+    expect(names(["status", "-o", "json"])).toEqual(["recover", "halt", "resume", "status"]);
+    expect(names(["--version"])).toEqual([]);
+    const all = commandModules.flatMap((module) => module.names);
+    for (const args of [[], ["--help"], ["help", "agent"], ["agnet"], ["--version", "agent"]]) {
+      expect(names(args)).toEqual(all);
+    }
+  });
+
+  it("still suggests the nearest command for a typo, and prints the version alone", async () => {
+    const typo = await cli("agnet");
+    expect(typo.code).toBe(2);
+    expect(typo.err).toContain("(Did you mean agent?)");
+    const version = await cli("--version");
+    expect(version.code).toBe(0);
+    expect(version.out).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 });

@@ -4,17 +4,67 @@ import { Duration } from "../core/duration.js";
 import { BroadsideError, describeError, ExitCode } from "../core/errors.js";
 import { redactUrl } from "../core/redact.js";
 import { printable } from "../core/terminal-text.js";
-import { apiErrorMessage, apiStatus, kubeErrorCode, networkErrorCode } from "../kube/client.js";
 import { readConfig, type CliConfig } from "./config.js";
 import { processIo, type CliIo } from "./options.js";
-import { registerAgentCommand } from "./agent-command.js";
-import { registerChaosCommands } from "./chaos-commands.js";
-import { registerConvertCommand } from "./convert-command.js";
-import { registerDemoCommand } from "./demo-command.js";
-import { registerLedgerCommands } from "./ledger-commands.js";
-import { registerReportCommand } from "./report-command.js";
-import { registerRunCommand } from "./run-command.js";
-import { registerSandboxCommands } from "./sandbox-commands.js";
+
+/** Adds one module's commands to the program. */
+type Registrar = (program: Command, config: CliConfig, io: CliIo) => void;
+
+interface CommandModule {
+  /** The top-level commands the module registers. */
+  readonly names: readonly string[];
+  readonly load: () => Promise<Registrar>;
+}
+
+/**
+ * Every command module, in the order help lists them, loaded only when needed: `broadside agent` loads
+ * the agent's modules and not the sandbox's, the demo's or the experiment runner's, which saves start-up
+ * time and the memory of a resident process. The names are checked against what each module registers
+ * (main.test.ts).
+ */
+export const commandModules: readonly CommandModule[] = [
+  {
+    names: ["sandbox"],
+    load: async () => (await import("./sandbox-commands.js")).registerSandboxCommands,
+  },
+  { names: ["demo"], load: async () => (await import("./demo-command.js")).registerDemoCommand },
+  {
+    names: ["kill", "evict", "drift", "squeeze", "scale"],
+    load: async () => (await import("./chaos-commands.js")).registerChaosCommands,
+  },
+  {
+    names: ["recover", "halt", "resume", "status"],
+    load: async () => (await import("./ledger-commands.js")).registerLedgerCommands,
+  },
+  { names: ["run"], load: async () => (await import("./run-command.js")).registerRunCommand },
+  {
+    names: ["report"],
+    load: async () => {
+      const { registerReportCommand } = await import("./report-command.js");
+      return (program, _config, io) => {
+        registerReportCommand(program, io);
+      };
+    },
+  },
+  {
+    names: ["agent"],
+    load: async () => {
+      const { registerAgentCommand } = await import("./agent-command.js");
+      return (program, config, io) => {
+        registerAgentCommand(program, config, io, packageVersion());
+      };
+    },
+  },
+  {
+    names: ["convert"],
+    load: async () => {
+      const { registerConvertCommand } = await import("./convert-command.js");
+      return (program, _config, io) => {
+        registerConvertCommand(program, io);
+      };
+    },
+  },
+];
 
 /**
  * Parses argv, runs one command, and returns the process exit code (documented in docs/cli.md). Nothing
@@ -27,10 +77,11 @@ export async function main(
 ): Promise<number> {
   const io = terminalSafe(rawIo);
   try {
-    await buildProgram(readConfig(env), io).parseAsync(argv);
+    const program = await buildProgram(readConfig(env), io, modulesFor(argv.slice(2)));
+    await program.parseAsync(argv);
     return ExitCode.ok;
   } catch (error: unknown) {
-    return exitCodeFor(error, io);
+    return await exitCodeFor(error, io);
   }
 }
 
@@ -49,7 +100,24 @@ function terminalSafe(io: CliIo): CliIo {
   };
 }
 
-export function buildProgram(config: CliConfig, io: CliIo): Command {
+/**
+ * The modules a command line needs: the one that registers its command; none for a bare `--version`;
+ * all of them for anything else (help, no command, a mistyped one), so help lists every command and a
+ * typo still gets its "did you mean".
+ */
+export function modulesFor(args: readonly string[]): readonly CommandModule[] {
+  const [first] = args;
+  if (args.length === 1 && first === "--version") return [];
+  const owner = commandModules.find((module) => first !== undefined && module.names.includes(first));
+  return owner === undefined ? commandModules : [owner];
+}
+
+/** The program with the commands of `modules` (all of them unless told otherwise). */
+export async function buildProgram(
+  config: CliConfig,
+  io: CliIo,
+  modules: readonly CommandModule[] = commandModules,
+): Promise<Command> {
   const program = new Command("broadside")
     .description("Chaos engineering for Kubernetes: break things on purpose, measure how the cluster heals.")
     // --version only: a short -V would also match a flag's value that starts with "-V" (`--container -V?`).
@@ -57,14 +125,8 @@ export function buildProgram(config: CliConfig, io: CliIo): Command {
     .exitOverride()
     .showHelpAfterError(false)
     .configureOutput({ writeOut: io.out, writeErr: io.err });
-  registerSandboxCommands(program, config, io);
-  registerDemoCommand(program, config, io);
-  registerChaosCommands(program, config, io);
-  registerLedgerCommands(program, config, io);
-  registerRunCommand(program, config, io);
-  registerReportCommand(program, io);
-  registerAgentCommand(program, config, io, packageVersion());
-  registerConvertCommand(program, io);
+  const registrars = await Promise.all(modules.map((module) => module.load()));
+  for (const register of registrars) register(program, config, io);
   describeDurationDefaults(program);
   return program;
 }
@@ -85,10 +147,12 @@ function packageVersion(): string {
 
 /**
  * Errors that are not Broadside's own but have a known meaning get their catalogue code: a connection
- * that failed, an API answer that refused. Anything else is a bug.
+ * that failed, an API answer that refused. Anything else is a bug. The Kubernetes client's helpers are
+ * loaded only here, on an error, so `--version` and the commands that need no cluster never load it.
  */
-function asBroadsideError(error: unknown): BroadsideError | undefined {
+async function asBroadsideError(error: unknown): Promise<BroadsideError | undefined> {
   if (error instanceof BroadsideError) return error;
+  const { apiErrorMessage, apiStatus, kubeErrorCode, networkErrorCode } = await import("../kube/client.js");
   const network = networkErrorCode(error);
   if (network !== undefined) {
     return new BroadsideError(
@@ -100,15 +164,18 @@ function asBroadsideError(error: unknown): BroadsideError | undefined {
   return undefined;
 }
 
-function exitCodeFor(error: unknown, io: CliIo): number {
+async function exitCodeFor(error: unknown, io: CliIo): Promise<number> {
   if (error instanceof CommanderError) {
     // Commander has printed its own message; help and version are not errors.
     return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
-  const known = asBroadsideError(error);
+  const known = await asBroadsideError(error);
   if (known !== undefined) {
     io.err(`error [${known.code}]: ${known.message}\n`);
-    if (known.cause !== undefined) io.err(`  caused by: ${apiErrorMessage(known.cause)}\n`);
+    if (known.cause !== undefined) {
+      const { apiErrorMessage } = await import("../kube/client.js");
+      io.err(`  caused by: ${apiErrorMessage(known.cause)}\n`);
+    }
     return known.exitCode;
   }
   io.err(`error [BRD_INTERNAL]: ${describeError(error)}\n`);

@@ -250,3 +250,44 @@ describe("the informer's watchdog", () => {
     }
   });
 });
+
+describe("the informer's paged LIST", () => {
+  const namespace = useTestNamespace("it-watch-pages");
+
+  it("reads the API server's pages (limit and continue) into one cache, each page trimmed, then watches", async () => {
+    const { core } = adminClients();
+    const names = ["p-1", "p-2", "p-3", "p-4", "p-5"];
+    await whenServed("ADDED", "p-1", () =>
+      core.createNamespacedPod({ namespace: namespace(), body: pod("p-1") }),
+    );
+    for (const name of names.slice(1))
+      await core.createNamespacedPod({ namespace: namespace(), body: pod(name) });
+    const counter = { requests: 0 };
+    const source = new ClientNodeWatchSource({
+      config: adminClients().config,
+      path: collectionPath("v1", "pods", namespace()),
+      labelSelector: selector,
+      counter,
+    });
+    // Keeps the metadata only: spec and status gone shows every page went through the transform.
+    const trimmed = (p: V1Pod): V1Pod => (p.metadata === undefined ? {} : { metadata: p.metadata });
+    const informer = new Informer<V1Pod>({ source, listPageSize: 2, transform: trimmed });
+    try {
+      await informer.start();
+      // Five pods in pages of two: three LIST requests, the API server's continue tokens followed.
+      expect(counter.requests).toBe(3);
+      expect(informer.stats.lists).toBe(1);
+      expect(
+        informer
+          .list()
+          .map((p) => p.metadata?.name)
+          .sort(),
+      ).toEqual(names);
+      expect(informer.list().every((p) => p.spec === undefined)).toBe(true);
+      await core.deleteNamespacedPod({ name: "p-3", namespace: namespace(), gracePeriodSeconds: 0 });
+      await cacheMatchesServer(informer, namespace());
+    } finally {
+      await informer.stop();
+    }
+  });
+});

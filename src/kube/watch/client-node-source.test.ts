@@ -100,6 +100,43 @@ describe("ClientNodeWatchSource", () => {
     });
   });
 
+  it("asks for one page with limit and continue, and hands back the next page's token", async () => {
+    const firstPage = { ...podList, metadata: { resourceVersion: "4711", continue: "page-2" } };
+    const lastPage = { ...podList, metadata: { resourceVersion: "4711", continue: "" } };
+    const { config, requests } = await fakeApiServer((request, response) => {
+      const body = request.url?.includes("continue=") === true ? lastPage : firstPage;
+      response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+    });
+    const source = new ClientNodeWatchSource({ config, path: collectionPath("v1", "pods", "shop") });
+
+    const first = await source.list(new AbortController().signal, { limit: 500 });
+    const last = await source.list(new AbortController().signal, { limit: 500, continue: "page-2" });
+
+    expect(first.continue).toBe("page-2");
+    expect(last).not.toHaveProperty("continue");
+    expect(requests.map((url) => Object.fromEntries(url.searchParams))).toEqual([
+      { limit: "500" },
+      { limit: "500", continue: "page-2" },
+    ]);
+  });
+
+  it("turns an expired continue token's 410 into a KubeStatusError the informer restarts its LIST on", async () => {
+    const { config } = await fakeApiServer((_request, response) => {
+      const status = {
+        kind: "Status",
+        code: 410,
+        reason: "Expired",
+        message: "The provided continue parameter is too old",
+      };
+      response.writeHead(410, { "content-type": "application/json" }).end(JSON.stringify(status));
+    });
+    const source = new ClientNodeWatchSource({ config, path: "/api/v1/namespaces/shop/pods" });
+    const failure = await source
+      .list(new AbortController().signal, { limit: 500, continue: "stale" })
+      .catch((error: unknown) => error);
+    expect(statusOf(failure)).toBe(410);
+  });
+
   it("turns a refused LIST into a KubeStatusError with the server's message", async () => {
     const { config } = await fakeApiServer((_request, response) => {
       const status = { kind: "Status", code: 403, message: 'pods is forbidden: User "nobody" cannot list' };

@@ -9,7 +9,7 @@ import { optional } from "../../core/objects.js";
 import type { ApiRequestObserver } from "../api-request-observer.js";
 import type { RequestCounter } from "../throttled-http.js";
 import { KubeStatusError, asStatus } from "./source.js";
-import type { ListResult, WatchHandle, WatchSource, WatchSources } from "./source.js";
+import type { ListPage, ListResult, WatchHandle, WatchSource, WatchSources } from "./source.js";
 
 export interface ClientNodeSourceOptions {
   readonly config: KubeConfig;
@@ -75,11 +75,15 @@ export class ClientNodeWatchSource implements WatchSource {
     this.watcher = new Watch(options.config);
   }
 
-  async list(signal: AbortSignal): Promise<ListResult> {
+  async list(signal: AbortSignal, page?: ListPage): Promise<ListResult> {
     const server = this.options.config.getCurrentCluster()?.server;
     if (server === undefined) throw new BroadsideError("BRD_USAGE", "the kubeconfig has no current cluster");
     const url = new URL(server + this.options.path);
     for (const [key, value] of Object.entries(this.selectors())) url.searchParams.set(key, value);
+    if (page !== undefined) {
+      url.searchParams.set("limit", String(page.limit));
+      if (page.continue !== undefined) url.searchParams.set("continue", page.continue);
+    }
     const options: RequestOptions = { method: "GET", headers: { Accept: "application/json" }, signal };
     await this.options.config.applyToHTTPSOptions(options);
     if (this.options.counter !== undefined) this.options.counter.requests += 1;
@@ -175,7 +179,7 @@ function httpError(verb: string, status: number, body: string): KubeStatusError 
 }
 
 /**
- * The items and resourceVersion of a LIST response. Items of a list carry no kind or apiVersion on the
+ * The items, resourceVersion and continue token of a LIST response (or of one page of it). Items of a list carry no kind or apiVersion on the
  * wire, unlike watch events; they are filled in from the list's own, so both look alike in the cache.
  */
 export function parseList(body: string): ListResult {
@@ -185,11 +189,19 @@ export function parseList(body: string): ListResult {
   }
   const list = parsed as { items: unknown[]; kind?: unknown; apiVersion?: unknown; metadata?: unknown };
   const resourceVersion = listResourceVersion(list.metadata);
+  const next = continueToken(list.metadata);
   const kind =
     typeof list.kind === "string" && list.kind.endsWith("List") ? list.kind.slice(0, -4) : undefined;
   const apiVersion = typeof list.apiVersion === "string" ? list.apiVersion : undefined;
   const items = list.items.map((item) => withType(item, kind, apiVersion));
-  return { items, resourceVersion };
+  return { items, resourceVersion, ...optional("continue", next) };
+}
+
+/** The page's `metadata.continue`: absent or empty on the last page. */
+function continueToken(metadata: unknown): string | undefined {
+  if (typeof metadata !== "object" || metadata === null || !("continue" in metadata)) return undefined;
+  const token = metadata.continue;
+  return typeof token === "string" && token !== "" ? token : undefined;
 }
 
 function listResourceVersion(metadata: unknown): string {

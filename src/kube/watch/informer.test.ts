@@ -3,7 +3,8 @@ import type { BroadsideError } from "../../core/errors.js";
 import { FakeClock } from "../../core/fake-clock.js";
 import { Informer } from "./informer.js";
 import type { InformerEvent, InformerOptions, InformerRetry } from "./informer.js";
-import type { ListResult, WatchHandle, WatchSource } from "./source.js";
+import { KubeStatusError } from "./source.js";
+import type { ListPage, ListResult, WatchHandle, WatchSource } from "./source.js";
 
 /**
  * Test doubles for the informer: core's FakeClock, whose time moves only when a test says so, and an in-memory
@@ -56,6 +57,11 @@ class FakeApiServer implements WatchSource {
   /** watch() never resolves while set. */
   hangWatches = false;
   goneMode: GoneMode = "event";
+  /** Every page asked for (limit and continue), in order. */
+  readonly pagesAsked: ListPage[] = [];
+  /** The next LIST pages asked with a continue token are refused with 410 Expired. */
+  expireContinues = 0;
+  private readonly snapshots = new Map<string, Pod[]>();
   private readonly objects = new Map<string, Pod>();
   private history: HistoryEntry[] = [];
   private compactedBelow = 0;
@@ -64,15 +70,38 @@ class FakeApiServer implements WatchSource {
   readonly everyWatcher: Watcher[] = [];
   private uidSequence = 0;
 
-  list(): Promise<ListResult> {
+  list(_signal?: AbortSignal, page?: ListPage): Promise<ListResult> {
     this.listCalls += 1;
+    if (page !== undefined) this.pagesAsked.push(page);
     if (this.hangLists) return new Promise<ListResult>(() => undefined);
     if (this.failLists > 0) {
       this.failLists -= 1;
       return Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:6443"));
     }
-    const items = [...this.objects.values()].map((pod) => structuredClone(pod));
-    return Promise.resolve({ items, resourceVersion: String(this.version) });
+    if (page?.continue !== undefined && this.expireContinues > 0) {
+      this.expireContinues -= 1;
+      return Promise.reject(
+        new KubeStatusError(410, "LIST answered HTTP 410: continue parameter is too old"),
+      );
+    }
+    return Promise.resolve(this.pageOf(page));
+  }
+
+  /**
+   * Everything, or one page of a snapshot taken at the first page, as the API server serves pages: later
+   * pages show the collection as it was when the first was read, whatever changed since.
+   */
+  private pageOf(page: ListPage | undefined): ListResult {
+    const [snapshotAt = "", offsetText = "0"] = page?.continue?.split(":") ?? [];
+    const snapshot =
+      this.snapshots.get(snapshotAt) ?? [...this.objects.values()].map((pod) => structuredClone(pod));
+    const version = snapshotAt === "" ? String(this.version) : snapshotAt;
+    this.snapshots.set(version, snapshot);
+    const offset = Number(offsetText);
+    const end = page === undefined ? snapshot.length : offset + page.limit;
+    const items = snapshot.slice(offset, end).map((pod) => structuredClone(pod));
+    const more = end < snapshot.length ? { continue: `${version}:${end}` } : {};
+    return { items, resourceVersion: version, ...more };
   }
 
   watch(
@@ -581,6 +610,100 @@ describe("Informer with a transform", () => {
     running.push(informer);
     await informer.start();
     expect(informer.get("shop", "before")?.metadata.uid).toBe("");
+  });
+});
+
+describe("Informer listing in pages", () => {
+  it("reads the LIST page by page and caches every object once, at the snapshot's resourceVersion", async () => {
+    const { server, informer, events } = rig({ listPageSize: 2 });
+    for (const name of ["a", "b", "c", "d", "e"]) server.create(name);
+    await startSynced(informer);
+    expect(server.pagesAsked).toEqual([
+      { limit: 2 },
+      { limit: 2, continue: "105:2" },
+      { limit: 2, continue: "105:4" },
+    ]);
+    expect(cachedNames(informer)).toEqual(["a", "b", "c", "d", "e"]);
+    expect(summary(events)).toEqual(["a", "b", "c", "d", "e"].map((name) => `list ADDED ${name}`));
+    expect(informer.stats.resourceVersion).toBe("105");
+    expect(server.watchCalls).toEqual(["105"]);
+  });
+
+  it("trims each page before asking for the next, so the untrimmed LIST never lives whole", async () => {
+    const server = new FakeApiServer();
+    for (const name of ["a", "b", "c", "d"]) server.create(name);
+    const transformedWhenAsked: number[] = [];
+    let transformed = 0;
+    const pagedSource: WatchSource = {
+      list: (signal, page) => {
+        transformedWhenAsked.push(transformed);
+        return server.list(signal, page);
+      },
+      watch: (version, onEvent, onDone) => server.watch(version, onEvent, onDone),
+    };
+    const informer = new Informer<Pod>({
+      source: pagedSource,
+      clock: new FakeClock(1_000_000),
+      listPageSize: 2,
+      transform: (pod) => {
+        transformed += 1;
+        return pod;
+      },
+    });
+    running.push(informer);
+    await startSynced(informer);
+    expect(transformedWhenAsked).toEqual([0, 2]);
+    expect(transformed).toBe(4);
+  });
+
+  it("starts the LIST over from its first page when a continue token has expired (410)", async () => {
+    const { server, informer, errors, events } = rig({ listPageSize: 2 });
+    for (const name of ["a", "b", "c"]) server.create(name);
+    server.expireContinues = 1;
+    const listing = informer.start();
+    server.create("d");
+    await listing;
+    await settle();
+    expect(server.pagesAsked).toEqual([
+      { limit: 2 },
+      { limit: 2, continue: "103:2" },
+      { limit: 2 },
+      { limit: 2, continue: "104:2" },
+    ]);
+    expect(cachedNames(informer)).toEqual(["a", "b", "c", "d"]);
+    expect(summary(events)).toEqual(["a", "b", "c", "d"].map((name) => `list ADDED ${name}`));
+    expect(errors.map((error) => error.message)).toEqual([
+      expect.stringContaining("pods in shop: the continue token expired; listing again"),
+    ]);
+  });
+
+  it("takes a 410 on the first page as a failed LIST, retried after a backoff like any other", async () => {
+    const clock = new FakeClock(1_000_000);
+    const server = new FakeApiServer();
+    server.create("a");
+    let refusals = 1;
+    const source: WatchSource = {
+      list: (signal, page) => {
+        if (refusals === 0) return server.list(signal, page);
+        refusals -= 1;
+        return Promise.reject(new KubeStatusError(410, "LIST answered HTTP 410: too old"));
+      },
+      watch: (version, onEvent, onDone) => server.watch(version, onEvent, onDone),
+    };
+    const retries: InformerRetry[] = [];
+    const informer = new Informer<Pod>({
+      source,
+      clock,
+      random: () => 0.999999,
+      onRetry: (retry) => retries.push(retry),
+    });
+    running.push(informer);
+    const starting = informer.start();
+    await settle();
+    expect(retries.map((retry) => retry.reason)).toEqual(["list-failed"]);
+    await clock.advance(retries[0]?.delayMs ?? 0);
+    await starting;
+    expect(cachedNames(informer)).toEqual(["a"]);
   });
 });
 

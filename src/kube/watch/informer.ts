@@ -4,8 +4,10 @@ import { deferred } from "../../core/deferred.js";
 import { Duration } from "../../core/duration.js";
 import { BroadsideError, describeError } from "../../core/errors.js";
 import { JitteredBackoff } from "../../core/limits/jittered-backoff.js";
+import { optional } from "../../core/objects.js";
 import { diffList, isChangeType, isNamedObject, objectKey, resourceVersionOf } from "./object-cache.js";
 import type { Change } from "./object-cache.js";
+import { statusOf } from "./source.js";
 import type { ListResult, WatchSource } from "./source.js";
 import { WatchAttempt } from "./watch-attempt.js";
 import type { WatchEnd, WatchOutcome } from "./watch-attempt.js";
@@ -60,8 +62,14 @@ export interface InformerOptions<T extends KubernetesObject = KubernetesObject> 
    * the watch opened, measured on the sandbox), so a timeout of a minute would cut healthy quiet watches.
    */
   readonly noEventTimeoutMs?: number;
-  /** A LIST that takes longer is abandoned and retried. Default 60 s. */
+  /** A LIST that takes longer (all its pages together) is abandoned and retried. Default 60 s. */
   readonly listTimeoutMs?: number;
+  /**
+   * Objects asked for per LIST page (the API server's `limit` and `continue`). Default 500, client-go's
+   * pager's page size. Each page is transformed as it arrives, so with a transform the untrimmed LIST
+   * never lives whole: 10,000 pods come as 20 bodies of about 1.2 MB rather than one of 25 MB.
+   */
+  readonly listPageSize?: number;
   /** Every failure, as it happens; the informer itself carries on. */
   readonly onError?: (error: BroadsideError) => void;
   readonly onRetry?: (retry: InformerRetry) => void;
@@ -100,6 +108,13 @@ interface Settings {
   readonly healthyAfterMs: number;
   readonly noEventTimeoutMs: number;
   readonly listTimeoutMs: number;
+  readonly listPageSize: number;
+}
+
+/** A whole LIST, every page of it, its objects transformed. */
+interface Listed<T> {
+  readonly items: T[];
+  readonly resourceVersion: string;
 }
 
 /**
@@ -132,6 +147,7 @@ export class Informer<T extends KubernetesObject> {
       healthyAfterMs: options.healthyAfterMs ?? 30_000,
       noEventTimeoutMs: options.noEventTimeoutMs ?? 90_000,
       listTimeoutMs: options.listTimeoutMs ?? 60_000,
+      listPageSize: options.listPageSize ?? 500,
     };
     this.backoff = new JitteredBackoff(
       {
@@ -238,7 +254,7 @@ export class Informer<T extends KubernetesObject> {
     }
   }
 
-  private async listWithTimeout(): Promise<ListResult> {
+  private async listWithTimeout(): Promise<Listed<T>> {
     const controller = new AbortController();
     this.interrupt = () => {
       controller.abort(new BroadsideError("BRD_INTERNAL", "the informer was stopped"));
@@ -247,10 +263,47 @@ export class Informer<T extends KubernetesObject> {
       controller.abort(new BroadsideError("BRD_TIMEOUT", `no answer in ${this.settings.listTimeoutMs} ms`));
     });
     try {
-      return await untilAborted(this.options.source.list(controller.signal), controller.signal);
+      return await untilAborted(this.listPages(controller.signal), controller.signal);
     } finally {
       cancelTimer();
       this.interrupt = undefined;
+    }
+  }
+
+  /**
+   * The LIST, page by page, as client-go's pager reads it. Each page is transformed before the next is
+   * asked for. A continue token that expired before the last page (410: the snapshot the pages come from
+   * was compacted) starts the LIST over from its first page, at a newer snapshot, as the API server asks;
+   * client-go falls back to one unpaged LIST there, which would bring back the whole body at once.
+   */
+  private async listPages(signal: AbortSignal): Promise<Listed<T>> {
+    let items: T[] = [];
+    let token: string | undefined;
+    for (;;) {
+      if (signal.aborted) throw abortReason(signal);
+      const page = await this.listPage(signal, token);
+      if (page === "expired") {
+        items = [];
+        token = undefined;
+        continue;
+      }
+      items.push(...this.itemsOf(page));
+      if (page.continue === undefined) return { items, resourceVersion: page.resourceVersion };
+      token = page.continue;
+    }
+  }
+
+  /** One page; "expired" when a continue token is refused with 410 (reported, so the restart is seen). */
+  private async listPage(signal: AbortSignal, token: string | undefined): Promise<ListResult | "expired"> {
+    const page = { limit: this.settings.listPageSize, ...optional("continue", token) };
+    try {
+      return await this.options.source.list(signal, page);
+    } catch (error: unknown) {
+      if (token === undefined || statusOf(error) !== 410) throw error;
+      this.report(
+        kubeError(`listing ${this.settings.description}: the continue token expired; listing again`, error),
+      );
+      return "expired";
     }
   }
 
@@ -273,9 +326,9 @@ export class Informer<T extends KubernetesObject> {
     return items;
   }
 
-  private applyList(result: ListResult, origin: "list" | "relist"): void {
+  private applyList(result: Listed<T>, origin: "list" | "relist"): void {
     const receivedAt = this.settings.clock.now();
-    const { next, changes } = diffList(this.cache, this.itemsOf(result));
+    const { next, changes } = diffList(this.cache, result.items);
     this.cache = next;
     this.resourceVersion = result.resourceVersion;
     this.counters.lists += 1;

@@ -10,9 +10,11 @@ export interface WatchSource {
   /**
    * A consistent LIST of the collection (the most recent state, never a cached older one) and its
    * resourceVersion. `signal` aborts the request; a source may ignore it, since the informer stops
-   * waiting for an aborted list either way.
+   * waiting for an aborted list either way. With `page`, one page of it (the API server's `limit` and
+   * `continue`): the result's `continue` then says where the next page starts. A source may ignore
+   * `page` and answer everything at once, as an API server may ignore `limit`.
    */
-  list(signal: AbortSignal): Promise<ListResult>;
+  list(signal: AbortSignal, page?: ListPage): Promise<ListResult>;
   /**
    * Opens a WATCH of the collection from `resourceVersion`, with bookmarks. Resolves once the watch is
    * established (or has already failed: then `onDone` has been or will be called). `onEvent` gets each
@@ -39,10 +41,20 @@ export interface CollectionQuery {
  */
 export type WatchSources = (collection: CollectionQuery) => WatchSource;
 
+/** Which page of a LIST to ask for: at most `limit` objects, from where `continue` left off. */
+export interface ListPage {
+  readonly limit: number;
+  /** The previous page's `continue`; none for the first page. */
+  readonly continue?: string;
+}
+
 export interface ListResult {
   /** The listed objects as they came over the wire; the informer checks their shape. */
   readonly items: readonly unknown[];
+  /** Every page of one paged LIST has the same: the snapshot the pages are read from. */
   readonly resourceVersion: string;
+  /** Set when more pages follow: the token to ask the next one with. */
+  readonly continue?: string;
 }
 
 export interface WatchHandle {
