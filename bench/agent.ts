@@ -297,7 +297,11 @@ async function runAll(options: Options, env: SandboxEnvironment, logDir: string)
 
   const deletions = new DeletionLog(kube);
   await deletions.start();
-  const agent = await startAgent(repoRoot, kubeconfig, join(logDir, "agent.log"));
+  // As deployed: the image's Node flags, so steps b and d time the agent whose memory step c reports.
+  const agent = await startAgent(repoRoot, kubeconfig, join(logDir, "agent.log"), {
+    nodeFlags: imageNodeFlags,
+    env: imageEnvironment,
+  });
   try {
     log("b. time to first DELETE");
     const firstDelete = await firstDeletes(kube, fleet, deletions, options.objects, log);
