@@ -2,7 +2,7 @@ import type { V1Namespace, V1ObjectMeta, V1Pod, V1PodCondition, V1ReplicaSet } f
 import type { Clock } from "../core/clock.js";
 import type { BroadsideError } from "../core/errors.js";
 import { optional } from "../core/objects.js";
-import { workloadOf } from "../core/targeting/rails.js";
+import { readyWorkloadLookup, workloadOf } from "../core/targeting/rails.js";
 import type { Owner, PodFacts } from "../core/targeting/types.js";
 import {
   podFactsOf,
@@ -178,23 +178,23 @@ export class PodCache implements PodFactsSource {
     const gathered: IndexedGathering = {
       pods: [],
       facts: [],
-      index: { readyPerWorkload: new Map(), readyWorkloadByUid: new Map() },
+      index: { readyPerWorkload: new Map(), readyWorkloadOf: () => undefined },
     };
     for (const namespace of namespaces) this.gatherNamespace(namespace, gathered);
+    gathered.index.readyWorkloadOf = readyWorkloadLookup(gathered.facts);
     return gathered;
   }
 
   /** Appends the namespace's pods, their facts and their readiness per workload to `into`. */
   private gatherNamespace(namespace: string, into: IndexedGathering): void {
     const stale = this.staleNamespaces.delete(namespace);
-    const { readyPerWorkload, readyWorkloadByUid } = into.index;
+    const { readyPerWorkload } = into.index;
     for (const entry of this.entries.get(namespace)?.values() ?? []) {
       const { facts, workload } = this.factsOf(entry, stale);
       into.pods.push(entry.pod);
       into.facts.push(facts);
       const ready = facts.ready && !facts.deleting;
       readyPerWorkload.set(workload, (readyPerWorkload.get(workload) ?? 0) + (ready ? 1 : 0));
-      if (ready) readyWorkloadByUid.set(facts.uid, workload);
     }
   }
 
@@ -253,7 +253,10 @@ function sameOwner(a: Owner | undefined, b: Owner | undefined): boolean {
 interface IndexedGathering {
   readonly pods: V1Pod[];
   readonly facts: PodFacts[];
-  readonly index: { readyPerWorkload: Map<string, number>; readyWorkloadByUid: Map<string, string> };
+  readonly index: {
+    readyPerWorkload: Map<string, number>;
+    readyWorkloadOf: (uid: string) => string | undefined;
+  };
 }
 
 /** A cached pod and, once computed, its facts and workload; a change of the pod replaces the entry. */

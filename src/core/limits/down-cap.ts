@@ -84,7 +84,7 @@ export class WorkloadDownCap {
             (pod) => workloadOf(pod) === workload && pod.ready && !pod.deleting && !held.has(pod.uid),
           ).length
         : (index.readyPerWorkload.get(workload) ?? 0) -
-          [...held].filter((uid) => index.readyWorkloadByUid.get(uid) === workload).length;
+          [...held].filter((uid) => index.readyWorkloadOf(uid) === workload).length;
     const healthy = readyNotHeld + held.size;
     const cap = capFor(rails, healthy);
     if (held.size < cap) return undefined;

@@ -112,17 +112,26 @@ export function readyPerWorkload(pods: readonly PodFacts[]): Map<string, number>
 /** The PodIndex of `pods`, built by walking them once: what a cache keeps up to date instead. */
 export function indexPods(pods: readonly PodFacts[]): {
   readyPerWorkload: Map<string, number>;
-  readyWorkloadByUid: Map<string, string>;
+  readyWorkloadOf: (uid: string) => string | undefined;
 } {
   const counts = new Map<string, number>();
-  const byUid = new Map<string, string>();
   for (const pod of pods) {
     const workload = workloadOf(pod);
-    const ready = countsAsReady(pod);
-    counts.set(workload, (counts.get(workload) ?? 0) + (ready ? 1 : 0));
-    if (ready) byUid.set(pod.uid, workload);
+    counts.set(workload, (counts.get(workload) ?? 0) + (countsAsReady(pod) ? 1 : 0));
   }
-  return { readyPerWorkload: counts, readyWorkloadByUid: byUid };
+  return { readyPerWorkload: counts, readyWorkloadOf: readyWorkloadLookup(pods) };
+}
+
+/**
+ * PodIndex.readyWorkloadOf over `pods`: the uid map is built on the first question, so a shot that no
+ * other run's held pods concern (the usual case) never walks the pods for it.
+ */
+export function readyWorkloadLookup(pods: readonly PodFacts[]): (uid: string) => string | undefined {
+  let byUid: Map<string, string> | undefined;
+  return (uid) => {
+    byUid ??= new Map(pods.filter(countsAsReady).map((pod) => [pod.uid, workloadOf(pod)]));
+    return byUid.get(uid);
+  };
 }
 
 /**

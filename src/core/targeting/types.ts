@@ -136,8 +136,11 @@ export interface TargetPlan {
 export interface PodIndex {
   /** Ready pods not being deleted, per workload as workloadOf names it. */
   readonly readyPerWorkload: ReadonlyMap<string, number>;
-  /** The workload of each of those ready pods, by uid. */
-  readonly readyWorkloadByUid: ReadonlyMap<string, string>;
+  /**
+   * The workload of one of those ready pods, by uid; undefined for any other uid. Asked only for pods
+   * another run holds down, which is rarely any: a cache answers it lazily rather than indexing every uid.
+   */
+  readyWorkloadOf(uid: string): string | undefined;
 }
 
 /** A uniform random number in [0, 1), like Math.random; injected so plans are reproducible in tests. */
