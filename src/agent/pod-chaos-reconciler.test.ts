@@ -169,11 +169,20 @@ describe("the PodChaos reconciler: one shot per generation, claimed in the statu
     await engine.clock.advance(2_000);
     expect(await done).toEqual({});
 
+    // The claim before any write; a report once the shot is in (so "injected" is told then, not only
+    // after recovery); the final report once recovery is known.
     expect(status.writes.map((w) => [w.kind, w.clusterWrites])).toEqual([
       ["claim", 0],
       ["report", 1],
+      ["report", 1],
     ]);
     expect(conditionsOf(status.writes[0]?.status)).toMatchObject({ Injected: "Unknown/Injecting" });
+    expect(conditionsOf(status.writes[1]?.status)).toMatchObject({
+      Selected: "True/Selected",
+      Injected: "True/Shot",
+    });
+    expect(conditionsOf(status.writes[1]?.status)).not.toHaveProperty("Recovered");
+    expect(status.writes[1]?.status.targets).toMatchObject([{ kind: "Pod", outcome: "injected" }]);
     expect(status.last?.observedGeneration).toBe(1);
     expect(conditionsOf(status.last)).toMatchObject({
       Selected: "True/Selected",

@@ -182,6 +182,7 @@ class Run {
         dryRun: false,
         wait: true,
         timeout: this.deps.recoveryTimeout,
+        onShots: (plan, shots) => this.reportShots({ plan, shots, recovery: undefined, apiRequests: 0 }),
       });
     } catch (error: unknown) {
       const reason = error instanceof BroadsideError ? reasonOf(error.code) : "Error";
@@ -193,6 +194,12 @@ class Run {
     }
     this.deps.onResult?.(result);
     await this.report(resultConditions(result), podTargets(result));
+  }
+
+  /** The shots are answered and recovery is still to come: Selected and Injected, each target injected. */
+  private async reportShots(shot: PodChaosResult): Promise<void> {
+    const accepted = shot.shots.filter((one) => one.outcome.accepted).length;
+    await this.report([selectedCondition(shot), injectedCondition(shot, accepted)], podTargets(shot));
   }
 
   private withChanges(changes: readonly ConditionChange[]): Condition[] {

@@ -38,6 +38,11 @@ export interface PodChaosRequest {
    * it all shots go out at once.
    */
   readonly pace?: { readonly maxShots: number; readonly interval: Duration };
+  /**
+   * Told the shots once every one is answered, before recovery is waited for: the agent writes the
+   * status (and so notifies "injected") when the fault is in, not only once it has healed.
+   */
+  readonly onShots?: (plan: TargetPlan, shots: readonly Shot[]) => Promise<void>;
 }
 
 export interface Shot {
@@ -127,6 +132,7 @@ async function shootAndWatch(
   try {
     const shots = await fireAll(ctx, request, targets, session);
     const apiRequests = ctx.apiRequests();
+    await request.onShots?.(plan, shots);
     if (session !== undefined) ctx.progress(`waiting for recovery (up to ${request.timeout.toString()})...`);
     return { plan, shots, recovery: await session?.finish(), apiRequests };
   } finally {

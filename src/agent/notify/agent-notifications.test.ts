@@ -93,6 +93,18 @@ describe("notifications from the status the reconcilers write", () => {
     expect(told.map((event) => event.type)).toEqual(["injected", "recovered"]);
   });
 
+  it("tells each pod of a volley, though they share one ledger record", async () => {
+    const { told, status } = setUp();
+    const second = { ...recoveredTarget, name: "web-2", uid: "uid-2" };
+    await status.report(ref, { targets: [recoveredTarget, second] });
+    expect(told.map((event) => `${event.type} ${event.target.name}`)).toEqual([
+      "injected web-1",
+      "recovered web-1",
+      "injected web-2",
+      "recovered web-2",
+    ]);
+  });
+
   it("tells a refused shot with its reason, and nothing for a status without targets", async () => {
     const { told, status } = setUp();
     await status.report(ref, { conditions: [] });

@@ -106,7 +106,8 @@ export class AgentNotifications {
         const key =
           type === "reverted" && target.ledgerRecord !== undefined
             ? `reverted/${target.ledgerRecord}`
-            : `${from.apiVersion}/${from.kind}/${from.namespace}/${from.name}/${target.ledgerRecord ?? target.uid ?? target.name}/${type}`;
+            : // A volley's pods share one ledger record: the pod's uid tells them apart.
+              `${from.apiVersion}/${from.kind}/${from.namespace}/${from.name}/${target.ledgerRecord ?? ""}/${target.uid ?? target.name}/${type}`;
         this.once(key, event);
       }
     }
