@@ -181,7 +181,7 @@ describe("the PodChaos reconciler: one shot per generation, claimed in the statu
       Selected: "True/Selected",
       Injected: "True/Shot",
     });
-    expect(conditionsOf(status.writes[1]?.status)).not.toHaveProperty("Recovered");
+    expect(conditionsOf(status.writes[1]?.status)).toMatchObject({ Recovered: "Unknown/Recovering" });
     expect(status.writes[1]?.status.targets).toMatchObject([{ kind: "Pod", outcome: "injected" }]);
     expect(status.last?.observedGeneration).toBe(1);
     expect(conditionsOf(status.last)).toMatchObject({

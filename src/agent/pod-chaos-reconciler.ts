@@ -199,7 +199,17 @@ class Run {
   /** The shots are answered and recovery is still to come: Selected and Injected, each target injected. */
   private async reportShots(shot: PodChaosResult): Promise<void> {
     const accepted = shot.shots.filter((one) => one.outcome.accepted).length;
-    await this.report([selectedCondition(shot), injectedCondition(shot, accepted)], podTargets(shot));
+    // Recovered Unknown, not what a previous generation left: a Schedule counts this child as running.
+    const recovering: ConditionChange = {
+      type: "Recovered",
+      status: "Unknown",
+      reason: "Recovering",
+      message: "waiting for the replacements to be Ready",
+    };
+    await this.report(
+      [selectedCondition(shot), injectedCondition(shot, accepted), recovering],
+      podTargets(shot),
+    );
   }
 
   private withChanges(changes: readonly ConditionChange[]): Condition[] {
