@@ -5,7 +5,7 @@ import type { FaultReport } from "../experiments/report/fault-outcome.js";
 import type { RunReport } from "../experiments/report/run-report.js";
 import type { RunPlan } from "../experiments/run/plan.js";
 import type { ExperimentStatus } from "./crds/status.js";
-import type { ConditionChange, StatusTarget } from "./status.js";
+import { reasonOf, type ConditionChange, type StatusTarget } from "./status.js";
 
 /**
  * What an Experiment's status says of its run (ADR 0017), from the run's report: the verdict, the
@@ -258,14 +258,4 @@ function whole(ms: number | undefined): number | undefined {
 
 function cut(text: string): string {
   return text.length <= maxMessage ? text : `${text.slice(0, maxMessage - 1)}…`;
-}
-
-/** BRD_REFUSED_BY_RAIL becomes RefusedByRail: a condition's reason is one CamelCase word. */
-function reasonOf(code: string): string {
-  return code
-    .replace(/^BRD_/, "")
-    .toLowerCase()
-    .split("_")
-    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
-    .join("");
 }

@@ -19,6 +19,7 @@ import type { ChaosResource } from "./pod-chaos-reconciler.js";
 import type { ReconcileResult } from "./reconcile/workers.js";
 import {
   conditionOf,
+  reasonOf,
   setCondition,
   type Condition,
   type ConditionChange,
@@ -405,16 +406,6 @@ const specNames = (param: string | undefined): string => (param === undefined ? 
 function planReasonOf(error: unknown): string {
   if (!(error instanceof BroadsideError)) return "Error";
   return error.code === "BRD_USAGE" ? "InvalidSpec" : reasonOf(error.code);
-}
-
-/** BRD_REFUSED_BY_RAIL becomes RefusedByRail: a condition's reason is one CamelCase word. */
-function reasonOf(code: string): string {
-  return code
-    .replace(/^BRD_/, "")
-    .toLowerCase()
-    .split("_")
-    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
-    .join("");
 }
 
 const outcomes = {

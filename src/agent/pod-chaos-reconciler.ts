@@ -14,7 +14,14 @@ import type { ResourceRef, StatusWriter } from "../kube/resource-status.js";
 import type { ResourceStatus } from "./crds/status.js";
 import { pausedAnnotation, type ChaosObject } from "./chaos-object.js";
 import type { ReconcileResult } from "./reconcile/workers.js";
-import { conditionOf, podTargets, setCondition, type Condition, type ConditionChange } from "./status.js";
+import {
+  conditionOf,
+  podTargets,
+  reasonOf,
+  setCondition,
+  type Condition,
+  type ConditionChange,
+} from "./status.js";
 
 /**
  * The PodChaos reconciler (ADR 0007). Chaos Mesh's pod-kill is one-shot: each generation of a PodChaos
@@ -272,16 +279,6 @@ const eventTypes: Readonly<Record<string, "Normal" | "Warning">> = {
 
 /** Told by another event of the same change (Failed says Interrupted), or nothing to tell. */
 const silent = new Set(["Injected/Interrupted", "Recovered/NothingToRecover"]);
-
-/** BRD_REFUSED_BY_RAIL becomes RefusedByRail: a condition's reason is one CamelCase word. */
-function reasonOf(code: string): string {
-  return code
-    .replace(/^BRD_/, "")
-    .toLowerCase()
-    .split("_")
-    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
-    .join("");
-}
 
 function resultConditions(result: PodChaosResult): ConditionChange[] {
   const accepted = result.shots.filter((shot) => shot.outcome.accepted).length;

@@ -90,3 +90,13 @@ function statusMilestones(milestones: ReturnType<typeof milestonesOf>): StatusTa
     ...optional("workloadRestoredMs", whole(milestones.restoredMs)),
   };
 }
+
+/** BRD_REFUSED_BY_RAIL becomes RefusedByRail: a condition's reason is one CamelCase word. */
+export function reasonOf(code: string): string {
+  return code
+    .replace(/^BRD_/, "")
+    .toLowerCase()
+    .split("_")
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join("");
+}
