@@ -209,6 +209,31 @@ describe("the PodChaos reconciler: one shot per generation, claimed in the statu
     });
   });
 
+  it("ends a run interrupted while timing recovery, so a Schedule does not wait on it forever", async () => {
+    const engine = agentEngine();
+    const status = new RecordingStatus(engine);
+    const shotThenStopped: ResourceStatus = {
+      observedGeneration: 1,
+      conditions: [
+        { type: "Injected", status: "True", reason: "Shot", lastTransitionTime: "2026-01-15T09:00:01.000Z" },
+        {
+          type: "Recovered",
+          status: "Unknown",
+          reason: "Recovering",
+          lastTransitionTime: "2026-01-15T09:00:01.000Z",
+        },
+      ],
+    };
+    status.stored = shotThenStopped;
+    await reconcilerFor(engine, podChaos({ status: shotThenStopped }), status)("shop/kill-one");
+    expect(engine.cluster.writes).toEqual([]);
+    expect(conditionsOf(status.last)).toMatchObject({
+      Injected: "True/Shot",
+      Recovered: "False/Interrupted",
+      Failed: "True/Interrupted",
+    });
+  });
+
   it("trusts the API server over a lagging cache: its own finished run is not called interrupted", async () => {
     const engine = agentEngine();
     const status = new RecordingStatus(engine);

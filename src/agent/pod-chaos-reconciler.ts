@@ -81,7 +81,7 @@ class Run {
     const status = this.object.status;
     const claimed =
       status?.observedGeneration === this.generation ? conditionOf(status, "Injected") : undefined;
-    if (claimed !== undefined) return this.alreadyClaimed(claimed);
+    if (claimed !== undefined) return this.alreadyClaimed();
     if (this.object.metadata?.annotations?.[pausedAnnotation] === "true") {
       await this.report([
         { type: "Paused", status: "True", reason: "Paused", message: `${pausedAnnotation} is "true"` },
@@ -104,31 +104,49 @@ class Run {
   }
 
   /**
-   * The generation was claimed before: done, or interrupted by a restart or a change of leader. The cache
-   * may lag this process's own last write (its report after the shot), so an unfinished claim is read
-   * again from the API server before it is called interrupted.
+   * The generation was claimed before: done, or interrupted by a restart or a change of leader, either
+   * while shooting (Injected Unknown) or while timing recovery (Injected True, Recovered Unknown). The
+   * cache may lag this process's own last write (its final report), so an unfinished run is read again
+   * from the API server before it is called interrupted.
    */
-  private async alreadyClaimed(injected: Condition): Promise<ReconcileResult> {
-    if (injected.status !== "Unknown") return {};
+  private async alreadyClaimed(): Promise<ReconcileResult> {
+    if (unfinishedStage(this.object.status) === undefined) return {};
     const fresh = await this.deps.status.read(this.resourceRef());
     const now = fresh?.status as ResourceStatus | undefined;
-    if (now?.observedGeneration !== this.generation || conditionOf(now, "Injected")?.status !== "Unknown")
-      return {};
-    await this.report([
-      {
-        type: "Failed",
-        status: "True",
-        reason: "Interrupted",
-        message:
-          "the agent stopped while this generation was being injected; `broadside status` and the ledger show what was done",
-      },
-      {
-        type: "Injected",
-        status: "False",
-        reason: "Interrupted",
-        message: "not run again: one shot per generation",
-      },
-    ]);
+    const stage = now?.observedGeneration === this.generation ? unfinishedStage(now) : undefined;
+    if (stage === "shooting") {
+      await this.report([
+        {
+          type: "Failed",
+          status: "True",
+          reason: "Interrupted",
+          message:
+            "the agent stopped while this generation was being injected; `broadside status` and the ledger show what was done",
+        },
+        {
+          type: "Injected",
+          status: "False",
+          reason: "Interrupted",
+          message: "not run again: one shot per generation",
+        },
+      ]);
+    } else if (stage === "recovering") {
+      // The shots are in the status already; only the timing of their recovery was lost.
+      await this.report([
+        {
+          type: "Failed",
+          status: "True",
+          reason: "Interrupted",
+          message: "the agent stopped while timing the recovery; the shots are in the status and the ledger",
+        },
+        {
+          type: "Recovered",
+          status: "False",
+          reason: "Interrupted",
+          message: "recovery was not timed to the end: one shot per generation",
+        },
+      ]);
+    }
     return {};
   }
 
@@ -279,6 +297,14 @@ const eventTypes: Readonly<Record<string, "Normal" | "Warning">> = {
 
 /** Told by another event of the same change (Failed says Interrupted), or nothing to tell. */
 const silent = new Set(["Injected/Interrupted", "Recovered/NothingToRecover"]);
+
+/** Where a claimed run stands if it has not ended: shooting, timing recovery, or undefined when ended. */
+function unfinishedStage(status: ResourceStatus | undefined): "shooting" | "recovering" | undefined {
+  const injected = conditionOf(status, "Injected")?.status;
+  if (injected === "Unknown") return "shooting";
+  if (injected === "True" && conditionOf(status, "Recovered")?.status === "Unknown") return "recovering";
+  return undefined;
+}
 
 function resultConditions(result: PodChaosResult): ConditionChange[] {
   const accepted = result.shots.filter((shot) => shot.outcome.accepted).length;
