@@ -1,18 +1,16 @@
-import { stringify } from "yaml";
 import type { Duration } from "../core/duration.js";
 import { BroadsideError, describeError, usageError } from "../core/errors.js";
 import { describeHold } from "../core/halt.js";
 import { optional } from "../core/objects.js";
 import type { EngineContext } from "../engine/context.js";
 import { isFrontDoorUrl } from "../experiments/files/front-door-url.js";
-import { parseExperimentFile } from "../experiments/files/load.js";
 import type { RunReport } from "../experiments/report/run-report.js";
 import { runPlanOf, type RunPlan } from "../experiments/run/plan.js";
 import { runExperiment, type RunnerOptions } from "../experiments/run/runner.js";
 import type { EventRecorder } from "../kube/events.js";
 import type { ResourceRef, StatusWriter } from "../kube/resource-status.js";
 import type { ExperimentStatus } from "./crds/status.js";
-import { pausedAnnotation, type ChaosObject } from "./chaos-object.js";
+import { loadAsFile, pausedAnnotation, type ChaosObject } from "./chaos-object.js";
 import {
   claimConditions,
   completedStatus,
@@ -156,17 +154,9 @@ class ExperimentRun {
    * the object's namespace as the default of selectors that name none. Nothing is written before this holds.
    */
   private plan(): RunPlan | BroadsideError {
-    const document = {
-      apiVersion: this.deps.resource.apiVersion,
-      kind: "Experiment",
-      metadata: { name: this.ref.name, namespace: this.ref.namespace },
-      spec: this.object.spec,
-    };
-    const source = `experiment ${this.ref.namespace}/${this.ref.name}`;
     try {
-      const loaded = parseExperimentFile(stringify(document), source, {
-        defaultNamespace: this.ref.namespace,
-      });
+      const { apiVersion } = this.deps.resource;
+      const { loaded, source } = loadAsFile(apiVersion, "Experiment", this.ref, this.object.spec);
       if (loaded.kind !== "Experiment")
         return new BroadsideError("BRD_INTERNAL", `${source}: read as ${loaded.kind}`);
       const { settings } = this.deps;

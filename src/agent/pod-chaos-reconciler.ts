@@ -1,18 +1,16 @@
-import { stringify } from "yaml";
 import { BroadsideError, describeError } from "../core/errors.js";
 import type { Duration } from "../core/duration.js";
 import { describeHold } from "../core/halt.js";
 import { optional } from "../core/objects.js";
 import type { EngineContext } from "../engine/context.js";
 import { runPodChaos, type PodChaosResult } from "../engine/pod-chaos.js";
-import { parseExperimentFile } from "../experiments/files/load.js";
 import type { ChaosMeshPodChaos } from "../experiments/files/model.js";
 import { scopeOf } from "../experiments/run/runner.js";
 import { podFaults } from "../faults/pod-registry.js";
 import type { EventRecorder } from "../kube/events.js";
 import type { ResourceRef, StatusWriter } from "../kube/resource-status.js";
 import type { ResourceStatus } from "./crds/status.js";
-import { pausedAnnotation, type ChaosObject } from "./chaos-object.js";
+import { loadAsFile, pausedAnnotation, type ChaosObject } from "./chaos-object.js";
 import type { ReconcileResult } from "./reconcile/workers.js";
 import {
   conditionOf,
@@ -152,17 +150,8 @@ class Run {
 
   /** The spec read as `broadside run` reads a PodChaos file, with the object's namespace as the default. */
   private parse(): ChaosMeshPodChaos | BroadsideError {
-    const document = {
-      apiVersion: "broadside.dev/v1alpha1",
-      kind: "PodChaos",
-      metadata: { name: this.ref.name, namespace: this.ref.namespace },
-      spec: this.object.spec,
-    };
-    const source = `podchaos ${this.ref.namespace}/${this.ref.name}`;
     try {
-      const loaded = parseExperimentFile(stringify(document), source, {
-        defaultNamespace: this.ref.namespace,
-      });
+      const { loaded, source } = loadAsFile("broadside.dev/v1alpha1", "PodChaos", this.ref, this.object.spec);
       if (loaded.kind !== "PodChaos")
         return new BroadsideError("BRD_USAGE", `${source}: read as ${loaded.kind}`);
       if (!loaded.runnable) return new BroadsideError("BRD_NOT_RUNNABLE", `${source}: ${loaded.reason}`);
