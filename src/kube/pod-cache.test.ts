@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FakeClock } from "../core/fake-clock.js";
 import { WorkloadDownCap } from "../core/limits/down-cap.js";
 import { planTargets } from "../core/targeting/plan.js";
-import { defaultRails } from "../core/targeting/rails.js";
+import { defaultRails, indexPods } from "../core/targeting/rails.js";
 import type { Mode, PodFacts, Selector } from "../core/targeting/types.js";
 import { MemoryCluster } from "./memory-cluster.js";
 import { PodCache, trimPod } from "./pod-cache.js";
@@ -269,6 +269,30 @@ describe("the agent's pod cache", () => {
       name: "web-v2",
     });
     expect(cached.facts.find((pod) => pod.name === "web-3")?.ready).toBe(false);
+  });
+
+  it("keeps its ready pods per workload counted through changes, as a fresh walk over its facts counts them", async () => {
+    const { cluster, cache } = await rig();
+    const first = await cache.gather(["shop"]);
+    expect(first.index?.readyPerWorkload).toEqual(indexPods(first.facts).readyPerWorkload);
+    // A pod becomes unready, one is deleted (another takes its slot), one is added, one starts terminating.
+    const unready = fullPod("shop", 1, "db");
+    unready.status = { phase: "Running", conditions: [] };
+    cluster.put(unready);
+    cluster.remove("Pod", "shop", "web-0");
+    cluster.put(fullPod("shop", 41, "web"));
+    const leaving = fullPod("shop", 4, "db");
+    if (leaving.metadata !== undefined) leaving.metadata.deletionTimestamp = new Date(1_700_000_200_000);
+    cluster.put(leaving);
+    const second = await cache.gather(["shop"]);
+    expect(second.index?.readyPerWorkload).toEqual(indexPods(second.facts).readyPerWorkload);
+    expect(byUid(second).facts).toEqual(byUid(await cluster.gather(["shop"])).facts);
+    // What the first gather handed out is a copy: the changes since did not move it.
+    expect(first.facts.map((pod) => pod.name)).toContain("web-0");
+    expect(first.index?.readyPerWorkload).toEqual(indexPods(first.facts).readyPerWorkload);
+    // Two namespaces add up.
+    const both = await cache.gather(["shop", "lab"]);
+    expect(both.index?.readyPerWorkload).toEqual(indexPods(both.facts).readyPerWorkload);
   });
 
   it("follows the cluster: a new pod is a target, a deleted one is not", async () => {

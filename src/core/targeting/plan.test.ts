@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { BroadsideError } from "../errors.js";
 import { planTargets } from "./plan.js";
-import { defaultRails } from "./rails.js";
+import { defaultRails, indexPods } from "./rails.js";
 import type { Mode, PodFacts, RandomSource, Selector, TargetPlan } from "./types.js";
 
 function barePod(namespace: string, name: string, overrides: Partial<PodFacts> = {}): PodFacts {
@@ -282,5 +282,111 @@ describe("planTargets: warnings for plans that hit nothing", () => {
     ],
   ])("%s", (_story, pods, selector, warnings) => {
     expect(planTargets(pods, selector, { kind: "all" }, wideRails, noDraws).warnings).toEqual(warnings);
+  });
+});
+
+describe("planTargets: one pod among thousands, without looking at them all", () => {
+  /** A seeded Lehmer generator: many draws, the same every run. */
+  function seeded(seed: number): RandomSource {
+    let state = seed;
+    return () => {
+      state = (state * 48_271) % 2_147_483_647;
+      return state / 2_147_483_647;
+    };
+  }
+
+  /**
+   * `size` pods of 100 workloads: every odd pod is already terminating, and every tenth lives in a
+   * protected namespace, so a third of them or so may be picked.
+   */
+  function fleet(size: number): PodFacts[] {
+    return Array.from({ length: size }, (_, index) =>
+      barePod(index % 10 === 0 ? "kube-system" : "demo", `pod-${index}`, {
+        owner: { kind: "Deployment", name: `w-${index % 100}` },
+        deleting: index % 2 === 1,
+      }),
+    );
+  }
+
+  const eligible = (pod: PodFacts): boolean => pod.namespace === "demo" && !pod.deleting;
+
+  it("picks every eligible pod equally often, and never another", () => {
+    const pods = fleet(2_000);
+    const random = seeded(11);
+    const index = indexPods(pods);
+    const hits = new Map<string, number>();
+    for (let round = 0; round < 8_000; round += 1) {
+      const [pod] = planTargets(pods, {}, { kind: "one" }, wideRails, random, index).selected;
+      if (pod === undefined || !eligible(pod)) throw new Error(`picked ${pod?.name ?? "nothing"}`);
+      hits.set(pod.name, (hits.get(pod.name) ?? 0) + 1);
+    }
+    // 800 eligible pods, 10 picks each on average: in ten groups of 80 pods (800 picks per group
+    // expected, standard deviation about 27), a sampler biased towards any part of the list shows.
+    const groups = Array.from({ length: 10 }, () => 0);
+    for (const [name, count] of hits) {
+      const group = Math.floor((Number(name.slice(4)) / 2_000) * 10);
+      groups[group] = (groups[group] ?? 0) + count;
+    }
+    for (const count of groups) expect(Math.abs(count - 800)).toBeLessThan(120);
+    expect(hits.size).toBeGreaterThan(780);
+  });
+
+  it("reads a handful of pods for the pick, and all of them only when the exclusions are asked for", () => {
+    let labelReads = 0;
+    const pods = fleet(10_000).map((pod) => ({
+      ...pod,
+      get labels() {
+        labelReads += 1;
+        return pod.labels;
+      },
+    }));
+    const plan = planTargets(pods, { labelSelector: "app=web" }, { kind: "one" }, wideRails, seeded(3));
+    expect(plan.selected).toHaveLength(1);
+    expect(labelReads).toBeLessThan(50);
+    expect(plan.excluded).toHaveLength(9_999);
+    expect(labelReads).toBeGreaterThanOrEqual(10_000);
+  });
+
+  it("explains every pod it leaves out as the walk over them does", () => {
+    const pods = fleet(2_000);
+    const sampled = planTargets(pods, {}, { kind: "fixed", count: 3 }, rails, seeded(5));
+    const picked = new Set(sampled.selected);
+    expect(sampled.selected).toHaveLength(3);
+    expect(sampled.excluded.filter((e) => picked.has(e.pod))).toEqual([]);
+    expect(sampled.selected.length + sampled.excluded.length).toBe(2_000);
+    // The walk over the same pods gives the same reasons for every pod neither plan picked.
+    const walked = planTargets(pods.slice(0, 999), {}, { kind: "fixed", count: 3 }, rails, seeded(5));
+    const reasons = new Map(sampled.excluded.map((e) => [e.pod, `[${e.by}] ${e.reason}`]));
+    for (const { pod, by, reason } of walked.excluded) {
+      if (!picked.has(pod)) expect(reasons.get(pod)).toBe(`[${by}] ${reason}`);
+    }
+    expect(reasons.get(pods[1] as PodFacts)).toBe("[rail] pod is already being deleted");
+    expect(reasons.get(pods[10] as PodFacts)).toBe("[rail] namespace kube-system is protected");
+  });
+
+  it("walks the pods when eligible ones are too rare to find by drawing, and still picks one", () => {
+    const pods = fleet(2_000).map((pod) => (pod.name === "pod-1234" ? pod : { ...pod, deleting: true }));
+    for (let seed = 1; seed <= 20; seed += 1) {
+      const plan = planTargets(pods, {}, { kind: "one" }, wideRails, seeded(seed));
+      expect(plan.selected.map((pod) => pod.name)).toEqual(["pod-1234"]);
+    }
+    const none = planTargets(pods, { labelSelector: "app=db" }, { kind: "one" }, wideRails, seeded(1));
+    expect(none.selected).toEqual([]);
+    expect(none.warnings).toEqual(["no pod matches the selector (2000 considered)"]);
+  });
+
+  it("keeps the blast-radius cap: a workload with one ready pod is not hit", () => {
+    const pods = fleet(2_000).map((pod) => ({
+      ...pod,
+      owner: { kind: "Deployment", name: "solo" },
+      ready: false,
+    }));
+    const lonely = pods.map((pod, index) => (index === 2 ? { ...pod, ready: true } : pod));
+    const plan = planTargets(lonely, {}, { kind: "one" }, rails, seeded(9));
+    expect(plan.selected).toEqual([]);
+    expect(plan.warnings).toEqual([
+      "the selector is empty, so it matches every pod listed",
+      expect.stringMatching(/^blast-radius cap dropped 1 of 1 chosen pod of Deployment demo\/solo/),
+    ]);
   });
 });
