@@ -89,3 +89,45 @@ describe("configuration is read once, at the entry points", () => {
     expect(readers.map((file) => file.name)).toEqual([]);
   });
 });
+
+describe("start-up: `broadside --version` loads only what it needs (issue 14)", () => {
+  /** Specifiers of the imports a module runs when loaded: not `import type`, not dynamic import(). */
+  function loadedImports(text: string): string[] {
+    const statements = text.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+"([^"]+)";/gms);
+    return [...statements].map(([, specifier = ""]) => specifier);
+  }
+
+  /** Every package a module loads, through the modules of src/ it loads in turn. */
+  function packagesLoadedBy(entry: string): Set<string> {
+    const byName = new Map(files.map((file) => [file.name, file]));
+    const packages = new Set<string>();
+    const seen = new Set<string>();
+    const visit = (name: string): void => {
+      const file = byName.get(name);
+      if (file === undefined || seen.has(name)) return;
+      seen.add(name);
+      for (const specifier of loadedImports(file.text)) {
+        if (!specifier.startsWith(".")) packages.add(specifier);
+        else
+          visit(
+            relative(srcRoot, resolve(file.path, "..", specifier))
+              .split(sep)
+              .join("/")
+              .replace(/\.js$/, ".ts"),
+          );
+      }
+    };
+    visit(entry);
+    return packages;
+  }
+
+  it("reads its configuration and parses arguments without the Kubernetes client", () => {
+    const packages = packagesLoadedBy("cli/main.ts");
+    expect(packages).toContain("commander");
+    expect(packages).not.toContain("@kubernetes/client-node");
+  });
+
+  it("finds the client where it is loaded, so the check above can fail", () => {
+    expect(packagesLoadedBy("cli/chaos-commands.ts")).toContain("@kubernetes/client-node");
+  });
+});

@@ -7,6 +7,9 @@ import type {
 } from "@kubernetes/client-node";
 import { frontDoorPortAnnotation } from "../sandbox/traffic/front-door-port.js";
 import { serveLabel, serveLabelValue } from "../sandbox/traffic/behaviour.js";
+import { checkout, demoWorkloads, storefront, type DemoWorkload } from "./workloads.js";
+
+export { checkout, demoWorkloads, ledgerWriter, storefront, type DemoWorkload } from "./workloads.js";
 
 /**
  * The demo's fleet: a few namespaces, Deployments of 1, 2 and 3 replicas, a PDB and a ConfigMap. Every
@@ -15,18 +18,7 @@ import { serveLabel, serveLabelValue } from "../sandbox/traffic/behaviour.js";
  * (front-door-ports.ts) or one the traffic process picks. Experiments name a door, not its port:
  * front-door://checkout.demo-payments/.
  */
-export interface DemoWorkload {
-  readonly namespace: string;
-  readonly name: string;
-  readonly replicas: number;
-}
-
 export const demoLabel = "broadside.dev/demo";
-
-export const storefront: DemoWorkload = { namespace: "demo-shop", name: "storefront", replicas: 3 };
-export const checkout: DemoWorkload = { namespace: "demo-payments", name: "checkout", replicas: 2 };
-export const ledgerWriter: DemoWorkload = { namespace: "demo-batch", name: "ledger-writer", replicas: 1 };
-export const demoWorkloads = [storefront, checkout, ledgerWriter] as const;
 
 export function demoNamespaces(): V1Namespace[] {
   return [...new Set(demoWorkloads.map((w) => w.namespace))].map((name) => ({

@@ -1,5 +1,5 @@
 import { usageError } from "../core/errors.js";
-import { checkout, ledgerWriter, storefront, type DemoWorkload } from "./fleet.js";
+import { checkout, ledgerWriter, storefront, type DemoWorkload } from "./workloads.js";
 
 /**
  * Where the demo fleet's front doors listen on 127.0.0.1, as the user chose (`--front-door-ports`, or
