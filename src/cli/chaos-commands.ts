@@ -80,8 +80,8 @@ function registerPodVerb(
         ...optional("pace", pace),
       });
       if (flags.output === "json")
-        io.out(`${JSON.stringify(podResultJson(kind, flags.dryRun, result), null, 2)}\n`);
-      else printPodResult(io, flags.dryRun, result);
+        io.out(`${JSON.stringify(podResultJson(kind, flags.dryRun, result, flags.explain), null, 2)}\n`);
+      else printPodResult(io, flags.dryRun, result, flags.explain);
       refuseOnRefusedShots(result);
     });
 }

@@ -53,6 +53,8 @@ export interface PodTargetFlags extends CommonChaosFlags {
   readonly mode: string;
   readonly value?: string;
   readonly gracePeriod?: number;
+  /** List every pod left out with its reason, not only the counts by reason. */
+  readonly explain: boolean;
   readonly wait: boolean;
   readonly timeout: Duration;
   readonly maxShots?: number;
@@ -80,6 +82,7 @@ export function addPodTargetFlags(command: Command): Command {
       integerOption("--grace-period", countLimits.gracePeriodSeconds),
     )
     .option("--no-wait", "do not watch recovery; return once the shots are answered")
+    .option("--explain", "list every pod left out and why (by default: how many, by reason)", false)
     .option(
       "--max-shots <n>",
       "pace the shots: at most N per --per (default: all at once)",

@@ -1,5 +1,6 @@
 import { redact, type LedgerRecord } from "../core/ledger/record.js";
 import type { RecoverySummary } from "../core/ledger/recovery.js";
+import { groupExclusions } from "../core/targeting/exclusions.js";
 import type { Exclusion } from "../core/targeting/types.js";
 import type { ObjectChaosResult } from "../engine/object-chaos.js";
 import type { PodChaosResult } from "../engine/pod-chaos.js";
@@ -10,7 +11,16 @@ import { formatTable } from "./table.js";
 /** The version of the JSON result objects documented in docs/cli.md. */
 export const resultApiVersion = "broadside.dev/v1alpha1";
 
-export function podResultJson(fault: string, dryRun: boolean, result: PodChaosResult): object {
+/**
+ * The result as `-o json` prints it: the pods left out counted by reason, and listed one by one only
+ * with `explain` (at 10,000 pods the list is 9,999 entries).
+ */
+export function podResultJson(
+  fault: string,
+  dryRun: boolean,
+  result: PodChaosResult,
+  explain = false,
+): object {
   return {
     apiVersion: resultApiVersion,
     kind: "PodFaultResult",
@@ -30,12 +40,40 @@ export function podResultJson(fault: string, dryRun: boolean, result: PodChaosRe
         timeline,
       };
     }),
-    excluded: result.plan.excluded.map(exclusionJson),
+    excludedCount: result.plan.excluded.length,
+    excludedByReason: groupExclusions(result.plan.excluded),
+    ...(explain ? { excluded: result.plan.excluded.map(exclusionJson) } : {}),
     workloads: result.recovery?.workloads ?? [],
     complete: result.recovery?.complete,
     warnings: result.plan.warnings,
     apiRequests: result.apiRequests,
   };
+}
+
+/** Groups shown without --explain; the rest are summed up in one line. */
+const shownGroups = 10;
+
+/**
+ * The pods left out, one line each with `explain`; otherwise one line per reason with its count and a
+ * few examples, at most `shownGroups` of them, and one line for the rest.
+ */
+export function exclusionLines(excluded: readonly Exclusion[], explain: boolean): string[] {
+  if (explain)
+    return excluded.map(
+      (exclusion) => `${exclusion.pod.namespace}/${exclusion.pod.name}: ${exclusion.reason}`,
+    );
+  const groups = groupExclusions(excluded);
+  const lines = groups.slice(0, shownGroups).map((group) => {
+    if (group.count === 1) return `${group.examples.join("")}: ${group.reason}`;
+    const more = group.count > group.examples.length ? ", ..." : "";
+    return `${group.count} pods: ${group.reason} (${group.examples.join(", ")}${more})`;
+  });
+  const hidden = groups.slice(shownGroups);
+  if (hidden.length > 0) {
+    const pods = hidden.reduce((sum, group) => sum + group.count, 0);
+    lines.push(`${pods} more pod(s) for ${hidden.length} other reason(s)`);
+  }
+  return lines;
 }
 
 function exclusionJson(exclusion: Exclusion): object {
@@ -47,7 +85,7 @@ function exclusionJson(exclusion: Exclusion): object {
   };
 }
 
-export function printPodResult(io: CliIo, dryRun: boolean, result: PodChaosResult): void {
+export function printPodResult(io: CliIo, dryRun: boolean, result: PodChaosResult, explain = false): void {
   const { plan } = result;
   io.out(
     `${dryRun ? "Plan (dry run, nothing changed)" : "Plan"}: ${plan.selected.length} target(s), ${plan.excluded.length} pod(s) left out\n`,
@@ -56,8 +94,9 @@ export function printPodResult(io: CliIo, dryRun: boolean, result: PodChaosResul
     io.out(
       `  hit   ${pod.namespace}/${pod.name}${pod.nodeName === undefined ? "" : ` on ${pod.nodeName}`}\n`,
     );
-  for (const exclusion of plan.excluded)
-    io.out(`  skip  ${exclusion.pod.namespace}/${exclusion.pod.name}: ${exclusion.reason}\n`);
+  const skipped = exclusionLines(plan.excluded, explain);
+  for (const line of skipped) io.out(`  skip  ${line}\n`);
+  if (skipped.length < plan.excluded.length) io.out("  (--explain lists every pod left out and why)\n");
   for (const warning of plan.warnings) io.out(`warning: ${warning}\n`);
   if (result.recovery === undefined) return;
   io.out("\nRecovery, in ms from each shot (from watch events):\n");

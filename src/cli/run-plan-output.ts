@@ -8,6 +8,7 @@ import type { PlanStep, RunPlan, ScheduleStep } from "../experiments/run/plan.js
 import { firingInstants } from "../experiments/schedule/instants.js";
 import { probeSpecOf } from "../experiments/run/probes.js";
 import { describeStep, scopeOf } from "../experiments/run/runner.js";
+import { exclusionLines } from "./chaos-output.js";
 import type { CliIo } from "./options.js";
 
 /**
@@ -61,9 +62,7 @@ async function podTargets(ctx: EngineContext, step: PodFaultStep): Promise<strin
       (pod) =>
         `would hit ${pod.namespace}/${pod.name}${pod.nodeName === undefined ? "" : ` on ${pod.nodeName}`}`,
     ),
-    ...excluded.map(
-      (exclusion) => `skip ${exclusion.pod.namespace}/${exclusion.pod.name}: ${exclusion.reason}`,
-    ),
+    ...exclusionLines(excluded, false).map((line) => `skip ${line}`),
     ...warnings.map((warning) => `warning: ${warning}`),
     ...(selected.length === 0 ? ["no pod would be hit: a run would stop at this step"] : []),
   ];

@@ -89,14 +89,19 @@ describe("broadside kill and evict", () => {
       "--dry-run",
       "-o",
       "json",
+      "--explain",
     );
     expect(result.code, result.stderr).toBe(0);
     const plan = JSON.parse(result.stdout) as {
       dryRun: boolean;
       targets: unknown[];
       excluded: { reason: string }[];
+      excludedCount: number;
+      excludedByReason: { reason: string; count: number }[];
     };
     expect(plan.dryRun).toBe(true);
+    expect(plan.excludedCount).toBe(2);
+    expect(plan.excludedByReason.map((group) => group.count)).toEqual([1, 1]);
     // fixed 2 of 3, then the blast-radius cap keeps floor(3 / 2) = 1.
     expect(plan.targets).toHaveLength(1);
     expect(plan.excluded.map((e) => e.reason).sort()).toEqual(
