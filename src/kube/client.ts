@@ -1,6 +1,8 @@
 import {
   ApiException,
   AppsV1Api,
+  AuthenticationV1Api,
+  AuthorizationV1Api,
   CoreV1Api,
   createConfiguration,
   KubeConfig,
@@ -60,6 +62,9 @@ export interface KubeClients {
   readonly apps: AppsV1Api;
   readonly policy: PolicyV1Api;
   readonly rbac: RbacAuthorizationV1Api;
+  /** TokenReview and SubjectAccessReview: who a bearer token is, and what it may do (access-review.ts). */
+  readonly authentication: AuthenticationV1Api;
+  readonly authorization: AuthorizationV1Api;
   /** Broadside's own resources (broadside.dev), for their status. */
   readonly custom: CustomObjectsApi;
   /** API requests sent so far through these clients (watches excluded). */
@@ -77,6 +82,8 @@ export function connect(access: ClusterAccess): KubeClients {
     apps: new AppsV1Api(configuration),
     policy: new PolicyV1Api(configuration),
     rbac: new RbacAuthorizationV1Api(configuration),
+    authentication: new AuthenticationV1Api(configuration),
+    authorization: new AuthorizationV1Api(configuration),
     custom: new CustomObjectsApi(configuration),
     counter,
   };
