@@ -1,7 +1,18 @@
-import { ApiException, KubeConfig } from "@kubernetes/client-node";
+import {
+  ApiException,
+  createConfiguration,
+  KubeConfig,
+  ServerConfiguration,
+  type Configuration,
+} from "@kubernetes/client-node";
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
+import { systemClock } from "../core/clock.js";
 import { BroadsideError } from "../core/errors.js";
-import { apiErrorMessage, contextNamespace, kubeErrorCode, kubeFailure } from "./client.js";
+import { apiErrorMessage, contextNamespace, kubeErrorCode, kubeFailure, listWire } from "./client.js";
+import { defaultApiRateLimits, throttledHttpLibrary, type RequestCounter } from "./throttled-http.js";
 
 function kubeconfig(namespace: string | undefined): KubeConfig {
   const config = new KubeConfig();
@@ -76,5 +87,87 @@ describe("a refusal in the API server's own words", () => {
     const missing = new ApiException(404, "x", JSON.stringify({ message: 'pods "web" not found' }), {});
     expect(apiErrorMessage(missing)).toBe('the Kubernetes API answered 404: pods "web" not found');
     expect(apiErrorMessage(new Error("socket hang up"))).toBe("socket hang up");
+  });
+});
+
+describe("listWire: a LIST as the wire's JSON, through the typed clients' HTTP layer", () => {
+  /** A stand-in API server on 127.0.0.1 over plain HTTP: one namespace lists, another is forbidden. */
+  async function standIn(): Promise<{
+    server: Server;
+    configuration: Configuration;
+    counter: RequestCounter;
+  }> {
+    const server = createServer((request, response) => {
+      response.setHeader("content-type", "application/json");
+      if (request.url === "/api/v1/namespaces/shop/pods") {
+        response.end(
+          JSON.stringify({
+            kind: "PodList",
+            apiVersion: "v1",
+            metadata: { resourceVersion: "7" },
+            items: [
+              { metadata: { name: "web-0", namespace: "shop", creationTimestamp: "2026-12-07T03:00:00Z" } },
+            ],
+          }),
+        );
+        return;
+      }
+      response.statusCode = 403;
+      response.end(
+        JSON.stringify({
+          kind: "Status",
+          code: 403,
+          reason: "Forbidden",
+          message: 'pods is forbidden: User "viewer" cannot list resource "pods" in the namespace "vault"',
+        }),
+      );
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const { port } = server.address() as AddressInfo;
+    const config = new KubeConfig();
+    config.loadFromOptions({
+      clusters: [{ name: "c", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: "u", token: "t" }],
+      contexts: [{ name: "ctx", cluster: "c", user: "u" }],
+      currentContext: "ctx",
+    });
+    // As connect() builds it, except that connect() refuses plain HTTP, which this stand-in speaks.
+    const counter: RequestCounter = { requests: 0 };
+    const configuration = createConfiguration({
+      baseServer: new ServerConfiguration(`http://127.0.0.1:${port}`, {}),
+      authMethods: { default: config },
+      httpApi: throttledHttpLibrary(defaultApiRateLimits, systemClock, counter),
+    });
+    return { server, configuration, counter };
+  }
+
+  it("hands over the items as sent (timestamps stay strings) and counts the request", async () => {
+    const { server, configuration, counter } = await standIn();
+    try {
+      const pods = await listWire<{ metadata: { name: string; creationTimestamp: unknown } }>(
+        configuration,
+        "/api/v1/namespaces/shop/pods",
+      );
+      expect(pods).toEqual([
+        { metadata: { name: "web-0", namespace: "shop", creationTimestamp: "2026-12-07T03:00:00Z" } },
+      ]);
+      expect(counter.requests).toBe(1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("fails as a typed call would: 403 is BRD_KUBE_FORBIDDEN in the API server's own words", async () => {
+    const { server, configuration } = await standIn();
+    try {
+      const failure = await listWire(configuration, "/api/v1/namespaces/vault/pods").catch(
+        (error: unknown) => error,
+      );
+      expect(kubeErrorCode(failure)).toBe("BRD_KUBE_FORBIDDEN");
+      expect(apiErrorMessage(failure)).toContain('User "viewer" cannot list resource "pods"');
+    } finally {
+      server.close();
+    }
   });
 });

@@ -9,6 +9,7 @@ import {
   PolicyV1Api,
   RbacAuthorizationV1Api,
   CustomObjectsApi,
+  HttpMethod,
   ServerConfiguration,
   type Configuration,
 } from "@kubernetes/client-node";
@@ -69,6 +70,13 @@ export interface KubeClients {
   readonly custom: CustomObjectsApi;
   /** API requests sent so far through these clients (watches excluded). */
   readonly counter: RequestCounter;
+  /** LISTs answered as the wire's JSON (listWire), for collections that grow with the cluster. */
+  readonly wire: WireLists;
+}
+
+export interface WireLists {
+  /** The items of the collection at `path` (e.g. /api/v1/namespaces/shop/pods), as sent. */
+  list<T>(path: string): Promise<T[]>;
 }
 
 export function connect(access: ClusterAccess): KubeClients {
@@ -86,7 +94,33 @@ export function connect(access: ClusterAccess): KubeClients {
     authorization: new AuthorizationV1Api(configuration),
     custom: new CustomObjectsApi(configuration),
     counter,
+    wire: { list: (path) => listWire(configuration, path) },
   };
+}
+
+/**
+ * The items of a LIST as the wire's JSON, through the typed clients' HTTP layer (throttled, kept-alive,
+ * observed, authenticated the same way) but not through client-node's ObjectSerializer, which turns
+ * every field of every item into its model class: 450 ms for 10,000 pods on this machine, on top of
+ * the JSON parse, for objects planning reads a dozen fields of (issue 14). Timestamps stay strings, as
+ * in watch events and the agent's informer cache. A refusal is an ApiException, as from a typed call.
+ */
+export async function listWire<T>(configuration: Configuration, path: string): Promise<T[]> {
+  const request = configuration.baseServer.makeRequestContext(path, HttpMethod.GET);
+  request.setHeaderParam("Accept", "application/json");
+  await configuration.authMethods.default?.applySecurityAuthentication(request);
+  const response = await configuration.httpApi.send(request).toPromise();
+  const body = await response.body.text();
+  if (response.httpStatusCode !== 200) {
+    throw new ApiException<string>(
+      response.httpStatusCode,
+      `LIST ${path}: HTTP ${response.httpStatusCode}`,
+      body,
+      response.headers,
+    );
+  }
+  const list = JSON.parse(body) as { items?: T[] | null };
+  return list.items ?? [];
 }
 
 /** What KubeConfig.makeApiClient builds, with our throttled HTTP layer underneath. */

@@ -72,15 +72,16 @@ function fakeCluster(objects: { pods: V1Pod[]; replicaSets: V1ReplicaSet[]; name
   const inNamespace = <T extends { metadata?: { namespace?: string } }>(items: T[], ns: string) =>
     items.filter((item) => item.metadata?.namespace === ns);
   const kube = {
+    wire: {
+      list: (path: string) => {
+        const ns = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(path)?.[1];
+        if (ns === undefined && path !== "/api/v1/pods")
+          return Promise.reject(new Error(`no LIST of ${path}`));
+        calls.push(ns === undefined ? "list pods" : `list pods ${ns}`);
+        return Promise.resolve(ns === undefined ? objects.pods : inNamespace(objects.pods, ns));
+      },
+    },
     core: {
-      listNamespacedPod: ({ namespace: ns }: { namespace: string }) => {
-        calls.push(`list pods ${ns}`);
-        return Promise.resolve({ items: inNamespace(objects.pods, ns) });
-      },
-      listPodForAllNamespaces: () => {
-        calls.push("list pods");
-        return Promise.resolve({ items: objects.pods });
-      },
       readNamespace: ({ name }: { name: string }) => {
         calls.push(`read namespace ${name}`);
         const found = objects.namespaces.find((ns) => ns.metadata?.name === name);

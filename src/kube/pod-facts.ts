@@ -143,9 +143,14 @@ export function replicaSetOwner(replicaSet: V1ReplicaSet): Owner {
 
 /** The pods of the namespaces, or of the cluster: one LIST per namespace, or one for "all". */
 export async function listPods(kube: KubeClients, scope: NamespaceScope): Promise<V1Pod[]> {
-  if (scope === "all") return (await kube.core.listPodForAllNamespaces()).items;
-  const lists = await Promise.all(scope.map((namespace) => kube.core.listNamespacedPod({ namespace })));
-  return lists.flatMap((list) => list.items);
+  // Wire JSON, not client-node's model classes: the pods' LIST is the one that grows with the fleet.
+  if (scope === "all") return kube.wire.list<V1Pod>("/api/v1/pods");
+  const lists = await Promise.all(
+    scope.map((namespace) =>
+      kube.wire.list<V1Pod>(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`),
+    ),
+  );
+  return lists.flat();
 }
 
 /** Annotations per namespace name. A namespace named explicitly that does not exist is a usage error. */
