@@ -1,8 +1,11 @@
+import { isDeepStrictEqual } from "node:util";
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "../fake-clock.js";
 import { cellsPerShipCell } from "./layout.js";
 import {
+  gameShipKey,
   SeaState,
+  type SeaEvent,
   type GridView,
   type NamespaceFacts,
   type PodFacts,
@@ -223,6 +226,66 @@ describe("a hit, burning, rebuilding, repaired", () => {
   });
 });
 
+describe("what the sea tells the others", () => {
+  it("reports each kill and each repair, naming the pod that was killed, for the ticker, scores and caps", async () => {
+    const clock = new FakeClock(500);
+    const events: SeaEvent[] = [];
+    const sea = new SeaState(clock, (event) => events.push(event));
+    const web = pod("web");
+    sea.syncNamespace({ namespace: "shop", workloads: [workload("web", 2)], pods: [web, pod("web")] });
+    sea.upsertPod("shop", { ...web, deleting: true });
+    await clock.advance(300);
+    sea.upsertPod("shop", pod("web"));
+    expect(events).toEqual([
+      {
+        type: "kill",
+        namespace: "shop",
+        ship: "Deployment/web",
+        podUid: web.uid,
+        podName: web.name,
+        at: 500,
+      },
+      {
+        type: "repaired",
+        namespace: "shop",
+        ship: "Deployment/web",
+        podUid: web.uid,
+        killedAt: 500,
+        repairedMs: 300,
+        at: 800,
+      },
+    ]);
+    expect(gameShipKey("shop", "Deployment/web")).toBe("shop/Deployment/web");
+  });
+
+  it("repairs a cell once, from its first kill, when its replacement is hit before it was Ready", async () => {
+    const clock = new FakeClock();
+    const events: SeaEvent[] = [];
+    const sea = new SeaState(clock, (event) => events.push(event));
+    const first = pod("api");
+    sea.syncNamespace({ namespace: "shop", workloads: [workload("api", 1)], pods: [first] });
+    sea.deletePod("shop", first.uid);
+    await clock.advance(100);
+    const second = pod("api", { ready: false });
+    sea.upsertPod("shop", second);
+    await clock.advance(100);
+    sea.deletePod("shop", second.uid);
+    await clock.advance(100);
+    sea.upsertPod("shop", pod("api"));
+    expect(ship(sea.grid("shop"), "api").cells[0]).toMatchObject({
+      state: "repaired",
+      killedAt: 0,
+      repairedMs: 300,
+    });
+    expect(
+      events.filter((event) => event.type === "repaired").map((event) => [event.podUid, event.repairedMs]),
+    ).toEqual([
+      [first.uid, 300],
+      [second.uid, 100],
+    ]);
+  });
+});
+
 describe("a stable board", () => {
   it("moves no ship when others are added or sunk for good", () => {
     const sea = new SeaState(new FakeClock());
@@ -350,5 +413,84 @@ describe("where a shot lands", () => {
     sea.upsertPod("shop", { ...first, deleting: true });
     expect(sea.readyPodUids("shop", { kind: "Deployment", name: "api" })).toEqual([pods[1]?.uid]);
     expect(sea.readyPodUids("shop", { kind: "Deployment", name: "nope" })).toEqual([]);
+  });
+});
+
+/** A small seeded PRNG (mulberry32): the storm below is the same on every run. */
+function seeded(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** Every place a pod is shown: each uid must be in one at most. */
+function podPlaces(grid: GridView | undefined): string[] {
+  return (grid?.ships ?? [])
+    .flatMap((s) => [
+      ...s.cells.flatMap((cell) => [cell.pod?.uid, cell.replacement?.uid]),
+      ...s.overflow.map((p) => p.uid),
+    ])
+    .filter((uid): uid is string => uid !== undefined);
+}
+
+/** One random event of the storm, on ships named a..h and the pods seen so far (`alive`). */
+function stormStep(sea: SeaState, alive: Map<string, PodFacts>, random: () => number): void {
+  const pick = <T>(items: readonly T[]): T | undefined => items[Math.floor(random() * items.length)];
+  const name = pick(["a", "b", "c", "d", "e", "f", "g", "h"]) ?? "a";
+  const someone = pick([...alive.values()]);
+  const change = (updated: PodFacts): void => {
+    alive.set(updated.uid, updated);
+    sea.upsertPod("storm", updated);
+  };
+  const roll = random();
+  if (roll < 0.05) sea.upsertWorkload("storm", workload(name, Math.floor(random() * 7)));
+  else if (roll < 0.07) sea.removeWorkload("storm", { kind: "Deployment", name });
+  else if (roll < 0.4) change(pod(name, { ready: random() < 0.5 }));
+  else if (someone === undefined) return;
+  else if (roll < 0.6) change({ ...someone, deleting: true });
+  else if (roll < 0.8) {
+    alive.delete(someone.uid);
+    sea.deletePod("storm", someone.uid);
+  } else change({ ...someone, ready: true });
+}
+
+/** What no event may break: ships apart and on the grid, a pod in one place, a ship of the same length unmoved. */
+function stormProblems(before: GridView | undefined, after: GridView | undefined): string[] {
+  const places = podPlaces(after);
+  const problems = [...shipsTouching(after)];
+  if (new Set(places).size !== places.length) problems.push("a pod is shown twice");
+  for (const s of after?.ships ?? []) problems.push(...shipProblems(before, s, after?.side ?? 0));
+  return problems;
+}
+
+function shipProblems(before: GridView | undefined, s: ShipView, side: number): string[] {
+  const problems: string[] = [];
+  if (s.cells.some((cell) => cell.row >= side || cell.col >= side)) problems.push(`${s.key} is off the grid`);
+  const earlier = before?.ships.find((candidate) => candidate.key === s.key);
+  const sameLength = earlier !== undefined && earlier.length === s.length;
+  if (sameLength && !isDeepStrictEqual(earlier.placement, s.placement)) problems.push(`${s.key} moved`);
+  return problems;
+}
+
+describe("a storm of random events", () => {
+  it("never overlaps ships, never shows a pod twice, and moves no ship whose length stayed", () => {
+    const random = seeded(11);
+    const sea = new SeaState(new FakeClock());
+    const workloads = ["a", "b", "c", "d"].map((name) => workload(name, 3));
+    sea.syncNamespace({ namespace: "storm", workloads, pods: [] });
+    const alive = new Map<string, PodFacts>();
+    const problems: string[] = [];
+    for (let step = 0; step < 2_000; step += 1) {
+      const before = sea.grid("storm");
+      stormStep(sea, alive, random);
+      problems.push(...stormProblems(before, sea.grid("storm")).map((problem) => `step ${step}: ${problem}`));
+    }
+    expect(problems).toEqual([]);
+    // The storm did what it is for: ships were hit, rebuilt and repaired along the way.
+    expect(sea.grid("storm")?.ships.length).toBeGreaterThan(3);
   });
 });

@@ -88,8 +88,35 @@ export type ShotTarget =
       readonly target: PodView | undefined;
     };
 
+/** What happened on the sea that others act on: the ticker, the scoreboard, the ship caps (limits.ts). */
+export type SeaEvent =
+  | {
+      readonly type: "kill";
+      readonly namespace: string;
+      readonly ship: string;
+      readonly podUid: string;
+      readonly podName: string;
+      /** Epoch ms of the event that showed it. */
+      readonly at: number;
+    }
+  | {
+      readonly type: "repaired";
+      readonly namespace: string;
+      readonly ship: string;
+      /** The pod that was killed (not its replacement): the uid a shot was admitted for. */
+      readonly podUid: string;
+      readonly killedAt: number;
+      readonly repairedMs: number;
+      readonly at: number;
+    };
+
+/** A sea event as a ship raises it; the sea adds where. Distributes over the union, keeping each type. */
+type ShipEvent = WithoutPlace<SeaEvent>;
+type WithoutPlace<Event> = Event extends SeaEvent ? Omit<Event, "namespace" | "ship"> : never;
+
 interface Ship {
   readonly ref: WorkloadRef;
+  readonly emit: (event: ShipEvent) => void;
   readonly key: string;
   /** Undefined while the ship has no cells (0 replicas). */
   placement: Placement | undefined;
@@ -113,10 +140,18 @@ export function shipKeyOf(ref: WorkloadRef): string {
   return `${ref.kind}/${ref.name}`;
 }
 
+/** A ship's key across the game's namespaces, as the ship caps (limits.ts) count it. */
+export function gameShipKey(namespace: string, ship: string): string {
+  return `${namespace}/${ship}`;
+}
+
 export class SeaState {
   private readonly grids = new Map<string, Grid>();
 
-  constructor(private readonly clock: Pick<Clock, "now">) {}
+  constructor(
+    private readonly clock: Pick<Clock, "now">,
+    private readonly onEvent: (event: SeaEvent) => void = () => undefined,
+  ) {}
 
   /** The namespaces on the board, sorted. */
   namespaces(): string[] {
@@ -248,9 +283,13 @@ export class SeaState {
   }
 
   private newShip(grid: Grid, workload: WorkloadRef): Ship {
+    const key = shipKeyOf(workload);
     const ship: Ship = {
       ref: { kind: workload.kind, name: workload.name },
-      key: shipKeyOf(workload),
+      emit: (event) => {
+        this.onEvent({ ...event, namespace: grid.namespace, ship: key });
+      },
+      key,
       placement: undefined,
       slots: [],
       overflow: [],
@@ -363,7 +402,7 @@ function updatePod(ship: Ship, pod: PodFacts | PodRecord, at: number): void {
   }
   if (slot.pod?.uid === pod.uid) updateHolder(ship, slot, recordOf(pod, slot.pod, at), at);
   else updateReplacement(ship, slot, recordOf(pod, slot.replacement, at));
-  settle(slot);
+  settle(ship, slot);
 }
 
 function updateHolder(ship: Ship, slot: Slot, record: PodRecord, at: number): void {
@@ -371,8 +410,7 @@ function updateHolder(ship: Ship, slot: Slot, record: PodRecord, at: number): vo
   slot.pod = record;
   if (!startsDying) return;
   // A kill opens here: the deletion is the event the board measures from.
-  slot.killedAt = at;
-  slot.repairedMs = undefined;
+  openKill(ship, slot, record, at);
   if (slot.replacement === undefined) slot.replacement = takeOverflow(ship);
 }
 
@@ -399,7 +437,7 @@ function placeNewPod(ship: Ship, record: PodRecord): void {
   // An open kill stays open: it closes when this pod is Ready (settle).
   if (slot.pod === undefined) slot.pod = record;
   else slot.replacement = record;
-  settle(slot);
+  settle(ship, slot);
 }
 
 /** The slot that has waited longest for a pod, or undefined when every cell is held. */
@@ -437,7 +475,7 @@ function fillFromOverflow(ship: Ship): void {
     if (slot === undefined || record === undefined) return;
     if (slot.pod === undefined) slot.pod = record;
     else slot.replacement = record;
-    settle(slot);
+    settle(ship, slot);
   }
 }
 
@@ -449,28 +487,49 @@ function removePod(ship: Ship, uid: string, at: number): void {
     } else if (slot.pod?.uid === uid) {
       vacate(ship, slot, at);
     } else continue;
-    settle(slot);
+    settle(ship, slot);
     return;
   }
 }
 
 /** The cell's pod is gone: its replacement moves in, or the cell waits empty, the kill still open. */
 function vacate(ship: Ship, slot: Slot, at: number): void {
-  if (slot.pod?.deleting !== true) {
-    // Gone without a terminating phase first (grace period 0): the kill opens now.
-    slot.killedAt = at;
-    slot.repairedMs = undefined;
-  }
+  // Gone without a terminating phase first (grace period 0): the kill opens now.
+  if (slot.pod !== undefined && !slot.pod.deleting) openKill(ship, slot, slot.pod, at);
   slot.pod = slot.replacement ?? takeOverflow(ship);
   slot.replacement = undefined;
 }
 
 /** Closes an open kill once the pod that heals the cell is Ready: repaired, in ms from the kill. */
-function settle(slot: Slot): void {
+function settle(ship: Ship, slot: Slot): void {
   const healer = slot.pod?.deleting === true ? slot.replacement : slot.pod;
   if (slot.killedAt === undefined || slot.repairedMs !== undefined) return;
-  if (healer?.ready !== true || healer.readyAt === undefined) return;
-  slot.repairedMs = Math.max(0, healer.readyAt - slot.killedAt);
+  const readyAt = healer?.ready === true ? healer.readyAt : undefined;
+  if (readyAt === undefined) return;
+  slot.repairedMs = Math.max(0, readyAt - slot.killedAt);
+  for (const kill of slot.openKills.splice(0)) {
+    ship.emit({
+      type: "repaired",
+      podUid: kill.uid,
+      killedAt: kill.at,
+      repairedMs: Math.max(0, readyAt - kill.at),
+      at: readyAt,
+    });
+  }
+}
+
+/**
+ * A kill opens on the cell: its pod started terminating, or vanished. A second kill before the cell is
+ * repaired (its replacement hit too) joins the open one: the cell is repaired once, from the first kill.
+ */
+function openKill(ship: Ship, slot: Slot, pod: PodRecord, at: number): void {
+  const alreadyOpen = slot.killedAt !== undefined && slot.repairedMs === undefined;
+  if (!alreadyOpen) {
+    slot.killedAt = at;
+    slot.repairedMs = undefined;
+  }
+  slot.openKills.push({ uid: pod.uid, at });
+  ship.emit({ type: "kill", podUid: pod.uid, podName: pod.name, at });
 }
 
 function shipView(ship: Ship): ShipView {

@@ -50,10 +50,18 @@ export interface Slot {
   replacement: PodRecord | undefined;
   killedAt: number | undefined;
   repairedMs: number | undefined;
+  /** The pods killed in the open kill, each with its time: each is reported repaired with the cell. */
+  openKills: { readonly uid: string; readonly at: number }[];
 }
 
 export function placeholderSlot(): Slot {
-  return { pod: undefined, replacement: undefined, killedAt: undefined, repairedMs: undefined };
+  return {
+    pod: undefined,
+    replacement: undefined,
+    killedAt: undefined,
+    repairedMs: undefined,
+    openKills: [],
+  };
 }
 
 export function stateOf(slot: Slot): CellState {
