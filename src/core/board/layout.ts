@@ -19,8 +19,13 @@ export interface Placement extends Coordinate {
 
 /** The smallest grid side: a namespace with one small ship still gets some water to miss in. */
 export const minSide = 6;
-/** A grid holds about three cells per ship cell, so roughly two shots in three are misses. */
+/** A grid holds at least three cells per ship cell, so roughly two shots in three are misses. */
 export const cellsPerShipCell = 3;
+/**
+ * A ship of length L with water around it takes about 2(L + 1) cells (the ring is shared with its
+ * neighbours); first-fit from hashed starts packs loosely, so the grid gets twice that.
+ */
+const footprintSlack = 2;
 /** Grids are capped well below this side; the cell keys below rely on it. */
 const keySpace = 65_536;
 
@@ -34,9 +39,12 @@ export function hashOf(text: string): number {
   return hash >>> 0;
 }
 
-/** The side of a square grid for ships totalling `shipCells` cells, the longest `longest` long. */
-export function sideFor(shipCells: number, longest: number): number {
-  return Math.max(minSide, longest, Math.ceil(Math.sqrt(shipCells * cellsPerShipCell)));
+/** The side of a square grid for ships of the given lengths: room for their water, and the longest. */
+export function sideFor(lengths: readonly number[]): number {
+  const cells = lengths.reduce((sum, length) => sum + length, 0);
+  const footprint = lengths.reduce((sum, length) => sum + 2 * (length + 1), 0);
+  const area = Math.max(cells * cellsPerShipCell, footprint * footprintSlack);
+  return Math.max(minSide, ...lengths, Math.ceil(Math.sqrt(area)));
 }
 
 /** How a full grid grows: by a quarter, at least two cells, so placing many ships grows it a few times only. */
@@ -104,9 +112,11 @@ export function fits(
   side: number,
   occupancy: Occupancy,
 ): boolean {
-  for (const cell of cellsOf(placement, length)) {
-    if (cell.row >= side || cell.col >= side) return false;
-    if (!clearAround(cell, shipKey, side, occupancy)) return false;
+  // The stern first: most places a long ship is tried at run off the grid.
+  const stern = cellAt(placement, length - 1);
+  if (stern.row >= side || stern.col >= side) return false;
+  for (let index = 0; index < length; index += 1) {
+    if (!clearAround(cellAt(placement, index), shipKey, side, occupancy)) return false;
   }
   return true;
 }

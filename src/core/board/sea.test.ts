@@ -356,6 +356,13 @@ describe("a stable board", () => {
     sea.upsertPod("late", early);
     sea.upsertWorkload("late", workload("cache", 1, "DaemonSet"));
     expect(ship(sea.grid("late"), "cache").cells[0]?.pod?.uid).toBe(early.uid);
+
+    // A pod waiting for its workload that a relist no longer has is forgotten with the rest.
+    const orphan = pod("queue");
+    sea.upsertPod("late", orphan);
+    sea.syncNamespace({ namespace: "late", workloads: [workload("cache", 1, "DaemonSet")], pods: [early] });
+    sea.upsertWorkload("late", workload("queue", 1));
+    expect(ship(sea.grid("late"), "queue").cells[0]?.pod).toBeUndefined();
   });
 });
 

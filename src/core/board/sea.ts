@@ -172,9 +172,16 @@ export class SeaState {
     const listed = new Set(facts.workloads.map(shipKeyOf));
     for (const key of [...known.ships.keys()]) if (!listed.has(key)) this.dropShip(known, key);
     for (const workload of facts.workloads) this.upsertWorkload(facts.namespace, workload, at);
-    const pods = new Set(facts.pods.map((pod) => pod.uid));
-    for (const uid of [...known.podShip.keys()]) if (!pods.has(uid)) this.deletePod(facts.namespace, uid, at);
+    this.forgetUnlisted(known, new Set(facts.pods.map((pod) => pod.uid)), at);
     for (const pod of facts.pods) this.upsertPod(facts.namespace, pod, at);
+  }
+
+  /** Pods a relist no longer has are gone: their deletions were missed while the watch was down. */
+  private forgetUnlisted(grid: Grid, listed: ReadonlySet<string>, at: number): void {
+    for (const uid of [...grid.podShip.keys()]) if (!listed.has(uid)) this.deletePod(grid.namespace, uid, at);
+    for (const strays of grid.strays.values()) {
+      for (const uid of [...strays.keys()]) if (!listed.has(uid)) strays.delete(uid);
+    }
   }
 
   /** The namespace leaves the board (it was opted out, or the game no longer includes it). */
@@ -263,16 +270,14 @@ export class SeaState {
   private gridFor(namespace: string): Grid {
     const known = this.grids.get(namespace);
     if (known !== undefined) return known;
-    const grid = emptyGrid(namespace, sideFor(0, 0));
+    const grid = emptyGrid(namespace, sideFor([]));
     this.grids.set(namespace, grid);
     return grid;
   }
 
   private layOut(facts: NamespaceFacts, at: number): void {
-    const workloads = facts.workloads.filter((workload) => workload.replicas > 0);
-    const total = workloads.reduce((sum, workload) => sum + workload.replicas, 0);
-    const longest = Math.max(0, ...workloads.map((workload) => workload.replicas));
-    this.grids.set(facts.namespace, emptyGrid(facts.namespace, sideFor(total, longest)));
+    const lengths = facts.workloads.flatMap((workload) => (workload.replicas > 0 ? [workload.replicas] : []));
+    this.grids.set(facts.namespace, emptyGrid(facts.namespace, sideFor(lengths)));
     const ordered = [...facts.workloads].sort(
       (a, b) => b.replicas - a.replicas || compareText(shipKeyOf(a), shipKeyOf(b)),
     );
