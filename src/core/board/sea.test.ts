@@ -409,6 +409,13 @@ describe("where a shot lands", () => {
       kind: "unknown-namespace",
       namespace: "kube-system",
     });
+
+    // Events of a namespace the game does not hold, or has left, never put it on the board.
+    sea.upsertWorkload("kube-system", workload("coredns", 2));
+    sea.upsertPod("kube-system", pod("coredns"));
+    sea.removeNamespace("shop");
+    sea.upsertPod("shop", pod("web"));
+    expect(sea.namespaces()).toEqual([]);
   });
 
   it("lists a ship's Ready pods that are not terminating, for its cap", () => {

@@ -189,9 +189,15 @@ export class SeaState {
     this.grids.delete(namespace);
   }
 
+  /*
+   * Events of a namespace not on the board (never synced, or removed) are ignored: only syncNamespace
+   * puts a namespace on the board, so a late event cannot bring back one the game left.
+   */
+
   /** A workload was added or changed; a new length grows or shrinks its ship at the stern. */
   upsertWorkload(namespace: string, workload: WorkloadFacts, at = this.clock.now()): void {
-    const grid = this.gridFor(namespace);
+    const grid = this.grids.get(namespace);
+    if (grid === undefined) return;
     const key = shipKeyOf(workload);
     const ship = grid.ships.get(key) ?? this.newShip(grid, workload);
     this.resize(grid, ship, Math.max(0, workload.replicas));
@@ -206,7 +212,8 @@ export class SeaState {
 
   /** A pod was added or modified. */
   upsertPod(namespace: string, pod: PodFacts, at = this.clock.now()): void {
-    const grid = this.gridFor(namespace);
+    const grid = this.grids.get(namespace);
+    if (grid === undefined) return;
     const key = shipKeyOf(pod.workload);
     const ship = grid.ships.get(key);
     if (ship === undefined) {
@@ -265,14 +272,6 @@ export class SeaState {
       for (const cell of ship.cells) counts[cell.state] += 1;
     }
     return counts;
-  }
-
-  private gridFor(namespace: string): Grid {
-    const known = this.grids.get(namespace);
-    if (known !== undefined) return known;
-    const grid = emptyGrid(namespace, sideFor([]));
-    this.grids.set(namespace, grid);
-    return grid;
   }
 
   private layOut(facts: NamespaceFacts, at: number): void {
