@@ -54,6 +54,20 @@ describe("the player's bucket: one shot per 3 s", () => {
   });
 });
 
+describe("memory", () => {
+  it("forgets the buckets of players who have reloaded, once a thousand are kept", async () => {
+    const clock = new FakeClock();
+    const gate = new ShotGate(defaultBoardLimits, clock);
+    for (let player = 0; player < 1_000; player += 1) gate.admit({ playerId: `early-${player}` });
+    expect(gate.trackedPlayers).toBe(1_000);
+    await clock.advance(3_000);
+    gate.admit({ playerId: "late" });
+    expect(gate.trackedPlayers).toBe(1);
+    // A forgotten player starts again with a full bucket, exactly what they had.
+    expect(gate.admit({ playerId: "early-0" }).admitted).toBe(true);
+  });
+});
+
 describe("the game's budget: at most 3 shots at ships in any second", () => {
   it("says 'the fleet's budget is spent' until the oldest shot leaves the window", async () => {
     const clock = new FakeClock();

@@ -123,6 +123,11 @@ export class ShotGate {
     if (held?.size === 0) this.down.delete(shipKey);
   }
 
+  /** Player buckets kept now: bounded, since full ones are forgotten once there are many. */
+  get trackedPlayers(): number {
+    return this.buckets.size;
+  }
+
   /** Pods of the ship held down now. */
   downCount(shipKey: string): number {
     return this.down.get(shipKey)?.size ?? 0;
