@@ -3,6 +3,7 @@ import type { RecoverySummary } from "../core/ledger/recovery.js";
 import type { Exclusion } from "../core/targeting/types.js";
 import type { ObjectChaosResult } from "../engine/object-chaos.js";
 import type { PodChaosResult } from "../engine/pod-chaos.js";
+import type { PodFailureResult } from "../engine/pod-failure.js";
 import type { VictimTimeline, WorkloadRestoration } from "../kube/recovery/types.js";
 import type { CliIo } from "./options.js";
 import { formatTable } from "./table.js";
@@ -138,4 +139,32 @@ export function printObjectResult(io: CliIo, dryRun: boolean, result: ObjectChao
 function describeRecovery(summary: RecoverySummary): string {
   const target = `${summary.target.kind.toLowerCase()} ${summary.target.namespace}/${summary.target.name} ${summary.path}`;
   return `${target}: ${summary.result}${summary.detail === undefined ? "" : ` (${summary.detail})`}`;
+}
+
+/** `fail -o json`: the object fault's changes and records, and the pods chosen with why others were not. */
+export function podFailureResultJson(dryRun: boolean, result: PodFailureResult): object {
+  return {
+    ...objectResultJson("pod-failure", dryRun, result),
+    kind: "PodFailureResult",
+    targets: result.plan.selected.map((pod) => ({
+      namespace: pod.namespace,
+      name: pod.name,
+      uid: pod.uid,
+      node: pod.nodeName,
+      workload: pod.owner,
+    })),
+    excluded: result.plan.excluded.map(exclusionJson),
+    warnings: result.plan.warnings,
+  };
+}
+
+export function printPodFailureResult(io: CliIo, dryRun: boolean, result: PodFailureResult): void {
+  const { plan } = result;
+  io.out(
+    `${dryRun ? "Plan (dry run, nothing changed)" : "Plan"}: ${plan.selected.length} pod(s) paused, ${plan.excluded.length} pod(s) left out\n`,
+  );
+  for (const exclusion of plan.excluded)
+    io.out(`  skip ${exclusion.pod.namespace}/${exclusion.pod.name}: ${exclusion.reason}\n`);
+  for (const warning of plan.warnings) io.out(`warning: ${warning}\n`);
+  printObjectResult(io, dryRun, result);
 }
