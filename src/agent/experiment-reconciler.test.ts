@@ -297,6 +297,26 @@ describe("experimentReconciler: refused or held back before anything runs", () =
     expect(reasons(events)).toEqual(["InvalidSpec"]);
   });
 
+  it("refuses a pod-failure step, which its RBAC cannot patch, naming the step, with no run", async () => {
+    const spec = {
+      ...validSpec,
+      method: [
+        {
+          fault: "pod-failure",
+          selector: { namespaces: ["shop"], labelSelectors: { app: "web" } },
+          mode: "one",
+          duration: "30s",
+        },
+      ],
+    };
+    const { status, runner, reconcile } = setUp(experiment({ spec }));
+    await reconcile("shop/exp");
+    expect(runner.runs).toHaveLength(0);
+    const failed = status.last?.conditions?.find((c) => c.type === "Failed");
+    expect(failed).toMatchObject({ status: "True", reason: "InvalidSpec" });
+    expect(failed?.message).toContain("spec.method[0].fault: pod-failure is not served by the agent yet");
+  });
+
   it("refuses a fault longer than BROADSIDE_MAX_FAULT_DURATION, naming the step", async () => {
     const spec = {
       ...validSpec,

@@ -155,6 +155,14 @@ class Run {
       if (loaded.kind !== "PodChaos")
         return new BroadsideError("BRD_USAGE", `${source}: read as ${loaded.kind}`);
       if (!loaded.runnable) return new BroadsideError("BRD_NOT_RUNNABLE", `${source}: ${loaded.reason}`);
+      // `broadside run` pauses pods for pod-failure; the agent kills them, so it serves pod-kill only (the
+      // CRD's schema says so too; this holds where an older CRD is installed).
+      if (loaded.action !== "pod-kill") {
+        return new BroadsideError(
+          "BRD_NOT_RUNNABLE",
+          `${source}: action ${loaded.action} is not served by the agent yet; it serves pod-kill`,
+        );
+      }
       return loaded;
     } catch (error: unknown) {
       return error instanceof BroadsideError ? error : new BroadsideError("BRD_USAGE", describeError(error));

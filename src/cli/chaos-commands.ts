@@ -4,12 +4,15 @@ import { BroadsideError, usageError } from "../core/errors.js";
 import { optional } from "../core/objects.js";
 import { runObjectChaos } from "../engine/object-chaos.js";
 import { runPodChaos, type PodChaosResult } from "../engine/pod-chaos.js";
+import { runPodFailure } from "../engine/pod-failure.js";
+import { defaultPauseImage, pauseImageSchema } from "../faults/pod-failure.js";
 import { checkObjectFaultParams, planObjectFault } from "../faults/object-registry.js";
-import { cliParamNames } from "../faults/plan-support.js";
+import { cliParamNames, parseParams } from "../faults/plan-support.js";
 import { podFaults } from "../faults/pod-registry.js";
 import type { ObjectFaultKind, PodFaultKind } from "../faults/types.js";
 import {
   addCommonChaosFlags,
+  addPodSelectionFlags,
   addPodTargetFlags,
   modeFrom,
   objectRef,
@@ -17,9 +20,17 @@ import {
   scopeFrom,
   selectorFrom,
   type CommonChaosFlags,
+  type PodSelectionFlags,
   type PodTargetFlags,
 } from "./chaos-flags.js";
-import { objectResultJson, podResultJson, printObjectResult, printPodResult } from "./chaos-output.js";
+import {
+  objectResultJson,
+  podFailureResultJson,
+  podResultJson,
+  printObjectResult,
+  printPodFailureResult,
+  printPodResult,
+} from "./chaos-output.js";
 import type { CliConfig } from "./config.js";
 import { connectEngine, recoverLeftovers } from "./engine-setup.js";
 import { durationOption, type CliIo } from "./options.js";
@@ -41,6 +52,7 @@ export function registerChaosCommands(program: Command, config: CliConfig, io: C
     "pod-evict",
     "Evict pods through the Eviction API: PodDisruptionBudgets are respected, never forced",
   );
+  registerFail(program, config, io);
   registerDrift(program, config, io);
   registerSqueeze(program, config, io);
   registerScale(program, config, io);
@@ -131,21 +143,81 @@ async function runObjectVerb(
   checkObjectFaultParams(kind, input, cliParamNames);
   await recoverLeftovers(ctx);
   const changes = await planObjectFault(kind, ctx.objects, input, cliParamNames);
-  const stop = new Promise<void>((resolve) =>
-    process.once("SIGINT", () => {
-      ctx.progress("interrupted: reverting now");
-      resolve();
-    }),
-  );
   const result = await runObjectChaos(ctx, changes, {
     duration: flags.duration,
     dryRun: flags.dryRun,
     wait: flags.wait,
-    stop,
+    stop: interrupted(ctx.progress),
   });
   if (flags.output === "json")
     io.out(`${JSON.stringify(objectResultJson(kind, flags.dryRun, result), null, 2)}\n`);
   else printObjectResult(io, flags.dryRun, result);
+}
+
+interface FailFlags extends PodSelectionFlags {
+  readonly duration?: Duration;
+  readonly pauseImage: string;
+  readonly wait: boolean;
+}
+
+/**
+ * `broadside fail`: Chaos Mesh's pod-failure. Pods chosen as `kill` chooses them; every container's image
+ * becomes a pause image for --duration (required: a pause of unstated length is not guessed), then the
+ * exact images come back.
+ */
+function registerFail(program: Command, config: CliConfig, io: CliIo): void {
+  addPodSelectionFlags(program.command("fail"))
+    .description(
+      "Swap every container's image of pods for a pause image for a while (Chaos Mesh's pod-failure), then put the images back",
+    )
+    .option(
+      "--duration <duration>",
+      `how long the pods stay paused (required; at most ${config.maxFaultDuration.toString()})`,
+      durationOption("--duration", { fields: "--duration", max: Duration.ceiling }),
+    )
+    .option("--pause-image <image>", "the image every container runs meanwhile", defaultPauseImage)
+    .option(
+      "--no-wait",
+      "return after pausing; any later broadside command restores the images at the deadline",
+    )
+    .action(async (pods: string[], flags: FailFlags) => {
+      // Every flag is checked before the kubeconfig is read, and so before the first request.
+      if (flags.duration === undefined) {
+        throw usageError("--duration", "is required: how long the pods stay paused, e.g. --duration 30s");
+      }
+      checkDuration(flags.duration, config.maxFaultDuration);
+      const pauseImage = parseParams(pauseImageSchema, flags.pauseImage, () => "--pause-image");
+      const mode = modeFrom(flags);
+      selectorFrom(flags, pods, scopeFrom(flags, "default"));
+      const { ctx, defaultNamespace } = connectEngine(config, io, flags);
+      const scope = scopeFrom(flags, defaultNamespace);
+      const selector = selectorFrom(flags, pods, scope);
+      await recoverLeftovers(ctx);
+      if (flags.unsafe) ctx.progress("--unsafe: the blast-radius cap is lifted for this run");
+      const result = await runPodFailure(ctx, {
+        scope,
+        selector,
+        mode,
+        pauseImage,
+        duration: flags.duration,
+        dryRun: flags.dryRun,
+        wait: flags.wait,
+        stop: interrupted(ctx.progress),
+      });
+      if (flags.output === "json")
+        io.out(`${JSON.stringify(podFailureResultJson(flags.dryRun, result, flags.explain), null, 2)}\n`);
+      else printPodFailureResult(io, flags.dryRun, result, flags.explain);
+    });
+}
+
+/** Resolves on Ctrl-C: an object fault then reverts at once. */
+function interrupted(progress: (message: string) => void): Promise<void> {
+  return new Promise<void>((resolve) =>
+    process.once("SIGINT", () => {
+      progress("interrupted: reverting now");
+      resolve();
+    }),
+  );
 }
 
 function checkDuration(duration: Duration, maximum: Duration): void {

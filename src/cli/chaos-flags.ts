@@ -61,28 +61,29 @@ export interface PodTargetFlags extends CommonChaosFlags {
   readonly per?: Duration;
 }
 
+/** The flags that choose pods (kill, evict, fail): Chaos Mesh's selector and modes. */
+export type PodSelectionFlags = Pick<
+  PodTargetFlags,
+  | keyof CommonChaosFlags
+  | "namespace"
+  | "allNamespaces"
+  | "selector"
+  | "fieldSelector"
+  | "annotationSelector"
+  | "node"
+  | "mode"
+  | "value"
+  | "explain"
+>;
+
 export function addPodTargetFlags(command: Command): Command {
-  return addCommonChaosFlags(command)
-    .argument("[pods...]", "pod names (in the namespace of -n)")
-    .option("-n, --namespace <names>", "namespace(s), comma-separated (default: the context's, else default)")
-    .option("-A, --all-namespaces", "pods of every namespace (protected ones are still never touched)", false)
-    .option("-l, --selector <selector>", "label selector: app=web,tier in (front,back),!canary")
-    .option("--field-selector <selector>", "spec.nodeName=NODE and/or status.phase=PHASE")
-    .option("--annotation-selector <pairs>", "key=value,... every pair must match")
-    .option("--node <names>", "pods on these nodes, comma-separated")
-    .option(
-      "--mode <mode>",
-      "one, all, fixed, fixed-percent or random-max-percent (Chaos Mesh's modes)",
-      "one",
-    )
-    .option("--value <n>", "the number (fixed) or percentage (fixed-percent, random-max-percent)")
+  return addPodSelectionFlags(command)
     .option(
       "--grace-period <seconds>",
       "grace period (default: each pod's own)",
       integerOption("--grace-period", countLimits.gracePeriodSeconds),
     )
     .option("--no-wait", "do not watch recovery; return once the shots are answered")
-    .option("--explain", "list every pod left out and why (by default: how many, by reason)", false)
     .option(
       "--max-shots <n>",
       "pace the shots: at most N per --per (default: all at once)",
@@ -101,6 +102,24 @@ export function addPodTargetFlags(command: Command): Command {
     );
 }
 
+export function addPodSelectionFlags(command: Command): Command {
+  return addCommonChaosFlags(command)
+    .argument("[pods...]", "pod names (in the namespace of -n)")
+    .option("-n, --namespace <names>", "namespace(s), comma-separated (default: the context's, else default)")
+    .option("-A, --all-namespaces", "pods of every namespace (protected ones are still never touched)", false)
+    .option("-l, --selector <selector>", "label selector: app=web,tier in (front,back),!canary")
+    .option("--field-selector <selector>", "spec.nodeName=NODE and/or status.phase=PHASE")
+    .option("--annotation-selector <pairs>", "key=value,... every pair must match")
+    .option("--node <names>", "pods on these nodes, comma-separated")
+    .option(
+      "--mode <mode>",
+      "one, all, fixed, fixed-percent or random-max-percent (Chaos Mesh's modes)",
+      "one",
+    )
+    .option("--value <n>", "the number (fixed) or percentage (fixed-percent, random-max-percent)")
+    .option("--explain", "list every pod left out and why (by default: how many, by reason)", false);
+}
+
 export function paceFrom(flags: PodTargetFlags): { maxShots: number; interval: Duration } | undefined {
   if (flags.maxShots === undefined && flags.per === undefined) return undefined;
   if (flags.maxShots === undefined || flags.per === undefined)
@@ -109,11 +128,11 @@ export function paceFrom(flags: PodTargetFlags): { maxShots: number; interval: D
   return { maxShots: flags.maxShots, interval: flags.per };
 }
 
-export function modeFrom(flags: PodTargetFlags): Mode {
+export function modeFrom(flags: PodSelectionFlags): Mode {
   return parseMode(flags.mode, flags.value);
 }
 
-export function scopeFrom(flags: PodTargetFlags, contextNamespace: string): NamespaceScope {
+export function scopeFrom(flags: PodSelectionFlags, contextNamespace: string): NamespaceScope {
   if (flags.allNamespaces) {
     if (flags.namespace !== undefined)
       throw usageError("--all-namespaces", "cannot be combined with --namespace");
@@ -126,7 +145,7 @@ export function scopeFrom(flags: PodTargetFlags, contextNamespace: string): Name
 
 /** The Selector of Broadside's targeting domain, from the flags; every bad value names its flag. */
 export function selectorFrom(
-  flags: PodTargetFlags,
+  flags: PodSelectionFlags,
   pods: readonly string[],
   scope: NamespaceScope,
 ): Selector {

@@ -4,6 +4,7 @@ import { groupExclusions } from "../core/targeting/exclusions.js";
 import type { Exclusion } from "../core/targeting/types.js";
 import type { ObjectChaosResult } from "../engine/object-chaos.js";
 import type { PodChaosResult } from "../engine/pod-chaos.js";
+import type { PodFailureResult } from "../engine/pod-failure.js";
 import type { VictimTimeline, WorkloadRestoration } from "../kube/recovery/types.js";
 import type { CliIo } from "./options.js";
 import { formatTable } from "./table.js";
@@ -40,9 +41,7 @@ export function podResultJson(
         timeline,
       };
     }),
-    excludedCount: result.plan.excluded.length,
-    excludedByReason: groupExclusions(result.plan.excluded),
-    ...(explain ? { excluded: result.plan.excluded.map(exclusionJson) } : {}),
+    ...excludedJson(result.plan.excluded, explain),
     workloads: result.recovery?.workloads ?? [],
     complete: result.recovery?.complete,
     warnings: result.plan.warnings,
@@ -76,6 +75,21 @@ export function exclusionLines(excluded: readonly Exclusion[], explain: boolean)
   return lines;
 }
 
+/** The pods left out as JSON: counted by reason, and listed one by one only with `explain`. */
+function excludedJson(excluded: readonly Exclusion[], explain: boolean): object {
+  return {
+    excludedCount: excluded.length,
+    excludedByReason: groupExclusions(excluded),
+    ...(explain ? { excluded: excluded.map(exclusionJson) } : {}),
+  };
+}
+
+function printSkipped(io: CliIo, excluded: readonly Exclusion[], explain: boolean): void {
+  const skipped = exclusionLines(excluded, explain);
+  for (const line of skipped) io.out(`  skip  ${line}\n`);
+  if (skipped.length < excluded.length) io.out("  (--explain lists every pod left out and why)\n");
+}
+
 function exclusionJson(exclusion: Exclusion): object {
   return {
     namespace: exclusion.pod.namespace,
@@ -94,9 +108,7 @@ export function printPodResult(io: CliIo, dryRun: boolean, result: PodChaosResul
     io.out(
       `  hit   ${pod.namespace}/${pod.name}${pod.nodeName === undefined ? "" : ` on ${pod.nodeName}`}\n`,
     );
-  const skipped = exclusionLines(plan.excluded, explain);
-  for (const line of skipped) io.out(`  skip  ${line}\n`);
-  if (skipped.length < plan.excluded.length) io.out("  (--explain lists every pod left out and why)\n");
+  printSkipped(io, plan.excluded, explain);
   for (const warning of plan.warnings) io.out(`warning: ${warning}\n`);
   if (result.recovery === undefined) return;
   io.out("\nRecovery, in ms from each shot (from watch events):\n");
@@ -177,4 +189,36 @@ export function printObjectResult(io: CliIo, dryRun: boolean, result: ObjectChao
 function describeRecovery(summary: RecoverySummary): string {
   const target = `${summary.target.kind.toLowerCase()} ${summary.target.namespace}/${summary.target.name} ${summary.path}`;
   return `${target}: ${summary.result}${summary.detail === undefined ? "" : ` (${summary.detail})`}`;
+}
+
+/** `fail -o json`: the object fault's changes and records, and the pods chosen with why others were not. */
+export function podFailureResultJson(dryRun: boolean, result: PodFailureResult, explain = false): object {
+  return {
+    ...objectResultJson("pod-failure", dryRun, result),
+    kind: "PodFailureResult",
+    targets: result.plan.selected.map((pod) => ({
+      namespace: pod.namespace,
+      name: pod.name,
+      uid: pod.uid,
+      node: pod.nodeName,
+      workload: pod.owner,
+    })),
+    ...excludedJson(result.plan.excluded, explain),
+    warnings: result.plan.warnings,
+  };
+}
+
+export function printPodFailureResult(
+  io: CliIo,
+  dryRun: boolean,
+  result: PodFailureResult,
+  explain = false,
+): void {
+  const { plan } = result;
+  io.out(
+    `${dryRun ? "Plan (dry run, nothing changed)" : "Plan"}: ${plan.selected.length} pod(s) paused, ${plan.excluded.length} pod(s) left out\n`,
+  );
+  printSkipped(io, plan.excluded, explain);
+  for (const warning of plan.warnings) io.out(`warning: ${warning}\n`);
+  printObjectResult(io, dryRun, result);
 }

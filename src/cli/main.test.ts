@@ -134,6 +134,10 @@ describe("without a cluster to talk to, the CLI says where it looked instead of 
   it.each([
     [["kill", "-n", "../x", "-l", "app=a"], '--namespace: "../x" is not a namespace name'],
     [["kill", "Bad_Pod"], '[pods...]: "Bad_Pod" is not an object name'],
+    [["fail", "-l", "app=web"], "--duration: is required"],
+    [["fail", "-l", "app=web", "--duration", "30s", "--pause-image", "no such"], "--pause-image: must be"],
+    [["fail", "-l", "app=web", "--duration", "2h"], "--duration: at most 1h"],
+    [["fail", "-l", "app=(", "--duration", "30s"], "--selector: "],
     [
       ["drift", "configmap/app", "-n", "a/b", "--key", "k", "--value", "v"],
       '--namespace: "a/b" is not a namespace name',

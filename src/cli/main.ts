@@ -29,7 +29,7 @@ export const commandModules: readonly CommandModule[] = [
   },
   { names: ["demo"], load: async () => (await import("./demo-command.js")).registerDemoCommand },
   {
-    names: ["kill", "evict", "drift", "squeeze", "scale"],
+    names: ["kill", "evict", "fail", "drift", "squeeze", "scale"],
     load: async () => (await import("./chaos-commands.js")).registerChaosCommands,
   },
   {

@@ -1,9 +1,11 @@
 import type { EngineContext } from "../engine/context.js";
 import { runObjectChaos } from "../engine/object-chaos.js";
 import { runPodChaos } from "../engine/pod-chaos.js";
+import { runPodFailure } from "../engine/pod-failure.js";
+import type { TargetPlan } from "../core/targeting/types.js";
 import { fileParamNames, planObjectFault } from "../faults/object-registry.js";
 import { podFaults } from "../faults/pod-registry.js";
-import type { ObjectFaultStep, PodFaultStep, Probe } from "../experiments/files/model.js";
+import type { ObjectFaultStep, PodFailureStep, PodFaultStep, Probe } from "../experiments/files/model.js";
 import type { PlanStep, RunPlan, ScheduleStep } from "../experiments/run/plan.js";
 import { firingInstants } from "../experiments/schedule/instants.js";
 import { probeSpecOf } from "../experiments/run/probes.js";
@@ -41,6 +43,7 @@ function describeProbe(probe: Probe): string {
 async function stepTargets(ctx: EngineContext, step: PlanStep): Promise<string[]> {
   if (step.type === "pod-fault") return podTargets(ctx, step);
   if (step.type === "object-fault") return objectChanges(ctx, step);
+  if (step.type === "pod-failure") return pausedPods(ctx, step);
   if (step.type === "schedule")
     return [...scheduleInstants(ctx, step), ...(await podTargets(ctx, step.shot))];
   return [];
@@ -56,7 +59,27 @@ async function podTargets(ctx: EngineContext, step: PodFaultStep): Promise<strin
     wait: false,
     timeout: step.timeout,
   });
-  const { selected, excluded, warnings } = result.plan;
+  return describeTargets(result.plan);
+}
+
+async function pausedPods(ctx: EngineContext, step: PodFailureStep): Promise<string[]> {
+  const result = await runPodFailure(ctx, {
+    scope: scopeOf(step),
+    selector: step.selector,
+    mode: step.mode,
+    pauseImage: step.pauseImage,
+    duration: step.duration,
+    dryRun: true,
+    wait: false,
+    stop: Promise.resolve(),
+  });
+  return [
+    ...result.changes.map((change) => `would change ${change.description}`),
+    ...describeTargets(result.plan),
+  ];
+}
+
+function describeTargets({ selected, excluded, warnings }: TargetPlan): string[] {
   return [
     ...selected.map(
       (pod) =>

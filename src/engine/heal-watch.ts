@@ -23,6 +23,7 @@ const plurals: Readonly<Record<string, string>> = {
   Deployment: "deployments",
   StatefulSet: "statefulsets",
   DaemonSet: "daemonsets",
+  Pod: "pods",
 };
 
 /** When someone else changed a fault's field, and who (the field manager of their write). */

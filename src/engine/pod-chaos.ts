@@ -98,7 +98,7 @@ export async function runPodChaos(ctx: EngineContext, request: PodChaosRequest):
 }
 
 /** The plan with the pods another run holds down moved to the exclusions. */
-function admittedPlan(plan: TargetPlan, admission: Admission): TargetPlan {
+export function admittedPlan(plan: TargetPlan, admission: Admission): TargetPlan {
   if (admission.dropped.length === 0) return plan;
   const warnings = [
     ...plan.warnings,
@@ -245,7 +245,7 @@ async function firePaced(
 }
 
 /** A namespace named outright that no fault may touch is an error, not an empty plan. */
-function refuseProtectedScope(ctx: EngineContext, scope: NamespaceScope): void {
+export function refuseProtectedScope(ctx: EngineContext, scope: NamespaceScope): void {
   if (scope === "all") return;
   for (const namespace of scope) {
     const reason = namespaceRailReason({ ...ctx.rails, optIn: false }, namespace, {});

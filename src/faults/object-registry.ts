@@ -3,6 +3,8 @@ import type { ObjectReader } from "../kube/objects.js";
 import type { ConfigDriftParams } from "./config-drift.js";
 import { configDrift, configDriftParams } from "./config-drift.js";
 import { parseParams } from "./plan-support.js";
+import type { PodFailureParams } from "./pod-failure.js";
+import { podFailure, podFailureParams } from "./pod-failure.js";
 import type { ResourceSqueezeParams } from "./resource-squeeze.js";
 import { resourceSqueeze, resourceSqueezeParams } from "./resource-squeeze.js";
 import type { ScaleParams } from "./scale.js";
@@ -18,6 +20,7 @@ export interface ObjectFaultParams {
   readonly "config-drift": ConfigDriftParams;
   readonly "resource-squeeze": ResourceSqueezeParams;
   readonly scale: ScaleParams;
+  readonly "pod-failure": PodFailureParams;
 }
 
 export interface RegisteredObjectFault<Params> {
@@ -55,6 +58,7 @@ export const objectFaults: ObjectFaultRegistry = {
   "config-drift": register(configDrift, configDriftParams),
   "resource-squeeze": register(resourceSqueeze, resourceSqueezeParams),
   scale: register(scale, scaleParams),
+  "pod-failure": register(podFailure, podFailureParams),
 };
 
 export function isObjectFaultKind(kind: string): kind is ObjectFaultKind {

@@ -9,7 +9,7 @@ import type { PodShots } from "../kube/pods.js";
  * The fault kinds and their contracts. A fault acts on one target; the engine (src/engine/) selects
  * targets, checks the rails, writes the ledger record before the mutation, observes, and recovers.
  */
-export const objectFaultKinds = ["config-drift", "resource-squeeze", "scale"] as const;
+export const objectFaultKinds = ["config-drift", "resource-squeeze", "scale", "pod-failure"] as const;
 export type ObjectFaultKind = (typeof objectFaultKinds)[number];
 export const podFaultKinds = ["pod-kill", "pod-evict"] as const;
 export type PodFaultKind = (typeof podFaultKinds)[number];

@@ -34,7 +34,14 @@ export interface NamespaceReader {
 /** An object as the API server serves it: plain JSON, so that JSON pointers and `test` see the same thing. */
 export type KubeObject = JsonObject;
 
-export const supportedKinds = ["ConfigMap", "Secret", "Deployment", "StatefulSet", "DaemonSet"] as const;
+export const supportedKinds = [
+  "ConfigMap",
+  "Secret",
+  "Deployment",
+  "StatefulSet",
+  "DaemonSet",
+  "Pod",
+] as const;
 export type SupportedKind = (typeof supportedKinds)[number];
 
 /** The name Broadside's writes carry in managedFields, so that others can tell its changes from theirs. */
@@ -89,6 +96,12 @@ const kindClients: Record<SupportedKind, KindClient> = {
     apiVersion: "apps/v1",
     read: (kube, key) => kube.apps.readNamespacedDaemonSet(key),
     patch: (kube, key, body) => kube.apps.patchNamespacedDaemonSet({ ...key, body, fieldManager }, jsonPatch),
+  },
+  // pod-failure changes a pod's container images, the one part of a running pod's spec the API lets change.
+  Pod: {
+    apiVersion: "v1",
+    read: (kube, key) => kube.core.readNamespacedPod(key),
+    patch: (kube, key, body) => kube.core.patchNamespacedPod({ ...key, body, fieldManager }, jsonPatch),
   },
 };
 

@@ -78,7 +78,12 @@ describe("kwok's own configuration", () => {
 
 describe("kwok's stage configuration", () => {
   it("keeps every upstream stage, in one multi-document file", () => {
-    expect([...stages().keys()]).toEqual(["pod-ready", "pod-delete", "node-initialize"]);
+    expect([...stages().keys()]).toEqual([
+      "pod-ready",
+      "pod-delete",
+      "node-initialize",
+      "broadside-container-image-change",
+    ]);
   });
 
   it("makes pods Ready after the configured delay plus up to the configured jitter", () => {
@@ -101,5 +106,30 @@ describe("kwok's stage configuration", () => {
 
   it("leaves stages without delays alone", () => {
     expect(stages().get("node-initialize")?.spec).toEqual({ next: {} });
+  });
+});
+
+describe("the sandbox's own Stage: a container image changed in place restarts the container", () => {
+  it("comes after the upstream Stages, matches only running pods whose status lags the spec's images", () => {
+    const all = documents().filter((doc) => doc.kind === "Stage");
+    const stage = all.at(-1) as unknown as {
+      metadata: { name: string };
+      spec: {
+        selector: { matchExpressions: { key: string; operator: string; values?: string[] }[] };
+        delay: { durationMilliseconds: number; jitterDurationMilliseconds: number };
+        next: { statusTemplate: string };
+      };
+    };
+    expect(stage.metadata.name).toBe("broadside-container-image-change");
+    expect(stage.spec.selector.matchExpressions.map((e) => [e.key, e.operator, e.values])).toEqual([
+      [".metadata.deletionTimestamp", "DoesNotExist", undefined],
+      [".status.phase", "In", ["Running"]],
+      [expect.stringContaining('[.spec.containers[] | .name + "=" + .image]'), "In", ["true"]],
+    ]);
+    // The restart and the readiness probe take what a new pod's containers take to turn Ready.
+    expect(stage.spec.delay).toEqual({ durationMilliseconds: 3000, jitterDurationMilliseconds: 5000 });
+    expect(stage.spec.next.statusTemplate).toContain(
+      'restartCount: {{ add (default 0 (get $old "restartCount")) 1 }}',
+    );
   });
 });

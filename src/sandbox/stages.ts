@@ -1,5 +1,6 @@
 import { parseAllDocuments, stringify } from "yaml";
 import type { Duration } from "../core/duration.js";
+import { imageChangeStage } from "./image-change-stage.js";
 
 /**
  * How long simulated pods take to start and stop. kwok plays the kubelet; its "general" Stage set gives
@@ -54,14 +55,16 @@ export const kwokConfiguration = {
 
 /**
  * Builds kwok's --config file: its KwokConfiguration, then the upstream Stage documents with our pod
- * lifecycle delays.
+ * lifecycle delays, then the sandbox's own Stage for a container image changed in place.
  */
 export function kwokConfigFile(upstreamStageTexts: readonly string[], lifecycle: PodLifecycle): string {
   const stages = upstreamStageTexts.flatMap((text) =>
     parseAllDocuments(text).map((doc) => doc.toJS() as StageDocument),
   );
   for (const stage of stages) applyLifecycle(stage, lifecycle);
-  return [kwokConfiguration, ...stages].map((document) => stringify(document)).join("---\n");
+  return [kwokConfiguration, ...stages, imageChangeStage(lifecycle)]
+    .map((document) => stringify(document))
+    .join("---\n");
 }
 
 function applyLifecycle(stage: StageDocument, lifecycle: PodLifecycle): void {

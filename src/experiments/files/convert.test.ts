@@ -84,7 +84,7 @@ describe("convert refuses what Broadside does not serve, saying why", () => {
       "an action it does not serve",
       podChaos.replace("action: pod-kill", "action: pod-failure\n  duration: 30s"),
       "BRD_NOT_RUNNABLE",
-      "action pod-failure is not supported yet",
+      "action pod-failure is not served by the agent yet (broadside run runs it)",
     ],
     [
       "a manifest already Broadside's",

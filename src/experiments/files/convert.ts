@@ -45,6 +45,18 @@ function checkedManifest(text: string, fileName: string): LoadedExperiment & { k
       `${fileName}: ${loaded.kind} ${loaded.name}: ${loaded.reason}`,
     );
   }
+  const action =
+    loaded.kind === "PodChaos"
+      ? loaded.action
+      : loaded.chaos.kind === "PodChaos"
+        ? loaded.chaos.action
+        : undefined;
+  if (action !== undefined && action !== "pod-kill") {
+    throw new BroadsideError(
+      "BRD_NOT_RUNNABLE",
+      `${fileName}: ${loaded.kind} ${loaded.name}: action ${action} is not served by the agent yet (broadside run runs it)`,
+    );
+  }
   return loaded;
 }
 

@@ -5,7 +5,8 @@ import {
   maxModeValueLength,
 } from "./chaos-mesh/selector.js";
 import { objectFaults } from "../../faults/object-registry.js";
-import type { ObjectFaultKind, PodFaultKind } from "../../faults/types.js";
+import { defaultPauseImage, pauseImageSchema } from "../../faults/pod-failure.js";
+import type { PodFaultKind } from "../../faults/types.js";
 import { countLimits, durationLimits } from "../../core/input-limits.js";
 import {
   gracePeriodSecondsSchema,
@@ -17,7 +18,7 @@ import { labelKeyProblem } from "../../core/targeting/label-selector.js";
 import { withCel } from "./cel.js";
 import { durationField } from "./durations.js";
 import { modeValueRules } from "./mode-rules.js";
-import { experimentApiVersion, hypothesisChecks } from "./model.js";
+import { experimentApiVersion, hypothesisChecks, type ObjectStepKind } from "./model.js";
 import { probeSchema } from "./probes.js";
 
 /**
@@ -45,6 +46,11 @@ const waitStep = z.strictObject({
   name: stepName.optional(),
 });
 
+const modeValue = z
+  .union([z.string().max(maxModeValueLength), z.number()], { error: "must be a number or a string" })
+  .optional()
+  .meta({ description: "Pods for fixed, percentage for fixed-percent and random-max-percent." });
+
 function podFaultStep<Kind extends PodFaultKind>(kind: Kind) {
   const step = z.strictObject({
     fault: z.literal(kind),
@@ -52,10 +58,7 @@ function podFaultStep<Kind extends PodFaultKind>(kind: Kind) {
     // Chaos Mesh's selector, so selectors read the same in both kinds of file (chaos-mesh/selector.ts).
     selector: chaosMeshSelectorSchema,
     mode: chaosMeshPodSelectorSchema.shape.mode.default("one"),
-    value: z
-      .union([z.string().max(maxModeValueLength), z.number()], { error: "must be a number or a string" })
-      .optional()
-      .meta({ description: "Pods for fixed, percentage for fixed-percent and random-max-percent." }),
+    value: modeValue,
     gracePeriod: gracePeriodSecondsSchema
       .optional()
       .meta({ description: "Seconds; absent: each pod's own terminationGracePeriodSeconds." }),
@@ -67,7 +70,26 @@ function podFaultStep<Kind extends PodFaultKind>(kind: Kind) {
   return withCel(step, ...modeValueRules("int-or-string"));
 }
 
-function objectFaultStep<Kind extends ObjectFaultKind>(kind: Kind) {
+/**
+ * pod-failure: targets as a pod fault's, and a duration as an object fault's, which has no default:
+ * Chaos Mesh requires one for this action, and a pause of unstated length is not something to guess.
+ */
+function podFailureStep() {
+  const step = z.strictObject({
+    fault: z.literal("pod-failure"),
+    name: stepName.optional(),
+    selector: chaosMeshSelectorSchema,
+    mode: chaosMeshPodSelectorSchema.shape.mode.default("one"),
+    value: modeValue,
+    pauseImage: pauseImageSchema.default(defaultPauseImage),
+    duration: durationField(durationLimits.faultDuration).meta({
+      description: "How long the pods stay paused before Broadside puts their images back (required).",
+    }),
+  });
+  return withCel(step, ...modeValueRules("int-or-string"));
+}
+
+function objectFaultStep<Kind extends ObjectStepKind>(kind: Kind) {
   return z.strictObject({
     fault: z.literal(kind),
     name: stepName.optional(),
@@ -83,11 +105,12 @@ export const faultStepSchema = z.discriminatedUnion(
   [
     podFaultStep("pod-kill"),
     podFaultStep("pod-evict"),
+    podFailureStep(),
     objectFaultStep("config-drift"),
     objectFaultStep("resource-squeeze"),
     objectFaultStep("scale"),
   ],
-  { error: "must be one of pod-kill, pod-evict, config-drift, resource-squeeze, scale" },
+  { error: "must be one of pod-kill, pod-evict, pod-failure, config-drift, resource-squeeze, scale" },
 );
 
 export const methodStepSchema = z.union([faultStepSchema, waitStep], {

@@ -39,11 +39,14 @@ function refuseFaultRollbacks(context: LoadContext): void {
   });
 }
 
-/** Selectors of pod fault steps, by step index, read even when other fields are wrong. */
+/** The steps whose targets a selector and a mode choose: the pod faults, and pod-failure. */
+const targetedFaultKinds = [...podFaultKinds, "pod-failure"] as const;
+
+/** Selectors of pod fault and pod-failure steps, by step index, read even when other fields are wrong. */
 function readSelectors(context: LoadContext): Map<number, ChaosMeshTargeting> {
   const targets = new Map<number, ChaosMeshTargeting>();
   rawList(context, [...specPath, "method"]).forEach((step, index) => {
-    if (!(podFaultKinds as readonly unknown[]).includes(valueAt(step, ["fault"]))) return;
+    if (!(targetedFaultKinds as readonly unknown[]).includes(valueAt(step, ["fault"]))) return;
     const targeting = readTargeting(context, [...specPath, "method", index], {
       defaultMode: "one",
       numericValue: true,
@@ -124,6 +127,16 @@ function toStep(
         ...optional("gracePeriodSeconds", step.gracePeriod),
         waitForRecovery: step.waitForRecovery,
         timeout: step.timeout,
+      };
+    case "pod-failure":
+      if (targeting === undefined) return undefined;
+      return {
+        type: "pod-failure",
+        ...name,
+        selector: targeting.selector,
+        mode: targeting.mode,
+        pauseImage: step.pauseImage,
+        duration: step.duration,
       };
     default:
       // The registry's schema checked params for this very kind; the union keeps them paired.

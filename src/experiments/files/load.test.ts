@@ -186,6 +186,41 @@ function experimentWith(from: string, to: string): string {
 }
 
 describe("Broadside's Experiment kind", () => {
+  it("reads a pod-failure step: targets as a pod fault's, its duration, and the default pause image", () => {
+    const loaded = parse(
+      experimentWith("      fault: pod-kill", "      fault: pod-failure\n      duration: 45s").replace(
+        "      gracePeriod: 0\n",
+        "",
+      ),
+    );
+    if (loaded.kind !== "Experiment") throw new Error(`unexpected kind ${loaded.kind}`);
+    const step = loaded.method[0];
+    if (step?.type !== "pod-failure") throw new Error(`unexpected step ${String(step?.type)}`);
+    expect(step).toMatchObject({
+      name: "kill one checkout pod",
+      selector: { labelSelector: "app=checkout", namespaces: ["demo-payments"] },
+      mode: { kind: "one" },
+      pauseImage: "registry.k8s.io/pause:3.10",
+    });
+    expect(step.duration.milliseconds).toBe(45_000);
+  });
+
+  it("refuses a pod-failure step without a duration, or with a pause image that is no image, naming the field", () => {
+    const step = experimentWith("      fault: pod-kill", "      fault: pod-failure").replace(
+      "      gracePeriod: 0\n",
+      "",
+    );
+    expect(problemsOf(step)).toContain("exp.yaml: spec.method[0].duration: ");
+    expect(
+      problemsOf(
+        step.replace(
+          "      mode: one\n",
+          "      mode: one\n      duration: 1m\n      pauseImage: Not An Image\n",
+        ),
+      ),
+    ).toContain("exp.yaml: spec.method[0].pauseImage: must be an image reference");
+  });
+
   it("reads the hypothesis, the method and the rollbacks into the model the runner consumes", () => {
     const loaded = parse(experimentYaml);
     if (loaded.kind !== "Experiment") throw new Error(`unexpected kind ${loaded.kind}`);
@@ -302,13 +337,34 @@ describe("Chaos Mesh manifests, as they are", () => {
     expect(parse(podChaosYaml.replace("  gracePeriod: 5\n", ""))).toMatchObject({ gracePeriodSeconds: 0 });
   });
 
-  it.each([
-    ["pod-failure", "duration: 30s", "action pod-failure is not supported yet"],
-    ["container-kill", "containerNames: [app]", "action container-kill needs the node daemon (coming later)"],
-  ])("reads a PodChaos %s but marks it not runnable, with the reason", (action, field, reason) => {
-    const loaded = parse(podChaosYaml.replace("action: pod-kill", `action: ${action}\n  ${field}`));
-    expect(loaded).toMatchObject({ kind: "PodChaos", action, runnable: false });
-    expect(!loaded.runnable && loaded.reason).toContain(reason);
+  it("reads a PodChaos container-kill but marks it not runnable, with the reason", () => {
+    const loaded = parse(
+      podChaosYaml.replace("action: pod-kill", "action: container-kill\n  containerNames: [app]"),
+    );
+    expect(loaded).toMatchObject({ kind: "PodChaos", action: "container-kill", runnable: false });
+    expect(!loaded.runnable && loaded.reason).toContain(
+      "action container-kill needs the node daemon (coming later)",
+    );
+  });
+
+  it("reads a PodChaos pod-failure with its duration, runnable; containerNames is ignored, and said so", () => {
+    const loaded = parse(
+      podChaosYaml.replace(
+        "action: pod-kill",
+        "action: pod-failure\n  duration: 30s\n  containerNames: [app]",
+      ),
+    );
+    expect(loaded).toMatchObject({ kind: "PodChaos", action: "pod-failure", runnable: true });
+    expect(loaded.kind === "PodChaos" && loaded.duration?.milliseconds).toBe(30_000);
+    expect(loaded.warnings).toContainEqual(expect.stringContaining("spec.containerNames is ignored"));
+  });
+
+  it("reads a Schedule of PodChaos pod-failure but marks it not runnable, with the reason", () => {
+    const loaded = parse(scheduleYaml.replace("action: pod-kill", "action: pod-failure\n    duration: 10s"));
+    expect(loaded).toMatchObject({ kind: "Schedule", runnable: false });
+    expect(!loaded.runnable && loaded.reason).toContain(
+      "a Schedule of action pod-failure is not supported yet",
+    );
   });
 
   it("reads a Schedule driving a PodChaos, with a seconds field Chaos Mesh would refuse", () => {
@@ -512,7 +568,7 @@ describe("malformed files: each problem names the path of the field, and nothing
   it("names the branch the user meant in a step or a probe, or says what is expected", () => {
     const line = (needle: string) => lineOf(experimentYaml, needle);
     expect(problemsOf(experimentWith("fault: pod-kill", "fault: pod-kil"))).toBe(
-      "exp.yaml: spec.method[0].fault: must be one of pod-kill, pod-evict, config-drift, resource-squeeze, scale " +
+      "exp.yaml: spec.method[0].fault: must be one of pod-kill, pod-evict, pod-failure, config-drift, resource-squeeze, scale " +
         `(line ${line("fault: pod-kill")})`,
     );
     expect(problemsOf(experimentWith("- wait: 30s", "- sleep: 30s"))).toBe(

@@ -136,9 +136,12 @@ export interface PodFaultStep {
   readonly timeout: Duration;
 }
 
-/** Injects, holds for `duration`, then reverts, before the next step starts. */
+/**
+ * Injects, holds for `duration`, then reverts, before the next step starts. pod-failure, an object fault
+ * whose targets are chosen like a pod fault's, has its own step (PodFailureStep).
+ */
 export type ObjectFaultStep = {
-  readonly [Kind in ObjectFaultKind]: {
+  readonly [Kind in ObjectStepKind]: {
     readonly type: "object-fault";
     readonly name?: string;
     readonly fault: Kind;
@@ -148,9 +151,24 @@ export type ObjectFaultStep = {
     readonly paramsPath: string;
     readonly duration: Duration;
   };
-}[ObjectFaultKind];
+}[ObjectStepKind];
 
-export type MethodStep = PodFaultStep | ObjectFaultStep | WaitStep;
+export type ObjectStepKind = Exclude<ObjectFaultKind, "pod-failure">;
+
+/**
+ * pod-failure: pods chosen as a pod fault's are, their containers' images swapped for a pause image for
+ * `duration`, then put back before the next step starts (engine/pod-failure.ts).
+ */
+export interface PodFailureStep {
+  readonly type: "pod-failure";
+  readonly name?: string;
+  readonly selector: Selector;
+  readonly mode: Mode;
+  readonly pauseImage: string;
+  readonly duration: Duration;
+}
+
+export type MethodStep = PodFaultStep | PodFailureStep | ObjectFaultStep | WaitStep;
 /** Faults are never rollbacks: the ledger reverts every fault of the method, whatever happens. */
 export type RollbackStep = WaitStep;
 

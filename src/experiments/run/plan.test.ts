@@ -88,4 +88,38 @@ describe("what broadside run will do with each kind of file", () => {
       );
     },
   );
+
+  it("runs a PodChaos pod-failure as one pod-failure step for its duration, with the default pause image", () => {
+    const plan = runPlanOf(parseExperimentFile(podFailureYaml("  duration: 20s\n"), "pf.yaml"), options);
+    expect(plan.method).toHaveLength(1);
+    const step = plan.method[0];
+    if (step?.type !== "pod-failure") throw new Error(`unexpected step ${String(step?.type)}`);
+    expect(step).toMatchObject({
+      name: "pod-failure (PodChaos storefront-pause)",
+      mode: { kind: "fixed", count: 1 },
+      pauseImage: "registry.k8s.io/pause:3.10",
+    });
+    expect(step.duration.milliseconds).toBe(20_000);
+    expect(() =>
+      runPlanOf(parseExperimentFile(podFailureYaml("  duration: 2h\n"), "pf.yaml"), options),
+    ).toThrow("pf.yaml: spec.duration: 2h is longer than the longest fault allowed, 1h");
+  });
+
+  it("refuses a PodChaos pod-failure without a duration, naming spec.duration", () => {
+    expect(() => parseExperimentFile(podFailureYaml(""), "pf.yaml")).toThrow(
+      "pf.yaml: spec.duration: is required for action pod-failure",
+    );
+  });
 });
+
+function podFailureYaml(duration: string): string {
+  return `apiVersion: chaos-mesh.org/v1alpha1
+kind: PodChaos
+metadata: {name: storefront-pause, namespace: demo-shop}
+spec:
+  action: pod-failure
+  mode: fixed
+  value: "1"
+  selector: {labelSelectors: {app: storefront}}
+${duration}`;
+}

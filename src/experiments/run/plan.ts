@@ -9,10 +9,12 @@ import type {
   LoadedExperiment,
   MethodStep,
   PodChaosSpec,
+  PodFailureStep,
   PodFaultStep,
   Probe,
   RollbackStep,
 } from "../files/model.js";
+import { defaultPauseImage } from "../../faults/pod-failure.js";
 import { guardLoopback } from "../probes/http-probe.js";
 
 /**
@@ -69,7 +71,7 @@ const chaosMeshRecoveryTimeout = "5m";
 
 export function runPlanOf(loaded: LoadedExperiment, options: PlanOptions): RunPlan {
   const plan = planByKind(loaded, options);
-  checkPlan(plan, options, loaded.fileName);
+  checkPlan(plan, options, loaded.fileName, loaded.kind === "Experiment");
   return plan;
 }
 
@@ -123,12 +125,32 @@ function podStep(name: string, spec: PodChaosSpec, timeout: Duration): PodFaultS
   };
 }
 
+/** pod-failure from a PodChaos: its duration, which the loader has required, and the default pause image. */
+function podFailureStep(name: string, spec: PodChaosSpec, fileName: string): PodFailureStep {
+  if (spec.duration === undefined) {
+    throw new BroadsideError("BRD_INTERNAL", `${fileName}: a runnable pod-failure without a duration`);
+  }
+  return {
+    type: "pod-failure",
+    name,
+    selector: spec.selector,
+    mode: spec.mode,
+    pauseImage: defaultPauseImage,
+    duration: spec.duration,
+  };
+}
+
 function podChaosPlan(loaded: ChaosMeshPodChaos, options: PlanOptions, timeout: Duration): RunPlan {
+  const name = `${loaded.action} (PodChaos ${loaded.name})`;
   return {
     name: loaded.name,
     title: `PodChaos ${loaded.name}: ${loaded.action}`,
     hypothesis: manifestHypothesis(options, loaded.fileName),
-    method: [podStep(`${loaded.action} (PodChaos ${loaded.name})`, loaded, timeout)],
+    method: [
+      loaded.action === "pod-failure"
+        ? podFailureStep(name, loaded, loaded.fileName)
+        : podStep(name, loaded, timeout),
+    ],
     rollbacks: [],
     warnings: loaded.warnings,
   };
@@ -168,13 +190,15 @@ function schedulePlan(loaded: ChaosMeshSchedule, options: PlanOptions, timeout: 
 }
 
 /** The checks that need configuration rather than the file: the duration cap and the loopback rail. */
-function checkPlan(plan: RunPlan, options: PlanOptions, fileName: string): void {
+function checkPlan(plan: RunPlan, options: PlanOptions, fileName: string, isExperiment: boolean): void {
   const max = options.maxFaultDuration;
   plan.method.forEach((step, index) => {
-    const length =
-      step.type === "object-fault" ? step.duration : step.type === "schedule" ? step.runFor : undefined;
-    if (length !== undefined && length.milliseconds > max.milliseconds) {
-      const field = step.type === "schedule" ? "--for" : `${fileName}: spec.method[${index}].duration`;
+    const length = step.type === "schedule" ? step.runFor : "duration" in step ? step.duration : undefined;
+    if (step.type !== "wait" && length !== undefined && length.milliseconds > max.milliseconds) {
+      const field =
+        step.type === "schedule"
+          ? "--for"
+          : `${fileName}: ${isExperiment ? `spec.method[${index}].duration` : "spec.duration"}`;
       throw usageError(
         field,
         `${length.toString()} is longer than the longest fault allowed, ${max.toString()} (BROADSIDE_MAX_FAULT_DURATION)`,

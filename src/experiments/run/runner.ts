@@ -3,10 +3,11 @@ import { optional } from "../../core/objects.js";
 import type { EngineContext } from "../../engine/context.js";
 import { runObjectChaos } from "../../engine/object-chaos.js";
 import { runPodChaos } from "../../engine/pod-chaos.js";
+import { runPodFailure } from "../../engine/pod-failure.js";
 import { fileParamNames, planObjectFault } from "../../faults/object-registry.js";
 import { podFaults } from "../../faults/pod-registry.js";
 import type { NamespaceScope } from "../../kube/pod-facts.js";
-import type { ObjectFaultStep, PodFaultStep, WaitStep } from "../files/model.js";
+import type { ObjectFaultStep, PodFailureStep, PodFaultStep, WaitStep } from "../files/model.js";
 import { objectFaultInput, type FaultInput } from "../report/fault-facts.js";
 import { buildRunReport } from "../report/build.js";
 import type { RunReport } from "../report/run-report.js";
@@ -119,7 +120,8 @@ class ExperimentRun {
     const { hypothesis } = this.options.plan;
     if (hypothesis.checks.includes("before")) await this.steadyState("before");
     if (this.abortReason !== undefined) return undefined;
-    const shootsPods = this.options.plan.method.some((s) => s.type === "pod-fault" || s.type === "schedule");
+    // pod-failure restarts its pods' containers twice (the pause image in, the original back).
+    const shootsPods = this.options.plan.method.some((s) => s.type !== "wait" && s.type !== "object-fault");
     const before = shootsPods ? await snapshotRestarts(this.ctx.pods) : undefined;
     await this.method();
     if (!this.options.interrupt.aborted) {
@@ -182,6 +184,7 @@ class ExperimentRun {
       if (step.type === "wait") await this.wait(step);
       else if (step.type === "pod-fault") await this.podFault(step, index);
       else if (step.type === "object-fault") await this.objectFault(step);
+      else if (step.type === "pod-failure") await this.podFailure(step);
       else await this.schedule(step);
     } catch (error: unknown) {
       // Bad input the cluster revealed (a protected namespace named outright) is an error, exit 2.
@@ -243,7 +246,43 @@ class ExperimentRun {
   private async objectFault(step: ObjectFaultStep): Promise<void> {
     const changes = await planObjectFault(step.fault, this.ctx.objects, step.params, fileParamNames(step));
     const start = this.now();
-    const stop = new Promise<void>((resolve) => {
+    const result = await runObjectChaos(this.ctx, changes, {
+      duration: step.duration,
+      dryRun: false,
+      wait: true,
+      stop: this.methodStopped(),
+    });
+    this.faults.push(objectFaultInput(step.fault, result.records, result.recovery));
+    this.windows.push({ start, end: this.now() });
+  }
+
+  /** Pauses the chosen pods for the step's duration; their images are back before the next step. */
+  private async podFailure(step: PodFailureStep): Promise<void> {
+    const start = this.now();
+    const result = await runPodFailure(this.ctx, {
+      scope: scopeOf(step),
+      selector: step.selector,
+      mode: step.mode,
+      pauseImage: step.pauseImage,
+      duration: step.duration,
+      dryRun: false,
+      wait: true,
+      stop: this.methodStopped(),
+    });
+    if (result.records.length === 0) {
+      const left = result.plan.excluded.length;
+      throw new Error(
+        `no pod was selected (${String(left)} left out by selectors, rails or mode); nothing was injected`,
+      );
+    }
+    for (const pod of result.plan.selected) this.targetUids.add(pod.uid);
+    this.faults.push(objectFaultInput("pod-failure", result.records, result.recovery));
+    this.windows.push({ start, end: this.now() });
+  }
+
+  /** Resolves when the method stops (a breach, Ctrl-C): an object fault then reverts at once. */
+  private methodStopped(): Promise<void> {
+    return new Promise<void>((resolve) => {
       if (this.methodStop.signal.aborted) resolve();
       this.methodStop.signal.addEventListener(
         "abort",
@@ -253,14 +292,6 @@ class ExperimentRun {
         { once: true },
       );
     });
-    const result = await runObjectChaos(this.ctx, changes, {
-      duration: step.duration,
-      dryRun: false,
-      wait: true,
-      stop,
-    });
-    this.faults.push(objectFaultInput(step.fault, result.records, result.recovery));
-    this.windows.push({ start, end: this.now() });
   }
 
   private async schedule(step: ScheduleStep): Promise<void> {
@@ -388,6 +419,8 @@ export function describeStep(step: PlanStep | WaitStep): string {
       return `${named}${step.fault}`;
     case "object-fault":
       return `${named}${step.fault} for ${step.duration.toString()}`;
+    case "pod-failure":
+      return `${named}pod-failure for ${step.duration.toString()}`;
     case "schedule":
       return `${named}Schedule, ${step.concurrencyPolicy}, for ${step.runFor.toString()}`;
   }

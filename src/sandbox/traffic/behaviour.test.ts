@@ -48,3 +48,33 @@ describe("podServes", () => {
     expect(podServes({ metadata: { name: "bare" } })).toBe(false);
   });
 });
+
+function running(...images: string[]): V1Pod {
+  return {
+    metadata: { name: "web-1" },
+    status: {
+      phase: "Running",
+      conditions: [{ type: "Ready", status: "True" }],
+      containerStatuses: images.map((image, index) => ({
+        name: `c${String(index)}`,
+        image,
+        imageID: "",
+        ready: true,
+        restartCount: 1,
+      })),
+    },
+  };
+}
+
+describe("a pod whose container runs a pause image (pod-failure) does not serve, even counted Ready", () => {
+  it.each([
+    ["registry.k8s.io/pause:3.10", false],
+    ["mirror.local:5000/team/pause@sha256:" + "c".repeat(64), false],
+    ["pause", false],
+    ["ghcr.io/stefanprodan/podinfo:6.7.1", true],
+    ["ghcr.io/shop/pauser:1", true],
+    ["ghcr.io/pause-app/web:1", true],
+  ])("%s: serves %s", (image, serves) => {
+    expect(podServes(running("ghcr.io/shop/sidecar:1", image))).toBe(serves);
+  });
+});

@@ -1,6 +1,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { Duration } from "../../core/duration.js";
 import { isPodReady } from "../../kube/pod-facts.js";
+import { pauseImagePattern } from "../image-change-stage.js";
 
 /** The opt-in label, on pods (via their template) and Services, that asks for real HTTP in the sandbox. */
 export const serveLabel = "broadside.dev/serve";
@@ -59,5 +60,17 @@ export function parseBehaviour(annotations: Readonly<Record<string, string>> | u
  */
 export function podServes(pod: V1Pod): boolean {
   if (pod.status?.phase !== "Running") return false;
-  return isPodReady(pod);
+  return isPodReady(pod) && !runsPauseImage(pod);
+}
+
+const pauseImage = new RegExp(pauseImagePattern);
+
+/**
+ * Whether a container of the pod runs a pause image (pod-failure put it there): such a container does
+ * nothing, so the pod's body does not serve even where the pod counts as Ready (a container without a
+ * readinessProbe). What runs is the status's image, which the kubelet (kwok's Stage) updates once it
+ * has restarted the container, not the spec's, which changes first.
+ */
+export function runsPauseImage(pod: V1Pod): boolean {
+  return (pod.status?.containerStatuses ?? []).some((status) => pauseImage.test(status.image));
 }

@@ -26,10 +26,16 @@ import {
 export const podChaosSpecSchema = z.strictObject({
   ...selectorFields,
   containerNames,
-  action: z.enum(podChaosActions).describe("What happens to each pod hit: pod-kill deletes it."),
+  action: z
+    .enum(podChaosActions)
+    .describe(
+      "What happens to each pod hit: pod-kill deletes it; pod-failure swaps its images for a pause image for duration.",
+    ),
   duration: goDurationField(faultDurationBound)
     .optional()
-    .describe("How long the fault lasts (Go duration); ignored by pod-kill, which is one-shot."),
+    .describe(
+      "How long the fault lasts (Go duration); required by pod-failure, ignored by pod-kill, which is one-shot.",
+    ),
   gracePeriod: gracePeriodSecondsSchema
     .optional()
     .describe("The deletion's grace period in seconds; default 0, as Chaos Mesh."),
@@ -51,11 +57,12 @@ function podChaosRunnability(context: LoadContext, path: FieldPath, action: PodC
       // PodChaosSpec.Duration: "It is required when the action is PodFailureAction."
       if (!isSet(spec.duration))
         context.problems.add([...path, "duration"], "is required for action pod-failure");
-      return {
-        runnable: false,
-        reason:
-          "action pod-failure is not supported yet: Broadside kills and evicts pods, it does not replace their images",
-      };
+      if (isSet(spec.containerNames)) {
+        context.warnings.push(
+          `${at("containerNames")} is ignored: pod-failure pauses every container of each pod`,
+        );
+      }
+      return { runnable: true };
     case "container-kill":
       // podchaos_webhook.go validateContainerName.
       if (!isSet(spec.containerNames)) {

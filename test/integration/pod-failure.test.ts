@@ -1,0 +1,207 @@
+import type { V1Pod } from "@kubernetes/client-node";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { systemClock } from "../../src/core/clock.js";
+import { deployDemoFleet } from "../../src/demo/demo.js";
+import { exampleRunArgs, withFlag } from "../../src/demo/example-command.js";
+import { demoNamespaces } from "../../src/demo/fleet.js";
+import { parseRunReport } from "../../src/experiments/report/json.js";
+import type { RunReport } from "../../src/experiments/report/run-report.js";
+import { adminClients, broadside, eventually, repoRoot, sandboxDoors } from "./harness.js";
+import { integrationSandboxName } from "./names.js";
+
+/**
+ * pod-failure on the sandbox, from the seed-style example examples/chaos-mesh-podfailure.yaml run as its
+ * header says: one storefront pod runs a pause image for 15 s. The sandbox's kubelet (a kwok Stage)
+ * restarts the container, and its readinessProbe fails, so the pod turns unready; the images come back
+ * exactly and the pod turns Ready again. Bad input writes nothing.
+ */
+
+const example = "chaos-mesh-podfailure.yaml";
+const storefrontImage = "ghcr.io/stefanprodan/podinfo:6.7.1";
+let reportDir = "";
+
+beforeAll(async () => {
+  reportDir = await mkdtemp(join(tmpdir(), "broadside-pod-failure-"));
+  await deployDemoFleet(adminClients(), {
+    frontDoorPorts: { kind: "auto" },
+    doors: () => sandboxDoors(),
+    clock: systemClock,
+  });
+  await storefrontReady(3);
+}, 300_000);
+
+afterAll(async () => {
+  const kube = adminClients();
+  for (const namespace of demoNamespaces()) {
+    await kube.core.deleteNamespace({ name: namespace.metadata?.name ?? "" }).catch(() => undefined);
+  }
+}, 120_000);
+
+async function storefrontPods(): Promise<V1Pod[]> {
+  const list = await adminClients().core.listNamespacedPod({
+    namespace: "demo-shop",
+    labelSelector: "app=storefront",
+  });
+  return list.items;
+}
+
+function isReady(pod: V1Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+}
+
+function storefrontReady(count: number): Promise<true> {
+  return eventually(
+    `${String(count)} storefront pods Ready`,
+    async () => ((await storefrontPods()).filter(isReady).length === count ? true : undefined),
+    180_000,
+  );
+}
+
+/** Every write in demo-shop and every ledger record: equal before and after means nothing was written. */
+async function writes(): Promise<string[]> {
+  const kube = adminClients();
+  const [pods, ledger] = await Promise.all([
+    kube.core.listNamespacedPod({ namespace: "demo-shop" }),
+    kube.core.listNamespacedConfigMap({ namespace: "broadside-system" }).catch(() => ({ items: [] })),
+  ]);
+  return [...pods.items, ...ledger.items]
+    .map((o) => `${o.metadata?.name ?? ""}@${o.metadata?.resourceVersion ?? ""}`)
+    .sort();
+}
+
+function runArgs(file: string, text: string): string[] {
+  const args = exampleRunArgs(text, file);
+  return withFlag(withFlag(args, "--sandbox", integrationSandboxName), "--report-dir", reportDir);
+}
+
+/** The file as the example has it, edited, written where run can read it. */
+async function editedExample(edit: (text: string) => string): Promise<{ path: string; text: string }> {
+  const text = edit(await readFile(join(repoRoot, "examples", example), "utf8"));
+  const path = join(reportDir, `edited-${String(Date.now())}.yaml`);
+  await writeFile(path, text);
+  return { path, text: text.replace(`examples/${example}`, path) };
+}
+
+async function reportOf(stderr: string): Promise<RunReport> {
+  const path = /reports: (\S+\.json)/.exec(stderr)?.[1];
+  if (path === undefined) throw new Error(`no report written:\n${stderr}`);
+  return parseRunReport(await readFile(path, "utf8"), path);
+}
+
+async function readinessLostAndRegained(seen: Map<string, boolean[]>, targetUid: string): Promise<void> {
+  // Readiness lost during the pause, then regained; no other storefront pod lost it.
+  expect(seen.get(targetUid) ?? []).toContain(false);
+  await storefrontReady(3);
+  for (const [uid, samples] of seen) if (uid !== targetUid) expect(samples.every(Boolean), uid).toBe(true);
+}
+
+/** The pod was never replaced; its image is back exactly; the kubelet restarted it twice (in, out). */
+async function restoredExactly(targetUid: string, report: RunReport): Promise<void> {
+  const after = (await storefrontPods()).find((pod) => pod.metadata?.uid === targetUid);
+  expect(after?.spec?.containers.map((c) => c.image)).toEqual([storefrontImage]);
+  await eventually("the restored container restarted and Ready", async () => {
+    const pod = (await storefrontPods()).find((p) => p.metadata?.uid === targetUid);
+    const status = pod?.status?.containerStatuses?.[0];
+    const restarted = status?.image === storefrontImage && status.restartCount === 2;
+    return restarted && pod !== undefined && isReady(pod) ? true : undefined;
+  });
+  expect(report.restarts?.targets).toEqual([
+    expect.objectContaining({ name: after?.metadata?.name, change: 2 }),
+  ]);
+}
+
+async function recordClosed(ledgerId: string): Promise<void> {
+  const record = await adminClients().core.readNamespacedConfigMap({
+    name: `ledger-${ledgerId}`,
+    namespace: "broadside-system",
+  });
+  expect(record.metadata?.labels?.["broadside.dev/state"]).toBe("closed");
+}
+
+/** Readiness of every storefront pod as the API shows it, sampled every 250 ms until stopped. */
+function sampleReadiness(): { stop(): Promise<Map<string, boolean[]>> } {
+  const seen = new Map<string, boolean[]>();
+  const done = new AbortController();
+  const loop = (async () => {
+    while (!done.signal.aborted) {
+      for (const pod of await storefrontPods()) {
+        const uid = pod.metadata?.uid ?? "";
+        seen.set(uid, [...(seen.get(uid) ?? []), isReady(pod)]);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  })();
+  return {
+    stop: async () => {
+      done.abort();
+      await loop;
+      return seen;
+    },
+  };
+}
+
+describe("pod-failure from a Chaos Mesh PodChaos, on the sandbox", () => {
+  it("pauses one storefront pod: its readiness is lost and regained, its image restored exactly, its record closed", async () => {
+    const before = new Map((await storefrontPods()).map((pod) => [pod.metadata?.uid ?? "", pod]));
+    const sampler = sampleReadiness();
+    const text = await readFile(join(repoRoot, "examples", example), "utf8");
+    const run = await broadside("run", ...runArgs(example, text));
+    const seen = await sampler.stop();
+    expect(run.code, run.stderr).toBe(0);
+
+    const report = await reportOf(run.stderr);
+    const fault = report.faults[0];
+    if (fault?.type !== "object") throw new Error(`unexpected fault ${JSON.stringify(fault)}`);
+    expect(fault.kind).toBe("pod-failure");
+    // podinfo has one container and no init container: one change, reverted.
+    expect(fault.changes.map((change) => [change.path, change.result])).toEqual([
+      ["/spec/containers/0/image", "reverted"],
+    ]);
+    const targetUid = fault.changes[0]?.target.uid ?? "";
+    expect(before.has(targetUid)).toBe(true);
+
+    await readinessLostAndRegained(seen, targetUid);
+    await restoredExactly(targetUid, report);
+    await recordClosed(fault.changes[0]?.ledgerId ?? "");
+  }, 300_000);
+
+  it.each([
+    [
+      "without a duration",
+      (text: string) => text.replace("  duration: 15s\n", ""),
+      "spec.duration: is required for action pod-failure",
+    ],
+    [
+      "with a selector field Chaos Mesh does not have",
+      (text: string) => text.replace("  selector:\n", "  selector:\n    podLabels:\n      app: storefront\n"),
+      "spec.selector.podLabels",
+    ],
+  ])("refuses the manifest %s, naming the field, and writes nothing", async (_, edit, message) => {
+    await storefrontReady(3);
+    const before = await writes();
+    const edited = await editedExample(edit);
+    const run = await broadside("run", ...runArgs(edited.path, edited.text));
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(await writes()).toEqual(before);
+  });
+
+  it("refuses broadside fail without --duration, naming it, and writes nothing", async () => {
+    const before = await writes();
+    const fail = await broadside(
+      "fail",
+      "-n",
+      "demo-shop",
+      "-l",
+      "app=storefront",
+      "--kubeconfig",
+      inject("adminKubeconfig"),
+    );
+    expect(fail.code).toBe(2);
+    expect(fail.stderr).toContain("--duration: is required");
+    expect(await writes()).toEqual(before);
+  });
+});
