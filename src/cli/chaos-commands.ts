@@ -3,7 +3,8 @@ import { Duration } from "../core/duration.js";
 import { BroadsideError, usageError } from "../core/errors.js";
 import { optional } from "../core/objects.js";
 import { runObjectChaos } from "../engine/object-chaos.js";
-import { runPodChaos, type PodChaosResult } from "../engine/pod-chaos.js";
+import type { EngineContext } from "../engine/context.js";
+import { runPodChaos, type PodChaosResult, type PodChoice } from "../engine/pod-chaos.js";
 import { runPodFailure } from "../engine/pod-failure.js";
 import { defaultPauseImage, pauseImageSchema } from "../faults/pod-failure.js";
 import { checkObjectFaultParams, planObjectFault } from "../faults/object-registry.js";
@@ -72,14 +73,8 @@ function registerPodVerb(
       // Every flag is checked before the kubeconfig is read (so a bad flag is named first) and before
       // the first request: bad input changes nothing. Only the context's namespace waits for the
       // kubeconfig; a stand-in lets the pod names be checked already.
-      const mode = modeFrom(flags);
       const pace = paceFrom(flags);
-      selectorFrom(flags, pods, scopeFrom(flags, "default"));
-      const { ctx, defaultNamespace } = connectEngine(config, io, flags);
-      const scope = scopeFrom(flags, defaultNamespace);
-      const selector = selectorFrom(flags, pods, scope);
-      await recoverLeftovers(ctx);
-      if (flags.unsafe) ctx.progress("--unsafe: the blast-radius cap is lifted for this run");
+      const { ctx, scope, selector, mode } = await connectForPods(config, io, flags, pods);
       const result = await runPodChaos(ctx, {
         fault: podFaults[kind],
         scope,
@@ -96,6 +91,27 @@ function registerPodVerb(
       else printPodResult(io, flags.dryRun, result, flags.explain);
       refuseOnRefusedShots(result);
     });
+}
+
+/**
+ * The pod verbs' common start, once their own flags are checked: the mode and the pod names are checked
+ * too before the kubeconfig is read (only the context's namespace waits for it; a stand-in lets the
+ * names be checked already), then the engine connects and finishes expired reverts.
+ */
+async function connectForPods(
+  config: CliConfig,
+  io: CliIo,
+  flags: PodSelectionFlags,
+  pods: readonly string[],
+): Promise<{ ctx: EngineContext } & PodChoice> {
+  const mode = modeFrom(flags);
+  selectorFrom(flags, pods, scopeFrom(flags, "default"));
+  const { ctx, defaultNamespace } = connectEngine(config, io, flags);
+  const scope = scopeFrom(flags, defaultNamespace);
+  const selector = selectorFrom(flags, pods, scope);
+  await recoverLeftovers(ctx);
+  if (flags.unsafe) ctx.progress("--unsafe: the blast-radius cap is lifted for this run");
+  return { ctx, scope, selector, mode };
 }
 
 /** Printed first, then failed: a refused shot (blocked by a PDB) is the finding, and scripts see it. */
@@ -187,13 +203,7 @@ function registerFail(program: Command, config: CliConfig, io: CliIo): void {
       }
       checkDuration(flags.duration, config.maxFaultDuration);
       const pauseImage = parseParams(pauseImageSchema, flags.pauseImage, () => "--pause-image");
-      const mode = modeFrom(flags);
-      selectorFrom(flags, pods, scopeFrom(flags, "default"));
-      const { ctx, defaultNamespace } = connectEngine(config, io, flags);
-      const scope = scopeFrom(flags, defaultNamespace);
-      const selector = selectorFrom(flags, pods, scope);
-      await recoverLeftovers(ctx);
-      if (flags.unsafe) ctx.progress("--unsafe: the blast-radius cap is lifted for this run");
+      const { ctx, scope, selector, mode } = await connectForPods(config, io, flags, pods);
       const result = await runPodFailure(ctx, {
         scope,
         selector,

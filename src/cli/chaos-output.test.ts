@@ -1,20 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { Exclusion, PodFacts } from "../core/targeting/types.js";
+import { readyPodFacts } from "../core/targeting/facts-fixture.js";
 import type { PodChaosResult } from "../engine/pod-chaos.js";
 import { exclusionLines, podResultJson, printPodResult } from "./chaos-output.js";
 
 function pod(name: string): PodFacts {
-  return {
-    namespace: "shop",
-    name,
-    uid: name,
-    labels: {},
-    annotations: {},
-    phase: "Running",
-    ready: true,
-    deleting: false,
-    namespaceAnnotations: {},
-  };
+  return readyPodFacts("shop", name);
 }
 
 /** A dry run of mode one over 10,000 pods: one hit, one pod terminating, 9,998 not chosen. */

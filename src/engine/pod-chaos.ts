@@ -69,18 +69,7 @@ export interface PodChaosResult {
  * finally wait for recovery. Nothing is written before the plan is complete and valid.
  */
 export async function runPodChaos(ctx: EngineContext, request: PodChaosRequest): Promise<PodChaosResult> {
-  refuseProtectedScope(ctx, request.scope);
-  // "All namespaces" means all this process may act in: an agent in namespaced mode lists only its own.
-  const scope = request.scope === "all" ? ctx.rails.watchedNamespaces : request.scope;
-  const gathered = await ctx.podFacts.gather(scope);
-  const planned = planTargets(
-    gathered.facts,
-    request.selector,
-    request.mode,
-    ctx.rails,
-    ctx.random,
-    gathered.index,
-  );
+  const { gathered, planned } = await gatherAndPlan(ctx, request);
   if (request.dryRun || planned.selected.length === 0) {
     return { plan: planned, shots: [], recovery: undefined, apiRequests: ctx.apiRequests() };
   }
@@ -97,6 +86,36 @@ export async function runPodChaos(ctx: EngineContext, request: PodChaosRequest):
   }
 }
 
+/** What a pod fault's targets are chosen by: where, which pods, how many. */
+export interface PodChoice {
+  readonly scope: NamespaceScope;
+  readonly selector: Selector;
+  readonly mode: Mode;
+}
+
+/**
+ * The pods of the scope and the plan over them (selectors, rails, mode, the blast-radius cap within the
+ * run), as every pod fault starts; a protected namespace named outright is refused first.
+ */
+export async function gatherAndPlan(
+  ctx: EngineContext,
+  choice: PodChoice,
+): Promise<{ gathered: GatheredPods; planned: TargetPlan }> {
+  refuseProtectedScope(ctx, choice.scope);
+  // "All namespaces" means all this process may act in: an agent in namespaced mode lists only its own.
+  const scope = choice.scope === "all" ? ctx.rails.watchedNamespaces : choice.scope;
+  const gathered = await ctx.podFacts.gather(scope);
+  const planned = planTargets(
+    gathered.facts,
+    choice.selector,
+    choice.mode,
+    ctx.rails,
+    ctx.random,
+    gathered.index,
+  );
+  return { gathered, planned };
+}
+
 /** The plan with the pods another run holds down moved to the exclusions. */
 export function admittedPlan(plan: TargetPlan, admission: Admission): TargetPlan {
   if (admission.dropped.length === 0) return plan;
@@ -111,7 +130,7 @@ export function admittedPlan(plan: TargetPlan, admission: Admission): TargetPlan
  * Each chosen pod's facts with the pod they were read from (facts[i] describes pods[i]). A few are found
  * by reference in the facts array, which costs next to nothing at 10,000 pods; many through a map.
  */
-function targetsOf(selected: readonly PodFacts[], gathered: GatheredPods): Target[] {
+export function targetsOf(selected: readonly PodFacts[], gathered: GatheredPods): Target[] {
   const positions =
     selected.length <= 16
       ? selected.map((facts) => gathered.facts.indexOf(facts))
@@ -155,7 +174,7 @@ async function shootAndWatch(
   }
 }
 
-type Target = { readonly facts: PodFacts; readonly pod: V1Pod };
+export type Target = { readonly facts: PodFacts; readonly pod: V1Pod };
 
 /** Volleys in flight at once: the next volley's record is written while this one's shots go out. */
 const volleysInFlight = 2;
@@ -245,7 +264,7 @@ async function firePaced(
 }
 
 /** A namespace named outright that no fault may touch is an error, not an empty plan. */
-export function refuseProtectedScope(ctx: EngineContext, scope: NamespaceScope): void {
+function refuseProtectedScope(ctx: EngineContext, scope: NamespaceScope): void {
   if (scope === "all") return;
   for (const namespace of scope) {
     const reason = namespaceRailReason({ ...ctx.rails, optIn: false }, namespace, {});

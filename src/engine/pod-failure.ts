@@ -1,20 +1,15 @@
 import type { Duration } from "../core/duration.js";
 import { optional } from "../core/objects.js";
 import type { RecordOwner } from "../core/ledger/record.js";
-import { planTargets } from "../core/targeting/plan.js";
-import type { Mode, Selector, TargetPlan } from "../core/targeting/types.js";
+import type { TargetPlan } from "../core/targeting/types.js";
 import { podFailureChanges } from "../faults/pod-failure.js";
 import type { PlannedChange } from "../faults/types.js";
 import { toKubeObject } from "../kube/objects.js";
-import type { NamespaceScope } from "../kube/pod-facts.js";
 import type { EngineContext } from "./context.js";
 import { runObjectChaos, type ObjectChaosResult } from "./object-chaos.js";
-import { admittedPlan, refuseProtectedScope } from "./pod-chaos.js";
+import { admittedPlan, gatherAndPlan, targetsOf, type PodChoice } from "./pod-chaos.js";
 
-export interface PodFailureRequest {
-  readonly scope: NamespaceScope;
-  readonly selector: Selector;
-  readonly mode: Mode;
+export interface PodFailureRequest extends PodChoice {
   /** The image every container of a chosen pod runs until the deadline. */
   readonly pauseImage: string;
   readonly duration: Duration;
@@ -41,25 +36,14 @@ export async function runPodFailure(
   ctx: EngineContext,
   request: PodFailureRequest,
 ): Promise<PodFailureResult> {
-  refuseProtectedScope(ctx, request.scope);
-  const scope = request.scope === "all" ? ctx.rails.watchedNamespaces : request.scope;
-  const gathered = await ctx.podFacts.gather(scope);
-  const planned = planTargets(
-    gathered.facts,
-    request.selector,
-    request.mode,
-    ctx.rails,
-    ctx.random,
-    gathered.index,
-  );
+  const { gathered, planned } = await gatherAndPlan(ctx, request);
   // A paused pod is down as surely as a killed one: concurrent runs share the workload's cap.
   const admission = ctx.downCap.admit(planned.selected, gathered.facts, ctx.rails, gathered.index);
   try {
     const plan = admittedPlan(planned, admission);
-    const chosen = new Set(plan.selected.map((facts) => facts.uid));
-    const changes: PlannedChange[] = gathered.pods
-      .filter((pod) => chosen.has(pod.metadata?.uid ?? ""))
-      .flatMap((pod) => podFailureChanges(toKubeObject(pod), request.pauseImage));
+    const changes: PlannedChange[] = targetsOf(plan.selected, gathered)
+      .filter((target) => target.pod.metadata !== undefined)
+      .flatMap((target) => podFailureChanges(toKubeObject(target.pod), request.pauseImage));
     if (changes.length === 0) return { plan, changes, records: [], recovery: [] };
     const result = await runObjectChaos(ctx, changes, {
       duration: request.duration,

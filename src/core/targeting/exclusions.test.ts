@@ -1,19 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { groupExclusions } from "./exclusions.js";
+import { readyPodFacts } from "./facts-fixture.js";
 import type { Exclusion, PodFacts } from "./types.js";
 
 function pod(name: string): PodFacts {
-  return {
-    namespace: "shop",
-    name,
-    uid: name,
-    labels: {},
-    annotations: {},
-    phase: "Running",
-    ready: true,
-    deleting: false,
-    namespaceAnnotations: {},
-  };
+  return readyPodFacts("shop", name);
 }
 
 describe("groupExclusions: 9,999 pods left out read as a few lines", () => {
