@@ -1,20 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { readyPodFacts } from "../core/targeting/facts-fixture.js";
 import type { PodFacts } from "../core/targeting/types.js";
 import type { PodChaosResult } from "../engine/pod-chaos.js";
 import { maxStatusTargets, podTargets } from "./status.js";
 
 function pod(n: number): PodFacts {
-  return {
-    namespace: "shop",
-    name: `web-${String(n)}`,
-    uid: `uid-${String(n)}`,
-    labels: {},
-    annotations: {},
-    phase: "Running",
-    ready: true,
-    deleting: false,
-    namespaceAnnotations: {},
-  };
+  return readyPodFacts("shop", `web-${String(n)}`, { uid: `uid-${String(n)}` });
 }
 
 describe("podTargets", () => {

@@ -1,22 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { BroadsideError } from "../errors.js";
 import { planTargets } from "./plan.js";
+import { readyPodFacts } from "./facts-fixture.js";
 import { defaultRails, indexPods } from "./rails.js";
 import type { Mode, PodFacts, RandomSource, Selector, TargetPlan } from "./types.js";
 
 function barePod(namespace: string, name: string, overrides: Partial<PodFacts> = {}): PodFacts {
-  return {
-    namespace,
-    name,
+  return readyPodFacts(namespace, name, {
     uid: `uid-${namespace}-${name}`,
     labels: { app: "web" },
-    annotations: {},
-    phase: "Running",
-    ready: true,
-    deleting: false,
-    namespaceAnnotations: {},
     ...overrides,
-  };
+  });
 }
 
 function webPod(name: string, overrides: Partial<PodFacts> = {}): PodFacts {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { readyPodFacts } from "./facts-fixture.js";
 import { firstFailure } from "./predicates.js";
 import {
   applyBlastRadiusCap,
@@ -11,18 +12,7 @@ import {
 import type { PodFacts } from "./types.js";
 
 function barePod(name: string, overrides: Partial<PodFacts> = {}): PodFacts {
-  return {
-    namespace: "demo",
-    name,
-    uid: `uid-${name}`,
-    labels: {},
-    annotations: {},
-    phase: "Running",
-    ready: true,
-    deleting: false,
-    namespaceAnnotations: {},
-    ...overrides,
-  };
+  return readyPodFacts("demo", name, { uid: `uid-${name}`, ...overrides });
 }
 
 /** A pod of Deployment demo/web unless the overrides say otherwise. */
