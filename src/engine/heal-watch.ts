@@ -110,19 +110,45 @@ export class HealWatch implements RecordWriter {
     if (event.object.metadata?.uid !== record.target.uid) return;
     const value = getAtPointer(event.object as unknown as JsonValue, record.path);
     if (jsonEqual(value, record.injected)) return;
-    const by = lastManager(event.object);
+    const by = healer(event.object, record.path);
     this.heals.set(record.id, { at: event.receivedAt, ...optional("by", by) });
     if (this.records.every((r) => this.heals.has(r.id))) this.everyHealed.resolve(undefined);
   }
 }
 
-/** The field manager of the most recent write that was not Broadside's own, from managedFields. */
-function lastManager(object: KubernetesObject): string | undefined {
+type ManagedFieldsEntry = NonNullable<NonNullable<KubernetesObject["metadata"]>["managedFields"]>[number];
+
+/**
+ * Who healed the field at `pointer`: the manager other than Broadside that owns it in managedFields (the
+ * API server moves a field's ownership to whoever last set it), else, for a path managedFields cannot
+ * name this way (inside a list), the most recent write that was not Broadside's own. Owning beats
+ * recency: managedFields' times have one-second precision, so the create and the heal of a quick test
+ * (or a quick reconciler) tie on time.
+ */
+export function healer(object: KubernetesObject, pointer: string): string | undefined {
   const entries = (object.metadata?.managedFields ?? []).filter((entry) => entry.manager !== fieldManager);
-  const latest = entries.reduce<(typeof entries)[number] | undefined>(
+  const owners = entries.filter((entry) => ownsField(entry, pointer));
+  return latest(owners.length > 0 ? owners : entries)?.manager;
+}
+
+function latest(entries: readonly ManagedFieldsEntry[]): ManagedFieldsEntry | undefined {
+  return entries.reduce<ManagedFieldsEntry | undefined>(
     (best, entry) =>
       best === undefined || String(entry.time ?? "") >= String(best.time ?? "") ? entry : best,
     undefined,
   );
-  return latest?.manager;
+}
+
+/** The entry's fieldsV1 has the field `f:a` / `f:b` for pointer /a/b (JSON pointer escapes undone). */
+function ownsField(entry: ManagedFieldsEntry, pointer: string): boolean {
+  const segments = pointer
+    .split("/")
+    .slice(1)
+    .map((segment) => segment.replaceAll("~1", "/").replaceAll("~0", "~"));
+  let node: unknown = entry.fieldsV1;
+  for (const segment of segments) {
+    if (typeof node !== "object" || node === null) return false;
+    node = (node as Record<string, unknown>)[`f:${segment}`];
+  }
+  return segments.length > 0 && node !== undefined;
 }
