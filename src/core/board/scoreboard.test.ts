@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { computeScoreboard, nearestRank, type KillRecord, type ShotRecord } from "./scoreboard.js";
+import { nearestRank } from "../percentile.js";
+import { computeScoreboard, type KillRecord, type ShotRecord } from "./scoreboard.js";
 
 /*
  * After the GameDay: how fast did the cluster heal, did it always heal, and who was the best shot.

@@ -1,4 +1,5 @@
 import { optional } from "../objects.js";
+import { nearestRank } from "../percentile.js";
 
 /**
  * The scoreboard, from the game's records: how fast the cluster heals (MTTR from kill to Ready, from
@@ -125,14 +126,4 @@ function byRank(a: PlayerScore, b: PlayerScore): number {
   return (
     b.hits - a.hits || best(a) - best(b) || (a.nickname < b.nickname ? -1 : a.nickname > b.nickname ? 1 : 0)
   );
-}
-
-/**
- * The nearest-rank percentile of ascending `sorted` (the value at rank ceil(p/100 × n)): always a time
- * that was measured, as experiments/report/samples.ts computes its latencies (core cannot import it).
- */
-export function nearestRank(sorted: readonly number[], percent: number): number | undefined {
-  if (sorted.length === 0) return undefined;
-  const rank = Math.max(1, Math.ceil((percent * sorted.length) / 100));
-  return sorted[Math.min(rank, sorted.length) - 1];
 }

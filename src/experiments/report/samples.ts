@@ -1,3 +1,4 @@
+import { nearestRank as nearestRankOf } from "../../core/percentile.js";
 import { z } from "zod";
 import { count, epochMs, ms, name } from "./schema-fields.js";
 
@@ -141,9 +142,7 @@ function longer(current: Stretch | null, from: number, to: number, stillFailing:
  * integer in (0, 100]; the rank is computed as ceil(p * n / 100) so integer inputs stay exact.
  */
 export function nearestRank(sorted: readonly number[], percent: number): number | null {
-  if (sorted.length === 0) return null;
-  const rank = Math.max(1, Math.ceil((percent * sorted.length) / 100));
-  return sorted[Math.min(rank, sorted.length) - 1] ?? null;
+  return nearestRankOf(sorted, percent) ?? null;
 }
 
 export const latencyFiguresSchema = z
