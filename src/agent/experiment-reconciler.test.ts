@@ -297,7 +297,7 @@ describe("experimentReconciler: refused or held back before anything runs", () =
     expect(reasons(events)).toEqual(["InvalidSpec"]);
   });
 
-  it("refuses a pod-failure step, which its RBAC cannot patch, naming the step, with no run", async () => {
+  it("runs a pod-failure step, as `broadside run` does (its RBAC patches pods)", async () => {
     const spec = {
       ...validSpec,
       method: [
@@ -309,12 +309,12 @@ describe("experimentReconciler: refused or held back before anything runs", () =
         },
       ],
     };
-    const { status, runner, reconcile } = setUp(experiment({ spec }));
+    const { runner, reconcile } = setUp(experiment({ spec }));
     await reconcile("shop/exp");
-    expect(runner.runs).toHaveLength(0);
-    const failed = status.last?.conditions?.find((c) => c.type === "Failed");
-    expect(failed).toMatchObject({ status: "True", reason: "InvalidSpec" });
-    expect(failed?.message).toContain("spec.method[0].fault: pod-failure is not served by the agent yet");
+    const [options] = runner.runs;
+    expect(options?.plan.method).toEqual([
+      expect.objectContaining({ type: "pod-failure", pauseImage: "registry.k8s.io/pause:3.10" }),
+    ]);
   });
 
   it("refuses a fault longer than BROADSIDE_MAX_FAULT_DURATION, naming the step", async () => {

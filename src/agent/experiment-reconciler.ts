@@ -167,7 +167,6 @@ class ExperimentRun {
         loopbackOnly: settings.loopbackOnly,
       });
       refuseFrontDoors(plan, source);
-      refusePodFailure(plan, source);
       return plan;
     } catch (error: unknown) {
       return error instanceof BroadsideError ? error : new BroadsideError("BRD_USAGE", describeError(error));
@@ -336,21 +335,6 @@ class ExperimentRun {
     };
     this.deps.events.record(subject, type, reason, message);
   }
-}
-
-/**
- * pod-failure patches pods' images, and the agent's RBAC grants get, list, watch and delete on pods, not
- * patch: a step would fail at its first write with 403. Refused before anything runs until the agent
- * serves pod-failure (issue 15); `broadside run` runs it.
- */
-function refusePodFailure(plan: RunPlan, source: string): void {
-  plan.method.forEach((step, index) => {
-    if (step.type !== "pod-failure") return;
-    throw usageError(
-      `${source}: spec.method[${String(index)}].fault`,
-      "pod-failure is not served by the agent yet (its RBAC does not patch pods); run this Experiment with `broadside run`",
-    );
-  });
 }
 
 /**

@@ -6,6 +6,7 @@ import { configDriftReconciler } from "./config-drift-reconciler.js";
 import { experimentReconciler } from "./experiment-reconciler.js";
 import type { ObjectFaultPorts } from "./object-fault-reconciler.js";
 import { podChaosReconciler } from "./pod-chaos-reconciler.js";
+import { byAction, podFailureReconciler } from "./pod-failure-reconciler.js";
 import { resourceSqueezeReconciler } from "./resource-squeeze-reconciler.js";
 import { scaleReconciler } from "./scale-reconciler.js";
 import type { ReconcileResult } from "./reconcile/workers.js";
@@ -55,22 +56,30 @@ export const podChaosKind: ChaosKind = {
   chaosMeshTwin: true,
   // Each waits for its pods' recovery, so a few at once.
   workers: 4,
-  reconciler: ({ resource, config, deps, get }) =>
-    podChaosReconciler({
-      resource,
-      ctx: deps.ctx,
-      get,
-      status: deps.status,
-      recoveryTimeout: config.recoveryTimeout,
-      haltedRetryMs,
-      events: deps.events,
-      onResult: (result) => {
-        const { metrics } = deps.observability;
-        for (const shot of result.shots) metrics.shotFired("pod-kill", shot.outcome);
-        if (result.recovery !== undefined) metrics.recoveryReported("pod-kill", result.recovery);
-      },
+  // pod-failure holds and is put back, as the object faults are; every other action is kill's.
+  reconciler: (context) =>
+    byAction(context.get, {
+      failure: podFailureReconciler(objectFaultPorts(context)),
+      kill: podKillReconciler(context),
     }),
 };
+
+function podKillReconciler({ resource, config, deps, get }: KindContext): Reconcile {
+  return podChaosReconciler({
+    resource,
+    ctx: deps.ctx,
+    get,
+    status: deps.status,
+    recoveryTimeout: config.recoveryTimeout,
+    haltedRetryMs,
+    events: deps.events,
+    onResult: (result) => {
+      const { metrics } = deps.observability;
+      for (const shot of result.shots) metrics.shotFired("pod-kill", shot.outcome);
+      if (result.recovery !== undefined) metrics.recoveryReported("pod-kill", result.recovery);
+    },
+  });
+}
 
 /** Schedule: a child PodChaos of the same group at each cron instant, which podChaosKind then runs. */
 export const scheduleKind: ChaosKind = {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ConflictError } from "../core/ledger/store.js";
 import { memoryEngine, type MemoryEngine } from "../engine/memory-engine.js";
+import { putShop, webPod } from "../engine/shop-fixture.js";
+import { defaultPauseImage } from "../faults/pod-failure.js";
 import { MemoryEventRecorder } from "../kube/events.js";
 import type { FinalizerWriter } from "../kube/finalizers.js";
 import type { ResourceRef, StatusWriter } from "../kube/resource-status.js";
@@ -8,6 +10,7 @@ import type { ChaosObject } from "./chaos-object.js";
 import { configDriftReconciler } from "./config-drift-reconciler.js";
 import type { ResourceStatus } from "./crds/status.js";
 import { ledgerReconciler } from "./ledger-reconciler.js";
+import { byAction, podFailureReconciler } from "./pod-failure-reconciler.js";
 import { revertFinalizer, type ObjectFaultPorts } from "./object-fault-reconciler.js";
 import { resourceSqueezeReconciler } from "./resource-squeeze-reconciler.js";
 import { scaleReconciler } from "./scale-reconciler.js";
@@ -478,5 +481,126 @@ describe("ResourceSqueeze and Scale share the reconciler", () => {
     await fix.reconcile();
     expect(web().replicas).toBe(3);
     expect(fix.resource.object).toBeUndefined();
+  });
+});
+
+describe("a PodChaos pod-failure: paused for its duration, put back by the ledger, at once on delete", () => {
+  const webImage = "ghcr.io/shop/web:1.4@sha256:" + "c".repeat(64);
+  const failureSpec = {
+    action: "pod-failure",
+    mode: "one",
+    selector: { labelSelectors: { app: "web" } },
+    duration: "3s",
+  };
+
+  /** The shop's four web pods, each running the web image, in the fixture's opted-in namespace. */
+  function withPods(fix: Fixture): Fixture {
+    putShop(fix.engine);
+    fix.engine.cluster.put({
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: "shop", annotations: { "broadside.dev/chaos": "enabled" } },
+    });
+    for (const n of [1, 2, 3, 4]) {
+      const pod = webPod(`web-abc-${String(n)}`);
+      pod.spec = { nodeName: "kwok-node-0", containers: [{ name: "web", image: webImage }] };
+      fix.engine.cluster.put(pod);
+    }
+    return fix;
+  }
+
+  function images(fix: Fixture): string[] {
+    return [1, 2, 3, 4].map((n) => {
+      const spec = fix.engine.cluster.get("Pod", "shop", `web-abc-${String(n)}`)?.spec as
+        { containers: { image: string }[] } | undefined;
+      return spec?.containers[0]?.image ?? "";
+    });
+  }
+
+  const paused = (fix: Fixture) => images(fix).filter((image) => image === defaultPauseImage).length;
+
+  it("records, then pauses one pod's container; the ledger puts the exact image back at the deadline", async () => {
+    const fix = withPods(fixture("PodChaos", failureSpec, podFailureReconciler));
+    expect(await fix.reconcile()).toEqual({ requeueAfterMs: 5_000 });
+    expect(paused(fix)).toBe(1);
+    expect(fix.log.filter((line) => line.startsWith("cluster"))).toEqual([
+      expect.stringMatching(/^cluster patch Pod shop\/web-abc-\d \(ledger records: 1\)$/),
+    ]);
+    expect(conditionsOf(fix.resource.status)).toContain("Injected=True/Injected");
+    expect(fix.resource.status?.targets).toEqual([
+      expect.objectContaining({ kind: "Pod", outcome: "injected" }),
+    ]);
+
+    await fix.engine.clock.advance(3_000);
+    await fix.ledgerPass();
+    expect(images(fix)).toEqual([webImage, webImage, webImage, webImage]);
+    await fix.reconcile();
+    await fix.reconcile();
+    expect(conditionOf(fix.resource.status, "Recovered")).toMatchObject({
+      status: "True",
+      reason: "Reverted",
+    });
+    expect(fix.resource.object?.metadata.finalizers).toEqual([]);
+  });
+
+  it("puts the images back at once when the PodChaos is deleted", async () => {
+    const fix = withPods(fixture("PodChaos", { ...failureSpec, mode: "all" }, podFailureReconciler));
+    await fix.reconcile();
+    // mode all, but the blast-radius cap allows half of web's four Ready pods down.
+    expect(paused(fix)).toBe(2);
+    fix.resource.delete();
+    await fix.reconcile();
+    expect(paused(fix)).toBe(0);
+    expect(fix.resource.object).toBeUndefined();
+  });
+
+  it("fails NoTarget, writing nothing, when no pod matches", async () => {
+    const fix = withPods(
+      fixture(
+        "PodChaos",
+        { ...failureSpec, selector: { labelSelectors: { app: "nothere" } } },
+        podFailureReconciler,
+      ),
+    );
+    await fix.reconcile();
+    expect(conditionOf(fix.resource.status, "Failed")).toMatchObject({ status: "True", reason: "NoTarget" });
+    expect(conditionOf(fix.resource.status, "Failed")?.message).toMatch(
+      /^no pod selected; 4 left out \(4 by selector: /,
+    );
+    expect(fix.engine.cluster.writes).toEqual([]);
+    expect(fix.resource.object?.metadata.finalizers).toBeUndefined();
+  });
+
+  it("fails InvalidSpec without a duration, naming it, writing nothing", async () => {
+    const withoutDuration = { action: "pod-failure", mode: "one", selector: failureSpec.selector };
+    const fix = withPods(fixture("PodChaos", withoutDuration, podFailureReconciler));
+    await fix.reconcile();
+    expect(conditionOf(fix.resource.status, "Failed")).toMatchObject({
+      status: "True",
+      reason: "InvalidSpec",
+    });
+    expect(conditionOf(fix.resource.status, "Failed")?.message).toContain("duration");
+    expect(fix.engine.cluster.writes).toEqual([]);
+  });
+
+  it("is one PodChaos kind with two reconcilers, chosen by the object's action", async () => {
+    const served: string[] = [];
+    const objects: Record<string, { spec: { action: string } }> = {
+      "shop/pause": { spec: { action: "pod-failure" } },
+      "shop/kill": { spec: { action: "pod-kill" } },
+    };
+    const reconcile = byAction((namespace, name) => objects[`${namespace}/${name}`], {
+      failure: (key) => {
+        served.push(`failure ${key}`);
+        return Promise.resolve({});
+      },
+      kill: (key) => {
+        served.push(`kill ${key}`);
+        return Promise.resolve({});
+      },
+    });
+    for (const key of ["shop/pause", "shop/kill", "shop/gone"]) await reconcile(key);
+    // A gone object goes to kill's reconciler, which has nothing to revert.
+    expect(served).toEqual(["failure shop/pause", "kill shop/kill", "kill shop/gone"]);
   });
 });

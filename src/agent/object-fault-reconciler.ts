@@ -64,10 +64,52 @@ export interface ObjectFaultPorts {
   readonly onClosed?: (record: LedgerRecord) => void;
 }
 
-/** What a kind adds: its fault module and the schema of its spec (experiments/files/resources.ts). */
+/**
+ * What a kind adds: how its resource becomes changes. `parse` checks the spec (every problem named by its
+ * field); `plan` reads the cluster and plans every change before anything is written, and may hold
+ * something (the blast-radius cap's admission) until the injection is over.
+ */
+export interface ObjectFaultPlanner {
+  readonly parse: (object: ChaosObject) => ObjectFaultSpec | BroadsideError;
+  readonly plan: (object: ChaosObject, ctx: EngineContext) => Promise<PlannedFault>;
+}
+
+export interface PlannedFault {
+  readonly changes: readonly PlannedChange[];
+  /** Called once the injection is over, made or not. */
+  readonly release?: () => void;
+}
+
+/** A plan that found nothing to change (no pod selected): the resource fails NoTarget, nothing written. */
+export class NothingToInject extends Error {}
+
 export interface ObjectFaultReconcilerDeps extends ObjectFaultPorts {
-  readonly fault: ObjectFaultKind;
-  readonly spec: z.ZodType<ObjectFaultSpec>;
+  readonly planner: ObjectFaultPlanner;
+}
+
+/** The planner of ConfigDrift, ResourceSqueeze and Scale: the spec's schema, then the fault's own module. */
+export function specPlanner(fault: ObjectFaultKind, spec: z.ZodType<ObjectFaultSpec>): ObjectFaultPlanner {
+  return {
+    parse: (object) => parseSpec(spec, object.spec),
+    plan: async (object, ctx) => ({
+      changes: await planObjectFault(fault, ctx.objects, paramsOf(object), specNames),
+    }),
+  };
+}
+
+/** A spec checked by the schema the CRD was generated from, every problem named by its field. */
+export function parseSpec<Spec>(schema: z.ZodType<Spec>, spec: unknown): Spec | BroadsideError {
+  const result = schema.safeParse(spec);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = ["spec", ...(issue?.path ?? []).map(String)].join(".");
+  return new BroadsideError("BRD_USAGE", `${field}: ${issue?.message ?? "invalid"}`);
+}
+
+/** The fault's parameters: the spec without its duration, checked again by the fault's own schema. */
+function paramsOf(object: ChaosObject): Record<string, unknown> {
+  const spec = (object.spec ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(spec).filter(([field]) => field !== "duration"));
 }
 
 export function objectFaultReconciler(deps: ObjectFaultReconcilerDeps) {
@@ -120,17 +162,21 @@ class ObjectFaultRun {
   private async startGeneration(): Promise<ReconcileResult> {
     const held = await this.heldBack();
     if (held !== undefined) return held;
-    const spec = this.parse();
+    const spec = this.deps.planner.parse(this.object);
     if (spec instanceof BroadsideError) return this.refuse("InvalidSpec", spec.message);
-    let changes: PlannedChange[];
+    let planned: PlannedFault;
     try {
-      changes = await planObjectFault(this.deps.fault, this.deps.ctx.objects, this.paramsOf(), specNames);
+      planned = await this.deps.planner.plan(this.object, this.deps.ctx);
     } catch (error: unknown) {
       return this.refuse(planReasonOf(error), describeError(error));
     }
-    if (!(await this.holdFinalizer())) return {};
-    await this.claim();
-    return this.inject(spec, changes);
+    try {
+      if (!(await this.holdFinalizer())) return {};
+      await this.claim();
+      return await this.inject(spec, planned.changes);
+    } finally {
+      planned.release?.();
+    }
   }
 
   /** The pause annotation and the kill switch hold a new generation back (a change in place stays). */
@@ -148,21 +194,6 @@ class ObjectFaultRun {
     const message = hold === undefined ? "" : describeHold(hold);
     await this.reportWithEvent([{ type: "Paused", status: "True", reason: "Halted", message }], "Normal");
     return { requeueAfterMs: this.deps.haltedRetryMs };
-  }
-
-  /** The spec checked by the schema the CRD was generated from, every problem named by its field. */
-  private parse(): ObjectFaultSpec | BroadsideError {
-    const result = this.deps.spec.safeParse(this.object.spec);
-    if (result.success) return result.data;
-    const issue = result.error.issues[0];
-    const field = ["spec", ...(issue?.path ?? []).map(String)].join(".");
-    return new BroadsideError("BRD_USAGE", `${field}: ${issue?.message ?? "invalid"}`);
-  }
-
-  /** The fault's parameters: the spec without its duration, checked again by the fault's own schema. */
-  private paramsOf(): Record<string, unknown> {
-    const spec = (this.object.spec ?? {}) as Record<string, unknown>;
-    return Object.fromEntries(Object.entries(spec).filter(([field]) => field !== "duration"));
   }
 
   /** Refused before anything was written: Failed, no claim, no finalizer kept. */
@@ -404,6 +435,7 @@ const specNames = (param: string | undefined): string => (param === undefined ? 
 
 /** A plan refused by the parameters themselves (a missing key, nothing to change) is a bad spec too. */
 function planReasonOf(error: unknown): string {
+  if (error instanceof NothingToInject) return "NoTarget";
   if (!(error instanceof BroadsideError)) return "Error";
   return error.code === "BRD_USAGE" ? "InvalidSpec" : reasonOf(error.code);
 }

@@ -155,12 +155,12 @@ class Run {
       if (loaded.kind !== "PodChaos")
         return new BroadsideError("BRD_USAGE", `${source}: read as ${loaded.kind}`);
       if (!loaded.runnable) return new BroadsideError("BRD_NOT_RUNNABLE", `${source}: ${loaded.reason}`);
-      // `broadside run` pauses pods for pod-failure; the agent kills them, so it serves pod-kill only (the
-      // CRD's schema says so too; this holds where an older CRD is installed).
+      // pod-failure goes to its own reconciler (pod-failure-reconciler.ts); container-kill needs the node
+      // daemon. The CRD's schema says so too; this holds where an older CRD is installed.
       if (loaded.action !== "pod-kill") {
         return new BroadsideError(
           "BRD_NOT_RUNNABLE",
-          `${source}: action ${loaded.action} is not served by the agent yet; it serves pod-kill`,
+          `${source}: action ${loaded.action} is not served by the agent yet; it serves pod-kill and pod-failure`,
         );
       }
       return loaded;

@@ -122,7 +122,8 @@ describe("deploy/broadside.yaml, the chart rendered with its defaults", () => {
     const target = find(objects, "Role", "broadside-agent", "default").rules as Rule[];
     const grants = (resource: string) =>
       target.filter((rule) => rule.resources.includes(resource)).flatMap((rule) => rule.verbs);
-    expect(grants("pods")).toEqual(expect.arrayContaining(["get", "list", "watch", "delete"]));
+    // delete kills; patch swaps images for pod-failure and puts them back; never create or update.
+    expect(grants("pods").sort()).toEqual(["delete", "get", "list", "patch", "watch"]);
     expect(grants("pods/eviction")).toEqual(["create"]);
     expect(grants("deployments")).toEqual(expect.arrayContaining(["get", "patch"]));
     expect(grants("podchaos/status")).toEqual(expect.arrayContaining(["update", "patch"]));

@@ -3,11 +3,19 @@ import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { adminClients, eventually, kubectl, repoRoot, testDeployment, useTestNamespace } from "./harness.js";
+import {
+  adminClients,
+  deployAndWait,
+  eventually,
+  kubectl,
+  repoRoot,
+  testDeployment,
+  useTestNamespace,
+} from "./harness.js";
 import { installCrds, optIntoChaos } from "./agent-process.js";
 
 /**
- * The object faults as resources: ConfigDrift, ResourceSqueeze and Scale applied with kubectl to the
+ * The object faults as resources: ConfigDrift, ResourceSqueeze, Scale and PodChaos's pod-failure applied with kubectl to the
  * sandbox, reconciled by `broadside agent` running as a process of its own. Each is injected, reverted at
  * its deadline from the ledger, and reports Recovered; the finalizer `broadside.dev/revert` is held only
  * while the revert is pending: deleting the resource reverts at once, and a deleted target lets it go.
@@ -272,6 +280,35 @@ describe("the object faults as resources, reconciled by the agent", () => {
       expect.objectContaining({ kind: "Deployment", outcome: "reverted" }),
     ]);
     expect(await replicas()).toBe(2);
+  });
+
+  it("pauses a pod with a PodChaos pod-failure and puts its exact image back at the deadline", async () => {
+    await deployAndWait(namespace(), testDeployment("paused", 2, 1));
+    const images = async () =>
+      (
+        await adminClients().core.listNamespacedPod({ namespace: namespace(), labelSelector: "app=paused" })
+      ).items.map((pod) => pod.spec?.containers[0]?.image);
+    await apply("PodChaos", "pause-one", {
+      action: "pod-failure",
+      mode: "one",
+      selector: { labelSelectors: { app: "paused" } },
+      duration: "4s",
+    });
+    const whileInjected = await until("the pod paused", "podchaos", "pause-one", injected);
+    expect(whileInjected.metadata?.finalizers).toContain(finalizer);
+    expect(whileInjected.status?.targets).toEqual([
+      expect.objectContaining({ kind: "Pod", outcome: "injected" }),
+    ]);
+    // One of the two pods runs the pause image while held (unless the 4 s were over on a loaded machine).
+    const during = await images();
+    const over = recovered(await read("podchaos", "pause-one"));
+    if (!over) expect(during.filter((image) => image === "registry.k8s.io/pause:3.10")).toHaveLength(1);
+
+    const done = await until("the pod restored, finalizer gone", "podchaos", "pause-one", released);
+    expect(condition(done, "Recovered")?.reason).toBe("Reverted");
+    expect(done.status?.targets).toEqual([expect.objectContaining({ kind: "Pod", outcome: "reverted" })]);
+    expect(await images()).toEqual(["registry.invalid/app:1", "registry.invalid/app:1"]);
+    expect(await ledgerState(done.status?.targets?.[0]?.ledgerRecord)).toBe("closed");
   });
 
   it("refuses a spec naming a missing key to remove: Failed InvalidSpec, no finalizer, nothing changed", async () => {

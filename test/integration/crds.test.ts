@@ -252,9 +252,15 @@ const badObjects: [string, () => KubernetesObject, string, RegExp, number?][] = 
   ["a grace period past a day", () => podChaos("bad", { gracePeriod: 86401 }), "spec.gracePeriod", /86400/],
   [
     "an action the agent does not serve",
-    () => podChaos("bad", { action: "pod-failure" }),
+    () => podChaos("bad", { action: "container-kill" }),
     "spec.action",
     /pod-kill/,
+  ],
+  [
+    "a pod-failure without a duration",
+    () => podChaos("bad", { action: "pod-failure" }),
+    "spec.duration",
+    /is required by pod-failure/,
   ],
   [
     "a bad namespace",

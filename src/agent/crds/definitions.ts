@@ -69,7 +69,7 @@ export const kindDefinitions: readonly KindDefinition[] = [
     singular: "podchaos",
     shortNames: ["pc"],
     description:
-      "Kills pods, as Chaos Mesh's PodChaos (action pod-kill): selector, mode and value, gracePeriod.",
+      "Kills pods (action pod-kill) or pauses them for a duration (pod-failure), as Chaos Mesh's PodChaos: selector, mode and value, gracePeriod, duration.",
     status: resourceStatusSchema,
     columns: [
       spec("Action", "action", "What is done to each selected pod."),

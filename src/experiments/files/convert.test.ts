@@ -23,6 +23,21 @@ spec:
     labelSelectors: {app: storefront}
 `;
 
+function scheduleOf(action: string): string {
+  return `apiVersion: chaos-mesh.org/v1alpha1
+kind: Schedule
+metadata:
+  name: monkey
+spec:
+  schedule: "*/30 * * * * *"
+  type: PodChaos
+  podChaos:
+    action: ${action}
+    mode: one
+    selector: {namespaces: [shop]}
+`;
+}
+
 function refusal(text: string): BroadsideError {
   try {
     convertChaosMeshManifest(text, "in.yaml");
@@ -44,19 +59,14 @@ describe("convert keeps everything but the apiVersion", () => {
     });
   });
 
+  it("converts a pod-failure PodChaos, which the agent serves too", () => {
+    const failure = podChaos.replace("action: pod-kill", "action: pod-failure\n  duration: 30s");
+    const { text } = convertChaosMeshManifest(failure, "in.yaml");
+    expect(text).toBe(failure.replace('"chaos-mesh.org/v1alpha1"', '"broadside.dev/v1alpha1"'));
+  });
+
   it("converts a Schedule of PodChaos, passing on the reader's warnings", () => {
-    const schedule = `apiVersion: chaos-mesh.org/v1alpha1
-kind: Schedule
-metadata:
-  name: monkey
-spec:
-  schedule: "*/30 * * * * *"
-  type: PodChaos
-  podChaos:
-    action: pod-kill
-    mode: one
-    selector: {namespaces: [shop]}
-`;
+    const schedule = scheduleOf("pod-kill");
     const converted = convertChaosMeshManifest(schedule, "in.yaml");
     expect(converted.text).toBe(schedule.replace("chaos-mesh.org", "broadside.dev"));
     expect(converted.warnings).toEqual([expect.stringContaining("spec.schedule has a seconds field")]);
@@ -81,10 +91,10 @@ describe("convert refuses what Broadside does not serve, saying why", () => {
       "kind: NetworkChaos is not served by Broadside yet",
     ],
     [
-      "an action it does not serve",
-      podChaos.replace("action: pod-kill", "action: pod-failure\n  duration: 30s"),
+      "an action its Schedules do not serve",
+      scheduleOf("pod-failure\n    duration: 30s"),
       "BRD_NOT_RUNNABLE",
-      "action pod-failure is not served by the agent yet (broadside run runs it)",
+      "Schedule monkey: its PodChaos: a Schedule of action pod-failure is not supported yet",
     ],
     [
       "a manifest already Broadside's",

@@ -45,13 +45,12 @@ function checkedManifest(text: string, fileName: string): LoadedExperiment & { k
       `${fileName}: ${loaded.kind} ${loaded.name}: ${loaded.reason}`,
     );
   }
-  const action =
+  // The agent's PodChaos kills and pauses pods; its Schedules kill only (resources.ts narrows the CRDs so).
+  const [action, served] =
     loaded.kind === "PodChaos"
-      ? loaded.action
-      : loaded.chaos.kind === "PodChaos"
-        ? loaded.chaos.action
-        : undefined;
-  if (action !== undefined && action !== "pod-kill") {
+      ? [loaded.action, ["pod-kill", "pod-failure"]]
+      : [loaded.chaos.kind === "PodChaos" ? loaded.chaos.action : undefined, ["pod-kill"]];
+  if (action !== undefined && !served.includes(action)) {
     throw new BroadsideError(
       "BRD_NOT_RUNNABLE",
       `${fileName}: ${loaded.kind} ${loaded.name}: action ${action} is not served by the agent yet (broadside run runs it)`,

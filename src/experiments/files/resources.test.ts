@@ -49,7 +49,16 @@ describe("each spec refuses what the agent does not serve", () => {
   const podChaos = { action: "pod-kill", mode: "one", selector: { namespaces: ["shop"] } };
 
   it.each([
-    ["PodChaos", { ...podChaos, action: "pod-failure" }, ["action"]],
+    ["PodChaos", { ...podChaos, action: "container-kill" }, ["action"]],
+    [
+      "Schedule",
+      {
+        schedule: "@hourly",
+        type: "PodChaos",
+        podChaos: { ...podChaos, action: "pod-failure", duration: "1m" },
+      },
+      ["podChaos"],
+    ],
     [
       "Schedule",
       { schedule: "@hourly", type: "NetworkChaos", networkChaos: {} },

@@ -16,7 +16,8 @@ import { experimentSchema } from "./experiment-schema.js";
  * schemas that read the files, so a spec means the same in a file and in the cluster. src/agent/crds/
  * generates the CRDs from these; the CEL rules attached here say in the API server's terms what the files'
  * loaders check in code (a value a mode needs, a field Broadside refuses). Each spec is narrowed to what
- * the agent serves: PodChaos kills pods (pod-kill), a Schedule schedules a PodChaos.
+ * the agent serves: PodChaos kills pods (pod-kill) or pauses them (pod-failure), a Schedule schedules a
+ * pod-kill.
  */
 
 /** What fromChaosMesh and the PodChaos loader refuse in a Chaos Mesh spec that the schema accepts. */
@@ -41,11 +42,29 @@ const refusedChaosMeshFields: readonly CelRule[] = [
   },
 ];
 
-/** PodChaos as Chaos Mesh writes it, with the action the agent serves. */
+/** PodChaos as Chaos Mesh writes it, with the actions the agent serves. */
 export const podChaosResourceSpec = withCel(
   podChaosSpecSchema.extend({
+    action: z.enum(["pod-kill", "pod-failure"], {
+      error:
+        "must be pod-kill or pod-failure: container-kill needs the node daemon, which Broadside does not have yet",
+    }),
+  }),
+  ...modeValueRules("string"),
+  ...refusedChaosMeshFields,
+  {
+    // Chaos Mesh requires it too: a pause of unstated length is not guessed.
+    rule: "self.action != 'pod-failure' || has(self.duration)",
+    message: "is required by pod-failure: how long the pods stay paused",
+    fieldPath: ".duration",
+  },
+);
+
+/** What a Schedule's PodChaos may do: kill (a scheduled pod-failure is not served yet). */
+const scheduledPodChaosSpec = withCel(
+  podChaosSpecSchema.extend({
     action: z.enum(["pod-kill"], {
-      error: "must be pod-kill: Broadside's agent kills pods (pod-failure and container-kill are not served)",
+      error: "must be pod-kill: a Schedule of Broadside's agent kills pods (pod-failure runs as a PodChaos)",
     }),
   }),
   ...modeValueRules("string"),
@@ -73,7 +92,7 @@ const otherKinds = {
 /** Schedule as Chaos Mesh writes it, scheduling a PodChaos. */
 export const scheduleResourceSpec = scheduleSpecSchema.omit(otherKinds).extend({
   type: z.enum(["PodChaos"], { error: "must be PodChaos: Broadside's agent schedules PodChaos" }),
-  podChaos: podChaosResourceSpec.describe("The PodChaos spec each instant runs."),
+  podChaos: scheduledPodChaosSpec.describe("The PodChaos spec each instant runs."),
 });
 
 const faultDuration = durationField(durationLimits.faultDuration)

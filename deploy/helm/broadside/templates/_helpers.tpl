@@ -38,10 +38,11 @@ What the agent may do where it acts (a Role per watched namespace, or the Cluste
 the pods it kills, the objects its faults change, its own resources, their status and Events.
 */}}
 {{- define "broadside.targetRules" -}}
-# Pod faults: plan from the pods and their ReplicaSets, kill or evict, watch the recovery.
+# Pod faults: plan from the pods and their ReplicaSets, kill or evict, watch the recovery; patch swaps a
+# pod's images for pod-failure's pause image and puts them back.
 - apiGroups: [""]
   resources: [pods]
-  verbs: [get, list, watch, delete]
+  verbs: [get, list, watch, delete, patch]
 - apiGroups: [""]
   resources: [pods/eviction]
   verbs: [create]
