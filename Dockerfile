@@ -6,7 +6,7 @@
 # Three stages: compile with the dev dependencies, install the runtime dependencies alone, then copy
 # both into a slim image that runs as a non-root user and needs no writable file system.
 
-# The active Node LTS line (26 since October 2026); the CLI itself is also tested on Node 20 (ADR 0001).
+# The active Node LTS line (26 since October 2026), the one every test tier runs on (ADR 0021).
 ARG NODE_IMAGE=node:26-trixie-slim
 
 FROM ${NODE_IMAGE} AS build

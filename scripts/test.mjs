@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 // `npm test`: the whole suite, in order: build, format check, lint, typecheck, Chromium set-up (installs
-// Debian's chromium when missing, see test/browser/setup-chromium.mjs), unit tests, browser tests,
-// integration tests (which start one sandbox, building its binaries on first use). Names every failed test
+// Debian's chromium when missing, see test/browser/setup-chromium.mjs), the tested Nodes' set-up, unit,
+// fuzz and browser tests, integration tests (which start one sandbox, building its binaries on first use),
+// and the unit tests again. The tiers run on the current Node LTS line, the last unit run on the oldest
+// line `engines` admits (ADR 0021): each a
+// pinned release that node-runtime.mjs fetches from the npm registry once and keeps in Broadside's cache,
+// or the machine's own Node when it is of the line. vitest is started with that node, whose directory
+// also comes first on the PATH, so the CLI and every process the tests start (process.execPath, or
+// `node` from the PATH) run on the same line. Names every failed test
 // (a "FAILED tier file > test: message" line each, since CI keeps only a run's tail), then prints one closing line,
 // "tests: N passed, M failed, K skipped" (test-summary.mjs: a test its suite's failed setup kept from
 // running counts as failed; a failed step the counts cannot show is named after it), and exits non-zero
@@ -11,19 +17,63 @@
 // sandbox another checkout starts meanwhile is not this run's, and is left alone.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
 import { chromiumPath, ensureChromium } from "../test/browser/setup-chromium.mjs";
+import { cacheRootOf, ensureNode, pathWithFirst, testedNodes } from "./node-runtime.mjs";
 import { summarize } from "./test-summary.mjs";
 
 const resultsDir = ".test-results";
-const tiers = ["unit", "fuzz", "browser", "integration"];
+/** Each tier's vitest project, and the tested Node (testedNodes' key) it runs on. */
+const tiers = [
+  { name: "unit", project: "unit", node: "current" },
+  { name: "fuzz", project: "fuzz", node: "current" },
+  { name: "browser", project: "browser", node: "current" },
+  { name: "integration", project: "integration", node: "current" },
+  // Last: the second line's run never holds up the current line's results.
+  { name: `unit (node ${testedNodes.oldest.line})`, project: "unit", node: "oldest" },
+];
 const npx = "npx";
+const vitest = join("node_modules", "vitest", "vitest.mjs");
 const broadside = [process.execPath, "bin/broadside.js"];
 
 /** Runs one step with its output on ours; returns its exit status (null: ended by a signal). */
-function run(label, program, args) {
+function run(label, program, args, env = process.env) {
   process.stdout.write(`\n=== ${label}: ${program} ${args.join(" ")}\n`);
-  return spawnSync(program, args, { stdio: "inherit" }).status;
+  const started = Date.now();
+  const status = spawnSync(program, args, { stdio: "inherit", env }).status;
+  process.stdout.write(`=== ${label}: ${Math.round((Date.now() - started) / 1000)} s\n`);
+  return status;
+}
+
+/**
+ * The tested Nodes' paths by key. One that cannot be had is a failed step, and its tiers run on the
+ * machine's Node instead, so the run still says what it can.
+ */
+function setUpNodes(failedSteps) {
+  const cacheRoot = cacheRootOf(process.env, homedir());
+  const nodes = {};
+  for (const [key, release] of Object.entries(testedNodes)) {
+    const label = `node ${release.line} set-up`;
+    process.stdout.write(`\n=== ${label}: ${release.version} (ADR 0021)\n`);
+    const ensured = ensureNode(release, { cacheRoot });
+    if (ensured.ok) {
+      process.stdout.write(`${ensured.node} (${ensured.source})\n`);
+      nodes[key] = ensured.node;
+    } else {
+      process.stdout.write(
+        `${ensured.message}; running its tiers on ${process.execPath} ${process.version}\n`,
+      );
+      failedSteps.push(label);
+      nodes[key] = process.execPath;
+    }
+  }
+  return nodes;
+}
+
+/** The file a tier's JSON report goes to: "unit (node 22)" -> unit-node-22.json. */
+function reportFile(tier) {
+  return join(resultsDir, `${tier.name.replace(/[^a-z0-9]+/g, "-").replace(/-$/, "")}.json`);
 }
 
 /** The integration tier's sandbox (test/integration/names.ts) and those its tests name after it. */
@@ -40,7 +90,7 @@ function sandboxNames() {
 /** The tier's JSON report, or undefined when it wrote none. */
 function reportOf(tier) {
   try {
-    return JSON.parse(readFileSync(join(resultsDir, `${tier}.json`), "utf8"));
+    return JSON.parse(readFileSync(reportFile(tier), "utf8"));
   } catch {
     return undefined;
   }
@@ -65,17 +115,25 @@ try {
     process.stdout.write(`${chromium.message}\n`);
     failedSteps.push("chromium set-up");
   }
+  const nodes = setUpNodes(failedSteps);
   for (const tier of tiers) {
-    const exitCode = run(`${tier} tests`, npx, [
-      "vitest",
-      "run",
-      "--project",
-      tier,
-      "--reporter=default",
-      "--reporter=json",
-      `--outputFile.json=${join(resultsDir, `${tier}.json`)}`,
-    ]);
-    tierRuns.push({ name: tier, report: reportOf(tier), exitCode });
+    const node = nodes[tier.node];
+    const env = { ...process.env, PATH: pathWithFirst(dirname(node), process.env.PATH) };
+    const exitCode = run(
+      `${tier.name} tests`,
+      node,
+      [
+        vitest,
+        "run",
+        "--project",
+        tier.project,
+        "--reporter=default",
+        "--reporter=json",
+        `--outputFile.json=${reportFile(tier)}`,
+      ],
+      env,
+    );
+    tierRuns.push({ name: tier.name, report: reportOf(tier), exitCode });
   }
 } catch (error) {
   // Still close with a line that says so, rather than a stack trace in its place.
@@ -91,8 +149,8 @@ try {
 }
 
 // A tier that never started (the run broke off before it) is reported as having no report.
-for (const tier of tiers.filter((name) => !tierRuns.some((run) => run.name === name)))
-  tierRuns.push({ name: tier, report: undefined, exitCode: null });
+for (const tier of tiers.filter(({ name }) => !tierRuns.some((run) => run.name === name)))
+  tierRuns.push({ name: tier.name, report: undefined, exitCode: null });
 const { lines, exitCode } = summarize(tierRuns, failedSteps);
 for (const line of lines) process.stdout.write(`${line}\n`);
 process.exitCode = exitCode;
