@@ -130,4 +130,62 @@ describe("start-up: `broadside --version` loads only what it needs (issue 14)", 
   it("finds the client where it is loaded, so the check above can fail", () => {
     expect(packagesLoadedBy("cli/chaos-commands.ts")).toContain("@kubernetes/client-node");
   });
+
+  /** The modules of src/ a module loads, itself included, through static value imports. */
+  function modulesLoadedBy(entry: string): Set<string> {
+    const byName = new Map(files.map((file) => [file.name, file]));
+    const seen = new Set<string>();
+    const visit = (name: string): void => {
+      const file = byName.get(name);
+      if (file === undefined || seen.has(name)) return;
+      seen.add(name);
+      for (const specifier of loadedImports(file.text).filter((each) => each.startsWith("."))) {
+        visit(
+          relative(srcRoot, resolve(file.path, "..", specifier))
+            .split(sep)
+            .join("/")
+            .replace(/\.js$/, ".ts"),
+        );
+      }
+    };
+    visit(entry);
+    return seen;
+  }
+
+  // kill, evict and fail (cli/chaos-commands.ts) start cold for one shot: they load Node's own modules,
+  // zod and the Kubernetes client, and nothing the agent, the board or the runner needs (ADR 0020).
+  it("loads no package the pod verbs do not use", () => {
+    const packages = [...packagesLoadedBy("cli/chaos-commands.ts")].filter(
+      (name) => !name.startsWith("node:"),
+    );
+    expect(packages.sort()).toEqual(["@kubernetes/client-node", "zod"]);
+  });
+
+  // The client enters the pod verbs' path through the kube/ adapter modules listed here and no other, so
+  // the one that replaces its requests with wire calls (issue 14's next step) has a known, short list.
+  it("lets the Kubernetes client into the pod verbs' path through a fixed set of kube/ modules", () => {
+    const importers = [...modulesLoadedBy("cli/chaos-commands.ts")].filter((name) =>
+      loadedImports(byNameText(name)).includes("@kubernetes/client-node"),
+    );
+    expect(importers.sort()).toEqual([
+      "kube/client.ts",
+      "kube/kept-alive-http.ts",
+      "kube/kubeconfig.ts",
+      "kube/objects.ts",
+      "kube/throttled-http.ts",
+      "kube/watch/client-node-source.ts",
+      "kube/watch/source.ts",
+    ]);
+  });
+
+  function byNameText(name: string): string {
+    return files.find((file) => file.name === name)?.text ?? "";
+  }
+
+  it("keeps the agent, the sandbox, the demo and the runner off the pod verbs' path", () => {
+    const elsewhere = [...modulesLoadedBy("cli/chaos-commands.ts")].filter((name) =>
+      /^(agent|sandbox|demo|experiments)\//.test(name),
+    );
+    expect(elsewhere).toEqual([]);
+  });
 });

@@ -47,7 +47,8 @@ export function readConfig(env: NodeJS.ProcessEnv): CliConfig {
   const home = env.HOME ?? homedir();
   const cacheHome = env.XDG_CACHE_HOME ?? join(home, ".cache");
   const stateHome = env.XDG_STATE_HOME ?? join(home, ".local", "state");
-  // This file is dist/cli/config.js (or src/cli/config.ts under test); the package root is two levels up.
+  // This file is dist/cli/config.js, a chunk of dist/bundle/ (ADR 0020), or src/cli/config.ts under test;
+  // the package root is two levels up from each.
   const packageRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
   return {
     cacheDir: env.BROADSIDE_CACHE_DIR ?? join(cacheHome, "broadside"),

@@ -1,0 +1,26 @@
+// Bundles the compiled CLI (dist/cli/main.js, built by tsc) into dist/bundle/, which bin/broadside.js
+// runs: one file per command module (esbuild's code splitting follows main.ts's dynamic imports) instead
+// of the ~1,200 files Node's ESM loader otherwise resolves, reads and links on every start, 967 of them
+// @kubernetes/client-node's. ADR 0020 has the figures.
+import { build } from "esbuild";
+
+await build({
+  entryPoints: ["dist/cli/main.js"],
+  outdir: "dist/bundle",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  // Chunks stay in dist/bundle/, two levels below the package root, as dist/cli/ is: main.ts and
+  // config.ts find package.json and the sandbox's Go modules from import.meta.url that way.
+  chunkNames: "chunk-[hash]",
+  // Loaded from node_modules as they are: the agent's HTTP server and logger find worker files next to
+  // their own modules (pino's transports), and ws's optional native add-ons may be absent.
+  external: ["fastify", "pino", "prom-client", "bufferutil", "utf-8-validate"],
+  // CommonJS dependencies (client-node's) call require() for Node's own modules.
+  banner: {
+    js: 'import { createRequire as createBundleRequire } from "node:module"; const require = createBundleRequire(import.meta.url);',
+  },
+  logLevel: "warning",
+});
