@@ -53,8 +53,8 @@ export async function createFleet(
   size: number,
   place: (index: number) => string,
   progress: (message: string) => void,
+  namespace = `bench-${size}`,
 ): Promise<{ fleet: Fleet; timings: FleetTimings }> {
-  const namespace = `bench-${size}`;
   await createIfMissing(() =>
     kube.core.createNamespace({
       body: {

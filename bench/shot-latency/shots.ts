@@ -2,26 +2,44 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { z } from "zod";
+import { rm } from "node:fs/promises";
+import { chaosArgs, readJournal } from "./chaostoolkit.js";
+import { spawnMeasured, type Usage } from "./measured.js";
 import { collect, describeExit, exitOf, tail, type Exit } from "./processes.js";
+import { rawDelete, rawList, type RawClient } from "./raw.js";
 
 /** One shot at one random pod, by one tool, as the benchmark measured it. */
 export interface ShotMeasurement {
   readonly tool: Tool;
   /** The pod the tool chose and deleted. */
   readonly victim: string;
-  /** From the epoch ms just before the first process was spawned to the DELETE being accepted. */
+  /**
+   * From the epoch ms just before the tool's first process started (measured by the wrapper of
+   * measured.ts, its own start-up excluded) to the DELETE being accepted; for Chaos Toolkit, to the end of
+   * its action in the journal, right after the DELETE's answer. Raw: the LIST plus the DELETE.
+   */
   readonly latencyMs: number;
-  /** API requests sent until the DELETE was answered (Broadside: with its ledger writes). */
-  readonly requestsToDelete: number;
-  /** API requests of the whole command, including what it does after the DELETE. */
-  readonly requestsTotal: number;
+  /** API requests sent until the DELETE was answered, as the tool reports them; undefined: it cannot. */
+  readonly requestsToDelete?: number;
+  /** API requests of the whole command, as the tool reports them. */
+  readonly requestsTotal?: number;
+  /**
+   * The API server's own count of the requests during the shot, by verb (apiserver_request_total before
+   * and after; see raw.ts countRequests), up to the tool's exit.
+   */
+  readonly serverCounted?: Record<string, number>;
   /** From the same start to the last process exiting. */
   readonly exitMs: number;
+  /** The largest peak RSS of the tool's processes (KiB); kubectl: the larger of its two kubectls. */
+  readonly maxRssKiB?: number;
   /** kubectl only: from the same start to head's exit, the victim chosen (get | sort | head). */
   readonly pickMs?: number;
+  /** raw only: the two requests' own times. */
+  readonly listMs?: number;
+  readonly deleteMs?: number;
 }
 
-export type Tool = "broadside" | "kubectl";
+export type Tool = "broadside" | "kubectl" | "chaostoolkit" | "raw";
 
 /** Where the shot is aimed: one namespace, one label selector, through one kubeconfig. */
 export interface ShotTarget {
@@ -51,6 +69,8 @@ export function broadsideArgs(repoRoot: string, target: ShotTarget): string[] {
     target.selector,
     "--unsafe",
     "--no-wait",
+    "--grace-period",
+    "0",
     "-o",
     "json",
     "--kubeconfig",
@@ -62,16 +82,20 @@ export function broadsideArgs(repoRoot: string, target: ShotTarget): string[] {
  * `broadside kill ... --no-wait -o json`: one Node process. The latency is the shot's own `at` (the epoch
  * ms at which the API answered the DELETE, stamped inside the process) minus the moment before spawning.
  */
-export async function broadsideShot(repoRoot: string, target: ShotTarget): Promise<ShotMeasurement> {
-  const started = Date.now();
-  const child = spawn(process.execPath, broadsideArgs(repoRoot, target), {
+export async function broadsideShot(
+  repoRoot: string,
+  target: ShotTarget,
+  scratch: string,
+): Promise<ShotMeasurement> {
+  const run = spawnMeasured(process.execPath, broadsideArgs(repoRoot, target), scratch, {
     cwd: repoRoot,
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const stdout = collect(child.stdout);
-  const stderr = collect(child.stderr);
-  const exit = await exitOf(child, "broadside kill", processTimeoutMs);
+  const stdout = collect(pipeOf(run.child.stdout));
+  const stderr = collect(pipeOf(run.child.stderr));
+  const exit = await exitOf(run.child, "broadside kill", processTimeoutMs);
   if (exit.code !== 0) throw new Error(`broadside kill: ${describeExit(exit)}\n${tail(stderr())}`);
+  const usage = await run.usage();
   const parsed = killResultSchema.safeParse(JSON.parse(stdout()));
   if (!parsed.success) throw new Error(`broadside kill: unexpected JSON: ${parsed.error.message}`);
   const [only] = parsed.data.targets;
@@ -79,12 +103,67 @@ export async function broadsideShot(repoRoot: string, target: ShotTarget): Promi
   return {
     tool: "broadside",
     victim: only.name,
-    latencyMs: only.shot.at - started,
+    latencyMs: only.shot.at - usage.spawnedAt,
     // Broadside's count stops when the last shot's ledger record is closed; it sends nothing after that.
     requestsToDelete: parsed.data.apiRequests,
     requestsTotal: parsed.data.apiRequests,
-    exitMs: exit.at - started,
+    exitMs: usage.exitedAt - usage.spawnedAt,
+    maxRssKiB: usage.maxRssKiB,
   };
+}
+
+/** Chaos Toolkit's shot: `chaos --no-version-check run` of a one-action experiment, KUBECONFIG set. */
+export async function chaostoolkitShot(
+  chaos: string,
+  experimentFile: string,
+  target: ShotTarget,
+  scratch: string,
+): Promise<ShotMeasurement> {
+  const journal = join(scratch, "journal.json");
+  const logFile = join(scratch, "chaostoolkit.log");
+  await rm(journal, { force: true });
+  const run = spawnMeasured(chaos, chaosArgs(experimentFile, journal, logFile), scratch, {
+    cwd: scratch,
+    env: { ...process.env, KUBECONFIG: target.kubeconfig },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const stderr = collect(pipeOf(run.child.stderr));
+  const exit = await exitOf(run.child, "chaos run", processTimeoutMs);
+  if (exit.code !== 0) throw new Error(`chaos run: ${describeExit(exit)}\n${tail(stderr())}`);
+  const usage = await run.usage();
+  const { victim, actionEndedAt } = await readJournal(journal);
+  return {
+    tool: "chaostoolkit",
+    victim,
+    latencyMs: actionEndedAt - usage.spawnedAt,
+    exitMs: usage.exitedAt - usage.spawnedAt,
+    maxRssKiB: usage.maxRssKiB,
+  };
+}
+
+/** The physical limit: the raw LIST, then the raw DELETE of a pod the benchmark names itself. */
+export async function rawShot(
+  client: RawClient,
+  target: ShotTarget,
+  victim: string,
+): Promise<ShotMeasurement> {
+  const list = await rawList(client, target.namespace, target.selector);
+  const deletion = await rawDelete(client, target.namespace, victim);
+  return {
+    tool: "raw",
+    victim,
+    latencyMs: list.ms + deletion.ms,
+    requestsToDelete: 2,
+    requestsTotal: 2,
+    exitMs: list.ms + deletion.ms,
+    listMs: list.ms,
+    deleteMs: deletion.ms,
+  };
+}
+
+function pipeOf<T>(stream: T | null): T {
+  if (stream === null) throw new Error("a child's pipe is missing");
+  return stream;
 }
 
 /** The argv of the first kubectl: `kubectl get pods -l app=X -o name`. */
@@ -123,62 +202,75 @@ export async function kubectlShot(
   kubectl: string,
   target: ShotTarget,
   cacheDir: string,
+  scratch: string,
 ): Promise<ShotMeasurement> {
-  const started = Date.now();
-  const chooser = await chooseVictim(kubectl, target, cacheDir);
+  const chooser = await chooseVictim(kubectl, target, cacheDir, scratch);
   const pickedAt = Date.now();
-  const [deletion, getLog] = await Promise.all([
-    deleteChosen(kubectl, target, cacheDir, chooser.chosen),
-    chooser.getLog,
+  const [deletion, get] = await Promise.all([
+    deleteChosen(kubectl, target, cacheDir, chooser.chosen, scratch),
+    chooser.get,
   ]);
-  const getRequests = countResponses(getLog);
-  if (getRequests.total === 0) throw new Error(`kubectl get: no "Response" lines at -v=6:\n${tail(getLog)}`);
+  const getRequests = countResponses(get.log);
+  if (getRequests.total === 0) throw new Error(`kubectl get: no "Response" lines at -v=6:\n${tail(get.log)}`);
   const deleteRequests = countResponses(deletion.log);
+  // From the get's spawn; the delete's wrapper start-up (spawn by us to its own spawn) is not kubectl's.
+  const started = get.usage.spawnedAt;
+  const wrapperDelay = deletion.usage.spawnedAt - deletion.wrapperSpawnedAt;
   return {
     tool: "kubectl",
     victim: chooser.chosen.replace(/^pod\//, ""),
-    latencyMs: deletion.acceptedAt - started,
+    latencyMs: deletion.acceptedAt - started - wrapperDelay,
     requestsToDelete: getRequests.total + deleteRequests.throughDelete,
     requestsTotal: getRequests.total + deleteRequests.total,
-    exitMs: deletion.exit.at - started,
+    exitMs: deletion.usage.exitedAt - started - wrapperDelay,
+    maxRssKiB: Math.max(get.usage.maxRssKiB, deletion.usage.maxRssKiB),
     pickMs: pickedAt - started,
   };
 }
 
 /**
  * The floor of a tool's start-up: spawn to exit of a command that sends no request
- * (`broadside --version`, `kubectl version --client`).
+ * (`broadside --version`, `kubectl version --client`, `chaos --version`).
  */
-export async function startupFloor(tool: Tool, repoRoot: string, kubectl: string): Promise<number> {
-  const [program, args] =
-    tool === "broadside"
-      ? [process.execPath, [join(repoRoot, "bin", "broadside.js"), "--version"]]
-      : [kubectl, ["version", "--client"]];
+export async function startupFloor(
+  what: string,
+  argv: readonly [string, ...string[]],
+  cwd: string,
+): Promise<number> {
+  const [program, ...args] = argv;
   const started = Date.now();
-  const child = spawn(program, args, { cwd: repoRoot, stdio: "ignore" });
-  const exit = await exitOf(child, `${tool} start-up floor`, processTimeoutMs);
-  if (exit.code !== 0) throw new Error(`${program} ${args.join(" ")}: ${describeExit(exit)}`);
+  const child = spawn(program, args, { cwd, stdio: "ignore" });
+  const exit = await exitOf(child, `${what} start-up floor`, processTimeoutMs);
+  if (exit.code !== 0) throw new Error(`${argv.join(" ")}: ${describeExit(exit)}`);
   return exit.at - started;
 }
 
 /** What `get | sort | head` left: the chosen line, and, once kubectl get and sort have exited, the get's log. */
 interface Choice {
   readonly chosen: string;
-  readonly getLog: Promise<string>;
+  readonly get: Promise<{ log: string; usage: Usage }>;
 }
 
 /**
  * kubectl get | sort --random-sort | head -n 1. Returns as soon as head has exited, which is when xargs
- * would run its command; kubectl get's exit status and log are awaited later, through `getLog`.
+ * would run its command; kubectl get's exit status and log are awaited later, through `get`.
  */
-async function chooseVictim(kubectl: string, target: ShotTarget, cacheDir: string): Promise<Choice> {
-  const get = spawn(kubectl, kubectlGetArgs(target, cacheDir), { stdio: ["ignore", "pipe", "pipe"] });
+async function chooseVictim(
+  kubectl: string,
+  target: ShotTarget,
+  cacheDir: string,
+  scratch: string,
+): Promise<Choice> {
+  const run = spawnMeasured(kubectl, kubectlGetArgs(target, cacheDir), scratch, {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const get = run.child;
   const sort = spawn("sort", ["--random-sort"], { stdio: ["pipe", "pipe", "ignore"] });
   const head = spawn("head", ["-n", "1"], { stdio: ["pipe", "pipe", "ignore"] });
-  const log = collect(get.stderr);
+  const log = collect(pipeOf(get.stderr));
   const chosen = collect(head.stdout);
   // As in a shell: head exits after one line, and sort, still writing, gets EPIPE. That is not an error.
-  const pipes = [pipeline(get.stdout, sort.stdin), pipeline(sort.stdout, head.stdin)].map((p) =>
+  const pipes = [pipeline(pipeOf(get.stdout), sort.stdin), pipeline(sort.stdout, head.stdin)].map((p) =>
     p.catch(() => undefined),
   );
   const rest = Promise.all([
@@ -186,23 +278,23 @@ async function chooseVictim(kubectl: string, target: ShotTarget, cacheDir: strin
     exitOf(sort, "sort", processTimeoutMs),
     ...pipes,
   ]).then(
-    ([getExit]) =>
+    async ([getExit]) =>
       getExit.code === 0
-        ? { log: log() }
+        ? { log: log(), usage: await run.usage() }
         : { error: `kubectl get: ${describeExit(getExit)}\n${tail(log())}` },
     (error: unknown) => ({ error: String(error) }),
   );
   await exitOf(head, "head", processTimeoutMs);
-  const getLog = rest.then((outcome) => {
+  const got = rest.then((outcome) => {
     if ("error" in outcome) throw new Error(outcome.error);
-    return outcome.log;
+    return outcome;
   });
   const line = chosen().trim();
   if (line === "") {
-    await getLog;
+    await got;
     throw new Error("kubectl get | sort | head printed nothing: no pod matched");
   }
-  return { chosen: line, getLog };
+  return { chosen: line, get: got };
 }
 
 /** The second kubectl. `acceptedAt` is when its stdout said "deleted". */
@@ -211,25 +303,28 @@ async function deleteChosen(
   target: ShotTarget,
   cacheDir: string,
   chosen: string,
-): Promise<{ acceptedAt: number; exit: Exit; log: string }> {
-  const child = spawn(kubectl, kubectlDeleteArgs(target, cacheDir, chosen), {
+  scratch: string,
+): Promise<{ acceptedAt: number; exit: Exit; log: string; usage: Usage; wrapperSpawnedAt: number }> {
+  const run = spawnMeasured(kubectl, kubectlDeleteArgs(target, cacheDir, chosen), scratch, {
     stdio: ["ignore", "pipe", "pipe"],
   });
+  const child = run.child;
   let acceptedAt: number | undefined;
   let printed = "";
-  child.stdout.setEncoding("utf8");
-  child.stdout.on("data", (chunk: string) => {
+  const stdout = pipeOf(child.stdout);
+  stdout.setEncoding("utf8");
+  stdout.on("data", (chunk: string) => {
     printed += chunk;
     if (acceptedAt === undefined && /\bdeleted\b/.test(printed)) acceptedAt = Date.now();
   });
-  const log = collect(child.stderr);
+  const log = collect(pipeOf(child.stderr));
   const exit = await exitOf(child, "kubectl delete", processTimeoutMs);
   if (exit.code !== 0 || acceptedAt === undefined) {
     throw new Error(
       `kubectl delete ${chosen}: ${describeExit(exit)}, printed "${printed.trim()}"\n${tail(log())}`,
     );
   }
-  return { acceptedAt, exit, log: log() };
+  return { acceptedAt, exit, log: log(), usage: await run.usage(), wrapperSpawnedAt: run.wrapperSpawnedAt };
 }
 
 /** kubectl -v=6 logs `round_trippers.go:NNN] "Response" verb="GET" url=... status=...` per HTTP response. */

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { systemClock } from "../core/clock.js";
 import { Duration } from "../core/duration.js";
 import { BroadsideError, usageError } from "../core/errors.js";
 import { optional } from "../core/objects.js";
@@ -35,6 +36,7 @@ import {
 import type { CliConfig } from "./config.js";
 import { connectEngine, recoverLeftovers } from "./engine-setup.js";
 import { durationOption, type CliIo } from "./options.js";
+import { progressLineFor } from "./progress-line.js";
 
 export function registerChaosCommands(program: Command, config: CliConfig, io: CliIo): void {
   registerPodVerb(
@@ -74,7 +76,9 @@ function registerPodVerb(
       // the first request: bad input changes nothing. Only the context's namespace waits for the
       // kubeconfig; a stand-in lets the pod names be checked already.
       const pace = paceFrom(flags);
-      const { ctx, scope, selector, mode } = await connectForPods(config, io, flags, pods);
+      const stderr = progressLineFor(io, flags.output, systemClock);
+      const { ctx, scope, selector, mode } = await connectForPods(config, stderr.io, flags, pods);
+      const progress = stderr.line(ctx.apiRequests);
       const result = await runPodChaos(ctx, {
         fault: podFaults[kind],
         scope,
@@ -85,6 +89,9 @@ function registerPodVerb(
         wait: flags.wait,
         timeout: flags.timeout,
         ...optional("pace", pace),
+        progress,
+      }).finally(() => {
+        progress.finish();
       });
       if (flags.output === "json")
         io.out(`${JSON.stringify(podResultJson(kind, flags.dryRun, result, flags.explain), null, 2)}\n`);

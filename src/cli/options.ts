@@ -35,9 +35,12 @@ export function choiceOption<T extends string>(flag: string, choices: readonly T
 export interface CliIo {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
+  /** stderr is a terminal: a progress line may be drawn there (progress-line.ts). */
+  readonly errIsTty?: boolean;
 }
 
 export const processIo: CliIo = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
+  errIsTty: process.stderr.isTTY,
 };

@@ -43,6 +43,13 @@ export interface PodChaosRequest {
    * status (and so notifies "injected") when the fault is in, not only once it has healed.
    */
   readonly onShots?: (plan: TargetPlan, shots: readonly Shot[]) => Promise<void>;
+  /** Told how many shots go out, then each answer as it arrives: the CLI's progress line. */
+  readonly progress?: ShotProgress;
+}
+
+export interface ShotProgress {
+  planned(total: number): void;
+  answered(outcome: ShotOutcome): void;
 }
 
 export interface Shot {
@@ -164,6 +171,7 @@ async function shootAndWatch(
       )
     : undefined;
   try {
+    request.progress?.planned(targets.length);
     const shots = await fireAll(ctx, request, targets, session);
     const apiRequests = ctx.apiRequests();
     await request.onShots?.(plan, shots);
@@ -373,6 +381,7 @@ async function shoot(
   ctx.progress(
     `  ${request.fault.kind} ${facts.namespace}/${facts.name}: ${outcome.accepted ? "accepted" : outcome.reason}`,
   );
+  request.progress?.answered(outcome);
   return outcome;
 }
 
