@@ -12,8 +12,9 @@ const srcRoot = fileURLToPath(new URL(".", import.meta.url));
 
 /** What each top-level directory of src/ may import, besides itself (docs/architecture.md, "Layers"). */
 const allowedImports: Readonly<Record<string, readonly string[]>> = {
-  cli: ["agent", "demo", "experiments", "engine", "faults", "kube", "sandbox", "core"],
+  cli: ["agent", "board", "demo", "experiments", "engine", "faults", "kube", "sandbox", "core"],
   agent: ["experiments", "engine", "faults", "kube", "core"],
+  board: ["engine", "faults", "kube", "core"],
   demo: ["sandbox", "kube", "core"],
   experiments: ["engine", "faults", "kube", "core"],
   engine: ["faults", "kube", "core"],

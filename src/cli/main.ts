@@ -55,6 +55,7 @@ export const commandModules: readonly CommandModule[] = [
       };
     },
   },
+  { names: ["board"], load: async () => (await import("./board-command.js")).registerBoardCommand },
   {
     names: ["convert"],
     load: async () => {

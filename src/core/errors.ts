@@ -120,6 +120,26 @@ export const errorCatalog = {
     exitCode: ExitCode.failure,
     summary: "Something Broadside waited for did not happen in time.",
   },
+  BRD_BOARD_UNAUTHENTICATED: {
+    exitCode: ExitCode.refused,
+    summary:
+      "The board refused a request (HTTP 401): no bearer token, or one the API server (operator) or the board (player) does not accept.",
+  },
+  BRD_BOARD_FORBIDDEN: {
+    exitCode: ExitCode.refused,
+    summary:
+      "The board refused a request (HTTP 403): the operator's identity may not operate boards there, or a player's token or code is for another game.",
+  },
+  BRD_BOARD_GAME_STATE: {
+    exitCode: ExitCode.failure,
+    summary:
+      "The board's game is not in a state for that request (HTTP 409): no game is open, or one is open already.",
+  },
+  BRD_BOARD_LIMIT: {
+    exitCode: ExitCode.refused,
+    summary:
+      "A shot over one of the board's limits (HTTP 429 with Retry-After): refused at once, never queued; nothing was changed.",
+  },
   BRD_INTERNAL: { exitCode: ExitCode.failure, summary: "A bug in Broadside. Please report it with the log." },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -1,0 +1,405 @@
+import { describe, expect, it } from "vitest";
+import type { BoardState } from "./board.js";
+import { boardFixture, cellsOf, operatorToken, strangerToken, type BoardFixture } from "./board-fixture.js";
+import { contentSecurityPolicy } from "./server.js";
+
+/*
+ * The board's HTTP surface, told as a GameDay: the operator logs in with a Kubernetes token and opens a
+ * game, players join with the code and fire, the limits refuse with 429 and Retry-After, and the operator
+ * presses halt. Around it, the guarantees: no route that acts answers without a valid token, tokens never
+ * reach a log, every answer carries a strict CSP.
+ */
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+async function openGame(fixture: BoardFixture, body: object = { namespaces: ["shop"] }): Promise<string> {
+  const opened = await fixture.app.inject({
+    method: "POST",
+    url: "/api/operator/game",
+    headers: bearer(operatorToken),
+    payload: body,
+  });
+  expect(opened.statusCode, opened.body).toBe(201);
+  return opened.json<{ code: string }>().code;
+}
+
+async function join(fixture: BoardFixture, nickname: string, code = "ABC234") {
+  return fixture.app.inject({ method: "POST", url: "/api/join", payload: { code, nickname } });
+}
+
+async function playerToken(fixture: BoardFixture, nickname: string): Promise<string> {
+  const joined = await join(fixture, nickname);
+  expect(joined.statusCode, joined.body).toBe(200);
+  return joined.json<{ token: string }>().token;
+}
+
+async function board(fixture: BoardFixture): Promise<BoardState> {
+  return (await fixture.app.inject({ method: "GET", url: "/api/board" })).json<BoardState>();
+}
+
+function fire(fixture: BoardFixture, token: string, at: { row: number; col: number }, weapon = "torpedo") {
+  return fixture.app.inject({
+    method: "POST",
+    url: "/api/shots",
+    headers: bearer(token),
+    payload: { namespace: "shop", row: at.row, col: at.col, weapon },
+  });
+}
+
+describe("every route that acts needs a valid token", () => {
+  it("answers each operator and player route 401 without a token or with a wrong one, 403 for a stranger", async () => {
+    const fixture = boardFixture();
+    await openGame(fixture);
+    // A token for another game: same secret, another game id.
+    const other = boardFixture();
+    await openGame(other);
+    const otherGames = await playerToken(other, "Eve");
+    const acting = fixture.routes.filter((route) => route.access === "operator" || route.access === "player");
+    expect(acting.map((route) => `${route.method} ${route.url}`).sort()).toEqual([
+      "DELETE /api/operator/game",
+      "GET /api/operator/game",
+      "HEAD /api/operator/game",
+      "POST /api/operator/game",
+      "POST /api/operator/halt",
+      "POST /api/operator/login",
+      "POST /api/shots",
+    ]);
+    for (const route of acting) {
+      const call = (headers: Record<string, string>) =>
+        fixture.app.inject({
+          method: route.method as "GET",
+          url: route.url,
+          headers,
+          ...(route.method === "POST" ? { payload: { namespaces: ["shop"] } } : {}),
+        });
+      const name = `${route.method} ${route.url}`;
+      const none = await call({});
+      expect(none.statusCode, name).toBe(401);
+      expect(none.headers["www-authenticate"], name).toContain("Bearer");
+      expect((await call(bearer("not-a-token"))).statusCode, name).toBe(401);
+      expect((await call({ authorization: `Basic ${operatorToken}` })).statusCode, name).toBe(401);
+      // A valid token of the other kind, or of the other game, is no key either.
+      if (route.access === "operator") {
+        expect((await call(bearer(strangerToken))).statusCode, name).toBe(403);
+        expect((await call(bearer(otherGames))).statusCode, name).toBe(401);
+      } else {
+        expect((await call(bearer(operatorToken))).statusCode, name).toBe(401);
+        expect((await call(bearer(otherGames))).statusCode, name).toBe(403);
+      }
+    }
+    // Nothing was fired, opened again or halted by any of it.
+    expect(fixture.engine.fired).toEqual([]);
+    expect(fixture.engine.halts).toBe(0);
+    expect(fixture.board.game?.code).toBe("ABC234");
+  });
+
+  it("lets the rest only read, except joining, which needs the game's code", async () => {
+    const fixture = boardFixture();
+    await openGame(fixture);
+    const others = fixture.routes.filter((route) => route.access === "public" || route.access === "code");
+    for (const route of others) {
+      if (route.access === "public") expect(["GET", "HEAD"], route.url).toContain(route.method);
+      else expect(`${route.method} ${route.url}`).toBe("POST /api/join");
+    }
+    expect((await join(fixture, "Ada", "ZZZ999")).statusCode).toBe(403);
+    expect(
+      (await fixture.app.inject({ method: "POST", url: "/api/join", payload: { nickname: "Ada" } }))
+        .statusCode,
+    ).toBe(400);
+  });
+
+  it("refuses a token in a URL: the board takes no query parameters", async () => {
+    const fixture = boardFixture();
+    const response = await fixture.app.inject({ method: "GET", url: `/api/board?token=${operatorToken}` });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({ error: { code: "BRD_USAGE" } });
+  });
+});
+
+describe("the operator", () => {
+  it("logs in with a Kubernetes token, asked of TokenReview and SubjectAccessReview", async () => {
+    const fixture = boardFixture();
+    const login = await fixture.app.inject({
+      method: "POST",
+      url: "/api/operator/login",
+      headers: bearer(operatorToken),
+    });
+    expect(login.json()).toEqual({ user: "alice", may: "operate boards.broadside.dev" });
+    expect(fixture.reviewer.asked).toEqual([
+      { group: "broadside.dev", resource: "boards", verb: "operate", namespace: "broadside-system" },
+    ]);
+    const refused = await fixture.app.inject({
+      method: "POST",
+      url: "/api/operator/login",
+      headers: bearer(strangerToken),
+    });
+    expect(refused.json()).toEqual({
+      error: { code: "BRD_BOARD_FORBIDDEN", message: "mallory may not operate boards in broadside-system" },
+    });
+  });
+
+  it("opens a game only on namespaces it may operate in, that opted in, with weapons that have an engine path", async () => {
+    const fixture = boardFixture();
+    const open = (body: object) =>
+      fixture.app.inject({
+        method: "POST",
+        url: "/api/operator/game",
+        headers: bearer(operatorToken),
+        payload: body,
+      });
+
+    const elsewhere = await open({ namespaces: ["shop", "payments"] });
+    expect(elsewhere.statusCode).toBe(403);
+    expect(elsewhere.json<{ error: { message: string } }>().error.message).toContain("payments");
+
+    const notYet = await open({ namespaces: ["shop"], weapons: ["torpedo", "fog", "anchor"] });
+    expect(notYet.statusCode).toBe(400);
+    expect(notYet.json<{ error: { message: string } }>().error.message).toBe(
+      "weapons[1]: fog is disabled on the board: not yet; weapons[2]: anchor is disabled on the board: not yet",
+    );
+    const net = await open({ namespaces: ["shop"], weapons: ["net"] });
+    expect(net.json<{ error: { message: string } }>().error.message).toContain("needs the node daemon");
+    expect((await open({ namespaces: ["kube-system"] })).statusCode).toBe(403);
+
+    fixture.engine.refused.add("shop");
+    const notOptedIn = await open({ namespaces: ["shop"] });
+    expect(notOptedIn.statusCode).toBe(400);
+    expect(notOptedIn.json()).toMatchObject({ error: { code: "BRD_REFUSED_BY_RAIL" } });
+    fixture.engine.refused.clear();
+
+    const opened = await open({
+      namespaces: ["shop"],
+      weapons: ["torpedo", "mine"],
+      limits: { player: { shots: 2, per: "5s" } },
+    });
+    expect(opened.statusCode).toBe(201);
+    expect(opened.json()).toMatchObject({
+      code: "ABC234",
+      game: {
+        namespaces: ["shop"],
+        weapons: {
+          torpedo: { allowed: true },
+          mine: { allowed: true },
+          fog: { allowed: false, reason: "not yet" },
+          net: { allowed: false, reason: "needs the node daemon" },
+        },
+        limits: { player: { shots: 2, per: "5s" }, game: { shots: 3, per: "1s" } },
+      },
+    });
+    expect((await open({ namespaces: ["shop"] })).statusCode).toBe(409);
+    // Spectators see the game, never its code.
+    const state = await board(fixture);
+    expect(JSON.stringify(state)).not.toContain("ABC234");
+    expect(state.grids.map((grid) => grid.namespace)).toEqual(["shop"]);
+  });
+
+  it("presses halt: the engine reverts everything, the game closes, the players' tokens stop working", async () => {
+    const fixture = boardFixture();
+    await openGame(fixture);
+    const token = await playerToken(fixture, "Ada");
+    const halted = await fixture.app.inject({
+      method: "POST",
+      url: "/api/operator/halt",
+      headers: bearer(operatorToken),
+    });
+    expect(halted.json()).toMatchObject({ halted: true, reverted: 2, hold: { by: "alice" } });
+    expect(fixture.engine.halts).toBe(1);
+    expect(fixture.seaFeed.stopped).toBe(1);
+    expect((await board(fixture)).game).toBeNull();
+    expect((await fire(fixture, token, { row: 0, col: 0 })).statusCode).toBe(401);
+  });
+});
+
+describe("players", () => {
+  it("join with the code and a nickname shown as everyone will see it", async () => {
+    const fixture = boardFixture();
+    await openGame(fixture);
+    const joined = await join(fixture, "  Ada Lovelace ");
+    expect(joined.json()).toMatchObject({ nickname: "Ada Lovelace", expiresAt: 1_000_000 + 2 * 3_600_000 });
+    for (const [nickname, problem] of [
+      ["evil\u202Egnp.exe", "bidirectional text controls"],
+      ["<b>x</b>", "may hold only letters"],
+      ["a\u0007b", "control characters"],
+      ["x".repeat(25), "at most 24 characters"],
+      ["", "must not be empty"],
+    ] as const) {
+      const refused = await join(fixture, nickname);
+      expect(refused.statusCode, nickname).toBe(400);
+      expect(refused.json<{ error: { message: string } }>().error.message, nickname).toContain(`nickname: `);
+      expect(refused.json<{ error: { message: string } }>().error.message, nickname).toContain(problem);
+    }
+    // Typed on a phone: lower case, a dash.
+    expect((await join(fixture, "Grace", "abc-234")).statusCode).toBe(200);
+  });
+
+  it("fire: a hit goes through the engine, water costs the cluster nothing, the limits answer 429 with Retry-After", async () => {
+    const fixture = boardFixture();
+    await openGame(fixture);
+    const grid = (await board(fixture)).grids[0];
+    const { ship, water } = cellsOf(grid);
+    const [ada, grace, linus] = [
+      await playerToken(fixture, "Ada"),
+      await playerToken(fixture, "Grace"),
+      await playerToken(fixture, "Linus"),
+    ];
+    const [bow, second, third] = ship;
+    if (bow === undefined || second === undefined || third === undefined) throw new Error("ship too short");
+
+    const hit = await fire(fixture, ada, bow);
+    expect(hit.json()).toMatchObject({ result: "hit", shot: { nickname: "Ada", pod: bow.pod } });
+    expect(fixture.engine.fired).toEqual([
+      {
+        namespace: "shop",
+        pod: { name: bow.pod, uid: bow.pod.replace("web-", "web-uid-") },
+        weapon: "torpedo",
+        unsafe: false,
+        playerId: expect.any(String) as unknown,
+      },
+    ]);
+
+    // Ada again at once: reloading, for 3 s.
+    const reloading = await fire(fixture, ada, second);
+    expect(reloading.statusCode).toBe(429);
+    expect(reloading.headers["retry-after"]).toBe("3");
+    expect(reloading.json()).toMatchObject({
+      error: { code: "BRD_BOARD_LIMIT" },
+      limit: "player",
+      reason: "reloading",
+    });
+
+    // Grace takes the second pod of four; Linus finds the ship listing.
+    expect((await fire(fixture, grace, second)).json()).toMatchObject({ result: "hit" });
+    const listing = await fire(fixture, linus, third);
+    expect(listing.statusCode).toBe(429);
+    expect(listing.headers["retry-after"]).toBe("1");
+    expect(listing.json()).toMatchObject({ limit: "ship", reason: "that ship is already listing" });
+
+    // Water: a miss that reaches no engine, though it costs Linus his shot.
+    const miss = await fire(fixture, linus, water);
+    expect(miss.json()).toMatchObject({ result: "miss" });
+    expect(fixture.engine.fired).toHaveLength(2);
+
+    const scores = (await board(fixture)).scoreboard?.players.map((p) => [
+      p.nickname,
+      p.shots,
+      p.hits,
+      p.refused,
+    ]);
+    expect(scores).toEqual([
+      ["Ada", 1, 1, 1],
+      ["Grace", 1, 1, 0],
+      ["Linus", 1, 0, 1],
+    ]);
+  });
+
+  it("finds the fleet's budget spent after 3 shots in a second, whoever fires", async () => {
+    const fixture = boardFixture({ replicas: 10 });
+    await openGame(fixture);
+    const { ship } = cellsOf((await board(fixture)).grids[0]);
+    const tokens = await Promise.all(["A", "B", "C", "D"].map((nickname) => playerToken(fixture, nickname)));
+    const answers = [];
+    for (const [index, token] of tokens.entries())
+      answers.push(await fire(fixture, token, ship[index] ?? { row: 0, col: 0 }));
+    expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 200, 429]);
+    expect(answers[3]?.json()).toMatchObject({ limit: "game", reason: "the fleet's budget is spent" });
+    expect(answers[3]?.headers["retry-after"]).toBe("1");
+    await fixture.clock.advance(1_000);
+    expect((await fire(fixture, tokens[3] ?? "", ship[3] ?? { row: 0, col: 0 })).statusCode).toBe(200);
+    expect(fixture.engine.fired).toHaveLength(4);
+  });
+
+  it("sees a shot the cluster refused as deflected, and the pod stays a target", async () => {
+    const fixture = boardFixture();
+    await openGame(fixture, { namespaces: ["shop"], weapons: ["mine"] });
+    const { ship } = cellsOf((await board(fixture)).grids[0]);
+    const [ada, grace] = [await playerToken(fixture, "Ada"), await playerToken(fixture, "Grace")];
+    fixture.engine.answer = () => ({
+      accepted: false,
+      reason: "Cannot evict pod as it would violate the pod's disruption budget.",
+    });
+    const mined = await fire(fixture, ada, ship[0] ?? { row: 0, col: 0 }, "mine");
+    expect(mined.json()).toMatchObject({
+      result: "deflected",
+      reason: expect.stringContaining("disruption budget") as unknown,
+    });
+    const torpedo = await fire(fixture, grace, ship[0] ?? { row: 0, col: 0 }, "torpedo");
+    expect(torpedo.statusCode).toBe(400);
+    expect(torpedo.json<{ error: { message: string } }>().error.message).toBe(
+      "weapon: torpedo cannot be fired in this game: not allowed in this game",
+    );
+    fixture.engine.answer = () => ({ accepted: true, ledgerId: "l" });
+    expect((await fire(fixture, grace, ship[0] ?? { row: 0, col: 0 }, "mine")).json()).toMatchObject({
+      result: "hit",
+    });
+  });
+
+  it("names the field of a bad shot and fires nothing", async () => {
+    const fixture = boardFixture();
+    await openGame(fixture);
+    const token = await playerToken(fixture, "Ada");
+    const shoot = (payload: object) =>
+      fixture.app.inject({ method: "POST", url: "/api/shots", headers: bearer(token), payload });
+    expect(
+      (await shoot({ namespace: "shop", row: -1, col: 0, weapon: "torpedo" })).json<{
+        error: { message: string };
+      }>().error.message,
+    ).toContain("row");
+    expect(
+      (await shoot({ namespace: "shop", row: 999, col: 0, weapon: "torpedo" })).json<{
+        error: { message: string };
+      }>().error.message,
+    ).toContain("off the grid");
+    expect(
+      (await shoot({ namespace: "other", row: 0, col: 0, weapon: "torpedo" })).json<{
+        error: { message: string };
+      }>().error.message,
+    ).toContain("not on the board");
+    expect(
+      (await shoot({ namespace: "shop", row: 0, col: 0, weapon: "laser" })).json<{
+        error: { message: string };
+      }>().error.message,
+    ).toContain("weapon");
+    expect(fixture.engine.fired).toEqual([]);
+  });
+});
+
+describe("what the board says and writes", () => {
+  it("sends a strict Content-Security-Policy with no inline script on every answer", async () => {
+    const fixture = boardFixture();
+    expect(contentSecurityPolicy).not.toContain("unsafe-inline");
+    for (const url of ["/", "/api/board", "/healthz", "/nowhere", "/api/operator/game"]) {
+      const response = await fixture.app.inject({ method: "GET", url });
+      expect(response.headers["content-security-policy"], url).toBe(contentSecurityPolicy);
+      expect(response.headers["x-content-type-options"], url).toBe("nosniff");
+    }
+    expect(contentSecurityPolicy).toContain("script-src 'self'");
+  });
+
+  it("writes every shot to the audit log with the player's id, and no token anywhere", async () => {
+    const fixture = boardFixture();
+    await openGame(fixture);
+    const { ship, water } = cellsOf((await board(fixture)).grids[0]);
+    const joined = (await join(fixture, "Ada")).json<{ token: string; playerId: string }>();
+    await fire(fixture, joined.token, ship[0] ?? { row: 0, col: 0 });
+    await fire(fixture, joined.token, water);
+    await fixture.app.inject({ method: "POST", url: "/api/operator/halt", headers: bearer(operatorToken) });
+    await fixture.app.inject({ method: "POST", url: "/api/operator/login", headers: bearer(strangerToken) });
+
+    const lines = fixture.logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const shots = lines.filter((line) => line["action"] === "shot");
+    expect(shots.map((line) => [line["playerId"], line["result"]])).toEqual([
+      [joined.playerId, "hit"],
+      [joined.playerId, "refused"],
+    ]);
+    expect(lines.map((line) => line["action"])).toEqual([
+      "open",
+      "join",
+      "shot",
+      "shot",
+      "halt",
+      "halt-close",
+    ]);
+    const everything = fixture.logLines.join("\n");
+    for (const token of [joined.token, operatorToken, strangerToken]) expect(everything).not.toContain(token);
+  });
+});
