@@ -19,21 +19,19 @@
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
-import { dirname, join, relative } from "node:path";
+import { join, relative } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { readConfig } from "../src/cli/config.js";
 import { connectEngine } from "../src/cli/engine-setup.js";
 import { sandboxEnvironment } from "../src/cli/sandbox-commands.js";
-import { Duration } from "../src/core/duration.js";
 import { connect, type KubeClients } from "../src/kube/client.js";
 import { PodCache } from "../src/kube/pod-cache.js";
 import { defaultApiRateLimits } from "../src/kube/throttled-http.js";
 import { binaryPaths } from "../src/sandbox/build.js";
 import { SandboxName } from "../src/sandbox/sandbox-name.js";
 import { sandboxDown, sandboxUp, type SandboxEnvironment } from "../src/sandbox/sandbox.js";
-import type { PodLifecycle } from "../src/sandbox/stages.js";
 import { kubernetesVersion, kwokVersion } from "../src/sandbox/versions.js";
 import { imageEnvironment, imageNodeFlags, startAgent } from "./agent/agent-process.js";
 import { DeletionLog } from "./agent/deletions.js";
@@ -43,17 +41,10 @@ import { addPods, createFleet, fleetPod, waitAllReady, type AgentFleet } from ".
 import { peakResidentMiB, residentMiB } from "./agent/rss.js";
 import { warmShots, type WarmShot } from "./agent/warm-shot.js";
 import { collect, exitOf } from "./shot-latency/processes.js";
+import { fastLifecycle, podsPerNode, repoRoot } from "./settings.js";
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
-const podsPerNode = 100;
 /** The blast-radius cap lets half a workload's ready pods go: 100 per workload lets the fan-out take 50. */
 const fanoutPerWorkload = 50;
-const fastLifecycle: PodLifecycle = {
-  createDelay: Duration.ofMilliseconds(0),
-  readyDelay: Duration.ofMilliseconds(0),
-  readyJitter: Duration.ofMilliseconds(0),
-  shutdownDelay: Duration.ofMilliseconds(0),
-};
 const setupLimits = { qps: 300, burst: 600, maxRetries: 5 };
 
 interface Options {

@@ -24,17 +24,14 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { readConfig } from "../src/cli/config.js";
 import { connectEngine } from "../src/cli/engine-setup.js";
 import { sandboxEnvironment } from "../src/cli/sandbox-commands.js";
-import { Duration } from "../src/core/duration.js";
 import { connect } from "../src/kube/client.js";
 import { binaryPaths } from "../src/sandbox/build.js";
 import { SandboxName } from "../src/sandbox/sandbox-name.js";
 import { sandboxDown, sandboxUp, type SandboxEnvironment } from "../src/sandbox/sandbox.js";
-import type { PodLifecycle } from "../src/sandbox/stages.js";
 import { etcdVersion, kubernetesVersion, kwokVersion } from "../src/sandbox/versions.js";
 import type { AgentProcess } from "./agent/agent-process.js";
 import {
@@ -48,17 +45,10 @@ import { agentRun, dryRuns, dryRunSelector, warmFigures, type Rig } from "./enve
 import { envelopeSvg } from "./envelope/plot.js";
 import { fits, markdown, panels, type SizeResult } from "./envelope/report.js";
 import { collect, exitOf } from "./shot-latency/processes.js";
+import { fastLifecycle, podsPerNode, repoRoot } from "./settings.js";
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
-const podsPerNode = 100;
 /** The sandbox starts at most 500 kwok nodes (src/sandbox/sandbox.ts, validateNodes). */
 const maxNodes = 500;
-const fastLifecycle: PodLifecycle = {
-  createDelay: Duration.ofMilliseconds(0),
-  readyDelay: Duration.ofMilliseconds(0),
-  readyJitter: Duration.ofMilliseconds(0),
-  shutdownDelay: Duration.ofMilliseconds(0),
-};
 const setupLimits = { qps: 300, burst: 600, maxRetries: 5 };
 
 interface Options {

@@ -15,19 +15,16 @@
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
-import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { readConfig } from "../src/cli/config.js";
 import { sandboxEnvironment } from "../src/cli/sandbox-commands.js";
-import { Duration } from "../src/core/duration.js";
 import { connect, type KubeClients } from "../src/kube/client.js";
 import { nodeName } from "../src/sandbox/bootstrap.js";
 import { binaryPaths } from "../src/sandbox/build.js";
 import { SandboxName } from "../src/sandbox/sandbox-name.js";
 import { sandboxDown, sandboxUp, type SandboxEnvironment } from "../src/sandbox/sandbox.js";
-import type { PodLifecycle } from "../src/sandbox/stages.js";
 import { etcdVersion, kubernetesVersion, kwokVersion } from "../src/sandbox/versions.js";
 import { createFleet, replaceVictim, type Fleet } from "./shot-latency/fleet.js";
 import {
@@ -65,20 +62,11 @@ import {
   type ShotTarget,
   type Tool,
 } from "./shot-latency/shots.js";
+import { fastLifecycle, podsPerNode, repoRoot } from "./settings.js";
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 // Not "bench": other benchmarks may run their own sandbox at the same time.
 const sandboxName = SandboxName.parse("bench-shot", "sandbox name");
-/** Pods per node at most: under the 110 of a kwok node (and of a default kubelet). */
-const podsPerNode = 100;
 const maxNodes = 500;
-/** Fast kwok stages: a pod is Running as soon as kwok sees it and gone as soon as its grace allows. */
-const fastLifecycle: PodLifecycle = {
-  createDelay: Duration.ofMilliseconds(0),
-  readyDelay: Duration.ofMilliseconds(0),
-  readyJitter: Duration.ofMilliseconds(0),
-  shutdownDelay: Duration.ofMilliseconds(0),
-};
 /** High client-side limits for setting up the fleets (the tools measured use their own defaults). */
 const setupLimits = { qps: 500, burst: 1000, maxRetries: 5 };
 
