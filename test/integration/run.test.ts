@@ -162,6 +162,23 @@ function verdictLine(result: { stdout: string; stderr: string }): string {
   return result.stdout.slice(at).split("\n").slice(0, 8).join(" ").replace(/\s+/g, " ");
 }
 
+/**
+ * Why the run's verdict failed, less what other test files cause: they share the sandbox's three nodes
+ * and shoot pods of their own namespaces meanwhile, so a node-mate of another namespace may vanish during
+ * this run, which the report rightly calls lost isolation. Any other reason (a check, a fault not
+ * recovered, a node-mate of this namespace) stays; an aborted run is a reason too.
+ */
+function unexplainedReasons(report: RunReport): string[] {
+  const { verdict } = report;
+  if (verdict.result === "passed") return [];
+  if (verdict.result === "aborted") return [verdict.reason];
+  const othersNodeMate = /^isolation: node-mate ([^/]+)\//;
+  return verdict.reasons.filter((reason) => {
+    const mate = othersNodeMate.exec(reason);
+    return mate === null || mate[1] === namespace();
+  });
+}
+
 /** The first victim of the report's first fault and its replacement, as the run measured them. */
 function firstReplacement(report: RunReport) {
   const [fault] = report.faults;
@@ -183,9 +200,11 @@ describe("the recovery figures of a pod kill", () => {
     const seen = await watchReplacements();
     const result = await broadside("run", file, "--sandbox", integrationSandboxName, "--report-dir", dir);
     seen.stop();
-    expect(result.code, verdictLine(result)).toBe(0);
+    expect([0, 5], verdictLine(result)).toContain(result.code);
     const path = /reports: (\S+\.json)/.exec(result.stderr)?.[1] ?? "";
-    const measured = firstReplacement(parseRunReport(await readFile(path, "utf8"), path));
+    const report = parseRunReport(await readFile(path, "utf8"), path);
+    expect(unexplainedReasons(report), verdictLine(result)).toEqual([]);
+    const measured = firstReplacement(report);
     // Two watchers of the same API server on one machine get each event within a few ms of each other.
     const slack = 250;
     expect(Math.abs(measured.createdAt - (seen.created.get(measured.pod.uid) ?? NaN))).toBeLessThan(slack);
