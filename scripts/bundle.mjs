@@ -3,8 +3,9 @@
 // of the ~1,200 files Node's ESM loader otherwise resolves, reads and links on every start, 967 of them
 // @kubernetes/client-node's. ADR 0020 has the figures.
 import { build } from "esbuild";
+import { writeFile } from "node:fs/promises";
 
-await build({
+const result = await build({
   entryPoints: ["dist/cli/main.js"],
   outdir: "dist/bundle",
   bundle: true,
@@ -23,4 +24,8 @@ await build({
     js: 'import { createRequire as createBundleRequire } from "node:module"; const require = createBundleRequire(import.meta.url);',
   },
   logLevel: "warning",
+  // Which source files each chunk holds: test/integration/wire-client.test.ts reads it to check that a
+  // cold shot loads no chunk of @kubernetes/client-node (ADR 0024).
+  metafile: true,
 });
+await writeFile("dist/bundle/meta.json", JSON.stringify(result.metafile));

@@ -129,7 +129,7 @@ describe("start-up: `broadside --version` loads only what it needs (issue 14)", 
   });
 
   it("finds the client where it is loaded, so the check above can fail", () => {
-    expect(packagesLoadedBy("cli/chaos-commands.ts")).toContain("@kubernetes/client-node");
+    expect(packagesLoadedBy("cli/engine-setup.ts")).toContain("@kubernetes/client-node");
   });
 
   /** The modules of src/ a module loads, itself included, through static value imports. */
@@ -153,30 +153,29 @@ describe("start-up: `broadside --version` loads only what it needs (issue 14)", 
     return seen;
   }
 
-  // kill, evict and fail (cli/chaos-commands.ts) start cold for one shot: they load Node's own modules,
-  // zod and the Kubernetes client, and nothing the agent, the board or the runner needs (ADR 0020).
-  it("loads no package the pod verbs do not use", () => {
+  // kill, evict and fail (cli/chaos-commands.ts) start cold for one shot: they load Node's own modules and
+  // zod, and nothing the agent, the board or the runner needs (ADR 0020). Their requests go over the wire
+  // client (kube/wire/, ADR 0024): client-node is loaded only by import() where a kubeconfig needs it
+  // (exec plugins, merged files) or once the shot is sent (the recovery's watch).
+  it("loads no package the pod verbs do not use, the Kubernetes client included", () => {
     const packages = [...packagesLoadedBy("cli/chaos-commands.ts")].filter(
       (name) => !name.startsWith("node:"),
     );
-    expect(packages.sort()).toEqual(["@kubernetes/client-node", "zod"]);
+    expect(packages.sort()).toEqual(["yaml", "zod"]);
   });
 
-  // The client enters the pod verbs' path through the kube/ adapter modules listed here and no other, so
-  // the one that replaces its requests with wire calls (issue 14's next step) has a known, short list.
-  it("lets the Kubernetes client into the pod verbs' path through a fixed set of kube/ modules", () => {
+  it("loads no module that loads the Kubernetes client on the pod verbs' path", () => {
     const importers = [...modulesLoadedBy("cli/chaos-commands.ts")].filter((name) =>
       loadedImports(byNameText(name)).includes("@kubernetes/client-node"),
     );
-    expect(importers.sort()).toEqual([
-      "kube/client.ts",
-      "kube/kept-alive-http.ts",
-      "kube/kubeconfig.ts",
-      "kube/objects.ts",
-      "kube/throttled-http.ts",
-      "kube/watch/client-node-source.ts",
-      "kube/watch/source.ts",
-    ]);
+    expect(importers).toEqual([]);
+  });
+
+  it("finds the modules that load the client where they are loaded, so the check above can fail", () => {
+    const importers = [...modulesLoadedBy("cli/engine-setup.ts")].filter((name) =>
+      loadedImports(byNameText(name)).includes("@kubernetes/client-node"),
+    );
+    expect(importers).toContain("kube/client.ts");
   });
 
   function byNameText(name: string): string {

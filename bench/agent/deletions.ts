@@ -2,7 +2,8 @@ import type { V1ObjectMeta, V1Pod } from "@kubernetes/client-node";
 import { setTimeout as sleep } from "node:timers/promises";
 import { systemClock } from "../../src/core/clock.js";
 import type { KubeClients } from "../../src/kube/client.js";
-import { collectionPath, clientNodeSources } from "../../src/kube/watch/client-node-source.js";
+import { clientNodeSources } from "../../src/kube/watch/client-node-source.js";
+import { collectionPath } from "../../src/kube/watch/source.js";
 import { Informer } from "../../src/kube/watch/informer.js";
 import { fleetLabel } from "./fleet.js";
 

@@ -1,5 +1,5 @@
 import type { KubeClients } from "../../src/kube/client.js";
-import { apiStatus } from "../../src/kube/client.js";
+import { apiStatus } from "../../src/kube/api-errors.js";
 import { setTimeout as sleep } from "node:timers/promises";
 
 const api = { group: "broadside.dev", version: "v1alpha1", plural: "podchaos" } as const;

@@ -1,6 +1,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { setTimeout as sleep } from "node:timers/promises";
-import { apiStatus, createIfMissing, type KubeClients } from "../../src/kube/client.js";
+import { apiStatus, createIfMissing } from "../../src/kube/api-errors.js";
+import type { KubeClients } from "../../src/kube/client.js";
 import { systemClock } from "../../src/core/clock.js";
 import { waitFor as waitForOn } from "../../src/sandbox/bootstrap.js";
 

@@ -4,7 +4,7 @@ import type { RecoverySummary } from "../core/ledger/recovery.js";
 import type { EngineContext } from "../engine/context.js";
 import { broadsideNamespace, stateSelector } from "../kube/ledger-store.js";
 import { LeaderElector } from "../kube/leader/elector.js";
-import { collectionPath } from "../kube/watch/client-node-source.js";
+import { collectionPath } from "../kube/watch/source.js";
 import { Informer } from "../kube/watch/informer.js";
 import type { AgentConfig, AgentDeps, AgentLog } from "./agent-deps.js";
 import type { ChaosObject } from "./chaos-object.js";

@@ -2,7 +2,7 @@ import { usageError } from "../core/errors.js";
 import { namespaceName } from "../core/names.js";
 import { defaultProtectedNamespaces } from "../core/targeting/rails.js";
 import { broadsideNamespace } from "../kube/ledger-store.js";
-import { collectionPath } from "../kube/watch/client-node-source.js";
+import { collectionPath } from "../kube/watch/source.js";
 
 /**
  * Where the agent watches and acts (docs/agent.md, "Namespaced or cluster mode"): every namespace

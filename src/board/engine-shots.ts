@@ -3,7 +3,7 @@ import { recoverExpired } from "../core/ledger/recovery.js";
 import { namespaceRailReason } from "../core/targeting/rails.js";
 import type { EngineContext } from "../engine/context.js";
 import { runPodChaos } from "../engine/pod-chaos.js";
-import { apiErrorMessage, apiStatus } from "../kube/client.js";
+import { apiErrorMessage, apiStatus } from "../kube/api-errors.js";
 import { podEvict } from "../faults/pod-evict.js";
 import { podKill } from "../faults/pod-kill.js";
 import type { PodFault } from "../faults/types.js";

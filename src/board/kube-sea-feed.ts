@@ -11,7 +11,7 @@ import { BroadsideError } from "../core/errors.js";
 import type { PodFacts, SeaState, WorkloadFacts, WorkloadKind, WorkloadRef } from "../core/board/sea.js";
 import { trimPod } from "../kube/pod-cache.js";
 import { controllerRef } from "../kube/pod-facts.js";
-import { collectionPath } from "../kube/watch/client-node-source.js";
+import { collectionPath } from "../kube/watch/source.js";
 import { Informer, type InformerEvent } from "../kube/watch/informer.js";
 import type { WatchSources } from "../kube/watch/source.js";
 import type { FollowedSea, SeaFeed } from "./ports.js";

@@ -33,7 +33,8 @@ import { PodCache } from "../kube/pod-cache.js";
 import { describeError } from "../core/errors.js";
 import { leaderTimings } from "../kube/leader/timings.js";
 import type { CliConfig } from "./config.js";
-import { addClusterFlags, connectEngine, type ClusterFlags } from "./engine-setup.js";
+import { connectEngine } from "./engine-setup.js";
+import { addClusterFlags, type ClusterFlags } from "./engine-context.js";
 import { durationOption, type CliIo } from "./options.js";
 
 interface AgentFlags extends ClusterFlags {

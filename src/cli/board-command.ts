@@ -12,7 +12,8 @@ import { ClusterAccessReviewer } from "../kube/access-review.js";
 import { broadsideNamespace } from "../kube/ledger-store.js";
 import { PodCache } from "../kube/pod-cache.js";
 import type { CliConfig } from "./config.js";
-import { addClusterFlags, connectEngine, recoverLeftovers, type ClusterFlags } from "./engine-setup.js";
+import { connectEngine } from "./engine-setup.js";
+import { addClusterFlags, recoverLeftovers, type ClusterFlags } from "./engine-context.js";
 import type { CliIo } from "./options.js";
 
 interface BoardFlags extends ClusterFlags {

@@ -34,7 +34,8 @@ import {
   printPodResult,
 } from "./chaos-output.js";
 import type { CliConfig } from "./config.js";
-import { connectEngine, recoverLeftovers } from "./engine-setup.js";
+import { recoverLeftovers } from "./engine-context.js";
+import { connectPodVerbEngine } from "./pod-verb-engine.js";
 import { durationOption, type CliIo } from "./options.js";
 import { progressLineFor } from "./progress-line.js";
 
@@ -113,7 +114,7 @@ async function connectForPods(
 ): Promise<{ ctx: EngineContext } & PodChoice> {
   const mode = modeFrom(flags);
   selectorFrom(flags, pods, scopeFrom(flags, "default"));
-  const { ctx, defaultNamespace } = connectEngine(config, io, flags);
+  const { ctx, defaultNamespace } = await connectPodVerbEngine(config, io, flags);
   const scope = scopeFrom(flags, defaultNamespace);
   const selector = selectorFrom(flags, pods, scope);
   await recoverLeftovers(ctx);
@@ -161,7 +162,7 @@ async function runObjectVerb(
   // Every parameter is checked before the kubeconfig is read, with a stand-in for the context's
   // namespace, and again with it before the first request; planning reads the target afterwards.
   checkObjectFaultParams(kind, params(flags.namespace ?? "default"), cliParamNames);
-  const { ctx, defaultNamespace } = connectEngine(config, io, flags);
+  const { ctx, defaultNamespace } = await connectPodVerbEngine(config, io, flags);
   const input = params(flags.namespace ?? defaultNamespace);
   checkObjectFaultParams(kind, input, cliParamNames);
   await recoverLeftovers(ctx);

@@ -8,7 +8,7 @@ import { labelKeyProblem, parseLabelSelector } from "../core/targeting/label-sel
 import { parseMode } from "../core/targeting/mode.js";
 import { podPhases, type Mode, type PodPhase, type Selector } from "../core/targeting/types.js";
 import type { NamespaceScope } from "../kube/pod-facts.js";
-import { addClusterFlags, type ClusterFlags } from "./engine-setup.js";
+import { addClusterFlags, type ClusterFlags } from "./engine-context.js";
 import { choiceOption, durationOption, integerOption } from "./options.js";
 
 export type Output = "table" | "json";

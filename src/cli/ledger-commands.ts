@@ -7,7 +7,8 @@ import { recoverExpired, type RecoverySummary } from "../core/ledger/recovery.js
 import { optional } from "../core/objects.js";
 import { plural } from "../core/targeting/text.js";
 import type { EngineContext } from "../engine/context.js";
-import { addClusterFlags, describeSummary, startEngine, type ClusterFlags } from "./engine-setup.js";
+import { startEngine } from "./engine-setup.js";
+import { addClusterFlags, describeSummary, type ClusterFlags } from "./engine-context.js";
 import type { CliConfig } from "./config.js";
 import { choiceOption, type CliIo } from "./options.js";
 import { formatTable } from "./table.js";

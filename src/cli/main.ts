@@ -153,7 +153,8 @@ function packageVersion(): string {
  */
 async function asBroadsideError(error: unknown): Promise<BroadsideError | undefined> {
   if (error instanceof BroadsideError) return error;
-  const { apiErrorMessage, apiStatus, kubeErrorCode, networkErrorCode } = await import("../kube/client.js");
+  const { apiErrorMessage, apiStatus, kubeErrorCode, networkErrorCode } =
+    await import("../kube/api-errors.js");
   const network = networkErrorCode(error);
   if (network !== undefined) {
     return new BroadsideError(
@@ -174,7 +175,7 @@ async function exitCodeFor(error: unknown, io: CliIo): Promise<number> {
   if (known !== undefined) {
     io.err(`error [${known.code}]: ${known.message}\n`);
     if (known.cause !== undefined) {
-      const { apiErrorMessage } = await import("../kube/client.js");
+      const { apiErrorMessage } = await import("../kube/api-errors.js");
       io.err(`  caused by: ${apiErrorMessage(known.cause)}\n`);
     }
     return known.exitCode;

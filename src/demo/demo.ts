@@ -1,7 +1,8 @@
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { Clock } from "../core/clock.js";
 import { BroadsideError } from "../core/errors.js";
-import { connect, createIfMissing, type KubeClients } from "../kube/client.js";
+import { connect, type KubeClients } from "../kube/client.js";
+import { createIfMissing } from "../kube/api-errors.js";
 import { waitFor } from "../sandbox/bootstrap.js";
 import type { SandboxName } from "../sandbox/sandbox-name.js";
 import {

@@ -6,7 +6,7 @@ import type { Observation } from "../core/ledger/state-machine.js";
 import { optional } from "../core/objects.js";
 import { getAtPointer } from "../kube/field-access.js";
 import { fieldManager } from "../kube/objects.js";
-import { collectionPath } from "../kube/watch/client-node-source.js";
+import { collectionPath } from "../kube/watch/source.js";
 import { Informer, type InformerEvent } from "../kube/watch/informer.js";
 import type { WatchSources } from "../kube/watch/source.js";
 import type { RecordWriter } from "./context.js";

@@ -8,7 +8,7 @@ import { ConflictError, type LedgerStore } from "../core/ledger/store.js";
 import { optional } from "../core/objects.js";
 import { namespaceRailReason } from "../core/targeting/rails.js";
 import type { PlannedChange } from "../faults/types.js";
-import { kubeFailure } from "../kube/client.js";
+import { kubeFailure } from "../kube/api-errors.js";
 import { newRecordId } from "../kube/ledger-store.js";
 import type { EngineContext } from "./context.js";
 import { HealWatch } from "./heal-watch.js";

@@ -2,7 +2,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { describeError } from "../core/errors.js";
 import type { PodIdentity, PodShotOptions, ShotOutcome } from "../core/shot.js";
 import { selectorMatches } from "../core/targeting/label-selector.js";
-import { apiStatus } from "../kube/client.js";
+import { apiStatus } from "../kube/api-errors.js";
 import type { PodShots } from "../kube/pods.js";
 import { goneRefusal, kubeApiError, podIdentity, statusMessage } from "./pod-shot.js";
 import type { PodFault, PodShotContext } from "./types.js";

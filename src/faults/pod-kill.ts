@@ -1,6 +1,6 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import type { PodShotOptions, ShotOutcome } from "../core/shot.js";
-import { apiStatus } from "../kube/client.js";
+import { apiStatus } from "../kube/api-errors.js";
 import { goneRefusal, kubeApiError, podIdentity } from "./pod-shot.js";
 import type { PodFault, PodShotContext } from "./types.js";
 

@@ -1,4 +1,5 @@
-import { apiStatus, type KubeClients } from "./client.js";
+import { type KubeClients } from "./client.js";
+import { apiStatus } from "./api-errors.js";
 
 /**
  * The objects a Schedule creates at each instant (its children, PodChaos of the Schedule's own group) and

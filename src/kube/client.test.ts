@@ -11,7 +11,8 @@ import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { systemClock } from "../core/clock.js";
 import { BroadsideError } from "../core/errors.js";
-import { apiErrorMessage, contextNamespace, kubeErrorCode, kubeFailure, listWire } from "./client.js";
+import { contextNamespace, listWire } from "./client.js";
+import { apiErrorMessage, kubeErrorCode, kubeFailure } from "./api-errors.js";
 import { defaultApiRateLimits, throttledHttpLibrary, type RequestCounter } from "./throttled-http.js";
 
 function kubeconfig(namespace: string | undefined): KubeConfig {

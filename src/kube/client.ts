@@ -10,12 +10,15 @@ import {
   RbacAuthorizationV1Api,
   CustomObjectsApi,
   HttpMethod,
+  PatchStrategy,
   ServerConfiguration,
+  setHeaderOptions,
   type Configuration,
+  type ConfigurationOptions,
 } from "@kubernetes/client-node";
 import { systemClock } from "../core/clock.js";
 import { loadClusterConfig, type KubeconfigEnvironment } from "./kubeconfig.js";
-import { BroadsideError, describeError, type ErrorCode } from "../core/errors.js";
+import { BroadsideError } from "../core/errors.js";
 import type { ApiRequestObserver } from "./api-request-observer.js";
 import {
   defaultApiRateLimits,
@@ -72,7 +75,14 @@ export interface KubeClients {
   readonly counter: RequestCounter;
   /** LISTs answered as the wire's JSON (listWire), for collections that grow with the cluster. */
   readonly wire: WireLists;
+  /** The options that make a typed PATCH a JSON Patch (engine-kube.ts). */
+  readonly jsonPatch: ConfigurationOptions;
 }
+
+// client-node 1.4 picks the first content type the API lists for PATCH, which is JSON Patch today; the
+// header is set explicitly so that a reordered list in a later release cannot turn `test` operations into
+// a merge patch that silently ignores them.
+const jsonPatch = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
 
 export interface WireLists {
   /** The items of the collection at `path` (e.g. /api/v1/namespaces/shop/pods), as sent. */
@@ -95,6 +105,7 @@ export function connect(access: ClusterAccess): KubeClients {
     custom: new CustomObjectsApi(configuration),
     counter,
     wire: { list: (path) => listWire(configuration, path) },
+    jsonPatch,
   };
 }
 
@@ -146,74 +157,4 @@ function throttledConfiguration(
  */
 export function contextNamespace(config: KubeConfig): string {
   return config.getContextObject(config.getCurrentContext())?.namespace ?? "default";
-}
-
-const networkErrorCodes = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "ETIMEDOUT", "EHOSTUNREACH"]);
-
-/** The errno of a failed connection (node-fetch's FetchError carries it as `code`), else undefined. */
-export function networkErrorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === "string" && networkErrorCodes.has(code) ? code : undefined;
-}
-
-/**
- * The catalog code of a failed request to the API server, as the CLI reports it: its own for a
- * BroadsideError, BRD_KUBE_UNREACHABLE when the server did not answer, BRD_KUBE_API when it answered
- * with an error, BRD_INTERNAL for anything else.
- */
-export function kubeErrorCode(error: unknown): ErrorCode {
-  if (error instanceof BroadsideError) return error.code;
-  if (networkErrorCode(error) !== undefined) return "BRD_KUBE_UNREACHABLE";
-  const status = apiStatus(error);
-  if (status === 403) return "BRD_KUBE_FORBIDDEN";
-  return status === undefined ? "BRD_INTERNAL" : "BRD_KUBE_API";
-}
-
-/** A failed request as a BroadsideError with `what` in front of its message and the code it deserves. */
-export function kubeFailure(what: string, error: unknown): BroadsideError {
-  return new BroadsideError(kubeErrorCode(error), `${what}: ${apiErrorMessage(error)}`, { cause: error });
-}
-
-/**
- * What the API server said about a failed request, in its own words: the message of the Status it sent
- * (for a 403 it names the user, the verb, the resource and the namespace), never client-node's dump of the
- * response headers. Anything that is not an API answer is described as it is.
- */
-export function apiErrorMessage(error: unknown): string {
-  if (!(error instanceof ApiException)) return describeError(error);
-  const said = statusMessage(error.body);
-  const answer = `the Kubernetes API answered ${error.code}`;
-  if (error.code === 403) {
-    const refusal = said ?? "forbidden";
-    return `${answer} (forbidden): ${refusal}; this identity's RBAC does not grant it, and nothing was changed by this request`;
-  }
-  return said === undefined ? answer : `${answer}: ${said}`;
-}
-
-/** The `message` of a Status body (client-node hands it over as JSON text), or undefined. */
-function statusMessage(body: unknown): string | undefined {
-  let parsed: unknown = body;
-  if (typeof body === "string") {
-    try {
-      parsed = JSON.parse(body);
-    } catch {
-      return undefined;
-    }
-  }
-  const message = (parsed as { message?: unknown } | null | undefined)?.message;
-  return typeof message === "string" && message !== "" ? message : undefined;
-}
-
-/** The HTTP status of a failed API call, or undefined when the failure was not an HTTP answer. */
-export function apiStatus(error: unknown): number | undefined {
-  return error instanceof ApiException ? error.code : undefined;
-}
-
-/** Runs `call`, treating 409 AlreadyExists as success: for idempotent creates. */
-export async function createIfMissing(call: () => Promise<unknown>): Promise<void> {
-  try {
-    await call();
-  } catch (error: unknown) {
-    if (apiStatus(error) !== 409) throw error;
-  }
 }

@@ -1,5 +1,5 @@
 import { ApiextensionsV1Api, type KubeConfig } from "@kubernetes/client-node";
-import { apiStatus, kubeFailure } from "./client.js";
+import { apiStatus, kubeFailure } from "./api-errors.js";
 
 /**
  * Reads CustomResourceDefinitions' metadata through the apiextensions API: whether a CRD exists and how

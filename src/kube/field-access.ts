@@ -4,7 +4,7 @@ import { ABSENT, describeTarget, isAbsent, jsonEqual } from "../core/ledger/reco
 import type { TargetAccess } from "../core/ledger/recovery.js";
 import type { Observation } from "../core/ledger/state-machine.js";
 import { ConflictError } from "../core/ledger/store.js";
-import { apiStatus } from "./client.js";
+import { apiStatus } from "./api-errors.js";
 import type {
   JsonPatchOperation,
   KubeObject,

@@ -2,7 +2,7 @@ import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { ConflictError } from "../core/ledger/store.js";
 import { isRecord } from "../core/objects.js";
 import type { KubeClients } from "./client.js";
-import { apiStatus } from "./client.js";
+import { apiStatus } from "./api-errors.js";
 import type { ResourceRef } from "./resource-status.js";
 
 /**

@@ -1,7 +1,7 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import type { HaltHold, HaltSwitch } from "../core/halt.js";
-import type { KubeClients } from "./client.js";
-import { apiStatus } from "./client.js";
+import type { EngineKube } from "./engine-kube.js";
+import { apiStatus } from "./api-errors.js";
 import { broadsideNamespace, createBroadsideNamespace, managedByLabel } from "./ledger-store.js";
 
 /**
@@ -13,7 +13,7 @@ import { broadsideNamespace, createBroadsideNamespace, managedByLabel } from "./
 export const haltObjectName = "broadside-halt";
 
 /** The parts of the client the switch uses. */
-export type HaltClients = Pick<KubeClients, "core">;
+export type HaltClients = Pick<EngineKube, "core">;
 
 export class ConfigMapHaltSwitch implements HaltSwitch {
   constructor(

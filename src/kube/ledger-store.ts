@@ -7,8 +7,8 @@ import { LedgerFormatError, parseLedgerRecord } from "../core/ledger/schema.js";
 import type { LedgerStore, PruneOptions, PruneResult, StateFilter } from "../core/ledger/store.js";
 import { ConflictError } from "../core/ledger/store.js";
 import { optional } from "../core/objects.js";
-import type { KubeClients } from "./client.js";
-import { apiStatus, createIfMissing } from "./client.js";
+import type { EngineKube } from "./engine-kube.js";
+import { apiStatus, createIfMissing } from "./api-errors.js";
 
 /**
  * The ledger in the cluster: one ConfigMap per record, in Broadside's own namespace, so that any Broadside
@@ -69,7 +69,7 @@ const pageSize = 500;
  */
 /** Creates Broadside's namespace, labelled as Broadside's; one that exists already is left as it is. */
 export async function createBroadsideNamespace(
-  core: Pick<KubeClients["core"], "createNamespace">,
+  core: Pick<EngineKube["core"], "createNamespace">,
   namespace: string,
 ): Promise<void> {
   await createIfMissing(() =>
@@ -80,7 +80,7 @@ export async function createBroadsideNamespace(
 }
 
 export async function ensureBroadsideNamespace(
-  core: Pick<KubeClients["core"], "createNamespace">,
+  core: Pick<EngineKube["core"], "createNamespace">,
   namespace: string = broadsideNamespace,
 ): Promise<void> {
   try {
@@ -100,7 +100,7 @@ interface Values {
 
 export class ConfigMapLedgerStore implements LedgerStore {
   constructor(
-    private readonly kube: KubeClients,
+    private readonly kube: EngineKube,
     readonly namespace: string = broadsideNamespace,
   ) {}
 

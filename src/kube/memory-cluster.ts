@@ -17,7 +17,7 @@ import type {
 import { podFactsOf, replicaSetOwner, workloadOwner } from "./pod-facts.js";
 import type { GatheredPods, NamespaceScope, PodFactsSource } from "./pod-facts.js";
 import type { PodReader, PodShots } from "./pods.js";
-import { collectionPath } from "./watch/client-node-source.js";
+import { collectionPath } from "./watch/source.js";
 import type { CollectionQuery, ListResult, WatchHandle, WatchSource, WatchSources } from "./watch/source.js";
 
 /*

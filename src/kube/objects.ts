@@ -1,7 +1,7 @@
-import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { BroadsideError } from "../core/errors.js";
 import type { JsonObject, JsonValue, TargetRef } from "../core/ledger/record.js";
-import { apiStatus, type KubeClients } from "./client.js";
+import type { EngineKube } from "./engine-kube.js";
+import { apiStatus } from "./api-errors.js";
 
 /**
  * The small interfaces object faults and the engine use instead of the whole client: read an object,
@@ -60,48 +60,46 @@ interface ObjectKey {
 
 interface KindClient {
   readonly apiVersion: string;
-  read(kube: KubeClients, key: ObjectKey): Promise<object>;
-  patch(kube: KubeClients, key: ObjectKey, body: readonly JsonPatchOperation[]): Promise<object>;
+  read(kube: EngineKube, key: ObjectKey): Promise<object>;
+  patch(kube: EngineKube, key: ObjectKey, body: readonly JsonPatchOperation[]): Promise<object>;
 }
-
-// client-node 1.4 picks the first content type the API lists for PATCH, which is JSON Patch today; the
-// header is set explicitly so that a reordered list in a later release cannot turn `test` operations into
-// a merge patch that silently ignores them.
-const jsonPatch = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
 
 const kindClients: Record<SupportedKind, KindClient> = {
   ConfigMap: {
     apiVersion: "v1",
     read: (kube, key) => kube.core.readNamespacedConfigMap(key),
-    patch: (kube, key, body) => kube.core.patchNamespacedConfigMap({ ...key, body, fieldManager }, jsonPatch),
+    patch: (kube, key, body) =>
+      kube.core.patchNamespacedConfigMap({ ...key, body, fieldManager }, kube.jsonPatch),
   },
   Secret: {
     apiVersion: "v1",
     read: (kube, key) => kube.core.readNamespacedSecret(key),
-    patch: (kube, key, body) => kube.core.patchNamespacedSecret({ ...key, body, fieldManager }, jsonPatch),
+    patch: (kube, key, body) =>
+      kube.core.patchNamespacedSecret({ ...key, body, fieldManager }, kube.jsonPatch),
   },
   Deployment: {
     apiVersion: "apps/v1",
     read: (kube, key) => kube.apps.readNamespacedDeployment(key),
     patch: (kube, key, body) =>
-      kube.apps.patchNamespacedDeployment({ ...key, body, fieldManager }, jsonPatch),
+      kube.apps.patchNamespacedDeployment({ ...key, body, fieldManager }, kube.jsonPatch),
   },
   StatefulSet: {
     apiVersion: "apps/v1",
     read: (kube, key) => kube.apps.readNamespacedStatefulSet(key),
     patch: (kube, key, body) =>
-      kube.apps.patchNamespacedStatefulSet({ ...key, body, fieldManager }, jsonPatch),
+      kube.apps.patchNamespacedStatefulSet({ ...key, body, fieldManager }, kube.jsonPatch),
   },
   DaemonSet: {
     apiVersion: "apps/v1",
     read: (kube, key) => kube.apps.readNamespacedDaemonSet(key),
-    patch: (kube, key, body) => kube.apps.patchNamespacedDaemonSet({ ...key, body, fieldManager }, jsonPatch),
+    patch: (kube, key, body) =>
+      kube.apps.patchNamespacedDaemonSet({ ...key, body, fieldManager }, kube.jsonPatch),
   },
   // pod-failure changes a pod's container images, the one part of a running pod's spec the API lets change.
   Pod: {
     apiVersion: "v1",
     read: (kube, key) => kube.core.readNamespacedPod(key),
-    patch: (kube, key, body) => kube.core.patchNamespacedPod({ ...key, body, fieldManager }, jsonPatch),
+    patch: (kube, key, body) => kube.core.patchNamespacedPod({ ...key, body, fieldManager }, kube.jsonPatch),
   },
 };
 
@@ -135,7 +133,7 @@ export function toKubeObject(model: object): KubeObject {
 }
 
 export class ClusterObjects implements ObjectReader, ObjectPatcher, NamespaceReader {
-  constructor(private readonly kube: KubeClients) {}
+  constructor(private readonly kube: EngineKube) {}
 
   async read(ref: ObjectRef): Promise<KubeObject | undefined> {
     const client = clientFor(ref);

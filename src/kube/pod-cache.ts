@@ -13,7 +13,7 @@ import {
   type PodChangeFeed,
   type PodFactsSource,
 } from "./pod-facts.js";
-import { collectionPath } from "./watch/client-node-source.js";
+import { collectionPath } from "./watch/source.js";
 import { Informer, type InformerEvent } from "./watch/informer.js";
 import { objectKey } from "./watch/object-cache.js";
 import type { WatchSources } from "./watch/source.js";

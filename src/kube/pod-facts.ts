@@ -7,7 +7,8 @@ import {
   type PodIndex,
   type PodPhase,
 } from "../core/targeting/types.js";
-import { apiStatus, type KubeClients } from "./client.js";
+import type { EngineKube } from "./engine-kube.js";
+import { apiStatus } from "./api-errors.js";
 
 /**
  * Reads what planning needs to know about pods: the pods themselves, their namespaces' annotations and the
@@ -49,11 +50,11 @@ export interface PodFactsSource {
   readonly podChanges?: PodChangeFeed;
 }
 
-export function clusterPodFacts(kube: KubeClients): PodFactsSource {
+export function clusterPodFacts(kube: EngineKube): PodFactsSource {
   return { gather: (scope) => gatherPodFacts(kube, scope) };
 }
 
-export async function gatherPodFacts(kube: KubeClients, namespaces: NamespaceScope): Promise<GatheredPods> {
+export async function gatherPodFacts(kube: EngineKube, namespaces: NamespaceScope): Promise<GatheredPods> {
   const scope = namespaces === "all" ? "all" : [...new Set(namespaces)];
   const [pods, annotations] = await Promise.all([listPods(kube, scope), namespaceAnnotations(kube, scope)]);
   const replicaSetOwners = await resolveReplicaSetOwners(kube, scope, pods);
@@ -142,7 +143,7 @@ export function replicaSetOwner(replicaSet: V1ReplicaSet): Owner {
 }
 
 /** The pods of the namespaces, or of the cluster: one LIST per namespace, or one for "all". */
-export async function listPods(kube: KubeClients, scope: NamespaceScope): Promise<V1Pod[]> {
+export async function listPods(kube: EngineKube, scope: NamespaceScope): Promise<V1Pod[]> {
   // Wire JSON, not client-node's model classes: the pods' LIST is the one that grows with the fleet.
   if (scope === "all") return kube.wire.list<V1Pod>("/api/v1/pods");
   const lists = await Promise.all(
@@ -155,7 +156,7 @@ export async function listPods(kube: KubeClients, scope: NamespaceScope): Promis
 
 /** Annotations per namespace name. A namespace named explicitly that does not exist is a usage error. */
 async function namespaceAnnotations(
-  kube: KubeClients,
+  kube: EngineKube,
   scope: NamespaceScope,
 ): Promise<Map<string, Record<string, string>>> {
   const namespaces =
@@ -167,7 +168,7 @@ async function namespaceAnnotations(
   );
 }
 
-async function readNamespace(kube: KubeClients, name: string) {
+async function readNamespace(kube: EngineKube, name: string) {
   try {
     return await kube.core.readNamespace({ name });
   } catch (error: unknown) {
@@ -183,7 +184,7 @@ async function readNamespace(kube: KubeClients, name: string) {
  * after the list was taken is read once.
  */
 async function resolveReplicaSetOwners(
-  kube: KubeClients,
+  kube: EngineKube,
   scope: NamespaceScope,
   pods: readonly V1Pod[],
 ): Promise<Map<string, Owner>> {
@@ -218,7 +219,7 @@ function replicaSetsOwningPods(pods: readonly V1Pod[]): Map<string, { namespace:
 }
 
 async function listReplicaSets(
-  kube: KubeClients,
+  kube: EngineKube,
   scope: NamespaceScope,
   wanted: ReadonlyMap<string, { namespace: string }>,
 ): Promise<V1ReplicaSet[]> {
@@ -230,7 +231,7 @@ async function listReplicaSets(
   return lists.flatMap((list) => list.items);
 }
 
-async function readReplicaSetOwner(kube: KubeClients, namespace: string, name: string): Promise<Owner> {
+async function readReplicaSetOwner(kube: EngineKube, namespace: string, name: string): Promise<Owner> {
   try {
     return replicaSetOwner(await kube.apps.readNamespacedReplicaSet({ name, namespace }));
   } catch (error: unknown) {

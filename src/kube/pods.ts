@@ -1,7 +1,8 @@
 import type { V1DeleteOptions, V1Pod, V1PodDisruptionBudget } from "@kubernetes/client-node";
 import { optional } from "../core/objects.js";
 import type { PodIdentity, PodShotOptions } from "../core/shot.js";
-import { apiStatus, type KubeClients } from "./client.js";
+import type { EngineKube } from "./engine-kube.js";
+import { apiStatus } from "./api-errors.js";
 import { listPods, type NamespaceScope } from "./pod-facts.js";
 
 /**
@@ -43,7 +44,7 @@ export function shotDeleteOptions(uid: string, options: PodShotOptions): V1Delet
 }
 
 export class ClusterPods implements PodShots, PodReader {
-  constructor(private readonly kube: KubeClients) {}
+  constructor(private readonly kube: EngineKube) {}
 
   async delete(pod: PodIdentity, options: PodShotOptions): Promise<void> {
     await this.kube.core.deleteNamespacedPod({

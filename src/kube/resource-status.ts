@@ -1,7 +1,7 @@
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { ConflictError } from "../core/ledger/store.js";
 import type { KubeClients } from "./client.js";
-import { apiStatus } from "./client.js";
+import { apiStatus } from "./api-errors.js";
 
 /**
  * Writes the status of the agent's resources (broadside.dev, and chaos-mesh.org when it serves that API)

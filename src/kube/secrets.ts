@@ -1,6 +1,6 @@
 import type { V1Secret } from "@kubernetes/client-node";
 import type { KubeClients } from "./client.js";
-import { apiStatus } from "./client.js";
+import { apiStatus } from "./api-errors.js";
 
 /**
  * Reads one key of a Secret in one namespace (Broadside's own: the agent's RBAC lets it get Secrets there

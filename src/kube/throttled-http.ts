@@ -7,21 +7,11 @@ import {
 import type { Clock } from "../core/clock.js";
 import { keptAliveHttpLibrary } from "./kept-alive-http.js";
 import { apiVerb, unobservedRequests, type ApiRequestObserver } from "./api-request-observer.js";
-import { backoffFromResponse, TokenBucket, type TokenBucketOptions } from "../core/limits/token-bucket.js";
+import { backoffFromResponse, TokenBucket } from "../core/limits/token-bucket.js";
+import type { ApiRateLimits, RequestCounter } from "./rate-limits.js";
 import { currentFlow } from "./request-flow.js";
 
-export interface ApiRateLimits extends TokenBucketOptions {
-  /** How often one request is retried after a 429 (or a 5xx with Retry-After) before giving up. */
-  readonly maxRetries: number;
-}
-
-/** kubectl's defaults: 50 requests per second sustained, bursts of 300. */
-export const defaultApiRateLimits: ApiRateLimits = { qps: 50, burst: 300, maxRetries: 3 };
-
-/** Counts the requests sent, retries included: the benchmark reports API requests per shot. */
-export interface RequestCounter {
-  requests: number;
-}
+export { defaultApiRateLimits, type ApiRateLimits, type RequestCounter } from "./rate-limits.js";
 
 /**
  * The HTTP layer under every typed API call: a token bucket throttles requests client-side, fairly

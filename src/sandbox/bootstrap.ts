@@ -1,7 +1,8 @@
 import type { V1Node } from "@kubernetes/client-node";
 import type { Clock } from "../core/clock.js";
 import { BroadsideError } from "../core/errors.js";
-import { apiStatus, createIfMissing, type KubeClients } from "../kube/client.js";
+import { type KubeClients } from "../kube/client.js";
+import { apiStatus, createIfMissing } from "../kube/api-errors.js";
 import { viewerUserName } from "./pki.js";
 
 /**

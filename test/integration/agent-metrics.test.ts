@@ -2,7 +2,8 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { agentHttpConfig, startAgentHttp, type AgentHttpServer } from "../../src/agent/http/server.js";
 import { AgentMetrics } from "../../src/agent/metrics/agent-metrics.js";
 import { connect } from "../../src/kube/client.js";
-import { clientNodeSources, collectionPath } from "../../src/kube/watch/client-node-source.js";
+import { clientNodeSources } from "../../src/kube/watch/client-node-source.js";
+import { collectionPath } from "../../src/kube/watch/source.js";
 import { httpStatusOf, useTestNamespace } from "./harness.js";
 
 /**

@@ -1,6 +1,6 @@
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 import { optional } from "../../core/objects.js";
-import { apiStatus, kubeFailure } from "../client.js";
+import { apiStatus, kubeFailure } from "../api-errors.js";
 import { managedByLabel } from "../ledger-store.js";
 import { fieldManager } from "../objects.js";
 import { LeaseConflictError, type LeaseRecord, type LeaseStore, type ObservedLease } from "./lease-store.js";

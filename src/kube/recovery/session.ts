@@ -3,7 +3,7 @@ import type { Clock } from "../../core/clock.js";
 import { deferred } from "../../core/deferred.js";
 import type { BroadsideError } from "../../core/errors.js";
 import { failedShot, type ShotOutcome } from "../../core/shot.js";
-import { collectionPath } from "../watch/client-node-source.js";
+import { collectionPath } from "../watch/source.js";
 import { Informer, type InformerEvent } from "../watch/informer.js";
 import { isNamedObject } from "../watch/object-cache.js";
 import type { CollectionQuery, ListResult, WatchSource, WatchSources } from "../watch/source.js";

@@ -53,16 +53,6 @@ export function clientNodeSources(
 }
 
 /**
- * The path of a collection: `collectionPath("v1", "pods", "shop")` is "/api/v1/namespaces/shop/pods",
- * `collectionPath("apps/v1", "deployments")` is "/apis/apps/v1/deployments" (all namespaces).
- */
-export function collectionPath(apiVersion: string, plural: string, namespace?: string): string {
-  const root = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-  const scope = namespace === undefined ? "" : `/namespaces/${encodeURIComponent(namespace)}`;
-  return `${root}${scope}/${plural}`;
-}
-
-/**
  * A WatchSource over @kubernetes/client-node: WATCH through its `Watch`, LIST as a raw GET of the same
  * path with the same selectors. The raw LIST can be aborted, which the typed list calls of client-node
  * 1.4 offer no way to do, and it yields the same wire JSON as the watch events, so the cache never holds

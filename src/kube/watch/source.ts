@@ -1,5 +1,5 @@
-import { ApiException } from "@kubernetes/client-node";
 import { BroadsideError } from "../../core/errors.js";
+import { apiStatus } from "../api-errors.js";
 
 /**
  * Where an informer gets its objects: a LIST of one collection and a WATCH of it from a resourceVersion.
@@ -72,12 +72,13 @@ export class KubeStatusError extends BroadsideError {
 }
 
 /**
- * The HTTP status carried by an error, wherever the client put it: ours, the typed API's ApiException,
+ * The HTTP status carried by an error, wherever the client put it: ours, the typed API's ApiException or the wire client's KubeApiError (api-errors.ts),
  * or client-node's Watch, which sets `statusCode` on a plain Error for a non-200 answer.
  */
 export function statusOf(error: unknown): number | undefined {
   if (error instanceof KubeStatusError) return error.status;
-  if (error instanceof ApiException) return error.code;
+  const answered = apiStatus(error);
+  if (answered !== undefined) return answered;
   if (typeof error === "object" && error !== null && "statusCode" in error) {
     const status = error.statusCode;
     if (typeof status === "number") return status;
@@ -107,4 +108,14 @@ export function asStatus(object: unknown): StatusObject {
  */
 export function isGoneStatus(status: StatusObject): boolean {
   return status.code === 410 || status.reason === "Expired" || status.reason === "Gone";
+}
+
+/**
+ * The path of a collection: `collectionPath("v1", "pods", "shop")` is "/api/v1/namespaces/shop/pods",
+ * `collectionPath("apps/v1", "deployments")` is "/apis/apps/v1/deployments" (all namespaces).
+ */
+export function collectionPath(apiVersion: string, plural: string, namespace?: string): string {
+  const root = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  const scope = namespace === undefined ? "" : `/namespaces/${encodeURIComponent(namespace)}`;
+  return `${root}${scope}/${plural}`;
 }

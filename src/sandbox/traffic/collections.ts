@@ -1,7 +1,8 @@
 import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
 import type { BroadsideError } from "../../core/errors.js";
 import { optional } from "../../core/objects.js";
-import { ClientNodeWatchSource, collectionPath } from "../../kube/watch/client-node-source.js";
+import { ClientNodeWatchSource } from "../../kube/watch/client-node-source.js";
+import { collectionPath } from "../../kube/watch/source.js";
 import { Informer } from "../../kube/watch/informer.js";
 import type { WatchSource } from "../../kube/watch/source.js";
 

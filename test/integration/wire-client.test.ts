@@ -1,0 +1,212 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { parse, stringify } from "yaml";
+import {
+  adminClients,
+  deployAndWait,
+  eventually,
+  kubectl,
+  repoRoot,
+  testDeployment,
+  useTestNamespace,
+} from "./harness.js";
+
+/*
+ * The pod verbs' wire client on the sandbox (issue 14, ADR 0024). A cold `kill` reaches the API server
+ * over node:https without loading @kubernetes/client-node, for the kubeconfigs the wire client serves (a
+ * client certificate, a bearer token); a kubeconfig it does not serve (an exec plugin) falls back to
+ * client-node and works the same. Which code a command loaded is read from the bundle itself: a module
+ * hook records every URL the process loads, and esbuild's metafile says which sources each chunk holds.
+ */
+
+const execFileAsync = promisify(execFile);
+const namespace = useTestNamespace("wire");
+const serviceAccounts = { admin: "wire-admin", nobody: "wire-nobody" };
+const bindingName = () => `broadside-wire-admin-${namespace()}`;
+let workDir = "";
+
+interface Outcome {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** The sources of every chunk of dist/bundle the command loaded. */
+  readonly sources: readonly string[];
+}
+
+/** Runs the CLI as a user would, recording which chunks of the bundle it loads. */
+async function broadsideRecorded(...args: string[]): Promise<Outcome> {
+  const log = join(workDir, `loads-${Date.now()}-${Math.random().toString(16).slice(2)}.txt`);
+  const argv = [
+    "--import",
+    join(repoRoot, "test", "fixtures", "record-loads.mjs"),
+    join(repoRoot, "bin", "broadside.js"),
+    ...args,
+  ];
+  let result: { code: number; stdout: string; stderr: string };
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, argv, {
+      cwd: repoRoot,
+      env: { ...process.env, BROADSIDE_TEST_LOAD_LOG: log },
+      timeout: 120_000,
+    });
+    result = { code: 0, stdout, stderr };
+  } catch (error: unknown) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    result = { code: failed.code ?? -1, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
+  }
+  return { ...result, sources: await sourcesLoaded(log) };
+}
+
+async function sourcesLoaded(log: string): Promise<string[]> {
+  const meta = JSON.parse(await readFile(join(repoRoot, "dist", "bundle", "meta.json"), "utf8")) as {
+    outputs: Record<string, { inputs: Record<string, unknown> }>;
+  };
+  const urls = (await readFile(log, "utf8")).split("\n").filter((line) => line.includes("/dist/bundle/"));
+  return urls.flatMap((url) => {
+    const output = `dist/bundle/${url.slice(url.lastIndexOf("/") + 1)}`;
+    return Object.keys(meta.outputs[output]?.inputs ?? {});
+  });
+}
+
+const loadsClientNode = (outcome: Outcome): boolean =>
+  outcome.sources.some((source) => source.includes("node_modules/@kubernetes/client-node/"));
+
+/** A kubeconfig of the sandbox's cluster with another user entry. */
+async function kubeconfigWithUser(file: string, user: Record<string, unknown>): Promise<string> {
+  const admin = parse(await readFile(inject("adminKubeconfig"), "utf8")) as {
+    clusters: { name: string; cluster: Record<string, unknown> }[];
+  };
+  const [cluster] = admin.clusters;
+  const path = join(workDir, file);
+  const document = {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: "sandbox", cluster: cluster?.cluster }],
+    users: [{ name: "tester", user }],
+    contexts: [{ name: "sandbox", context: { cluster: "sandbox", user: "tester", namespace: namespace() } }],
+    "current-context": "sandbox",
+  };
+  await writeFile(path, stringify(document), { mode: 0o600 });
+  return path;
+}
+
+async function tokenOf(serviceAccount: string): Promise<string> {
+  const minted = await kubectl(
+    inject("adminKubeconfig"),
+    "create",
+    "token",
+    serviceAccount,
+    "-n",
+    namespace(),
+  );
+  expect(minted.code, minted.stderr).toBe(0);
+  return minted.stdout.trim();
+}
+
+beforeAll(async () => {
+  workDir = await mkdtemp(join(tmpdir(), "broadside-wire-"));
+  const admin = inject("adminKubeconfig");
+  for (const name of Object.values(serviceAccounts)) {
+    const created = await kubectl(admin, "create", "serviceaccount", name, "-n", namespace());
+    expect(created.code, created.stderr).toBe(0);
+  }
+  const bound = await kubectl(
+    admin,
+    "create",
+    "clusterrolebinding",
+    bindingName(),
+    "--clusterrole=cluster-admin",
+    `--serviceaccount=${namespace()}:${serviceAccounts.admin}`,
+  );
+  expect(bound.code, bound.stderr).toBe(0);
+  const optedIn = await kubectl(admin, "annotate", "namespace", namespace(), "broadside.dev/chaos=enabled");
+  expect(optedIn.code, optedIn.stderr).toBe(0);
+  await deployAndWait(namespace(), testDeployment("web", 3));
+});
+
+afterAll(async () => {
+  await adminClients()
+    .rbac.deleteClusterRoleBinding({ name: bindingName() })
+    .catch(() => undefined);
+});
+
+describe("a cold shot over the wire client", () => {
+  it("kills a pod with the sandbox's client certificate without loading client-node", async () => {
+    const before = await adminClients().core.listNamespacedPod({
+      namespace: namespace(),
+      labelSelector: "app=web",
+    });
+    const shot = await broadsideRecorded(
+      "kill",
+      "-n",
+      namespace(),
+      "-l",
+      "app=web",
+      "--no-wait",
+      "--grace-period",
+      "0",
+      "-o",
+      "json",
+      "--kubeconfig",
+      inject("adminKubeconfig"),
+    );
+    expect(shot.code, shot.stderr).toBe(0);
+    const result = JSON.parse(shot.stdout) as { targets: { name: string }[] };
+    expect(result.targets).toHaveLength(1);
+    const victim = result.targets[0]?.name;
+    expect(shot.stderr).toContain(`pod-kill ${namespace()}/${victim ?? "?"}: accepted`);
+    expect(before.items.map((pod) => pod.metadata?.name)).toContain(victim);
+    // The chunks it loaded hold the CLI's own code, and none of client-node's.
+    expect(shot.sources.some((source) => source.endsWith("dist/kube/wire/transport.js"))).toBe(true);
+    expect(loadsClientNode(shot)).toBe(false);
+    await eventually("the shot pod to be gone", async () => {
+      const pods = await adminClients().core.listNamespacedPod({ namespace: namespace() });
+      return pods.items.every((pod) => pod.metadata?.name !== victim) ? true : undefined;
+    });
+  });
+
+  it("plans with a ServiceAccount's bearer token, and names the user the API server refused", async () => {
+    const allowed = await kubeconfigWithUser("admin-token.yaml", {
+      token: await tokenOf(serviceAccounts.admin),
+    });
+    const plan = await broadsideRecorded("kill", "-l", "app=web", "--dry-run", "--kubeconfig", allowed);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain(`${namespace()}/web-`);
+    expect(loadsClientNode(plan)).toBe(false);
+
+    const refused = await kubeconfigWithUser("nobody-token.yaml", {
+      token: await tokenOf(serviceAccounts.nobody),
+    });
+    const denied = await broadsideRecorded("kill", "-l", "app=web", "--dry-run", "--kubeconfig", refused);
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toContain("[BRD_KUBE_FORBIDDEN]");
+    expect(denied.stderr).toContain(`system:serviceaccount:${namespace()}:${serviceAccounts.nobody}`);
+    expect(denied.stderr).not.toContain("BRD_INTERNAL");
+  });
+
+  it("falls back to client-node for a kubeconfig with an exec plugin, with the same plan", async () => {
+    const token = await tokenOf(serviceAccounts.admin);
+    const credential = JSON.stringify({
+      apiVersion: "client.authentication.k8s.io/v1",
+      kind: "ExecCredential",
+      status: { token },
+    });
+    // The plugin is /bin/echo printing the credential: an argv, no shell.
+    const exec = await kubeconfigWithUser("exec.yaml", {
+      exec: {
+        apiVersion: "client.authentication.k8s.io/v1",
+        command: "/bin/echo",
+        args: [credential],
+        interactiveMode: "Never",
+      },
+    });
+    const plan = await broadsideRecorded("kill", "-l", "app=web", "--dry-run", "--kubeconfig", exec);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toContain(`${namespace()}/web-`);
+    expect(loadsClientNode(plan)).toBe(true);
+  });
+});
