@@ -318,8 +318,12 @@ export class PodBodies {
   /** An OOM kill in a body's cgroup takes the whole body down (memory.oom.group on v2, by hand on v1). */
   private async pollOom(): Promise<void> {
     for (const body of this.bodies.values()) {
-      if (body.run === undefined || body.oomSeen || body.ended) continue;
-      if ((await this.oomKills(body)) <= body.oomBaseline) continue;
+      const run = body.run;
+      if (run === undefined || body.oomSeen || body.ended) continue;
+      const baseline = body.oomBaseline;
+      const kills = await this.oomKills(body);
+      // The run may have ended (and another started, with a new baseline) while the counter was read.
+      if (kills <= baseline || body.run !== run || body.oomBaseline !== baseline) continue;
       body.oomSeen = true;
       for (const leaf of body.spec.cgroups.leaves) await killCgroup(this.options.host, leaf);
     }
