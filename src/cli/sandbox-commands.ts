@@ -3,6 +3,8 @@ import { systemClock } from "../core/clock.js";
 import type { Duration } from "../core/duration.js";
 import { BroadsideError } from "../core/errors.js";
 import { countLimits, durationLimits } from "../core/input-limits.js";
+import { systemHost } from "../sandbox/bodies/host.js";
+import { podBodiesChoices, type PodBodiesChoice } from "../sandbox/bodies/mode.js";
 import { systemProc } from "../sandbox/liveness.js";
 import { SandboxName } from "../sandbox/sandbox-name.js";
 import {
@@ -15,6 +17,7 @@ import {
   type ComponentStatus,
   type SandboxEnvironment,
 } from "../sandbox/sandbox.js";
+import type { BodiesState } from "../sandbox/state-file.js";
 import type { DoorsReport } from "../sandbox/traffic/front-doors.js";
 import { assertDoorsNotBlocked } from "../sandbox/traffic/port-check.js";
 import type { CliConfig } from "./config.js";
@@ -44,6 +47,8 @@ export function sandboxEnvironment(config: CliConfig, io: CliIo): SandboxEnviron
     },
     clock: systemClock,
     proc: systemProc,
+    host: systemHost,
+    uid: process.geteuid?.(),
   };
 }
 
@@ -53,6 +58,7 @@ interface UpOptions {
   podReadyDelay: Duration;
   podReadyJitter: Duration;
   podShutdownDelay: Duration;
+  podBodies: PodBodiesChoice;
 }
 
 export function registerSandboxCommands(program: Command, config: CliConfig, io: CliIo): void {
@@ -86,11 +92,18 @@ export function registerSandboxCommands(program: Command, config: CliConfig, io:
       durationOption("--pod-shutdown-delay", durationLimits.sandboxLifecycle),
       defaultLifecycle.shutdownDelay,
     )
+    .option(
+      "--pod-bodies <mode>",
+      "auto, netns (each serving pod in its own network namespace and cgroup; root) or loopback",
+      choiceOption("--pod-bodies", podBodiesChoices),
+      "auto",
+    )
     .action(async (options: UpOptions) => {
       const state = await sandboxUp(
         {
           name: options.name,
           nodes: options.nodes,
+          podBodies: options.podBodies,
           lifecycle: {
             ...defaultLifecycle,
             readyDelay: options.podReadyDelay,
@@ -102,6 +115,7 @@ export function registerSandboxCommands(program: Command, config: CliConfig, io:
       );
       io.out(`sandbox "${state.name}" is up at ${state.apiServer}\n`);
       io.out(`  kubectl --kubeconfig ${state.adminKubeconfig} get nodes\n`);
+      io.out(`  pod bodies: ${describeBodies(state.bodies)}\n`);
       await assertDoorsNotBlocked(await sandboxFrontDoors(env, state), state.name);
     });
 
@@ -163,6 +177,13 @@ export function registerSandboxCommands(program: Command, config: CliConfig, io:
     .action(async () => {
       for (const name of await sandboxNames(env)) io.out(`${name}\n`);
     });
+}
+
+/** `sandbox up`'s line on how pods answer. */
+export function describeBodies(bodies: BodiesState | undefined): string {
+  if (bodies === undefined) return "loopback (listeners on 127.0.0.1; a sandbox started before pod bodies)";
+  if (bodies.mode === "loopback") return `loopback (listeners on 127.0.0.1: ${bodies.reason})`;
+  return `netns (each serving pod in its own network namespace on bridge ${bodies.bridge}, pod CIDR ${bodies.podCidr}, cgroup ${bodies.cgroups})`;
 }
 
 function statusTable(components: readonly ComponentStatus[]): string {

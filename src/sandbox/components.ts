@@ -3,6 +3,7 @@ import type { BinaryPaths } from "./build.js";
 import type { ServerCheck } from "./health.js";
 import type { Pki } from "./pki.js";
 import type { SandboxLayout } from "./state-dir.js";
+import type { BodiesState } from "./state-file.js";
 
 /** The six processes of a sandbox, in start order. */
 export const componentNames = [
@@ -51,13 +52,27 @@ export interface TrafficProgram {
  * Real HTTP for opted-in pods and Services (src/sandbox/traffic/), across all namespaces, with the admin
  * kubeconfig; its /healthz answers 200 once it is in step with the cluster.
  */
-export function trafficSpec(layout: SandboxLayout, port: number, program: TrafficProgram): ComponentSpec {
+export function trafficSpec(
+  layout: SandboxLayout,
+  port: number,
+  program: TrafficProgram,
+  bodies?: BodiesState,
+): ComponentSpec {
+  const bodiesArgs =
+    bodies?.mode === "netns"
+      ? [
+          "--pod-bodies=netns",
+          `--sandbox=${layout.name}`,
+          `--pod-cidr=${bodies.podCidr}`,
+          `--bodies-dir=${layout.bodiesDir}`,
+        ]
+      : [];
   return {
     name: "traffic",
     port,
     binary: program.node,
     script: program.script,
-    args: [program.script, `--kubeconfig=${layout.adminKubeconfig}`, `--health-port=${port}`],
+    args: [program.script, `--kubeconfig=${layout.adminKubeconfig}`, `--health-port=${port}`, ...bodiesArgs],
     healthUrl: `http://127.0.0.1:${port}/healthz`,
     healthCheck: "plain-http",
     logFile: join(layout.logsDir, "traffic.log"),
@@ -70,6 +85,7 @@ export function componentSpecs(
   layout: SandboxLayout,
   ports: SandboxPorts,
   traffic: TrafficProgram,
+  bodies?: BodiesState,
 ): readonly ComponentSpec[] {
   const log = (name: ComponentName): string => join(layout.logsDir, `${name}.log`);
   const kubeconfig = layout.adminKubeconfig;
@@ -189,7 +205,7 @@ export function componentSpecs(
         // Also holds the KwokConfiguration that turns its debugging and profiling endpoints off (stages.ts).
         `--config=${layout.kwokConfig}`,
         "--manage-all-nodes=true",
-        `--cidr=${podCidr}`,
+        `--cidr=${bodies?.mode === "netns" ? bodies.podCidr : podCidr}`,
         "--node-ip=10.0.0.1",
         "--node-lease-duration-seconds=40",
         `--server-address=127.0.0.1:${ports.kwok}`,
@@ -198,6 +214,6 @@ export function componentSpecs(
       healthCheck: "plain-http",
       logFile: log("kwok"),
     },
-    trafficSpec(layout, ports.traffic, traffic),
+    trafficSpec(layout, ports.traffic, traffic, bodies),
   ];
 }

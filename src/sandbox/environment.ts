@@ -1,7 +1,9 @@
 import type { Clock } from "../core/clock.js";
+import type { PodBodiesChoice } from "./bodies/mode.js";
 import type { BuildConfig } from "./build.js";
 import { loadHealthCredentials, type HealthCredentials } from "./health.js";
 import type { Launcher } from "./launch.js";
+import type { Host } from "./bodies/host.js";
 import type { ProcReader } from "./liveness.js";
 import type { LockHolder } from "./lock.js";
 import { etcdTlsFiles, kubeTlsFiles, pkiPaths } from "./pki.js";
@@ -16,6 +18,11 @@ export interface SandboxRequest {
   readonly name: SandboxName;
   readonly nodes: number;
   readonly lifecycle: PodLifecycle;
+  /**
+   * `--pod-bodies`: auto, netns or loopback (src/sandbox/bodies/mode.ts). Absent: loopback, what every
+   * programmatic caller (benchmarks, demo) got before bodies existed; the CLI's default is auto.
+   */
+  readonly podBodies?: PodBodiesChoice;
 }
 
 /** What the sandbox commands need from the entry point: where things live, how to report, the machine. */
@@ -30,6 +37,10 @@ export interface SandboxEnvironment {
   readonly clock: Clock;
   /** Where liveness is read: /proc on the machine. */
   readonly proc: ProcReader;
+  /** What pod bodies are made with: `ip` and /sys/fs/cgroup on the machine (bodies/host.ts). */
+  readonly host: Host;
+  /** The effective uid (process.geteuid()): pod bodies need root. */
+  readonly uid: number | undefined;
 }
 
 /*

@@ -1,6 +1,7 @@
 import { Duration } from "../core/duration.js";
 import { BroadsideError, usageError } from "../core/errors.js";
 import { connect } from "../kube/client.js";
+import { removeBodies } from "./bodies-stage.js";
 import { createNodes } from "./bootstrap.js";
 import { componentNames, trafficSpec, type ComponentName } from "./components.js";
 import {
@@ -85,6 +86,8 @@ export async function sandboxUp(request: SandboxRequest, env: SandboxEnvironment
         env.onProgress(`sandbox "${request.name}" is only partly up; restarting it`);
         await stopComponents(existing.components, stopContext(env));
       }
+      // What a killed run left (its records survive in the state directory): gone before it is cleared.
+      await removeBodies(env, layout, "BRD_SANDBOX_START_FAILED");
       await clearStateDir(layout);
       return startSandbox(request, env, layout);
     });
@@ -111,6 +114,10 @@ async function reuseOrRepair(
   } else {
     env.onProgress(`sandbox "${request.name}" is already up; reusing it`);
   }
+  const asked = request.podBodies;
+  const running = existing.bodies?.mode ?? "loopback";
+  if (asked !== undefined && asked !== "auto" && asked !== running)
+    env.onProgress(`  it runs with --pod-bodies ${running}, not ${asked}: sandbox down, then up, to change`);
   await createNodes(connect({ kubeconfigPath: existing.adminKubeconfig }), request.nodes);
   return existing;
 }
@@ -124,7 +131,7 @@ async function restartTraffic(
   const current = state.components.traffic;
   if (current !== undefined) await stopProcess(current, stopContext(env));
   const [port = 0] = await freePorts(1);
-  const spec = trafficSpec(layout, port, trafficProgram(env.packageRoot));
+  const spec = trafficSpec(layout, port, trafficProgram(env.packageRoot), state.bodies);
   await startComponents([spec], launcherOf(env, state, layout, credentials));
 }
 
@@ -211,6 +218,8 @@ export async function sandboxDown(env: SandboxEnvironment, name: SandboxName): P
   return withLock(layout.lockFile, lockHolder(env), async () => {
     const text = await readStateText(layout);
     if (text !== undefined) await stopComponents(parseStoppable(text, layout), stopContext(env));
+    // The traffic process removes its bodies as it stops; a killed one leaves its records for this.
+    await removeBodies(env, layout, "BRD_SANDBOX_STOP_FAILED");
     await withFileErrors("BRD_SANDBOX_DIR_REFUSED", `removing ${layout.dir}`, () => removeStateDir(layout));
     return text !== undefined;
   });

@@ -7,6 +7,7 @@ import {
   waitForDefaultServiceAccount,
   waitForSchedulableNodes,
 } from "./bootstrap.js";
+import { prepareBodies, removeBodies } from "./bodies-stage.js";
 import { ensureBinaries, upstreamStageFiles } from "./build.js";
 import { componentSpecs, type ComponentName, type SandboxPorts } from "./components.js";
 import {
@@ -43,6 +44,10 @@ export async function startSandbox(request: SandboxRequest, env: SandboxEnvironm
   env.onProgress(
     `starting sandbox "${request.name}" (Kubernetes ${kubernetesVersion}, etcd ${etcdVersion}, kwok ${kwokVersion})`,
   );
+  const bodies = await prepareBodies(request, env, layout).catch(async (error: unknown) => {
+    await removeBodies(env, layout, "BRD_SANDBOX_START_FAILED").catch(() => undefined);
+    throw error;
+  });
   const pki = await createPki(layout.pkiDir, env.openssl);
   const ports = await sandboxPorts();
   const server = `https://127.0.0.1:${ports["kube-apiserver"]}`;
@@ -62,8 +67,9 @@ export async function startSandbox(request: SandboxRequest, env: SandboxEnvironm
     adminKubeconfig: layout.adminKubeconfig,
     viewerKubeconfig: layout.viewerKubeconfig,
     components: {},
+    bodies,
   };
-  const specs = componentSpecs(binaries, pki, layout, ports, traffic);
+  const specs = componentSpecs(binaries, pki, layout, ports, traffic, bodies);
   const launcher = launcherOf(env, state, layout, await healthCredentials(layout));
   const stage = (...names: ComponentName[]) => specs.filter((spec) => names.includes(spec.name));
   try {
@@ -79,6 +85,7 @@ export async function startSandbox(request: SandboxRequest, env: SandboxEnvironm
       `sandbox "${request.name}" failed to start; stopping what was started (logs kept in ${layout.logsDir})`,
     );
     await stopComponents(state.components, stopContext(env));
+    await removeBodies(env, layout, "BRD_SANDBOX_START_FAILED").catch(() => undefined);
     throw error;
   }
   env.onProgress(`sandbox "${request.name}" is up: ${server}`);

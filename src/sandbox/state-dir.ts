@@ -21,6 +21,8 @@ export interface SandboxLayout {
   readonly stateFile: string;
   readonly lockFile: string;
   readonly markerFile: string;
+  /** Records of what the pod bodies are made of (src/sandbox/bodies/records.ts). */
+  readonly bodiesDir: string;
 }
 
 /** Written by `up` into every state directory it makes; nothing without it is ever deleted. */
@@ -41,6 +43,7 @@ export function sandboxLayout(stateRoot: string, name: SandboxName): SandboxLayo
     stateFile: join(dir, "state.json"),
     lockFile: join(dir, "lock"),
     markerFile: join(dir, markerFileName),
+    bodiesDir: join(dir, "bodies"),
   };
 }
 

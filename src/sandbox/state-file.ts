@@ -24,6 +24,19 @@ const componentStateSchema = z.object({
   healthCheck: z.enum(serverChecks),
   logFile: z.string(),
 });
+/** How the sandbox's pods answer: real bodies on a bridge, or loopback listeners (and why). */
+const bodiesStateSchema = z.discriminatedUnion("mode", [
+  z.object({
+    mode: z.literal("netns"),
+    podCidr: z.string(),
+    bridge: z.string(),
+    gateway: z.string(),
+    cgroups: z.enum(["v1", "v2"]),
+  }),
+  z.object({ mode: z.literal("loopback"), reason: z.string() }),
+]);
+export type BodiesState = z.infer<typeof bodiesStateSchema>;
+
 const stateSchema = z.object({
   format: z.literal(stateFormat),
   name: z.string(),
@@ -34,6 +47,8 @@ const stateSchema = z.object({
   adminKubeconfig: z.string(),
   viewerKubeconfig: z.string(),
   components: z.partialRecord(z.enum(componentNames), componentStateSchema),
+  /** Absent in sandboxes started before pod bodies: loopback listeners. */
+  bodies: bodiesStateSchema.optional(),
 });
 export type SandboxState = z.infer<typeof stateSchema>;
 export type ComponentState = z.infer<typeof componentStateSchema>;

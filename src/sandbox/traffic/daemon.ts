@@ -7,6 +7,10 @@ import { BroadsideError, describeError, usageError } from "../../core/errors.js"
 import type { KubeClients } from "../../kube/client.js";
 import type { DoorsReport } from "./front-doors.js";
 import { loopbackHost } from "./loopback.js";
+import { isAbsolute } from "node:path";
+import type { BodyInfo } from "../bodies/pod-bodies.js";
+import { parseCidr } from "../bodies/network.js";
+import { SandboxName } from "../sandbox-name.js";
 import { startTraffic } from "./traffic.js";
 import type { Traffic, TrafficOptions } from "./traffic.js";
 
@@ -18,18 +22,34 @@ import type { Traffic, TrafficOptions } from "./traffic.js";
 export interface DaemonArgs {
   readonly kubeconfig: string;
   readonly healthPort: number;
+  /** With `--pod-bodies=netns`: pods answer from real bodies (src/sandbox/bodies/). */
+  readonly bodies?: BodiesArgs;
 }
 
-/** Reads `--kubeconfig PATH --health-port N` (or `--flag=value`); throws BRD_USAGE naming the flag. */
+/** `--pod-bodies=netns --sandbox NAME --pod-cidr CIDR --bodies-dir PATH`. */
+export interface BodiesArgs {
+  readonly sandbox: SandboxName;
+  readonly podCidr: string;
+  /** Where the records of what the bodies are made of are kept (the sandbox's state directory). */
+  readonly bodiesDir: string;
+}
+
+type DaemonValues = Partial<Record<(typeof daemonFlags)[number], string>>;
+const daemonFlags = ["kubeconfig", "health-port", "pod-bodies", "sandbox", "pod-cidr", "bodies-dir"] as const;
+
+/**
+ * Reads `--kubeconfig PATH --health-port N` (or `--flag=value`), and for pod bodies `--pod-bodies=netns
+ * --sandbox NAME --pod-cidr CIDR --bodies-dir PATH`; throws BRD_USAGE naming the flag.
+ */
 export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
-  let values: { kubeconfig?: string | undefined; "health-port"?: string | undefined };
+  let values: DaemonValues;
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: { kubeconfig: { type: "string" }, "health-port": { type: "string" } },
+      options: Object.fromEntries(daemonFlags.map((flag) => [flag, { type: "string" as const }])),
       strict: true,
       allowPositionals: false,
-    }));
+    }) as { values: DaemonValues });
   } catch (error: unknown) {
     throw new BroadsideError("BRD_USAGE", describeError(error));
   }
@@ -39,12 +59,40 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
   const healthPort = port !== undefined && /^\d{1,5}$/.test(port) ? Number(port) : Number.NaN;
   if (!(healthPort >= 1 && healthPort <= 65535))
     throw usageError("--health-port", `must be a port from 1 to 65535, got ${JSON.stringify(port ?? "")}`);
-  return { kubeconfig, healthPort };
+  const bodies = parseBodiesArgs(values);
+  return bodies === undefined ? { kubeconfig, healthPort } : { kubeconfig, healthPort, bodies };
+}
+
+function parseBodiesArgs(values: DaemonValues): BodiesArgs | undefined {
+  const mode = values["pod-bodies"] ?? "loopback";
+  if (mode === "loopback") return undefined;
+  if (mode !== "netns")
+    throw usageError("--pod-bodies", `must be netns or loopback, got ${JSON.stringify(mode)}`);
+  const sandbox = SandboxName.parse(values.sandbox ?? "", "--sandbox");
+  const podCidr = values["pod-cidr"] ?? "";
+  try {
+    parseCidr(podCidr);
+  } catch {
+    throw usageError(
+      "--pod-cidr",
+      `must be an IPv4 CIDR such as 10.244.0.0/16, got ${JSON.stringify(podCidr)}`,
+    );
+  }
+  const bodiesDir = values["bodies-dir"] ?? "";
+  if (!isAbsolute(bodiesDir)) throw usageError("--bodies-dir", "must be an absolute path");
+  return { sandbox, podCidr, bodiesDir };
 }
 
 /** What the health endpoint reads: undefined until the traffic is in step with the cluster. */
 export interface HealthView {
   doors(): DoorsReport | undefined;
+  /** The pod bodies (netns mode), [] in loopback mode; undefined until in step. */
+  bodies?(): BodiesReport | undefined;
+}
+
+export interface BodiesReport {
+  readonly mode: "netns" | "loopback";
+  readonly bodies: readonly BodyInfo[];
 }
 
 /**
@@ -77,8 +125,8 @@ export function startHealthServer(port: number, view: HealthView): Promise<Serve
 function answerHealth(request: IncomingMessage, response: ServerResponse, view: HealthView): void {
   request.resume();
   const path = new URL(request.url ?? "/", "http://127.0.0.1").pathname;
-  if (path !== "/healthz" && path !== "/doors") {
-    send(response, 404, { error: "not found: GET /healthz or /doors" });
+  if (path !== "/healthz" && path !== "/doors" && path !== "/bodies") {
+    send(response, 404, { error: "not found: GET /healthz, /doors or /bodies" });
     return;
   }
   if (request.method !== "GET" && request.method !== "HEAD") {
@@ -86,10 +134,18 @@ function answerHealth(request: IncomingMessage, response: ServerResponse, view: 
     send(response, 405, { error: "read-only: GET only" });
     return;
   }
+  const answer = answerOf(path, view);
+  if (answer === undefined) send(response, 503, { status: "starting" });
+  else send(response, 200, answer);
+}
+
+/** What GET `path` answers once the traffic is in step; undefined before. */
+function answerOf(path: string, view: HealthView): unknown {
   const doors = view.doors();
-  if (doors === undefined) send(response, 503, { status: "starting" });
-  else if (path === "/healthz") send(response, 200, { status: "ok" });
-  else send(response, 200, doors);
+  if (doors === undefined) return undefined;
+  if (path === "/healthz") return { status: "ok" };
+  if (path === "/doors") return doors;
+  return view.bodies?.() ?? { mode: "loopback", bodies: [] };
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {
@@ -119,13 +175,18 @@ export async function startDaemon(
   args: DaemonArgs,
   kube: Pick<KubeClients, "config">,
   log: DaemonLog,
-  extra: { readonly clock: Clock } & Pick<TrafficOptions, "sources" | "retryMs">,
+  extra: { readonly clock: Clock } & Pick<TrafficOptions, "sources" | "retryMs" | "bodies">,
 ): Promise<Daemon> {
   let traffic: Traffic | undefined;
   let stopping = false;
   const abort = new AbortController();
   const server = await startHealthServer(args.healthPort, {
     doors: () => (stopping ? undefined : traffic?.doors()),
+    bodies: () => {
+      if (stopping || traffic === undefined) return undefined;
+      const bodies = traffic.bodies();
+      return bodies === undefined ? { mode: "loopback", bodies: [] } : { mode: "netns", bodies };
+    },
   });
   const healthPort = (server.address() as AddressInfo).port;
   log.info({ healthPort, kubeconfig: args.kubeconfig }, "traffic starting");
@@ -134,6 +195,11 @@ export async function startDaemon(
     signal: abort.signal,
     onError: (error) => {
       log.warn({ code: error.code, error: error.message }, "traffic problem");
+    },
+    onBody: (event) => {
+      // pino's base already has `pid` (the traffic process's): the body's goes under its own key.
+      const { kind, pid, ...body } = event;
+      log.info({ ...body, bodyPid: pid }, `pod body ${kind}`);
     },
     onDoor: (event) => {
       const { kind, ...door } = event;

@@ -3,8 +3,13 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { systemClock } from "../../core/clock.js";
 import { FakeClock } from "../../core/fake-clock.js";
 import { endToEndHeaders, FrontDoor } from "./front-door.js";
-import type { Upstreams } from "./front-door.js";
+import type { Upstream, Upstreams } from "./front-door.js";
 import { PodServer } from "./pod-server.js";
+
+/** A pod's loopback listener as a front door's upstream. */
+function at(port: number | undefined): Upstream | undefined {
+  return port === undefined ? undefined : { host: "127.0.0.1", port };
+}
 
 interface Reply {
   readonly status: number;
@@ -104,7 +109,7 @@ describe("FrontDoor", () => {
     const order = ["uid-web-1", "uid-web-2", "uid-web-2"];
     const port = await frontDoor({
       choose: () => order.shift(),
-      dialPort: (uid) => Promise.resolve(ports.get(uid)),
+      dial: (uid) => Promise.resolve(at(ports.get(uid))),
     });
     const pods = [];
     for (let i = 0; i < 3; i += 1) {
@@ -123,21 +128,21 @@ describe("FrontDoor", () => {
     await dead.close();
     const port = await frontDoor({
       choose: () => "uid-web-1",
-      dialPort: () => Promise.resolve(deadPort),
+      dial: () => Promise.resolve(at(deadPort)),
     });
     const refused = await get(port);
     expect(refused.status).toBe(502);
     expect(refused.body).toContain("ECONNREFUSED");
     expect(refused.headers["x-broadside-endpoint"]).toBe("uid-web-1");
 
-    const gone = await frontDoor({ choose: () => "uid-web-1", dialPort: () => Promise.resolve(undefined) });
+    const gone = await frontDoor({ choose: () => "uid-web-1", dial: () => Promise.resolve(at(undefined)) });
     expect((await get(gone)).status).toBe(502);
   });
 
   it("passes the app's own errors through unchanged", async () => {
     const failing = podServer("web-1", 0, 1);
     const listening = await failing.listening;
-    const port = await frontDoor({ choose: () => "uid-web-1", dialPort: () => Promise.resolve(listening) });
+    const port = await frontDoor({ choose: () => "uid-web-1", dial: () => Promise.resolve(at(listening)) });
     const reply = await get(port);
     expect(reply.status).toBe(500);
     expect(reply.headers["x-broadside-pod"]).toBe("web-1");
@@ -161,7 +166,7 @@ describe("FrontDoor.refuse: an outage of an exact length", () => {
     const listening = await server.listening;
     const door = new FrontDoor(
       { namespace: "shop", name: "web" },
-      { choose: () => "uid-web-1", dialPort: () => Promise.resolve(listening) },
+      { choose: () => "uid-web-1", dial: () => Promise.resolve(at(listening)) },
       systemClock,
     );
     closers.push(() => door.close());
@@ -187,7 +192,7 @@ describe("FrontDoor.refuse: an outage of an exact length", () => {
     const clock = new FakeClock(1_000);
     const door = new FrontDoor(
       { namespace: "shop", name: "web" },
-      { choose: () => undefined, dialPort: () => Promise.resolve(undefined) },
+      { choose: () => undefined, dial: () => Promise.resolve(at(undefined)) },
       clock,
     );
     closers.push(() => door.close());
@@ -208,7 +213,7 @@ describe("FrontDoor.refuse: an outage of an exact length", () => {
   it("gives up the outage, and does not reopen, when the door is closed meanwhile", async () => {
     const door = new FrontDoor(
       { namespace: "shop", name: "web" },
-      { choose: () => undefined, dialPort: () => Promise.resolve(undefined) },
+      { choose: () => undefined, dial: () => Promise.resolve(at(undefined)) },
       systemClock,
     );
     const port = await door.listen(0);

@@ -14,12 +14,23 @@ import type { Clock } from "../../core/clock.js";
 import { BroadsideError, describeError } from "../../core/errors.js";
 import { assertLoopbackHost, loopbackHost } from "./loopback.js";
 
-/** Where a front door sends requests: the Service's ready endpoints and their pods' loopback ports. */
+/** Where one pod answers: its loopback listener (127.0.0.1:port), or its body's IP on the sandbox's bridge. */
+export interface Upstream {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Where a front door sends requests: the Service's ready endpoints and where their pods answer. */
 export interface Upstreams {
   /** The pod uid of one ready endpoint, drawn afresh per request; undefined when there is none. */
   choose(): string | undefined;
-  /** The loopback port of that pod's listener; undefined when the pod has none (dead, not Ready). */
-  dialPort(uid: string): Promise<number | undefined>;
+  /** Where that pod answers; undefined when it does not (dead, not Ready). */
+  dial(uid: string): Promise<Upstream | undefined>;
+  /**
+   * Whether `host` may be dialed: 127.0.0.0/8 for loopback listeners (the default), the IPs of the bodies
+   * the sandbox made for pod bodies. Checked again right before every connection.
+   */
+  canDial?(host: string): boolean;
 }
 
 export interface ServiceName {
@@ -51,6 +62,25 @@ export function dialLoopback(
   onResponse: (response: IncomingMessage) => void,
 ): ClientRequest {
   assertLoopbackHost(dial.host);
+  return httpRequest({ ...dial, agent: false }, onResponse);
+}
+
+/**
+ * dialLoopback for a front door whose upstreams say which hosts they own (pod bodies): anything they
+ * do not own is refused before dialing, as dialLoopback refuses anything outside 127.0.0.0/8.
+ */
+export function dialUpstream(
+  dial: LoopbackDial,
+  onResponse: (response: IncomingMessage) => void,
+  canDial: ((host: string) => boolean) | undefined,
+): ClientRequest {
+  if (canDial === undefined) return dialLoopback(dial, onResponse);
+  if (!canDial(dial.host)) {
+    throw new BroadsideError(
+      "BRD_INTERNAL",
+      `sandbox traffic refused to dial ${JSON.stringify(dial.host)}: not the address of a pod body this sandbox made`,
+    );
+  }
   return httpRequest({ ...dial, agent: false }, onResponse);
 }
 
@@ -229,8 +259,8 @@ export class FrontDoor {
       return;
     }
     response.setHeader("x-broadside-endpoint", uid);
-    const port = await this.upstreams.dialPort(uid);
-    if (port === undefined) {
+    const target = await this.upstreams.dial(uid);
+    if (target === undefined) {
       request.resume();
       answer(response, 502, {
         error: "the endpoint's pod is not listening (connection refused)",
@@ -238,15 +268,27 @@ export class FrontDoor {
       });
       return;
     }
-    forward(request, response, port, uid);
+    try {
+      forward(request, response, target, uid, this.upstreams.canDial?.bind(this.upstreams));
+    } catch (error: unknown) {
+      // A refused dial (an address the sandbox does not own): an answer, never a connection.
+      request.resume();
+      answer(response, 502, { error: describeError(error), endpoint: uid });
+    }
   }
 }
 
-function forward(request: IncomingMessage, response: ServerResponse, port: number, uid: string): void {
-  const upstream = dialLoopback(
+function forward(
+  request: IncomingMessage,
+  response: ServerResponse,
+  target: Upstream,
+  uid: string,
+  canDial: ((host: string) => boolean) | undefined,
+): void {
+  const upstream = dialUpstream(
     {
-      host: loopbackHost,
-      port,
+      host: target.host,
+      port: target.port,
       method: request.method ?? "GET",
       path: request.url ?? "/",
       headers: endToEndHeaders(request.headers),
@@ -260,6 +302,7 @@ function forward(request: IncomingMessage, response: ServerResponse, port: numbe
         if (!reply.complete) response.destroy();
       });
     },
+    canDial,
   );
   upstream.on("error", (error: NodeJS.ErrnoException) => {
     if (response.headersSent) {

@@ -7,7 +7,7 @@ import { informersOf } from "./collections.js";
 import type { WatchScope } from "./collections.js";
 import { chooseEndpoint, readyEndpointUids, serviceNameLabel } from "./endpoints.js";
 import { FrontDoor } from "./front-door.js";
-import type { RefusedWindow, ServiceName } from "./front-door.js";
+import type { RefusedWindow, ServiceName, Upstream } from "./front-door.js";
 import { portFor } from "./front-door-port.js";
 import type { PortChoice } from "./front-door-port.js";
 import { loopbackHost } from "./loopback.js";
@@ -50,8 +50,10 @@ export interface Outage extends RefusedWindow {
 export interface FrontDoorsOptions extends WatchScope {
   /** Times the outages made by refuse(). */
   readonly clock: Clock;
-  /** The loopback port of each pod's listener, by pod uid (PodListeners.dialPort). */
-  readonly dialPort: (uid: string) => Promise<number | undefined>;
+  /** Where each pod answers, by pod uid (PodListeners.dial, or PodBodies.dial). */
+  readonly dial: (uid: string) => Promise<Upstream | undefined>;
+  /** Which hosts may be dialed; 127.0.0.0/8 only when absent (see Upstreams.canDial). */
+  readonly canDial?: (host: string) => boolean;
   /** Draws the endpoint per request; Math.random by default. */
   readonly random?: () => number;
   readonly onError?: (error: BroadsideError) => void;
@@ -225,7 +227,8 @@ export class FrontDoors {
       entry.service,
       {
         choose: () => chooseEndpoint(this.readyEndpoints(entry.service), random),
-        dialPort: this.options.dialPort,
+        dial: this.options.dial,
+        ...(this.options.canDial === undefined ? {} : { canDial: this.options.canDial }),
       },
       this.options.clock,
     );

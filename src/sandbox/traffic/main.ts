@@ -8,6 +8,7 @@ import { pino } from "pino";
 import { systemClock } from "../../core/clock.js";
 import { BroadsideError, describeError } from "../../core/errors.js";
 import { connect } from "../../kube/client.js";
+import { bodiesSetup } from "../bodies/setup.js";
 import { parseDaemonArgs, startDaemon } from "./daemon.js";
 import type { Daemon } from "./daemon.js";
 
@@ -17,8 +18,11 @@ async function main(argv: readonly string[]): Promise<void> {
   let daemon: Daemon;
   try {
     const args = parseDaemonArgs(argv);
-    daemon = await startDaemon(args, connect({ kubeconfigPath: args.kubeconfig }), log, {
+    const kube = connect({ kubeconfigPath: args.kubeconfig });
+    const bodies = args.bodies === undefined ? undefined : await bodiesSetup(args.bodies, kube);
+    daemon = await startDaemon(args, kube, log, {
       clock: systemClock,
+      ...(bodies === undefined ? {} : { bodies }),
     });
   } catch (error: unknown) {
     const usage = error instanceof BroadsideError && error.code === "BRD_USAGE";

@@ -7,6 +7,8 @@ import { parseBehaviour, podServes, serveSelector } from "./behaviour.js";
 import type { Behaviour } from "./behaviour.js";
 import { informersOf } from "./collections.js";
 import type { WatchScope } from "./collections.js";
+import type { Upstream } from "./front-door.js";
+import { loopbackHost } from "./loopback.js";
 import { PodServer } from "./pod-server.js";
 
 export interface PodListenersOptions extends WatchScope {
@@ -87,6 +89,12 @@ export class PodListeners {
       return undefined;
     }
     return server.port;
+  }
+
+  /** dialPort as an upstream of the front doors: 127.0.0.1 and the listener's port. */
+  async dial(uid: string): Promise<Upstream | undefined> {
+    const port = await this.dialPort(uid);
+    return port === undefined ? undefined : { host: loopbackHost, port };
   }
 
   info(uid: string): PodListenerInfo | undefined {

@@ -31,6 +31,8 @@ export class PodServer {
     readonly identity: PodIdentity,
     private behaviourNow: Behaviour,
     private readonly random: () => number = Math.random,
+    /** Where it listens: 127.0.0.1 and an ephemeral port, except in a pod body (0.0.0.0 in its own netns). */
+    listenOn: { readonly host: string; readonly port: number } = { host: loopbackHost, port: 0 },
   ) {
     this.server = createServer((request, response) => {
       this.answer(request, response);
@@ -43,7 +45,7 @@ export class PodServer {
           }),
         );
       });
-      this.server.listen(0, loopbackHost, () => {
+      this.server.listen(listenOn.port, listenOn.host, () => {
         if (this.state === "starting") this.state = "listening";
         resolve((this.server.address() as AddressInfo).port);
         // Closed while it was still starting: finish the close now that there is something to close.

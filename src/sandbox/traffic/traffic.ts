@@ -5,6 +5,8 @@ import { clientNodeSources } from "./collections.js";
 import type { SourceFactory } from "./collections.js";
 import { FrontDoors } from "./front-doors.js";
 import type { DoorEvent, DoorsReport, Outage } from "./front-doors.js";
+import { PodBodies } from "../bodies/pod-bodies.js";
+import type { BodyEvent, BodyInfo, PodBodiesOptions } from "../bodies/pod-bodies.js";
 import { PodListeners } from "./pod-listeners.js";
 import type { PodListenerInfo } from "./pod-listeners.js";
 
@@ -29,6 +31,13 @@ export interface TrafficOptions {
   readonly describeHolder?: (port: number) => Promise<string>;
   /** Where the informers get their objects; the cluster of `kube` by default. For tests. */
   readonly sources?: SourceFactory;
+  /**
+   * Pods answer from real bodies (their own network namespace and cgroup, src/sandbox/bodies/) instead
+   * of loopback listeners: what they need beyond the watch scope. Absent: loopback listeners.
+   */
+  readonly bodies?: Omit<PodBodiesOptions, "namespaces" | "sources" | "onError" | "clock" | "onEvent">;
+  /** Each pod body made, restarted or removed. */
+  readonly onBody?: (event: BodyEvent) => void;
   /** Aborting it while the traffic starts (say, the cluster never answers) stops it: startTraffic rejects. */
   readonly signal?: AbortSignal;
 }
@@ -38,8 +47,10 @@ export interface Traffic {
   frontDoorPort(namespace: string, service: string): number | undefined;
   /** The pod uids the Service's front door currently routes to (ready endpoints of its slices). */
   readyEndpoints(namespace: string, service: string): string[];
-  /** A pod's loopback listener, while it has one. */
+  /** A pod's loopback listener, while it has one (loopback mode). */
   podListener(uid: string): PodListenerInfo | undefined;
+  /** Every pod body (bodies mode); undefined in loopback mode. */
+  bodies(): BodyInfo[] | undefined;
   /** Every front door that listens, and every one that could not open with the reason. */
   doors(): DoorsReport;
   /**
@@ -69,15 +80,22 @@ export async function startTraffic(
     sources: options.sources ?? clientNodeSources(kube.config),
     ...defined({ random, onError }),
   };
-  const listeners = new PodListeners(scope);
+  const onEvent = options.onBody;
+  const bodies =
+    options.bodies === undefined
+      ? undefined
+      : new PodBodies({ ...scope, ...options.bodies, ...defined({ onEvent }) });
+  const pods = bodies ?? new PodListeners(scope);
+  const listeners = pods instanceof PodListeners ? pods : undefined;
   const doors = new FrontDoors({
     ...scope,
-    dialPort: (uid) => listeners.dialPort(uid),
+    dial: (uid) => pods.dial(uid),
+    ...(bodies === undefined ? {} : { canDial: (host: string) => bodies.canDial(host) }),
     ...defined({ onDoor, retryMs, describeHolder }),
   });
   const stop = async (): Promise<void> => {
     await doors.stop();
-    await listeners.stop();
+    await pods.stop();
   };
   const onAbort = (): void => {
     void stop();
@@ -86,7 +104,7 @@ export async function startTraffic(
   try {
     options.signal?.throwIfAborted();
     // Listeners first, so the first requests through a front door find the pods' listeners up.
-    await listeners.start();
+    await pods.start();
     await doors.start();
   } catch (error: unknown) {
     await stop();
@@ -97,7 +115,8 @@ export async function startTraffic(
   return {
     frontDoorPort: (namespace, name) => doors.portOf({ namespace, name }),
     readyEndpoints: (namespace, name) => doors.readyEndpoints({ namespace, name }),
-    podListener: (uid) => listeners.info(uid),
+    podListener: (uid) => listeners?.info(uid),
+    bodies: () => bodies?.list(),
     doors: () => doors.report(),
     refuse: (namespace, name, durationMs) => doors.refuse({ namespace, name }, durationMs),
     stop,
