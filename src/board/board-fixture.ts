@@ -1,5 +1,6 @@
 import { pino, type Logger } from "pino";
-import type { GridView, PodFacts } from "../core/board/sea.js";
+import type { GridView, PodFacts, SeaState } from "../core/board/sea.js";
+import type { JoinLimits } from "../core/board/join-limits.js";
 import { PlayerTokens } from "../core/board/tokens.js";
 import { FakeClock } from "../core/fake-clock.js";
 import type {
@@ -90,11 +91,16 @@ export function webPods(count: number): PodFacts[] {
   }));
 }
 
-/** Every namespace followed holds Deployment web with `replicas` Ready pods. */
-export function fixedSea(replicas: number): SeaFeed & { stopped: number } {
+/**
+ * Every namespace followed holds Deployment web with `replicas` Ready pods; `seas` keeps each sea it was
+ * given, so a test can play the cluster's later events into it.
+ */
+export function fixedSea(replicas: number): SeaFeed & { stopped: number; seas: SeaState[] } {
   const feed = {
     stopped: 0,
-    follow: (namespaces: readonly string[], sea: Parameters<SeaFeed["follow"]>[1]) => {
+    seas: [] as SeaState[],
+    follow: (namespaces: readonly string[], sea: SeaState) => {
+      feed.seas.push(sea);
       for (const namespace of namespaces) {
         sea.syncNamespace({
           namespace,
@@ -131,7 +137,9 @@ export interface BoardFixture {
 }
 
 /** A board whose operator "alice" may operate boards in broadside-system and shop; "mallory" nowhere. */
-export function boardFixture(options: { readonly replicas?: number } = {}): BoardFixture {
+export function boardFixture(
+  options: { readonly replicas?: number; readonly joinLimits?: JoinLimits } = {},
+): BoardFixture {
   const clock = new FakeClock(1_000_000);
   const logLines: string[] = [];
   const audit = pino({ base: null }, { write: (line: string) => logLines.push(line) });
@@ -148,6 +156,7 @@ export function boardFixture(options: { readonly replicas?: number } = {}): Boar
     clock,
     audit,
     newCode: () => "ABC234",
+    ...(options.joinLimits === undefined ? {} : { joinLimits: options.joinLimits }),
   });
   const { app, routes } = buildBoardApp({ board, reviewer, operatorNamespace, log: audit });
   return { app, routes, board, engine, reviewer, clock, seaFeed, logLines, audit };

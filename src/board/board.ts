@@ -10,6 +10,7 @@ import {
   type PlayerClaims,
   type PlayerTokens,
 } from "../core/board/tokens.js";
+import { defaultJoinLimits, JoinGate, type JoinLimits, type JoinRefusal } from "../core/board/join-limits.js";
 import type { Scoreboard } from "../core/board/scoreboard.js";
 import type { GridView } from "../core/board/sea.js";
 import {
@@ -41,6 +42,8 @@ export interface BoardDependencies {
   readonly broadsideNamespace?: string;
   /** Draws game codes; tests pass a fixed one. */
   readonly newCode?: () => string;
+  /** Joins per client address (default 5 per 10 s). */
+  readonly joinLimits?: JoinLimits;
 }
 
 /** What a spectator reads: the sea, the scoreboard and the rules, never the game's code. */
@@ -57,13 +60,20 @@ export interface JoinedPlayer {
   readonly expiresAt: number;
 }
 
+export type JoinOutcome =
+  | { readonly joined: true; readonly player: JoinedPlayer }
+  | { readonly joined: false; readonly refusal: JoinRefusal };
+
 export class Board {
+  private readonly joinGate: JoinGate;
   private current:
     { readonly game: Game; readonly feed: FollowedSea; readonly unsubscribe: () => void } | undefined;
   private opening = false;
   private readonly listeners = new Set<(event: BoardEvent) => void>();
 
-  constructor(private readonly deps: BoardDependencies) {}
+  constructor(private readonly deps: BoardDependencies) {
+    this.joinGate = new JoinGate(deps.joinLimits ?? defaultJoinLimits, deps.clock);
+  }
 
   get game(): Game | undefined {
     return this.current?.game;
@@ -112,6 +122,8 @@ export class Board {
         "game opened",
       );
       this.announce({ type: "game", state: "opened" });
+      // A spectator who came before the game sees its sea now, not at the next reload.
+      for (const namespace of game.sea.namespaces()) game.announceGrid(namespace);
       return game;
     } finally {
       this.opening = false;
@@ -154,8 +166,17 @@ export class Board {
     return result;
   }
 
-  /** A player joins with the game's code and a nickname; both are checked, the nickname as everyone will see it. */
-  join(body: unknown): JoinedPlayer {
+  /**
+   * A player joins with the game's code and a nickname; both are checked, the nickname as everyone will
+   * see it. Every attempt from `address` is charged to its join bucket first, so guessing codes is slow;
+   * a refused one is returned (429), a full game is refused (409).
+   */
+  join(body: unknown, address: string): JoinOutcome {
+    const admission = this.joinGate.admit(address);
+    if (!admission.admitted) {
+      this.deps.audit.info({ action: "join", result: "refused", detail: admission.detail }, "join refused");
+      return { joined: false, refusal: admission };
+    }
     const { code, nickname } = joinFields(body);
     const game = this.current?.game;
     const typed = parseGameCode(code, "code");
@@ -163,12 +184,18 @@ export class Board {
       throw new BroadsideError("BRD_BOARD_FORBIDDEN", "code: no open game has that code");
     }
     const name = sanitizeNickname(nickname);
+    if (!game.admitPlayer()) {
+      throw new BroadsideError(
+        "BRD_BOARD_GAME_STATE",
+        `the game is full: ${game.rules.maxPlayers} players have joined`,
+      );
+    }
     const playerId = newPlayerId();
     const token = this.deps.tokens.issue({ gameId: game.id, playerId, nickname: name });
     const check = this.deps.tokens.verify(token, game.id);
     const expiresAt = check.valid ? check.claims.expiresAt : this.deps.clock.now();
     this.deps.audit.info({ action: "join", playerId, nickname: name }, "player joined");
-    return { token, playerId, nickname: name, expiresAt };
+    return { joined: true, player: { token, playerId, nickname: name, expiresAt } };
   }
 
   /** Who the bearer of a player token is, in the open game; refused as 401 (or 403 for another game). */

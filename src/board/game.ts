@@ -34,7 +34,9 @@ export type BoardEvent =
   | { readonly type: "sea"; readonly event: SeaEvent }
   | { readonly type: "shot"; readonly shot: PublicShot }
   | { readonly type: "scoreboard"; readonly scoreboard: Scoreboard }
-  | { readonly type: "game"; readonly state: "opened" | "closed" | "halted" };
+  | { readonly type: "game"; readonly state: "opened" | "closed" | "halted" }
+  /** A namespace's grid as it is now, when its shape changed in a way no `sea` event tells. */
+  | { readonly type: "grid"; readonly grid: GridView };
 
 /** A shot as everyone may see it: who (nickname), where, and what came of it. */
 export interface PublicShot {
@@ -72,6 +74,8 @@ export interface GameSummary {
   readonly limits: {
     readonly player: { readonly shots: number; readonly per: string };
     readonly game: { readonly shots: number; readonly per: string };
+    /** Players who may join. */
+    readonly players: number;
   };
   readonly openedAt: number;
 }
@@ -89,6 +93,7 @@ export class Game {
   private readonly shots: ShotRecord[] = [];
   private readonly kills = new Map<string, KillRecord>();
   private readonly listeners = new Set<(event: BoardEvent) => void>();
+  private joined = 0;
 
   constructor(
     readonly code: string,
@@ -98,9 +103,15 @@ export class Game {
     this.rules = { ...rules, weapons: boardWeaponRules(rules.weapons) };
     this.openedAt = clock.now();
     this.gate = new ShotGate(rules.limits, clock);
-    this.sea = new SeaState(clock, (event) => {
-      this.onSea(event);
-    });
+    this.sea = new SeaState(
+      clock,
+      (event) => {
+        this.onSea(event);
+      },
+      (namespace) => {
+        this.announceGrid(namespace);
+      },
+    );
   }
 
   /** Calls `listener` for every event from now on; returns the unsubscribe function. */
@@ -109,9 +120,23 @@ export class Game {
     return () => this.listeners.delete(listener);
   }
 
+  /** Tells every listener the namespace's grid as it is now (it changed shape, or the game opened). */
+  announceGrid(namespace: string): void {
+    if (this.listeners.size === 0) return;
+    const grid = this.sea.grid(namespace);
+    if (grid !== undefined) this.announce({ type: "grid", grid });
+  }
+
   /** Tells every listener, e.g. that the game closed. */
   announce(event: BoardEvent): void {
     for (const listener of this.listeners) listener(event);
+  }
+
+  /** Counts a player in, unless the game is full (`limits.players`): false then. */
+  admitPlayer(): boolean {
+    if (this.joined >= this.rules.maxPlayers) return false;
+    this.joined += 1;
+    return true;
   }
 
   summary(): GameSummary {
@@ -123,6 +148,7 @@ export class Game {
       limits: {
         player: { shots: player.shots, per: player.per.toString() },
         game: { shots: game.shots, per: game.per.toString() },
+        players: this.rules.maxPlayers,
       },
       openedAt: this.openedAt,
     };

@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import type { BoardState } from "./board.js";
-import { boardFixture, cellsOf, operatorToken, strangerToken, type BoardFixture } from "./board-fixture.js";
-import { contentSecurityPolicy } from "./server.js";
+import {
+  boardFixture,
+  cellsOf,
+  operatorNamespace,
+  operatorToken,
+  strangerToken,
+  webPods,
+  type BoardFixture,
+} from "./board-fixture.js";
+import { contentSecurityPolicy, startBoardServer } from "./server.js";
 
 /*
  * The board's HTTP surface, told as a GameDay: the operator logs in with a Kubernetes token and opens a
@@ -23,8 +31,20 @@ async function openGame(fixture: BoardFixture, body: object = { namespaces: ["sh
   return opened.json<{ code: string }>().code;
 }
 
-async function join(fixture: BoardFixture, nickname: string, code = "ABC234") {
-  return fixture.app.inject({ method: "POST", url: "/api/join", payload: { code, nickname } });
+/** Each join from an address of its own unless told, so only the tests of the join limit meet it. */
+let addresses = 0;
+function nextAddress(): string {
+  addresses += 1;
+  return `10.0.${Math.floor(addresses / 250)}.${(addresses % 250) + 1}`;
+}
+
+async function join(fixture: BoardFixture, nickname: string, code = "ABC234", address = nextAddress()) {
+  return fixture.app.inject({
+    method: "POST",
+    url: "/api/join",
+    payload: { code, nickname },
+    remoteAddress: address,
+  });
 }
 
 async function playerToken(fixture: BoardFixture, nickname: string): Promise<string> {
@@ -401,5 +421,193 @@ describe("what the board says and writes", () => {
     ]);
     const everything = fixture.logLines.join("\n");
     for (const token of [joined.token, operatorToken, strangerToken]) expect(everything).not.toContain(token);
+  });
+});
+
+describe("joining, the one action without a token, is bounded", () => {
+  it("lets an address join 5 times in 10 s, then answers 429 with Retry-After; other addresses are unaffected", async () => {
+    const fixture = boardFixture();
+    await openGame(fixture);
+    const phone = "192.0.2.7";
+    const answers = [];
+    // Wrong codes count too: that is what makes walking the codes slow.
+    answers.push(await join(fixture, "Ada", "ZZZ999", phone));
+    for (const nickname of ["Ada", "Grace", "Linus", "Barbara"])
+      answers.push(await join(fixture, nickname, "ABC234", phone));
+    await fixture.clock.advance(1_000);
+    const refused = await join(fixture, "Edsger", "ABC234", phone);
+    expect(answers.map((answer) => answer.statusCode)).toEqual([403, 200, 200, 200, 200]);
+    expect(refused.statusCode).toBe(429);
+    // The bucket gets a join back every 2 s; one second of it has passed.
+    expect(refused.headers["retry-after"]).toBe("1");
+    expect(refused.json()).toEqual({
+      error: { code: "BRD_BOARD_LIMIT", message: "too many joins from your address: wait a moment" },
+      limit: "join",
+      reason: "too many joins from your address: wait a moment",
+      retryAfterSeconds: 1,
+    });
+    // Another phone joins at once; the first one again once its bucket has a join.
+    expect((await join(fixture, "Edsger", "ABC234", "192.0.2.8")).statusCode).toBe(200);
+    await fixture.clock.advance(999);
+    expect((await join(fixture, "Edsger", "ABC234", phone)).statusCode).toBe(429);
+    await fixture.clock.advance(1);
+    expect((await join(fixture, "Edsger", "ABC234", phone)).statusCode).toBe(200);
+    const refusals = fixture.logLines.filter((line) => line.includes('"result":"refused"'));
+    expect(refusals).toHaveLength(2);
+  });
+
+  it("refuses a player past the game's cap (limits.players) with 409, and the cap is the rules'", async () => {
+    const fixture = boardFixture();
+    await openGame(fixture, { namespaces: ["shop"], limits: { players: 2 } });
+    expect((await board(fixture)).game?.limits.players).toBe(2);
+    expect((await join(fixture, "Ada")).statusCode).toBe(200);
+    expect((await join(fixture, "Grace")).statusCode).toBe(200);
+    const full = await join(fixture, "Linus");
+    expect(full.statusCode).toBe(409);
+    expect(full.json()).toEqual({
+      error: { code: "BRD_BOARD_GAME_STATE", message: "the game is full: 2 players have joined" },
+    });
+    // A game opened with no cap takes 500.
+    const other = boardFixture();
+    await openGame(other);
+    expect((await board(other)).game?.limits.players).toBe(500);
+  });
+
+  it("names limits.players when it is out of bounds", async () => {
+    const fixture = boardFixture();
+    const opened = await fixture.app.inject({
+      method: "POST",
+      url: "/api/operator/game",
+      headers: bearer(operatorToken),
+      payload: { namespaces: ["shop"], limits: { players: 0 } },
+    });
+    expect(opened.statusCode).toBe(400);
+    expect(opened.json<{ error: { message: string } }>().error.message).toBe(
+      "limits.players: must be at least 1",
+    );
+  });
+});
+
+interface StreamGrid {
+  readonly side: number;
+  readonly ships: readonly { readonly key: string; readonly cells: readonly unknown[] }[];
+}
+
+interface StreamEvent {
+  readonly event: string;
+  readonly data: { readonly grid?: StreamGrid };
+}
+
+/** The events of complete server-sent event blocks (a comment is none). */
+function sseEvents(blocks: readonly string[]): StreamEvent[] {
+  return blocks.flatMap((block) => {
+    const event = /^event: (.*)$/m.exec(block)?.[1];
+    const data = /^data: (.*)$/m.exec(block)?.[1];
+    return event === undefined || data === undefined
+      ? []
+      : [{ event, data: JSON.parse(data) as StreamEvent["data"] }];
+  });
+}
+
+/**
+ * Follows the stream of a listening board: `connected` once its first event (the state) came, `done`
+ * with every event up to the first that `last` picks.
+ */
+function follow(url: string, last: (event: StreamEvent) => boolean) {
+  const stop = new AbortController();
+  let connected: () => void = () => undefined;
+  const connecting = new Promise<void>((resolve) => {
+    connected = resolve;
+  });
+  const done = (async () => {
+    const response = await fetch(`${url}/api/board/events`, { signal: stop.signal });
+    const reader = response.body?.getReader();
+    if (reader === undefined) throw new Error("no stream");
+    const decoder = new TextDecoder();
+    const events: StreamEvent[] = [];
+    let buffer = "";
+    while (!events.some(last)) {
+      const chunk = await reader.read();
+      if (chunk.done) throw new Error(`the stream ended after ${JSON.stringify(events)}`);
+      buffer += decoder.decode(chunk.value as Uint8Array, { stream: true });
+      const blocks = buffer.split("\n\n");
+      buffer = blocks.pop() ?? "";
+      events.push(...sseEvents(blocks));
+      if (events.length > 0) connected();
+    }
+    stop.abort();
+    return events.slice(0, events.findIndex(last) + 1);
+  })();
+  return { connected: connecting, done };
+}
+
+/** The fixture's board listening on a free port of 127.0.0.1 while `body` runs. */
+async function listening(fixture: BoardFixture, body: (url: string) => Promise<void>): Promise<void> {
+  const server = await startBoardServer(
+    { host: "127.0.0.1", port: 0, field: "--listen" },
+    { board: fixture.board, reviewer: fixture.reviewer, operatorNamespace, log: fixture.audit },
+  );
+  try {
+    await body(server.url);
+  } finally {
+    await server.close();
+  }
+}
+
+function webShip(grid: StreamGrid | undefined) {
+  const ship = grid?.ships.find((candidate) => candidate.key === "Deployment/web");
+  if (ship === undefined) throw new Error("no web ship on the grid");
+  return ship;
+}
+
+function followedSea(fixture: BoardFixture) {
+  const sea = fixture.seaFeed.seas[0];
+  if (sea === undefined) throw new Error("no sea followed");
+  return sea;
+}
+
+describe("the spectators' stream", () => {
+  it("sends the game's grids when it opens, to a spectator who came before the game", async () => {
+    const fixture = boardFixture();
+    await listening(fixture, async (url) => {
+      const early = follow(url, (event) => event.event === "grid");
+      await early.connected;
+      await openGame(fixture);
+      const events = await early.done;
+      expect(events.map((event) => event.event)).toEqual(["state", "game", "grid"]);
+      expect(webShip(events[2]?.data.grid).cells).toHaveLength(4);
+    });
+  });
+
+  it("sends a grid event with the new shape when a ship grows or the grid widens, and none for a kill", async () => {
+    const fixture = boardFixture();
+    await openGame(fixture);
+    const side = (await board(fixture)).grids[0]?.side ?? 0;
+    const sea = followedSea(fixture);
+    await listening(fixture, async (url) => {
+      const growing = follow(url, (event) => (event.data.grid?.side ?? 0) > side);
+      await growing.connected;
+      // web grows from 4 to 6 cells; then ships arrive, more than the grid holds, and it widens.
+      sea.upsertWorkload("shop", { kind: "Deployment", name: "web", replicas: 6 });
+      for (let index = 0; index < 20; index += 1) {
+        sea.upsertWorkload("shop", { kind: "Deployment", name: `late-${index}`, replicas: 5 });
+      }
+      const grids = (await growing.done).flatMap((event) => event.data.grid ?? []);
+      const [grown] = grids;
+      const widest = grids.at(-1);
+      expect(grown?.side).toBe(side);
+      expect(webShip(grown).cells).toHaveLength(6);
+      expect(widest?.side).toBeGreaterThan(side);
+      expect(widest?.ships.map((ship) => ship.key)).toContain("Deployment/late-0");
+      // web kept its bow where it was.
+      expect(webShip(widest).cells[0]).toEqual(webShip(grown).cells[0]);
+
+      const killed = follow(url, (event) => event.event === "sea");
+      await killed.connected;
+      const [victim] = webPods(1);
+      if (victim === undefined) throw new Error("no pod");
+      sea.upsertPod("shop", { ...victim, deleting: true });
+      expect((await killed.done).map((event) => event.event)).toEqual(["state", "sea"]);
+    });
   });
 });

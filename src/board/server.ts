@@ -147,7 +147,28 @@ function registerPublic(app: FastifyInstance, options: BoardServerOptions, route
       stream(request, reply, options);
     }),
   );
-  app.post(route("code", "/api/join"), (request) => later(() => options.board.join(request.body)));
+  // Unauthenticated, so bounded: per client address (the socket's; no forwarding header is trusted) and
+  // per game (`limits.players`). A join over the address's limit is answered at once: 429, Retry-After.
+  app.post(route("code", "/api/join"), async (request, reply) => {
+    const outcome = await later(() => options.board.join(request.body, request.ip));
+    return outcome.joined ? outcome.player : sendRefusal(reply, outcome.refusal);
+  });
+}
+
+/** A limit's refusal: 429 at once, with Retry-After, the limit's name and the reason the player sees. */
+function sendRefusal(
+  reply: FastifyReply,
+  refusal: { readonly limit: string; readonly reason: string; readonly retryAfterSeconds: number },
+): FastifyReply {
+  return reply
+    .code(429)
+    .header("retry-after", String(refusal.retryAfterSeconds))
+    .send({
+      error: { code: "BRD_BOARD_LIMIT", message: refusal.reason },
+      limit: refusal.limit,
+      reason: refusal.reason,
+      retryAfterSeconds: refusal.retryAfterSeconds,
+    });
 }
 
 function registerOperator(app: FastifyInstance, options: BoardServerOptions, route: Mark): void {

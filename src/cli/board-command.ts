@@ -1,10 +1,12 @@
 import type { Command } from "commander";
-import { pino } from "pino";
-import { formatListenAddress, parseListenAddress } from "../agent/http/address.js";
+import { pino, type Logger } from "pino";
+import { formatListenAddress, parseListenAddress, type ListenAddress } from "../agent/http/address.js";
 import { engineShots } from "../board/engine-shots.js";
 import { Board } from "../board/board.js";
 import { kubeSeaFeed } from "../board/kube-sea-feed.js";
-import { startBoardServer } from "../board/server.js";
+import { startBoardServer, type BoardServer } from "../board/server.js";
+import { recoverExpired } from "../core/ledger/recovery.js";
+import type { LedgerRecord } from "../core/ledger/record.js";
 import { newTokenSecret, PlayerTokens } from "../core/board/tokens.js";
 import { describeError, usageError } from "../core/errors.js";
 import { dnsLabelProblem } from "../core/names.js";
@@ -68,52 +70,107 @@ export function registerBoardCommand(program: Command, config: CliConfig, io: Cl
     .action(async (flags: BoardFlags) => {
       const settings = boardSettings(flags);
       const audit = pino({ base: { component: "board" } }, pino.destination(2));
-      // Opt-in, as in the agent: only namespaces annotated broadside.dev/chaos=enabled can be a sea.
-      const connected = connectEngine(config, io, { ...flags, optIn: true });
-      const podCache = new PodCache({
-        watches: connected.ctx.watches,
-        clock: connected.ctx.clock,
-        fallback: connected.ctx.podFacts,
-        onError: (error) => {
-          audit.warn({ err: describeError(error) }, "pod cache");
-        },
-      });
-      const ctx = {
-        ...connected.ctx,
-        podFacts: podCache,
-        progress: (message: string) => {
-          audit.info({ progress: message }, "progress");
-        },
-      };
-      await recoverLeftovers(ctx);
-      const board = new Board({
-        engine: engineShots(ctx),
-        seaFeed: kubeSeaFeed({
-          watches: ctx.watches,
-          clock: ctx.clock,
-          onError: (error) => {
-            audit.warn({ err: describeError(error) }, "sea");
-          },
-        }),
-        tokens: new PlayerTokens({ secret: newTokenSecret(), clock: ctx.clock }),
-        clock: ctx.clock,
-        audit,
-      });
-      const server = await startBoardServer(settings.listen, {
-        board,
-        reviewer: new ClusterAccessReviewer(connected.kube, settings.audiences),
-        operatorNamespace: settings.operatorNamespace,
-        log: audit,
-      });
-      io.out(`board listening on ${server.url} (${formatListenAddress(settings.listen)})\n`);
+      const running = await startBoard(config, io, { ...flags, ...settings, audit });
+      io.out(`board listening on ${running.server.url} (${formatListenAddress(settings.listen)})\n`);
       await untilSignalled();
-      await server.close();
-      await board.stop();
-      await podCache.stop();
+      await running.stop();
     });
 }
 
-function untilSignalled(): Promise<void> {
+export interface BoardRuntimeOptions extends ClusterFlags {
+  readonly listen: ListenAddress;
+  readonly audiences: readonly string[];
+  readonly operatorNamespace: string;
+  /** The audit log (and the board's own log): stderr for `broadside board`, a file for `gameday`. */
+  readonly audit: Logger;
+}
+
+export interface BoardRuntime {
+  readonly server: BoardServer;
+  readonly board: Board;
+  /**
+   * Reverts every open ledger record (of `namespaces` when given), as halt does, without holding the kill
+   * switch; returns how many it closed.
+   */
+  revertAll(namespaces?: readonly string[]): Promise<number>;
+  /** Stops listening, closes the game, stops following the cluster. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The board as `broadside board` serves it, in this process: the engine over an informer cache of pods,
+ * the sea over the game's namespaces, leftovers of crashed runs reverted first, the server listening.
+ */
+export async function startBoard(
+  config: CliConfig,
+  io: CliIo,
+  options: BoardRuntimeOptions,
+): Promise<BoardRuntime> {
+  const { audit } = options;
+  // Opt-in, as in the agent: only namespaces annotated broadside.dev/chaos=enabled can be a sea.
+  const connected = connectEngine(config, io, { ...options, optIn: true });
+  const podCache = new PodCache({
+    watches: connected.ctx.watches,
+    clock: connected.ctx.clock,
+    fallback: connected.ctx.podFacts,
+    onError: (error) => {
+      audit.warn({ err: describeError(error) }, "pod cache");
+    },
+  });
+  const ctx = {
+    ...connected.ctx,
+    podFacts: podCache,
+    progress: (message: string) => {
+      audit.info({ progress: message }, "progress");
+    },
+  };
+  try {
+    await recoverLeftovers(ctx);
+    const board = new Board({
+      engine: engineShots(ctx),
+      seaFeed: kubeSeaFeed({
+        watches: ctx.watches,
+        clock: ctx.clock,
+        onError: (error) => {
+          audit.warn({ err: describeError(error) }, "sea");
+        },
+      }),
+      tokens: new PlayerTokens({ secret: newTokenSecret(), clock: ctx.clock }),
+      clock: ctx.clock,
+      audit,
+    });
+    const server = await startBoardServer(options.listen, {
+      board,
+      reviewer: new ClusterAccessReviewer(connected.kube, options.audiences),
+      operatorNamespace: options.operatorNamespace,
+      log: audit,
+    });
+    return {
+      server,
+      board,
+      revertAll: async (namespaces) => {
+        const inScope = (record: LedgerRecord): boolean =>
+          namespaces === undefined || namespaces.includes(record.target.namespace);
+        const reverted = await recoverExpired(ctx.ledger, ctx.targets, ctx.clock, {
+          includeUnexpired: true,
+          inScope,
+        });
+        return reverted.length;
+      },
+      stop: async () => {
+        await server.close();
+        await board.stop();
+        await podCache.stop();
+      },
+    };
+  } catch (error: unknown) {
+    await podCache.stop();
+    throw error;
+  }
+}
+
+/** Resolves at the first SIGINT or SIGTERM (Ctrl-C): the long-running commands then stop cleanly. */
+export function untilSignalled(): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       process.off("SIGINT", done);

@@ -56,6 +56,7 @@ export const commandModules: readonly CommandModule[] = [
     },
   },
   { names: ["board"], load: async () => (await import("./board-command.js")).registerBoardCommand },
+  { names: ["gameday"], load: async () => (await import("./gameday-command.js")).registerGamedayCommand },
   {
     names: ["convert"],
     load: async () => {
@@ -98,7 +99,20 @@ function terminalSafe(io: CliIo): CliIo {
     err: (text) => {
       io.err(printable(redactUrl(text)));
     },
+    ...(io.outIsTty === undefined ? {} : { outIsTty: io.outIsTty }),
+    drawn: (text) => {
+      (io.drawn ?? io.out)(onlyColours(text) ? text : printable(text));
+    },
   };
+}
+
+/** Select Graphic Rendition: ESC [ digits ; m, which sets colours and nothing else. */
+const colourSequence = new RegExp(`${String.fromCharCode(0x1b)}\\[[0-9;]*m`, "g");
+
+/** Colour sequences and line feeds are the only controls in `text`. */
+export function onlyColours(text: string): boolean {
+  const rest = text.replace(colourSequence, "");
+  return printable(rest) === rest;
 }
 
 /**

@@ -37,10 +37,19 @@ export interface CliIo {
   readonly err: (text: string) => void;
   /** stderr is a terminal: a progress line may be drawn there (progress-line.ts). */
   readonly errIsTty?: boolean;
+  /** stdout is a terminal: a picture in colours may be drawn there (gameday's QR code). */
+  readonly outIsTty?: boolean;
+  /**
+   * Writes a picture Broadside drew itself to stdout, its colour sequences (SGR) kept; main lets nothing
+   * else through (no other escape sequence, no control character but a line feed).
+   */
+  readonly drawn?: (text: string) => void;
 }
 
 export const processIo: CliIo = {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
   errIsTty: process.stderr.isTTY,
+  outIsTty: process.stdout.isTTY,
+  drawn: (text) => process.stdout.write(text),
 };

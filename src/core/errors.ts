@@ -138,7 +138,7 @@ export const errorCatalog = {
   BRD_BOARD_LIMIT: {
     exitCode: ExitCode.refused,
     summary:
-      "A shot over one of the board's limits (HTTP 429 with Retry-After): refused at once, never queued; nothing was changed.",
+      "A shot or a join over one of the board's limits (HTTP 429 with Retry-After): refused at once, never queued; nothing was changed.",
   },
   BRD_INTERNAL: { exitCode: ExitCode.failure, summary: "A bug in Broadside. Please report it with the log." },
 } as const satisfies Record<string, ErrorSpec>;

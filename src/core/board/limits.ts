@@ -88,7 +88,7 @@ export const shipRetryAfterSeconds = 1;
 const bucketsBeforeSweep = 1_000;
 
 export class ShotGate {
-  private readonly buckets = new Map<string, PlayerBucket>();
+  private readonly buckets = new Map<string, TokenBucket>();
   /** Times of the game's shots at ships still inside the window, oldest first. */
   private window: number[] = [];
   /** Per ship, the uids of the pods held down. */
@@ -133,14 +133,14 @@ export class ShotGate {
     return this.down.get(shipKey)?.size ?? 0;
   }
 
-  private bucketOf(playerId: string, now: number): PlayerBucket {
+  private bucketOf(playerId: string, now: number): TokenBucket {
     const known = this.buckets.get(playerId);
     if (known !== undefined) {
       known.refill(now);
       return known;
     }
     if (this.buckets.size >= bucketsBeforeSweep) this.sweep(now);
-    const bucket = new PlayerBucket(this.limits.player, now);
+    const bucket = new TokenBucket(this.limits.player, now);
     this.buckets.set(playerId, bucket);
     return bucket;
   }
@@ -152,7 +152,7 @@ export class ShotGate {
     }
   }
 
-  private playerRefusal(bucket: PlayerBucket): ShotRefusal | undefined {
+  private playerRefusal(bucket: TokenBucket): ShotRefusal | undefined {
     const waitMs = bucket.msUntilShot();
     if (waitMs === 0) return undefined;
     return refusal("player", waitMs, `${rateText(this.limits.player)} per player; next shot in ${waitMs} ms`);
@@ -208,7 +208,7 @@ export class ShotGate {
  * A token bucket in whole numbers: one shot is `per` ms worth of credit, and credit grows by `shots` per
  * ms, up to `shots` shots. So 1 shot per 3 s is a shot every 3,000 ms exactly, with no float drift.
  */
-class PlayerBucket {
+export class TokenBucket {
   private credit: number;
   private readonly shotCost: number;
   private readonly capacity: number;

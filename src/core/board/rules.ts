@@ -39,7 +39,12 @@ export interface GameRules {
   /** Lifts the per-ship cap, so a ship can be sunk. */
   readonly unsafe: boolean;
   readonly limits: BoardLimits;
+  /** Players who may join the game (`limits.players`); a join past it is refused: the game is full. */
+  readonly maxPlayers: number;
 }
+
+/** Players per game unless the rules say (`limits.players`). */
+export const defaultMaxPlayers = 500;
 
 /** Namespaces that are never a sea: the cluster's own and Broadside's. */
 export const boardProtectedNamespaces: readonly string[] = [
@@ -52,6 +57,7 @@ export const rulesBounds = {
   maxNamespaces: 20,
   player: { maxShots: 10, minPer: "1s", maxPer: "10m" },
   game: { maxShots: 50, minPer: "1s", maxPer: "10m" },
+  maxPlayers: 10_000,
 } as const;
 
 export interface FieldProblem {
@@ -127,6 +133,12 @@ function bodySchema(protectedNamespaces: readonly string[]) {
       .strictObject({
         player: rateSchema(rulesBounds.player).optional(),
         game: rateSchema(rulesBounds.game).optional(),
+        players: z
+          .number({ error: "must be a number" })
+          .int({ error: "must be a whole number" })
+          .min(1, { error: "must be at least 1" })
+          .max(rulesBounds.maxPlayers, { error: `must be at most ${rulesBounds.maxPlayers}` })
+          .optional(),
       })
       .default({}),
   });
@@ -170,6 +182,7 @@ export function checkGameRules(
         game: rate(limits.game, defaultBoardLimits.game),
         unsafe,
       },
+      maxPlayers: limits.players ?? defaultMaxPlayers,
     },
   };
 }

@@ -286,6 +286,48 @@ describe("what the sea tells the others", () => {
   });
 });
 
+describe("telling the spectators when the grid changes shape", () => {
+  it("tells of a grown, new, moved or dropped ship, a wider grid and a new cell's pod, but not of kills or the first layout", async () => {
+    const clock = new FakeClock();
+    const changed: string[] = [];
+    const sea = new SeaState(clock, undefined, (namespace) => changed.push(namespace));
+    const pods = [pod("lone"), pod("lone")];
+    sea.syncNamespace({ namespace: "calm", workloads: [workload("lone", 2)], pods });
+    expect(changed).toEqual([]);
+
+    // A kill and its repair are SeaEvents: no grid change.
+    const [first] = pods;
+    if (first === undefined) throw new Error("no pod");
+    sea.upsertPod("calm", { ...first, deleting: true });
+    await clock.advance(100);
+    sea.upsertPod("calm", pod("lone"));
+    sea.deletePod("calm", first.uid);
+    expect(changed).toEqual([]);
+
+    // The ship grows: its new cells are announced, then each new pod as it takes one and comes Ready.
+    sea.upsertWorkload("calm", workload("lone", 3));
+    expect(changed).toEqual(["calm"]);
+    const newcomer = pod("lone", { ready: false });
+    sea.upsertPod("calm", newcomer);
+    sea.upsertPod("calm", { ...newcomer, ready: true });
+    expect(changed).toEqual(["calm", "calm", "calm"]);
+    // The same length again, and a workload of no namespace on the board, change nothing.
+    sea.upsertWorkload("calm", workload("lone", 3));
+    sea.upsertWorkload("elsewhere", workload("lone", 9));
+    expect(changed).toHaveLength(3);
+
+    // More ships than the grid holds: it widens, and each arrival is told.
+    const side = sea.grid("calm")?.side ?? 0;
+    for (let index = 0; index < 12; index += 1) sea.upsertWorkload("calm", workload(`late-${index}`, 4));
+    expect(sea.grid("calm")?.side).toBeGreaterThan(side);
+    expect(changed).toHaveLength(3 + 12);
+
+    sea.removeWorkload("calm", { kind: "Deployment", name: "late-0" });
+    sea.removeWorkload("calm", { kind: "Deployment", name: "never-there" });
+    expect(changed).toHaveLength(3 + 12 + 1);
+  });
+});
+
 describe("a stable board", () => {
   it("moves no ship when others are added or sunk for good", () => {
     const sea = new SeaState(new FakeClock());

@@ -11,7 +11,15 @@ import {
   type Occupancy,
   type Placement,
 } from "./layout.js";
-import { placeholderSlot, podView, slotCell, type PodRecord, type PodView, type Slot } from "./slots.js";
+import {
+  placeholderSlot,
+  podView,
+  slotCell,
+  stateOf,
+  type PodRecord,
+  type PodView,
+  type Slot,
+} from "./slots.js";
 export type { CellState, CellView, PodView } from "./slots.js";
 import type { CellView, CellState } from "./slots.js";
 
@@ -148,9 +156,15 @@ export function gameShipKey(namespace: string, ship: string): string {
 export class SeaState {
   private readonly grids = new Map<string, Grid>();
 
+  /**
+   * `onGridChange` hears of every change to a namespace's grid that no SeaEvent tells: the grid grew, a
+   * ship came, went, grew, shrank or moved, or a cell with no kill on it got a pod or changed state (the
+   * new cells of a grown ship). Kills and repairs are SeaEvents; laying out a new namespace is neither.
+   */
   constructor(
     private readonly clock: Pick<Clock, "now">,
     private readonly onEvent: (event: SeaEvent) => void = () => undefined,
+    private readonly onGridChange: (namespace: string) => void = () => undefined,
   ) {}
 
   /** The namespaces on the board, sorted. */
@@ -170,7 +184,9 @@ export class SeaState {
       return;
     }
     const listed = new Set(facts.workloads.map(shipKeyOf));
-    for (const key of [...known.ships.keys()]) if (!listed.has(key)) this.dropShip(known, key);
+    for (const key of [...known.ships.keys()]) {
+      if (!listed.has(key) && this.dropShip(known, key)) this.onGridChange(facts.namespace);
+    }
     for (const workload of facts.workloads) this.upsertWorkload(facts.namespace, workload, at);
     this.forgetUnlisted(known, new Set(facts.pods.map((pod) => pod.uid)), at);
     for (const pod of facts.pods) this.upsertPod(facts.namespace, pod, at);
@@ -198,16 +214,22 @@ export class SeaState {
   upsertWorkload(namespace: string, workload: WorkloadFacts, at = this.clock.now()): void {
     const grid = this.grids.get(namespace);
     if (grid === undefined) return;
+    if (this.applyWorkload(grid, workload, at)) this.onGridChange(namespace);
+  }
+
+  /** The workload's ship made as long as its replicas; true when the grid's layout changed. */
+  private applyWorkload(grid: Grid, workload: WorkloadFacts, at: number): boolean {
     const key = shipKeyOf(workload);
     const ship = grid.ships.get(key) ?? this.newShip(grid, workload);
-    this.resize(grid, ship, Math.max(0, workload.replicas));
+    const resized = this.resize(grid, ship, Math.max(0, workload.replicas));
     this.adoptStrays(grid, ship, at);
+    return resized;
   }
 
   /** A workload was deleted: its ship and its pods leave the grid, and its cells become water. */
   removeWorkload(namespace: string, workload: WorkloadRef): void {
     const grid = this.grids.get(namespace);
-    if (grid !== undefined) this.dropShip(grid, shipKeyOf(workload));
+    if (grid !== undefined && this.dropShip(grid, shipKeyOf(workload))) this.onGridChange(namespace);
   }
 
   /** A pod was added or modified. */
@@ -223,7 +245,9 @@ export class SeaState {
       return;
     }
     grid.podShip.set(pod.uid, key);
+    const before = quietCells(ship);
     updatePod(ship, pod, at);
+    if (quietCellChanged(before, quietCells(ship))) this.onGridChange(namespace);
   }
 
   /** A pod is gone from the API. Its cell passes to its replacement, or stays empty until one comes. */
@@ -282,8 +306,11 @@ export class SeaState {
     );
     // Pods oldest first, so the first pods of a ship fill its bow whatever order the list had.
     const pods = [...facts.pods].sort((a, b) => a.createdAt - b.createdAt || compareText(a.name, b.name));
+    const grid = this.grids.get(facts.namespace);
+    if (grid === undefined) return;
+    // Strays first (no ship yet), so nothing is announced while the namespace is laid out.
     for (const pod of pods) this.upsertPod(facts.namespace, pod, at);
-    for (const workload of ordered) this.upsertWorkload(facts.namespace, workload, at);
+    for (const workload of ordered) this.applyWorkload(grid, workload, at);
   }
 
   private newShip(grid: Grid, workload: WorkloadRef): Ship {
@@ -302,11 +329,12 @@ export class SeaState {
     return ship;
   }
 
-  private resize(grid: Grid, ship: Ship, length: number): void {
-    if (length === ship.slots.length) return;
+  /** True when the ship's length changed (so did the grid's layout). */
+  private resize(grid: Grid, ship: Ship, length: number): boolean {
+    if (length === ship.slots.length) return false;
     if (length < ship.slots.length) {
       shrink(grid, ship, length);
-      return;
+      return true;
     }
     const stays =
       ship.placement !== undefined && fits(ship.placement, ship.key, length, grid.side, occupancy(grid));
@@ -316,6 +344,7 @@ export class SeaState {
     while (ship.slots.length < length) ship.slots.push(placeholderSlot());
     mark(grid, ship);
     fillFromOverflow(ship);
+    return true;
   }
 
   private adoptStrays(grid: Grid, ship: Ship, at: number): void {
@@ -328,13 +357,30 @@ export class SeaState {
     }
   }
 
-  private dropShip(grid: Grid, key: string): void {
+  /** True when the ship was on the grid (its cells became water). */
+  private dropShip(grid: Grid, key: string): boolean {
     const ship = grid.ships.get(key);
-    if (ship === undefined) return;
+    if (ship === undefined) return false;
     unmark(grid, ship);
     grid.ships.delete(key);
     for (const [uid, owner] of grid.podShip) if (owner === key) grid.podShip.delete(uid);
+    return ship.placement !== undefined;
   }
+}
+
+/**
+ * The cells of a ship no kill is open or was ever measured on, as their pod and state: what changes there
+ * (a grown ship's new cell gets its pod, the pod comes Ready) no SeaEvent reports.
+ */
+function quietCells(ship: Ship): (string | undefined)[] {
+  return ship.slots.map((slot) =>
+    slot.killedAt === undefined ? `${slot.pod?.uid ?? ""}:${stateOf(slot)}` : undefined,
+  );
+}
+
+/** A quiet cell changed; a cell that a kill has just reached is the kill's SeaEvent to tell. */
+function quietCellChanged(before: readonly (string | undefined)[], after: readonly (string | undefined)[]) {
+  return after.some((cell, index) => cell !== undefined && cell !== before[index]);
 }
 
 function emptyGrid(namespace: string, side: number): Grid {
