@@ -257,7 +257,12 @@ async function measureSize(rig: Rig, options: Options, pods: number): Promise<Si
   }
 }
 
-async function runAll(options: Options, env: SandboxEnvironment, logDir: string): Promise<SizeResult[]> {
+async function runAll(
+  options: Options,
+  env: SandboxEnvironment,
+  logDir: string,
+  boards: Set<BoardProcess>,
+): Promise<SizeResult[]> {
   const largest = options.sizes.at(-1) ?? 0;
   const nodes = Math.min(500, Math.max(3, Math.ceil(largest / podsPerNode) + 1));
   const state = await sandboxUp({ name: options.sandbox, nodes, lifecycle: fastLifecycle }, env);
@@ -265,6 +270,7 @@ async function runAll(options: Options, env: SandboxEnvironment, logDir: string)
   await createNamespace(kube, boardNamespace);
   const token = await operatorToken(kube);
   const board = await startBoard(repoRoot, state.adminKubeconfig, join(logDir, "board.log"));
+  boards.add(board);
   const results: SizeResult[] = [];
   try {
     let ships = 0;
@@ -334,9 +340,23 @@ async function main(): Promise<void> {
   };
   const env: SandboxEnvironment = { ...sandboxEnvironment(readConfig(process.env), io), onProgress: log };
   const logDir = await mkdtemp(join(tmpdir(), "broadside-bench-board-"));
+  const boards = new Set<BoardProcess>();
+  // Ctrl-C (or a SIGTERM) stops the board and the sandbox too, unless --keep. npm and tsx pass the signal
+  // on as well, so it may come more than once: `on`, not `once`, or the second would kill us midway.
+  let stopping: Promise<void> | undefined;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (stopping !== undefined) return;
+      log(`${signal}: stopping`);
+      stopping = (async () => {
+        for (const board of boards) await board.stop();
+        if (!options.keep) await sandboxDown(env, options.sandbox);
+      })().finally(() => process.exit(130));
+    });
+  }
   try {
     if (await sandboxDown(env, options.sandbox)) log(`stopped a leftover sandbox "${options.sandbox}"`);
-    const results = await runAll(options, env, logDir);
+    const results = await runAll(options, env, logDir, boards);
     process.stdout.write(markdown(results, options));
     const document = {
       command: ["npm", "run", "bench:board", "--", ...process.argv.slice(2)].join(" "),
