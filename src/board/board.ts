@@ -230,14 +230,14 @@ export class Board {
   private auditShot(playerId: string, nickname: string, input: ShotInput, outcome: FireOutcome): void {
     const where = { namespace: input.namespace, row: input.row, col: input.col, weapon: input.weapon };
     if (!outcome.fired) {
-      const { limit, detail } = outcome.refusal;
+      const { limit, detail, at } = outcome.refusal;
       this.deps.audit.info(
-        { action: "shot", playerId, nickname, ...where, result: "refused", limit, detail },
+        { action: "shot", playerId, nickname, ...where, result: "refused", limit, detail, at },
         "shot",
       );
       return;
     }
-    const { result, pod } = outcome.shot;
+    const { result, pod, at } = outcome.shot;
     this.deps.audit.info(
       {
         action: "shot",
@@ -245,6 +245,7 @@ export class Board {
         nickname,
         ...where,
         result,
+        at,
         ...(pod === undefined ? {} : { pod }),
         ...(outcome.ledgerId === undefined ? {} : { ledgerId: outcome.ledgerId }),
         ...(outcome.reason === undefined ? {} : { reason: outcome.reason }),

@@ -47,6 +47,7 @@ export interface PublicShot {
   readonly weapon: BoardWeapon;
   readonly result: ShotResultKind;
   readonly pod?: string;
+  /** Epoch ms the limits admitted the shot at (before its DELETE): the budget can be checked from outside. */
   readonly at: number;
 }
 
@@ -82,6 +83,13 @@ export interface GameSummary {
 
 /** The shots kept for the scoreboard: enough for a long GameDay, bounded for a resident process. */
 const maxShotRecords = 200_000;
+/**
+ * At most one scoreboard event in this long. It is recomputed over every shot kept, and a crowd clicks
+ * about a thousand times a second (mostly refused): one event per click made the board fall behind its
+ * players (the load test, test/integration/board-load.test.ts) and sent every spectator the whole
+ * scoreboard a thousand times a second. The first change after a quiet spell is told at once.
+ */
+export const scoreboardEveryMs = 250;
 
 export class Game {
   /** The game's identity in player tokens: never shown, so a code alone forges nothing. */
@@ -94,6 +102,8 @@ export class Game {
   private readonly kills = new Map<string, KillRecord>();
   private readonly listeners = new Set<(event: BoardEvent) => void>();
   private joined = 0;
+  private scoreboardSentAt = Number.NEGATIVE_INFINITY;
+  private scoreboardDue = false;
 
   constructor(
     readonly code: string,
@@ -192,7 +202,7 @@ export class Game {
       },
     });
     if (!admission.admitted) return this.refused(player, admission);
-    return this.shoot(player, aim, target, engine, admission.release);
+    return this.shoot(player, { ...aim, at: admission.at }, target, engine, admission.release);
   }
 
   /** The admitted shot through the engine; the pod goes back to its ship's cap unless the cluster took it. */
@@ -234,10 +244,10 @@ export class Game {
     return weapon;
   }
 
-  private miss(player: PlayerClaims, aim: Aim): FireOutcome {
+  private miss(player: PlayerClaims, aim: Omit<Aim, "at">): FireOutcome {
     const admission = this.gate.admit({ playerId: player.playerId });
     if (!admission.admitted) return this.refused(player, admission);
-    return { fired: true, shot: this.record(player, aim, "miss", undefined) };
+    return { fired: true, shot: this.record(player, { ...aim, at: admission.at }, "miss", undefined) };
   }
 
   private refused(player: PlayerClaims, refusal: ShotRefusal): FireOutcome {
@@ -257,7 +267,7 @@ export class Game {
     result: ShotResultKind,
     pod: { readonly name: string; readonly uid: string } | undefined,
   ): PublicShot {
-    const at = this.clock.now();
+    const at = aim.at;
     const hit = result === "hit" && pod !== undefined;
     this.keep({
       playerId: player.playerId,
@@ -301,12 +311,32 @@ export class Game {
     this.announceScoreboard();
   }
 
+  /** The scoreboard changed: told now, or once `scoreboardEveryMs` has passed since it was last told. */
   private announceScoreboard(): void {
+    if (this.listeners.size === 0 || this.scoreboardDue) return;
+    const waitMs = this.scoreboardSentAt + scoreboardEveryMs - this.clock.now();
+    if (waitMs <= 0) {
+      this.sendScoreboard();
+      return;
+    }
+    this.scoreboardDue = true;
+    void this.clock.sleep(waitMs).then(() => {
+      this.scoreboardDue = false;
+      this.sendScoreboard();
+    });
+  }
+
+  private sendScoreboard(): void {
+    this.scoreboardSentAt = this.clock.now();
     if (this.listeners.size > 0) this.announce({ type: "scoreboard", scoreboard: this.scoreboard() });
   }
 }
 
-type Aim = Omit<ShotInput, "weapon"> & { readonly weapon: BoardWeapon };
+type Aim = Omit<ShotInput, "weapon"> & {
+  readonly weapon: BoardWeapon;
+  /** When the gate admitted the shot: the shot's time, whatever the engine takes after. */
+  readonly at: number;
+};
 
 /** The rules' weapons, with those the board has no engine path for disabled: "not yet". */
 function boardWeaponRules(rules: Readonly<Record<Weapon, WeaponRule>>): Record<Weapon, WeaponRule> {

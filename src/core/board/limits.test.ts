@@ -37,6 +37,7 @@ describe("the player's bucket: one shot per 3 s", () => {
       retryAfterSeconds: 2,
       reason: "reloading",
       detail: "1 shot per 3s per player; next shot in 1800 ms",
+      at: 1_200,
     });
     // Another player's bucket is their own.
     expect(gate.admit({ playerId: "grace", ship: ship("shop/Deployment/web", 10, 2) }).admitted).toBe(true);

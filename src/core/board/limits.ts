@@ -56,10 +56,14 @@ export interface ShotRefusal {
   readonly reason: (typeof refusalReasons)[LimitName];
   /** For the operator's log and the audit: which numbers refused it. */
   readonly detail: string;
+  /** Epoch ms the gate decided at (its clock's reading). */
+  readonly at: number;
 }
 
 export interface ShotAdmitted {
   readonly admitted: true;
+  /** Epoch ms the gate admitted it at: the time its limits charged, so the shot's time. */
+  readonly at: number;
   /** Gives the pod back to its ship's cap (its cell is repaired, or the shot failed); idempotent. */
   readonly release: () => void;
 }
@@ -107,13 +111,15 @@ export class ShotGate {
     const now = this.clock.now();
     const bucket = this.bucketOf(request.playerId, now);
     const refusal =
-      this.playerRefusal(bucket) ??
-      (request.ship === undefined ? undefined : (this.shipRefusal(request.ship) ?? this.gameRefusal(now)));
+      this.playerRefusal(bucket, now) ??
+      (request.ship === undefined
+        ? undefined
+        : (this.shipRefusal(request.ship, now) ?? this.gameRefusal(now)));
     if (refusal !== undefined) return refusal;
     bucket.take();
-    if (request.ship === undefined) return { admitted: true, release: () => undefined };
+    if (request.ship === undefined) return { admitted: true, at: now, release: () => undefined };
     this.window.push(now);
-    return this.hold(request.ship);
+    return this.hold(request.ship, now);
   }
 
   /** The pod's cell is repaired (or it was never really hit): its ship may take another shot. */
@@ -152,10 +158,11 @@ export class ShotGate {
     }
   }
 
-  private playerRefusal(bucket: TokenBucket): ShotRefusal | undefined {
+  private playerRefusal(bucket: TokenBucket, now: number): ShotRefusal | undefined {
     const waitMs = bucket.msUntilShot();
     if (waitMs === 0) return undefined;
-    return refusal("player", waitMs, `${rateText(this.limits.player)} per player; next shot in ${waitMs} ms`);
+    const detail = `${rateText(this.limits.player)} per player; next shot in ${waitMs} ms`;
+    return refusal("player", waitMs, detail, now);
   }
 
   private gameRefusal(now: number): ShotRefusal | undefined {
@@ -169,32 +176,35 @@ export class ShotGate {
       "game",
       waitMs,
       `${this.window.length} shots in the last ${this.limits.game.per.toString()}`,
+      now,
     );
   }
 
-  private shipRefusal(ship: ShipTarget): ShotRefusal | undefined {
+  private shipRefusal(ship: ShipTarget, now: number): ShotRefusal | undefined {
     const held = this.down.get(ship.key) ?? new Set<string>();
     if (held.has(ship.podUid)) {
       return refusal(
         "ship",
         shipRetryAfterSeconds * 1000,
         `pod ${ship.podUid} of ${ship.key} is already hit`,
+        now,
       );
     }
     const healthy = ship.readyPodUids.filter((uid) => !held.has(uid)).length + held.size;
     const cap = this.limits.unsafe ? healthy : Math.floor(healthy / 2);
     if (held.size < cap) return undefined;
     const detail = `${held.size} of ${healthy} pods of ${ship.key} down, at most ${cap} at once`;
-    return refusal("ship", shipRetryAfterSeconds * 1000, detail);
+    return refusal("ship", shipRetryAfterSeconds * 1000, detail, now);
   }
 
-  private hold(ship: ShipTarget): ShotAdmitted {
+  private hold(ship: ShipTarget, at: number): ShotAdmitted {
     const held = this.down.get(ship.key) ?? new Set<string>();
     held.add(ship.podUid);
     this.down.set(ship.key, held);
     let released = false;
     return {
       admitted: true,
+      at,
       release: () => {
         if (released) return;
         released = true;
@@ -243,8 +253,9 @@ export class TokenBucket {
   }
 }
 
-function refusal(limit: LimitName, waitMs: number, detail: string): ShotRefusal {
+function refusal(limit: LimitName, waitMs: number, detail: string, at: number): ShotRefusal {
   return {
+    at,
     admitted: false,
     limit,
     status: 429,
