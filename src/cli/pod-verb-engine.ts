@@ -1,10 +1,10 @@
 import { systemClock } from "../core/clock.js";
 import type { EngineContext } from "../engine/context.js";
-import { lazyWatchSources } from "../kube/watch/lazy-sources.js";
 import { defaultApiRateLimits } from "../kube/rate-limits.js";
 import { wireEngineKube } from "../kube/wire/clients.js";
 import { readWireKubeconfig } from "../kube/wire/kubeconfig.js";
-import { httpsExchange, WireTransport } from "../kube/wire/transport.js";
+import { httpsExchange, wireConnection, WireTransport } from "../kube/wire/transport.js";
+import { wireWatchSources } from "../kube/wire/watch-source.js";
 import type { CliConfig } from "./config.js";
 import { clusterAccess, engineContext, type ClusterFlags, type EngineOptions } from "./engine-context.js";
 import type { CliIo } from "./options.js";
@@ -18,7 +18,7 @@ export interface PodVerbEngine {
 /**
  * The engine of the one-shot verbs (kill, evict, fail, drift, squeeze, scale), which start cold for one
  * fault: over the wire client when the kubeconfig is one it serves (one file, a static credential), so
- * the command never loads @kubernetes/client-node up to its shot; over client-node's typed clients
+ * the command never loads @kubernetes/client-node (its recovery's watches included); over client-node's typed clients
  * otherwise (exec and auth-provider plugins, merged KUBECONFIG files, in-cluster). Both send the same
  * requests, throttled the same way (ADR 0024). Sends no request itself.
  */
@@ -38,21 +38,16 @@ export async function connectPodVerbEngine(
     const { ctx, defaultNamespace } = connectEngine(config, io, flags);
     return { ctx, defaultNamespace };
   }
+  const connection = wireConnection(wire.target);
   const transport = new WireTransport(
-    httpsExchange(wire.target),
+    httpsExchange(connection),
     defaultApiRateLimits,
     systemClock,
     { requests: 0 },
     flags.observer,
   );
   const kube = wireEngineKube(transport);
-  const watches = lazyWatchSources(async () => {
-    const [{ loadAccessConfig }, { clientNodeSources }] = await Promise.all([
-      import("../kube/client.js"),
-      import("../kube/watch/client-node-source.js"),
-    ]);
-    return clientNodeSources(loadAccessConfig(access), kube.counter, flags.observer);
-  });
+  const watches = wireWatchSources(connection, kube.counter, flags.observer);
   return {
     ctx: engineContext(config, io, flags, { kube, watches, user: wire.userName }),
     defaultNamespace: wire.namespace,

@@ -18,7 +18,7 @@ import {
 /*
  * The pod verbs' wire client on the sandbox (issue 14, ADR 0024). A cold `kill` reaches the API server
  * over node:https without loading @kubernetes/client-node, for the kubeconfigs the wire client serves (a
- * client certificate, a bearer token); a kubeconfig it does not serve (an exec plugin) falls back to
+ * client certificate, a bearer token), its recovery's watches included; a kubeconfig it does not serve (an exec plugin) falls back to
  * client-node and works the same. Which code a command loaded is read from the bundle itself: a module
  * hook records every URL the process loads, and esbuild's metafile says which sources each chunk holds.
  */
@@ -167,6 +167,36 @@ describe("a cold shot over the wire client", () => {
       const pods = await adminClients().core.listNamespacedPod({ namespace: namespace() });
       return pods.items.every((pod) => pod.metadata?.name !== victim) ? true : undefined;
     });
+  });
+
+  it("times the recovery of a waiting kill over its own watches, still without client-node", async () => {
+    const shot = await broadsideRecorded(
+      "kill",
+      "-n",
+      namespace(),
+      "-l",
+      "app=web",
+      "--grace-period",
+      "0",
+      "-o",
+      "json",
+      "--kubeconfig",
+      inject("adminKubeconfig"),
+    );
+    expect(shot.code, shot.stderr).toBe(0);
+    const result = JSON.parse(shot.stdout) as {
+      complete: boolean;
+      targets: { shot: { accepted: boolean }; timeline: { goneMs?: number } }[];
+      workloads: { status: string; restoredMs?: number }[];
+    };
+    expect(result.targets.map((target) => target.shot.accepted)).toEqual([true]);
+    // The victim's and the workload's milestones came from the wire client's watches.
+    expect(result.complete).toBe(true);
+    expect(result.targets[0]?.timeline.goneMs).toBeGreaterThanOrEqual(0);
+    expect(result.workloads[0]?.status).toBe("restored");
+    expect(result.workloads[0]?.restoredMs).toBeGreaterThan(0);
+    expect(shot.sources.some((source) => source.endsWith("dist/kube/wire/watch-source.js"))).toBe(true);
+    expect(loadsClientNode(shot)).toBe(false);
   });
 
   it("plans with a ServiceAccount's bearer token, and names the user the API server refused", async () => {

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { deferred } from "../../core/deferred.js";
 import { FakeClock } from "../../core/fake-clock.js";
 import type { ApiRequestObservation } from "../api-request-observer.js";
-import { ClientNodeWatchSource, parseList } from "./client-node-source.js";
+import { ClientNodeWatchSource } from "./client-node-source.js";
+import { parseList } from "./raw-list.js";
 import { collectionPath } from "./source.js";
 import { KubeStatusError, statusOf } from "./source.js";
 

@@ -1,3 +1,4 @@
+import http from "node:http";
 import https from "node:https";
 import type { Clock } from "../../core/clock.js";
 import { backoffFromResponse, TokenBucket } from "../../core/limits/token-bucket.js";
@@ -100,13 +101,17 @@ export class WireTransport {
   }
 }
 
+/** Requests to the target over one kept-alive agent with its TLS identity: the exchange's, and watches'. */
+export interface WireConnection {
+  /** The options of one request: the target's host, port and path prefix, its credential, our agent. */
+  options(method: string, path: string, headers?: Readonly<Record<string, string>>): https.RequestOptions;
+}
+
 /**
- * The exchange over node:https: one kept-alive agent with the target's TLS identity, so the requests of a
- * shot share one TCP and TLS handshake. Node unreferences an idle kept-alive socket, so a finished command
- * exits without closing it. No request is replayed after a dropped connection: the pod verbs live for one
- * shot on fresh connections, and the engine's own error handling decides.
+ * One kept-alive agent with the target's TLS identity, so the requests of a shot share one TCP and TLS
+ * handshake. Node unreferences an idle kept-alive socket, so a finished command exits without closing it.
  */
-export function httpsExchange(target: WireTarget): WireExchange {
+export function wireConnection(target: WireTarget): WireConnection {
   const agent = new https.Agent({
     keepAlive: true,
     ...(target.ca === undefined ? {} : { ca: target.ca }),
@@ -114,38 +119,52 @@ export function httpsExchange(target: WireTarget): WireExchange {
     rejectUnauthorized: !target.insecureSkipTlsVerify,
   });
   const prefix = target.server.pathname.replace(/\/+$/, "");
+  return {
+    options: (method, path, headers = {}) => ({
+      protocol: "https:",
+      hostname: target.server.hostname.replace(/^\[|\]$/g, ""),
+      port: target.server.port === "" ? 443 : Number(target.server.port),
+      path: `${prefix}${path}`,
+      method,
+      headers: {
+        Accept: "application/json",
+        ...(target.authorization === undefined ? {} : { Authorization: target.authorization }),
+        ...headers,
+      },
+      agent,
+    }),
+  };
+}
+
+/**
+ * The exchange over the connection. No request is replayed after a dropped connection: the pod verbs
+ * live for one shot on fresh connections, and the engine's own error handling decides.
+ */
+export function httpsExchange(connection: WireConnection): WireExchange {
   return (request) =>
     new Promise<WireAnswer>((resolve, reject) => {
       const payload = request.body === undefined ? undefined : JSON.stringify(request.body);
-      const headers: Record<string, string> = { Accept: "application/json" };
-      if (target.authorization !== undefined) headers.Authorization = target.authorization;
-      if (payload !== undefined) {
-        headers["Content-Type"] = request.contentType ?? "application/json";
-        headers["Content-Length"] = String(Buffer.byteLength(payload));
-      }
-      const outgoing = https.request(
-        {
-          protocol: "https:",
-          hostname: target.server.hostname.replace(/^\[|\]$/g, ""),
-          port: target.server.port === "" ? 443 : Number(target.server.port),
-          path: `${prefix}${request.path}`,
-          method: request.method,
-          headers,
-          agent,
-        },
-        (incoming) => {
-          const chunks: Buffer[] = [];
-          incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
-          incoming.on("error", reject);
-          incoming.on("end", () => {
-            resolve({
-              status: incoming.statusCode ?? 0,
-              headers: flatHeaders(incoming.headers),
-              text: Buffer.concat(chunks).toString("utf8"),
-            });
+      const headers: Record<string, string> =
+        payload === undefined
+          ? {}
+          : {
+              "Content-Type": request.contentType ?? "application/json",
+              "Content-Length": String(Buffer.byteLength(payload)),
+            };
+      const options = connection.options(request.method, request.path, headers);
+      const send = options.protocol === "http:" ? http.request : https.request;
+      const outgoing = send(options, (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+        incoming.on("error", reject);
+        incoming.on("end", () => {
+          resolve({
+            status: incoming.statusCode ?? 0,
+            headers: flatHeaders(incoming.headers),
+            text: Buffer.concat(chunks).toString("utf8"),
           });
-        },
-      );
+        });
+      });
       outgoing.on("error", reject);
       outgoing.end(payload);
     });
