@@ -172,7 +172,7 @@ describe("the spectators' view", () => {
     );
     expect(view.ticker.map((line) => [line.name, line.status])).toEqual([
       ["web-1", "Deflected"],
-      ["(4, 4)", "Miss"],
+      ["E5", "Miss"],
     ]);
     expect(view.grids).toEqual(run(stateOf(fleet())).grids);
   });

@@ -1,3 +1,4 @@
+import { columnName } from "./cells.js";
 import type {
   BoardState,
   CellState,
@@ -145,7 +146,7 @@ function bounded(places: Map<string, CellPlace>): Map<string, CellPlace> {
 }
 
 function applyShot(view: ViewState, shot: PublicShot): ViewState {
-  const where = `(${shot.row}, ${shot.col})`;
+  const where = `${columnName(shot.col)}${shot.row + 1}`;
   const name = shot.pod ?? where;
   const status = shot.result === "hit" ? "Hit" : shot.result === "miss" ? "Miss" : "Deflected";
   const line = {

@@ -33,6 +33,7 @@ function LoginForm({ onLogin }: { readonly onLogin: (operator: Operator) => void
   const [error, setError] = useState<string | undefined>();
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault();
+    setError(undefined);
     const trimmed = token.trim();
     const answer = await callApi("POST", "/api/operator/login", { token: trimmed });
     if (answer.status !== 200) {

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import type { JSX } from "preact";
+import { columnName } from "../cells.js";
 import { keptWeapon, refusalOf, refusalText, weaponChoices, type Refusal } from "../player.js";
 import type { PublicShot, Weapon } from "../protocol.js";
 import type { ViewState } from "../view-state.js";
@@ -187,7 +188,7 @@ function describeLast(last: LastShot | undefined): string {
   if (last === undefined) return "Pick a cell: click or tap it, or move with the arrow keys and press Enter.";
   if (last.kind === "error") return last.message;
   const { shot } = last;
-  const where = `${shot.namespace} (${shot.row + 1}, ${shot.col + 1})`;
+  const where = `${shot.namespace} ${columnName(shot.col)}${shot.row + 1}`;
   if (shot.result === "hit") return `Hit! ${shot.pod ?? ""} in ${where} is going down.`;
   if (shot.result === "miss")
     return `Miss: ${where}${shot.pod === undefined ? " is water" : " was already going"}.`;
