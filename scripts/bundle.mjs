@@ -2,8 +2,8 @@
 // runs: one file per command module (esbuild's code splitting follows main.ts's dynamic imports) instead
 // of the ~1,200 files Node's ESM loader otherwise resolves, reads and links on every start, 967 of them
 // @kubernetes/client-node's. ADR 0020 has the figures.
+import { copyFile, writeFile } from "node:fs/promises";
 import { build } from "esbuild";
-import { writeFile } from "node:fs/promises";
 
 const result = await build({
   entryPoints: ["dist/cli/main.js"],
@@ -29,3 +29,29 @@ const result = await build({
   metafile: true,
 });
 await writeFile("dist/bundle/meta.json", JSON.stringify(result.metafile));
+
+// The board's page (src/board/ui/app, ADR 0027): Preact and the screens in one minified module, its
+// stylesheet, and the HTML that loads both, into dist/board-ui/, which the board serves under fixed
+// names (src/board/ui-assets.ts). Nothing is fetched from elsewhere at run time.
+await build({
+  entryPoints: { board: "src/board/ui/app/main.tsx" },
+  outdir: "dist/board-ui",
+  bundle: true,
+  minify: true,
+  format: "esm",
+  platform: "browser",
+  target: ["chrome111", "firefox115", "safari16"],
+  jsx: "automatic",
+  jsxImportSource: "preact",
+  tsconfig: "src/board/ui/app/tsconfig.json",
+  legalComments: "none",
+  logLevel: "warning",
+});
+await build({
+  entryPoints: { board: "src/board/ui/app/board.css" },
+  outdir: "dist/board-ui",
+  bundle: true,
+  minify: true,
+  logLevel: "warning",
+});
+await copyFile("src/board/ui/app/index.html", "dist/board-ui/index.html");

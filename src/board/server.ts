@@ -8,6 +8,7 @@ import { formatPath } from "../core/field-path.js";
 import type { AccessAttributes, AccessReviewer } from "../kube/access-review.js";
 import type { Board } from "./board.js";
 import type { BoardEvent } from "./game.js";
+import { defaultUiDirectory, uiAssets, uiFiles, uiNotBuilt } from "./ui-assets.js";
 
 /**
  * The board's HTTP API (docs/board.md, "HTTP API"): the operator's routes behind a Kubernetes bearer
@@ -37,6 +38,8 @@ export interface BoardServerOptions {
   readonly maxStreams?: number;
   /** ms between SSE comments that keep a stream alive through proxies and port-forwards. */
   readonly heartbeatMs?: number;
+  /** Where the built page is (ui-assets.ts); default dist/board-ui/. */
+  readonly uiDirectory?: string;
 }
 
 /** The verb and resource an operator must be allowed, as `kubectl auth can-i operate boards.broadside.dev`. */
@@ -132,14 +135,15 @@ function later<T>(compute: () => T): Promise<T> {
 }
 
 function registerPublic(app: FastifyInstance, options: BoardServerOptions, route: Mark): void {
-  app.get(route("public", "/"), async (_request, reply) =>
-    reply
-      .type("text/html; charset=utf-8")
-      .send(
-        "<!doctype html><html lang=en><meta charset=utf-8><title>Broadside board</title>" +
-          "<p>The board's screens come in a later step; the state is at /api/board.</p></html>\n",
-      ),
-  );
+  // The page: a fixed map of URLs to built files; nothing in a request becomes a path.
+  const files = uiFiles(options.uiDirectory ?? defaultUiDirectory);
+  for (const [url, asset] of Object.entries(uiAssets)) {
+    app.get(route("public", url), async (_request, reply) => {
+      const file = await files(asset);
+      if (file.found) return reply.type(asset.type).send(file.body);
+      return reply.code(503).type("text/html; charset=utf-8").send(uiNotBuilt);
+    });
+  }
   app.get(route("public", "/healthz"), async (_request, reply) => reply.type("text/plain").send("ok\n"));
   app.get(route("public", "/api/board"), () => later(() => options.board.state()));
   app.get(route("public", "/api/board/events"), (request, reply) =>

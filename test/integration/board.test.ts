@@ -1,13 +1,11 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { ConfigMapLedgerStore } from "../../src/kube/ledger-store.js";
+import { createOperator, followStream, removeOperator, startBoard, stopBoards } from "./board-process.js";
 import {
   adminClients,
   deployAndWait,
   eventually,
   kubectl,
-  repoRoot,
   testDeployment,
   useTestNamespace,
 } from "./harness.js";
@@ -22,127 +20,10 @@ import {
 const namespace = useTestNamespace("board");
 const clusterRole = () => `broadside-board-operator-${namespace()}`;
 
-interface RunningBoard {
-  readonly child: ChildProcess;
-  readonly url: Promise<string>;
-  /** The audit log's JSON lines so far. */
-  readonly audit: Record<string, unknown>[];
-  readonly exited: Promise<number | null>;
-}
-
-const boards: RunningBoard[] = [];
-
 afterAll(async () => {
-  for (const board of boards) board.child.kill("SIGKILL");
-  const rbac = adminClients().rbac;
-  await rbac.deleteClusterRoleBinding({ name: clusterRole() }).catch(() => undefined);
-  await rbac.deleteClusterRole({ name: clusterRole() }).catch(() => undefined);
+  stopBoards();
+  await removeOperator(clusterRole());
 });
-
-function startBoard(): RunningBoard {
-  const child = spawn(
-    process.execPath,
-    [
-      join(repoRoot, "bin", "broadside.js"),
-      "board",
-      "--kubeconfig",
-      inject("adminKubeconfig"),
-      "--listen",
-      "127.0.0.1:0",
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  const audit: Record<string, unknown>[] = [];
-  let partial = "";
-  child.stderr.on("data", (chunk: Buffer) => {
-    const lines = (partial + chunk.toString()).split("\n");
-    partial = lines.pop() ?? "";
-    for (const line of lines) {
-      try {
-        audit.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        audit.push({ msg: `not JSON: ${line}` });
-      }
-    }
-  });
-  const url = new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /board listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (match?.[1] !== undefined) resolve(match[1]);
-    });
-    child.once("exit", (code) => {
-      reject(
-        new Error(`the board exited (${String(code)}) before listening: ${JSON.stringify(audit.slice(-5))}`),
-      );
-    });
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  const board = { child, url, audit, exited };
-  boards.push(board);
-  return board;
-}
-
-/** An operator: a ServiceAccount allowed `operate` on boards.broadside.dev, and a token minted for it. */
-async function operatorToken(): Promise<string> {
-  const kube = adminClients();
-  await kube.core.createNamespacedServiceAccount({
-    namespace: namespace(),
-    body: { metadata: { name: "operator" } },
-  });
-  await kube.rbac.createClusterRole({
-    body: {
-      metadata: { name: clusterRole() },
-      rules: [{ apiGroups: ["broadside.dev"], resources: ["boards"], verbs: ["operate"] }],
-    },
-  });
-  await kube.rbac.createClusterRoleBinding({
-    body: {
-      metadata: { name: clusterRole() },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole() },
-      subjects: [{ kind: "ServiceAccount", name: "operator", namespace: namespace() }],
-    },
-  });
-  const minted = await kube.core.createNamespacedServiceAccountToken({
-    name: "operator",
-    namespace: namespace(),
-    body: { spec: { audiences: [], expirationSeconds: 600 } },
-  });
-  return minted.status?.token ?? "";
-}
-
-interface StreamEvent {
-  readonly event: string;
-  readonly data: Record<string, unknown>;
-}
-
-/** Follows the spectators' stream, collecting its events until aborted. */
-function follow(url: string, signal: AbortSignal): StreamEvent[] {
-  const events: StreamEvent[] = [];
-  void (async () => {
-    const response = await fetch(`${url}/api/board/events`, { signal });
-    const reader = response.body?.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for (let chunk = await reader?.read(); chunk !== undefined && !chunk.done; chunk = await reader?.read()) {
-      buffer += decoder.decode(chunk.value as Uint8Array, { stream: true });
-      const blocks = buffer.split("\n\n");
-      buffer = blocks.pop() ?? "";
-      events.push(...blocks.flatMap(parseEvent));
-    }
-  })().catch(() => undefined);
-  return events;
-}
-
-/** One server-sent event block (`event: ...` and `data: ...` lines); none for a comment. */
-function parseEvent(block: string): StreamEvent[] {
-  const event = /^event: (.*)$/m.exec(block)?.[1];
-  const data = /^data: (.*)$/m.exec(block)?.[1];
-  return event === undefined || data === undefined
-    ? []
-    : [{ event, data: JSON.parse(data) as Record<string, unknown> }];
-}
 
 interface Cell {
   readonly row: number;
@@ -162,7 +43,7 @@ describe("broadside board on the sandbox", () => {
     );
     expect(annotated.code, annotated.stderr).toBe(0);
     await deployAndWait(namespace(), testDeployment("web", 4));
-    const token = await operatorToken();
+    const token = await createOperator(namespace(), clusterRole());
     const board = startBoard();
     const url = await board.url;
     const post = (path: string, bearer: string | undefined, body: object) =>
@@ -188,7 +69,7 @@ describe("broadside board on the sandbox", () => {
     const { code } = (await opened.json()) as { code: string };
 
     const stop = new AbortController();
-    const events = follow(url, stop.signal);
+    const events = followStream(url, stop.signal);
     try {
       // The ship of web, with four Ready pods in its cells.
       const cell = await eventually("web's ship with Ready pods", async () => {
