@@ -14,6 +14,7 @@ import { ConfigMapLedgerStore, broadsideNamespace, ledgerObjectName } from "../.
 import type { KubeClients } from "../../src/kube/client.js";
 import { defaultApiRateLimits } from "../../src/kube/throttled-http.js";
 import { adminClients, eventually, isReady, kubectl, repoRoot, useTestNamespace } from "./harness.js";
+import { followStream, type StreamEvent } from "./board-process.js";
 
 /*
  * The board under a crowd (issue 11, "Load"): a real `broadside board` process on the sandbox, a fleet of
@@ -336,29 +337,9 @@ interface SeaEvent {
   readonly at: number;
 }
 
-/** The spectators' stream: every `sea` event (kills and repairs, stamped by the board), until aborted. */
-function followSea(url: URL, signal: AbortSignal): SeaEvent[] {
-  const events: SeaEvent[] = [];
-  void (async () => {
-    const response = await fetch(new URL("/api/board/events", url), { signal });
-    const reader = response.body?.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for (let chunk = await reader?.read(); chunk !== undefined && !chunk.done; chunk = await reader?.read()) {
-      buffer += decoder.decode(chunk.value as Uint8Array, { stream: true });
-      const blocks = buffer.split("\n\n");
-      buffer = blocks.pop() ?? "";
-      events.push(...blocks.flatMap(seaEventOf));
-    }
-  })().catch(() => undefined);
-  return events;
-}
-
-/** A `sea` event's payload; nothing for other events (the scoreboard follows every click and is large). */
-function seaEventOf(block: string): SeaEvent[] {
-  if (!block.startsWith("event: sea\n")) return [];
-  const data = /^data: (.*)$/m.exec(block)?.[1] ?? "{}";
-  return [(JSON.parse(data) as { event: SeaEvent }).event];
+/** The spectators' stream's `sea` events so far (kills and repairs, stamped by the board). */
+function seaEvents(stream: readonly StreamEvent[]): SeaEvent[] {
+  return stream.map((each) => (each.data as { event: SeaEvent }).event);
 }
 
 /**
@@ -644,7 +625,7 @@ describe("the board under 100 players clicking 10 times a second for 60 s", () =
     const cells = await fleetCells(url);
 
     const stop = new AbortController();
-    const sea = followSea(url, stop.signal);
+    const stream = followStream(url.toString().replace(/\/$/, ""), stop.signal, "sea");
     const fewestReady = await watchShipReadiness(stop.signal);
     try {
       const crowd = await Promise.all(
@@ -659,6 +640,7 @@ describe("the board under 100 players clicking 10 times a second for 60 s", () =
       // Every pod back: each ship has all its pods Ready and none terminating, each kill its repair.
       await deployFleetRecovered();
       await eventually("a repair on the sea for every kill", () => {
+        const sea = seaEvents(stream);
         const repaired = new Set(sea.filter((e) => e.type === "repaired").map((e) => e.podUid));
         const kills = sea.filter((e) => e.type === "kill");
         return kills.every((kill) => repaired.has(kill.podUid)) ? true : undefined;
@@ -677,7 +659,7 @@ describe("the board under 100 players clicking 10 times a second for 60 s", () =
         game: { shots: game.limits.game.shots, perMs: gamePer },
       };
       const mismatches = replayLimits(audited, limits);
-      const bounds = arithmetic(audited, sea, limits);
+      const bounds = arithmetic(audited, seaEvents(stream), limits);
       const leastReady = Math.min(...shipNames.map((name) => fewestReady.get(name) ?? 0));
       const rate = { mean: rates.reduce((a, b) => a + b, 0) / rates.length, max: Math.max(...rates) };
       report(limits, leastReady, rate);

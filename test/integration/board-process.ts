@@ -119,8 +119,11 @@ export interface StreamEvent {
   readonly receivedAt: number;
 }
 
-/** Follows the spectators' stream, collecting its events until aborted. */
-export function followStream(url: string, signal: AbortSignal): StreamEvent[] {
+/**
+ * Follows the spectators' stream, collecting its events (only those named `only`, when given: a crowd's
+ * stream is large) until aborted.
+ */
+export function followStream(url: string, signal: AbortSignal, only?: string): StreamEvent[] {
   const events: StreamEvent[] = [];
   void (async () => {
     const response = await fetch(`${url}/api/board/events`, { signal });
@@ -131,7 +134,7 @@ export function followStream(url: string, signal: AbortSignal): StreamEvent[] {
       buffer += decoder.decode(chunk.value as Uint8Array, { stream: true });
       const blocks = buffer.split("\n\n");
       buffer = blocks.pop() ?? "";
-      events.push(...blocks.flatMap(parseEvent));
+      events.push(...blocks.flatMap(parseEvent).filter((each) => only === undefined || each.event === only));
     }
   })().catch(() => undefined);
   return events;
