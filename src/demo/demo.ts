@@ -104,7 +104,7 @@ export async function withDemoFleet<T>(
     return await body(state);
   } finally {
     if (startedHere && !options.keepSandbox) {
-      options.progress(`stopping sandbox "${options.sandboxName}" (run the demo with --keep to explore it)`);
+      options.progress(`stopping sandbox "${options.sandboxName}" (run with --keep to explore it)`);
       await sandboxDown(options.sandbox, options.sandboxName);
     }
   }
