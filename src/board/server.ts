@@ -233,16 +233,7 @@ function registerPlayer(app: FastifyInstance, options: BoardServerOptions, route
         ...(outcome.reason === undefined ? {} : { reason: outcome.reason }),
       };
     }
-    const { refusal } = outcome;
-    return reply
-      .code(429)
-      .header("retry-after", String(refusal.retryAfterSeconds))
-      .send({
-        error: { code: "BRD_BOARD_LIMIT", message: refusal.reason },
-        limit: refusal.limit,
-        reason: refusal.reason,
-        retryAfterSeconds: refusal.retryAfterSeconds,
-      });
+    return sendRefusal(reply, outcome.refusal);
   });
 }
 

@@ -1,5 +1,6 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { setTimeout as sleep } from "node:timers/promises";
+import { Arrivals } from "../traffic/arrivals.js";
 import type { Clock } from "../../core/clock.js";
 import { BroadsideError, describeError } from "../../core/errors.js";
 import type { ErrorCode } from "../../core/errors.js";
@@ -95,13 +96,14 @@ interface Body {
 export class PodBodies {
   private readonly bodies = new Map<string, Body>();
   private readonly queues = new Map<string, Promise<void>>();
-  private readonly ended = new Map<string, number>();
-  private readonly waiting = new Map<string, Set<() => void>>();
+  /** Dials waiting for a body to appear; pods that are gone. */
+  private readonly arrivals: Arrivals<Body>;
   private readonly informers: Informer<V1Pod>[];
   private poll: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(private readonly options: PodBodiesOptions) {
+    this.arrivals = new Arrivals(options.clock, (uid) => this.bodies.get(uid), options.catchUpMs);
     this.informers = informersOf<V1Pod>(options, {
       apiVersion: "v1",
       plural: "pods",
@@ -129,7 +131,7 @@ export class PodBodies {
 
   /** Where a front door reaches the pod: its IP and port while its body listens (see dialPort of PodListeners). */
   async dial(uid: string): Promise<Upstream | undefined> {
-    const body = this.bodies.get(uid) ?? (await this.appearing(uid));
+    const body = this.bodies.get(uid) ?? (await this.arrivals.wait(uid, this.stopped));
     if (body === undefined) return undefined;
     await body.made;
     return body.port === undefined || body.ended ? undefined : { host: body.spec.ip, port: body.port };
@@ -157,7 +159,7 @@ export class PodBodies {
     clearInterval(this.poll);
     await Promise.all(this.informers.map((informer) => informer.stop()));
     for (const uid of [...this.bodies.keys()]) void this.enqueue(uid, () => this.destroy(uid));
-    for (const uid of [...this.waiting.keys()]) this.wake(uid);
+    this.arrivals.wakeAll();
     while (this.queues.size > 0) await Promise.all([...this.queues.values()]);
   }
 
@@ -166,7 +168,7 @@ export class PodBodies {
     const uid = checkPodUid(pod.metadata?.uid);
     if (uid === undefined || this.stopped) return;
     if (event.type === "DELETED" || !podServes(pod)) {
-      if (event.type === "DELETED") this.markEnded(uid);
+      if (event.type === "DELETED") this.arrivals.markEnded(uid);
       if (this.bodies.has(uid)) void this.enqueue(uid, () => this.destroy(uid));
       return;
     }
@@ -218,12 +220,11 @@ export class PodBodies {
       ended: false,
     };
     this.bodies.set(spec.uid, body);
-    this.ended.delete(spec.uid);
     body.made = this.enqueue(spec.uid, async () => {
       await staleGone;
       await this.make(body);
     });
-    this.wake(spec.uid);
+    this.arrivals.arrived(spec.uid);
   }
 
   /** Records, then makes, the namespace, veth, cgroups and first run; on failure removes what was made. */
@@ -343,7 +344,7 @@ export class PodBodies {
     this.bodies.delete(uid);
     body.ended = true;
     body.port = undefined;
-    this.wake(uid);
+    this.arrivals.wake(uid);
     body.run?.close();
     await this.teardown(body);
     this.emit("removed", body);
@@ -367,32 +368,6 @@ export class PodBodies {
       if (this.queues.get(uid) === next) this.queues.delete(uid);
     });
     return next;
-  }
-
-  private appearing(uid: string): Promise<Body | undefined> {
-    if (this.stopped || this.ended.has(uid)) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      const waiters = this.waiting.get(uid) ?? new Set<() => void>();
-      this.waiting.set(uid, waiters);
-      const done = (): void => {
-        clearTimeout(timer);
-        waiters.delete(done);
-        if (waiters.size === 0 && this.waiting.get(uid) === waiters) this.waiting.delete(uid);
-        resolve(this.bodies.get(uid));
-      };
-      const timer = setTimeout(done, this.options.catchUpMs ?? 1000);
-      waiters.add(done);
-    });
-  }
-
-  private wake(uid: string): void {
-    for (const done of [...(this.waiting.get(uid) ?? [])]) done();
-  }
-
-  private markEnded(uid: string): void {
-    const now = this.options.clock.now();
-    this.ended.set(uid, now);
-    for (const [old, at] of this.ended) if (now - at > 60_000) this.ended.delete(old);
   }
 
   private emit(kind: BodyEvent["kind"], body: Body, reason?: string): void {

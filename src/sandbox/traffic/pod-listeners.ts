@@ -1,5 +1,6 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import type { Clock } from "../../core/clock.js";
+import { Arrivals } from "./arrivals.js";
 import { BroadsideError, describeError } from "../../core/errors.js";
 import type { ErrorCode } from "../../core/errors.js";
 import type { Informer, InformerEvent } from "../../kube/watch/informer.js";
@@ -42,14 +43,13 @@ export interface PodListenerInfo {
 export class PodListeners {
   private readonly servers = new Map<string, PodServer>();
   private readonly closing = new Set<Promise<void>>();
-  /** Pods whose listener has closed, or that are gone, with when: dialing them fails at once. */
-  private readonly ended = new Map<string, number>();
-  /** Callers of dialPort waiting for a pod's listener to appear, by pod uid. */
-  private readonly waiting = new Map<string, Set<() => void>>();
+  /** Callers of dialPort waiting for a pod's listener to appear; pods whose listener closed or that are gone. */
+  private readonly arrivals: Arrivals<PodServer>;
   private readonly informers: Informer<V1Pod>[];
   private stopped = false;
 
   constructor(private readonly options: PodListenersOptions) {
+    this.arrivals = new Arrivals(options.clock, (uid) => this.servers.get(uid), options.catchUpMs);
     this.informers = informersOf<V1Pod>(options, {
       apiVersion: "v1",
       plural: "pods",
@@ -81,7 +81,7 @@ export class PodListeners {
    * pod's listener has closed (no longer Ready, or gone): that failure is real.
    */
   async dialPort(uid: string): Promise<number | undefined> {
-    const server = this.servers.get(uid) ?? (await this.appearing(uid));
+    const server = this.servers.get(uid) ?? (await this.arrivals.wait(uid, this.stopped));
     if (server === undefined) return undefined;
     try {
       await server.listening;
@@ -109,7 +109,7 @@ export class PodListeners {
     this.stopped = true;
     await Promise.all(this.informers.map((informer) => informer.stop()));
     for (const uid of [...this.servers.keys()]) this.close(uid);
-    for (const uid of [...this.waiting.keys()]) this.wake(uid);
+    this.arrivals.wakeAll();
     await Promise.all([...this.closing]);
   }
 
@@ -117,37 +117,9 @@ export class PodListeners {
     const pod = event.object;
     const uid = pod.metadata?.uid;
     if (uid === undefined || this.stopped) return;
-    if (event.type === "DELETED") this.markEnded(uid);
+    if (event.type === "DELETED") this.arrivals.markEnded(uid);
     if (event.type === "DELETED" || !podServes(pod)) this.close(uid);
     else this.serve(uid, pod);
-  }
-
-  /** The pod's listener once it appears, or undefined when it has ended or does not appear in time. */
-  private appearing(uid: string): Promise<PodServer | undefined> {
-    if (this.stopped || this.ended.has(uid)) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      const waiters = this.waiting.get(uid) ?? new Set<() => void>();
-      this.waiting.set(uid, waiters);
-      const done = (): void => {
-        clearTimeout(timer);
-        waiters.delete(done);
-        if (waiters.size === 0 && this.waiting.get(uid) === waiters) this.waiting.delete(uid);
-        resolve(this.servers.get(uid));
-      };
-      const timer = setTimeout(done, this.options.catchUpMs ?? 1000);
-      waiters.add(done);
-    });
-  }
-
-  private wake(uid: string): void {
-    for (const done of [...(this.waiting.get(uid) ?? [])]) done();
-  }
-
-  private markEnded(uid: string): void {
-    const now = this.options.clock.now();
-    this.ended.set(uid, now);
-    // Only the recent past matters (slices catch up within milliseconds): keep the map small.
-    for (const [old, at] of this.ended) if (now - at > 60_000) this.ended.delete(old);
   }
 
   private serve(uid: string, pod: V1Pod): void {
@@ -164,8 +136,7 @@ export class PodListeners {
     }
     const server = new PodServer({ pod: name, namespace, uid }, behaviour, this.options.random);
     this.servers.set(uid, server);
-    this.ended.delete(uid);
-    this.wake(uid);
+    this.arrivals.arrived(uid);
     server.listening.catch((error: unknown) => {
       this.report(
         "BRD_INTERNAL",
@@ -179,8 +150,8 @@ export class PodListeners {
     const server = this.servers.get(uid);
     if (server === undefined) return;
     this.servers.delete(uid);
-    this.markEnded(uid);
-    this.wake(uid);
+    this.arrivals.markEnded(uid);
+    this.arrivals.wake(uid);
     const closed = server.close();
     this.closing.add(closed);
     void closed.finally(() => this.closing.delete(closed));
