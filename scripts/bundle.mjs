@@ -2,9 +2,34 @@
 // runs: one file per command module (esbuild's code splitting follows main.ts's dynamic imports) instead
 // of the ~1,200 files Node's ESM loader otherwise resolves, reads and links on every start, 967 of them
 // @kubernetes/client-node's. ADR 0020 has the figures.
-import { copyFile, writeFile } from "node:fs/promises";
+import { copyFile, rm, writeFile } from "node:fs/promises";
 import { build } from "esbuild";
 
+/**
+ * Node's own modules, imported by our code, reach it through require() instead of ESM import. Node
+ * builds the ESM face of a built-in module by reading every one of its exports once, and reading
+ * node:http's `WebSocket` (Node 22 and later) loads undici, which loads http2, zlib, worker_threads and
+ * node:zip with it: 40-100 ms of a cold `kill` spent on modules it never uses (ADR 0024, addendum).
+ * require() hands back the same module object without reading its exports; esbuild's interop reads a
+ * named import only when the code uses it.
+ */
+const builtinsThroughRequire = {
+  name: "builtins-through-require",
+  setup(build) {
+    build.onResolve({ filter: /^node:/ }, (args) =>
+      args.kind === "import-statement" || args.kind === "dynamic-import"
+        ? { path: args.path, namespace: "builtin-through-require" }
+        : { path: args.path, external: true },
+    );
+    build.onLoad({ filter: /.*/, namespace: "builtin-through-require" }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: "js",
+    }));
+  },
+};
+
+// Chunk names change with their content: a chunk of an earlier build would otherwise stay beside them.
+await rm("dist/bundle", { recursive: true, force: true });
 const result = await build({
   entryPoints: ["dist/cli/main.js"],
   outdir: "dist/bundle",
@@ -23,6 +48,7 @@ const result = await build({
   banner: {
     js: 'import { createRequire as createBundleRequire } from "node:module"; const require = createBundleRequire(import.meta.url);',
   },
+  plugins: [builtinsThroughRequire],
   logLevel: "warning",
   // Which source files each chunk holds: test/integration/wire-client.test.ts reads it to check that a
   // cold shot loads no chunk of @kubernetes/client-node (ADR 0024).
