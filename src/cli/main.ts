@@ -28,9 +28,10 @@ export const commandModules: readonly CommandModule[] = [
     load: async () => (await import("./sandbox-commands.js")).registerSandboxCommands,
   },
   { names: ["demo"], load: async () => (await import("./demo-command.js")).registerDemoCommand },
+  { names: ["kill", "evict"], load: async () => (await import("./chaos-commands.js")).registerChaosCommands },
   {
-    names: ["kill", "evict", "fail", "drift", "squeeze", "scale"],
-    load: async () => (await import("./chaos-commands.js")).registerChaosCommands,
+    names: ["fail", "drift", "squeeze", "scale"],
+    load: async () => (await import("./timed-chaos-commands.js")).registerTimedChaosCommands,
   },
   {
     names: ["recover", "halt", "resume", "status"],

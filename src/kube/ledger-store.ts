@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { BroadsideError } from "../core/errors.js";
 import type { LedgerDraft, LedgerRecord, RecordedValue, RecordState } from "../core/ledger/record.js";
 import { REDACTED } from "../core/ledger/record.js";
-import { LedgerFormatError, parseLedgerRecord } from "../core/ledger/schema.js";
+import { LedgerFormatError, plainLedgerRecord } from "../core/ledger/plain-record.js";
 import type { LedgerStore, PruneOptions, PruneResult, StateFilter } from "../core/ledger/store.js";
 import { ConflictError } from "../core/ledger/store.js";
 import { optional } from "../core/objects.js";
@@ -119,7 +119,7 @@ export class ConfigMapLedgerStore implements LedgerStore {
         if (draft.sensitive) await this.deleteValues(name);
         throw error;
       });
-      return this.recordOf(created, draft);
+      return await this.recordOf(created, draft);
     } catch (error: unknown) {
       if (apiStatus(error) === 409) throw new ConflictError(`ledger record ${draft.id} already exists`);
       throw error;
@@ -143,7 +143,7 @@ export class ConfigMapLedgerStore implements LedgerStore {
       // A closed record reverts nothing more: the Secret's values (a Secret's data, before and after) are
       // no one's business from now on. If this delete is lost, prune() finds the values orphaned.
       if (record.state === "closed" && record.sensitive) await this.deleteValues(ledgerObjectName(record.id));
-      return this.recordOf(replaced, record);
+      return await this.recordOf(replaced, record);
     } catch (error: unknown) {
       const status = apiStatus(error);
       if (status === 409) throw new ConflictError(`ledger record ${record.id} changed since it was read`);
@@ -287,12 +287,12 @@ export class ConfigMapLedgerStore implements LedgerStore {
   }
 
   /** The record a ConfigMap holds, its values replaced by `values` when given (they are known already). */
-  private recordOf(configMap: V1ConfigMap, values?: Values): LedgerRecord {
+  private async recordOf(configMap: V1ConfigMap, values?: Values): Promise<LedgerRecord> {
     const { source, fields } = this.fieldsOf(configMap);
     const version = configMap.metadata?.resourceVersion ?? "";
     const merged =
       values === undefined ? fields : { ...fields, original: values.original, injected: values.injected };
-    const record = parseLedgerRecord({ ...merged, version }, source);
+    const record = await checkedRecord({ ...merged, version }, source);
     // The id names the ConfigMap an update replaces: a mismatch would make it write another record.
     if (`${namePrefix}${record.id}` !== configMap.metadata?.name) {
       throw new LedgerFormatError(
@@ -355,6 +355,17 @@ function decodeValue(secret: V1Secret, key: string, source: string): RecordedVal
       cause: error instanceof SyntaxError ? undefined : error,
     });
   }
+}
+
+/**
+ * The ledger's boundary check: a record as Broadside writes it passes without zod; anything else goes to
+ * the schema, loaded only then (a cold `kill` writes and reads back records of the plain kind alone).
+ */
+async function checkedRecord(input: Record<string, unknown>, source: string): Promise<LedgerRecord> {
+  const plain = plainLedgerRecord(input);
+  if (plain !== undefined) return plain;
+  const { parseLedgerRecord } = await import("../core/ledger/schema.js");
+  return parseLedgerRecord(input, source);
 }
 
 async function orUndefined<T>(read: Promise<T>): Promise<T | undefined> {

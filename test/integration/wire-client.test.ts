@@ -160,9 +160,11 @@ describe("a cold shot over the wire client", () => {
     const victim = result.targets[0]?.name;
     expect(shot.stderr).toContain(`pod-kill ${namespace()}/${victim ?? "?"}: accepted`);
     expect(before.items.map((pod) => pod.metadata?.name)).toContain(victim);
-    // The chunks it loaded hold the CLI's own code, and none of client-node's.
+    // The chunks it loaded hold the CLI's own code, and none of client-node's or zod's (its ledger
+    // records are plainly valid: core/ledger/plain-record.ts).
     expect(shot.sources.some((source) => source.endsWith("dist/kube/wire/transport.js"))).toBe(true);
     expect(loadsClientNode(shot)).toBe(false);
+    expect(shot.sources.filter((source) => source.includes("node_modules/zod/"))).toEqual([]);
     await eventually("the shot pod to be gone", async () => {
       const pods = await adminClients().core.listNamespacedPod({ namespace: namespace() });
       return pods.items.every((pod) => pod.metadata?.name !== victim) ? true : undefined;

@@ -1,16 +1,17 @@
 import { z } from "zod";
 import { optional } from "../objects.js";
+import { LedgerFormatError } from "./plain-record.js";
 import type { LedgerRecord, Outcome } from "./record.js";
 
 /**
  * The boundary check for records read back from the cluster. A record may have been written by another
  * Broadside version, or edited by hand, and recovery acts on its contents: check it before trusting it.
+ * A record exactly as Broadside writes it is recognised without zod first (plain-record.ts); this schema
+ * decides everything else.
  */
 
-/** A stored record that is not a ledger record. Recovery cannot act on it; a human has to look. */
-export class LedgerFormatError extends Error {
-  override readonly name = "LedgerFormatError";
-}
+// Defined beside the plain check, which ledger-store.ts loads without this module (and zod).
+export { LedgerFormatError } from "./plain-record.js";
 
 const recordedValue = z.json();
 
