@@ -7,7 +7,8 @@ import { z } from "zod";
  * A tiny python3 wrapper that starts one program (os.posix_spawnp, argv array, no shell; the program
  * inherits the wrapper's stdin, stdout and stderr, so its output reaches the benchmark directly), waits
  * for it with os.wait4 and writes, to the file named by its first argument, the epoch ms just before the
- * spawn and just after the wait, the exit code, and the program's peak RSS (ru_maxrss, KiB on Linux).
+ * spawn and just after the wait, the exit code, the program's peak RSS (ru_maxrss, KiB on Linux) and its
+ * CPU time (user and system, ms), which a loaded machine disturbs less than the wall clock.
  * The wrapper's own start-up (about 15 ms) is before `spawnedAt`, so the benchmark measures from there.
  * -I -S: isolated, no site packages, the quickest start.
  */
@@ -20,7 +21,7 @@ _, status, usage = os.wait4(pid, 0)
 exited = time.time()
 code = os.waitstatus_to_exitcode(status)
 with open(report, "w") as out:
-    json.dump({"spawnedAt": started * 1000, "exitedAt": exited * 1000, "code": code, "maxRssKiB": usage.ru_maxrss}, out)
+    json.dump({"spawnedAt": started * 1000, "exitedAt": exited * 1000, "code": code, "maxRssKiB": usage.ru_maxrss, "cpuMs": (usage.ru_utime + usage.ru_stime) * 1000}, out)
 sys.exit(code if code >= 0 else 128 - code)
 `;
 
@@ -29,6 +30,7 @@ const usageSchema = z.object({
   exitedAt: z.number(),
   code: z.number().int(),
   maxRssKiB: z.number().int().nonnegative(),
+  cpuMs: z.number().nonnegative(),
 });
 
 /** What the wrapper reports about the one program it ran. */

@@ -32,6 +32,8 @@ export interface ShotMeasurement {
   readonly exitMs: number;
   /** The largest peak RSS of the tool's processes (KiB); kubectl: the larger of its two kubectls. */
   readonly maxRssKiB?: number;
+  /** Broadside only: the CPU time (user and system) of its process, ms. */
+  readonly cpuMs?: number;
   /** kubectl only: from the same start to head's exit, the victim chosen (get | sort | head). */
   readonly pickMs?: number;
   /** raw only: the two requests' own times. */
@@ -109,6 +111,7 @@ export async function broadsideShot(
     requestsTotal: parsed.data.apiRequests,
     exitMs: usage.exitedAt - usage.spawnedAt,
     maxRssKiB: usage.maxRssKiB,
+    cpuMs: usage.cpuMs,
   };
 }
 
