@@ -145,7 +145,7 @@ async function growFleet(
   const started = Date.now();
   await addPods(kube, fleet, pods);
   log(`  ${fleet.namespace}: ${pods.length} pods created in ${Date.now() - started} ms`);
-  await waitAllReady(kube, fleet.namespace, 20 * 60_000);
+  await waitAllReady(kube, fleet.namespace, 5 * 60_000);
   log(`  ${fleet.namespace}: all Ready ${Date.now() - started} ms after the first create`);
 }
 

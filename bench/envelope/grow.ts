@@ -60,7 +60,7 @@ export async function growTo(
     touched.add(fleet);
     limits.log(`  ${fleet.namespace}: ${fleet.pods.size} pods (${end} in all, ${used.toFixed(1)} GiB used)`);
   }
-  for (const fleet of touched) await waitAllReady(kube, fleet.namespace, 20 * 60_000);
+  for (const fleet of touched) await waitAllReady(kube, fleet.namespace, 5 * 60_000);
 }
 
 async function fleetFor(kube: KubeClients, envelope: Envelope, namespace: string): Promise<AgentFleet> {
