@@ -3,6 +3,8 @@ import { systemClock } from "../core/clock.js";
 import { Duration } from "../core/duration.js";
 import { BroadsideError, usageError } from "../core/errors.js";
 import { optional } from "../core/objects.js";
+import { containerNameSchema } from "../core/schemas.js";
+import { runContainerKill } from "../engine/container-kill.js";
 import { runObjectChaos } from "../engine/object-chaos.js";
 import type { EngineContext } from "../engine/context.js";
 import { runPodChaos, type PodChaosResult, type PodChoice } from "../engine/pod-chaos.js";
@@ -34,6 +36,7 @@ import {
   printPodResult,
 } from "./chaos-output.js";
 import type { CliConfig } from "./config.js";
+import { containerKillResultJson, printContainerKillResult } from "./container-kill-output.js";
 import { recoverLeftovers } from "./engine-context.js";
 import { connectPodVerbEngine } from "./pod-verb-engine.js";
 import { durationOption, type CliIo } from "./options.js";
@@ -70,35 +73,78 @@ function registerPodVerb(
   kind: PodFaultKind,
   description: string,
 ): void {
-  addPodTargetFlags(program.command(verb))
-    .description(description)
-    .action(async (pods: string[], flags: PodTargetFlags) => {
-      // Every flag is checked before the kubeconfig is read (so a bad flag is named first) and before
-      // the first request: bad input changes nothing. Only the context's namespace waits for the
-      // kubeconfig; a stand-in lets the pod names be checked already.
-      const pace = paceFrom(flags);
-      const stderr = progressLineFor(io, flags.output, systemClock);
-      const { ctx, scope, selector, mode } = await connectForPods(config, stderr.io, flags, pods);
-      const progress = stderr.line(ctx.apiRequests);
-      const result = await runPodChaos(ctx, {
-        fault: podFaults[kind],
-        scope,
-        selector,
-        mode,
-        ...optional("gracePeriodSeconds", flags.gracePeriod),
-        dryRun: flags.dryRun,
-        wait: flags.wait,
-        timeout: flags.timeout,
-        ...optional("pace", pace),
-        progress,
-      }).finally(() => {
-        progress.finish();
-      });
-      if (flags.output === "json")
-        io.out(`${JSON.stringify(podResultJson(kind, flags.dryRun, result, flags.explain), null, 2)}\n`);
-      else printPodResult(io, flags.dryRun, result, flags.explain);
-      refuseOnRefusedShots(result);
+  const command = addPodTargetFlags(program.command(verb)).description(description);
+  if (kind === "pod-kill")
+    command.option(
+      "--container <name>",
+      "kill this container's process (SIGKILL, by the node daemon) instead of the pod; the kubelet restarts it",
+    );
+  command.action(async (pods: string[], flags: PodTargetFlags & { container?: string }) => {
+    if (flags.container !== undefined) {
+      await killContainers(config, io, pods, { ...flags, container: flags.container });
+      return;
+    }
+    // Every flag is checked before the kubeconfig is read (so a bad flag is named first) and before
+    // the first request: bad input changes nothing. Only the context's namespace waits for the
+    // kubeconfig; a stand-in lets the pod names be checked already.
+    const pace = paceFrom(flags);
+    const stderr = progressLineFor(io, flags.output, systemClock);
+    const { ctx, scope, selector, mode } = await connectForPods(config, stderr.io, flags, pods);
+    const progress = stderr.line(ctx.apiRequests);
+    const result = await runPodChaos(ctx, {
+      fault: podFaults[kind],
+      scope,
+      selector,
+      mode,
+      ...optional("gracePeriodSeconds", flags.gracePeriod),
+      dryRun: flags.dryRun,
+      wait: flags.wait,
+      timeout: flags.timeout,
+      ...optional("pace", pace),
+      progress,
+    }).finally(() => {
+      progress.finish();
     });
+    if (flags.output === "json")
+      io.out(`${JSON.stringify(podResultJson(kind, flags.dryRun, result, flags.explain), null, 2)}\n`);
+    else printPodResult(io, flags.dryRun, result, flags.explain);
+    refuseOnRefusedShots(result);
+  });
+}
+
+/** `kill --container`: every flag checked first, then the pods chosen as `kill` chooses them (ADR 0029). */
+async function killContainers(
+  config: CliConfig,
+  io: CliIo,
+  pods: readonly string[],
+  flags: PodTargetFlags & { container: string },
+): Promise<void> {
+  const container = parseParams(containerNameSchema, flags.container, () => "--container");
+  if (flags.gracePeriod !== undefined)
+    throw usageError("--grace-period", "does not go with --container: the container is killed with SIGKILL");
+  if (flags.maxShots !== undefined) throw usageError("--max-shots", "does not go with --container");
+  const { ctx, scope, selector, mode } = await connectForPods(config, io, flags, pods);
+  const result = await runContainerKill(ctx, {
+    scope,
+    selector,
+    mode,
+    containers: [container],
+    containersField: "--container",
+    dryRun: flags.dryRun,
+    wait: flags.wait,
+    timeout: flags.timeout,
+  });
+  if (flags.output === "json")
+    io.out(`${JSON.stringify(containerKillResultJson(flags.dryRun, result, flags.explain), null, 2)}\n`);
+  else printContainerKillResult(io, flags.dryRun, result, flags.explain);
+  const refused = result.kills.filter((kill) => !kill.outcome.accepted);
+  if (refused.length > 0) {
+    const reasons = [...new Set(refused.map((kill) => (kill.outcome.accepted ? "" : kill.outcome.reason)))];
+    throw new BroadsideError(
+      "BRD_SHOT_REFUSED",
+      `${refused.length} of ${result.kills.length} container kill(s) refused: ${reasons.join("; ")}`,
+    );
+  }
 }
 
 /**
