@@ -12,9 +12,11 @@ const srcRoot = fileURLToPath(new URL(".", import.meta.url));
 
 /** What each top-level directory of src/ may import, besides itself (docs/architecture.md, "Layers"). */
 const allowedImports: Readonly<Record<string, readonly string[]>> = {
-  cli: ["agent", "board", "demo", "experiments", "engine", "faults", "kube", "sandbox", "core"],
+  cli: ["agent", "board", "daemon", "demo", "experiments", "engine", "faults", "kube", "sandbox", "core"],
   agent: ["experiments", "engine", "faults", "kube", "core"],
   board: ["engine", "faults", "kube", "core"],
+  // The node daemon; it reads the sandbox's pod records only through its sandbox finder (ADR 0029).
+  daemon: ["kube", "sandbox", "core"],
   demo: ["sandbox", "kube", "core"],
   experiments: ["engine", "faults", "kube", "core"],
   engine: ["faults", "kube", "core"],

@@ -55,35 +55,46 @@ function registerPodVerb(
   kind: PodFaultKind,
   description: string,
 ): void {
-  addPodTargetFlags(program.command(verb))
-    .description(description)
-    .action(async (pods: string[], flags: PodTargetFlags) => {
-      // Every flag is checked before the kubeconfig is read (so a bad flag is named first) and before
-      // the first request: bad input changes nothing. Only the context's namespace waits for the
-      // kubeconfig; a stand-in lets the pod names be checked already.
-      const pace = paceFrom(flags);
-      const stderr = progressLineFor(io, flags.output, systemClock);
-      const { ctx, scope, selector, mode } = await connectForPods(config, stderr.io, flags, pods);
-      const progress = stderr.line(ctx.apiRequests);
-      const result = await runPodChaos(ctx, {
-        fault: podFaults[kind],
-        scope,
-        selector,
-        mode,
-        ...optional("gracePeriodSeconds", flags.gracePeriod),
-        dryRun: flags.dryRun,
-        wait: flags.wait,
-        timeout: flags.timeout,
-        ...optional("pace", pace),
-        progress,
-      }).finally(() => {
-        progress.finish();
-      });
-      if (flags.output === "json")
-        io.out(`${JSON.stringify(podResultJson(kind, flags.dryRun, result, flags.explain), null, 2)}\n`);
-      else printPodResult(io, flags.dryRun, result, flags.explain);
-      refuseOnRefusedShots(result);
+  const command = addPodTargetFlags(program.command(verb)).description(description);
+  if (kind === "pod-kill")
+    command.option(
+      "--container <name>",
+      "kill this container's process (SIGKILL, by the node daemon) instead of the pod; the kubelet restarts it",
+    );
+  command.action(async (pods: string[], flags: PodTargetFlags & { container?: string }) => {
+    if (flags.container !== undefined) {
+      // Loaded only for --container: the daemon's work object is checked with zod, which a cold kill
+      // of pods does not load (ADR 0024).
+      const { killContainers } = await import("./container-kill-command.js");
+      await killContainers(config, io, pods, { ...flags, container: flags.container });
+      return;
+    }
+    // Every flag is checked before the kubeconfig is read (so a bad flag is named first) and before
+    // the first request: bad input changes nothing. Only the context's namespace waits for the
+    // kubeconfig; a stand-in lets the pod names be checked already.
+    const pace = paceFrom(flags);
+    const stderr = progressLineFor(io, flags.output, systemClock);
+    const { ctx, scope, selector, mode } = await connectForPods(config, stderr.io, flags, pods);
+    const progress = stderr.line(ctx.apiRequests);
+    const result = await runPodChaos(ctx, {
+      fault: podFaults[kind],
+      scope,
+      selector,
+      mode,
+      ...optional("gracePeriodSeconds", flags.gracePeriod),
+      dryRun: flags.dryRun,
+      wait: flags.wait,
+      timeout: flags.timeout,
+      ...optional("pace", pace),
+      progress,
+    }).finally(() => {
+      progress.finish();
     });
+    if (flags.output === "json")
+      io.out(`${JSON.stringify(podResultJson(kind, flags.dryRun, result, flags.explain), null, 2)}\n`);
+    else printPodResult(io, flags.dryRun, result, flags.explain);
+    refuseOnRefusedShots(result);
+  });
 }
 
 /**

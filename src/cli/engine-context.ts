@@ -13,6 +13,7 @@ import type { ClusterAccess } from "../kube/client.js";
 import type { EngineKube } from "../kube/engine-kube.js";
 import { ConfigMapHaltSwitch } from "../kube/halt-switch.js";
 import { broadsideNamespace, ConfigMapLedgerStore } from "../kube/ledger-store.js";
+import { ConfigMapNodeWork } from "../kube/node-work-store.js";
 import { ClusterObjects } from "../kube/objects.js";
 import { clusterPodFacts } from "../kube/pod-facts.js";
 import { ClusterPods } from "../kube/pods.js";
@@ -96,6 +97,7 @@ export function engineContext(
     namespaces: objects,
     watches: cluster.watches,
     ledger: new ConfigMapLedgerStore(kube, broadsideNamespace),
+    nodeWork: new ConfigMapNodeWork(kube.core, broadsideNamespace),
     halt: new ConfigMapHaltSwitch(kube, broadsideNamespace),
     targets: new RecordAccess(objects, pods),
     apiRequests: () => kube.counter.requests,

@@ -56,6 +56,7 @@ export const commandModules: readonly CommandModule[] = [
       };
     },
   },
+  { names: ["daemon"], load: async () => (await import("./daemon-command.js")).registerDaemonCommand },
   { names: ["board"], load: async () => (await import("./board-command.js")).registerBoardCommand },
   { names: ["gameday"], load: async () => (await import("./gameday-command.js")).registerGamedayCommand },
   {

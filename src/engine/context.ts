@@ -3,6 +3,7 @@ import type { HaltSwitch } from "../core/halt.js";
 import type { Actor, OpenRecord } from "../core/ledger/record.js";
 import type { TargetAccess } from "../core/ledger/recovery.js";
 import type { LedgerStore } from "../core/ledger/store.js";
+import type { NodeWorkStore } from "../core/node-work.js";
 import type { WorkloadDownCap } from "../core/limits/down-cap.js";
 import type { Rails, RandomSource } from "../core/targeting/types.js";
 import type { NamespaceReader, ObjectReader } from "../kube/objects.js";
@@ -36,6 +37,8 @@ export interface EngineContext {
   /** Where recovery timing and heal watching get their informers' objects. */
   readonly watches: WatchSources;
   readonly ledger: LedgerStore;
+  /** Work for the node daemons (container-kill, ADR 0029); absent where no daemon is reachable. */
+  readonly nodeWork?: NodeWorkStore;
   /** The kill switch: while it is held, no new mutation is made (reverts go on). */
   readonly halt: HaltSwitch;
   /** Reads, applies and reverts records of every fault kind. */

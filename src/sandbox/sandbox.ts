@@ -18,6 +18,7 @@ import { isRunning } from "./liveness.js";
 import { withLock } from "./lock.js";
 import { withFileErrors } from "./file-errors.js";
 import { freePorts } from "./ports.js";
+import { stopDaemons } from "./daemons.js";
 import { stopProcess } from "./processes.js";
 import type { SandboxName } from "./sandbox-name.js";
 import type { PodLifecycle } from "./stages.js";
@@ -84,6 +85,7 @@ export async function sandboxUp(request: SandboxRequest, env: SandboxEnvironment
         const reused = await reuseOrRepair(request, env, existing, layout);
         if (reused !== undefined) return reused;
         env.onProgress(`sandbox "${request.name}" is only partly up; restarting it`);
+        await stopDaemons(layout, stopContext(env));
         await stopComponents(existing.components, stopContext(env));
       }
       // What a killed run left (its records survive in the state directory): gone before it is cleared.
@@ -217,6 +219,8 @@ export async function sandboxDown(env: SandboxEnvironment, name: SandboxName): P
   await confirmOwnStateDir(layout);
   return withLock(layout.lockFile, lockHolder(env), async () => {
     const text = await readStateText(layout);
+    // The daemons first: they act on the bodies and report through the API server.
+    await stopDaemons(layout, stopContext(env));
     if (text !== undefined) await stopComponents(parseStoppable(text, layout), stopContext(env));
     // The traffic process removes its bodies as it stops; a killed one leaves its records for this.
     await removeBodies(env, layout, "BRD_SANDBOX_STOP_FAILED");

@@ -9,6 +9,7 @@ import {
 } from "./bootstrap.js";
 import { prepareBodies, removeBodies } from "./bodies-stage.js";
 import { ensureBinaries, upstreamStageFiles } from "./build.js";
+import { startDaemons, stopDaemons } from "./daemons.js";
 import { componentSpecs, type ComponentName, type SandboxPorts } from "./components.js";
 import {
   healthCredentials,
@@ -80,10 +81,12 @@ export async function startSandbox(request: SandboxRequest, env: SandboxEnvironm
     await startComponents(stage("kube-controller-manager", "kube-scheduler", "kwok"), launcher);
     await startComponents(stage("traffic"), launcher);
     await bootstrapCluster(request, state, env);
+    if (bodies.mode === "netns") await startDaemons(env, layout, request.nodes);
   } catch (error: unknown) {
     env.onProgress(
       `sandbox "${request.name}" failed to start; stopping what was started (logs kept in ${layout.logsDir})`,
     );
+    await stopDaemons(layout, stopContext(env));
     await stopComponents(state.components, stopContext(env));
     await removeBodies(env, layout, "BRD_SANDBOX_START_FAILED").catch(() => undefined);
     throw error;

@@ -337,14 +337,16 @@ describe("Chaos Mesh manifests, as they are", () => {
     expect(parse(podChaosYaml.replace("  gracePeriod: 5\n", ""))).toMatchObject({ gracePeriodSeconds: 0 });
   });
 
-  it("reads a PodChaos container-kill but marks it not runnable, with the reason", () => {
+  it("reads a PodChaos container-kill as runnable through the node daemon, its containers kept", () => {
     const loaded = parse(
       podChaosYaml.replace("action: pod-kill", "action: container-kill\n  containerNames: [app]"),
     );
-    expect(loaded).toMatchObject({ kind: "PodChaos", action: "container-kill", runnable: false });
-    expect(!loaded.runnable && loaded.reason).toContain(
-      "action container-kill needs the node daemon (coming later)",
-    );
+    expect(loaded).toMatchObject({
+      kind: "PodChaos",
+      action: "container-kill",
+      containerNames: ["app"],
+      runnable: true,
+    });
   });
 
   it("reads a PodChaos pod-failure with its duration, runnable; containerNames is ignored, and said so", () => {

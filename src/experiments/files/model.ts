@@ -168,7 +168,21 @@ export interface PodFailureStep {
   readonly duration: Duration;
 }
 
-export type MethodStep = PodFaultStep | PodFailureStep | ObjectFaultStep | WaitStep;
+/**
+ * container-kill (a PodChaos's): pods chosen as a pod fault's are, each named container's process killed
+ * by the node daemon of its node (engine/container-kill.ts, ADR 0029), its restart waited for.
+ */
+export interface ContainerKillStep {
+  readonly type: "container-kill";
+  readonly name?: string;
+  readonly selector: Selector;
+  readonly mode: Mode;
+  readonly containerNames: readonly string[];
+  /** How long to wait for each container to run and be Ready again. */
+  readonly timeout: Duration;
+}
+
+export type MethodStep = PodFaultStep | PodFailureStep | ContainerKillStep | ObjectFaultStep | WaitStep;
 /** Faults are never rollbacks: the ledger reverts every fault of the method, whatever happens. */
 export type RollbackStep = WaitStep;
 

@@ -89,6 +89,22 @@ describe("what broadside run will do with each kind of file", () => {
     },
   );
 
+  it("runs a PodChaos container-kill as one container-kill step with its containerNames", () => {
+    const yaml = podFailureYaml("  containerNames: [web]\n").replace(
+      "action: pod-failure",
+      "action: container-kill",
+    );
+    const plan = runPlanOf(parseExperimentFile(yaml, "ck.yaml"), options);
+    expect(plan.method).toEqual([
+      expect.objectContaining({
+        type: "container-kill",
+        name: "container-kill (PodChaos storefront-pause)",
+        mode: { kind: "fixed", count: 1 },
+        containerNames: ["web"],
+      }),
+    ]);
+  });
+
   it("runs a PodChaos pod-failure as one pod-failure step for its duration, with the default pause image", () => {
     const plan = runPlanOf(parseExperimentFile(podFailureYaml("  duration: 20s\n"), "pf.yaml"), options);
     expect(plan.method).toHaveLength(1);

@@ -140,17 +140,22 @@ function podFailureStep(name: string, spec: PodChaosSpec, fileName: string): Pod
   };
 }
 
+function podChaosStep(name: string, loaded: ChaosMeshPodChaos, timeout: Duration): MethodStep {
+  if (loaded.action === "pod-failure") return podFailureStep(name, loaded, loaded.fileName);
+  if (loaded.action === "container-kill") {
+    const { selector, mode, containerNames } = loaded;
+    return { type: "container-kill", name, selector, mode, containerNames, timeout };
+  }
+  return podStep(name, loaded, timeout);
+}
+
 function podChaosPlan(loaded: ChaosMeshPodChaos, options: PlanOptions, timeout: Duration): RunPlan {
   const name = `${loaded.action} (PodChaos ${loaded.name})`;
   return {
     name: loaded.name,
     title: `PodChaos ${loaded.name}: ${loaded.action}`,
     hypothesis: manifestHypothesis(options, loaded.fileName),
-    method: [
-      loaded.action === "pod-failure"
-        ? podFailureStep(name, loaded, loaded.fileName)
-        : podStep(name, loaded, timeout),
-    ],
+    method: [podChaosStep(name, loaded, timeout)],
     rollbacks: [],
     warnings: loaded.warnings,
   };

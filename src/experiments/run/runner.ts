@@ -3,11 +3,18 @@ import { optional } from "../../core/objects.js";
 import type { EngineContext } from "../../engine/context.js";
 import { runObjectChaos } from "../../engine/object-chaos.js";
 import { runPodChaos } from "../../engine/pod-chaos.js";
+import { runContainerKill } from "../../engine/container-kill.js";
 import { runPodFailure } from "../../engine/pod-failure.js";
 import { fileParamNames, planObjectFault } from "../../faults/object-registry.js";
 import { podFaults } from "../../faults/pod-registry.js";
 import type { NamespaceScope } from "../../kube/pod-facts.js";
-import type { ObjectFaultStep, PodFailureStep, PodFaultStep, WaitStep } from "../files/model.js";
+import type {
+  ContainerKillStep,
+  ObjectFaultStep,
+  PodFailureStep,
+  PodFaultStep,
+  WaitStep,
+} from "../files/model.js";
 import { objectFaultInput, type FaultInput } from "../report/fault-facts.js";
 import { buildRunReport } from "../report/build.js";
 import type { RunReport } from "../report/run-report.js";
@@ -185,6 +192,7 @@ class ExperimentRun {
       else if (step.type === "pod-fault") await this.podFault(step, index);
       else if (step.type === "object-fault") await this.objectFault(step);
       else if (step.type === "pod-failure") await this.podFailure(step);
+      else if (step.type === "container-kill") await this.containerKill(step);
       else await this.schedule(step);
     } catch (error: unknown) {
       // Bad input the cluster revealed (a protected namespace named outright) is an error, exit 2.
@@ -278,6 +286,38 @@ class ExperimentRun {
     for (const pod of result.plan.selected) this.targetUids.add(pod.uid);
     this.faults.push(objectFaultInput("pod-failure", result.records, result.recovery));
     this.windows.push({ start, end: this.now() });
+  }
+
+  /** Kills the named containers through the node daemons, and waits for them to run and be Ready again. */
+  private async containerKill(step: ContainerKillStep): Promise<void> {
+    const start = this.now();
+    const result = await runContainerKill(this.ctx, {
+      scope: scopeOf(step),
+      selector: step.selector,
+      mode: step.mode,
+      containers: step.containerNames,
+      containersField: "spec.containerNames",
+      dryRun: false,
+      wait: true,
+      timeout: step.timeout,
+    });
+    if (result.kills.length === 0) {
+      const left = result.plan.excluded.length;
+      throw new Error(
+        `no pod was selected (${String(left)} left out by selectors, rails or mode); nothing was injected`,
+      );
+    }
+    for (const pod of result.plan.selected) this.targetUids.add(pod.uid);
+    for (const kill of result.kills) {
+      const m = kill.milestones;
+      this.ctx.progress(
+        `  container-kill ${kill.target.pod.namespace}/${kill.target.pod.name} ${kill.target.container}: ${kill.outcome.accepted ? `running again ${since(kill.outcome.at, m?.runningAgainAt)}, Ready again ${since(kill.outcome.at, m?.readyAgainAt)}` : kill.outcome.reason}`,
+      );
+    }
+    this.windows.push({ start, end: this.now() });
+    const refused = result.kills.filter((kill) => !kill.outcome.accepted).length;
+    if (refused > 0)
+      throw new Error(`${String(refused)} of ${String(result.kills.length)} container kill(s) refused`);
   }
 
   /** Resolves when the method stops (a breach, Ctrl-C): an object fault then reverts at once. */
@@ -421,7 +461,14 @@ export function describeStep(step: PlanStep | WaitStep): string {
       return `${named}${step.fault} for ${step.duration.toString()}`;
     case "pod-failure":
       return `${named}pod-failure for ${step.duration.toString()}`;
+    case "container-kill":
+      return `${named}container-kill of ${step.containerNames.join(", ")}`;
     case "schedule":
       return `${named}Schedule, ${step.concurrencyPolicy}, for ${step.runFor.toString()}`;
   }
+}
+
+/** "412 ms" after `from`, or "-" when the milestone never came. */
+function since(from: number, at: number | undefined): string {
+  return at === undefined ? "-" : `${String(at - from)} ms`;
 }

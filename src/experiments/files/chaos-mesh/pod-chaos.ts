@@ -7,7 +7,7 @@ import { parseAt, readTargeting } from "../context.js";
 import { goDurationField, toDuration } from "../durations.js";
 import { faultDurationBound } from "./manifest.js";
 import type { ChaosMeshPodChaos, PodChaosAction, PodChaosSpec, Runnability } from "../model.js";
-import { needsNodeDaemon, podChaosActions } from "../model.js";
+import { podChaosActions } from "../model.js";
 import type { FieldPath } from "../problems.js";
 import { manifestRoot } from "../problems.js";
 import {
@@ -71,7 +71,10 @@ function podChaosRunnability(context: LoadContext, path: FieldPath, action: PodC
           "needs at least one container for action container-kill",
         );
       }
-      return { runnable: false, reason: `action container-kill ${needsNodeDaemon}` };
+      // Run by the node daemon of each pod's node (ADR 0029); one-shot, like pod-kill.
+      if (isSet(spec.duration))
+        context.warnings.push(`${at("duration")} is ignored: container-kill is one-shot`);
+      return { runnable: true };
   }
 }
 

@@ -138,6 +138,14 @@ function scheduledKind(context: LoadContext): ScheduledKind | undefined {
   return type;
 }
 
+/** container-kill runs from a PodChaos (ADR 0029); from a Schedule's instants, not yet. */
+function unscheduledContainerKill<T extends { readonly action: string; readonly runnable: boolean }>(
+  chaos: T,
+): T | (T & { readonly runnable: false; readonly reason: string }) {
+  if (chaos.action !== "container-kill" || !chaos.runnable) return chaos;
+  return { ...chaos, runnable: false, reason: "a Schedule of action container-kill is not supported yet" };
+}
+
 function loadScheduled(context: LoadContext, kind: ScheduledKind): ScheduledChaos | undefined {
   const path = [...specPath, embeddedKeys[kind]];
   switch (kind) {
@@ -154,7 +162,7 @@ function loadScheduled(context: LoadContext, kind: ScheduledKind): ScheduledChao
           reason: "a Schedule of action pod-failure is not supported yet",
         };
       }
-      return { kind, ...chaos };
+      return { kind, ...unscheduledContainerKill(chaos) };
     }
     case "NetworkChaos": {
       const chaos = loadNetworkChaosSpec(context, path);

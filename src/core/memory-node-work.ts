@@ -1,0 +1,47 @@
+import { ConflictError } from "./ledger/store.js";
+import { nodeWorkName } from "./node-work.js";
+import type { NodeWork, NodeWorkSpec, NodeWorkStatus, NodeWorkStore } from "./node-work.js";
+
+/** Node work in memory, for unit tests: versions bump on every write, as resourceVersions do. */
+export class MemoryNodeWork implements NodeWorkStore {
+  readonly works = new Map<string, NodeWork>();
+  private counter = 0;
+  /** Told of every created work object (a test's stand-in daemon answers from here). */
+  onCreate: ((work: NodeWork) => void) | undefined;
+
+  create(spec: NodeWorkSpec): Promise<NodeWork> {
+    const name = nodeWorkName(spec.ledgerId);
+    if (this.works.has(name)) return Promise.reject(new ConflictError(`node work ${name} already exists`));
+    const work: NodeWork = { name, spec, version: this.nextVersion() };
+    this.works.set(name, work);
+    this.onCreate?.(work);
+    return Promise.resolve(work);
+  }
+
+  read(name: string): Promise<NodeWork | undefined> {
+    return Promise.resolve(this.works.get(name));
+  }
+
+  answer(work: NodeWork, status: NodeWorkStatus): Promise<NodeWork> {
+    const current = this.works.get(work.name);
+    if (current?.version !== work.version)
+      return Promise.reject(new ConflictError(`node work ${work.name} changed or is gone`));
+    const answered: NodeWork = { ...current, status, version: this.nextVersion() };
+    this.works.set(work.name, answered);
+    return Promise.resolve(answered);
+  }
+
+  withdraw(work: NodeWork): Promise<void> {
+    const current = this.works.get(work.name);
+    if (current === undefined) return Promise.resolve();
+    if (current.version !== work.version)
+      return Promise.reject(new ConflictError(`node work ${work.name} was answered meanwhile`));
+    this.works.delete(work.name);
+    return Promise.resolve();
+  }
+
+  private nextVersion(): string {
+    this.counter += 1;
+    return String(this.counter);
+  }
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { nodeLabelValue, nodeWorkSelector, parseNodeWorkSpec, workRefusal } from "./node-work.js";
+import { sampleWork } from "./node-work-fixture.js";
+
+describe("node work: the object a node's daemon acts on", () => {
+  it("accepts a well-formed container-kill, with or without a container ID", () => {
+    expect(parseNodeWorkSpec(sampleWork)).toEqual(sampleWork);
+    const withId = { ...sampleWork, containerId: `containerd://${"ab".repeat(32)}` };
+    expect(parseNodeWorkSpec(withId)).toEqual(withId);
+  });
+
+  it.each([
+    [{ container: "Web;rm -rf /" }, /^container: /],
+    [{ containerId: "containerd://$(reboot)" }, /^containerId: is not a container ID/],
+    [{ pod: { ...sampleWork.pod, uid: "../../etc" } }, /^pod\.uid: is not a pod uid/],
+    [{ ledgerId: "../x" }, /^ledgerId: is not a ledger record id/],
+    [{ signal: "SIGTERM" }, /^signal: /],
+    [{ extra: 1 }, /^the work: /],
+  ])("refuses %j, naming the field", (change, problem) => {
+    const parsed = parseNodeWorkSpec({ ...sampleWork, ...change });
+    expect("problem" in parsed ? parsed.problem : "accepted").toMatch(problem);
+  });
+
+  it("labels short node names as they are and long ones by a hash that still fits a label", () => {
+    expect(nodeLabelValue("kwok-node-0")).toBe("kwok-node-0");
+    const long = `${"a".repeat(60)}.compute.internal`;
+    const value = nodeLabelValue(long);
+    expect(value).toMatch(/^sha-[0-9a-f]{56}$/);
+    expect(value).toBe(nodeLabelValue(long));
+    expect(nodeWorkSelector("kwok-node-0")).toBe("broadside.dev/node-work=v1,broadside.dev/node=kwok-node-0");
+  });
+
+  it("refuses another node's work and a protected namespace, and abandons work past its deadline", () => {
+    const context = { node: "kwok-node-0", protectedNamespaces: ["kube-system"], now: 2_000 };
+    expect(workRefusal(sampleWork, context)).toBeUndefined();
+    expect(workRefusal(sampleWork, { ...context, node: "kwok-node-1" })?.phase).toBe("Refused");
+    const system = { ...sampleWork, pod: { ...sampleWork.pod, namespace: "kube-system" } };
+    expect(workRefusal(system, context)).toEqual({
+      phase: "Refused",
+      message: "namespace kube-system is protected",
+    });
+    expect(workRefusal(sampleWork, { ...context, now: 31_000 })?.phase).toBe("Abandoned");
+  });
+});

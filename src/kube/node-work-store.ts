@@ -1,0 +1,141 @@
+import type { V1ConfigMap } from "@kubernetes/client-node";
+import { ConflictError } from "../core/ledger/store.js";
+import {
+  nodeLabelValue,
+  nodeWorkLabel,
+  nodeWorkName,
+  nodeWorkNodeLabel,
+  nodeWorkVersion,
+  parseNodeWorkSpec,
+  parseNodeWorkStatus,
+} from "../core/node-work.js";
+import type { NodeWork, NodeWorkSpec, NodeWorkStatus, NodeWorkStore } from "../core/node-work.js";
+import { BroadsideError } from "../core/errors.js";
+import { apiStatus } from "./api-errors.js";
+import type { EngineCoreCalls } from "./engine-kube.js";
+import { createBroadsideNamespace, faultKindLabel, managedByLabel } from "./ledger-store.js";
+
+/*
+ * Node work as ConfigMaps in Broadside's namespace (ADR 0029), as the ledger is (ADR 0004): the spec in
+ * `work.json`, the daemon's answer in `status.json`, every write conditional on the resourceVersion read.
+ */
+
+export const workKey = "work.json";
+export const statusKey = "status.json";
+
+type ConfigMapCalls = Pick<
+  EngineCoreCalls,
+  | "createNamespacedConfigMap"
+  | "readNamespacedConfigMap"
+  | "replaceNamespacedConfigMap"
+  | "deleteNamespacedConfigMap"
+  | "createNamespace"
+>;
+
+export class ConfigMapNodeWork implements NodeWorkStore {
+  constructor(
+    private readonly core: ConfigMapCalls,
+    readonly namespace: string,
+  ) {}
+
+  async create(spec: NodeWorkSpec): Promise<NodeWork> {
+    const body = configMapOfWork(spec);
+    const create = () => this.core.createNamespacedConfigMap({ namespace: this.namespace, body });
+    try {
+      return workOf(await create());
+    } catch (error: unknown) {
+      const status = apiStatus(error);
+      if (status === 409) throw new ConflictError(`node work ${body.metadata?.name ?? ""} already exists`);
+      if (status !== 404) throw error;
+    }
+    await createBroadsideNamespace(this.core, this.namespace);
+    return workOf(await create());
+  }
+
+  async read(name: string): Promise<NodeWork | undefined> {
+    try {
+      return workOf(await this.core.readNamespacedConfigMap({ name, namespace: this.namespace }));
+    } catch (error: unknown) {
+      if (apiStatus(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async answer(work: NodeWork, status: NodeWorkStatus): Promise<NodeWork> {
+    const body = configMapOfWork(work.spec, status, work.version);
+    try {
+      return workOf(
+        await this.core.replaceNamespacedConfigMap({ name: work.name, namespace: this.namespace, body }),
+      );
+    } catch (error: unknown) {
+      const code = apiStatus(error);
+      if (code === 409 || code === 404) throw new ConflictError(`node work ${work.name} changed or is gone`);
+      throw error;
+    }
+  }
+
+  async withdraw(work: NodeWork): Promise<void> {
+    try {
+      await this.core.deleteNamespacedConfigMap({
+        name: work.name,
+        namespace: this.namespace,
+        body: { preconditions: { resourceVersion: work.version } },
+      });
+    } catch (error: unknown) {
+      const code = apiStatus(error);
+      if (code === 404) return;
+      if (code === 409) throw new ConflictError(`node work ${work.name} was answered meanwhile`);
+      throw error;
+    }
+  }
+}
+
+/** The ConfigMap of a work object: labelled for its node's daemon, the spec (and status) as JSON. */
+export function configMapOfWork(
+  spec: NodeWorkSpec,
+  status?: NodeWorkStatus,
+  resourceVersion?: string,
+): V1ConfigMap {
+  return {
+    metadata: {
+      name: nodeWorkName(spec.ledgerId),
+      ...(resourceVersion === undefined ? {} : { resourceVersion }),
+      labels: {
+        [managedByLabel]: "broadside",
+        [nodeWorkLabel]: nodeWorkVersion,
+        [nodeWorkNodeLabel]: nodeLabelValue(spec.node),
+        [faultKindLabel]: spec.kind,
+      },
+    },
+    data: {
+      [workKey]: JSON.stringify(spec),
+      ...(status === undefined ? {} : { [statusKey]: JSON.stringify(status) }),
+    },
+  };
+}
+
+/**
+ * A work object read from the cluster. A spec that does not parse is an error naming its field (the
+ * daemon answers such work Refused); a status that does not parse counts as no answer yet.
+ */
+export function workOf(configMap: V1ConfigMap): NodeWork {
+  const name = configMap.metadata?.name ?? "";
+  const spec = parseNodeWorkSpec(parseJson(configMap.data?.[workKey]));
+  if ("problem" in spec) throw new BroadsideError("BRD_USAGE", `node work ${name}: ${spec.problem}`);
+  const statusText = configMap.data?.[statusKey];
+  return {
+    name,
+    spec,
+    status: statusText === undefined ? undefined : parseNodeWorkStatus(parseJson(statusText)),
+    version: configMap.metadata?.resourceVersion ?? "",
+  };
+}
+
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

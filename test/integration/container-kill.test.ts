@@ -1,0 +1,401 @@
+import { spawn } from "node:child_process";
+import { get } from "node:http";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { systemHost } from "../../src/sandbox/bodies/host.js";
+import { decideBodies, probeBodies } from "../../src/sandbox/bodies/mode.js";
+import type { BodyInfo } from "../../src/sandbox/bodies/pod-bodies.js";
+import { daemonArgs, daemonJournalDir } from "../../src/sandbox/daemons.js";
+import { SandboxName } from "../../src/sandbox/sandbox-name.js";
+import { sandboxLayout } from "../../src/sandbox/state-dir.js";
+import { broadside, config, eventually, kubectl, repoRoot } from "./harness.js";
+import { integrationSandboxName } from "./names.js";
+
+/**
+ * container-kill end to end (issues 12 and 15, ADR 0029): a sandbox of its own with pod bodies and a
+ * node daemon per node; `broadside kill --container` writes the ledger record and the node work, the
+ * daemon of the pod's node journals it and SIGKILLs the body's process, the sandbox restarts it and
+ * reports the restart in the pod's status as the kubelet would. The test never dials a pod IP.
+ */
+const name = SandboxName.parse(`${integrationSandboxName.slice(0, 25)}-ckill`, "sandbox name");
+const stateDir = join(config.stateDir, name);
+const kubeconfig = join(stateDir, "kubeconfig");
+const decision = decideBodies("auto", await probeBodies(systemHost, process.geteuid?.()));
+const canRun = decision.mode === "netns";
+
+function getText(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => {
+        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") });
+      });
+    }).on("error", reject);
+  });
+}
+
+async function bodies(): Promise<BodyInfo[]> {
+  const state = JSON.parse(await readFile(join(stateDir, "state.json"), "utf8")) as {
+    components: { traffic: { port: number } };
+  };
+  const reply = await getText(`http://127.0.0.1:${state.components.traffic.port}/bodies`);
+  return reply.status === 200 ? (JSON.parse(reply.body) as { bodies: BodyInfo[] }).bodies : [];
+}
+
+interface PodJson {
+  metadata: { name: string; uid: string };
+  spec: { nodeName?: string };
+  status: {
+    containerStatuses?: {
+      name: string;
+      restartCount: number;
+      lastState?: { terminated?: { reason: string; exitCode: number } };
+    }[];
+  };
+}
+
+async function pod(podName: string): Promise<PodJson> {
+  const read = await kubectl(kubeconfig, "-n", "shop", "get", "pod", podName, "-o", "json");
+  expect(read.code, read.stderr).toBe(0);
+  return JSON.parse(read.stdout) as PodJson;
+}
+
+/** Names of Broadside's ConfigMaps (ledger records and node work), to check a refusal wrote none. */
+async function broadsideConfigMaps(): Promise<string[]> {
+  const listed = await kubectl(kubeconfig, "-n", "broadside-system", "get", "configmaps", "-o", "name");
+  return listed.code === 0 ? listed.stdout.split("\n").filter((line) => line !== "") : [];
+}
+
+const manifest = `
+apiVersion: v1
+kind: Namespace
+metadata: { name: shop }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: shop }
+spec:
+  replicas: 2
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web, broadside.dev/serve: http } }
+    spec:
+      terminationGracePeriodSeconds: 2
+      containers:
+        - name: web
+          image: registry.invalid/web:1
+          ports: [{ containerPort: 8080 }]
+          resources: { limits: { memory: 96Mi, cpu: 500m } }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: shop, labels: { broadside.dev/serve: http } }
+spec:
+  selector: { app: web }
+  ports: [{ port: 80, targetPort: 8080 }]
+`;
+
+/** A Chaos Mesh PodChaos container-kill, as a user brings it. */
+const podChaos = `apiVersion: chaos-mesh.org/v1alpha1
+kind: PodChaos
+metadata: { name: web-container-kill, namespace: shop }
+spec:
+  action: container-kill
+  mode: one
+  containerNames: [web]
+  selector: { namespaces: [shop], labelSelectors: { app: web } }
+`;
+
+interface KillJson {
+  kills: {
+    ledgerId: string;
+    work: string;
+    target: { node: string; restartCount: number };
+    outcome: { accepted: boolean; at: number };
+    status: { phase: string; pid: number };
+    milestones: {
+      restartCount: number;
+      lastTerminated: { exitCode: number; reason: string };
+      runningAgainAt: number;
+      readyAgainAt: number;
+    };
+    ms: { runningAgain: number | null; readyAgain: number | null };
+  }[];
+}
+
+async function running(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
+  return stat !== undefined && stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+}
+
+/** The restarts of every web pod's container, summed. */
+async function totalRestarts(): Promise<number> {
+  const listed = await kubectl(kubeconfig, "-n", "shop", "get", "pods", "-l", "app=web", "-o", "json");
+  const pods = (JSON.parse(listed.stdout) as { items: PodJson[] }).items;
+  return pods.reduce((sum, each) => sum + (each.status.containerStatuses?.[0]?.restartCount ?? 0), 0);
+}
+
+function servingVictim(body: BodyInfo | undefined): BodyInfo & { pid: number } {
+  if (body?.pid === undefined) throw new Error("no serving body from the first test");
+  return { ...body, pid: body.pid };
+}
+
+function onlyKill(stdout: string): KillJson["kills"][number] {
+  const [kill] = (JSON.parse(stdout) as KillJson).kills;
+  if (kill === undefined) throw new Error("no kill in the output");
+  return kill;
+}
+
+async function configMapData(objectName: string): Promise<Record<string, string>> {
+  const read = await kubectl(
+    kubeconfig,
+    "-n",
+    "broadside-system",
+    "get",
+    "configmap",
+    objectName,
+    "-o",
+    "json",
+  );
+  expect(read.code, read.stderr).toBe(0);
+  return (JSON.parse(read.stdout) as { data: Record<string, string> }).data;
+}
+
+/** The ledger record (closed, the process gone), the work's answer, and the node's journal entry. */
+async function checkRecords(
+  kill: KillJson["kills"][number],
+  body: BodyInfo & { pid: number },
+): Promise<void> {
+  const record = JSON.parse(
+    (await configMapData(`ledger-${kill.ledgerId}`))["record.json"] ?? "{}",
+  ) as object;
+  expect(record).toMatchObject({
+    faultKind: "container-kill",
+    state: "closed",
+    target: { uid: body.uid },
+    outcome: { kind: "target-gone" },
+  });
+  const status = JSON.parse((await configMapData(kill.work))["status.json"] ?? "{}") as object;
+  expect(status).toMatchObject({ phase: "Done", daemon: { node: kill.target.node } });
+  const journalFile = join(stateDir, "daemon", kill.target.node, `${kill.work}.json`);
+  const journal = JSON.parse(await readFile(journalFile, "utf8")) as object;
+  expect(journal).toMatchObject({ phase: "reported", target: { pid: body.pid } });
+}
+
+describe("container-kill: what --pod-bodies auto chooses here", () => {
+  it("runs where bodies can be made, and otherwise says why not", () => {
+    if (!canRun) process.stderr.write(`container-kill.test.ts cannot run here: ${decision.reason}\n`);
+    expect(decision.mode === "netns" || decision.reason !== "").toBe(true);
+  });
+});
+
+describe.runIf(canRun)("container-kill through the node daemon, in a sandbox with pod bodies", () => {
+  let victim: BodyInfo | undefined;
+  let daemonPids: number[] = [];
+
+  afterAll(async () => {
+    await broadside("sandbox", "down", "--name", name);
+  });
+
+  it("starts a node daemon per node with the pod bodies", async () => {
+    const up = await broadside("sandbox", "up", "--name", name, "--nodes", "2", "--pod-bodies", "netns");
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout + up.stderr).toMatch(/2 node daemon\(s\) started/);
+    const daemons = JSON.parse(await readFile(join(stateDir, "daemons.json"), "utf8")) as {
+      node: string;
+      pid: number;
+    }[];
+    expect(daemons.map((d) => d.node)).toEqual(["kwok-node-0", "kwok-node-1"]);
+    daemonPids = daemons.map((d) => d.pid);
+    for (const pid of daemonPids) expect(await running(pid)).toBe(true);
+    const file = join(stateDir, "web.yaml");
+    await writeFile(file, manifest);
+    const applied = await kubectl(kubeconfig, "apply", "-f", file);
+    expect(applied.code, applied.stderr).toBe(0);
+    const serving = await eventually(
+      "two serving bodies",
+      async () => {
+        const listed = (await bodies()).filter((b) => b.port !== undefined && b.pid !== undefined);
+        return listed.length === 2 ? listed : undefined;
+      },
+      90_000,
+    );
+    victim = serving[0];
+  });
+
+  it("refuses a container the pod does not have, naming the pod and its containers, and writes nothing", async () => {
+    const before = await broadsideConfigMaps();
+    const refused = await broadside(
+      "kill",
+      "--kubeconfig",
+      kubeconfig,
+      "-n",
+      "shop",
+      "-l",
+      "app=web",
+      "--container",
+      "sidecar",
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /--container: pod shop\/web-[a-z0-9-]+ has no container "sidecar"; its containers: web/,
+    );
+    expect(await broadsideConfigMaps()).toEqual(before);
+  });
+
+  it("kills the container's process: restartCount + 1, lastState terminated 137, timed from watch events", async () => {
+    const body = servingVictim(victim);
+    const before = await pod(body.pod);
+    const restartsBefore = before.status.containerStatuses?.[0]?.restartCount ?? 0;
+    const killed = await broadside(
+      "kill",
+      "--kubeconfig",
+      kubeconfig,
+      "-n",
+      "shop",
+      body.pod,
+      "--container",
+      "web",
+      "-o",
+      "json",
+      "--timeout",
+      "60s",
+    );
+    expect(killed.code, killed.stderr).toBe(0);
+    const kill = onlyKill(killed.stdout);
+    expect(kill.status).toMatchObject({ phase: "Done", pid: body.pid });
+    expect(kill.target.node).toBe(before.spec.nodeName);
+    expect(kill.milestones).toMatchObject({
+      restartCount: restartsBefore + 1,
+      lastTerminated: { exitCode: 137, reason: "Error" },
+    });
+    const { runningAgain, readyAgain } = kill.ms;
+    expect(runningAgain).toBeGreaterThanOrEqual(0);
+    expect(readyAgain).toBeGreaterThanOrEqual(runningAgain ?? 0);
+    process.stderr.write(
+      `container-kill milestones: running again ${runningAgain} ms, Ready again ${readyAgain} ms after the kill\n`,
+    );
+    const after = await pod(body.pod);
+    expect(after.metadata.uid).toBe(body.uid);
+    expect(after.status.containerStatuses?.[0]).toMatchObject({
+      restartCount: restartsBefore + 1,
+      lastState: { terminated: { reason: "Error", exitCode: 137 } },
+    });
+    // The body runs again in the same namespace, as a new process.
+    const again = await eventually("the body serving again", async () =>
+      (await bodies()).find((b) => b.uid === body.uid && b.port !== undefined && b.pid !== body.pid),
+    );
+    expect(again.netns).toBe(body.netns);
+    await checkRecords(kill, body);
+  });
+
+  it("a daemon SIGKILLed between journaling the target and the signal finishes the kill when it starts again", async () => {
+    const body = servingVictim((await bodies()).find((b) => b.port !== undefined && b.pid !== undefined));
+    const node = (await pod(body.pod)).spec.nodeName ?? "";
+    const restartsBefore = (await pod(body.pod)).status.containerStatuses?.[0]?.restartCount ?? 0;
+    // The sandbox's daemon of that node gives way to one that dies at the failpoint.
+    const daemons = JSON.parse(await readFile(join(stateDir, "daemons.json"), "utf8")) as {
+      node: string;
+      pid: number;
+    }[];
+    const own = daemons.find((d) => d.node === node);
+    if (own === undefined) throw new Error(`no daemon for ${node}`);
+    process.kill(own.pid, "SIGKILL");
+    await eventually("the sandbox's daemon gone", async () => ((await running(own.pid)) ? undefined : true));
+    const layout = sandboxLayout(config.stateDir, name);
+    const script = join(repoRoot, "bin", "broadside.js");
+    const crashing = spawn(process.execPath, daemonArgs(layout, script, node), {
+      env: { ...process.env, BROADSIDE_FAILPOINT: "daemon-target-journaled" },
+      stdio: "ignore",
+    });
+    const crashed = new Promise<NodeJS.Signals | null>((resolve) =>
+      crashing.once("exit", (_code, signal) => {
+        resolve(signal);
+      }),
+    );
+    const killing = broadside(
+      "kill",
+      "--kubeconfig",
+      kubeconfig,
+      "-n",
+      "shop",
+      body.pod,
+      "--container",
+      "web",
+      "-o",
+      "json",
+      "--timeout",
+      "60s",
+    );
+    expect(await crashed).toBe("SIGKILL");
+    const journalDir = daemonJournalDir(layout, node);
+    const open = await eventually("the open entry with its target", async () => {
+      for (const file of await readdir(journalDir)) {
+        const entry = JSON.parse(await readFile(join(journalDir, file), "utf8")) as {
+          phase: string;
+          work: string;
+          target?: { pid: number };
+        };
+        if (entry.phase === "open" && entry.target !== undefined) return entry;
+      }
+      return undefined;
+    });
+    expect(open.target?.pid).toBe(body.pid);
+    expect((await bodies()).find((b) => b.uid === body.uid)?.pid).toBe(body.pid);
+    // Started again (as the DaemonSet would restart it), it finishes the entry before it watches.
+    const restarted = spawn(process.execPath, daemonArgs(layout, script, node), { stdio: "ignore" });
+    try {
+      const killed = await killing;
+      expect(killed.code, killed.stderr).toBe(0);
+      const kill = onlyKill(killed.stdout);
+      expect(kill.work).toBe(open.work);
+      expect(kill.status).toMatchObject({ phase: "Done", pid: body.pid });
+      expect(kill.milestones).toMatchObject({
+        restartCount: restartsBefore + 1,
+        lastTerminated: { exitCode: 137 },
+      });
+      const entry = JSON.parse(await readFile(join(journalDir, `${open.work}.json`), "utf8")) as object;
+      expect(entry).toMatchObject({ phase: "reported", status: { phase: "Done" } });
+    } finally {
+      restarted.kill("SIGTERM");
+    }
+  });
+
+  it("runs a Chaos Mesh PodChaos container-kill unchanged with `broadside run`, probed through the front door", async () => {
+    const restartsBefore = await totalRestarts();
+    const file = join(stateDir, "container-kill.yaml");
+    await writeFile(file, podChaos);
+    // The verdict is what the probe measured (the sandbox keeps routing to the killed body until it runs
+    // again), so any tolerance would test the sandbox's timing; the run itself is what is checked here.
+    const run = await broadside(
+      "run",
+      file,
+      "--sandbox",
+      name,
+      "--window",
+      "3s",
+      "--report-dir",
+      join(stateDir, "reports"),
+      "--probe",
+      "name=web,url=front-door://web.shop/,frequency=10,tolerance=availability>=0%",
+    );
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stderr).toMatch(
+      /container-kill shop\/web-[a-z0-9-]+ web: running again \d+ ms, Ready again \d+ ms/,
+    );
+    expect(await totalRestarts()).toBe(restartsBefore + 1);
+    const reports = await readdir(join(stateDir, "reports"));
+    expect(
+      reports.filter((each) => each.startsWith("web-container-kill-") && each.endsWith(".json")),
+    ).toHaveLength(1);
+  });
+
+  it("stops the daemons on down", async () => {
+    const down = await broadside("sandbox", "down", "--name", name);
+    expect(down.code, down.stderr).toBe(0);
+    // Stopped: gone, or a zombie its new parent has not reaped yet.
+    for (const pid of daemonPids) expect(await running(pid)).toBe(false);
+  });
+});
