@@ -10,10 +10,10 @@ import type { EngineContext } from "../engine/context.js";
 import { RecordAccess } from "../engine/record-access.js";
 import type { ApiRequestObserver } from "../kube/api-request-observer.js";
 import type { ClusterAccess } from "../kube/client.js";
+import type { NodeWorkStore } from "../core/node-work.js";
 import type { EngineKube } from "../kube/engine-kube.js";
 import { ConfigMapHaltSwitch } from "../kube/halt-switch.js";
 import { broadsideNamespace, ConfigMapLedgerStore } from "../kube/ledger-store.js";
-import { ConfigMapNodeWork } from "../kube/node-work-store.js";
 import { ClusterObjects } from "../kube/objects.js";
 import { clusterPodFacts } from "../kube/pod-facts.js";
 import { ClusterPods } from "../kube/pods.js";
@@ -97,7 +97,7 @@ export function engineContext(
     namespaces: objects,
     watches: cluster.watches,
     ledger: new ConfigMapLedgerStore(kube, broadsideNamespace),
-    nodeWork: new ConfigMapNodeWork(kube.core, broadsideNamespace),
+    nodeWork: lazyNodeWork(kube.core, broadsideNamespace),
     halt: new ConfigMapHaltSwitch(kube, broadsideNamespace),
     targets: new RecordAccess(objects, pods),
     apiRequests: () => kube.counter.requests,
@@ -121,5 +121,23 @@ export function engineContext(
     failpoint: (name) => {
       if (name === config.failpoint) process.kill(process.pid, "SIGKILL");
     },
+  };
+}
+
+/**
+ * The node daemons' work store, loaded on its first use: its checks are zod schemas, which a cold pod kill
+ * does not load (ADR 0024), and only `kill --container` and run's container-kill steps use it.
+ */
+function lazyNodeWork(core: EngineKube["core"], namespace: string): NodeWorkStore {
+  let store: Promise<NodeWorkStore> | undefined;
+  const loaded = (): Promise<NodeWorkStore> =>
+    (store ??= import("../kube/node-work-store.js").then(
+      (module) => new module.ConfigMapNodeWork(core, namespace),
+    ));
+  return {
+    create: async (spec) => (await loaded()).create(spec),
+    read: async (name) => (await loaded()).read(name),
+    answer: async (work, status) => (await loaded()).answer(work, status),
+    withdraw: async (work) => (await loaded()).withdraw(work),
   };
 }
