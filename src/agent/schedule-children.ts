@@ -16,6 +16,9 @@ export const instantLabel = "broadside.dev/schedule-instant";
 /** The Schedule's name, for people (an annotation: a name may be longer than a label value). */
 export const scheduleNameAnnotation = "broadside.dev/schedule";
 
+/** The Recovered reason of an object fault whose revert is still to come (object-fault-reconciler.ts). */
+const revertPending = "RevertPending";
+
 /** A Kubernetes name that is also a DNS label: at most 63 characters. */
 const maxChildName = 63;
 
@@ -42,15 +45,25 @@ export interface Child {
 }
 
 /**
- * A child's run is over when the PodChaos reconciler said how it ended: Recovered True or False, Injected
- * False (nothing was shot, or it was interrupted), or Failed. Anything else (not looked at yet, claimed,
- * paused by the kill switch) is still running, and Forbid waits for it.
+ * A child's run is over when its reconciler said how it ended: Recovered True or False, Injected False
+ * (nothing was shot, or it was interrupted), or Failed. Anything else (not looked at yet, claimed, paused
+ * by the kill switch) is still running, and Forbid waits for it. A pod-failure child is Recovered False
+ * with reason RevertPending while its pods are paused (object-fault-reconciler.ts): still running until
+ * its images are back, so a new round never starts on pods the last one still holds.
  */
 export function finished(status: ResourceStatus | undefined): boolean {
-  const recovered = conditionOf(status, "Recovered")?.status;
-  if (recovered === "True" || recovered === "False") return true;
+  const recovered = recoveredSaid(status);
+  if (recovered !== undefined) return recovered;
   if (conditionOf(status, "Injected")?.status === "False") return true;
   return conditionOf(status, "Failed")?.status === "True";
+}
+
+/** Whether Recovered says the run is over: True or False but for a revert still pending; else undefined. */
+function recoveredSaid(status: ResourceStatus | undefined): boolean | undefined {
+  const recovered = conditionOf(status, "Recovered");
+  if (recovered?.status === "True") return true;
+  if (recovered?.status === "False") return recovered.reason !== revertPending;
+  return undefined;
 }
 
 /** The child `object` as the Schedule with `uid` tracks it, or undefined if it is not one, or going. */

@@ -56,6 +56,58 @@ function world(spec: Record<string, unknown> = {}, annotations: Record<string, s
   return { clock, objects, halt, events, replica, schedule, status, children, finish };
 }
 
+describe("a Schedule of pod-failure: each round a pod-failure PodChaos, the next only once it is reverted", () => {
+  const pauseOne = {
+    action: "pod-failure",
+    duration: "15s",
+    mode: "one",
+    selector: { labelSelectors: { app: "web" } },
+  };
+
+  it("creates the child with the pod-failure spec as written, duration included", async () => {
+    const w = world({ podChaos: pauseOne });
+    await w.clock.advance(10_000);
+    await w.replica()("shop/monkey");
+    expect(w.children().map((child) => child.spec)).toEqual([pauseOne]);
+  });
+
+  it("Forbid: a round still injected (its revert pending) holds the next instant; once Recovered, the next fires", async () => {
+    const w = world({ podChaos: pauseOne });
+    const reconcile = w.replica();
+    await w.clock.advance(10_000);
+    await reconcile("shop/monkey");
+    const first = `monkey-${seconds(epoch + 10_000)}`;
+    // What the object-fault reconciler writes once the pods are paused: Injected, the revert to come.
+    w.objects.setStatus(podChaos, "shop", first, {
+      observedGeneration: 1,
+      conditions: [
+        { type: "Injected", status: "True", reason: "Injected", lastTransitionTime: "x" },
+        { type: "Recovered", status: "False", reason: "RevertPending", lastTransitionTime: "x" },
+      ],
+    });
+    await w.clock.advance(10_000);
+    await reconcile("shop/monkey");
+    expect(w.children().map((child) => child.metadata.name)).toEqual([first]);
+    expect(w.events.events.at(-1)).toMatchObject({ reason: "Skipped" });
+
+    w.finish(first);
+    await w.clock.advance(10_000);
+    await reconcile("shop/monkey");
+    expect(w.children().map((child) => child.metadata.name)).toContain(`monkey-${seconds(epoch + 30_000)}`);
+  });
+
+  it("refuses a pod-failure without a duration, naming spec.podChaos.duration, and creates nothing", async () => {
+    const withoutDuration = { action: "pod-failure", mode: "one", selector: pauseOne.selector };
+    const w = world({ podChaos: withoutDuration });
+    await w.clock.advance(10_000);
+    await w.replica()("shop/monkey");
+    expect(w.children()).toEqual([]);
+    const failed = w.status()?.conditions?.find((condition) => condition.type === "Failed");
+    expect(failed).toMatchObject({ status: "True", reason: "InvalidSpec" });
+    expect(failed?.message).toContain("spec.podChaos.duration: is required for action pod-failure");
+  });
+});
+
 describe("the Schedule reconciler: a child PodChaos per cron instant", () => {
   it("waits for the first instant after creation, then creates one child named from it, owned by the Schedule", async () => {
     const w = world();

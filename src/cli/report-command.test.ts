@@ -64,7 +64,7 @@ describe("broadside report regenerates any format from a run's JSON", () => {
   });
 
   it("names the file and the path of a bad field", async () => {
-    const broken = await runJson((json) => json.replace('"schemaVersion": 1', '"schemaVersion": "one"'));
+    const broken = await runJson((json) => json.replace('"schemaVersion": 2', '"schemaVersion": "one"'));
     const result = await cli("report", broken);
     expect(result.code).toBe(2);
     expect(result.err).toContain("schemaVersion");

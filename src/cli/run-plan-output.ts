@@ -44,8 +44,10 @@ async function stepTargets(ctx: EngineContext, step: PlanStep): Promise<string[]
   if (step.type === "pod-fault") return podTargets(ctx, step);
   if (step.type === "object-fault") return objectChanges(ctx, step);
   if (step.type === "pod-failure") return pausedPods(ctx, step);
-  if (step.type === "schedule")
-    return [...scheduleInstants(ctx, step), ...(await podTargets(ctx, step.shot))];
+  if (step.type === "schedule") {
+    const round = step.shot.type === "pod-failure" ? pausedPods(ctx, step.shot) : podTargets(ctx, step.shot);
+    return [...scheduleInstants(ctx, step), ...(await round)];
+  }
   return [];
 }
 

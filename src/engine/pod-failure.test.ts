@@ -146,4 +146,77 @@ describe("pod-failure: pods chosen as pod-kill chooses them, paused as an object
     expect(engine.cluster.writes).toEqual([]);
     expect(await engine.ledger.list()).toEqual([]);
   });
+
+  it("times what the pod went through from its watch events: paused, Ready lost, images back, Ready regained", async () => {
+    const engine = shop();
+    /** The kubelet's answer to an image change: the container restarted from `image`, Ready or not. */
+    const kubelet = (image: string, ready: boolean, restartCount: number) => {
+      const pod = engine.cluster.get("Pod", "shop", "web-abc-1") ?? {};
+      engine.cluster.put({
+        ...pod,
+        status: {
+          phase: "Running",
+          conditions: [{ type: "Ready", status: ready ? "True" : "False" }],
+          containerStatuses: [{ name: "web", image, ready, restartCount }],
+        },
+      });
+    };
+    const running = runPodFailure(engine.ctx, request({ wait: true }));
+    await engine.clock.advance(1000);
+    kubelet(defaultPauseImage, false, 1);
+    await engine.clock.advance(5 * minute - 1000);
+    // Reverted at the deadline; the run waits for the kubelet to bring the pod back.
+    await engine.clock.advance(2000);
+    kubelet(webImage, true, 2);
+    const result = await running;
+
+    const [uid] = result.records.map((record) => record.target.uid);
+    expect(result.timelines).toEqual([
+      {
+        pod: { namespace: "shop", name: "web-abc-1", uid, node: "kwok-node-0" },
+        injectedAt: t0,
+        pausedMs: 1000,
+        readyLostMs: 1000,
+        imagesBackMs: 5 * minute + 2000,
+        readyRegainedMs: 5 * minute + 2000,
+        restartsBefore: 0,
+        restartsAfter: 2,
+        gone: false,
+      },
+    ]);
+  });
+
+  it("gives up waiting for a pod that does not come back after the timeout, its milestones as seen", async () => {
+    const engine = shop();
+    const running = runPodFailure(engine.ctx, request({ wait: true, backTimeoutMs: 10_000 }));
+    await engine.clock.advance(1000);
+    const pod = engine.cluster.get("Pod", "shop", "web-abc-1") ?? {};
+    engine.cluster.put({
+      ...pod,
+      status: { phase: "Running", conditions: [{ type: "Ready", status: "False" }] },
+    });
+    await engine.clock.advance(5 * minute);
+    await engine.clock.advance(10_000);
+    const result = await running;
+    expect(result.timelines[0]).toMatchObject({ readyLostMs: 1000, restartsAfter: 0, gone: false });
+    expect(result.timelines[0]?.readyRegainedMs).toBeUndefined();
+    expect(images(engine)).toEqual(untouched);
+  });
+
+  it("leaves out a pod still paused by an earlier pod-failure, saying why, and writes nothing for it", async () => {
+    const engine = shop();
+    await runPodFailure(engine.ctx, request());
+    const writes = engine.cluster.writes.length;
+    const again = await runPodFailure(
+      engine.ctx,
+      request({ selector: { pods: [{ namespace: "shop", name: "web-abc-1" }] } }),
+    );
+    expect(again.plan.selected).toEqual([]);
+    expect(again.plan.excluded.map((exclusion) => [exclusion.pod.name, exclusion.reason])).toContainEqual([
+      "web-abc-1",
+      `still failed by an earlier pod-failure: it runs ${defaultPauseImage}`,
+    ]);
+    expect(again.records).toEqual([]);
+    expect(engine.cluster.writes).toHaveLength(writes);
+  });
 });

@@ -25,7 +25,13 @@ const finalizer = "broadside.dev/revert";
 
 interface Status {
   observedGeneration?: number;
-  conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  conditions?: {
+    type: string;
+    status: string;
+    reason?: string;
+    message?: string;
+    lastTransitionTime?: string;
+  }[];
   targets?: { kind: string; name: string; outcome: string; ledgerRecord?: string }[];
 }
 
@@ -309,6 +315,73 @@ describe("the object faults as resources, reconciled by the agent", () => {
     expect(done.status?.targets).toEqual([expect.objectContaining({ kind: "Pod", outcome: "reverted" })]);
     expect(await images()).toEqual(["registry.invalid/app:1", "registry.invalid/app:1"]);
     expect(await ledgerState(done.status?.targets?.[0]?.ledgerRecord)).toBe("closed");
+  });
+
+  /** The second round created only once the first had its images back (Recovered True): Forbid. */
+  async function roundsApart(two: readonly (Resource & { metadata: { creationTimestamp: string } })[]) {
+    const [first, second] = two;
+    if (first === undefined || second === undefined) throw new Error("expected two rounds");
+    const firstBack = Date.parse(condition(first, "Recovered")?.lastTransitionTime ?? "");
+    expect(Date.parse(second.metadata.creationTimestamp)).toBeGreaterThanOrEqual(firstBack);
+    for (const round of two) await roundReverted(round);
+  }
+
+  async function roundReverted(round: Resource): Promise<void> {
+    expect(condition(round, "Recovered")?.reason).toBe("Reverted");
+    expect(round.status?.targets).toEqual([expect.objectContaining({ kind: "Pod", outcome: "reverted" })]);
+    expect(await ledgerState(round.status?.targets?.[0]?.ledgerRecord)).toBe("closed");
+  }
+
+  it("runs a Schedule of pod-failure: each round journaled and reverted, the next only after the last is back (Forbid)", async () => {
+    await deployAndWait(namespace(), testDeployment("rounds", 2, 1));
+    await apply("Schedule", "pause-rounds", {
+      schedule: "@every 5s",
+      type: "PodChaos",
+      historyLimit: 5,
+      podChaos: {
+        action: "pod-failure",
+        mode: "one",
+        selector: { labelSelectors: { app: "rounds" } },
+        duration: "7s",
+      },
+    });
+    const children = async () =>
+      (
+        (await adminClients().custom.listNamespacedCustomObject({
+          group: "broadside.dev",
+          version: "v1alpha1",
+          plural: "podchaos",
+          namespace: namespace(),
+        })) as { items: (Resource & { metadata: { name: string; creationTimestamp: string } })[] }
+      ).items
+        .filter((child) => child.metadata.name.startsWith("pause-rounds-"))
+        .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    const two = await eventually(
+      "two rounds, both reverted",
+      async () => {
+        const now = await children();
+        return now.length >= 2 && now.slice(0, 2).every(recovered) ? now.slice(0, 2) : undefined;
+      },
+      90_000,
+    );
+    await kubectl(
+      inject("adminKubeconfig"),
+      "delete",
+      "schedules.broadside.dev",
+      "pause-rounds",
+      "-n",
+      namespace(),
+    );
+    await roundsApart(two);
+    // A round the deletion caught is reverted at once (its PodChaos goes with the Schedule, its finalizer first).
+    await eventually("every image back", async () => {
+      const pods = await adminClients().core.listNamespacedPod({
+        namespace: namespace(),
+        labelSelector: "app=rounds",
+      });
+      const images = pods.items.map((pod) => pod.spec?.containers[0]?.image);
+      return images.every((image) => image === "registry.invalid/app:1") ? true : undefined;
+    });
   });
 
   it("refuses a spec naming a missing key to remove: Failed InvalidSpec, no finalizer, nothing changed", async () => {

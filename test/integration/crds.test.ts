@@ -157,7 +157,12 @@ describe("the examples are accepted", () => {
   });
 
   it("a Chaos Mesh manifest unchanged, under the chaos-mesh.org drop-ins", async () => {
-    for (const file of ["chaos-mesh-podchaos.yaml", "chaos-mesh-schedule.yaml"]) {
+    for (const file of [
+      "chaos-mesh-podchaos.yaml",
+      "chaos-mesh-podfailure.yaml",
+      "chaos-mesh-schedule.yaml",
+      "chaos-mesh-schedule-podfailure.yaml",
+    ]) {
       const stored = await apply(await objectIn(join(repoRoot, "examples", file)));
       expect(stored.apiVersion).toBe("chaos-mesh.org/v1alpha1");
     }
@@ -167,10 +172,11 @@ describe("the examples are accepted", () => {
     const manifests = (await readdir(join(repoRoot, "examples"))).filter(
       (file) =>
         file === "chaos-mesh-podchaos.yaml" ||
-        file === "chaos-mesh-schedule.yaml" ||
+        file === "chaos-mesh-podfailure.yaml" ||
+        file.startsWith("chaos-mesh-schedule") ||
         file.startsWith("schedule-"),
     );
-    expect(manifests.length).toBeGreaterThanOrEqual(3);
+    expect(manifests.length).toBeGreaterThanOrEqual(5);
     for (const file of manifests) {
       const converted = await broadside("convert", join(repoRoot, "examples", file));
       expect(converted.code, converted.stderr).toBe(0);
@@ -287,6 +293,28 @@ const badObjects: [string, () => KubernetesObject, string, RegExp, number?][] = 
     () => resource("Schedule", { schedule: "@hourly", type: "NetworkChaos", podChaos: scheduled }),
     "spec.type",
     /Unsupported value/,
+  ],
+  [
+    "a Schedule of pod-failure without a duration",
+    () =>
+      resource("Schedule", {
+        schedule: "@hourly",
+        type: "PodChaos",
+        podChaos: { ...scheduled, action: "pod-failure" },
+      }),
+    "spec.podChaos.duration",
+    /is required by pod-failure/,
+  ],
+  [
+    "a Schedule of container-kill",
+    () =>
+      resource("Schedule", {
+        schedule: "@hourly",
+        type: "PodChaos",
+        podChaos: { ...scheduled, action: "container-kill", containerNames: ["app"] },
+      }),
+    "spec.podChaos.action",
+    /Unsupported value: "container-kill"/,
   ],
   [
     "a historyLimit of 0",

@@ -125,6 +125,8 @@ describe("the examples, as their header says to run them", () => {
       "chaos-mesh-podchaos.yaml",
       // Run, with its claims checked, by test/integration/pod-failure.test.ts.
       "chaos-mesh-podfailure.yaml",
+      // Run, with its claims checked, by test/integration/pod-failure.test.ts.
+      "chaos-mesh-schedule-podfailure.yaml",
       "chaos-mesh-schedule.yaml",
       "chaos-mesh-stresschaos.yaml",
       "experiment-checkout-pod-loss.yaml",

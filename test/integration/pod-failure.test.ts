@@ -8,6 +8,7 @@ import { deployDemoFleet } from "../../src/demo/demo.js";
 import { exampleRunArgs, withFlag } from "../../src/demo/example-command.js";
 import { demoNamespaces } from "../../src/demo/fleet.js";
 import { parseRunReport } from "../../src/experiments/report/json.js";
+import { podRestarts } from "../../src/kube/pod-facts.js";
 import type { RunReport } from "../../src/experiments/report/run-report.js";
 import { adminClients, broadside, eventually, repoRoot, sandboxDoors } from "./harness.js";
 import { integrationSandboxName } from "./names.js";
@@ -121,6 +122,76 @@ async function recordClosed(ledgerId: string): Promise<void> {
   expect(record.metadata?.labels?.["broadside.dev/state"]).toBe("closed");
 }
 
+function defined<T>(value: T | undefined | null, what: string): T {
+  if (value === undefined || value === null) throw new Error(`the report has no ${what}`);
+  return value;
+}
+
+/** The paused pods of the report's first fault, a pod-failure. */
+function pausedPods(report: RunReport) {
+  const fault = report.faults[0];
+  if (fault?.type !== "object") throw new Error("the first fault is not pod-failure's");
+  return { pods: defined(fault.pods, "paused pods"), traffic: defined(fault.traffic?.[0], "traffic") };
+}
+
+/**
+ * The outage: from the first failed sample to the last, every failed sample inside, traffic back at the
+ * next sample (within one probe interval); nothing failed before the first pod was paused.
+ */
+function outageHoldsTheFailedSamples(report: RunReport): void {
+  const failed = report.samples.filter((sample) => !sample.ok).map((sample) => sample.sentAt);
+  expect(failed.length).toBeGreaterThan(0);
+  const outage = defined(report.overall.probes[0]?.outage, "outage");
+  expect(outage).toMatchObject({
+    from: Math.min(...failed),
+    lastFailedAt: Math.max(...failed),
+    failures: failed.length,
+    stillFailing: false,
+  });
+  const interval = defined(report.probes[0], "probe").intervalMs;
+  expect(outage.to - outage.lastFailedAt).toBeLessThanOrEqual(interval + 50);
+  const { pods, traffic } = pausedPods(report);
+  expect(outage.from).toBeGreaterThanOrEqual(Math.min(...pods.map((pod) => pod.injectedAt)));
+  expect(traffic.failures).toBe(failed.length);
+  expect(traffic.returnedMs).not.toBeNull();
+}
+
+/**
+ * Each paused pod lost readiness and regained it, and restarted twice (the pause image in, its own back);
+ * its counts in the report are those of its status, read from the API server now.
+ */
+async function pausedPodsAsTheirStatus(report: RunReport): Promise<void> {
+  const { pods } = pausedPods(report);
+  expect(pods).toHaveLength(3);
+  const now = new Map((await storefrontPods()).map((pod) => [pod.metadata?.uid ?? "", pod]));
+  for (const paused of pods) {
+    const lost = defined(paused.readyLostMs, "Ready lost");
+    expect(defined(paused.readyRegainedMs, "Ready regained")).toBeGreaterThan(lost);
+    const restarts = podRestarts(defined(now.get(paused.pod.uid), `pod ${paused.pod.name}`));
+    expect(paused.restartsAfter).toBe(restarts);
+    expect(restarts - paused.restartsBefore).toBe(2);
+    expect(report.restarts?.targets).toContainEqual(
+      expect.objectContaining({ name: paused.pod.name, before: paused.restartsBefore, after: restarts }),
+    );
+  }
+}
+
+/** The rounds of a Schedule one after the other: each starts after the last one's revert and pods back. */
+async function roundsInTurn(report: RunReport): Promise<void> {
+  const rounds = report.faults.filter((fault) => fault.type === "object" && fault.kind === "pod-failure");
+  expect(rounds.length).toBeGreaterThanOrEqual(2);
+  let previousEnd = 0;
+  for (const round of rounds) {
+    if (round.type !== "object") continue;
+    const start = Math.min(...round.changes.map((change) => change.injectedAt));
+    expect(start).toBeGreaterThan(previousEnd);
+    expect(round.changes.map((change) => change.result)).toEqual(["reverted"]);
+    for (const change of round.changes) await recordClosed(change.ledgerId);
+    const back = (round.pods ?? []).map((pod) => pod.injectedAt + (pod.readyRegainedMs ?? 0));
+    previousEnd = Math.max(...round.changes.map((change) => change.resolvedAt), ...back);
+  }
+}
+
 /** Readiness of every storefront pod as the API shows it, sampled every 250 ms until stopped. */
 function sampleReadiness(): { stop(): Promise<Map<string, boolean[]>> } {
   const seen = new Map<string, boolean[]>();
@@ -166,6 +237,37 @@ describe("pod-failure from a Chaos Mesh PodChaos, on the sandbox", () => {
     await readinessLostAndRegained(seen, targetUid);
     await restoredExactly(targetUid, report);
     await recordClosed(fault.changes[0]?.ledgerId ?? "");
+  }, 300_000);
+
+  it("pausing every storefront pod: the report's outage window holds exactly the probe's failed samples, and its restart counts are the pods' status", async () => {
+    await storefrontReady(3);
+    const probe =
+      "name=storefront,url=front-door://storefront.demo-shop/,frequency=10,tolerance=longest-failure<=1m";
+    // All three pods (--unsafe lifts the blast-radius cap): the front door has no endpoint left, a real outage.
+    const edited = await editedExample((text) => text.replace('mode: fixed\n  value: "1"\n', "mode: all\n"));
+    const args = [...withFlag(runArgs(edited.path, edited.text), "--probe", probe), "--unsafe"];
+    const run = await broadside("run", ...args);
+    expect(run.code, run.stderr).toBe(0);
+    const report = await reportOf(run.stderr);
+
+    outageHoldsTheFailedSamples(report);
+    await pausedPodsAsTheirStatus(report);
+  }, 300_000);
+
+  it("a Schedule of pod-failure: each round journaled and reverted, none started on a pod still paused (Forbid)", async () => {
+    await storefrontReady(3);
+    const file = "chaos-mesh-schedule-podfailure.yaml";
+    const text = await readFile(join(repoRoot, "examples", file), "utf8");
+    const run = await broadside("run", ...runArgs(file, text));
+    expect(run.code, run.stderr).toBe(0);
+    const report = await reportOf(run.stderr);
+    // @every 10s for 35 s, rounds of 12 s: the instant during a round is skipped, so rounds never overlap.
+    expect(run.stderr).toContain("skipped");
+    await roundsInTurn(report);
+    await storefrontReady(3);
+    for (const pod of await storefrontPods()) {
+      expect(pod.spec?.containers.map((c) => c.image)).toEqual([storefrontImage]);
+    }
   }, 300_000);
 
   it.each([

@@ -91,10 +91,10 @@ describe("convert refuses what Broadside does not serve, saying why", () => {
       "kind: NetworkChaos is not served by Broadside yet",
     ],
     [
-      "an action its Schedules do not serve",
-      scheduleOf("pod-failure\n    duration: 30s"),
-      "BRD_NOT_RUNNABLE",
-      "Schedule monkey: its PodChaos: a Schedule of action pod-failure is not supported yet",
+      "a scheduled pod-failure without its duration",
+      scheduleOf("pod-failure"),
+      "BRD_USAGE",
+      "in.yaml: spec.podChaos.duration: is required for action pod-failure",
     ],
     [
       "a manifest already Broadside's",

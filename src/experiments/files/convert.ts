@@ -45,11 +45,14 @@ function checkedManifest(text: string, fileName: string): LoadedExperiment & { k
       `${fileName}: ${loaded.kind} ${loaded.name}: ${loaded.reason}`,
     );
   }
-  // The agent's PodChaos kills and pauses pods; its Schedules kill only (resources.ts narrows the CRDs so).
-  const [action, served] =
+  // The agent's PodChaos, alone or scheduled, kills and pauses pods (resources.ts narrows the CRDs so).
+  const served = ["pod-kill", "pod-failure"];
+  const action =
     loaded.kind === "PodChaos"
-      ? [loaded.action, ["pod-kill", "pod-failure"]]
-      : [loaded.chaos.kind === "PodChaos" ? loaded.chaos.action : undefined, ["pod-kill"]];
+      ? loaded.action
+      : loaded.chaos.kind === "PodChaos"
+        ? loaded.chaos.action
+        : undefined;
   if (action !== undefined && !served.includes(action)) {
     throw new BroadsideError(
       "BRD_NOT_RUNNABLE",

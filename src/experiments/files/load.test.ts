@@ -361,11 +361,21 @@ describe("Chaos Mesh manifests, as they are", () => {
     expect(loaded.warnings).toContainEqual(expect.stringContaining("spec.containerNames is ignored"));
   });
 
-  it("reads a Schedule of PodChaos pod-failure but marks it not runnable, with the reason", () => {
+  it("reads a Schedule of PodChaos pod-failure with its duration, runnable", () => {
     const loaded = parse(scheduleYaml.replace("action: pod-kill", "action: pod-failure\n    duration: 10s"));
-    expect(loaded).toMatchObject({ kind: "Schedule", runnable: false });
-    expect(!loaded.runnable && loaded.reason).toContain(
-      "a Schedule of action pod-failure is not supported yet",
+    expect(loaded).toMatchObject({
+      kind: "Schedule",
+      runnable: true,
+      chaos: { kind: "PodChaos", action: "pod-failure" },
+    });
+    expect(
+      loaded.kind === "Schedule" && loaded.chaos.kind === "PodChaos" && loaded.chaos.duration?.milliseconds,
+    ).toBe(10_000);
+  });
+
+  it("refuses a Schedule of PodChaos pod-failure without a duration, naming spec.podChaos.duration", () => {
+    expect(() => parse(scheduleYaml.replace("action: pod-kill", "action: pod-failure"))).toThrow(
+      "spec.podChaos.duration: is required for action pod-failure",
     );
   });
 

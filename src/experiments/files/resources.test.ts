@@ -45,6 +45,19 @@ describe("examples/in-cluster/", () => {
   });
 });
 
+describe("a Schedule of pod-failure, which the agent serves", () => {
+  it("is a valid Schedule with its duration", () => {
+    const podChaos = {
+      action: "pod-failure",
+      mode: "one",
+      selector: { namespaces: ["shop"] },
+      duration: "1m",
+    };
+    const result = resourceSpecs.Schedule.safeParse({ schedule: "@hourly", type: "PodChaos", podChaos });
+    expect(result.error?.issues ?? []).toEqual([]);
+  });
+});
+
 describe("each spec refuses what the agent does not serve", () => {
   const podChaos = { action: "pod-kill", mode: "one", selector: { namespaces: ["shop"] } };
 
@@ -55,7 +68,7 @@ describe("each spec refuses what the agent does not serve", () => {
       {
         schedule: "@hourly",
         type: "PodChaos",
-        podChaos: { ...podChaos, action: "pod-failure", duration: "1m" },
+        podChaos: { ...podChaos, action: "container-kill", containerNames: ["app"] },
       },
       ["podChaos"],
     ],

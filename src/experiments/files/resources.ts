@@ -16,8 +16,7 @@ import { experimentSchema } from "./experiment-schema.js";
  * schemas that read the files, so a spec means the same in a file and in the cluster. src/agent/crds/
  * generates the CRDs from these; the CEL rules attached here say in the API server's terms what the files'
  * loaders check in code (a value a mode needs, a field Broadside refuses). Each spec is narrowed to what
- * the agent serves: PodChaos kills pods (pod-kill) or pauses them (pod-failure), a Schedule schedules a
- * pod-kill.
+ * the agent serves: PodChaos kills pods (pod-kill) or pauses them (pod-failure), alone or on a Schedule.
  */
 
 /** What fromChaosMesh and the PodChaos loader refuse in a Chaos Mesh spec that the schema accepts. */
@@ -42,33 +41,33 @@ const refusedChaosMeshFields: readonly CelRule[] = [
   },
 ];
 
+/** The actions the agent serves, alone or scheduled. */
+const servedAction = z.enum(["pod-kill", "pod-failure"], {
+  error:
+    "must be pod-kill or pod-failure: container-kill needs the node daemon, which Broadside does not have yet",
+});
+
+/** Chaos Mesh requires it too: a pause of unstated length is not guessed. */
+const podFailureNeedsDuration: CelRule = {
+  rule: "self.action != 'pod-failure' || has(self.duration)",
+  message: "is required by pod-failure: how long the pods stay paused",
+  fieldPath: ".duration",
+};
+
 /** PodChaos as Chaos Mesh writes it, with the actions the agent serves. */
 export const podChaosResourceSpec = withCel(
-  podChaosSpecSchema.extend({
-    action: z.enum(["pod-kill", "pod-failure"], {
-      error:
-        "must be pod-kill or pod-failure: container-kill needs the node daemon, which Broadside does not have yet",
-    }),
-  }),
+  podChaosSpecSchema.extend({ action: servedAction }),
   ...modeValueRules("string"),
   ...refusedChaosMeshFields,
-  {
-    // Chaos Mesh requires it too: a pause of unstated length is not guessed.
-    rule: "self.action != 'pod-failure' || has(self.duration)",
-    message: "is required by pod-failure: how long the pods stay paused",
-    fieldPath: ".duration",
-  },
+  podFailureNeedsDuration,
 );
 
-/** What a Schedule's PodChaos may do: kill (a scheduled pod-failure is not served yet). */
+/** What a Schedule's PodChaos may do: the same, each round of a pod-failure holding for its duration. */
 const scheduledPodChaosSpec = withCel(
-  podChaosSpecSchema.extend({
-    action: z.enum(["pod-kill"], {
-      error: "must be pod-kill: a Schedule of Broadside's agent kills pods (pod-failure runs as a PodChaos)",
-    }),
-  }),
+  podChaosSpecSchema.extend({ action: servedAction }),
   ...modeValueRules("string"),
   ...refusedChaosMeshFields,
+  podFailureNeedsDuration,
 );
 
 /** Chaos Mesh's other embedded kinds, which a Broadside Schedule does not take. */

@@ -3,7 +3,7 @@ import { buildRunReport, figureMismatches, recompute } from "./build.js";
 import { objectFaultInput } from "./fault-facts.js";
 import { parseRunReport, renderJson } from "./json.js";
 import type { RunReport } from "./run-report.js";
-import { exampleOrigin, exampleRunInput } from "./synthetic.js";
+import { exampleOrigin, examplePodFailureInput, exampleRunInput, withoutRegained } from "./synthetic.js";
 
 describe("the run report of a pod kill with a 1.5 s front-door outage", () => {
   const input = exampleRunInput();
@@ -13,7 +13,7 @@ describe("the run report of a pod kill with a 1.5 s front-door outage", () => {
     expect(report).toMatchObject({
       apiVersion: "broadside.dev/v1alpha1",
       kind: "RunReport",
-      schemaVersion: 1,
+      schemaVersion: 2,
     });
   });
 
@@ -227,5 +227,42 @@ describe("object faults from the engine's records and recovery summaries", () =>
     expect(report.faults[0]?.type === "object" ? report.faults[0].changes[0]?.injectedAt : 0).toBe(
       exampleOrigin + 1000,
     );
+  });
+});
+
+describe("a pod-failure: what users felt", () => {
+  const t = (seconds: number): number => exampleOrigin + Math.round(seconds * 1000);
+  const pausedRun = () => buildRunReport(examplePodFailureInput());
+
+  it("keeps each paused pod's milestones and restarts, and the time until traffic returned", () => {
+    const report = pausedRun();
+    const fault = report.faults[0];
+    if (fault?.type !== "object") throw new Error("expected an object fault");
+    expect(fault.pods?.[0]).toMatchObject({ readyLostMs: 400, readyRegainedMs: 10_700, restartsAfter: 2 });
+    expect(fault.traffic).toEqual([
+      { probe: "front-door", failures: 52, lostAt: t(2.6), lastFailedAt: t(12.8), returnedMs: 11_000 },
+    ]);
+    expect(fault.recovered).toBe(true);
+    expect(report.overall.probes[0]?.outage).toEqual({
+      from: t(2.6),
+      lastFailedAt: t(12.8),
+      to: t(13),
+      failures: 52,
+      stillFailing: false,
+    });
+    expect(recompute(report)).toStrictEqual(report);
+    expect(figureMismatches(parseRunReport(renderJson(report), "run.json"))).toEqual([]);
+  });
+
+  it("does not count as recovered when a pod lost readiness and never regained it", () => {
+    const report = pausedRun();
+    const fault = report.faults[0];
+    if (fault?.type !== "object" || fault.pods?.[0] === undefined) throw new Error("expected paused pods");
+    const never = withoutRegained(fault.pods[0]);
+    const edited = recompute({ ...report, faults: [{ ...fault, pods: [never] }] });
+    expect(edited.faults[0]).toMatchObject({
+      recovered: false,
+      problems: ["pod shop/web-1 lost readiness and was not seen regaining it"],
+    });
   });
 });

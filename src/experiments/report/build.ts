@@ -4,7 +4,8 @@ import { isRecord, optional } from "../../core/objects.js";
 import { evaluate, verdictOf } from "./checks.js";
 import { describeProblems, documentRoot, factProblems, type Path } from "./consistency.js";
 import { faultFacts, replacementsSeen } from "./fault-facts.js";
-import { factsOfFault, withOutcome } from "./fault-outcome.js";
+import { factsOfFault, withOutcome, type FaultReport } from "./fault-outcome.js";
+import { faultStart, trafficOf } from "./traffic.js";
 import { restartObservations, restartReport } from "./restarts.js";
 import {
   reportApiVersion,
@@ -14,7 +15,7 @@ import {
   type RunInput,
   type RunReport,
 } from "./run-report.js";
-import { bySentAt, phasesOf, windowFigures } from "./samples.js";
+import { bySentAt, phasesOf, windowFigures, type Sample } from "./samples.js";
 
 /**
  * Builds the RunReport from a run's evidence, and builds it again from a report's own evidence
@@ -74,7 +75,7 @@ function derive(facts: RunFacts): RunReport {
     recovery: windowFigures(names, samples, windows.recovery),
   };
   const overall = windowFigures(names, samples, { start: facts.startedAt, end: facts.endedAt });
-  const faults = facts.faults.map(withOutcome);
+  const faults = withTraffic(facts, names, samples);
   const restarts = facts.restarts === undefined ? undefined : restartReport(facts.restarts);
   const checks = facts.checks.map((spec) => evaluate(spec, { phases, overall, faults }));
   return {
@@ -95,6 +96,22 @@ function derive(facts: RunFacts): RunReport {
     verdict: verdictOf(facts.aborted, checks, faults, restarts),
     samples,
   };
+}
+
+/**
+ * Each fault's outcome; a pod-failure's (a fault with paused pods) with what users felt through each
+ * probe, from its start until the next fault starts or the run ends.
+ */
+function withTraffic(facts: RunFacts, probes: readonly string[], samples: readonly Sample[]): FaultReport[] {
+  const starts = facts.faults.map(faultStart);
+  return facts.faults.map((fault, index) => {
+    const reported = withOutcome(fault);
+    const start = starts[index];
+    if (fault.type !== "object" || fault.pods === undefined || start === undefined) return reported;
+    const later = starts.filter((at): at is number => at !== undefined && at > start);
+    const until = later.length === 0 ? facts.endedAt : Math.min(...later);
+    return { ...reported, traffic: trafficOf(probes, samples, start, until) };
+  });
 }
 
 function differences(stored: unknown, fresh: unknown, path: Path): string[] {

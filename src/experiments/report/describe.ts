@@ -3,11 +3,13 @@ import {
   describeWorkload,
   healedBy,
   type ObjectChangeReport,
+  type PausedPodReport,
   type VictimReport,
   type WorkloadReport,
 } from "./fault-facts.js";
 import { changeRecoveryMs, type FaultReport } from "./fault-outcome.js";
-import { formatAvailability, formatMs } from "./format.js";
+import { formatAvailability, formatInstant, formatMs } from "./format.js";
+import type { TrafficReport } from "./traffic.js";
 import type { RestartChange } from "./restarts.js";
 import type { RunReport } from "./run-report.js";
 import type { PhaseName, ProbeFigures } from "./samples.js";
@@ -97,6 +99,53 @@ export function changeLine(change: ObjectChangeReport): string {
   }
   const detail = change.detail === undefined ? "" : `: ${change.detail}`;
   return `${subject}: ${change.result}${detail}`;
+}
+
+/**
+ * "pod demo/web-1 on node-a: paused +1.1 s, Ready lost +1.1 s, images back +16.0 s, Ready regained +16.1
+ * s; restarts 0 -> 2": what one pod paused by pod-failure went through, in ms since its first change.
+ */
+export function pausedPodLine(paused: PausedPodReport): string {
+  const pod = `pod ${paused.pod.namespace}/${paused.pod.name}${onNode(paused.pod.node)}`;
+  const seen = milestones([
+    ["paused", paused.pausedMs],
+    ["Ready lost", paused.readyLostMs],
+    ["images back", paused.imagesBackMs],
+    ["Ready regained", paused.readyRegainedMs],
+  ]);
+  const after = paused.gone
+    ? "gone"
+    : paused.restartsAfter === undefined
+      ? "?"
+      : String(paused.restartsAfter);
+  return `${pod}: ${seen}; restarts ${paused.restartsBefore} -> ${after}`;
+}
+
+/** "probe web: 12 failed samples, traffic back +16.4 s after the fault began" */
+export function trafficLine(traffic: TrafficReport): string {
+  const probe = `probe ${traffic.probe}`;
+  if (traffic.failures === 0) return `${probe}: no failed sample, traffic never left`;
+  const failed = `${traffic.failures} failed sample${traffic.failures === 1 ? "" : "s"}`;
+  if (traffic.returnedMs === null) return `${probe}: ${failed}, traffic NOT back by the end of the run`;
+  return `${probe}: ${failed}, traffic back ${since(traffic.returnedMs) ?? ""} after the fault began`;
+}
+
+/** The lines a fault adds for what users felt: its paused pods, then the traffic per probe. */
+export function feltLines(fault: FaultReport): string[] {
+  if (fault.type !== "object") return [];
+  return [...(fault.pods ?? []).map(pausedPodLine), ...(fault.traffic ?? []).map(trafficLine)];
+}
+
+/**
+ * "outage from 12:00:01.234Z to 12:00:04.567Z (3.3 s): 12 failed samples, the last at 12:00:04.467Z", or
+ * undefined when no sample failed: the window every failed sample of the run lies in.
+ */
+export function outageLine(figures: ProbeFigures): string | undefined {
+  const outage = figures.outage;
+  if (outage === null) return undefined;
+  const until = outage.stillFailing ? `${formatInstant(outage.to)}, still failing` : formatInstant(outage.to);
+  const failed = `${outage.failures} failed sample${outage.failures === 1 ? "" : "s"}`;
+  return `outage from ${formatInstant(outage.from)} to ${until} (${formatMs(outage.to - outage.from)}): ${failed}, the last at ${formatInstant(outage.lastFailedAt)}`;
 }
 
 /** "demo/cache-0 on node-a: 0 -> 2 (+2)" */

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { LedgerRecord } from "../../core/ledger/record.js";
 import type { RecoverySummary } from "../../core/ledger/recovery.js";
 import { optional } from "../../core/objects.js";
+import type { PodFailureTimeline } from "../../engine/pod-readiness.js";
 import type { RecoveryReport, VictimTimeline, WorkloadRestoration } from "../../kube/recovery/types.js";
 import { count, epochMs, ms, name } from "./schema-fields.js";
 
@@ -115,11 +116,37 @@ const objectChangeSchema = z
   .readonly();
 export type ObjectChangeReport = z.infer<typeof objectChangeSchema>;
 
+/**
+ * What one pod paused by pod-failure went through, from its watch events: each milestone in ms since its
+ * injection (its first change), as a pod kill's victims have theirs; and its restart count before and after.
+ */
+const pausedPodSchema = z
+  .object({
+    pod: podRefSchema,
+    injectedAt: epochMs.meta({ description: "Epoch ms of the pod's first change." }),
+    pausedMs: ms.exactOptional().meta({ description: "Its status showed the pause image running." }),
+    readyLostMs: ms.exactOptional().meta({ description: "Ready turned False." }),
+    imagesBackMs: ms.exactOptional().meta({ description: "Its status showed its own images again." }),
+    readyRegainedMs: ms.exactOptional().meta({ description: "Ready turned True again." }),
+    restartsBefore: count.meta({ description: "Container restarts summed, before the first change." }),
+    restartsAfter: count.exactOptional().meta({
+      description: "The same once the pod was back; absent when it was gone.",
+    }),
+    gone: z.boolean().meta({ description: "The pod was deleted while it was watched." }),
+  })
+  .readonly();
+export type PausedPodReport = z.infer<typeof pausedPodSchema>;
+
 /** An object fault's facts; fault-outcome.ts adds the outcome to make the report's entry. */
 export const objectFaultFactsSchema = z.object({
   type: z.literal("object"),
-  kind: name.meta({ description: 'The fault module: "config-drift", "resource-squeeze", "scale".' }),
+  kind: name.meta({
+    description: 'The fault module: "config-drift", "resource-squeeze", "scale", "pod-failure".',
+  }),
   changes: z.array(objectChangeSchema).readonly(),
+  pods: z.array(pausedPodSchema).readonly().exactOptional().meta({
+    description: "pod-failure: each paused pod's milestones and restarts, from its watch events.",
+  }),
 });
 export type ObjectFaultFacts = Readonly<z.infer<typeof objectFaultFactsSchema>>;
 
@@ -139,6 +166,8 @@ export interface ObjectFaultInput {
   readonly type: "object";
   readonly kind: string;
   readonly changes: readonly { readonly injectedAt: number; readonly recovery: RecoverySummary }[];
+  /** pod-failure: what each paused pod went through. */
+  readonly pods?: readonly PodFailureTimeline[];
 }
 
 export type FaultInput = PodFaultInput | ObjectFaultInput;
@@ -153,11 +182,13 @@ export function objectFaultInput(
   kind: string,
   records: readonly LedgerRecord[],
   recovery: readonly RecoverySummary[],
+  pods?: readonly PodFailureTimeline[],
 ): ObjectFaultInput {
   const injected = new Map(records.map((record) => [record.id, record.createdAt]));
   return {
     type: "object",
     kind,
+    ...optional("pods", pods),
     changes: recovery.map((summary) => ({
       injectedAt: injected.get(summary.id) ?? summary.at,
       recovery: summary,
@@ -190,6 +221,22 @@ export function faultFacts(input: FaultInput): FaultFacts {
       ...optional("by", recovery.by),
       ...optional("detail", recovery.detail),
     })),
+    ...optional("pods", input.pods, (pods) => pods.map(pausedPodReport)),
+  };
+}
+
+function pausedPodReport(timeline: PodFailureTimeline): PausedPodReport {
+  const { pod } = timeline;
+  return {
+    pod: { namespace: pod.namespace, name: pod.name, uid: pod.uid, ...optional("node", pod.node) },
+    injectedAt: timeline.injectedAt,
+    ...optional("pausedMs", timeline.pausedMs),
+    ...optional("readyLostMs", timeline.readyLostMs),
+    ...optional("imagesBackMs", timeline.imagesBackMs),
+    ...optional("readyRegainedMs", timeline.readyRegainedMs),
+    restartsBefore: timeline.restartsBefore,
+    ...optional("restartsAfter", timeline.restartsAfter),
+    gone: timeline.gone,
   };
 }
 

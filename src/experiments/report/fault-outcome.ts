@@ -9,10 +9,12 @@ import {
   type FaultFacts,
   type ObjectChangeReport,
   type ObjectFaultFacts,
+  type PausedPodReport,
   type PodFaultFacts,
   type VictimReport,
 } from "./fault-facts.js";
 import { ms } from "./schema-fields.js";
+import { trafficSchema } from "./traffic.js";
 
 /**
  * The judgement of each fault: did what it hit come back, how long it took, and why not when it did not.
@@ -35,6 +37,9 @@ const faultOutcomeSchema = z.object({
     .array(z.string())
     .readonly()
     .meta({ description: "Why `recovered` is false, one sentence each." }),
+  traffic: z.array(trafficSchema).readonly().exactOptional().meta({
+    description: "pod-failure: per probe, what users felt from the fault's start (from the samples).",
+  }),
 });
 export type FaultOutcome = Readonly<z.infer<typeof faultOutcomeSchema>>;
 
@@ -59,7 +64,7 @@ export function factsOfFault(fault: FaultReport): FaultFacts {
       ...optional("watchFailure", fault.watchFailure),
     };
   }
-  return { type: fault.type, kind: fault.kind, changes: fault.changes };
+  return { type: fault.type, kind: fault.kind, changes: fault.changes, ...optional("pods", fault.pods) };
 }
 
 export function withOutcome(facts: FaultFacts): FaultReport {
@@ -125,9 +130,12 @@ const settledResults: ReadonlySet<RecoveryResult> = new Set<RecoveryResult>([
 ]);
 
 function objectOutcome(facts: ObjectFaultFacts): FaultOutcome {
-  const problems = facts.changes
-    .filter((change) => !settledResults.has(change.result))
-    .map((change) => `${describeChange(change)} was not recovered (${change.result}${detailOf(change)})`);
+  const problems = [
+    ...facts.changes
+      .filter((change) => !settledResults.has(change.result))
+      .map((change) => `${describeChange(change)} was not recovered (${change.result}${detailOf(change)})`),
+    ...(facts.pods ?? []).flatMap(notBack),
+  ];
   const durations = facts.changes.map(changeRecoveryMs).filter((ms): ms is number => ms !== null);
   return {
     targets: [...new Set(facts.changes.map((change) => `${change.target.namespace}/${change.target.name}`))],
@@ -135,6 +143,12 @@ function objectOutcome(facts: ObjectFaultFacts): FaultOutcome {
     recoveryMs: problems.length > 0 || durations.length === 0 ? null : Math.max(...durations),
     problems,
   };
+}
+
+/** A paused pod that lost readiness and was not seen regaining it (and was not deleted by someone). */
+function notBack(pod: PausedPodReport): string[] {
+  if (pod.gone || pod.readyLostMs === undefined || pod.readyRegainedMs !== undefined) return [];
+  return [`pod ${pod.pod.namespace}/${pod.pod.name} lost readiness and was not seen regaining it`];
 }
 
 function detailOf(change: ObjectChangeReport): string {

@@ -2,6 +2,8 @@ import { describeOutcome, describeSubject } from "./checks.js";
 import {
   changeLine,
   failureText,
+  feltLines,
+  outageLine,
   faultHeadline,
   figureCells,
   isolationSummary,
@@ -279,7 +281,20 @@ function summaryTable(report: RunReport): string {
   ]
     .map((text, index) => `<th${index < 2 || index === 10 ? ' class="text"' : ""}>${esc(text)}</th>`)
     .join("");
-  return `<table id="summary-table"><thead><tr>${header}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  const table = `<table id="summary-table"><thead><tr>${header}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  return table + outageList(report);
+}
+
+/** One line per probe that failed: the window its failed samples lie in. */
+function outageList(report: RunReport): string {
+  const items = report.overall.probes.flatMap((figures) => {
+    const line = outageLine(figures);
+    const outage = figures.outage;
+    if (line === undefined || outage === null) return [];
+    const data = `data-probe="${esc(figures.probe)}" data-from="${outage.from}" data-to="${outage.to}"`;
+    return [`<li class="outage" ${data}>${esc(`${figures.probe}: ${line}`)}</li>`];
+  });
+  return items.length === 0 ? "" : `<ul class="details" id="outages">${items.join("")}</ul>`;
 }
 
 const cellClasses = ["sent", "successes", "availability", "unreachable", "p50", "p95", "p99", "max"];
@@ -309,7 +324,7 @@ function faultHtml(fault: FaultReport, index: number): string {
           ...fault.victims.flatMap((v) => [victimLine(v), replacementLine(v)]),
           ...fault.workloads.map(workloadLine),
         ]
-      : fault.changes.map(changeLine);
+      : [...fault.changes.map(changeLine), ...feltLines(fault)];
   const problems = fault.problems.map((problem) => `<li class="problem">${esc(problem)}</li>`).join("");
   return (
     `<article class="fault" data-index="${index}" data-kind="${esc(fault.kind)}" data-recovered="${fault.recovered}">` +

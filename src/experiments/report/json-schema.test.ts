@@ -18,7 +18,7 @@ describe("the published JSON Schema of the RunReport", () => {
     expect(schema.properties).toMatchObject({
       apiVersion: { const: "broadside.dev/v1alpha1" },
       kind: { const: "RunReport" },
-      schemaVersion: { const: 1 },
+      schemaVersion: { const: 2 },
     });
   });
 

@@ -50,9 +50,9 @@ describe("reading a report back", () => {
 
   it("refuses another schema version with a message saying so", () => {
     const message = usageMessage(() =>
-      parseRunReport(JSON.stringify({ ...exampleJson(), schemaVersion: 2 }), "run.json"),
+      parseRunReport(JSON.stringify({ ...exampleJson(), schemaVersion: 1 }), "run.json"),
     );
-    expect(message).toContain("schemaVersion: this Broadside reads schemaVersion 1");
+    expect(message).toContain("schemaVersion: this Broadside reads schemaVersion 2");
   });
 
   it("refuses a document that is not a run report", () => {

@@ -1,6 +1,7 @@
 import { describeOutcome, describeSubject, type CheckResult } from "./checks.js";
 import {
   changeLine,
+  feltLines,
   faultHeadline,
   isolationSummary,
   replacementLine,
@@ -77,7 +78,7 @@ function faultCase(fault: FaultReport, index: number): Case {
           ...fault.victims.flatMap((victim) => [victimLine(victim), `  ${replacementLine(victim)}`]),
           ...fault.workloads.map(workloadLine),
         ]
-      : fault.changes.map(changeLine);
+      : [...fault.changes.map(changeLine), ...feltLines(fault)];
   return {
     ...base,
     outcome: {

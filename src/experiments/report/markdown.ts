@@ -2,6 +2,8 @@ import { describeOutcome, describeSubject } from "./checks.js";
 import {
   changeLine,
   failureText,
+  feltLines,
+  outageLine,
   faultHeadline,
   figureCells,
   isolationSummary,
@@ -101,7 +103,14 @@ function figureTable(report: RunReport): string[] {
     }),
   );
   const header = ["Probe", "Phase", "Sent", "OK", "Availability", "Longest unreachable"];
-  return table([...header, "p50", "p95", "p99", "max", "Failures"], rows);
+  const outages = report.overall.probes.flatMap((figures) => {
+    const line = outageLine(figures);
+    return line === undefined ? [] : [`- ${escapeMarkdown(`${figures.probe}: ${line}`)}`];
+  });
+  return [
+    ...table([...header, "p50", "p95", "p99", "max", "Failures"], rows),
+    ...(outages.length === 0 ? [] : ["", ...outages]),
+  ];
 }
 
 function faultSection(report: RunReport): string[] {
@@ -124,7 +133,7 @@ function faultLines(fault: FaultReport, index: number): string[] {
           ...fault.victims.flatMap((v) => [`- ${e(victimLine(v))}`, `  - ${e(replacementLine(v))}`]),
           ...fault.workloads.map((w) => `- ${e(workloadLine(w))}`),
         ]
-      : fault.changes.map((change) => `- ${e(changeLine(change))}`);
+      : [...fault.changes.map(changeLine), ...feltLines(fault)].map((line) => `- ${e(line)}`);
   return [
     "",
     `### ${e(faultHeadline(fault, index))}`,

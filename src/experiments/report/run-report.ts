@@ -23,7 +23,7 @@ import { epochMs, name } from "./schema-fields.js";
 
 export const reportApiVersion = "broadside.dev/v1alpha1";
 export const reportKind = "RunReport";
-export const reportSchemaVersion = 1;
+export const reportSchemaVersion = 2;
 
 export const probeSpecSchema = z
   .object({

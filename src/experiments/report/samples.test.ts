@@ -116,7 +116,7 @@ describe("a run that ends while failing", () => {
 });
 
 describe("empty phases", () => {
-  it("have no availability, no latency and no stretch rather than invented ones", () => {
+  it("have no availability, no latency, no stretch and no outage rather than invented ones", () => {
     const figures = probeFigures("front-door", [], { start: t0, end: t0 });
     expect(figures).toEqual({
       probe: "front-door",
@@ -125,6 +125,7 @@ describe("empty phases", () => {
       failures: 0,
       availability: null,
       longestUnreachable: null,
+      outage: null,
       latency: null,
       errors: [],
     });
@@ -223,5 +224,42 @@ describe("availability", () => {
     expect(availability(2, 3)).toBe(0.6667);
     expect(availability(143, 150)).toBe(0.9533);
     expect(availability(5, 5)).toBe(1);
+  });
+});
+
+describe("the outage: the window every failed sample of a probe lies in", () => {
+  const window = { start: t0, end: t0 + 10_000 };
+
+  it("runs from the first failed sample to the last, scattered failures included, and ends at the next success", () => {
+    // A Service whose pods go down one by one fails some requests, then all, then some again.
+    const oks = [true, true, false, true, false, false, false, true, false, true, true];
+    const samples = oks.map((ok, index) => sample(t0 + index * interval, ok));
+    const outage = probeFigures("front-door", samples, window).outage;
+    expect(outage).toEqual({
+      from: t0 + 2 * interval,
+      lastFailedAt: t0 + 8 * interval,
+      to: t0 + 9 * interval,
+      failures: 5,
+      stillFailing: false,
+    });
+    for (const failed of samples.filter((s) => !s.ok)) {
+      expect(failed.sentAt).toBeGreaterThanOrEqual(outage?.from ?? Infinity);
+      expect(failed.sentAt).toBeLessThanOrEqual(outage?.lastFailedAt ?? -Infinity);
+    }
+  });
+
+  it("is still failing at the window's end when no success came after the last failure", () => {
+    const samples = [sample(t0, true), sample(t0 + interval, false), sample(t0 + 2 * interval, false)];
+    expect(probeFigures("front-door", samples, window).outage).toEqual({
+      from: t0 + interval,
+      lastFailedAt: t0 + 2 * interval,
+      to: window.end,
+      failures: 2,
+      stillFailing: true,
+    });
+  });
+
+  it("is null when nothing failed", () => {
+    expect(probeFigures("front-door", [sample(t0, true)], window).outage).toBeNull();
   });
 });

@@ -136,6 +136,43 @@ function longer(current: Stretch | null, from: number, to: number, stillFailing:
 }
 
 /**
+ * The outage users felt through one probe: every failed sample of the window lies in [from, lastFailedAt],
+ * both of them failed samples, whether the failures came in one run or scattered (a Service whose pods
+ * go down one by one fails only some requests); `to` is when traffic had returned, the sentAt of the first
+ * success after the last failure, or the window's end when none came. Within one probe interval of the
+ * true end, as longestUnreachable's stretches are.
+ */
+export const outageSchema = z
+  .object({
+    from: epochMs.meta({ description: "sentAt of the first failed sample." }),
+    lastFailedAt: epochMs.meta({ description: "sentAt of the last failed sample." }),
+    to: epochMs.meta({
+      description: "sentAt of the first success after the last failed sample, or the window's end.",
+    }),
+    failures: count.meta({ description: "Failed samples in [from, lastFailedAt]: all of the window's." }),
+    stillFailing: z.boolean().meta({ description: "No success came after the last failure." }),
+  })
+  .readonly();
+export type Outage = z.infer<typeof outageSchema>;
+
+/** The outage of one probe's samples inside `window`; null when none of them failed. */
+export function outageOf(samples: readonly Sample[], window: TimeWindow): Outage | null {
+  const mine = bySentAt(samples.filter((s) => isWithin(s, window)));
+  const failed = mine.filter((sample) => !sample.ok);
+  const first = failed[0];
+  const last = failed[failed.length - 1];
+  if (first === undefined || last === undefined) return null;
+  const returned = mine.find((sample) => sample.ok && sample.sentAt > last.sentAt);
+  return {
+    from: first.sentAt,
+    lastFailedAt: last.sentAt,
+    to: returned?.sentAt ?? window.end,
+    failures: failed.length,
+    stillFailing: returned === undefined,
+  };
+}
+
+/**
  * The nearest-rank percentile of ascending `sorted`: the smallest value with at least p% of the values at
  * or below it, i.e. the value at rank ceil(p/100 * n). It is always a latency that was measured, never an
  * interpolation, which is what a reader checking the report against its samples expects. `percent` is an
@@ -216,6 +253,9 @@ export const probeFiguresSchema = z
     longestUnreachable: stretchSchema
       .nullable()
       .meta({ description: "Null when no sample in the window failed." }),
+    outage: outageSchema
+      .nullable()
+      .meta({ description: "From the first failed sample to the last; null when none failed." }),
     latency: latencyFiguresSchema.nullable().meta({ description: "Null when no sample succeeded." }),
     errors: z.array(errorCountSchema).readonly(),
   })
@@ -233,6 +273,7 @@ export function probeFigures(probe: string, samples: readonly Sample[], window: 
     failures: mine.length - successes,
     availability: availability(successes, mine.length),
     longestUnreachable: longestUnreachable(mine, window),
+    outage: outageOf(mine, window),
     latency: latencyFigures(mine),
     errors: errorCounts(mine),
   };

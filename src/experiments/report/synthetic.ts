@@ -1,3 +1,4 @@
+import { objectFaultInput, type PausedPodReport } from "./fault-facts.js";
 import type { RunInput } from "./run-report.js";
 import type { Sample } from "./samples.js";
 
@@ -206,4 +207,77 @@ function exampleObjectFault(injectedAt: number, healedAt: number): RunInput["fau
       },
     ],
   };
+}
+
+/**
+ * A 20 s run at 5 Hz in which pod-failure pauses shop/web-1 from +2 s to +12 s: it loses readiness at
+ * +2.4 s and regains it at +12.7 s, restarting twice; the probe fails from +2.6 s to +12.8 s.
+ */
+export function examplePodFailureInput(): RunInput {
+  const t = (seconds: number): number => exampleOrigin + Math.round(seconds * 1000);
+  const target = { apiVersion: "v1", kind: "Pod", namespace: "shop", name: "web-1", uid: "p1" };
+  const samples = Array.from({ length: 100 }, (_, i) => {
+    const sentAt = t(i * 0.2);
+    const ok = sentAt < t(2.5) || sentAt > t(12.9);
+    return { probe: "front-door", sentAt, latencyMs: 5, ok, ...(ok ? {} : { error: "ECONNREFUSED" }) };
+  });
+  const fault = objectFaultInput(
+    "pod-failure",
+    [
+      {
+        id: "r1",
+        faultKind: "pod-failure",
+        target,
+        path: "/spec/containers/0/image",
+        original: "web:1",
+        injected: "registry.k8s.io/pause:3.10",
+        sensitive: false,
+        createdAt: t(2),
+        deadline: t(12),
+        actor: { user: "u", host: "h", pid: 1 },
+        version: "1",
+        state: "active",
+      },
+    ],
+    [
+      {
+        id: "r1",
+        faultKind: "pod-failure",
+        target,
+        path: "/spec/containers/0/image",
+        result: "reverted",
+        at: t(12),
+      },
+    ],
+    [
+      {
+        pod: { namespace: "shop", name: "web-1", uid: "p1", node: "kwok-node-0" },
+        injectedAt: t(2),
+        pausedMs: 400,
+        readyLostMs: 400,
+        imagesBackMs: 10_700,
+        readyRegainedMs: 10_700,
+        restartsBefore: 0,
+        restartsAfter: 2,
+        gone: false,
+      },
+    ],
+  );
+  return {
+    title: "pod-failure",
+    startedAt: t(0),
+    endedAt: t(20),
+    probes: [{ name: "front-door", intervalMs: 200 }],
+    chaosWindows: [{ start: t(2), end: t(13) }],
+    samples,
+    faults: [fault],
+    checks: [],
+  };
+}
+
+/** A paused pod that was never seen Ready again. */
+export function withoutRegained(pod: PausedPodReport): PausedPodReport {
+  return Object.fromEntries(
+    Object.entries(pod).filter(([key]) => key !== "readyRegainedMs"),
+  ) as unknown as PausedPodReport;
 }

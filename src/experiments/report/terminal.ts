@@ -3,8 +3,10 @@ import {
   changeLine,
   failureText,
   faultHeadline,
+  feltLines,
   figureCells,
   isolationSummary,
+  outageLine,
   phaseLabels,
   replacementLine,
   restartLine,
@@ -90,11 +92,14 @@ function probeTable(report: RunReport, probe: string): string[] {
       failures.push(`failures in ${label}: ${failureText(figures)}`);
     }
   }
+  const overall = report.overall.probes.find((candidate) => candidate.probe === probe);
+  const outage = overall === undefined ? undefined : outageLine(overall);
   return [
     ...wrap(`Probe ${probe}${about}`, ""),
     row(["phase", "sent", "ok", "avail.", "unreachable", "p50", "p95", "p99", "max"]),
     ...rows,
     ...failures.flatMap((line) => wrap(line, "  ", "    ")),
+    ...(outage === undefined ? [] : wrap(outage, "  ", "    ")),
   ];
 }
 
@@ -114,6 +119,7 @@ function faultLines(report: RunReport): string[] {
     } else {
       lines.push(...wrap(`ledger: ${fault.changes.map((c) => c.ledgerId).join(", ")}`, "     ", "       "));
       for (const change of fault.changes) lines.push(...wrap(changeLine(change), "     ", "       "));
+      for (const line of feltLines(fault)) lines.push(...wrap(line, "     ", "       "));
     }
     for (const problem of fault.problems) lines.push(...wrap(`! ${problem}`, "     ", "       "));
   });

@@ -42,6 +42,31 @@ describe("what broadside run will do with each kind of file", () => {
     });
   });
 
+  it("runs a Schedule of pod-failure as a schedule step whose rounds each pause pods for their duration", async () => {
+    const plan = runPlanOf(await load("chaos-mesh-schedule-podfailure.yaml"), {
+      ...options,
+      runFor: Duration.parse("35s", "--for"),
+    });
+    expect(plan.method[0]).toMatchObject({
+      type: "schedule",
+      concurrencyPolicy: "Forbid",
+      shot: { type: "pod-failure", duration: { milliseconds: 12_000 }, mode: { kind: "one" } },
+    });
+  });
+
+  it("refuses a Schedule whose pod-failure rounds last longer than BROADSIDE_MAX_FAULT_DURATION", async () => {
+    const loaded = await load("chaos-mesh-schedule-podfailure.yaml");
+    expect(() =>
+      runPlanOf(loaded, {
+        ...options,
+        runFor: Duration.parse("5s", "--for"),
+        maxFaultDuration: Duration.parse("10s", "max"),
+      }),
+    ).toThrow(
+      "chaos-mesh-schedule-podfailure.yaml: spec.podChaos.duration: 12s is longer than the longest fault allowed, 10s",
+    );
+  });
+
   it("needs --for to know when a Schedule ends", async () => {
     await expect(
       load("schedule-pod-kill-2-replicas.yaml").then((l) => runPlanOf(l, options)),

@@ -24,7 +24,11 @@ import { guardLoopback } from "../probes/http-probe.js";
  * anything touches the cluster.
  */
 
-/** A Chaos Mesh Schedule driving a pod fault: a run at each cron instant, for `runFor`. */
+/**
+ * A Chaos Mesh Schedule driving a pod fault: a run at each cron instant, for `runFor`. A pod-kill round is
+ * the shot and its recovery; a pod-failure round holds its pods paused for its duration and ends with their
+ * images back, so Forbid (the default) never starts a round while pods of the last one are still paused.
+ */
 export interface ScheduleStep {
   readonly type: "schedule";
   readonly name: string;
@@ -36,7 +40,7 @@ export interface ScheduleStep {
   /** How long the schedule keeps firing (--for): Chaos Mesh's run until the object is deleted. */
   readonly runFor: Duration;
   /** What each run does. */
-  readonly shot: PodFaultStep;
+  readonly shot: PodFaultStep | PodFailureStep;
 }
 
 export type PlanStep = MethodStep | ScheduleStep;
@@ -186,7 +190,10 @@ function schedulePlan(loaded: ChaosMeshSchedule, options: PlanOptions, timeout: 
         historyLimit: loaded.historyLimit ?? defaultHistoryLimit,
         ...optional("startingDeadlineSeconds", loaded.startingDeadlineSeconds),
         runFor: options.runFor,
-        shot: podStep(chaos.action, chaos, timeout),
+        shot:
+          chaos.action === "pod-failure"
+            ? podFailureStep(chaos.action, chaos, loaded.fileName)
+            : podStep(chaos.action, chaos, timeout),
       },
     ],
     rollbacks: [],
@@ -194,20 +201,40 @@ function schedulePlan(loaded: ChaosMeshSchedule, options: PlanOptions, timeout: 
   };
 }
 
+/**
+ * The lengths BROADSIDE_MAX_FAULT_DURATION bounds in one step, each with the field that set it: a fault's
+ * duration; a Schedule's --for, and the duration of each of its pod-failure rounds.
+ */
+function limitedLengths(
+  step: PlanStep,
+  index: number,
+  fileName: string,
+  isExperiment: boolean,
+): (readonly [string, Duration])[] {
+  if (step.type === "wait") return [];
+  if (step.type === "schedule") {
+    const round = step.shot.type === "pod-failure" ? step.shot.duration : undefined;
+    return [
+      ["--for", step.runFor],
+      ...(round === undefined ? [] : [[`${fileName}: spec.podChaos.duration`, round] as const]),
+    ];
+  }
+  if (!("duration" in step)) return [];
+  const field = `${fileName}: ${isExperiment ? `spec.method[${index}].duration` : "spec.duration"}`;
+  return [[field, step.duration]];
+}
+
 /** The checks that need configuration rather than the file: the duration cap and the loopback rail. */
 function checkPlan(plan: RunPlan, options: PlanOptions, fileName: string, isExperiment: boolean): void {
   const max = options.maxFaultDuration;
   plan.method.forEach((step, index) => {
-    const length = step.type === "schedule" ? step.runFor : "duration" in step ? step.duration : undefined;
-    if (step.type !== "wait" && length !== undefined && length.milliseconds > max.milliseconds) {
-      const field =
-        step.type === "schedule"
-          ? "--for"
-          : `${fileName}: ${isExperiment ? `spec.method[${index}].duration` : "spec.duration"}`;
-      throw usageError(
-        field,
-        `${length.toString()} is longer than the longest fault allowed, ${max.toString()} (BROADSIDE_MAX_FAULT_DURATION)`,
-      );
+    for (const [field, length] of limitedLengths(step, index, fileName, isExperiment)) {
+      if (length.milliseconds > max.milliseconds) {
+        throw usageError(
+          field,
+          `${length.toString()} is longer than the longest fault allowed, ${max.toString()} (BROADSIDE_MAX_FAULT_DURATION)`,
+        );
+      }
     }
   });
   if (!options.loopbackOnly) return;

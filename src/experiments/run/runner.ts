@@ -264,7 +264,10 @@ class ExperimentRun {
     this.windows.push({ start, end: this.now() });
   }
 
-  /** Pauses the chosen pods for the step's duration; their images are back before the next step. */
+  /**
+   * Pauses the chosen pods for the step's duration; their images are back, and the pods Ready again (or
+   * given up on after 5 minutes), before the next step: their readiness milestones go to the report.
+   */
   private async podFailure(step: PodFailureStep): Promise<void> {
     const start = this.now();
     const result = await runPodFailure(this.ctx, {
@@ -284,7 +287,7 @@ class ExperimentRun {
       );
     }
     for (const pod of result.plan.selected) this.targetUids.add(pod.uid);
-    this.faults.push(objectFaultInput("pod-failure", result.records, result.recovery));
+    this.faults.push(objectFaultInput("pod-failure", result.records, result.recovery, result.timelines));
     this.windows.push({ start, end: this.now() });
   }
 
@@ -351,7 +354,9 @@ class ExperimentRun {
         signal: until.signal,
         run: async ({ index }) => {
           this.ctx.progress(`  schedule run ${String(index + 1)}`);
-          await this.shoot(step.shot);
+          // A pod-failure round holds until its pods are back: Forbid then waits for the revert.
+          if (step.shot.type === "pod-failure") await this.podFailure(step.shot);
+          else await this.shoot(step.shot);
         },
         onEvent: (event) => {
           this.ctx.progress(`  schedule: ${describeScheduleEvent(event)}`);

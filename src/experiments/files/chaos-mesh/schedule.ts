@@ -150,19 +150,9 @@ function loadScheduled(context: LoadContext, kind: ScheduledKind): ScheduledChao
   const path = [...specPath, embeddedKeys[kind]];
   switch (kind) {
     case "PodChaos": {
+      // pod-kill and pod-failure both run on a schedule; each pod-failure round holds for its duration.
       const chaos = loadPodChaosSpec(context, path);
-      if (chaos === undefined) return undefined;
-      // Each instant would pause pods until its duration ends; overlapping instants on the same pods need
-      // an answer (whose images are "original"?) that Broadside has not given yet.
-      if (chaos.action === "pod-failure" && chaos.runnable) {
-        return {
-          kind,
-          ...chaos,
-          runnable: false,
-          reason: "a Schedule of action pod-failure is not supported yet",
-        };
-      }
-      return { kind, ...unscheduledContainerKill(chaos) };
+      return chaos === undefined ? undefined : { kind, ...unscheduledContainerKill(chaos) };
     }
     case "NetworkChaos": {
       const chaos = loadNetworkChaosSpec(context, path);
