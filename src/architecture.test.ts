@@ -81,7 +81,12 @@ describe("layers: dependencies point downward only", () => {
 
 describe("configuration is read once, at the entry points", () => {
   // The CLI's configuration, and the sandbox's traffic process, which is a program of its own.
-  const entryPoints = new Set(["cli/config.ts", "sandbox/traffic/main.ts", "sandbox/bodies/body-main.ts"]);
+  const entryPoints = new Set([
+    "cli/config.ts",
+    "sandbox/traffic/main.ts",
+    "sandbox/bodies/body-main.ts",
+    "sandbox/git-server-main.ts",
+  ]);
 
   it("reads process.env and process.argv nowhere else", () => {
     const readers = files.filter(

@@ -3,8 +3,11 @@ import { systemClock } from "../core/clock.js";
 import type { Duration } from "../core/duration.js";
 import { BroadsideError } from "../core/errors.js";
 import { countLimits, durationLimits } from "../core/input-limits.js";
+import { demoFleetManifests } from "../demo/fleet-manifests.js";
 import { systemHost } from "../sandbox/bodies/host.js";
 import { podBodiesChoices, type PodBodiesChoice } from "../sandbox/bodies/mode.js";
+import { optionalComponents, parseWith, type OptionalComponent } from "../sandbox/components-optional.js";
+import type { FluxState } from "../sandbox/flux-state.js";
 import { systemProc } from "../sandbox/liveness.js";
 import { SandboxName } from "../sandbox/sandbox-name.js";
 import {
@@ -59,6 +62,8 @@ interface UpOptions {
   podReadyJitter: Duration;
   podShutdownDelay: Duration;
   podBodies: PodBodiesChoice;
+  with: OptionalComponent[];
+  fluxInterval?: Duration;
 }
 
 export function registerSandboxCommands(program: Command, config: CliConfig, io: CliIo): void {
@@ -98,12 +103,26 @@ export function registerSandboxCommands(program: Command, config: CliConfig, io:
       choiceOption("--pod-bodies", podBodiesChoices),
       "auto",
     )
+    .option(
+      "--with <components>",
+      `optional components to run too, comma-separated (${optionalComponents.join(", ")}); built on first use`,
+      parseWith,
+      [],
+    )
+    .option(
+      "--flux-interval <duration>",
+      "put the demo fleet under a Flux Kustomization reconciled this often (needs --with flux)",
+      durationOption("--flux-interval", durationLimits.fluxInterval),
+    )
     .action(async (options: UpOptions) => {
+      const interval = options.fluxInterval;
       const state = await sandboxUp(
         {
           name: options.name,
           nodes: options.nodes,
           podBodies: options.podBodies,
+          with: options.with,
+          ...(interval === undefined ? {} : { fluxSync: { interval, manifests: demoFleetManifests() } }),
           lifecycle: {
             ...defaultLifecycle,
             readyDelay: options.podReadyDelay,
@@ -116,6 +135,7 @@ export function registerSandboxCommands(program: Command, config: CliConfig, io:
       io.out(`sandbox "${state.name}" is up at ${state.apiServer}\n`);
       io.out(`  kubectl --kubeconfig ${state.adminKubeconfig} get nodes\n`);
       io.out(`  pod bodies: ${describeBodies(state.bodies)}\n`);
+      if (state.flux !== undefined) io.out(`  flux: ${describeFlux(state.flux)}\n`);
       await assertDoorsNotBlocked(await sandboxFrontDoors(env, state), state.name);
     });
 
@@ -145,7 +165,8 @@ export function registerSandboxCommands(program: Command, config: CliConfig, io:
       const down = components.filter((component) => !component.healthy);
       if (options.output === "json") {
         const { name, apiServer, versions } = state;
-        io.out(`${JSON.stringify({ name, apiServer, versions, components, frontDoors }, null, 2)}\n`);
+        const flux = state.flux ?? null;
+        io.out(`${JSON.stringify({ name, apiServer, versions, components, frontDoors, flux }, null, 2)}\n`);
       } else {
         io.out(statusTable(components));
         if (frontDoors !== null) io.out(`\n${doorsTable(frontDoors)}`);
@@ -184,6 +205,15 @@ export function describeBodies(bodies: BodiesState | undefined): string {
   if (bodies === undefined) return "loopback (listeners on 127.0.0.1; a sandbox started before pod bodies)";
   if (bodies.mode === "loopback") return `loopback (listeners on 127.0.0.1: ${bodies.reason})`;
   return `netns (each serving pod in its own network namespace on bridge ${bodies.bridge}, pod CIDR ${bodies.podCidr}, cgroup ${bodies.cgroups})`;
+}
+
+/** `sandbox up`'s line on Flux: its repository, and what it keeps in sync. */
+export function describeFlux(flux: FluxState): string {
+  const sync =
+    flux.sync === undefined
+      ? "nothing under a Kustomization yet (--flux-interval puts the demo fleet there)"
+      : `Kustomization ${flux.sync.kustomization} applies ${flux.sync.path}/ every ${flux.sync.interval} (at ${flux.sync.revision})`;
+  return `${flux.version}, repository ${flux.gitUrl} (work tree ${flux.workTree}); ${sync}`;
 }
 
 function statusTable(components: readonly ComponentStatus[]): string {

@@ -70,6 +70,8 @@ export const durationLimits = {
   ledgerRetention: upTo("BROADSIDE_LEDGER_RETENTION", "8760h", "1m"),
   /** The sandbox's simulated pod lifecycle. */
   sandboxLifecycle: upTo("--pod-ready-delay, --pod-ready-jitter, --pod-shutdown-delay", "10m"),
+  /** How often the sandbox's Flux reconciles the fleet: below 5s it would mostly load the machine. */
+  fluxInterval: upTo("sandbox up --flux-interval", "24h", "5s"),
   /** The agent's leader election (its rules between the three are in kube/leader/timings.ts). */
   leaderElection: upTo(
     "agent --leader-elect-lease-duration, --leader-elect-renew-deadline, --leader-elect-retry-period",

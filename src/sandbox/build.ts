@@ -76,14 +76,15 @@ export async function ensureHelm(config: BuildConfig): Promise<string> {
 }
 
 /** Where a build writes its output; `onOutput` sees it too, to count the packages compiled. */
-interface BuildLog {
+export interface BuildLog {
   readonly file: string;
   readonly onOutput: (chunk: string) => void;
 }
 
-type Builder = (outDir: string, env: NodeJS.ProcessEnv, log: BuildLog) => Promise<void>;
+export type Builder = (outDir: string, env: NodeJS.ProcessEnv, log: BuildLog) => Promise<void>;
 
-async function ensureBuilt(config: BuildConfig, key: string, build: Builder): Promise<void> {
+/** Runs `build` into `<cache>/<key>` unless that directory is complete; the optional components use it too. */
+export async function ensureBuilt(config: BuildConfig, key: string, build: Builder): Promise<void> {
   const finalDir = join(config.cacheDir, key);
   if (await exists(join(finalDir, completeMarker))) return;
   await checkGoVersion(config);
@@ -172,6 +173,20 @@ function goEnv(config: BuildConfig): NodeJS.ProcessEnv {
   };
 }
 
+/** Where `go mod download -json` (run in `cwd`) says the module's files are: read-only, in Go's module cache. */
+export async function moduleDir(config: BuildConfig, module: string, cwd: string, env: NodeJS.ProcessEnv) {
+  const info = await runChecked(config.goBinary, ["mod", "download", "-json", module], {
+    cwd,
+    env,
+    failure: "BRD_SANDBOX_BUILD_FAILED",
+  });
+  const dir = (JSON.parse(info) as { Dir?: string }).Dir;
+  if (dir === undefined) {
+    throw new BroadsideError("BRD_SANDBOX_BUILD_FAILED", `go mod download did not report where ${module} is`);
+  }
+  return dir;
+}
+
 /** Stamps the version the way upstream's release builds do, or /version reports v0.0.0-master. */
 export function kubernetesLdflags(version: string): string {
   const minor = version.split(".")[1] ?? "0";
@@ -229,19 +244,11 @@ async function buildKwok(config: BuildConfig, outDir: string, env: NodeJS.Proces
     { ...env, GOBIN: outDir },
     log,
   );
-  const info = await runChecked(config.goBinary, ["mod", "download", "-json", module], {
-    cwd: outDir,
-    env,
-    failure: "BRD_SANDBOX_BUILD_FAILED",
-  });
-  const moduleDir = (JSON.parse(info) as { Dir?: string }).Dir;
-  if (moduleDir === undefined) {
-    throw new BroadsideError("BRD_SANDBOX_BUILD_FAILED", `go mod download did not report where ${module} is`);
-  }
+  const kwokModule = await moduleDir(config, module, outDir, env);
   // Copy file by file: the module cache is read-only, and copied modes would make the cache undeletable.
   await mkdir(join(outDir, "stages"));
   for (const file of upstreamStageFiles) {
-    const text = await readFile(join(moduleDir, "kustomize", "stage", file), "utf8");
+    const text = await readFile(join(kwokModule, "kustomize", "stage", file), "utf8");
     await writeFile(join(outDir, "stages", file.replaceAll("/", "_")), text);
   }
 }
@@ -275,15 +282,22 @@ export const upstreamStageFiles = [
   "pod/general/pod-delete.yaml",
 ] as const;
 
-async function runGo(
+/**
+ * Runs `go` with the build's log. `nice`: at the lowest CPU priority, for the long optional builds (Flux)
+ * that run beside a test tier or other work on the machine.
+ */
+export async function runGo(
   config: BuildConfig,
   args: string[],
   cwd: string,
   env: NodeJS.ProcessEnv,
   log: BuildLog,
+  options: { readonly nice?: boolean } = {},
 ) {
   await writeFile(log.file, `$ go ${args.join(" ")}\n`, { flag: "a" });
-  const result = await run(config.goBinary, args, {
+  const [program, argv] =
+    options.nice === true ? ["nice", ["-n", "19", config.goBinary, ...args]] : [config.goBinary, args];
+  const result = await run(program, argv, {
     cwd,
     env,
     logFile: log.file,

@@ -5,8 +5,8 @@ import type { Pki } from "./pki.js";
 import type { SandboxLayout } from "./state-dir.js";
 import type { BodiesState } from "./state-file.js";
 
-/** The six processes of a sandbox, in start order. */
-export const componentNames = [
+/** The six processes every sandbox runs, in start order. */
+const coreComponentNames = [
   "etcd",
   "kube-apiserver",
   "kube-controller-manager",
@@ -14,9 +14,18 @@ export const componentNames = [
   "kwok",
   "traffic",
 ] as const;
+/** The processes of `sandbox up --with flux` (flux-components.ts); only a sandbox started with it has them. */
+export const fluxComponentNames = ["git-server", "source-controller", "kustomize-controller"] as const;
+/** Every process a sandbox may run, in start order (and stopped in the reverse order). */
+export const componentNames = [...coreComponentNames, ...fluxComponentNames] as const;
 export type ComponentName = (typeof componentNames)[number];
 
-export type SandboxPorts = Readonly<Record<ComponentName | "etcd-peer", number>>;
+/** True for the processes of an optional component: absent from a sandbox started without it, not down. */
+export function isOptionalComponent(name: ComponentName): boolean {
+  return (fluxComponentNames as readonly string[]).includes(name);
+}
+
+export type SandboxPorts = Readonly<Record<(typeof coreComponentNames)[number] | "etcd-peer", number>>;
 
 /** How to start one component and how to tell it is healthy. */
 export interface ComponentSpec {

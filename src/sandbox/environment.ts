@@ -1,6 +1,7 @@
 import type { Clock } from "../core/clock.js";
 import type { PodBodiesChoice } from "./bodies/mode.js";
 import type { BuildConfig } from "./build.js";
+import type { OptionalRequest } from "./components-optional.js";
 import { loadHealthCredentials, type HealthCredentials } from "./health.js";
 import type { Launcher } from "./launch.js";
 import type { Host } from "./bodies/host.js";
@@ -13,8 +14,8 @@ import type { PodLifecycle } from "./stages.js";
 import type { SandboxLayout } from "./state-dir.js";
 import type { SandboxState } from "./state-file.js";
 
-/** What `sandbox up` was asked for. */
-export interface SandboxRequest {
+/** What `sandbox up` was asked for; `with` and `fluxSync`: the optional components (components-optional.ts). */
+export interface SandboxRequest extends OptionalRequest {
   readonly name: SandboxName;
   readonly nodes: number;
   readonly lifecycle: PodLifecycle;

@@ -3,7 +3,9 @@ import { BroadsideError, usageError } from "../core/errors.js";
 import { connect } from "../kube/client.js";
 import { removeBodies } from "./bodies-stage.js";
 import { createNodes } from "./bootstrap.js";
-import { componentNames, trafficSpec, type ComponentName } from "./components.js";
+import { componentNames, isOptionalComponent, trafficSpec, type ComponentName } from "./components.js";
+import { checkOptionalRequest } from "./components-optional.js";
+import { addOptionalComponents } from "./components-reuse.js";
 import {
   healthCredentials,
   launcherOf,
@@ -75,6 +77,7 @@ export function layoutFor(env: SandboxEnvironment, name: SandboxName): SandboxLa
 /** Starts the sandbox, or reuses it when it is already up and healthy. Returns its state. */
 export async function sandboxUp(request: SandboxRequest, env: SandboxEnvironment): Promise<SandboxState> {
   validateNodes(request.nodes);
+  checkOptionalRequest(request);
   const layout = layoutFor(env, request.name);
   // A full disk or a read-only folder is a failed start, not a bug.
   return withFileErrors("BRD_SANDBOX_START_FAILED", `starting sandbox "${request.name}"`, async () => {
@@ -121,6 +124,11 @@ async function reuseOrRepair(
   if (asked !== undefined && asked !== "auto" && asked !== running)
     env.onProgress(`  it runs with --pod-bodies ${running}, not ${asked}: sandbox down, then up, to change`);
   await createNodes(connect({ kubeconfigPath: existing.adminKubeconfig }), request.nodes);
+  await addOptionalComponents(request, {
+    env,
+    layout,
+    launcher: launcherOf(env, existing, layout, credentials),
+  });
   return existing;
 }
 
@@ -195,8 +203,10 @@ async function componentStatuses(
   state: SandboxState,
   credentials: HealthCredentials,
 ): Promise<ComponentStatus[]> {
+  // An optional component's processes are listed only where it runs (`--with`).
+  const names = componentNames.filter((name) => !isOptionalComponent(name) || name in state.components);
   return Promise.all(
-    componentNames.map(async (name) => {
+    names.map(async (name) => {
       const component = state.components[name];
       if (component === undefined)
         return { name, pid: undefined, port: undefined, running: false, healthy: false, logFile: undefined };

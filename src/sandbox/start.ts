@@ -11,6 +11,7 @@ import { prepareBodies, removeBodies } from "./bodies-stage.js";
 import { ensureBinaries, upstreamStageFiles } from "./build.js";
 import { startDaemons, stopDaemons } from "./daemons.js";
 import { componentSpecs, type ComponentName, type SandboxPorts } from "./components.js";
+import { wants } from "./components-optional.js";
 import {
   healthCredentials,
   launcherOf,
@@ -18,6 +19,7 @@ import {
   type SandboxEnvironment,
   type SandboxRequest,
 } from "./environment.js";
+import { prepareFlux, startFlux } from "./flux.js";
 import { writeKubeconfig } from "./kubeconfig.js";
 import { startComponents, stopComponents } from "./launch.js";
 import { createPki, pkiPaths } from "./pki.js";
@@ -39,6 +41,7 @@ export async function startSandbox(request: SandboxRequest, env: SandboxEnvironm
   // Before anything starts: a missing build is a clear error, not a half-started sandbox.
   await assertTrafficScript(traffic.script);
   const binaries = await ensureBinaries({ ...env.build, onProgress: env.onProgress, clock: env.clock });
+  const flux = wants(request, "flux") ? await prepareFlux(env) : undefined;
   await Promise.all(
     [layout.pkiDir, layout.logsDir].map((dir) => mkdir(dir, { recursive: true, mode: 0o700 })),
   );
@@ -80,7 +83,11 @@ export async function startSandbox(request: SandboxRequest, env: SandboxEnvironm
     await startComponents(stage("kube-apiserver"), launcher);
     await startComponents(stage("kube-controller-manager", "kube-scheduler", "kwok"), launcher);
     await startComponents(stage("traffic"), launcher);
-    await bootstrapCluster(request, state, env);
+    // Flux needs only the API server: it starts while the nodes are made.
+    await allSettled([
+      bootstrapCluster(request, state, env),
+      flux === undefined ? Promise.resolve() : startFlux(flux, request.fluxSync, { env, layout, launcher }),
+    ]);
     if (bodies.mode === "netns") await startDaemons(env, layout, request.nodes);
   } catch (error: unknown) {
     env.onProgress(
@@ -93,6 +100,13 @@ export async function startSandbox(request: SandboxRequest, env: SandboxEnvironm
   }
   env.onProgress(`sandbox "${request.name}" is up: ${server}`);
   return state;
+}
+
+/** Waits for every task, then throws the first failure: nothing is stopped while something still starts. */
+async function allSettled(tasks: readonly Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(tasks);
+  const failed = results.find((result) => result.status === "rejected");
+  if (failed !== undefined) throw failed.reason;
 }
 
 async function sandboxPorts(): Promise<SandboxPorts> {

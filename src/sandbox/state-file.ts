@@ -2,6 +2,7 @@ import { readFile, rename, writeFile } from "node:fs/promises";
 import { z } from "zod";
 import { BroadsideError } from "../core/errors.js";
 import { componentNames } from "./components.js";
+import { fluxStateSchema } from "./flux-state.js";
 import { isLoopbackUrl, serverChecks } from "./health.js";
 import type { StartedProcess } from "./liveness.js";
 import type { SandboxLayout } from "./state-dir.js";
@@ -49,6 +50,8 @@ const stateSchema = z.object({
   components: z.partialRecord(z.enum(componentNames), componentStateSchema),
   /** Absent in sandboxes started before pod bodies: loopback listeners. */
   bodies: bodiesStateSchema.optional(),
+  /** Only with `sandbox up --with flux`. */
+  flux: fluxStateSchema.optional(),
 });
 export type SandboxState = z.infer<typeof stateSchema>;
 export type ComponentState = z.infer<typeof componentStateSchema>;

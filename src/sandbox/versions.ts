@@ -12,3 +12,10 @@ export const kwokVersion = "v0.8.0";
  * `go install module@version` builds it as it is; it brings its own k8s.io modules (v0.37.x).
  */
 export const helmVersion = "v4.3.2";
+/**
+ * Flux's source-controller and kustomize-controller, for `sandbox up --with flux` only: built on first
+ * use through the wrapper modules sandbox/go/flux-source-controller and flux-kustomize-controller. v1.9.6
+ * is the newest that builds from the module proxy (v1.10.x needs Go 1.27 and modules the proxy refuses)
+ * and the one on the sandbox's Kubernetes libraries (client-go v0.36).
+ */
+export const fluxVersion = "v1.9.6";
