@@ -52,7 +52,7 @@ export function registerGamedayCommand(program: Command, config: CliConfig, io: 
     .option("--public-url <url>", "the URL players open, when they reach the board through a tunnel or proxy")
     .option(
       "--weapons <list>",
-      `weapons the players have, separated by commas (${ruleWeapons.join(", ")}; the board fires torpedo and mine)`,
+      `weapons the players have, separated by commas (${ruleWeapons.join(", ")}; a GameDay fires torpedo and mine)`,
       gamedayDefaults.weapons,
     )
     .option("--unsafe", "let a ship be sunk: lifts the per-ship cap (rules: unsafe)", false)

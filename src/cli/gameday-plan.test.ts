@@ -83,7 +83,10 @@ describe("planning a GameDay", () => {
     [{ weapons: "torpedo,laser" }, "--weapons: weapons[1]: must be one of torpedo, mine, fog, anchor, net"],
     [{ weapons: "torpedo,torpedo" }, '--weapons: weapons[1]: "torpedo" is listed twice'],
     [{ weapons: "net" }, "--weapons: weapons[0]: net is disabled: needs the node daemon"],
-    [{ weapons: "fog,anchor" }, "--weapons: fog, anchor: disabled on the board: not yet"],
+    [
+      { weapons: "torpedo,fog,anchor" },
+      "--weapons: fog, anchor: not in a GameDay: its board may not change ConfigMaps or workloads",
+    ],
     [{ limitPlayer: "1 per 3s" }, '--limit-player: "1 per 3s" is not SHOTS/DURATION'],
     [{ limitPlayer: "11/3s" }, "--limit-player: limits.player.shots: must be at most 10"],
     [{ limitGame: "3/100ms" }, '--limit-game: limits.game.per: must be at least 1s, got "100ms"'],
