@@ -206,3 +206,16 @@ export function isLoopbackOnly(plan: Pick<GamedayPlan, "publicUrl" | "listen">):
 export function shownPath(path: string, cwd: string): string {
   return isAbsolute(path) && path.startsWith(`${cwd}/`) ? path.slice(cwd.length + 1) : path;
 }
+
+/**
+ * Whether a file at --token-file is one a GameDay wrote, so replacing it loses nothing: a regular file of
+ * mode 0600 (no bits for group or others) holding one line, a TokenRequest token (a JWT: three base64url
+ * parts joined by dots). Anything else is someone's file, and `gameday` refuses to replace it.
+ */
+export function isGamedayTokenFile(
+  file: { readonly regular: boolean; readonly mode: number },
+  text: string,
+): boolean {
+  if (!file.regular || (file.mode & 0o777) !== 0o600) return false;
+  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\n?$/.test(text);
+}
