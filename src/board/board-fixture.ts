@@ -54,6 +54,7 @@ export class MemoryReviewer implements AccessReviewer {
 export class MemoryBoardEngine implements BoardEngine {
   readonly fired: BoardShot[] = [];
   halts = 0;
+  stops = 0;
   answer: (shot: BoardShot) => BoardShotResult = () => ({
     accepted: true,
     ledgerId: `ledger-${this.fired.length}`,
@@ -64,6 +65,11 @@ export class MemoryBoardEngine implements BoardEngine {
   fire(shot: BoardShot): Promise<BoardShotResult> {
     this.fired.push(shot);
     return Promise.resolve(this.answer(shot));
+  }
+
+  stop(): Promise<void> {
+    this.stops += 1;
+    return Promise.resolve();
   }
 
   halt(by: string, reason: string): Promise<HaltResult> {

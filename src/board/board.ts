@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { Clock } from "../core/clock.js";
 import { BroadsideError, usageError } from "../core/errors.js";
-import { checkGameRules, type FieldProblem, weapons as ruleWeapons } from "../core/board/rules.js";
+import { checkGameRules, weapons as ruleWeapons } from "../core/board/rules.js";
 import {
   newGameCode,
   newPlayerId,
@@ -15,8 +15,7 @@ import type { Scoreboard } from "../core/board/scoreboard.js";
 import type { GridView } from "../core/board/sea.js";
 import {
   Game,
-  isBoardWeapon,
-  notYetReason,
+  type ApiLatencies,
   type BoardEvent,
   type FireOutcome,
   type GameSummary,
@@ -44,6 +43,8 @@ export interface BoardDependencies {
   readonly newCode?: () => string;
   /** Joins per client address (default 5 per 10 s). */
   readonly joinLimits?: JoinLimits;
+  /** The latencies of the board's API requests, for the scoreboard (none when not measured). */
+  readonly apiLatencies?: ApiLatencies;
 }
 
 /** What a spectator reads: the sea, the scoreboard and the rules, never the game's code. */
@@ -91,9 +92,9 @@ export class Board {
   }
 
   /**
-   * Opens a game from the operator's rules (an untrusted JSON body): every field checked, weapons without
-   * an engine path refused ("not yet"), each namespace asked of the cluster (it exists and opted in), and
-   * only then the sea listed and followed. Returns the game's code for the players.
+   * Opens a game from the operator's rules (an untrusted JSON body): every field checked, each namespace
+   * asked of the cluster (it exists and opted in), and only then the sea listed and followed. Returns the
+   * game's code for the players.
    */
   async open(body: unknown, operator: string): Promise<Game> {
     if (this.current !== undefined || this.opening) {
@@ -105,11 +106,18 @@ export class Board {
       const refusals = await this.deps.engine.refuseNamespaces(rules.namespaces);
       if (refusals.length > 0)
         throw new BroadsideError("BRD_REFUSED_BY_RAIL", `namespaces: ${refusals.join("; ")}`);
-      const game = new Game((this.deps.newCode ?? newGameCode)(), rules, this.deps.clock);
+      const game = new Game(
+        (this.deps.newCode ?? newGameCode)(),
+        rules,
+        this.deps.clock,
+        this.deps.apiLatencies,
+      );
       const unsubscribe = game.subscribe((event) => {
         this.announce(event);
       });
-      const feed = await this.deps.seaFeed.follow(rules.namespaces, game.sea);
+      const feed = await this.deps.seaFeed.follow(rules.namespaces, game.sea, (sample) => {
+        game.observeRestarts(sample);
+      });
       this.current = { game, feed, unsubscribe };
       this.deps.audit.info(
         {
@@ -118,6 +126,7 @@ export class Board {
           namespaces: rules.namespaces,
           weapons: allowedWeapons(game),
           unsafe: rules.unsafe,
+          revertAfter: rules.revertAfter.toString(),
         },
         "game opened",
       );
@@ -136,14 +145,11 @@ export class Board {
         ? {}
         : { broadsideNamespace: this.deps.broadsideNamespace }),
     });
-    const problems: FieldProblem[] = checked.ok ? notYetProblems(body) : [...checked.problems];
-    if (!checked.ok || problems.length > 0) {
-      throw new BroadsideError(
-        "BRD_USAGE",
-        problems.map(({ field, problem }) => `${field}: ${problem}`).join("; "),
-      );
-    }
-    return checked.rules;
+    if (checked.ok) return checked.rules;
+    throw new BroadsideError(
+      "BRD_USAGE",
+      checked.problems.map(({ field, problem }) => `${field}: ${problem}`).join("; "),
+    );
   }
 
   /** Closes the open game: its sea stops following the cluster, its tokens stop working. */
@@ -254,10 +260,11 @@ export class Board {
     );
   }
 
-  /** Stops following the sea; the process is going. */
+  /** Reverts the game's fogs and anchors still on, and stops following the sea; the process is going. */
   async stop(): Promise<void> {
     const current = this.current;
     this.current = undefined;
+    await this.deps.engine.stop();
     current?.unsubscribe();
     await current?.feed.stop();
   }
@@ -269,18 +276,6 @@ export class Board {
 
 function allowedWeapons(game: Game): string[] {
   return ruleWeapons.filter((weapon) => game.rules.weapons[weapon].allowed);
-}
-
-/** Weapons the rules accept but the board has no engine path for yet, each named by its place in the list. */
-function notYetProblems(body: unknown): FieldProblem[] {
-  const listed = isObject(body) && Array.isArray(body["weapons"]) ? (body["weapons"] as unknown[]) : [];
-  return listed.flatMap((weapon, index) =>
-    typeof weapon === "string" &&
-    (ruleWeapons as readonly string[]).includes(weapon) &&
-    !isBoardWeapon(weapon as never)
-      ? [{ field: `weapons[${index}]`, problem: `${weapon} is disabled on the board: ${notYetReason}` }]
-      : [],
-  );
 }
 
 function joinFields(body: unknown): { code: string; nickname: unknown } {

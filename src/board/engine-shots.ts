@@ -7,36 +7,51 @@ import { apiErrorMessage, apiStatus } from "../kube/api-errors.js";
 import { podEvict } from "../faults/pod-evict.js";
 import { podKill } from "../faults/pod-kill.js";
 import type { PodFault } from "../faults/types.js";
-import type { BoardEngine, BoardShot, BoardShotResult, BoardWeapon, HaltResult } from "./ports.js";
+import { BoardDrifts, boardPlayerActor } from "./engine-drifts.js";
+import {
+  isDriftWeapon,
+  type BoardEngine,
+  type BoardShot,
+  type BoardShotResult,
+  type HaltResult,
+  type PodWeapon,
+} from "./ports.js";
 
 /**
  * The board's shots through the engine's own kill path (engine/pod-chaos.ts): the pod is gathered (from
  * the informer cache when the context has one), planned through the rails (opt-in, protected namespaces,
  * the per-workload cap unless the game is unsafe, Broadside's own pods), held in the process's down cap,
- * and written to the ledger before its DELETE or eviction, which is conditional on the pod's uid.
+ * and written to the ledger before its DELETE or eviction, which is conditional on the pod's uid. Fog and
+ * anchor go through the engine's object-fault path instead (engine-drifts.ts, ADR 0028).
  */
 
-const faults: Readonly<Record<BoardWeapon, PodFault>> = { torpedo: podKill, mine: podEvict };
+const faults: Readonly<Record<PodWeapon, PodFault>> = { torpedo: podKill, mine: podEvict };
 
 /** A shot's ledger record may be tidied up after this; a pod kill has nothing to revert. */
 const recordDeadline = Duration.ofMilliseconds(5 * 60_000);
 
 export function engineShots(ctx: EngineContext): BoardEngine {
+  const drifts = new BoardDrifts(ctx);
   return {
-    fire: (shot) => fire(ctx, shot),
-    halt: (by, reason) => halt(ctx, by, reason),
+    fire: (shot) => fire(ctx, drifts, shot),
+    halt: (by, reason) => halt(ctx, drifts, by, reason),
     refuseNamespaces: (namespaces) => refuseNamespaces(ctx, namespaces),
+    stop: async () => {
+      await drifts.revertAll();
+    },
   };
 }
 
-async function fire(ctx: EngineContext, shot: BoardShot): Promise<BoardShotResult> {
+async function fire(ctx: EngineContext, drifts: BoardDrifts, shot: BoardShot): Promise<BoardShotResult> {
   const shotCtx: EngineContext = {
     ...ctx,
     rails: { ...ctx.rails, unsafe: shot.unsafe },
-    actor: { ...ctx.actor, user: `${ctx.actor.user}, board player ${shot.playerId}` },
+    actor: { ...ctx.actor, user: `${ctx.actor.user}${boardPlayerActor}${shot.playerId}` },
   };
+  const weapon = shot.weapon;
+  if (isDriftWeapon(weapon)) return drifts.fire(shotCtx, { ...shot, weapon });
   const result = await runPodChaos(shotCtx, {
-    fault: faults[shot.weapon],
+    fault: faults[weapon],
     scope: [shot.namespace],
     selector: { namespaces: [shot.namespace], pods: [{ namespace: shot.namespace, name: shot.pod.name }] },
     mode: { kind: "one" },
@@ -53,11 +68,20 @@ async function fire(ctx: EngineContext, shot: BoardShot): Promise<BoardShotResul
   return { accepted: false, reason: fired.outcome.reason, ledgerId: fired.ledgerId };
 }
 
-/** As `broadside halt --hold`: the switch held first, so nothing new starts while everything is reverted. */
-async function halt(ctx: EngineContext, by: string, reason: string): Promise<HaltResult> {
+/**
+ * As `broadside halt --hold`: the switch held first, so nothing new starts while everything is reverted;
+ * the board's own drifts first (so each knows it was Broadside's revert), then every other open record.
+ */
+async function halt(
+  ctx: EngineContext,
+  drifts: BoardDrifts,
+  by: string,
+  reason: string,
+): Promise<HaltResult> {
   const hold = await ctx.halt.hold({ since: ctx.clock.now(), by, reason });
+  const ours = await drifts.revertAll();
   const reverted = await recoverExpired(ctx.ledger, ctx.targets, ctx.clock, { includeUnexpired: true });
-  return { hold, reverted: reverted.length };
+  return { hold, reverted: ours + reverted.length };
 }
 
 /** Each namespace must exist, be opted in and not be protected: the engine's rails, asked before a game opens. */

@@ -3,12 +3,13 @@ import { describe, expect, it } from "vitest";
 import { PlayerTokens } from "../core/board/tokens.js";
 import type { LedgerRecord } from "../core/ledger/record.js";
 import { memoryEngine, type MemoryEngine } from "../engine/memory-engine.js";
-import { putShop, webPod } from "../engine/shop-fixture.js";
+import { putShop, webDeployment, webPod } from "../engine/shop-fixture.js";
 import { MemoryReviewer } from "./board-fixture.js";
 import { Board } from "./board.js";
 import { engineShots } from "./engine-shots.js";
 import type { BoardEvent } from "./game.js";
 import { kubeSeaFeed } from "./kube-sea-feed.js";
+import { recoverBoardLeftovers } from "./engine-drifts.js";
 import { buildBoardApp } from "./server.js";
 
 /*
@@ -135,5 +136,358 @@ describe("a shot from the board through the engine", () => {
     const result = await engineShots(engine.ctx).halt("alice", "halt pressed on the board");
     expect(result).toMatchObject({ reverted: 0, hold: { by: "alice" } });
     expect(await engine.halt.read()).toMatchObject({ by: "alice", reason: "halt pressed on the board" });
+  });
+
+  it("counts container restarts on the sea since the game opened, per ship, from the pods' watch events", async () => {
+    const engine = memoryEngine({ optIn: true });
+    putShop(engine);
+    optIn(engine);
+    const restarting = (name: string, restartCount: number) => {
+      const pod = webPod(name);
+      pod.status = {
+        phase: "Running",
+        conditions: [{ type: "Ready", status: "True" }],
+        containerStatuses: [{ name: "web", image: "web:1", imageID: "", ready: true, restartCount }],
+      };
+      return pod;
+    };
+    engine.cluster.put(restarting("web-abc-1", 3));
+    const board = new Board({
+      engine: engineShots(engine.ctx),
+      seaFeed: kubeSeaFeed({ watches: engine.cluster.watches, clock: engine.clock }),
+      tokens: new PlayerTokens({ secret: Buffer.alloc(32, 3), clock: engine.clock }),
+      clock: engine.clock,
+      audit: pino({ enabled: false }),
+    });
+    await board.open({ namespaces: ["shop"] }, "alice");
+    // web-abc-1 had restarted 3 times before the game: those are not the game's.
+    expect(board.state().scoreboard?.restarts).toEqual({ total: 0, ships: [] });
+    engine.cluster.put(restarting("web-abc-1", 5));
+    engine.cluster.put(restarting("web-abc-2", 1));
+    await settle(engine);
+    expect(board.state().scoreboard?.restarts).toEqual({
+      total: 3,
+      ships: [{ ship: "shop/Deployment/web", restarts: 3 }],
+    });
+    await board.stop();
+  });
+
+  describe("fog and anchor through the engine's object-fault path", () => {
+    /** web with a pod template that mounts ConfigMap web-settings, and one container with resources. */
+    function putSettings(engine: MemoryEngine, mounts = true): void {
+      engine.cluster.put({
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { namespace: "shop", name: "web-settings" },
+        data: { level: "info", color: "blue" },
+      });
+      engine.cluster.put({
+        ...webDeployment(4),
+        spec: {
+          replicas: 4,
+          selector: { matchLabels: { app: "web" } },
+          template: {
+            metadata: { labels: { app: "web" } },
+            spec: {
+              containers: [
+                {
+                  name: "web",
+                  image: "web:1",
+                  resources: { limits: { cpu: "500m", memory: "256Mi" }, requests: { cpu: "250m" } },
+                  ...(mounts
+                    ? {
+                        env: [
+                          {
+                            name: "LEVEL",
+                            valueFrom: { configMapKeyRef: { name: "web-settings", key: "level" } },
+                          },
+                        ],
+                      }
+                    : {}),
+                },
+              ],
+            },
+          },
+        },
+      });
+    }
+
+    async function playing(engine: MemoryEngine, weapons: string[]) {
+      const reviewer = new MemoryReviewer();
+      reviewer.users.set("op", { username: "alice", groups: [] });
+      reviewer.grants.add("alice|operate|broadside-system");
+      reviewer.grants.add("alice|operate|shop");
+      const board = new Board({
+        engine: engineShots(engine.ctx),
+        seaFeed: kubeSeaFeed({ watches: engine.cluster.watches, clock: engine.clock }),
+        tokens: new PlayerTokens({ secret: Buffer.alloc(32, 3), clock: engine.clock }),
+        clock: engine.clock,
+        audit: pino({ enabled: false }),
+      });
+      const events: BoardEvent[] = [];
+      board.subscribe((event) => events.push(event));
+      const { app } = buildBoardApp({
+        board,
+        reviewer,
+        operatorNamespace: "broadside-system",
+        log: { error: () => undefined },
+      });
+      const opened = await app.inject({
+        method: "POST",
+        url: "/api/operator/game",
+        headers: { authorization: "Bearer op" },
+        payload: { namespaces: ["shop"], weapons, revertAfter: "60s" },
+      });
+      expect(opened.statusCode, opened.body).toBe(201);
+      const joined = await app.inject({
+        method: "POST",
+        url: "/api/join",
+        payload: { code: opened.json<{ code: string }>().code, nickname: "Ada" },
+      });
+      const { token, playerId } = joined.json<{ token: string; playerId: string }>();
+      const bow = board.state().grids[0]?.ships[0]?.cells[0];
+      if (bow === undefined) throw new Error("no ship");
+      const fire = (weapon: string) =>
+        app.inject({
+          method: "POST",
+          url: "/api/shots",
+          headers: { authorization: `Bearer ${token}` },
+          payload: { namespace: "shop", row: bow.row, col: bow.col, weapon },
+        });
+      const halt = () =>
+        app.inject({ method: "POST", url: "/api/operator/halt", headers: { authorization: "Bearer op" } });
+      return { board, events, fire, halt, playerId };
+    }
+
+    function drifts(events: readonly BoardEvent[]) {
+      return events.flatMap((event) => (event.type === "drift" ? [event.drift] : []));
+    }
+
+    it("fogs: the ledger record before the patch, a GitOps heal ends it, and the scoreboard names the healer", async () => {
+      const engine = memoryEngine({ optIn: true });
+      putShop(engine);
+      optIn(engine);
+      putSettings(engine);
+      const ledgerAtPatch: LedgerRecord[][] = [];
+      engine.cluster.beforeWrite = async (write) => {
+        if (write.startsWith("patch")) ledgerAtPatch.push([...(await engine.ledger.list())]);
+      };
+      const { board, events, fire, playerId } = await playing(engine, ["fog"]);
+
+      const shot = await fire("fog");
+      expect(shot.json()).toMatchObject({
+        result: "hit",
+        shot: { weapon: "fog", object: expect.stringContaining("web-settings") as unknown },
+      });
+      expect(engine.cluster.writes).toEqual(["patch ConfigMap shop/web-settings"]);
+      expect(ledgerAtPatch).toEqual([
+        [
+          expect.objectContaining({
+            state: "pending",
+            faultKind: "config-drift",
+            path: "/data/level",
+            original: "info",
+            injected: "broadside-fog",
+            actor: expect.objectContaining({ user: `tester, board player ${playerId}` }) as unknown,
+          }),
+        ],
+      ]);
+      expect(
+        await engine.cluster.read({
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          namespace: "shop",
+          name: "web-settings",
+        }),
+      ).toMatchObject({ data: { level: "broadside-fog" } });
+      // A second fog at the same ship while the first is on: a miss, nothing written.
+      await engine.clock.advance(3_000);
+      expect((await fire("fog")).json()).toMatchObject({
+        result: "miss",
+        reason: "that ship is already in fog",
+      });
+      expect(engine.cluster.writes).toHaveLength(1);
+
+      // kustomize-controller puts the value back 4 s after the drift: the heal ends it, no revert is written.
+      await engine.clock.advance(1_000);
+      engine.cluster.put(
+        {
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { namespace: "shop", name: "web-settings" },
+          data: { level: "info", color: "blue" },
+        },
+        "kustomize-controller",
+      );
+      await settle(engine);
+      expect(drifts(events).map((drift) => drift.state)).toEqual(["drifted", "restored"]);
+      expect(drifts(events)[1]).toMatchObject({
+        restoredBy: "kustomize-controller",
+        healer: "gitops",
+        persistedMs: 4_000,
+      });
+      expect(engine.cluster.writes).toEqual(["patch ConfigMap shop/web-settings"]);
+      expect(await engine.ledger.list()).toEqual([
+        expect.objectContaining({
+          state: "closed",
+          outcome: expect.objectContaining({
+            kind: "healed-externally",
+            by: "kustomize-controller",
+          }) as unknown,
+        }),
+      ]);
+      expect(board.state().scoreboard?.drifts).toMatchObject({
+        total: 1,
+        restored: 1,
+        persistP50Ms: 4_000,
+        selfHealRate: 1,
+        heals: { gitops: 1, broadside: 0 },
+        managers: [{ manager: "kustomize-controller", class: "gitops", heals: 1 }],
+      });
+      await board.stop();
+    });
+
+    it("fogs until the deadline when nobody heals it: Broadside's revert restores it, and the scoreboard says so", async () => {
+      const engine = memoryEngine({ optIn: true });
+      putShop(engine);
+      optIn(engine);
+      putSettings(engine);
+      const { board, events, fire } = await playing(engine, ["fog"]);
+      expect((await fire("fog")).json()).toMatchObject({ result: "hit" });
+      await engine.clock.advance(60_000);
+      await settle(engine);
+      expect(engine.cluster.writes).toEqual([
+        "patch ConfigMap shop/web-settings",
+        "patch ConfigMap shop/web-settings",
+      ]);
+      expect(
+        await engine.cluster.read({
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          namespace: "shop",
+          name: "web-settings",
+        }),
+      ).toMatchObject({ data: { level: "info" } });
+      expect(drifts(events)[1]).toMatchObject({
+        state: "restored",
+        restoredBy: "broadside",
+        healer: "broadside",
+        persistedMs: 60_000,
+      });
+      expect(board.state().scoreboard?.drifts).toMatchObject({
+        restored: 1,
+        selfHealRate: 0,
+        heals: { broadside: 1 },
+      });
+      await board.stop();
+    });
+
+    it("misses with a reason when the ship carries no config, writing nothing", async () => {
+      const engine = memoryEngine({ optIn: true });
+      putShop(engine);
+      optIn(engine);
+      putSettings(engine, false);
+      const { board, fire } = await playing(engine, ["fog"]);
+      expect((await fire("fog")).json()).toMatchObject({
+        result: "miss",
+        reason: "that ship carries no config",
+      });
+      expect(engine.cluster.writes).toEqual([]);
+      expect(await engine.ledger.list()).toEqual([]);
+      await board.stop();
+    });
+
+    it("anchors: the squeeze recorded before the patch, holding a slot of the ship's cap, and reverted by halt", async () => {
+      const engine = memoryEngine({ optIn: true });
+      putShop(engine);
+      optIn(engine);
+      putSettings(engine);
+      const ledgerAtPatch: LedgerRecord[][] = [];
+      engine.cluster.beforeWrite = async (write) => {
+        if (write.startsWith("patch")) ledgerAtPatch.push([...(await engine.ledger.list())]);
+      };
+      const { board, events, fire, halt } = await playing(engine, ["anchor", "torpedo"]);
+      expect((await fire("anchor")).json()).toMatchObject({ result: "hit", shot: { weapon: "anchor" } });
+      expect(ledgerAtPatch).toEqual([
+        [
+          expect.objectContaining({
+            state: "pending",
+            faultKind: "resource-squeeze",
+            path: "/spec/template/spec/containers/0/resources",
+          }),
+        ],
+      ]);
+      const squeezed = await engine.cluster.read({
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        namespace: "shop",
+        name: "web",
+      });
+      expect(squeezed).toMatchObject({
+        spec: {
+          template: {
+            spec: {
+              containers: [
+                { resources: { limits: { cpu: "50m", memory: "64Mi" }, requests: { cpu: "50m" } } },
+              ],
+            },
+          },
+        },
+      });
+
+      const halted = await halt();
+      expect(halted.json()).toMatchObject({ halted: true, reverted: 1 });
+      await settle(engine);
+      const restored = await engine.cluster.read({
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        namespace: "shop",
+        name: "web",
+      });
+      expect(restored).toMatchObject({
+        spec: {
+          template: {
+            spec: {
+              containers: [
+                { resources: { limits: { cpu: "500m", memory: "256Mi" }, requests: { cpu: "250m" } } },
+              ],
+            },
+          },
+        },
+      });
+      expect(drifts(events).at(-1)).toMatchObject({
+        state: "restored",
+        weapon: "anchor",
+        restoredBy: "broadside",
+      });
+      expect(await engine.ledger.list()).toEqual([
+        expect.objectContaining({
+          state: "closed",
+          outcome: expect.objectContaining({ kind: "reverted" }) as unknown,
+        }),
+      ]);
+      await board.stop();
+    });
+
+    it("leaves nothing drifted after a crash: a board that starts again reverts its drifts, deadline or not", async () => {
+      const engine = memoryEngine({ optIn: true });
+      putShop(engine);
+      optIn(engine);
+      putSettings(engine);
+      const { fire } = await playing(engine, ["fog"]);
+      expect((await fire("fog")).json()).toMatchObject({ result: "hit" });
+      // The board is gone (never stopped); a new one starts 10 s later, long before the deadline.
+      await engine.clock.advance(10_000);
+      const recovered = await recoverBoardLeftovers(engine.ctx);
+      expect(recovered).toEqual([expect.objectContaining({ faultKind: "config-drift", result: "reverted" })]);
+      expect(
+        await engine.cluster.read({
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          namespace: "shop",
+          name: "web-settings",
+        }),
+      ).toMatchObject({ data: { level: "info" } });
+    });
   });
 });

@@ -2,16 +2,28 @@ import { randomUUID } from "node:crypto";
 import type { Clock } from "../core/clock.js";
 import { usageError } from "../core/errors.js";
 import { ShotGate, type ShotRefusal } from "../core/board/limits.js";
-import { unavailableWeapons, type GameRules, type Weapon, type WeaponRule } from "../core/board/rules.js";
+import type { GameRules, Weapon, WeaponRule } from "../core/board/rules.js";
 import {
   computeScoreboard,
+  type DriftRecord,
   type KillRecord,
+  type RestartRecord,
   type Scoreboard,
   type ShotRecord,
 } from "../core/board/scoreboard.js";
-import { gameShipKey, SeaState, type GridView, type SeaEvent } from "../core/board/sea.js";
+import { gameShipKey, SeaState, type GridView, type SeaEvent, type WorkloadRef } from "../core/board/sea.js";
 import type { PlayerClaims } from "../core/board/tokens.js";
-import type { BoardEngine, BoardWeapon } from "./ports.js";
+import { classifyManager, type HealerClass } from "../core/board/field-managers.js";
+import {
+  isDriftWeapon,
+  type BoardEngine,
+  type BoardShotResult,
+  type BoardWeapon,
+  type DriftEnd,
+  type DriftHandle,
+  type DriftWeapon,
+  type RestartSample,
+} from "./ports.js";
 
 /**
  * One open game: the operator's rules, the sea kept from the cluster, the shot gate, and what happened
@@ -20,14 +32,23 @@ import type { BoardEngine, BoardWeapon } from "./ports.js";
  * the pod back to its ship's cap.
  */
 
-/** Weapons with an engine path on the board; the others are refused when a game is opened. */
-export const boardWeapons: Readonly<Record<BoardWeapon, true>> = { torpedo: true, mine: true };
-/** Why a weapon the rules know cannot be fired from the board yet. */
-export const notYetReason = "not yet";
+/** Weapons with an engine path on the board (the rules refuse net: it needs the node daemon). */
+export const boardWeapons: Readonly<Record<BoardWeapon, true>> = {
+  torpedo: true,
+  mine: true,
+  fog: true,
+  anchor: true,
+};
 
 export function isBoardWeapon(weapon: Weapon): weapon is BoardWeapon {
   return weapon in boardWeapons;
 }
+
+/** Why a fog or an anchor at a ship that has one on already misses: one drift of each kind per ship at once. */
+export const alreadyDriftingReasons: Readonly<Record<DriftWeapon, string>> = {
+  fog: "that ship is already in fog",
+  anchor: "that ship is already at anchor",
+};
 
 /** Everything the stream tells spectators, in order. */
 export type BoardEvent =
@@ -36,7 +57,30 @@ export type BoardEvent =
   | { readonly type: "scoreboard"; readonly scoreboard: Scoreboard }
   | { readonly type: "game"; readonly state: "opened" | "closed" | "halted" }
   /** A namespace's grid as it is now, when its shape changed in a way no `sea` event tells. */
-  | { readonly type: "grid"; readonly grid: GridView };
+  | { readonly type: "grid"; readonly grid: GridView }
+  /** A fog or an anchor drifted an object, or the object was restored (by whom). */
+  | { readonly type: "drift"; readonly drift: PublicDrift };
+
+/** A drift as everyone may see it: never the values, only what changed and who put it back. */
+export interface PublicDrift {
+  readonly state: "drifted" | "restored";
+  readonly weapon: DriftWeapon;
+  readonly nickname: string;
+  readonly namespace: string;
+  /** The ship, Kind/name. */
+  readonly ship: string;
+  /** What drifted: "ConfigMap app-settings /data/level", "Deployment web /spec/template/spec/containers/0/resources". */
+  readonly object: string;
+  /** Epoch ms: drifted at, or restored at. */
+  readonly at: number;
+  /** Restored: how long the drift persisted, and who restored it (the field manager and its class). */
+  readonly persistedMs?: number;
+  readonly restoredBy?: string;
+  readonly healer?: HealerClass;
+  /** Restored: the object was deleted, or recovery could not finish (the ledger keeps the record open). */
+  readonly gone?: boolean;
+  readonly leftOpen?: boolean;
+}
 
 /** A shot as everyone may see it: who (nickname), where, and what came of it. */
 export interface PublicShot {
@@ -47,13 +91,17 @@ export interface PublicShot {
   readonly weapon: BoardWeapon;
   readonly result: ShotResultKind;
   readonly pod?: string;
+  /** A fog's or an anchor's hit: what drifted (kind, name, field), never a value. */
+  readonly object?: string;
   /** Epoch ms the limits admitted the shot at (before its DELETE): the budget can be checked from outside. */
   readonly at: number;
 }
 
 /**
- * hit: the API accepted the DELETE or eviction; miss: water, or a cell whose pod is already going;
- * deflected: the cluster refused (a PodDisruptionBudget's shield held, the pod was already gone, a rail).
+ * hit: the API accepted the DELETE, the eviction, or the drift's patch; miss: water, a cell whose pod is
+ * already going, a fog at a ship that carries no config, or a ship that has that drift on already;
+ * deflected: the cluster refused (a PodDisruptionBudget's shield held, the pod was already gone, a rail,
+ * the object changed meanwhile).
  */
 export type ShotResultKind = "hit" | "miss" | "deflected";
 
@@ -65,13 +113,20 @@ export interface ShotInput {
 }
 
 export type FireOutcome =
-  | { readonly fired: true; readonly shot: PublicShot; readonly reason?: string; readonly ledgerId?: string }
+  | {
+      readonly fired: true;
+      readonly shot: PublicShot;
+      readonly reason?: string;
+      readonly ledgerId?: string;
+    }
   | { readonly fired: false; readonly refusal: ShotRefusal };
 
 export interface GameSummary {
   readonly namespaces: readonly string[];
   readonly weapons: Readonly<Record<Weapon, WeaponRule>>;
   readonly unsafe: boolean;
+  /** How long a fog or an anchor lasts before Broadside reverts it, as "60s". */
+  readonly revertAfter: string;
   readonly limits: {
     readonly player: { readonly shots: number; readonly per: string };
     readonly game: { readonly shots: number; readonly per: string };
@@ -83,6 +138,12 @@ export interface GameSummary {
 
 /** The shots kept for the scoreboard: enough for a long GameDay, bounded for a resident process. */
 const maxShotRecords = 200_000;
+/** Drifts and pods with restarts kept for the scoreboard, bounded alike (the oldest forgotten first). */
+const maxDriftRecords = 20_000;
+const maxRestartRecords = 50_000;
+
+/** Where the game's scoreboard reads the latencies of Broadside's API requests (ms, the latest kept). */
+export type ApiLatencies = () => readonly number[];
 /**
  * At most one scoreboard event in this long. It is recomputed over every shot kept, and a crowd clicks
  * about a thousand times a second (mostly refused): one event per click made the board fall behind its
@@ -100,6 +161,10 @@ export class Game {
   private readonly gate: ShotGate;
   private readonly shots: ShotRecord[] = [];
   private readonly kills = new Map<string, KillRecord>();
+  private readonly drifts = new Map<string, DriftRecord>();
+  /** Ship key and weapon ("shop/Deployment/web|fog") of each drift on now: one of each kind per ship. */
+  private readonly drifting = new Set<string>();
+  private readonly restarts = new Map<string, RestartRecord>();
   private readonly listeners = new Set<(event: BoardEvent) => void>();
   private joined = 0;
   private scoreboardSentAt = Number.NEGATIVE_INFINITY;
@@ -109,8 +174,9 @@ export class Game {
     readonly code: string,
     rules: GameRules,
     private readonly clock: Clock,
+    private readonly apiLatencies: ApiLatencies = () => [],
   ) {
-    this.rules = { ...rules, weapons: boardWeaponRules(rules.weapons) };
+    this.rules = rules;
     this.openedAt = clock.now();
     this.gate = new ShotGate(rules.limits, clock);
     this.sea = new SeaState(
@@ -155,6 +221,7 @@ export class Game {
       namespaces: this.rules.namespaces,
       weapons: this.rules.weapons,
       unsafe: this.rules.unsafe,
+      revertAfter: this.rules.revertAfter.toString(),
       limits: {
         player: { shots: player.shots, per: player.per.toString() },
         game: { shots: game.shots, per: game.per.toString() },
@@ -169,7 +236,36 @@ export class Game {
   }
 
   scoreboard(): Scoreboard {
-    return computeScoreboard({ shots: this.shots, kills: [...this.kills.values()], now: this.clock.now() });
+    return computeScoreboard({
+      shots: this.shots,
+      kills: [...this.kills.values()],
+      now: this.clock.now(),
+      openedAt: this.openedAt,
+      drifts: [...this.drifts.values()],
+      apiLatenciesMs: this.apiLatencies(),
+      restarts: [...this.restarts.values()],
+    });
+  }
+
+  /**
+   * A pod's container restarts as the sea feed saw them. A pod listed when the game opened starts from
+   * the count it had then (`initial`); a pod created later from 0, so the scoreboard counts the game's.
+   */
+  observeRestarts(sample: RestartSample): void {
+    const known = this.restarts.get(sample.podUid);
+    if (known !== undefined) {
+      if (sample.restarts <= known.latest) return;
+      this.restarts.set(sample.podUid, { ...known, latest: sample.restarts });
+      this.announceScoreboard();
+      return;
+    }
+    // A pod first seen after the game opened restarted during it: every restart counts.
+    const atStart = sample.initial ? sample.restarts : 0;
+    if (sample.restarts === atStart && !sample.initial) return;
+    forgetOldest(this.restarts, maxRestartRecords);
+    const ship = gameShipKey(sample.namespace, sample.ship);
+    this.restarts.set(sample.podUid, { ship, podUid: sample.podUid, atStart, latest: sample.restarts });
+    if (sample.restarts > atStart) this.announceScoreboard();
   }
 
   /**
@@ -191,6 +287,7 @@ export class Game {
     }
     const aim = { ...input, weapon };
     if (landed.kind === "water" || landed.target === undefined) return this.miss(player, aim);
+    if (isDriftWeapon(weapon)) return this.fireDrift(player, { ...aim, weapon }, landed.ship, engine);
     const target = landed.target;
     const shipKey = gameShipKey(input.namespace, landed.ship.key);
     const admission = this.gate.admit({
@@ -202,7 +299,127 @@ export class Game {
       },
     });
     if (!admission.admitted) return this.refused(player, admission);
-    return this.shoot(player, { ...aim, at: admission.at }, target, engine, admission.release);
+    const ship = { kind: landed.ship.kind, name: landed.ship.name };
+    return this.shoot(player, { ...aim, at: admission.at }, target, ship, engine, admission.release);
+  }
+
+  /**
+   * A fog or an anchor at the ship of the cell: one of each kind per ship at once (another is a miss that
+   * costs the player's bucket only); an anchor holds a slot of the ship's cap until the squeeze is lifted,
+   * a fog takes no pod down (ADR 0028).
+   */
+  private async fireDrift(
+    player: PlayerClaims,
+    aim: Omit<Aim, "at"> & { readonly weapon: DriftWeapon },
+    ship: ShotShip,
+    engine: BoardEngine,
+  ): Promise<FireOutcome> {
+    const shipKey = gameShipKey(aim.namespace, ship.key);
+    const busy = `${shipKey}|${aim.weapon}`;
+    if (this.drifting.has(busy)) return this.miss(player, aim, alreadyDriftingReasons[aim.weapon]);
+    const admission = this.gate.admit({
+      playerId: player.playerId,
+      ship: {
+        key: shipKey,
+        readyPodUids: this.sea.readyPodUids(aim.namespace, ship),
+        ...(aim.weapon === "anchor" ? { squeeze: true } : {}),
+      },
+    });
+    if (!admission.admitted) return this.refused(player, admission);
+    this.drifting.add(busy);
+    const done = (): void => {
+      this.drifting.delete(busy);
+      admission.release();
+    };
+    try {
+      const result = await engine.fire({
+        namespace: aim.namespace,
+        pod: { name: "", uid: "" },
+        ship: { kind: ship.kind, name: ship.name },
+        weapon: aim.weapon,
+        revertAfter: this.rules.revertAfter,
+        unsafe: this.rules.unsafe,
+        playerId: player.playerId,
+      });
+      return this.drifted(player, { ...aim, at: admission.at }, ship, result, done);
+    } catch (error: unknown) {
+      done();
+      throw error;
+    }
+  }
+
+  /** What the engine made of a fog or an anchor: a hit kept until restored, or a miss or deflection. */
+  private drifted(
+    player: PlayerClaims,
+    aim: Aim & { readonly weapon: DriftWeapon },
+    ship: ShotShip,
+    result: BoardShotResult,
+    done: () => void,
+  ): FireOutcome {
+    if (!result.accepted || result.drift === undefined) {
+      done();
+      const reason = result.accepted ? undefined : result.reason;
+      const kind = !result.accepted && result.missed === true ? "miss" : "deflected";
+      const shot = this.record(player, aim, kind, undefined);
+      return { fired: true, shot, ...(reason === undefined ? {} : { reason }) };
+    }
+    const object = result.drift.records.map((record) => record.object).join(", ");
+    const shot = this.record(player, aim, "hit", undefined, object);
+    this.keepDrift(player, { ...aim, ship }, result.drift, done);
+    return { fired: true, shot, ledgerId: result.ledgerId };
+  }
+
+  /** Records each of the drift's changes and follows it until restored; `done` once all are. */
+  private keepDrift(
+    player: PlayerClaims,
+    aim: { readonly namespace: string; readonly weapon: DriftWeapon; readonly ship: ShotShip },
+    drift: DriftHandle,
+    done: () => void,
+  ): void {
+    const ship = `${aim.ship.kind}/${aim.ship.name}`;
+    const base = { weapon: aim.weapon, nickname: player.nickname, namespace: aim.namespace, ship };
+    const restored = drift.records.map(async (handle) => {
+      forgetOldest(this.drifts, maxDriftRecords);
+      const record: DriftRecord = {
+        id: handle.id,
+        weapon: aim.weapon,
+        ship: gameShipKey(aim.namespace, aim.ship.key),
+        driftedAt: handle.driftedAt,
+      };
+      this.drifts.set(handle.id, record);
+      this.announce({
+        type: "drift",
+        drift: { ...base, state: "drifted", object: handle.object, at: handle.driftedAt },
+      });
+      const end = await handle.restored;
+      this.onRestored(record, end, { ...base, object: handle.object });
+    });
+    void Promise.all(restored).finally(done);
+  }
+
+  private onRestored(record: DriftRecord, end: DriftEnd, base: Omit<PublicDrift, "state" | "at">): void {
+    const closed: DriftRecord = {
+      ...record,
+      ...(end.leftOpen === true ? {} : { restoredAt: end.restoredAt }),
+      ...(end.restoredBy === undefined ? {} : { restoredBy: end.restoredBy }),
+      ...(end.gone === true ? { gone: true } : {}),
+    };
+    if (this.drifts.has(record.id)) this.drifts.set(record.id, closed);
+    this.announce({
+      type: "drift",
+      drift: {
+        ...base,
+        state: "restored",
+        at: end.restoredAt,
+        persistedMs: Math.max(0, end.restoredAt - record.driftedAt),
+        ...(end.restoredBy === undefined
+          ? {}
+          : { restoredBy: end.restoredBy, healer: classifyManager(end.restoredBy) }),
+        ...(end.gone === true ? { gone: true } : {}),
+        ...(end.leftOpen === true ? { leftOpen: true } : {}),
+      },
+    });
+    this.announceScoreboard();
   }
 
   /** The admitted shot through the engine; the pod goes back to its ship's cap unless the cluster took it. */
@@ -210,6 +427,7 @@ export class Game {
     player: PlayerClaims,
     aim: Aim,
     target: { readonly name: string; readonly uid: string },
+    ship: { readonly kind: WorkloadRef["kind"]; readonly name: string },
     engine: BoardEngine,
     release: () => void,
   ): Promise<FireOutcome> {
@@ -217,7 +435,9 @@ export class Game {
       const result = await engine.fire({
         namespace: aim.namespace,
         pod: { name: target.name, uid: target.uid },
+        ship,
         weapon: aim.weapon,
+        revertAfter: this.rules.revertAfter,
         unsafe: this.rules.unsafe,
         playerId: player.playerId,
       });
@@ -238,16 +458,18 @@ export class Game {
   private allowedWeapon(weapon: Weapon): BoardWeapon {
     const rule = this.rules.weapons[weapon];
     if (!rule.allowed || !isBoardWeapon(weapon)) {
-      const reason = rule.allowed ? notYetReason : rule.reason;
+      const reason = rule.allowed ? "it has no engine path" : rule.reason;
       throw usageError("weapon", `${weapon} cannot be fired in this game: ${reason}`);
     }
     return weapon;
   }
 
-  private miss(player: PlayerClaims, aim: Omit<Aim, "at">): FireOutcome {
+  /** Nothing reaches the API: the player's bucket only is charged. `reason` says why, when not water. */
+  private miss(player: PlayerClaims, aim: Omit<Aim, "at">, reason?: string): FireOutcome {
     const admission = this.gate.admit({ playerId: player.playerId });
     if (!admission.admitted) return this.refused(player, admission);
-    return { fired: true, shot: this.record(player, { ...aim, at: admission.at }, "miss", undefined) };
+    const shot = this.record(player, { ...aim, at: admission.at }, "miss", undefined);
+    return { fired: true, shot, ...(reason === undefined ? {} : { reason }) };
   }
 
   private refused(player: PlayerClaims, refusal: ShotRefusal): FireOutcome {
@@ -266,15 +488,15 @@ export class Game {
     aim: Aim,
     result: ShotResultKind,
     pod: { readonly name: string; readonly uid: string } | undefined,
+    object?: string,
   ): PublicShot {
     const at = aim.at;
-    const hit = result === "hit" && pod !== undefined;
     this.keep({
       playerId: player.playerId,
       nickname: player.nickname,
       at,
-      result: hit ? "hit" : "miss",
-      ...(hit ? { podUid: pod.uid } : {}),
+      result: result === "hit" ? "hit" : "miss",
+      ...(result === "hit" && pod !== undefined ? { podUid: pod.uid } : {}),
     });
     const shot: PublicShot = {
       nickname: player.nickname,
@@ -284,6 +506,7 @@ export class Game {
       weapon: aim.weapon,
       result,
       ...(pod === undefined ? {} : { pod: pod.name }),
+      ...(object === undefined ? {} : { object }),
       at,
     };
     this.announce({ type: "shot", shot });
@@ -338,13 +561,12 @@ type Aim = Omit<ShotInput, "weapon"> & {
   readonly at: number;
 };
 
-/** The rules' weapons, with those the board has no engine path for disabled: "not yet". */
-function boardWeaponRules(rules: Readonly<Record<Weapon, WeaponRule>>): Record<Weapon, WeaponRule> {
-  const entries = (Object.entries(rules) as [Weapon, WeaponRule][]).map(
-    ([weapon, rule]): [Weapon, WeaponRule] => {
-      if (isBoardWeapon(weapon) || unavailableWeapons[weapon] !== undefined) return [weapon, rule];
-      return [weapon, { allowed: false, reason: notYetReason }];
-    },
-  );
-  return Object.fromEntries(entries) as Record<Weapon, WeaponRule>;
+/** The ship a shot landed on: its workload and its key within the namespace (Kind/name). */
+type ShotShip = WorkloadRef & { readonly key: string };
+
+/** Makes room for one more entry by forgetting the oldest (a Map iterates in insertion order). */
+function forgetOldest<Value>(map: Map<string, Value>, max: number): void {
+  if (map.size < max) return;
+  const oldest = map.keys().next();
+  if (oldest.done !== true) map.delete(oldest.value);
 }

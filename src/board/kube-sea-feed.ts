@@ -8,13 +8,21 @@ import type {
 } from "@kubernetes/client-node";
 import type { Clock } from "../core/clock.js";
 import { BroadsideError } from "../core/errors.js";
-import type { PodFacts, SeaState, WorkloadFacts, WorkloadKind, WorkloadRef } from "../core/board/sea.js";
+import {
+  shipKeyOf,
+  type PodFacts,
+  type SeaState,
+  type WorkloadFacts,
+  type WorkloadKind,
+  type WorkloadRef,
+} from "../core/board/sea.js";
+import { optional } from "../core/objects.js";
 import { trimPod } from "../kube/pod-cache.js";
 import { controllerRef } from "../kube/pod-facts.js";
 import { collectionPath } from "../kube/watch/source.js";
 import { Informer, type InformerEvent } from "../kube/watch/informer.js";
 import type { WatchSources } from "../kube/watch/source.js";
-import type { FollowedSea, SeaFeed } from "./ports.js";
+import type { FollowedSea, RestartSample, SeaFeed } from "./ports.js";
 
 /**
  * The sea kept from the cluster: per namespace of the game, supervised informers over its pods,
@@ -36,8 +44,10 @@ const defaultListTimeoutMs = 30_000;
 
 export function kubeSeaFeed(options: KubeSeaFeedOptions): SeaFeed {
   return {
-    follow: async (namespaces, sea) => {
-      const followed = namespaces.map((namespace) => new NamespaceFeed(namespace, sea, options));
+    follow: async (namespaces, sea, onRestarts) => {
+      const followed = namespaces.map(
+        (namespace) => new NamespaceFeed(namespace, sea, options, onRestarts ?? (() => undefined)),
+      );
       const stop = async (): Promise<void> => {
         await Promise.all(followed.map((feed) => feed.stop()));
       };
@@ -65,8 +75,9 @@ class NamespaceFeed {
     private readonly namespace: string,
     private readonly sea: SeaState,
     private readonly options: KubeSeaFeedOptions,
+    private readonly onRestarts: (sample: RestartSample) => void,
   ) {
-    this.pods = this.informer<V1Pod>("v1", "pods", trimPod);
+    this.pods = this.informer<V1Pod>("v1", "pods", trimSeaPod);
     this.replicaSets = this.informer<V1ReplicaSet>("apps/v1", "replicasets");
     this.workloads = (["Deployment", "StatefulSet", "DaemonSet"] as const).map((kind) => ({
       kind,
@@ -107,6 +118,7 @@ class NamespaceFeed {
       ),
       pods: this.pods.list().flatMap((pod) => this.podFacts(pod) ?? []),
     });
+    for (const pod of this.pods.list()) this.tellRestarts(pod, true);
     this.listed = true;
   }
 
@@ -136,6 +148,17 @@ class NamespaceFeed {
     }
     const facts = this.podFacts(event.object);
     if (facts !== undefined) this.sea.upsertPod(this.namespace, facts, event.receivedAt);
+    this.tellRestarts(event.object, false);
+  }
+
+  /** A ship's pod's restarts, for the scoreboard: told for every pod listed, and after when they change. */
+  private tellRestarts(pod: V1Pod, initial: boolean): void {
+    const uid = pod.metadata?.uid;
+    const workload = this.workloadOf(pod);
+    if (uid === undefined || workload === undefined) return;
+    const restarts = restartsOf(pod);
+    if (!initial && restarts === 0) return;
+    this.onRestarts({ namespace: this.namespace, ship: shipKeyOf(workload), podUid: uid, restarts, initial });
   }
 
   private onWorkload(kind: WorkloadKind, event: InformerEvent<KubernetesObject>): void {
@@ -183,6 +206,34 @@ class NamespaceFeed {
     const deployment = controllerRef(this.replicaSets.get(this.namespace, owner.name)?.metadata);
     return deployment?.kind === "Deployment" ? { kind: "Deployment", name: deployment.name } : undefined;
   }
+}
+
+/**
+ * The sea's pods keep what the pod cache keeps (kube/pod-cache.ts trimPod) and each container's restart
+ * count, for the scoreboard: nothing else of the container statuses.
+ */
+export function trimSeaPod(pod: V1Pod): V1Pod {
+  const trimmed = trimPod(pod);
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+  if (statuses.length === 0) return trimmed;
+  const containerStatuses = statuses.map((status) => ({
+    name: status.name,
+    restartCount: status.restartCount,
+    ready: status.ready,
+    image: "",
+    imageID: "",
+  }));
+  const status = {
+    ...optional("phase", trimmed.status?.phase),
+    ...optional("conditions", trimmed.status?.conditions),
+    containerStatuses,
+  };
+  return { ...optional("metadata", trimmed.metadata), ...optional("spec", trimmed.spec), status };
+}
+
+/** The sum of the pod's containers' (and init containers') restart counts. */
+export function restartsOf(pod: V1Pod): number {
+  return (pod.status?.containerStatuses ?? []).reduce((sum, status) => sum + (status.restartCount || 0), 0);
 }
 
 function isReady(pod: V1Pod): boolean {

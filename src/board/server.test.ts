@@ -172,10 +172,10 @@ describe("the operator", () => {
     expect(elsewhere.statusCode).toBe(403);
     expect(elsewhere.json<{ error: { message: string } }>().error.message).toContain("payments");
 
-    const notYet = await open({ namespaces: ["shop"], weapons: ["torpedo", "fog", "anchor"] });
-    expect(notYet.statusCode).toBe(400);
-    expect(notYet.json<{ error: { message: string } }>().error.message).toBe(
-      "weapons[1]: fog is disabled on the board: not yet; weapons[2]: anchor is disabled on the board: not yet",
+    const slow = await open({ namespaces: ["shop"], weapons: ["torpedo", "fog"], revertAfter: "1s" });
+    expect(slow.statusCode).toBe(400);
+    expect(slow.json<{ error: { message: string } }>().error.message).toBe(
+      'revertAfter: must be at least 10s, got "1s"',
     );
     const net = await open({ namespaces: ["shop"], weapons: ["net"] });
     expect(net.json<{ error: { message: string } }>().error.message).toContain("needs the node daemon");
@@ -189,7 +189,8 @@ describe("the operator", () => {
 
     const opened = await open({
       namespaces: ["shop"],
-      weapons: ["torpedo", "mine"],
+      weapons: ["torpedo", "mine", "anchor"],
+      revertAfter: "2m",
       limits: { player: { shots: 2, per: "5s" } },
     });
     expect(opened.statusCode).toBe(201);
@@ -200,9 +201,11 @@ describe("the operator", () => {
         weapons: {
           torpedo: { allowed: true },
           mine: { allowed: true },
-          fog: { allowed: false, reason: "not yet" },
+          fog: { allowed: false, reason: "not allowed in this game" },
+          anchor: { allowed: true },
           net: { allowed: false, reason: "needs the node daemon" },
         },
+        revertAfter: "2m",
         limits: { player: { shots: 2, per: "5s" }, game: { shots: 3, per: "1s" } },
       },
     });
@@ -271,7 +274,9 @@ describe("players", () => {
       {
         namespace: "shop",
         pod: { name: bow.pod, uid: bow.pod.replace("web-", "web-uid-") },
+        ship: { kind: "Deployment", name: "web" },
         weapon: "torpedo",
+        revertAfter: expect.objectContaining({ milliseconds: 60_000 }) as unknown,
         unsafe: false,
         playerId: expect.any(String) as unknown,
       },

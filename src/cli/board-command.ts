@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { pino, type Logger } from "pino";
 import { formatListenAddress, parseListenAddress, type ListenAddress } from "../agent/http/address.js";
+import { ApiLatencyRing } from "../board/api-latencies.js";
+import { recoverBoardLeftovers } from "../board/engine-drifts.js";
 import { engineShots } from "../board/engine-shots.js";
 import { Board } from "../board/board.js";
 import { kubeSeaFeed } from "../board/kube-sea-feed.js";
@@ -15,7 +17,7 @@ import { broadsideNamespace } from "../kube/ledger-store.js";
 import { PodCache } from "../kube/pod-cache.js";
 import type { CliConfig } from "./config.js";
 import { connectEngine } from "./engine-setup.js";
-import { addClusterFlags, recoverLeftovers, type ClusterFlags } from "./engine-context.js";
+import { addClusterFlags, describeSummary, recoverLeftovers, type ClusterFlags } from "./engine-context.js";
 import type { CliIo } from "./options.js";
 
 interface BoardFlags extends ClusterFlags {
@@ -108,7 +110,8 @@ export async function startBoard(
 ): Promise<BoardRuntime> {
   const { audit } = options;
   // Opt-in, as in the agent: only namespaces annotated broadside.dev/chaos=enabled can be a sea.
-  const connected = connectEngine(config, io, { ...options, optIn: true });
+  const latencies = new ApiLatencyRing();
+  const connected = connectEngine(config, io, { ...options, optIn: true, observer: latencies });
   const podCache = new PodCache({
     watches: connected.ctx.watches,
     clock: connected.ctx.clock,
@@ -126,6 +129,10 @@ export async function startBoard(
   };
   try {
     await recoverLeftovers(ctx);
+    // A board that crashed kept fogs and anchors on: a new one keeps none of its games, so it ends them.
+    for (const summary of await recoverBoardLeftovers(ctx)) {
+      audit.info({ recovered: describeSummary(summary) }, "recovered a board's drift left behind");
+    }
     const board = new Board({
       engine: engineShots(ctx),
       seaFeed: kubeSeaFeed({
@@ -138,6 +145,7 @@ export async function startBoard(
       tokens: new PlayerTokens({ secret: newTokenSecret(), clock: ctx.clock }),
       clock: ctx.clock,
       audit,
+      apiLatencies: () => latencies.values(),
     });
     const server = await startBoardServer(options.listen, {
       board,

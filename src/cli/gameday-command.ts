@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { existsSync, type Stats } from "node:fs";
+import { lstat, mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { pino } from "pino";
 import QRCode from "qrcode";
@@ -15,6 +15,7 @@ import type { CliConfig } from "./config.js";
 import { localUrl, openGameday, type Gameday } from "./gameday.js";
 import {
   gamedayDefaults,
+  isGamedayTokenFile,
   isLoopbackOnly,
   planGameday,
   shownPath,
@@ -52,7 +53,7 @@ export function registerGamedayCommand(program: Command, config: CliConfig, io: 
     .option("--public-url <url>", "the URL players open, when they reach the board through a tunnel or proxy")
     .option(
       "--weapons <list>",
-      `weapons the players have, separated by commas (${ruleWeapons.join(", ")}; the board fires torpedo and mine)`,
+      `weapons the players have, separated by commas (${ruleWeapons.join(", ")}; a GameDay fires torpedo and mine)`,
       gamedayDefaults.weapons,
     )
     .option("--unsafe", "let a ship be sunk: lifts the per-ship cap (rules: unsafe)", false)
@@ -88,6 +89,7 @@ export function registerGamedayCommand(program: Command, config: CliConfig, io: 
       if (tokenDir !== plan.dir && !existsSync(tokenDir)) {
         throw usageError("--token-file", `the directory ${tokenDir} does not exist`);
       }
+      await refuseForeignTokenFile(plan.tokenFile);
       if (plan.listen.port !== 0) {
         await assertPortsFree(
           [{ port: plan.listen.port, what: "the board (--listen)" }],
@@ -191,4 +193,24 @@ async function drawQrCode(io: CliIo, url: string): Promise<void> {
   const text = picture.endsWith("\n") ? picture : `${picture}\n`;
   if (drawn === undefined) io.out(text);
   else drawn(text);
+}
+
+/**
+ * The operator's token replaces a file at --token-file only when a GameDay wrote it (isGamedayTokenFile):
+ * a typo pointing at someone's file must not destroy it. Checked before anything starts.
+ */
+async function refuseForeignTokenFile(path: string): Promise<void> {
+  let stats: Stats;
+  try {
+    stats = await lstat(path);
+  } catch {
+    return; // Nothing there: the token is written afresh.
+  }
+  const text = stats.isFile() && stats.size <= 16_384 ? await readFile(path, "utf8") : "";
+  if (!isGamedayTokenFile({ regular: stats.isFile(), mode: stats.mode }, text)) {
+    throw usageError(
+      "--token-file",
+      `${path} exists and is not a token file a GameDay wrote (mode 0600, one token); move it away or choose another path`,
+    );
+  }
 }

@@ -4,6 +4,7 @@ import { BroadsideError } from "../core/errors.js";
 import { defaultFrontDoorPorts } from "../demo/front-door-ports.js";
 import {
   gamedayDefaults,
+  isGamedayTokenFile,
   isLoopbackOnly,
   planGameday,
   playerUrl,
@@ -83,7 +84,10 @@ describe("planning a GameDay", () => {
     [{ weapons: "torpedo,laser" }, "--weapons: weapons[1]: must be one of torpedo, mine, fog, anchor, net"],
     [{ weapons: "torpedo,torpedo" }, '--weapons: weapons[1]: "torpedo" is listed twice'],
     [{ weapons: "net" }, "--weapons: weapons[0]: net is disabled: needs the node daemon"],
-    [{ weapons: "fog,anchor" }, "--weapons: fog, anchor: disabled on the board: not yet"],
+    [
+      { weapons: "torpedo,fog,anchor" },
+      "--weapons: fog, anchor: not in a GameDay: its board may not change ConfigMaps or workloads",
+    ],
     [{ limitPlayer: "1 per 3s" }, '--limit-player: "1 per 3s" is not SHOTS/DURATION'],
     [{ limitPlayer: "11/3s" }, "--limit-player: limits.player.shots: must be at most 10"],
     [{ limitGame: "3/100ms" }, '--limit-game: limits.game.per: must be at least 1s, got "100ms"'],
@@ -141,5 +145,16 @@ describe("the players' URL", () => {
     expect(loopback("0.0.0.0:8090")).toBe(false);
     expect(loopback("192.168.1.20:8090")).toBe(false);
     expect(loopback("127.0.0.1:8090", "https://tunnel.example.org/")).toBe(false);
+  });
+});
+
+describe("the operator's token file", () => {
+  const token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvcCJ9.c2lnbmF0dXJl\n";
+  it("is replaced only when a GameDay wrote it: a regular file of mode 0600 holding one token", () => {
+    expect(isGamedayTokenFile({ regular: true, mode: 0o100600 }, token)).toBe(true);
+    expect(isGamedayTokenFile({ regular: true, mode: 0o100644 }, token)).toBe(false);
+    expect(isGamedayTokenFile({ regular: false, mode: 0o120600 }, token)).toBe(false);
+    expect(isGamedayTokenFile({ regular: true, mode: 0o100600 }, "my notes\nabout the talk\n")).toBe(false);
+    expect(isGamedayTokenFile({ regular: true, mode: 0o100600 }, `${token}${token}`)).toBe(false);
   });
 });

@@ -2,8 +2,7 @@ import { isIPv6 } from "node:net";
 import { networkInterfaces, type NetworkInterfaceInfo } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { parseListenAddress, type ListenAddress } from "../agent/http/address.js";
-import { isBoardWeapon } from "../board/game.js";
-import { checkGameRules, type Weapon, weapons as ruleWeapons } from "../core/board/rules.js";
+import { checkGameRules, weapons as ruleWeapons } from "../core/board/rules.js";
 import { usageError } from "../core/errors.js";
 import { demoNamespaces } from "../demo/fleet.js";
 import { defaultFrontDoorPorts, type FrontDoorPorts } from "../demo/front-door-ports.js";
@@ -126,17 +125,23 @@ export function gameBody(
     const flag = flagOfRule.find(([pattern]) => pattern.test(first?.field ?? ""))?.[1] ?? "(rules)";
     throw usageError(flag, checked.problems.map(({ field, problem }) => `${field}: ${problem}`).join("; "));
   }
-  const notYet = weapons.filter(
-    (weapon) => (ruleWeapons as readonly string[]).includes(weapon) && !isBoardWeapon(weapon as Weapon),
+  const notHere = weapons.filter(
+    (weapon) => (ruleWeapons as readonly string[]).includes(weapon) && !gamedayWeapons.includes(weapon),
   );
-  if (notYet.length > 0) {
+  if (notHere.length > 0) {
     throw usageError(
       "--weapons",
-      `${notYet.join(", ")}: disabled on the board: not yet (torpedo and mine are ready)`,
+      `${notHere.join(", ")}: not in a GameDay: its board may not change ConfigMaps or workloads (ADR 0026); use broadside board for fog and anchor`,
     );
   }
   return body;
 }
+
+/**
+ * The weapons a GameDay's board can fire: its identity may delete and evict pods, not patch ConfigMaps or
+ * workloads (ADR 0026), which fog and anchor need (`broadside board` under an identity allowed them does).
+ */
+export const gamedayWeapons: readonly string[] = ["torpedo", "mine"];
 
 /** "1/3s": shots per duration, as the rules' `limits.player` and `limits.game` hold them. */
 function parseRate(text: string, flag: string): { shots: number; per: string } {
@@ -200,4 +205,17 @@ export function isLoopbackOnly(plan: Pick<GamedayPlan, "publicUrl" | "listen">):
 /** A path as the presenter will type it: relative to where they are when it is below. */
 export function shownPath(path: string, cwd: string): string {
   return isAbsolute(path) && path.startsWith(`${cwd}/`) ? path.slice(cwd.length + 1) : path;
+}
+
+/**
+ * Whether a file at --token-file is one a GameDay wrote, so replacing it loses nothing: a regular file of
+ * mode 0600 (no bits for group or others) holding one line, a TokenRequest token (a JWT: three base64url
+ * parts joined by dots). Anything else is someone's file, and `gameday` refuses to replace it.
+ */
+export function isGamedayTokenFile(
+  file: { readonly regular: boolean; readonly mode: number },
+  text: string,
+): boolean {
+  if (!file.regular || (file.mode & 0o777) !== 0o600) return false;
+  return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\n?$/.test(text);
 }

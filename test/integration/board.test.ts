@@ -1,6 +1,13 @@
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { ConfigMapLedgerStore } from "../../src/kube/ledger-store.js";
-import { createOperator, followStream, removeOperator, startBoard, stopBoards } from "./board-process.js";
+import {
+  createOperator,
+  followStream,
+  removeOperator,
+  startBoard,
+  stopBoards,
+  type StreamEvent,
+} from "./board-process.js";
 import {
   adminClients,
   deployAndWait,
@@ -43,6 +50,19 @@ describe("broadside board on the sandbox", () => {
     );
     expect(annotated.code, annotated.stderr).toBe(0);
     await deployAndWait(namespace(), testDeployment("web", 4));
+    // A demo-style workload that reads its configuration from a ConfigMap: the fog's target.
+    await adminClients().core.createNamespacedConfigMap({
+      namespace: namespace(),
+      body: { metadata: { name: "tuned-settings" }, data: { level: "info" } },
+    });
+    const tuned = testDeployment("tuned", 2);
+    const container = tuned.spec?.template.spec?.containers[0];
+    if (container !== undefined) {
+      container.env = [
+        { name: "LEVEL", valueFrom: { configMapKeyRef: { name: "tuned-settings", key: "level" } } },
+      ];
+    }
+    await deployAndWait(namespace(), tuned);
     const token = await createOperator(namespace(), clusterRole());
     const board = startBoard();
     const url = await board.url;
@@ -64,7 +84,11 @@ describe("broadside board on the sandbox", () => {
     });
     expect(login.user).toBe(`system:serviceaccount:${namespace()}:operator`);
 
-    const opened = await post("/api/operator/game", token, { namespaces: [namespace()] });
+    const opened = await post("/api/operator/game", token, {
+      namespaces: [namespace()],
+      weapons: ["torpedo", "fog", "anchor"],
+      revertAfter: "5m",
+    });
     expect(opened.status, await opened.clone().text()).toBe(201);
     const { code } = (await opened.json()) as { code: string };
 
@@ -128,6 +152,8 @@ describe("broadside board on the sandbox", () => {
       const everything = JSON.stringify(board.audit);
       expect(everything).not.toContain(token);
       expect(everything).not.toContain(joined.token);
+
+      await fogAndAnchor(url, code, events);
     } finally {
       stop.abort();
     }
@@ -138,5 +164,104 @@ describe("broadside board on the sandbox", () => {
     expect(closed.status).toBe(200);
     board.child.kill("SIGTERM");
     expect(await board.exited).toBe(0);
+    // The board reverted the squeeze as it stopped: the template holds its own resources again.
+    const restored = await adminClients().apps.readNamespacedDeployment({
+      namespace: namespace(),
+      name: "tuned",
+    });
+    expect(restored.spec?.template.spec?.containers[0]?.resources).toEqual({
+      requests: { cpu: "100m", memory: "64Mi" },
+    });
+    const open = (await new ConfigMapLedgerStore(adminClients()).list()).filter(
+      (record) => record.state !== "closed" && record.target.namespace === namespace(),
+    );
+    expect(open).toEqual([]);
   });
 });
+
+/**
+ * Fog: Grace drifts tuned's ConfigMap, the ledger names her, and kustomize-controller puts it back: a heal
+ * by GitOps on the stream, the scoreboard and the record. Anchor: Linus squeezes tuned (the board reverts
+ * it as it stops, which the test checks after).
+ */
+async function fogAndAnchor(url: string, code: string, events: readonly StreamEvent[]): Promise<void> {
+  const post = (path: string, bearer: string | undefined, body: object) =>
+    fetch(`${url}${path}`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }),
+      },
+      body: JSON.stringify(body),
+    });
+  // Fog: Grace drifts tuned's ConfigMap; the ledger names her; kustomize-controller puts it back.
+  const tunedCell = await eventually("tuned's ship with Ready pods", async () => {
+    const state = (await (await fetch(`${url}/api/board`)).json()) as {
+      grids: { ships: { key: string; cells: Cell[] }[] }[];
+    };
+    const ship = state.grids[0]?.ships.find((candidate) => candidate.key === "Deployment/tuned");
+    const ready = ship?.cells.filter((candidate) => candidate.pod?.ready === true) ?? [];
+    return ready.length === 2 ? ready[0] : undefined;
+  });
+  const grace = (await (await post("/api/join", undefined, { code, nickname: "Grace" })).json()) as {
+    token: string;
+    playerId: string;
+  };
+  const fog = await post("/api/shots", grace.token, {
+    namespace: namespace(),
+    row: tunedCell.row,
+    col: tunedCell.col,
+    weapon: "fog",
+  });
+  expect(await fog.json()).toMatchObject({ result: "hit", shot: { weapon: "fog" } });
+  const drifted = await adminClients().core.readNamespacedConfigMap({
+    namespace: namespace(),
+    name: "tuned-settings",
+  });
+  expect(drifted.data).toEqual({ level: "broadside-fog" });
+  const fogRecord = (await new ConfigMapLedgerStore(adminClients()).list()).find(
+    (candidate) => candidate.faultKind === "config-drift" && candidate.target.name === "tuned-settings",
+  );
+  expect(fogRecord).toMatchObject({ state: "active", path: "/data/level" });
+  expect(fogRecord?.actor.user).toContain(`board player ${grace.playerId}`);
+  await adminClients().core.replaceNamespacedConfigMap({
+    namespace: namespace(),
+    name: "tuned-settings",
+    fieldManager: "kustomize-controller",
+    body: Object.assign(drifted, { data: { level: "info" } }),
+  });
+  const healed = await eventually("the stream to tell the heal by GitOps", () =>
+    events.find((e) => e.event === "drift" && JSON.stringify(e.data).includes(`"state":"restored"`)),
+  );
+  expect(healed.data).toMatchObject({ drift: { restoredBy: "kustomize-controller", healer: "gitops" } });
+  const scored = (await (await fetch(`${url}/api/board`)).json()) as {
+    scoreboard: { drifts: { heals: Record<string, number>; restored: number } };
+  };
+  expect(scored.scoreboard.drifts).toMatchObject({ restored: 1, heals: { gitops: 1, broadside: 0 } });
+  const fogClosed = await eventually("the fog's record to close as healed", async () =>
+    (await new ConfigMapLedgerStore(adminClients()).list()).find(
+      (candidate) => candidate.id === fogRecord?.id && candidate.state === "closed",
+    ),
+  );
+  expect(fogClosed).toMatchObject({ outcome: { kind: "healed-externally", by: "kustomize-controller" } });
+
+  // Anchor: Linus squeezes tuned; the board reverts it when it stops.
+  const linus = (await (await post("/api/join", undefined, { code, nickname: "Linus" })).json()) as {
+    token: string;
+  };
+  const anchor = await post("/api/shots", linus.token, {
+    namespace: namespace(),
+    row: tunedCell.row,
+    col: tunedCell.col,
+    weapon: "anchor",
+  });
+  expect(await anchor.json()).toMatchObject({ result: "hit", shot: { weapon: "anchor" } });
+  const squeezed = await adminClients().apps.readNamespacedDeployment({
+    namespace: namespace(),
+    name: "tuned",
+  });
+  expect(squeezed.spec?.template.spec?.containers[0]?.resources?.limits).toEqual({
+    cpu: "50m",
+    memory: "64Mi",
+  });
+}

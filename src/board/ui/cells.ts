@@ -86,3 +86,15 @@ export function millis(ms: number | undefined): string {
 export function percent(rate: number | undefined): string {
   return rate === undefined ? "-" : `${Math.round(rate * 100)} %`;
 }
+
+/** "1.5 per min", or "-" before the game has run a moment. */
+export function perMinute(rate: number | undefined): string {
+  return rate === undefined ? "-" : `${rate < 10 ? rate.toFixed(1) : Math.round(rate)} per min`;
+}
+
+/** Restored drifts by who restored them: "GitOps 2, kubectl 1, Broadside 1, other 0". */
+export function healsText(
+  heals: Readonly<Record<"gitops" | "kubectl" | "broadside" | "other", number>>,
+): string {
+  return `GitOps ${heals.gitops}, kubectl ${heals.kubectl}, Broadside ${heals.broadside}, other ${heals.other}`;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { columnName, squareLabel, squaresOf } from "./cells.js";
+import { columnName, healsText, perMinute, squareLabel, squaresOf } from "./cells.js";
 import {
   defaultGameForm,
   fieldErrors,
@@ -18,8 +18,10 @@ const weapons = (allowed: string[]): GameSummary["weapons"] => ({
     ? { allowed: true }
     : { allowed: false, reason: "not allowed in this game" },
   mine: allowed.includes("mine") ? { allowed: true } : { allowed: false, reason: "not allowed in this game" },
-  fog: { allowed: false, reason: "not yet" },
-  anchor: { allowed: false, reason: "not allowed in this game" },
+  fog: allowed.includes("fog") ? { allowed: true } : { allowed: false, reason: "not allowed in this game" },
+  anchor: allowed.includes("anchor")
+    ? { allowed: true }
+    : { allowed: false, reason: "not allowed in this game" },
   net: { allowed: false, reason: "needs the node daemon" },
 });
 
@@ -27,6 +29,7 @@ const game = (allowed: string[]): GameSummary => ({
   namespaces: ["shop"],
   weapons: weapons(allowed),
   unsafe: false,
+  revertAfter: "1m",
   limits: { player: { shots: 1, per: "3s" }, game: { shots: 3, per: "1s" }, players: 500 },
   openedAt: 0,
 });
@@ -40,6 +43,12 @@ describe("the weapon picker", () => {
     expect(weaponChoices(game(["torpedo", "mine"])).map((choice) => choice.weapon)).toEqual([
       "torpedo",
       "mine",
+      "net",
+    ]);
+    expect(weaponChoices(game(["torpedo", "fog", "anchor"])).map((choice) => choice.weapon)).toEqual([
+      "torpedo",
+      "fog",
+      "anchor",
       "net",
     ]);
     expect(weaponChoices(null)).toEqual([]);
@@ -81,13 +90,15 @@ describe("the operator's form", () => {
       gameBody({
         ...defaultGameForm,
         namespaces: " shop, web  demo ",
-        weapons: ["torpedo", "mine"],
+        weapons: ["torpedo", "mine", "fog", "anchor"],
         unsafe: true,
+        revertAfter: " 2m ",
       }),
     ).toEqual({
       namespaces: ["shop", "web", "demo"],
-      weapons: ["torpedo", "mine"],
+      weapons: ["torpedo", "mine", "fog", "anchor"],
       unsafe: true,
+      revertAfter: "2m",
       limits: { player: { shots: 1, per: "3s" }, game: { shots: 3, per: "1s" } },
     });
     // Not a whole number: sent as typed, for the API to name.
@@ -98,12 +109,12 @@ describe("the operator's form", () => {
 
   it("puts each problem the API names under its field", () => {
     const errors = fieldErrors(
-      'namespaces[0]: "kube-system" is protected; limits.player.per: must be at most 10m, got "1h"; weapons[1]: fog is disabled on the board: not yet',
+      'namespaces[0]: "kube-system" is protected; limits.player.per: must be at most 10m, got "1h"; weapons[1]: net is disabled: needs the node daemon',
     );
     expect(Object.fromEntries(errors)).toEqual({
       namespaces: ['"kube-system" is protected'],
       "limits.player.per": ['must be at most 10m, got "1h"'],
-      weapons: ["fog is disabled on the board: not yet"],
+      weapons: ["net is disabled: needs the node daemon"],
     });
     expect(Object.fromEntries(fieldErrors("a game is open already: close it first"))).toEqual({
       "(form)": ["a game is open already: close it first"],
@@ -150,5 +161,12 @@ describe("a square as read out", () => {
     expect(squareLabel(square(2, 1))).toBe("B3, Deployment web, web-7c9f, repaired in 842 ms");
     expect(squareLabel(square(0, 0))).toBe("A1, water");
     expect([0, 25, 26, 27, 701].map(columnName)).toEqual(["A", "Z", "AA", "AB", "ZZ"]);
+  });
+
+  it("reads the drift figures out: the rate per minute, and who restored the drifts", () => {
+    expect([undefined, 1.25, 42.4].map(perMinute)).toEqual(["-", "1.3 per min", "42 per min"]);
+    expect(healsText({ gitops: 2, kubectl: 1, broadside: 1, other: 0 })).toBe(
+      "GitOps 2, kubectl 1, Broadside 1, other 0",
+    );
   });
 });

@@ -111,6 +111,8 @@ export interface GameForm {
   readonly playerPer: string;
   readonly gameShots: string;
   readonly gamePer: string;
+  /** How long a fog or an anchor lasts before Broadside reverts it. */
+  readonly revertAfter: string;
 }
 
 export const defaultGameForm: GameForm = {
@@ -121,6 +123,7 @@ export const defaultGameForm: GameForm = {
   playerPer: "3s",
   gameShots: "3",
   gamePer: "1s",
+  revertAfter: "60s",
 };
 
 /**
@@ -132,6 +135,7 @@ export function gameBody(form: GameForm): object {
     namespaces: form.namespaces.split(/[\s,]+/).filter((name) => name !== ""),
     weapons: [...form.weapons],
     unsafe: form.unsafe,
+    revertAfter: form.revertAfter.trim(),
     limits: {
       player: { shots: numberOrText(form.playerShots), per: form.playerPer.trim() },
       game: { shots: numberOrText(form.gameShots), per: form.gamePer.trim() },

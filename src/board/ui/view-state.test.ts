@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { BoardState, CellView, GridView, PublicShot, StreamMessage } from "./protocol.js";
 import { parseStreamMessage } from "./protocol.js";
-import { cellAt, emptyView, reduce, tickerLength, type ViewState } from "./view-state.js";
+import { emptyScoreboard } from "../../core/board/scoreboard.js";
+import { cellAt, emptyView, reduce, restorer, tickerLength, type ViewState } from "./view-state.js";
 
 /*
  * The spectators' view from the stream: a hit burns its cell as soon as the shot's event arrives, the
@@ -51,6 +52,7 @@ const game: BoardState["game"] = {
     net: { allowed: false, reason: "needs the node daemon" },
   },
   unsafe: false,
+  revertAfter: "1m",
   limits: { player: { shots: 1, per: "3s" }, game: { shots: 3, per: "1s" }, players: 500 },
   openedAt: 1_000,
 };
@@ -58,7 +60,7 @@ const game: BoardState["game"] = {
 function stateOf(cells: CellView[]): StreamMessage {
   return {
     type: "state",
-    state: { game, grids: [grid(cells)], scoreboard: { repaired: 0, unhealed: 0, healing: 0, players: [] } },
+    state: { game, grids: [grid(cells)], scoreboard: emptyScoreboard },
   };
 }
 
@@ -205,8 +207,54 @@ describe("the spectators' view", () => {
   });
 
   it("takes the scoreboard as sent", () => {
-    const scoreboard = { mttrP50Ms: 900, repaired: 1, unhealed: 0, healing: 0, players: [] };
+    const scoreboard = { ...emptyScoreboard, mttrP50Ms: 900, repaired: 1 };
     expect(run({ type: "scoreboard", scoreboard }).scoreboard).toEqual(scoreboard);
+  });
+
+  it("ticks a fog's drift and its heal, naming who restored it and after how long", () => {
+    const drifted = {
+      state: "drifted",
+      weapon: "fog",
+      nickname: "Ada",
+      namespace: "shop",
+      ship: "Deployment/web",
+      object: "ConfigMap/web-settings /data/level",
+      at: 5_000,
+    } as const;
+    const view = run(
+      stateOf(fleet()),
+      { type: "drift", drift: drifted },
+      {
+        type: "drift",
+        drift: {
+          ...drifted,
+          state: "restored",
+          at: 9_200,
+          persistedMs: 4_200,
+          restoredBy: "kustomize-controller",
+          healer: "gitops",
+        },
+      },
+    );
+    expect(view.ticker.map((line) => [line.status, line.name, line.detail])).toEqual([
+      [
+        "Restored",
+        "ConfigMap/web-settings /data/level",
+        "healed by kustomize-controller (GitOps) after 4200 ms",
+      ],
+      ["Drifted", "ConfigMap/web-settings /data/level", "Ada, fog on Deployment/web"],
+    ]);
+    expect(view.announcement).toBe(
+      "Deployment/web in shop: healed by kustomize-controller (GitOps) after 4200 ms.",
+    );
+    expect(restorer({ ...drifted, state: "restored", restoredBy: "broadside", healer: "broadside" })).toBe(
+      "reverted by Broadside",
+    );
+    expect(restorer({ ...drifted, state: "restored", gone: true })).toBe("the object was deleted");
+    expect(parseStreamMessage("drift", JSON.stringify({ type: "drift", drift: drifted }))).toEqual({
+      type: "drift",
+      drift: drifted,
+    });
   });
 });
 

@@ -5,6 +5,7 @@ import type {
   CellView,
   GameSummary,
   GridView,
+  PublicDrift,
   PublicShot,
   Scoreboard,
   SeaEvent,
@@ -32,7 +33,7 @@ export interface TickerLine {
   readonly namespace: string;
   /** The pod, or the ship and cell, the line is about. */
   readonly name: string;
-  /** As kubectl prints a pod's status: Hit, Miss, Deflected, Terminating, Repaired. */
+  /** As kubectl prints a pod's status: Hit, Miss, Deflected, Terminating, Repaired, Drifted, Restored. */
   readonly status: string;
   readonly detail: string;
 }
@@ -89,6 +90,8 @@ export function reduce(view: ViewState, message: StreamMessage): ViewState {
       return applySea(view, message.event);
     case "scoreboard":
       return { ...view, scoreboard: message.scoreboard };
+    case "drift":
+      return applyDrift(view, message.drift);
     case "grid":
       // One namespace's grid whole, when its shape changed (a ship came, grew, moved): it replaces the old.
       return { ...view, grids: withGrid(view.grids, message.grid) };
@@ -157,7 +160,7 @@ function bounded(places: Map<string, CellPlace>): Map<string, CellPlace> {
 
 function applyShot(view: ViewState, shot: PublicShot): ViewState {
   const where = `${columnName(shot.col)}${shot.row + 1}`;
-  const name = shot.pod ?? where;
+  const name = shot.pod ?? shot.object ?? where;
   const status = shot.result === "hit" ? "Hit" : shot.result === "miss" ? "Miss" : "Deflected";
   const line = {
     at: shot.at,
@@ -223,6 +226,43 @@ function applySea(view: ViewState, event: SeaEvent): ViewState {
     killedCells,
     announcement: `${event.ship} in ${event.namespace} repaired in ${event.repairedMs} ms.`,
   };
+}
+
+/** A fog or an anchor drifted an object, or it was restored: who put it back, and after how long. */
+function applyDrift(view: ViewState, drift: PublicDrift): ViewState {
+  if (drift.state === "drifted") {
+    const line = {
+      at: drift.at,
+      namespace: drift.namespace,
+      name: drift.object,
+      status: "Drifted",
+      detail: `${drift.nickname}, ${drift.weapon} on ${drift.ship}`,
+    };
+    return {
+      ...tick(view, line),
+      announcement: `${drift.nickname}'s ${drift.weapon} drifted ${drift.ship} in ${drift.namespace}.`,
+    };
+  }
+  const who = restorer(drift);
+  const after = drift.persistedMs === undefined ? "" : ` after ${drift.persistedMs} ms`;
+  const line = {
+    at: drift.at,
+    namespace: drift.namespace,
+    name: drift.object,
+    status: drift.leftOpen === true ? "Stuck" : "Restored",
+    detail: `${who}${after}`,
+  };
+  return { ...tick(view, line), announcement: `${drift.ship} in ${drift.namespace}: ${who}${after}.` };
+}
+
+/** Who restored a drift, in words: "healed by kustomize-controller (GitOps)", "reverted by Broadside". */
+export function restorer(drift: PublicDrift): string {
+  if (drift.leftOpen === true) return "not reverted yet: the ledger keeps it for the next Broadside process";
+  if (drift.gone === true) return "the object was deleted";
+  if (drift.healer === "broadside") return "reverted by Broadside";
+  const by = drift.restoredBy ?? "someone";
+  const labels: Record<string, string> = { gitops: " (GitOps)", kubectl: " (kubectl)" };
+  return `healed by ${by}${labels[drift.healer ?? ""] ?? ""}`;
 }
 
 function tick(view: ViewState, line: Omit<TickerLine, "id">): ViewState {

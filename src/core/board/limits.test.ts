@@ -160,6 +160,62 @@ describe("the ship's cap: never more than half its ready pods down, across all p
   });
 });
 
+describe("fog and anchor against the ship's cap (ADR 0028)", () => {
+  const roomy: BoardLimits = {
+    ...defaultBoardLimits,
+    game: { shots: 100, per: Duration.ofMilliseconds(1_000) },
+  };
+  const ready = (key: string, count: number) =>
+    Array.from({ length: count }, (_, index) => `${key}-pod-${index}`);
+
+  it("lets an anchor hold one slot of the cap while the squeeze is on, so torpedoes take one pod fewer", () => {
+    const gate = new ShotGate(roomy, new FakeClock());
+    const key = "shop/Deployment/web";
+    const anchor = gate.admit({ playerId: "a", ship: { key, squeeze: true, readyPodUids: ready(key, 4) } });
+    expect(anchor.admitted).toBe(true);
+    expect(gate.downCount(key)).toBe(1);
+    // Four Ready pods: at most two down at once, and the squeeze is one of them.
+    expect(gate.admit({ playerId: "b", ship: ship(key, 4, 0) }).admitted).toBe(true);
+    expect(gate.admit({ playerId: "c", ship: ship(key, 4, 1) })).toMatchObject({
+      reason: "that ship is already listing",
+      detail: "2 of 4 pods of shop/Deployment/web down, at most 2 at once",
+    });
+    if (anchor.admitted) anchor.release();
+    expect(gate.admit({ playerId: "c", ship: ship(key, 4, 1) }).admitted).toBe(true);
+  });
+
+  it("refuses a second anchor on a ship already squeezed, and an anchor on a ship that cannot lose a pod", () => {
+    const gate = new ShotGate(roomy, new FakeClock());
+    gate.admit({ playerId: "a", ship: { key: "s", squeeze: true, readyPodUids: ready("s", 10) } });
+    expect(
+      gate.admit({ playerId: "b", ship: { key: "s", squeeze: true, readyPodUids: ready("s", 10) } }),
+    ).toMatchObject({
+      limit: "ship",
+      detail: "s is already squeezed",
+    });
+    expect(
+      refusedBy(
+        gate.admit({ playerId: "c", ship: { key: "lone", squeeze: true, readyPodUids: ready("lone", 1) } }),
+      ),
+    ).toBe("that ship is already listing");
+  });
+
+  it("charges a fog to the budget and the player only: it takes no pod down, so a listing ship can be fogged", () => {
+    const gate = new ShotGate(
+      { ...defaultBoardLimits, game: { shots: 2, per: Duration.ofMilliseconds(1_000) } },
+      new FakeClock(),
+    );
+    expect(
+      gate.admit({ playerId: "a", ship: { key: "lone", readyPodUids: ready("lone", 1) } }).admitted,
+    ).toBe(true);
+    expect(gate.downCount("lone")).toBe(0);
+    expect(gate.admit({ playerId: "b", ship: { key: "lone", readyPodUids: [] } }).admitted).toBe(true);
+    expect(refusedBy(gate.admit({ playerId: "c", ship: { key: "lone", readyPodUids: [] } }))).toBe(
+      "the fleet's budget is spent",
+    );
+  });
+});
+
 /**
  * The load test's arithmetic, on the fake clock: `players` each click `clicksPerSecond` times a second
  * for `seconds`, aiming round robin at the pods of a 200-pod fleet (20 ships of 10) that each repair

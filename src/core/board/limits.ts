@@ -70,12 +70,19 @@ export interface ShotAdmitted {
 
 export type ShotAdmission = ShotAdmitted | ShotRefusal;
 
-/** The ship a shot aims at, as the sea (sea.ts) sees it now. */
+/**
+ * The ship a shot aims at, as the sea (sea.ts) sees it now, and what the shot takes down (ADR 0028): a
+ * pod (torpedo, mine: `podUid`, held until its cell is repaired), the ship's rollout (anchor: `squeeze`,
+ * one slot of the cap held until the squeeze is lifted), or nothing (fog: neither, so only the budget and
+ * the player's bucket are charged).
+ */
 export interface ShipTarget {
   /** Unique across the game: namespace/Kind/name. */
   readonly key: string;
   /** The pod the shot would delete. */
-  readonly podUid: string;
+  readonly podUid?: string;
+  /** The shot squeezes the ship's workload, which rolls its pods: it holds one slot of the ship's cap. */
+  readonly squeeze?: boolean;
   /** The ship's pods that are Ready and not terminating (SeaState.readyPodUids). */
   readonly readyPodUids: readonly string[];
 }
@@ -97,6 +104,8 @@ export class ShotGate {
   private window: number[] = [];
   /** Per ship, the uids of the pods held down. */
   private readonly down = new Map<string, Set<string>>();
+  /** Ships whose workload is squeezed (an anchor): each holds one slot of its ship's cap. */
+  private readonly squeezed = new Set<string>();
 
   constructor(
     private readonly limits: BoardLimits,
@@ -134,9 +143,9 @@ export class ShotGate {
     return this.buckets.size;
   }
 
-  /** Pods of the ship held down now. */
+  /** Pods of the ship held down now, and its squeeze when it is anchored. */
   downCount(shipKey: string): number {
-    return this.down.get(shipKey)?.size ?? 0;
+    return (this.down.get(shipKey)?.size ?? 0) + (this.squeezed.has(shipKey) ? 1 : 0);
   }
 
   private bucketOf(playerId: string, now: number): TokenBucket {
@@ -181,26 +190,30 @@ export class ShotGate {
   }
 
   private shipRefusal(ship: ShipTarget, now: number): ShotRefusal | undefined {
+    if (ship.podUid === undefined && ship.squeeze !== true) return undefined;
     const held = this.down.get(ship.key) ?? new Set<string>();
-    if (held.has(ship.podUid)) {
-      return refusal(
-        "ship",
-        shipRetryAfterSeconds * 1000,
-        `pod ${ship.podUid} of ${ship.key} is already hit`,
-        now,
-      );
-    }
+    const again = this.againRefusal(ship, held);
+    if (again !== undefined) return refusal("ship", shipRetryAfterSeconds * 1000, again, now);
+    // The squeeze's slot is down, but not a pod: it never adds to the ship's healthy pods.
     const healthy = ship.readyPodUids.filter((uid) => !held.has(uid)).length + held.size;
+    const downNow = this.downCount(ship.key);
     const cap = this.limits.unsafe ? healthy : Math.floor(healthy / 2);
-    if (held.size < cap) return undefined;
-    const detail = `${held.size} of ${healthy} pods of ${ship.key} down, at most ${cap} at once`;
+    if (downNow < cap) return undefined;
+    const detail = `${downNow} of ${healthy} pods of ${ship.key} down, at most ${cap} at once`;
     return refusal("ship", shipRetryAfterSeconds * 1000, detail, now);
   }
 
+  /** A pod already hit, or a ship already squeezed, cannot be taken again. */
+  private againRefusal(ship: ShipTarget, held: ReadonlySet<string>): string | undefined {
+    if (ship.podUid !== undefined && held.has(ship.podUid)) {
+      return `pod ${ship.podUid} of ${ship.key} is already hit`;
+    }
+    if (ship.squeeze === true && this.squeezed.has(ship.key)) return `${ship.key} is already squeezed`;
+    return undefined;
+  }
+
   private hold(ship: ShipTarget, at: number): ShotAdmitted {
-    const held = this.down.get(ship.key) ?? new Set<string>();
-    held.add(ship.podUid);
-    this.down.set(ship.key, held);
+    const release = this.holdFor(ship);
     let released = false;
     return {
       admitted: true,
@@ -208,8 +221,26 @@ export class ShotGate {
       release: () => {
         if (released) return;
         released = true;
-        this.recovered(ship.key, ship.podUid);
+        release();
       },
+    };
+  }
+
+  /** Takes what the shot takes down; returns how to give it back. */
+  private holdFor(ship: ShipTarget): () => void {
+    const podUid = ship.podUid;
+    if (podUid !== undefined) {
+      const held = this.down.get(ship.key) ?? new Set<string>();
+      held.add(podUid);
+      this.down.set(ship.key, held);
+      return () => {
+        this.recovered(ship.key, podUid);
+      };
+    }
+    if (ship.squeeze !== true) return () => undefined;
+    this.squeezed.add(ship.key);
+    return () => {
+      this.squeezed.delete(ship.key);
     };
   }
 }

@@ -28,6 +28,22 @@ describe("a game's rules", () => {
     expect(rules.limits.player.per.milliseconds).toBe(3_000);
     expect(rules.limits.game.shots).toBe(3);
     expect(rules.limits.game.per.milliseconds).toBe(1_000);
+    expect(rules.revertAfter.milliseconds).toBe(60_000);
+  });
+
+  it("revert a fog or an anchor after the operator's revertAfter, from 10 s to 10 min", () => {
+    expect(parseGameRules({ namespaces: ["shop"], revertAfter: "2m" }).revertAfter.milliseconds).toBe(
+      120_000,
+    );
+    expect(problems({ namespaces: ["shop"], revertAfter: "5s" })).toEqual([
+      'revertAfter: must be at least 10s, got "5s"',
+    ]);
+    expect(problems({ namespaces: ["shop"], revertAfter: "1h" })).toEqual([
+      expect.stringMatching(/^revertAfter: .*10m/) as unknown,
+    ]);
+    expect(problems({ namespaces: ["shop"], revertAfter: 60 })).toEqual([
+      'revertAfter: must be a duration such as "3s"',
+    ]);
   });
 
   it("carry the operator's weapons, unsafe and limits through to the shot limits", () => {

@@ -41,7 +41,12 @@ export interface GameRules {
   readonly limits: BoardLimits;
   /** Players who may join the game (`limits.players`); a join past it is refused: the game is full. */
   readonly maxPlayers: number;
+  /** How long a fog (config drift) or an anchor (resource squeeze) lasts before Broadside reverts it. */
+  readonly revertAfter: Duration;
 }
+
+/** A fog or an anchor is reverted this long after it was fired, unless the rules say (`revertAfter`). */
+export const defaultRevertAfter = Duration.ofMilliseconds(60_000);
 
 /** Players per game unless the rules say (`limits.players`). */
 export const defaultMaxPlayers = 500;
@@ -58,6 +63,7 @@ export const rulesBounds = {
   player: { maxShots: 10, minPer: "1s", maxPer: "10m" },
   game: { maxShots: 50, minPer: "1s", maxPer: "10m" },
   maxPlayers: 10_000,
+  revertAfter: { min: "10s", max: "10m" },
 } as const;
 
 export interface FieldProblem {
@@ -72,30 +78,35 @@ export type RulesCheck =
 /** The body's root, as a message names it. */
 const bodyRoot = "(body)";
 
+/** A duration from `minText` to `maxText`, as "3s" or "5m"; problems named by the path the schema sits at. */
+function durationSchema(minText: string, maxText: string) {
+  const min = Duration.parse(minText, "min");
+  const max = Duration.parse(maxText, "max");
+  return z.string({ error: `must be a duration such as "3s"` }).transform((text, context) => {
+    try {
+      const duration = Duration.parse(text, "duration", max);
+      if (duration.milliseconds >= min.milliseconds) return duration;
+      context.addIssue({
+        code: "custom",
+        message: `must be at least ${min.toString()}, got ${quoted(text)}`,
+      });
+    } catch (error) {
+      // Duration.parse names its field first ("duration: ..."); the path says it here.
+      const message = error instanceof Error ? error.message.replace(/^duration: /, "") : String(error);
+      context.addIssue({ code: "custom", message });
+    }
+    return z.NEVER;
+  });
+}
+
 function rateSchema(bounds: { readonly maxShots: number; readonly minPer: string; readonly maxPer: string }) {
-  const min = Duration.parse(bounds.minPer, "minPer");
-  const max = Duration.parse(bounds.maxPer, "maxPer");
   return z.strictObject({
     shots: z
       .number({ error: "must be a number" })
       .int({ error: "must be a whole number" })
       .min(1, { error: "must be at least 1" })
       .max(bounds.maxShots, { error: `must be at most ${bounds.maxShots}` }),
-    per: z.string({ error: `must be a duration such as "3s"` }).transform((text, context) => {
-      try {
-        const per = Duration.parse(text, "per", max);
-        if (per.milliseconds >= min.milliseconds) return per;
-        context.addIssue({
-          code: "custom",
-          message: `must be at least ${min.toString()}, got ${quoted(text)}`,
-        });
-      } catch (error) {
-        // Duration.parse names its field first ("per: ..."); the path says it here.
-        const message = error instanceof Error ? error.message.replace(/^per: /, "") : String(error);
-        context.addIssue({ code: "custom", message });
-      }
-      return z.NEVER;
-    }),
+    per: durationSchema(bounds.minPer, bounds.maxPer),
   });
 }
 
@@ -129,6 +140,7 @@ function bodySchema(protectedNamespaces: readonly string[]) {
       .superRefine(noDuplicates)
       .default(["torpedo"]),
     unsafe: z.boolean({ error: "must be true or false" }).default(false),
+    revertAfter: durationSchema(rulesBounds.revertAfter.min, rulesBounds.revertAfter.max).optional(),
     limits: z
       .strictObject({
         player: rateSchema(rulesBounds.player).optional(),
@@ -169,7 +181,7 @@ export function checkGameRules(
     }));
     return { ok: false, problems };
   }
-  const { namespaces, weapons: allowed, unsafe, limits } = parsed.data;
+  const { namespaces, weapons: allowed, unsafe, limits, revertAfter } = parsed.data;
   const rate = (given: Rate | undefined, fallback: Rate): Rate => given ?? fallback;
   return {
     ok: true,
@@ -183,6 +195,7 @@ export function checkGameRules(
         unsafe,
       },
       maxPlayers: limits.players ?? defaultMaxPlayers,
+      revertAfter: revertAfter ?? defaultRevertAfter,
     },
   };
 }

@@ -176,6 +176,7 @@ function OpenGameForm({
       "namespaces",
       "weapons",
       "unsafe",
+      "revertAfter",
       "limits.player.shots",
       "limits.player.per",
       "limits.game.shots",
@@ -239,6 +240,15 @@ function OpenGameForm({
         />
         Unsafe: lift the per-ship cap, so a ship can be sunk
       </label>
+      <Field label="Fog and anchor are reverted after (10s to 10m)" name="revertAfter" errors={errors}>
+        <input
+          name="revertAfter"
+          value={form.revertAfter}
+          onInput={(event) => {
+            set({ revertAfter: event.currentTarget.value });
+          }}
+        />
+      </Field>
       <fieldset class="limits">
         <legend>Limits</legend>
         <Field label="Shots per player" name="limits.player.shots" errors={errors}>

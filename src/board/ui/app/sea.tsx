@@ -1,6 +1,16 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { JSX, TargetedKeyboardEvent } from "preact";
-import { cellSymbols, clockTime, millis, percent, squareLabel, squaresOf, type Square } from "../cells.js";
+import {
+  cellSymbols,
+  clockTime,
+  healsText,
+  millis,
+  percent,
+  perMinute,
+  squareLabel,
+  squaresOf,
+  type Square,
+} from "../cells.js";
 import { clampPosition, isFireKey, moveFocus, type GridPosition } from "../grid-nav.js";
 import type { GridView, Scoreboard } from "../protocol.js";
 import type { TickerLine } from "../view-state.js";
@@ -182,7 +192,51 @@ export function ScoreboardPanel({ scoreboard }: { readonly scoreboard: Scoreboar
             {scoreboard.repaired} / {scoreboard.healing} / {scoreboard.unhealed}
           </dd>
         </div>
+        <div>
+          <dt>Drifts (on now)</dt>
+          <dd data-figure="drifts">
+            {scoreboard.drifts.total} ({scoreboard.drifts.open}), {perMinute(scoreboard.drifts.perMinute)}
+          </dd>
+        </div>
+        <div>
+          <dt>Drift persisted p50 / p95</dt>
+          <dd data-figure="drift-persisted">
+            {millis(scoreboard.drifts.persistP50Ms)} / {millis(scoreboard.drifts.persistP95Ms)}
+          </dd>
+        </div>
+        <div>
+          <dt>Drift self-heal rate</dt>
+          <dd data-figure="drift-self-heal">{percent(scoreboard.drifts.selfHealRate)}</dd>
+        </div>
+        <div>
+          <dt>Heals by</dt>
+          <dd data-figure="heals-by">{healsText(scoreboard.drifts.heals)}</dd>
+        </div>
+        <div>
+          <dt>API requests p50 / p99</dt>
+          <dd data-figure="api-latency">
+            {millis(scoreboard.api.p50Ms)} / {millis(scoreboard.api.p99Ms)}
+          </dd>
+        </div>
+        <div>
+          <dt>Pod restarts</dt>
+          <dd data-figure="restarts">
+            {scoreboard.restarts.total}
+            {scoreboard.restarts.ships.length === 0
+              ? ""
+              : ` (${scoreboard.restarts.ships
+                  .slice(0, 3)
+                  .map((ship) => `${ship.ship.split("/").slice(1).join("/")} ${ship.restarts}`)
+                  .join(", ")})`}
+          </dd>
+        </div>
       </dl>
+      {scoreboard.drifts.managers.length === 0 ? null : (
+        <p class="quiet" data-figure="managers">
+          Restored by:{" "}
+          {scoreboard.drifts.managers.map((entry) => `${entry.manager} ${entry.heals}`).join(", ")}
+        </p>
+      )}
       <div class="table-scroll">
         <table class="players">
           <caption>Players</caption>
