@@ -11,6 +11,7 @@ import { SandboxName } from "../../src/sandbox/sandbox-name.js";
 import { sandboxLayout } from "../../src/sandbox/state-dir.js";
 import { broadside, config, eventually, kubectl, repoRoot } from "./harness.js";
 import { integrationSandboxName } from "./names.js";
+import { shopWebManifest } from "./shop-web.js";
 
 /**
  * container-kill end to end (issues 12 and 15, ADR 0029): a sandbox of its own with pod bodies and a
@@ -67,35 +68,6 @@ async function broadsideConfigMaps(): Promise<string[]> {
   const listed = await kubectl(kubeconfig, "-n", "broadside-system", "get", "configmaps", "-o", "name");
   return listed.code === 0 ? listed.stdout.split("\n").filter((line) => line !== "") : [];
 }
-
-const manifest = `
-apiVersion: v1
-kind: Namespace
-metadata: { name: shop }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web, namespace: shop }
-spec:
-  replicas: 2
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web, broadside.dev/serve: http } }
-    spec:
-      terminationGracePeriodSeconds: 2
-      containers:
-        - name: web
-          image: registry.invalid/web:1
-          ports: [{ containerPort: 8080 }]
-          resources: { limits: { memory: 96Mi, cpu: 500m } }
----
-apiVersion: v1
-kind: Service
-metadata: { name: web, namespace: shop, labels: { broadside.dev/serve: http } }
-spec:
-  selector: { app: web }
-  ports: [{ port: 80, targetPort: 8080 }]
-`;
 
 /** A Chaos Mesh PodChaos container-kill, as a user brings it. */
 const podChaos = `apiVersion: chaos-mesh.org/v1alpha1
@@ -211,7 +183,7 @@ describe.runIf(canRun)("container-kill through the node daemon, in a sandbox wit
     daemonPids = daemons.map((d) => d.pid);
     for (const pid of daemonPids) expect(await running(pid)).toBe(true);
     const file = join(stateDir, "web.yaml");
-    await writeFile(file, manifest);
+    await writeFile(file, shopWebManifest);
     const applied = await kubectl(kubeconfig, "apply", "-f", file);
     expect(applied.code, applied.stderr).toBe(0);
     const serving = await eventually(

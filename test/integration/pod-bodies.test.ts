@@ -10,6 +10,7 @@ import type { BodyInfo } from "../../src/sandbox/bodies/pod-bodies.js";
 import { SandboxName } from "../../src/sandbox/sandbox-name.js";
 import { broadside, config, eventually, kubectl, runProgram } from "./harness.js";
 import { integrationSandboxName } from "./names.js";
+import { shopWebManifest } from "./shop-web.js";
 
 /**
  * Pod bodies for real: a sandbox of its own started with --pod-bodies netns (so the shared one is never
@@ -117,35 +118,6 @@ async function sandboxCgroups(): Promise<string[]> {
   return found;
 }
 
-const manifest = `
-apiVersion: v1
-kind: Namespace
-metadata: { name: shop }
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: { name: web, namespace: shop }
-spec:
-  replicas: 2
-  selector: { matchLabels: { app: web } }
-  template:
-    metadata: { labels: { app: web, broadside.dev/serve: http } }
-    spec:
-      terminationGracePeriodSeconds: 2
-      containers:
-        - name: web
-          image: registry.invalid/web:1
-          ports: [{ containerPort: 8080 }]
-          resources: { limits: { memory: 96Mi, cpu: 500m } }
----
-apiVersion: v1
-kind: Service
-metadata: { name: web, namespace: shop, labels: { broadside.dev/serve: http } }
-spec:
-  selector: { app: web }
-  ports: [{ port: 80, targetPort: 8080 }]
-`;
-
 // Always runs, so the tier's count never hides the choice: here it says which mode auto picks and, where
 // bodies cannot be made (not root, no `ip netns`), why the tests below do not run.
 describe("pod bodies: what --pod-bodies auto chooses on this machine", () => {
@@ -179,7 +151,7 @@ describe.runIf(canRun)("pod bodies: each serving pod in its own network namespac
 
   it("gives each pod of a serving Deployment a body: kwok's IP in its own netns, its limits in its cgroup", async () => {
     const file = join(stateDir, "web.yaml");
-    await writeFile(file, manifest);
+    await writeFile(file, shopWebManifest);
     const applied = await kubectl(kubeconfig, "apply", "-f", file);
     expect(applied.code, applied.stderr).toBe(0);
     const made = await eventually("two serving bodies", () => servingBodies(2), 90_000);
