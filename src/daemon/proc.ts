@@ -17,6 +17,8 @@ export const systemProcessTable: ProcessTable = {
     return text === undefined ? undefined : liveStartTime(text);
   },
   signal: (pid, signal) => {
+    // 0 and negative pids name process groups, 1 is init: never a container's process, whatever a record says.
+    if (!isSignallablePid(pid)) return false;
     try {
       process.kill(pid, signal);
       return true;
@@ -25,6 +27,11 @@ export const systemProcessTable: ProcessTable = {
     }
   },
 };
+
+/** Whether a pid may be signalled at all: one process, never init nor a group (0 or negative). */
+export function isSignallablePid(pid: number): boolean {
+  return Number.isSafeInteger(pid) && pid > 1;
+}
 
 /**
  * The start time in a /proc/<pid>/stat line, undefined for a zombie. The command name (field 2) is in
