@@ -106,16 +106,7 @@ export async function resume(ctx: WorkerContext, entry: JournalEntry): Promise<v
   }
   const late = entry.spec.deadline <= ctx.clock.now();
   if (entry.target === undefined) {
-    if (late)
-      await decide(
-        ctx,
-        entry,
-        statusOf(
-          ctx,
-          "Abandoned",
-          "the daemon restarted before it found the process, past the work's deadline",
-        ),
-      );
+    if (late) await abandon(ctx, entry, "found the process");
     else await killAndReport(ctx, entry);
     return;
   }
@@ -126,18 +117,16 @@ export async function resume(ctx: WorkerContext, entry: JournalEntry): Promise<v
     return;
   }
   if (late) {
-    await decide(
-      ctx,
-      entry,
-      statusOf(
-        ctx,
-        "Abandoned",
-        "the daemon restarted before it signalled the process, past the work's deadline; nothing was done",
-      ),
-    );
+    await abandon(ctx, entry, "signalled the process");
     return;
   }
   await decide(ctx, entry, signalTarget(ctx, entry, startTime));
+}
+
+/** Work the daemon restarted in the middle of, past its deadline: nothing more is done. */
+async function abandon(ctx: WorkerContext, entry: JournalEntry, before: string): Promise<void> {
+  const message = `the daemon restarted before it ${before}, past the work's deadline; nothing was done`;
+  await decide(ctx, entry, statusOf(ctx, "Abandoned", message));
 }
 
 /** The outcome into the journal first, then to the work object. */
