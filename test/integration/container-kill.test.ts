@@ -100,6 +100,7 @@ interface KillJson {
       lastTerminated: { exitCode: number; reason: string };
       runningAgainAt: number;
       readyAgainAt: number;
+      readyLost: boolean;
     };
     ms: { runningAgain: number | null; readyAgain: number | null };
   }[];
@@ -234,9 +235,11 @@ describe.runIf(canRun)("container-kill through the node daemon, in a sandbox wit
     const kill = onlyKill(killed.stdout);
     expect(kill.status).toMatchObject({ phase: "Done", pid: body.pid });
     expect(kill.target.node).toBe(before.spec.nodeName);
+    // While the container was down the pod was not Ready (the sandbox writes the exit before the restart).
     expect(kill.milestones).toMatchObject({
       restartCount: restartsBefore + 1,
       lastTerminated: { exitCode: 137, reason: "Error" },
+      readyLost: true,
     });
     const { runningAgain, readyAgain } = kill.ms;
     expect(runningAgain).toBeGreaterThanOrEqual(0);

@@ -70,8 +70,15 @@ class MemoryLauncher implements BodyLauncher {
 
 class MemoryStatus implements PodStatusWriter {
   readonly restarts: { pod: PodRef; container: string; termination: Termination }[] = [];
+  /** Every write in order: the exit comes before its restart. */
+  readonly writes: string[] = [];
+  recordExit(_pod: PodRef, container: string, termination: Termination): Promise<void> {
+    this.writes.push(`exit ${container} ${termination.reason}`);
+    return Promise.resolve();
+  }
   recordRestart(pod: PodRef, container: string, termination: Termination): Promise<void> {
     this.restarts.push({ pod, container, termination });
+    this.writes.push(`restart ${container} ${termination.reason}`);
     return Promise.resolve();
   }
 }
@@ -165,6 +172,8 @@ describe("PodBodies", () => {
     });
     expect(launcher.launched).toHaveLength(2);
     expect(bodies.info(uid)).toMatchObject({ pid: 102, restarts: 1, port: 9090 });
+    // The pod went not Ready while its container was down, before it ran again.
+    expect(status.writes).toEqual(["exit web Error", "restart web Error"]);
   });
 
   it("takes the whole body down when its cgroup's OOM killer strikes, and reports it OOMKilled", async () => {
@@ -180,6 +189,31 @@ describe("PodBodies", () => {
     expect(host.killed).toContainEqual({ pid: 101, signal: "SIGKILL" });
     expect(restart.termination).toMatchObject({ exitCode: 137, reason: "OOMKilled" });
     expect(bodies.info(uid)).toMatchObject({ pid: 102, restarts: 1 });
+  });
+
+  it("keeps a body whose pod is not Ready only because the body's own exit was written, and drops it otherwise", async () => {
+    const { api, bodies } = await started();
+    api.put("pods", servingPod());
+    await bodies.dial(uid);
+    const notReady = (state: object): V1Pod => {
+      const pod = servingPod();
+      pod.status = {
+        phase: "Running",
+        podIP: "10.244.0.7",
+        conditions: [{ type: "Ready", status: "False" }],
+        containerStatuses: [
+          { name: "web", image: "registry.invalid/web:1", imageID: "", ready: false, restartCount: 0, state },
+        ],
+      };
+      return pod;
+    };
+    // The sandbox wrote the exit: the body restarts in place, as a kubelet restarts a container.
+    api.put("pods", notReady({ terminated: { exitCode: 137, reason: "Error" } }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(bodies.info(uid)).toBeDefined();
+    // Not Ready for any other reason (a failing readiness probe): the body goes, as before.
+    api.put("pods", notReady({ running: {} }));
+    await until(() => (bodies.info(uid) === undefined ? true : undefined));
   });
 
   it("removes the body, its record and everything it was made of once the pod is gone", async () => {

@@ -6,7 +6,7 @@ import { BroadsideError, describeError } from "../../core/errors.js";
 import type { ErrorCode } from "../../core/errors.js";
 import type { Informer, InformerEvent } from "../../kube/watch/informer.js";
 import type { SandboxName } from "../sandbox-name.js";
-import { parseBehaviour, podServes, serveSelector } from "../traffic/behaviour.js";
+import { parseBehaviour, podServes, runsPauseImage, serveSelector } from "../traffic/behaviour.js";
 import type { Behaviour } from "../traffic/behaviour.js";
 import { informersOf } from "../traffic/collections.js";
 import type { WatchScope } from "../traffic/collections.js";
@@ -167,12 +167,25 @@ export class PodBodies {
     const pod = event.object;
     const uid = checkPodUid(pod.metadata?.uid);
     if (uid === undefined || this.stopped) return;
+    if (event.type !== "DELETED" && this.restartingInPlace(uid, pod)) return;
     if (event.type === "DELETED" || !podServes(pod)) {
       if (event.type === "DELETED") this.arrivals.markEnded(uid);
       if (this.bodies.has(uid)) void this.enqueue(uid, () => this.destroy(uid));
       return;
     }
     this.serve(uid, pod);
+  }
+
+  /**
+   * Whether the pod is not Ready only because its body died and is being restarted (the exit this class
+   * wrote): the body stays, as a kubelet restarts a container inside the pod's sandbox without tearing
+   * the sandbox down.
+   */
+  private restartingInPlace(uid: string, pod: V1Pod): boolean {
+    const body = this.bodies.get(uid);
+    if (body === undefined || pod.status?.phase !== "Running" || runsPauseImage(pod)) return false;
+    const status = pod.status.containerStatuses?.find((each) => each.name === body.spec.container);
+    return status?.state?.terminated !== undefined;
   }
 
   private serve(uid: PodUid, pod: V1Pod): void {
@@ -280,7 +293,10 @@ export class PodBodies {
     void this.enqueue(body.spec.uid, () => this.restart(body, status));
   }
 
-  /** A kubelet's restart: group-kill what is left in the cgroup, back off if it keeps dying, run again, report. */
+  /**
+   * A kubelet's restart: report the exit (the pod goes not Ready), group-kill what is left in the cgroup,
+   * back off if it keeps dying, run again, report the restart.
+   */
   private async restart(body: Body, status: ExitStatus): Promise<void> {
     const now = this.options.clock.now();
     const termination = terminationOf(
@@ -289,6 +305,15 @@ export class PodBodies {
       body.runStartedAt,
       now,
     );
+    // The pod is not Ready while its container is down, so its endpoints drop as the kubelet makes them.
+    await this.options.status
+      .recordExit(body.spec.ref, body.spec.container, termination)
+      .catch((error: unknown) => {
+        this.report(
+          "BRD_INTERNAL",
+          `the exit of pod ${describePod(body.spec)} could not be written to its status: ${describeError(error)}`,
+        );
+      });
     for (const leaf of body.spec.cgroups.leaves) await killCgroup(this.options.host, leaf);
     body.quickDeaths = now - body.runStartedAt < 10_000 ? body.quickDeaths + 1 : 0;
     const backoff = this.options.backoffMs ?? 1000;

@@ -1,7 +1,7 @@
 import type { V1ContainerStatus } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { terminationOf } from "./pod-bodies.js";
-import { restartedStatuses } from "./status.js";
+import { exitedStatuses, podStatusWith, restartedStatuses } from "./status.js";
 
 const started = Date.parse("2026-12-07T10:40:08Z");
 const died = Date.parse("2026-12-07T10:40:20Z");
@@ -58,5 +58,64 @@ describe("a body's restart in the pod's status, as the kubelet writes it", () =>
     });
     expect(statuses?.[1]).toEqual(sidecar);
     expect(restartedStatuses([sidecar], "web", termination, "2026-12-07T10:40:21Z")).toBeUndefined();
+  });
+
+  it("takes the pod out of Ready while the container is down, and puts it back once every container runs", () => {
+    const web: V1ContainerStatus = {
+      name: "web",
+      image: "nginx",
+      imageID: "",
+      ready: true,
+      restartCount: 2,
+      started: true,
+      state: { running: { startedAt: new Date(started) } },
+    };
+    const sidecar: V1ContainerStatus = {
+      name: "log",
+      image: "busybox",
+      imageID: "",
+      ready: true,
+      restartCount: 0,
+    };
+    const readySince = new Date("2026-12-07T10:00:00Z");
+    const pod = {
+      phase: "Running",
+      conditions: [
+        { type: "PodScheduled", status: "True" },
+        { type: "ContainersReady", status: "True", lastTransitionTime: readySince },
+        { type: "Ready", status: "True", lastTransitionTime: readySince },
+      ],
+      containerStatuses: [web, sidecar],
+    };
+    const termination = terminationOf({ code: null, signal: "SIGKILL" }, false, started, died);
+    const exited = exitedStatuses([web, sidecar], "web", termination) ?? [];
+    expect(exited[0]).toMatchObject({
+      ready: false,
+      started: false,
+      restartCount: 2,
+      state: { terminated: { exitCode: 137, reason: "Error", signal: 9 } },
+    });
+    expect(exited[1]).toEqual(sidecar);
+    const down = podStatusWith(pod, exited, new Date(died));
+    expect(down.conditions).toEqual([
+      { type: "PodScheduled", status: "True" },
+      ...["ContainersReady", "Ready"].map((type) => ({
+        type,
+        status: "False",
+        lastTransitionTime: new Date(died),
+        reason: "ContainersNotReady",
+        message: "containers with unready status: [web]",
+      })),
+    ]);
+    const again = restartedStatuses(exited, "web", termination, "2026-12-07T10:40:21Z") ?? [];
+    const up = podStatusWith(down, again, new Date("2026-12-07T10:40:21Z"));
+    expect(up.conditions?.find((condition) => condition.type === "Ready")).toEqual({
+      type: "Ready",
+      status: "True",
+      lastTransitionTime: new Date("2026-12-07T10:40:21Z"),
+    });
+    // A write that changes no readiness keeps each condition's transition time.
+    expect(podStatusWith(pod, [web, sidecar], new Date(died)).conditions).toEqual(pod.conditions);
+    expect(exitedStatuses([sidecar], "web", termination)).toBeUndefined();
   });
 });

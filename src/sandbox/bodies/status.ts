@@ -1,12 +1,14 @@
-import type { V1ContainerStatus } from "@kubernetes/client-node";
+import type { V1ContainerStatus, V1PodCondition, V1PodStatus } from "@kubernetes/client-node";
 import { ApiException } from "@kubernetes/client-node";
 import type { KubeClients } from "../../kube/client.js";
 
 /*
  * A body's process died and was started again: the pod's status says so as the kubelet would, through
- * the status subresource. The restarted container's restartCount goes up by one, lastState.terminated
- * holds how the last run ended (OOMKilled when its cgroup's OOM killer struck, else Error or Completed
- * with the exit code), and state.running starts now.
+ * the status subresource, in two writes. When it dies, the container is terminated and not ready, so the
+ * pod's Ready and ContainersReady go False (reason ContainersNotReady) and its endpoints drop. When it
+ * runs again, its restartCount goes up by one, lastState.terminated holds how the last run ended
+ * (OOMKilled when its cgroup's OOM killer struck, else Error or Completed with the exit code),
+ * state.running starts then, and the pod is Ready again once every container is.
  */
 
 /** How one run of a container ended. */
@@ -25,8 +27,9 @@ export interface PodRef {
   readonly uid: string;
 }
 
-/** Writes a container's restart into its pod's status. */
+/** Writes a container's death and its restart into its pod's status. */
 export interface PodStatusWriter {
+  recordExit(pod: PodRef, container: string, termination: Termination): Promise<void>;
   recordRestart(
     pod: PodRef,
     container: string,
@@ -69,36 +72,103 @@ export function restartedStatuses(
 }
 
 /**
- * The real writer: reads the pod's status, changes the one container, and replaces the status with the
- * resourceVersion read, so a concurrent writer (kwok, the EndpointSlice's readiness) is not overwritten;
- * a conflict reads again, up to five times. A pod that is gone, or is another pod by now (uid), is left.
+ * The container statuses once `container` died: terminated as the run ended, not ready, not started, its
+ * restartCount and lastState as they were (the restart adds to them). Undefined when it is not listed.
+ */
+export function exitedStatuses(
+  statuses: readonly V1ContainerStatus[],
+  container: string,
+  termination: Termination,
+): V1ContainerStatus[] | undefined {
+  if (!statuses.some((status) => status.name === container)) return undefined;
+  return statuses.map((status) => {
+    if (status.name !== container) return status;
+    const { exitCode, reason, signal, startedAt, finishedAt } = termination;
+    return Object.assign({}, status, {
+      state: {
+        terminated: {
+          exitCode,
+          reason,
+          ...(signal === undefined ? {} : { signal }),
+          startedAt: new Date(startedAt),
+          finishedAt: new Date(finishedAt),
+          ...(status.containerID === undefined ? {} : { containerID: status.containerID }),
+        },
+      },
+      ready: false,
+      started: false,
+    });
+  });
+}
+
+/**
+ * The pod status with these container statuses, and Ready and ContainersReady as the kubelet derives them:
+ * True when every container is ready, else False with reason ContainersNotReady naming the others. A
+ * condition that keeps its status keeps its lastTransitionTime.
+ */
+export function podStatusWith(status: V1PodStatus, statuses: V1ContainerStatus[], now: Date): V1PodStatus {
+  const unready = statuses.filter((container) => !container.ready).map((container) => container.name);
+  const value = unready.length === 0 ? "True" : "False";
+  const derived = (type: string): V1PodCondition => {
+    const before = status.conditions?.find((condition) => condition.type === type);
+    if (before?.status === value) return before;
+    return {
+      type,
+      status: value,
+      lastTransitionTime: now,
+      ...(value === "False"
+        ? { reason: "ContainersNotReady", message: `containers with unready status: [${unready.join(" ")}]` }
+        : {}),
+    };
+  };
+  const others = (status.conditions ?? []).filter(
+    (condition) => condition.type !== "Ready" && condition.type !== "ContainersReady",
+  );
+  return Object.assign({}, status, {
+    containerStatuses: statuses,
+    conditions: [...others, derived("ContainersReady"), derived("Ready")],
+  });
+}
+
+/**
+ * The real writer: reads the pod's status, changes the one container (and the Ready conditions with it,
+ * at the time the run ended or began), and replaces the status with the resourceVersion read, so a
+ * concurrent writer (kwok, the EndpointSlice's readiness) is not overwritten; a conflict reads again, up
+ * to five times. A pod that is gone, or is another pod by now (uid), is left.
  */
 export function kubePodStatusWriter(kube: Pick<KubeClients, "core">): PodStatusWriter {
-  return {
-    recordRestart: async (pod, container, termination, runningSince) => {
-      for (let attempt = 0; attempt < 5; attempt += 1) {
-        const current = await readPod(kube, pod);
-        if (current === undefined) return;
-        const statuses = restartedStatuses(
-          current.status?.containerStatuses ?? [],
-          container,
-          termination,
-          runningSince,
-        );
-        if (statuses === undefined) return;
-        current.status = Object.assign({}, current.status, { containerStatuses: statuses });
-        try {
-          await kube.core.replaceNamespacedPodStatus({
-            name: pod.name,
-            namespace: pod.namespace,
-            body: current,
-          });
-          return;
-        } catch (error: unknown) {
-          if (!(error instanceof ApiException) || error.code !== 409) throw error;
-        }
+  const write = async (
+    pod: PodRef,
+    change: (statuses: readonly V1ContainerStatus[]) => V1ContainerStatus[] | undefined,
+    at: string,
+  ): Promise<void> => {
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const current = await readPod(kube, pod);
+      if (current === undefined) return;
+      const statuses = change(current.status?.containerStatuses ?? []);
+      if (statuses === undefined) return;
+      current.status = podStatusWith(current.status ?? {}, statuses, new Date(at));
+      try {
+        await kube.core.replaceNamespacedPodStatus({
+          name: pod.name,
+          namespace: pod.namespace,
+          body: current,
+        });
+        return;
+      } catch (error: unknown) {
+        if (!(error instanceof ApiException) || error.code !== 409) throw error;
       }
-    },
+    }
+  };
+  return {
+    recordExit: (pod, container, termination) =>
+      write(pod, (statuses) => exitedStatuses(statuses, container, termination), termination.finishedAt),
+    recordRestart: (pod, container, termination, runningSince) =>
+      write(
+        pod,
+        (statuses) => restartedStatuses(statuses, container, termination, runningSince),
+        runningSince,
+      ),
   };
 }
 
