@@ -42,7 +42,7 @@ export interface BoardServerOptions {
   readonly uiDirectory?: string;
 }
 
-/** The verb and resource an operator must be allowed, as `kubectl auth can-i operate boards.broadside.dev`. */
+/** The verb and resource an operator must be allowed, asked of the API server as a SubjectAccessReview. */
 export const operatorAccess = { group: "broadside.dev", resource: "boards", verb: "operate" } as const;
 
 /** No inline script or style, nothing from elsewhere, no framing, no form posts, no plugins. */

@@ -1,4 +1,10 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
+import { createIfMissing } from "../../src/kube/api-errors.js";
+import { operatorAccess } from "../../src/board/server.js";
+import { ClusterAccessReviewer } from "../../src/kube/access-review.js";
 import { ConfigMapLedgerStore } from "../../src/kube/ledger-store.js";
 import {
   createOperator,
@@ -13,6 +19,7 @@ import {
   deployAndWait,
   eventually,
   kubectl,
+  repoRoot,
   testDeployment,
   useTestNamespace,
 } from "./harness.js";
@@ -176,6 +183,60 @@ describe("broadside board on the sandbox", () => {
       (record) => record.state !== "closed" && record.target.namespace === namespace(),
     );
     expect(open).toEqual([]);
+  });
+
+  it("grants with the Role docs/board.md shows exactly what the board asks: operate boards.broadside.dev", async () => {
+    // The doc's own YAML, so the doc cannot drift from what the API server accepts (kubectl create role
+    // refuses a resource no API serves; a Role in YAML does not).
+    const doc = await readFile(join(repoRoot, "docs", "board.md"), "utf8");
+    const role = /```yaml\n(apiVersion: rbac\.authorization\.k8s\.io\/v1\nkind: Role\b[^`]*)```/.exec(
+      doc,
+    )?.[1];
+    if (role === undefined) throw new Error("docs/board.md no longer shows the operator's Role in YAML");
+    const admin = inject("adminKubeconfig");
+    const account = `${namespace()}:doc-operator`;
+    const binding = `doc-operator-${namespace()}`;
+    // What the board asks (src/board/server.ts operatorAccess), as the doc shows it.
+    const canOperate = async (): Promise<string> => {
+      const verdict = await new ClusterAccessReviewer(adminClients()).authorize(
+        { username: `system:serviceaccount:${account}`, groups: ["system:serviceaccounts"] },
+        { ...operatorAccess, namespace: "broadside-system" },
+      );
+      return verdict.allowed ? "yes" : "no";
+    };
+    expect(await canOperate()).toBe("no");
+    // Broadside's namespace exists once anything wrote a ledger record; this test may run alone.
+    await createIfMissing(() =>
+      adminClients().core.createNamespace({ body: { metadata: { name: "broadside-system" } } }),
+    );
+    const dir = await mkdtemp(join(tmpdir(), "board-role-"));
+    try {
+      await writeFile(join(dir, "role.yaml"), role);
+      const applied = await kubectl(admin, "apply", "-f", join(dir, "role.yaml"));
+      expect(applied.code, applied.stderr).toBe(0);
+      const bound = await kubectl(
+        admin,
+        ...["create", "rolebinding", binding, "-n", "broadside-system"],
+        ...["--role", "board-operator", "--serviceaccount", account],
+      );
+      expect(bound.code, bound.stderr).toBe(0);
+      const granted = await eventually("the binding to take effect", async () =>
+        (await canOperate()) === "yes" ? "yes" : undefined,
+      );
+      expect(granted).toBe("yes");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await kubectl(admin, "delete", "rolebinding", binding, "-n", "broadside-system", "--ignore-not-found");
+      await kubectl(
+        admin,
+        "delete",
+        "role",
+        "board-operator",
+        "-n",
+        "broadside-system",
+        "--ignore-not-found",
+      );
+    }
   });
 });
 
