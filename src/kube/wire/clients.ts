@@ -165,10 +165,7 @@ export function wireEngineKube(transport: WireTransport): EngineKube {
     core: coreCalls(transport),
     apps: appsCalls(transport),
     policy: policyCalls(transport),
-    wire: {
-      list: async <T>(path: string): Promise<T[]> =>
-        (await transport.json<{ items?: T[] | null }>({ method: "GET", path })).items ?? [],
-    },
+    wire: { pods: (path) => transport.pods(path) },
     counter: transport.counter,
     jsonPatch: undefined,
   };
