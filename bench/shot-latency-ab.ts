@@ -17,8 +17,8 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { connect } from "../src/kube/client.js";
 import { replaceVictim, type Fleet } from "./shot-latency/fleet.js";
-import { rawClient } from "./shot-latency/raw.js";
-import { broadsideShot, rawShot, type ShotMeasurement } from "./shot-latency/shots.js";
+import { rawClient, type RawClient } from "./shot-latency/raw.js";
+import { broadsideShot, rawShot, type ShotMeasurement, type ShotTarget } from "./shot-latency/shots.js";
 import { repoRoot } from "./settings.js";
 
 interface Build {
@@ -69,6 +69,55 @@ function anyPod(fleet: Fleet): string {
   return name;
 }
 
+interface Stage {
+  readonly kube: ReturnType<typeof connect>;
+  readonly fleet: Fleet;
+  readonly target: ShotTarget;
+  readonly scratch: string;
+}
+
+/** One shot by each build in turn, then (with --raw) the raw one, each victim replaced after it. */
+async function playRound(
+  builds: readonly Build[],
+  raw: RawClient | undefined,
+  { kube, fleet, target, scratch }: Stage,
+): Promise<{ shots: [string, ShotMeasurement][]; raw: ShotMeasurement | undefined }> {
+  const shots: [string, ShotMeasurement][] = [];
+  for (const build of builds) {
+    const shot = await broadsideShot(build.root, target, scratch);
+    await replaceVictim(kube, fleet, shot.victim);
+    shots.push([build.name, shot]);
+  }
+  return { shots, raw: raw === undefined ? undefined : await rawRound(raw, kube, fleet, target) };
+}
+
+/** The raw LIST + DELETE of a random pod of the fleet, the victim then replaced as after every shot. */
+async function rawRound(
+  raw: RawClient,
+  kube: ReturnType<typeof connect>,
+  fleet: Fleet,
+  target: ShotTarget,
+): Promise<ShotMeasurement> {
+  const shot = await rawShot(raw, target, anyPod(fleet));
+  await replaceVictim(kube, fleet, shot.victim);
+  return shot;
+}
+
+/** The Markdown table: a row per build, and with --raw the raw shot's row and each build's ratio to it. */
+function tableOf(
+  builds: readonly Build[],
+  shots: ReadonlyMap<string, ShotMeasurement[]>,
+  rawShots: readonly ShotMeasurement[] | undefined,
+): string[] {
+  const header =
+    rawShots === undefined
+      ? `| build | to DELETE, ms median (min-max) | to exit, ms | CPU, ms | requests to DELETE |\n| --- | --: | --: | --: | --: |`
+      : `| build | to DELETE, ms median (min-max) | to exit, ms | CPU, ms | requests to DELETE | / raw |\n| --- | --: | --: | --: | --: | --: |`;
+  const rows = builds.map((build) => row(build.name, shots.get(build.name) ?? [], rawShots ?? []));
+  if (rawShots !== undefined) rows.push(row("raw LIST + DELETE", rawShots, rawShots));
+  return [header, ...rows];
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     options: {
@@ -99,29 +148,19 @@ async function main(): Promise<void> {
   try {
     // One warm-up round, not counted: Node's compile cache of each build is written on its first run.
     for (let round = -1; round < rounds; round += 1) {
-      for (const build of builds) {
-        const shot = await broadsideShot(build.root, target, scratch);
-        await replaceVictim(kube, fleet, shot.victim);
-        if (round >= 0) shots.get(build.name)?.push(shot);
-      }
-      if (raw !== undefined) {
-        const shot = await rawShot(raw, target, anyPod(fleet));
-        await replaceVictim(kube, fleet, shot.victim);
-        if (round >= 0) rawShots.push(shot);
+      const played = await playRound(builds, raw, { kube, fleet, target, scratch });
+      if (round >= 0) {
+        for (const [name, shot] of played.shots) shots.get(name)?.push(shot);
+        rawShots.push(...(played.raw === undefined ? [] : [played.raw]));
       }
       process.stderr.write(`[ab] round ${round + 1} of ${rounds}\n`);
     }
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
-  const header =
-    raw === undefined
-      ? `| build | to DELETE, ms median (min-max) | to exit, ms | CPU, ms | requests to DELETE |\n| --- | --: | --: | --: | --: |`
-      : `| build | to DELETE, ms median (min-max) | to exit, ms | CPU, ms | requests to DELETE | / raw |\n| --- | --: | --: | --: | --: | --: |`;
-  const rows = builds.map((build) => row(build.name, shots.get(build.name) ?? [], rawShots));
-  if (raw !== undefined) rows.push(row("raw LIST + DELETE", rawShots, rawShots));
+  const rows = tableOf(builds, shots, raw === undefined ? undefined : rawShots);
   process.stdout.write(
-    `${[header, ...rows].join("\n")}\n\nnamespace ${fleet.namespace}, ${fleet.nodes.size} pods, ${rounds} rounds, Node ${process.version}, load ${loadAtStart.map((l) => l.toFixed(1)).join(" / ")} at the start, ${loadavg()
+    `${rows.join("\n")}\n\nnamespace ${fleet.namespace}, ${fleet.nodes.size} pods, ${rounds} rounds, Node ${process.version}, load ${loadAtStart.map((l) => l.toFixed(1)).join(" / ")} at the start, ${loadavg()
       .map((l) => l.toFixed(1))
       .join(" / ")} at the end\n`,
   );
@@ -130,7 +169,7 @@ async function main(): Promise<void> {
   const stamp = startedAt.toISOString().slice(0, 19).replace(/:/g, "-");
   await writeFile(
     join(dir, `shot-latency-ab-${stamp}Z.json`),
-    `${JSON.stringify({ startedAt, node: process.version, loadAtStart, loadAtEnd: loadavg(), namespace: fleet.namespace, pods: fleet.nodes.size, rounds, builds, shots: Object.fromEntries(shots), ...(raw === undefined ? {} : { raw: rawShots }) }, null, 2)}\n`,
+    `${JSON.stringify({ startedAt, node: process.version, loadAtStart, loadAtEnd: loadavg(), namespace: fleet.namespace, pods: fleet.nodes.size, rounds, builds, shots: Object.fromEntries(shots), raw: rawShots }, null, 2)}\n`,
   );
 }
 

@@ -183,7 +183,7 @@ function podJson(pod: PodShape): V1Pod {
       ...(pod.nodeName === "" ? {} : { nodeName: pod.nodeName }),
     },
     status,
-  } as V1Pod;
+  };
 }
 
 const shapes: PodShape[] = [

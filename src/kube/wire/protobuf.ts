@@ -97,27 +97,29 @@ function envelope(bytes: Buffer): Envelope {
   if (bytes.length < magic.length || magic.some((byte, at) => bytes[at] !== byte))
     throw new ProtobufError("the answer does not start with the protobuf envelope's magic bytes");
   const unknown = new Message(bytes, magic.length, bytes.length);
-  let apiVersion = "";
-  let kind = "";
+  let type = { apiVersion: "", kind: "" };
   let raw = new Message(bytes, 0, 0);
-  while (unknown.more()) {
-    const tag = unknown.varint();
-    const field = tag >>> 3;
-    if (field === 1 && (tag & 7) === lengthType) {
-      const typeMeta = unknown.sub();
-      while (typeMeta.more()) {
-        const inner = typeMeta.varint();
-        if (inner === ((1 << 3) | lengthType)) apiVersion = typeMeta.string();
-        else if (inner === ((2 << 3) | lengthType)) kind = typeMeta.string();
-        else typeMeta.skip(inner & 7);
-      }
-    } else if (field === 2 && (tag & 7) === lengthType) raw = unknown.sub();
-    else if (field === 3 && (tag & 7) === lengthType) {
-      const encoding = unknown.string();
-      if (encoding !== "") throw new ProtobufError(`content encoding "${encoding}" is not supported`);
-    } else unknown.skip(tag & 7);
-  }
-  return { apiVersion, kind, raw };
+  eachField(unknown, (field, wireType) => {
+    if (wireType !== lengthType || field < 1 || field > 3) unknown.skip(wireType);
+    else if (field === 1) type = typeMetaOf(unknown.sub());
+    else if (field === 2) raw = unknown.sub();
+    else noContentEncoding(unknown.string());
+  });
+  return { ...type, raw };
+}
+
+function typeMetaOf(message: Message): { apiVersion: string; kind: string } {
+  const type = { apiVersion: "", kind: "" };
+  eachField(message, (field, wireType) => {
+    if (field === 1 && wireType === lengthType) type.apiVersion = message.string();
+    else if (field === 2 && wireType === lengthType) type.kind = message.string();
+    else message.skip(wireType);
+  });
+  return type;
+}
+
+function noContentEncoding(encoding: string): void {
+  if (encoding !== "") throw new ProtobufError(`content encoding "${encoding}" is not supported`);
 }
 
 /** Each field of the message: its number and wire type, the cursor at its value. */
@@ -154,26 +156,26 @@ function mapEntry(message: Message, into: Record<string, string>): void {
   into[key] = value;
 }
 
+const referenceTexts: Partial<Record<number, "apiVersion" | "kind" | "name" | "uid">> = {
+  5: "apiVersion",
+  1: "kind",
+  3: "name",
+  4: "uid",
+};
+
 /** An owner reference with the fields and key order of its JSON (booleans only when set). */
 function ownerReference(message: Message): V1OwnerReference {
-  let apiVersion = "";
-  let kind = "";
-  let name = "";
-  let uid = "";
-  let controller: boolean | undefined;
-  let blockOwnerDeletion: boolean | undefined;
+  const texts = { apiVersion: "", kind: "", name: "", uid: "" };
+  const flags: Partial<Record<number, boolean>> = {};
   eachField(message, (field, wireType) => {
-    if (wireType === lengthType && field === 5) apiVersion = message.string();
-    else if (wireType === lengthType && field === 1) kind = message.string();
-    else if (wireType === lengthType && field === 3) name = message.string();
-    else if (wireType === lengthType && field === 4) uid = message.string();
-    else if (wireType === varintType && field === 6) controller = message.varint() !== 0;
-    else if (wireType === varintType && field === 7) blockOwnerDeletion = message.varint() !== 0;
+    const text = wireType === lengthType ? referenceTexts[field] : undefined;
+    if (text !== undefined) texts[text] = message.string();
+    else if (wireType === varintType && (field === 6 || field === 7)) flags[field] = message.varint() !== 0;
     else message.skip(wireType);
   });
-  const reference: V1OwnerReference = { apiVersion, kind, name, uid };
-  if (controller !== undefined) reference.controller = controller;
-  if (blockOwnerDeletion !== undefined) reference.blockOwnerDeletion = blockOwnerDeletion;
+  const reference: V1OwnerReference = { ...texts };
+  if (flags[6] !== undefined) reference.controller = flags[6];
+  if (flags[7] !== undefined) reference.blockOwnerDeletion = flags[7];
   return reference;
 }
 
@@ -189,18 +191,29 @@ interface MetaFields {
   deletionTimestamp: string | null | undefined;
 }
 
+/** The ObjectMeta fields read, by field number (every one length-delimited). */
+const metaReaders: Partial<Record<number, (message: Message, meta: MetaFields) => void>> = {
+  1: (message, meta) => (meta.name = message.string()),
+  3: (message, meta) => (meta.namespace = message.string()),
+  5: (message, meta) => (meta.uid = message.string()),
+  6: (message, meta) => (meta.resourceVersion = message.string()),
+  8: (message, meta) => (meta.creationTimestamp = timeOf(message.sub())),
+  9: (message, meta) => (meta.deletionTimestamp = timeOf(message.sub())),
+  11: (message, meta) => {
+    mapEntry(message.sub(), (meta.labels ??= {}));
+  },
+  12: (message, meta) => {
+    mapEntry(message.sub(), (meta.annotations ??= {}));
+  },
+  13: (message, meta) => {
+    (meta.ownerReferences ??= []).push(ownerReference(message.sub()));
+  },
+};
+
 function metaField(message: Message, field: number, wireType: number, meta: MetaFields): void {
-  if (wireType !== lengthType) message.skip(wireType);
-  else if (field === 1) meta.name = message.string();
-  else if (field === 3) meta.namespace = message.string();
-  else if (field === 5) meta.uid = message.string();
-  else if (field === 6) meta.resourceVersion = message.string();
-  else if (field === 8) meta.creationTimestamp = timeOf(message.sub());
-  else if (field === 9) meta.deletionTimestamp = timeOf(message.sub());
-  else if (field === 11) mapEntry(message.sub(), (meta.labels ??= {}));
-  else if (field === 12) mapEntry(message.sub(), (meta.annotations ??= {}));
-  else if (field === 13) (meta.ownerReferences ??= []).push(ownerReference(message.sub()));
-  else message.skip(wireType);
+  const read = wireType === lengthType ? metaReaders[field] : undefined;
+  if (read === undefined) message.skip(wireType);
+  else read(message, meta);
 }
 
 /** ObjectMeta as trimPod keeps it: the same fields in the same order, empty ones left out. */
@@ -229,7 +242,7 @@ function objectMeta(message: Message): V1ObjectMeta {
   if (meta.ownerReferences !== undefined) trimmed.ownerReferences = meta.ownerReferences;
   if (meta.deletionTimestamp !== undefined) trimmed.deletionTimestamp = meta.deletionTimestamp;
   if (meta.creationTimestamp !== undefined) trimmed.creationTimestamp = meta.creationTimestamp;
-  return trimmed as V1ObjectMeta;
+  return trimmed;
 }
 
 /** The node a pod is bound to (PodSpec field 10), "" when none. */
