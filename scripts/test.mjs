@@ -12,12 +12,17 @@
 // "tests: N passed, M failed, K skipped" (test-summary.mjs: a test its suite's failed setup kept from
 // running counts as failed; a failed step the counts cannot show is named after it), and exits non-zero
 // exactly when that line reports a failure.
+// While the tiers before the integration tier run, scripts/prebuild.mjs builds what the integration tier
+// needs (the sandbox's control plane, helm, Flux: about 15 minutes of Go builds on a fresh machine, nothing
+// once cached) in the background, niced so the tiers in front keep their pace; a sandbox or test that
+// needs one of them meanwhile waits for that build rather than doing it twice (src/sandbox/build.ts).
 // Safety net: any sandbox of this run that appears during it (the integration sandbox and the ones its
 // tests name after it, "it-demo" and the like) is stopped at the end, so no server outlives the run. A
 // sandbox another checkout starts meanwhile is not this run's, and is left alone.
-import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
-import { homedir } from "node:os";
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import { homedir, setPriority } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import { dirname, join } from "node:path";
 import { chromiumPath, ensureChromium } from "../test/browser/setup-chromium.mjs";
 import { cacheRootOf, ensureNode, pathWithFirst, testedNodes } from "./node-runtime.mjs";
@@ -87,6 +92,48 @@ function sandboxNames() {
   return result.status === 0 ? result.stdout.split("\n").filter(Boolean) : [];
 }
 
+/**
+ * Starts scripts/prebuild.mjs in a process group of its own, its output in a log file, never on ours.
+ * Returns what finishPrebuild needs to report it and to make sure it does not outlive the run.
+ */
+function startPrebuild() {
+  const logFile = join(resultsDir, "prebuild.log");
+  const log = openSync(logFile, "w");
+  process.stdout.write(`\n=== prebuild, in the background: scripts/prebuild.mjs (log: ${logFile})\n`);
+  const child = spawn(process.execPath, ["scripts/prebuild.mjs"], {
+    stdio: ["ignore", log, log],
+    detached: true,
+  });
+  closeSync(log);
+  const started = Date.now();
+  const prebuild = { child, logFile, started, ended: undefined, status: undefined };
+  child.on("exit", (code, signal) => {
+    prebuild.ended = Date.now();
+    prebuild.status = code ?? signal;
+  });
+  // Before it starts Go: the compilers it forks inherit the priority.
+  if (child.pid !== undefined) setPriority(child.pid, 10);
+  return prebuild;
+}
+
+/** Reports how the background build went; one still running at the end is stopped, with its group. */
+async function finishPrebuild(prebuild) {
+  await sleep(100); // lets an exit that came during the synchronous tiers be seen
+  if (prebuild.ended === undefined) {
+    try {
+      process.kill(-prebuild.child.pid, "SIGTERM");
+    } catch {
+      // Already gone.
+    }
+    process.stdout.write(`\n=== prebuild: still running at the end, stopped (log: ${prebuild.logFile})\n`);
+    return;
+  }
+  const seconds = Math.round((prebuild.ended - prebuild.started) / 1000);
+  process.stdout.write(
+    `\n=== prebuild: ${prebuild.status === 0 ? "done" : `exited with ${prebuild.status}`} in ${seconds} s (log: ${prebuild.logFile})\n`,
+  );
+}
+
 /** The tier's JSON report, or undefined when it wrote none. */
 function reportOf(tier) {
   try {
@@ -104,8 +151,10 @@ const step = (label, program, args) => {
   if (run(label, program, args) !== 0) failedSteps.push(label);
 };
 const tierRuns = [];
+let prebuild;
 try {
   step("build", npx, ["tsc", "-p", "tsconfig.build.json"]);
+  prebuild = startPrebuild();
   step("format", npx, ["prettier", "--check", "."]);
   step("lint", npx, ["eslint", "--max-warnings", "0", "."]);
   step("typecheck", npx, ["tsc", "-p", "tsconfig.json", "--noEmit"]);
@@ -140,6 +189,7 @@ try {
   process.stdout.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   failedSteps.push("npm test itself (see the error above)");
 } finally {
+  if (prebuild !== undefined) await finishPrebuild(prebuild);
   for (const name of sandboxNames()) {
     if (!sandboxesBefore.has(name) && isThisRunsSandbox(name))
       spawnSync(broadside[0], [...broadside.slice(1), "sandbox", "down", "--name", name], {

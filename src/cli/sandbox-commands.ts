@@ -12,6 +12,7 @@ import { systemProc } from "../sandbox/liveness.js";
 import { SandboxName } from "../sandbox/sandbox-name.js";
 import {
   defaultLifecycle,
+  sandboxBuild,
   sandboxDown,
   sandboxFrontDoors,
   sandboxNames,
@@ -73,6 +74,23 @@ export function registerSandboxCommands(program: Command, config: CliConfig, io:
     .description(
       "A local Kubernetes control plane (etcd, kube-apiserver, controller manager, scheduler) with kwok nodes and real HTTP on loopback",
     );
+
+  sandbox
+    .command("build")
+    .description(
+      "Build what `up` builds on first use (the control plane, and optional components), without starting anything",
+    )
+    .option(
+      "--with <components>",
+      `optional components to build too, comma-separated (${optionalComponents.join(", ")})`,
+      parseWith,
+      [],
+    )
+    .action(async (options: { with: OptionalComponent[] }) => {
+      await sandboxBuild(env, options.with);
+      const built = ["the control plane", ...options.with].join(", ");
+      io.out(`built and cached in ${config.cacheDir}: ${built}\n`);
+    });
 
   sandbox
     .command("up")
