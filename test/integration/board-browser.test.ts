@@ -404,6 +404,9 @@ async function expectPhoneLayout(player: Page): Promise<void> {
   expect(layout.smallest).toBeGreaterThanOrEqual(24);
 }
 
+/** How long the page may take to show what the board answered (vitest's expect.poll waits 1 s by default). */
+const slow = { timeout: 20_000, interval: 100 };
+
 /** vault: 4 pods that mount ConfigMap vault-settings (a fog's target), under PDB vault-shield. */
 const vault = { name: "vault", replicas: 4, config: "vault-settings", budget: "vault-shield" } as const;
 
@@ -498,7 +501,7 @@ async function fireWith(player: Page, weapon: string, cell: Cell): Promise<strin
   await player.check(`input[name=weapon][value=${weapon}]`);
   const before = await player.textContent(".result");
   await player.click(`button.square[data-row="${cell.row}"][data-col="${cell.col}"]`);
-  await expect.poll(() => player.textContent(".result")).not.toBe(before);
+  await expect.poll(() => player.textContent(".result"), slow).not.toBe(before);
   return player.getAttribute(".result", "data-result");
 }
 
@@ -616,10 +619,10 @@ describe("the board's page on the sandbox", () => {
       expect(await fireWith(ada, "mine", shielded)).toBe("deflected");
       expect(await ada.getAttribute(".result", "data-shield")).toBe("held");
       expect(await ada.textContent(".result")).toContain(`Shield! The shield of PDB ${vault.budget} held`);
-      await expect.poll(() => watch.textContent(".ticker tbody")).toContain("Shielded");
+      await expect.poll(() => watch.textContent(".ticker tbody"), slow).toContain("Shielded");
       expect(await watch.textContent(".ticker tbody")).toContain(`the shield of PDB ${vault.budget} held`);
       await expect
-        .poll(() => watch.textContent("[data-announcer]"))
+        .poll(() => watch.textContent("[data-announcer]"), slow)
         .toContain(`The shield of PDB ${vault.budget} held against Ada's mine`);
       const stands = await adminClients().core.readNamespacedPod({
         name: shielded.pod.name,
@@ -643,7 +646,7 @@ describe("the board's page on the sandbox", () => {
       const drifted = await vaultNow();
       expect(drifted.data).toEqual({ level: "broadside-fog" });
       expect(drifted.resources).toMatchObject({ limits: { cpu: "50m", memory: "64Mi" } });
-      await expect.poll(() => watch.textContent(".ticker tbody")).toContain("Drifted");
+      await expect.poll(() => watch.textContent(".ticker tbody"), slow).toContain("Drifted");
       expect(await openRecords()).toBeGreaterThanOrEqual(2);
 
       // The operator presses Halt, confirms, and everything is back within the issue's 10 s.
@@ -665,13 +668,13 @@ describe("the board's page on the sandbox", () => {
       );
       expect(revertedMs).toBeLessThanOrEqual(10_000);
       await expect
-        .poll(() => operator.textContent(".operate [role=status]"))
+        .poll(() => operator.textContent(".operate [role=status]"), slow)
         .toMatch(/^Halted: \d+ faults reverted/);
       expect(await operator.textContent(".operate [role=status]")).toContain(
         "Chaos stays off until broadside resume",
       );
-      await expect.poll(() => watch.textContent("main")).toContain("No game is open");
-      expect(await watch.textContent("[data-announcer]")).toBe("The game was halted.");
+      await expect.poll(() => watch.textContent("main"), slow).toContain("No game is open");
+      await expect.poll(() => watch.textContent("[data-announcer]"), slow).toBe("The game was halted.");
       const ticker = (await watch.textContent(".ticker tbody")) ?? "";
       expect(ticker.split("reverted by Broadside").length - 1).toBeGreaterThanOrEqual(2);
       expect(board.audit.some((line) => line["action"] === "halt")).toBe(true);
