@@ -250,7 +250,8 @@ describe.runIf(canRun)("network faults through the node daemon, in a sandbox wit
     // Full speed again: far above the limit (the baseline here is hundreds of Mbit/s).
     expect(after.steadyBitsPerSecond).toBeGreaterThan(10e6);
     const record = await kubectl(
-      ...[kubeconfig, "-n", "broadside-system", "get", "configmap", ledgerObjectName(run?.ledgerId ?? "")],
+      kubeconfig,
+      ...["-n", "broadside-system", "get", "configmap", ledgerObjectName(run?.ledgerId ?? "")],
       ...["-o", "jsonpath={.metadata.labels.broadside\\.dev/state}"],
     );
     expect(record.stdout).toBe("closed");
