@@ -145,6 +145,12 @@ async function runNetworkVerb(
     );
 }
 
+function windowText(run: NetworkChaosResult["runs"][number]): string {
+  const from = run.applied?.actedAt;
+  const to = run.final?.revertedAt;
+  return from !== undefined && to !== undefined ? `held ${((to - from) / 1000).toFixed(1)} s` : "not held";
+}
+
 export function networkResultJson(kind: NetworkFaultKind, dryRun: boolean, result: NetworkChaosResult) {
   return {
     kind,
@@ -178,10 +184,7 @@ function printNetworkResult(
   for (const target of result.targets)
     io.out(`  ${target.pod.namespace}/${target.pod.name} on node ${target.node}\n`);
   for (const run of result.runs) {
-    const from = run.applied?.actedAt;
-    const to = run.final?.revertedAt;
-    const window =
-      from !== undefined && to !== undefined ? `held ${((to - from) / 1000).toFixed(1)} s` : "not held";
+    const window = windowText(run);
     io.out(
       `${run.target.pod.namespace}/${run.target.pod.name}: ${window}; ${run.problem ?? run.final?.message ?? ""} [ledger ${run.ledgerId}]\n`,
     );

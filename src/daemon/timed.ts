@@ -215,13 +215,7 @@ export class TimedFaults {
       await decide(ctx, entry, statusOf(ctx, "Abandoned", message));
       return;
     }
-    const record = await ctx.ledger.get(entry.spec.ledgerId).catch(() => "unreadable" as const);
-    const closed =
-      record === undefined
-        ? "its ledger record is missing"
-        : record !== "unreadable" && record.state === "closed"
-          ? "its ledger record is closed"
-          : undefined;
+    const closed = await this.recordClosed(entry);
     this.hold(entry);
     if (closed !== undefined) await this.revert(entry.work, closed);
     else if ((entry.endsAt ?? 0) <= ctx.clock.now())
@@ -230,6 +224,17 @@ export class TimedFaults {
       const problem = await this.runApply(entry);
       if (problem !== undefined)
         ctx.log("re-applying after a restart failed", { work: entry.work, error: problem });
+    }
+  }
+
+  /** Why the entry's ledger record says the fault must go (closed, missing); undefined while open or unreadable. */
+  private async recordClosed(entry: JournalEntry): Promise<string | undefined> {
+    try {
+      const record = await this.ctx.ledger.get(entry.spec.ledgerId);
+      if (record === undefined) return "its ledger record is missing";
+      return record.state === "closed" ? "its ledger record is closed" : undefined;
+    } catch {
+      return undefined;
     }
   }
 
@@ -317,9 +322,13 @@ function failure(outcome: { exitCode: number; stderr: string }, tool: string): s
 
 /** "bandwidth 1mbit on eth0 of pod shop/web-1", for statuses and logs. */
 export function describeFault(spec: NodeWorkSpec): string {
-  const where = `${spec.network?.device ?? "eth0"} of pod ${spec.pod.namespace}/${spec.pod.name}`;
-  if (spec.kind === "bandwidth") return `bandwidth ${spec.network?.bandwidth?.rate ?? "?"} on ${where}`;
-  if (spec.kind === "partition")
-    return `partition (${spec.network?.partition?.direction ?? "?"}) on ${where}`;
-  return `${spec.kind} on ${where}`;
+  const network = spec.network;
+  const where = `${network?.device ?? "eth0"} of pod ${spec.pod.namespace}/${spec.pod.name}`;
+  const detail =
+    network?.bandwidth !== undefined
+      ? ` ${network.bandwidth.rate}`
+      : network?.partition !== undefined
+        ? ` (${network.partition.direction})`
+        : "";
+  return `${spec.kind}${detail} on ${where}`;
 }

@@ -8,7 +8,13 @@ import type { JsonObject, LedgerRecord } from "../core/ledger/record.js";
 import { closeRecord, markApplied } from "../core/ledger/state-machine.js";
 import { ConflictError } from "../core/ledger/store.js";
 import { nodeWorkName, parseNodeWorkSpec } from "../core/node-work.js";
-import type { NetworkWork, NodeWork, NodeWorkStatus, NodeWorkStore } from "../core/node-work.js";
+import type {
+  NetworkWork,
+  NodeWork,
+  NodeWorkSpec,
+  NodeWorkStatus,
+  NodeWorkStore,
+} from "../core/node-work.js";
 import type { PodFacts, TargetPlan } from "../core/targeting/types.js";
 import { networkWork, planNetworkTargets } from "../faults/network.js";
 import type { NetworkFaultKind, NetworkTarget } from "../faults/network.js";
@@ -88,10 +94,39 @@ async function faultOne(
   target: NetworkTarget,
 ): Promise<NetworkFaultRun> {
   const answerMs = request.answerTimeoutMs ?? defaultAnswerTimeoutMs;
-  let record = await writeRecord(ctx, request, target, answerMs);
+  const record = await writeRecord(ctx, request, target, answerMs);
   ctx.failpoint("record-written");
   const name = nodeWorkName(record.id);
   const base = { target, ledgerId: record.id, work: name };
+  const spec = workSpec(ctx, request, target, record, answerMs);
+  const watch = await watchWork(ctx, name);
+  try {
+    const created = await store.create(spec);
+    const first = await watch.until((work) => work.status !== undefined, answerMs);
+    const applied = first?.status;
+    if (applied?.phase !== "Applied") {
+      const status = applied ?? (await withdraw(store, created));
+      return { ...base, ...(await notApplied(ctx, request.kind, record, target, status)) };
+    }
+    const active = await ctx.ledger.update(markApplied(record));
+    ctx.failpoint("applied");
+    ctx.progress(
+      `  ${request.kind} ${target.pod.namespace}/${target.pod.name}: applied on node ${target.node} until ${new Date(applied.endsAt ?? 0).toISOString()}`,
+    );
+    const final = await holdAndRevert(ctx, store, request, watch, applied, answerMs);
+    return { ...base, applied, ...(await finish(ctx, store, request.kind, active, target, final)) };
+  } finally {
+    await watch.stop();
+  }
+}
+
+function workSpec(
+  ctx: EngineContext,
+  request: NetworkChaosRequest,
+  target: NetworkTarget,
+  record: LedgerRecord,
+  answerMs: number,
+): NodeWorkSpec {
   const spec = parseNodeWorkSpec(
     networkWork(request.kind, target, request.network, {
       ledgerId: record.id,
@@ -102,35 +137,40 @@ async function faultOne(
     }),
   );
   if ("problem" in spec) throw new BroadsideError("BRD_INTERNAL", `${request.kind} work: ${spec.problem}`);
-  const watch = await watchWork(ctx, name);
-  try {
-    const created = await store.create(spec);
-    const first = await watch.until((work) => work.status !== undefined, answerMs);
-    if (first?.status?.phase !== "Applied") {
-      const status = first?.status ?? (await withdraw(store, created));
-      const problem = refusal(target, status);
-      await close(ctx, record, "never-applied", status?.at ?? ctx.clock.now(), problem);
-      ctx.progress(`  ${request.kind} ${target.pod.namespace}/${target.pod.name}: ${problem}`);
-      return { ...base, applied: undefined, final: status, problem };
-    }
-    const applied = first.status;
-    record = await ctx.ledger.update(markApplied(record));
-    ctx.failpoint("applied");
-    ctx.progress(
-      `  ${request.kind} ${target.pod.namespace}/${target.pod.name}: applied on node ${target.node} until ${new Date(applied.endsAt ?? 0).toISOString()}`,
-    );
-    const final = await holdAndRevert(ctx, store, request, watch, applied, answerMs);
-    if (final?.phase !== "Reverted") {
-      const problem = `the daemon of node ${target.node} did not answer Reverted; the record stays open for \`broadside recover\``;
-      return { ...base, applied, final, problem };
-    }
-    await close(ctx, record, "reverted", final.revertedAt ?? final.at, final.message);
-    await store.remove(name).catch(() => undefined);
-    ctx.progress(`  ${request.kind} ${target.pod.namespace}/${target.pod.name}: ${final.message}`);
-    return { ...base, applied, final, problem: undefined };
-  } finally {
-    await watch.stop();
+  return spec;
+}
+
+/** No Applied answer: the record closed never-applied with the daemon's words (or its silence). */
+async function notApplied(
+  ctx: EngineContext,
+  kind: NetworkFaultKind,
+  record: LedgerRecord,
+  target: NetworkTarget,
+  status: NodeWorkStatus | undefined,
+): Promise<Pick<NetworkFaultRun, "applied" | "final" | "problem">> {
+  const problem = refusal(target, status);
+  await close(ctx, record, "never-applied", status?.at ?? ctx.clock.now(), problem);
+  ctx.progress(`  ${kind} ${target.pod.namespace}/${target.pod.name}: ${problem}`);
+  return { applied: undefined, final: status, problem };
+}
+
+/** The daemon's last answer: Reverted closes the record and removes the work; anything else leaves it open. */
+async function finish(
+  ctx: EngineContext,
+  store: NodeWorkStore,
+  kind: NetworkFaultKind,
+  record: LedgerRecord,
+  target: NetworkTarget,
+  final: NodeWorkStatus | undefined,
+): Promise<Pick<NetworkFaultRun, "final" | "problem">> {
+  if (final?.phase !== "Reverted") {
+    const problem = `the daemon of node ${target.node} did not answer Reverted; the record stays open for \`broadside recover\``;
+    return { final, problem };
   }
+  await close(ctx, record, "reverted", final.revertedAt ?? final.at, final.message);
+  await store.remove(nodeWorkName(record.id)).catch(() => undefined);
+  ctx.progress(`  ${kind} ${target.pod.namespace}/${target.pod.name}: ${final.message}`);
+  return { final, problem: undefined };
 }
 
 /** Waits for the daemon's own revert at the end, or asks for it on `stop`; the Reverted answer, if any. */

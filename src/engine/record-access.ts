@@ -1,4 +1,5 @@
-import { setTimeout as sleep } from "node:timers/promises";
+import { systemClock } from "../core/clock.js";
+import type { Clock } from "../core/clock.js";
 import { BroadsideError } from "../core/errors.js";
 import { ABSENT, type OpenRecord } from "../core/ledger/record.js";
 import { isTimedKind, nodeWorkName } from "../core/node-work-kinds.js";
@@ -19,10 +20,15 @@ export class RecordAccess implements RecordWriter {
   private readonly pods: PodRecords;
   private readonly nodeFaults: NodeFaultRecords | undefined;
 
-  constructor(objects: ObjectReader & ObjectPatcher, pods: PodReader, nodeWork?: NodeWorkStore) {
+  constructor(
+    objects: ObjectReader & ObjectPatcher,
+    pods: PodReader,
+    nodeWork?: NodeWorkStore,
+    clock: Clock = systemClock,
+  ) {
     this.fields = new FieldAccess(objects);
     this.pods = new PodRecords(pods);
-    this.nodeFaults = nodeWork === undefined ? undefined : new NodeFaultRecords(pods, nodeWork);
+    this.nodeFaults = nodeWork === undefined ? undefined : new NodeFaultRecords(pods, nodeWork, clock);
   }
 
   read(record: OpenRecord): Promise<Observation> {
@@ -80,6 +86,7 @@ class NodeFaultRecords implements RecordWriter {
   constructor(
     private readonly pods: PodReader,
     private readonly store: NodeWorkStore,
+    private readonly clock: Clock,
     private readonly waitMs = 30_000,
   ) {}
 
@@ -114,13 +121,13 @@ class NodeFaultRecords implements RecordWriter {
     if (work === undefined || work.status?.phase !== "Applied") return;
     if (work.revert === undefined)
       await this.store.requestRevert(work, {
-        at: Date.now(),
+        at: this.clock.now(),
         by: "broadside recover",
         reason: "its record is due",
       });
-    const until = Date.now() + this.waitMs;
-    while (Date.now() < until) {
-      await sleep(250);
+    const until = this.clock.now() + this.waitMs;
+    while (this.clock.now() < until) {
+      await this.clock.sleep(250);
       const now = await this.store.read(name);
       if (now === undefined || now.status?.phase !== "Applied") return;
     }

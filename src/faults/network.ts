@@ -34,19 +34,26 @@ export const partitionParamsSchema = z.strictObject({
 
 /** Every chosen pod must be on a node (its daemon acts) and have a container; nothing written either way. */
 export function planNetworkTargets(pods: readonly V1Pod[]): NetworkTarget[] {
-  return pods.map((pod) => {
-    const { namespace = "", name = "", uid = "" } = pod.metadata ?? {};
-    const where = `pod ${namespace}/${name}`;
-    const node = pod.spec?.nodeName ?? "";
-    if (node === "")
-      throw new BroadsideError(
-        "BRD_USAGE",
-        `${where} is not on a node yet: no node daemon can reach its network`,
-      );
-    const container = pod.spec?.containers[0]?.name;
-    if (container === undefined) throw new BroadsideError("BRD_USAGE", `${where} has no container`);
-    return { pod: { namespace, name, uid }, node, container, podIp: pod.status?.podIP };
-  });
+  return pods.map(targetOf);
+}
+
+function targetOf(pod: V1Pod): NetworkTarget {
+  const ref = podRef(pod);
+  const where = `pod ${ref.namespace}/${ref.name}`;
+  const node = pod.spec?.nodeName ?? "";
+  if (node === "")
+    throw new BroadsideError(
+      "BRD_USAGE",
+      `${where} is not on a node yet: no node daemon can reach its network`,
+    );
+  const container = pod.spec?.containers[0]?.name;
+  if (container === undefined) throw new BroadsideError("BRD_USAGE", `${where} has no container`);
+  return { pod: ref, node, container, podIp: pod.status?.podIP };
+}
+
+function podRef(pod: V1Pod): NetworkTarget["pod"] {
+  const { namespace = "", name = "", uid = "" } = pod.metadata ?? {};
+  return { namespace, name, uid };
 }
 
 /** The work of one network fault on one pod, under the ledger record written for it. */

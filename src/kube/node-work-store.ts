@@ -147,15 +147,23 @@ export function workOf(configMap: V1ConfigMap): NodeWork {
   const name = configMap.metadata?.name ?? "";
   const spec = parseNodeWorkSpec(parseJson(configMap.data?.[workKey]));
   if ("problem" in spec) throw new BroadsideError("BRD_USAGE", `node work ${name}: ${spec.problem}`);
-  const statusText = configMap.data?.[statusKey];
-  const revertText = configMap.data?.[revertKey];
   return {
     name,
     spec,
-    status: statusText === undefined ? undefined : parseNodeWorkStatus(parseJson(statusText)),
-    revert: revertText === undefined ? undefined : parseRevertRequest(parseJson(revertText)),
+    status: parseKey(configMap, statusKey, parseNodeWorkStatus),
+    revert: parseKey(configMap, revertKey, parseRevertRequest),
     version: configMap.metadata?.resourceVersion ?? "",
   };
+}
+
+/** A data key's JSON through its parser; undefined when the key is missing or does not parse. */
+function parseKey<T>(
+  configMap: V1ConfigMap,
+  key: string,
+  parse: (value: unknown) => T | undefined,
+): T | undefined {
+  const text = configMap.data?.[key];
+  return text === undefined ? undefined : parse(parseJson(text));
 }
 
 function parseJson(text: string | undefined): unknown {
