@@ -25,6 +25,7 @@ import { homedir, setPriority } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { dirname, join } from "node:path";
 import { chromiumPath, ensureChromium } from "../test/browser/setup-chromium.mjs";
+import { ensureNetworkTools } from "../test/integration/setup-network-tools.mjs";
 import { cacheRootOf, ensureNode, pathWithFirst, testedNodes } from "./node-runtime.mjs";
 import { summarize } from "./test-summary.mjs";
 
@@ -163,6 +164,12 @@ try {
   if (!chromium.ok) {
     process.stdout.write(`${chromium.message}\n`);
     failedSteps.push("chromium set-up");
+  }
+  process.stdout.write("\n=== network tools set-up: nft, tc, ip\n");
+  const networkTools = ensureNetworkTools({ logDir: resultsDir });
+  if (!networkTools.ok) {
+    process.stdout.write(`${networkTools.message}\n`);
+    failedSteps.push("network tools set-up");
   }
   const nodes = setUpNodes(failedSteps);
   for (const tier of tiers) {

@@ -34,6 +34,10 @@ export const commandModules: readonly CommandModule[] = [
     load: async () => (await import("./timed-chaos-commands.js")).registerTimedChaosCommands,
   },
   {
+    names: ["bandwidth", "partition"],
+    load: async () => (await import("./network-commands.js")).registerNetworkCommands,
+  },
+  {
     names: ["recover", "halt", "resume", "status"],
     load: async () => (await import("./ledger-commands.js")).registerLedgerCommands,
   },

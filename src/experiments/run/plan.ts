@@ -1,13 +1,16 @@
 import { Duration } from "../../core/duration.js";
+import type { NetworkWork } from "../../core/node-work.js";
 import { BroadsideError, usageError } from "../../core/errors.js";
 import { optional } from "../../core/objects.js";
 import type { CronSpec } from "../files/cron.js";
 import type {
+  ChaosMeshNetworkChaos,
   ChaosMeshPodChaos,
   ChaosMeshSchedule,
   Hypothesis,
   LoadedExperiment,
   MethodStep,
+  NetworkFaultStep,
   PodChaosSpec,
   PodFailureStep,
   PodFaultStep,
@@ -98,6 +101,7 @@ function planByKind(loaded: LoadedExperiment, options: PlanOptions): RunPlan {
   }
   const timeout = Duration.parse(chaosMeshRecoveryTimeout, "timeout");
   if (loaded.kind === "PodChaos") return podChaosPlan(loaded, options, timeout);
+  if (loaded.kind === "NetworkChaos") return networkChaosPlan(loaded, options);
   return schedulePlan(loaded, options, timeout);
 }
 
@@ -160,6 +164,48 @@ function podChaosPlan(loaded: ChaosMeshPodChaos, options: PlanOptions, timeout: 
     title: `PodChaos ${loaded.name}: ${loaded.action}`,
     hypothesis: manifestHypothesis(options, loaded.fileName),
     method: [podChaosStep(name, loaded, timeout)],
+    rollbacks: [],
+    warnings: loaded.warnings,
+  };
+}
+
+/** A runnable NetworkChaos (bandwidth, or partition of the whole pod) as one network-fault step. */
+function networkChaosPlan(loaded: ChaosMeshNetworkChaos, options: PlanOptions): RunPlan {
+  const { action, duration, bandwidth } = loaded;
+  if ((action !== "bandwidth" && action !== "partition") || duration === undefined)
+    throw new BroadsideError(
+      "BRD_INTERNAL",
+      `${loaded.fileName}: a runnable NetworkChaos ${action} without a duration`,
+    );
+  const device = loaded.device ?? "eth0";
+  const network: NetworkWork =
+    action === "bandwidth" && bandwidth !== undefined
+      ? {
+          device,
+          bandwidth: {
+            // Chaos Mesh's rate is in bytes per second; tc's "bps" is bytes per second too.
+            rate: `${String(bandwidth.rateBytesPerSecond)}bps`,
+            limit: bandwidth.limit,
+            buffer: bandwidth.buffer,
+            ...optional("peakrate", bandwidth.peakrate),
+            ...optional("minburst", bandwidth.minburst),
+          },
+        }
+      : { device, partition: { direction: loaded.direction } };
+  const step: NetworkFaultStep = {
+    type: "network-fault",
+    name: `${action} (NetworkChaos ${loaded.name})`,
+    selector: loaded.selector,
+    mode: loaded.mode,
+    kind: action,
+    network,
+    duration,
+  };
+  return {
+    name: loaded.name,
+    title: `NetworkChaos ${loaded.name}: ${action}`,
+    hypothesis: manifestHypothesis(options, loaded.fileName),
+    method: [step],
     rollbacks: [],
     warnings: loaded.warnings,
   };
