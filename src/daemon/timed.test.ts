@@ -9,7 +9,7 @@ import { MemoryNodeWork } from "../core/memory-node-work.js";
 import { sampleWork } from "../core/node-work-fixture.js";
 import type { NodeWorkSpec } from "../core/node-work.js";
 import type { ArgvRunner } from "./cri-finder.js";
-import type { ContainerTarget, FoundNetns, FoundProcess, ProcessFinder } from "./finder.js";
+import type { FoundNetns, FoundProcess, ProcessFinder } from "./finder.js";
 import { MemoryJournal } from "./journal.js";
 import type { JournalEntry } from "./journal.js";
 import { MemoryProcessTable } from "./memory-processes.js";
@@ -17,6 +17,10 @@ import { TimedFaults } from "./timed.js";
 import type { TimedContext } from "./timed.js";
 
 const netnsPath = "/run/netns/bs-test-pod";
+
+type RunResult = Awaited<ReturnType<ArgvRunner["run"]>>;
+const ok: RunResult = { exitCode: 0, stdout: "", stderr: "" };
+const unknown: RunResult = { exitCode: 127, stdout: "", stderr: "unknown" };
 
 /** The pod namespaces' state as tc and nft would change it; every argv recorded. */
 class FakeKernel implements ArgvRunner {
@@ -28,41 +32,47 @@ class FakeKernel implements ArgvRunner {
   run(argv: readonly string[]) {
     this.runs.push(argv.join(" "));
     const inner = argv.slice(argv.indexOf("--") + 1);
-    const ok = { exitCode: 0, stdout: "", stderr: "" };
     const text = inner.join(" ");
+    return Promise.resolve(text.startsWith("tc") ? this.tc(text) : this.nft(text, inner));
+  }
+
+  private tc(text: string): RunResult {
     if (text.startsWith("tc qdisc replace")) {
-      if (this.failApply) return Promise.resolve({ exitCode: 2, stdout: "", stderr: "Error: boom" });
+      if (this.failApply) return { exitCode: 2, stdout: "", stderr: "Error: boom" };
       this.qdisc = true;
-      return Promise.resolve(ok);
+      return ok;
     }
     if (text.startsWith("tc qdisc del")) {
-      if (!this.qdisc) return Promise.resolve({ exitCode: 2, stdout: "", stderr: "Error: Invalid handle." });
+      if (!this.qdisc) return { exitCode: 2, stdout: "", stderr: "Error: Invalid handle." };
       this.qdisc = false;
-      return Promise.resolve(ok);
+      return ok;
     }
     if (text.startsWith("tc -j qdisc show"))
-      return Promise.resolve({
+      return {
         ...ok,
         stdout: JSON.stringify(this.qdisc ? [{ kind: "tbf", handle: "b5d:", root: true }] : []),
-      });
+      };
+    return unknown;
+  }
+
+  private nft(text: string, inner: readonly string[]): RunResult {
     if (text.startsWith("nft -f")) {
       this.tables.add("broadside_20261207t133000_abc123");
-      return Promise.resolve(ok);
+      return ok;
     }
     if (text.startsWith("nft delete table")) {
-      const name = inner[4] ?? "";
-      if (!this.tables.delete(name))
-        return Promise.resolve({ exitCode: 1, stdout: "", stderr: "Error: No such file or directory" });
-      return Promise.resolve(ok);
+      if (!this.tables.delete(inner[4] ?? ""))
+        return { exitCode: 1, stdout: "", stderr: "Error: No such file or directory" };
+      return ok;
     }
     if (text.startsWith("nft -j list tables"))
-      return Promise.resolve({
+      return {
         ...ok,
         stdout: JSON.stringify({
           nftables: [...this.tables].map((name) => ({ table: { family: "inet", name } })),
         }),
-      });
-    return Promise.resolve({ exitCode: 127, stdout: "", stderr: "unknown" });
+      };
+    return unknown;
   }
 }
 
@@ -71,8 +81,7 @@ class NetnsFinder implements ProcessFinder {
   find(): Promise<FoundProcess> {
     return Promise.resolve({ found: false, reason: "not used" });
   }
-  netns(target: ContainerTarget): Promise<FoundNetns> {
-    void target;
+  netns(): Promise<FoundNetns> {
     return Promise.resolve({ found: true, path: netnsPath, how: "netns bs-test-pod" });
   }
   netnsPaths(): Promise<string[]> {
