@@ -3,6 +3,7 @@ import { z } from "zod";
 import { BroadsideError } from "../core/errors.js";
 import { componentNames } from "./components.js";
 import { fluxStateSchema } from "./flux-state.js";
+import { prometheusStateSchema } from "./prometheus-state.js";
 import { isLoopbackUrl, serverChecks } from "./health.js";
 import type { StartedProcess } from "./liveness.js";
 import type { SandboxLayout } from "./state-dir.js";
@@ -52,6 +53,8 @@ const stateSchema = z.object({
   bodies: bodiesStateSchema.optional(),
   /** Only with `sandbox up --with flux`. */
   flux: fluxStateSchema.optional(),
+  /** Only with `sandbox up --with prometheus`. */
+  prometheus: prometheusStateSchema.optional(),
 });
 export type SandboxState = z.infer<typeof stateSchema>;
 export type ComponentState = z.infer<typeof componentStateSchema>;
