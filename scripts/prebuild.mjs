@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm test's background build (scripts/test.mjs starts it, niced, its output in a log file): what the
 // integration tier would otherwise build on first use, one after the other in its own time, is built while
-// the tiers before it run. The control plane, helm (the chart's tests) and Flux (flux.test.ts), each into
+// the tiers before it run. The control plane, helm (the chart's tests), Flux (flux.test.ts and the duel)
+// and Prometheus (prometheus.test.ts), each into
 // Broadside's version-keyed cache; nothing when cached. A sandbox or test that needs one of them meanwhile
 // waits for this build rather than doing it twice (src/sandbox/build.ts). Runs the compiled code in dist/.
 import { readConfig } from "../dist/cli/config.js";
@@ -15,7 +16,7 @@ const build = { ...env.build, onProgress: env.onProgress, clock: env.clock };
 try {
   await ensureBinaries(build);
   await ensureHelm(build);
-  await sandboxBuild(env, ["flux"]);
+  await sandboxBuild(env, ["flux", "prometheus"]);
 } catch (error) {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;

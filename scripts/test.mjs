@@ -13,9 +13,9 @@
 // running counts as failed; a failed step the counts cannot show is named after it), and exits non-zero
 // exactly when that line reports a failure.
 // While the tiers before the integration tier run, scripts/prebuild.mjs builds what the integration tier
-// needs (the sandbox's control plane, helm, Flux: about 15 minutes of Go builds on a fresh machine, nothing
-// once cached) in the background, niced so the tiers in front keep their pace; a sandbox or test that
-// needs one of them meanwhile waits for that build rather than doing it twice (src/sandbox/build.ts).
+// needs (the sandbox's control plane, helm, Flux, Prometheus: about 25 minutes of Go builds on a fresh
+// machine's two cores, nothing once cached) in the background, niced so the tiers in front keep their
+// pace; a sandbox or test that needs one of them meanwhile waits for that build rather than doing it twice.
 // Safety net: any sandbox of this run that appears during it (the integration sandbox and the ones its
 // tests name after it, "it-demo" and the like) is stopped at the end, so no server outlives the run. A
 // sandbox another checkout starts meanwhile is not this run's, and is left alone.

@@ -22,6 +22,7 @@ import { withLock } from "./lock.js";
 import { withFileErrors } from "./file-errors.js";
 import { prepareFlux } from "./flux.js";
 import { freePorts } from "./ports.js";
+import { preparePrometheus } from "./prometheus.js";
 import { stopDaemons } from "./daemons.js";
 import { stopProcess } from "./processes.js";
 import type { SandboxName } from "./sandbox-name.js";
@@ -60,6 +61,7 @@ export const defaultLifecycle: PodLifecycle = {
 /** What each optional component builds before it can run (and checks it needs, such as git for Flux). */
 const prepareComponent: Record<OptionalComponent, (env: SandboxEnvironment) => Promise<unknown>> = {
   flux: prepareFlux,
+  prometheus: preparePrometheus,
 };
 
 /**
