@@ -311,6 +311,7 @@ class ExperimentRun {
       );
     }
     for (const pod of result.plan.selected) this.targetUids.add(pod.uid);
+    this.faults.push({ type: "container", kind: "container-kill", kills: result.kills });
     for (const kill of result.kills) {
       const m = kill.milestones;
       this.ctx.progress(
