@@ -95,6 +95,12 @@ const killedContainerSchema = z
     readyLost: z.boolean().meta({ description: "The pod's Ready condition was seen False in between." }),
     runningAgainMs: ms.exactOptional().meta({ description: "The container running again, restarted." }),
     readyAgainMs: ms.exactOptional().meta({ description: "The pod Ready again, after that." }),
+    runningAgainVersion: z.string().exactOptional().meta({
+      description: "The pod's resourceVersion in the event that showed it running again.",
+    }),
+    readyAgainVersion: z.string().exactOptional().meta({
+      description: "The same in the Ready-again event: another value means two distinct events.",
+    }),
   })
   .readonly();
 export type KilledContainerReport = z.infer<typeof killedContainerSchema>;
@@ -296,6 +302,16 @@ function killedContainerReport(kill: ContainerKill): KilledContainerReport {
     readyLost: m?.readyLost ?? false,
     ...optional("runningAgainMs", since(m?.runningAgainAt)),
     ...optional("readyAgainMs", since(m?.readyAgainAt)),
+    ...eventVersions(kill),
+  };
+}
+
+/** The pod's resourceVersion in the running-again and Ready-again events, for an accepted kill. */
+function eventVersions(kill: ContainerKill): Partial<KilledContainerReport> {
+  const m = kill.outcome.accepted ? kill.milestones : undefined;
+  return {
+    ...optional("runningAgainVersion", m?.runningAgainVersion),
+    ...optional("readyAgainVersion", m?.readyAgainVersion),
   };
 }
 
