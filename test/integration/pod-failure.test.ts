@@ -122,6 +122,24 @@ async function recordClosed(ledgerId: string): Promise<void> {
   expect(record.metadata?.labels?.["broadside.dev/state"]).toBe("closed");
 }
 
+/** The pod-failure ledger records of a pod in demo-shop, with their state (from the record's label). */
+async function podFailureRecords(pod: string): Promise<{ id: string; state: string }[]> {
+  const listed = await adminClients().core.listNamespacedConfigMap({ namespace: "broadside-system" });
+  return listed.items.flatMap((map) => {
+    const record = JSON.parse(map.data?.["record.json"] ?? "{}") as {
+      faultKind?: string;
+      target?: { namespace?: string; name?: string };
+    };
+    const mine =
+      record.faultKind === "pod-failure" &&
+      record.target?.namespace === "demo-shop" &&
+      record.target.name === pod;
+    return mine
+      ? [{ id: map.metadata?.name ?? "", state: map.metadata?.labels?.["broadside.dev/state"] ?? "" }]
+      : [];
+  });
+}
+
 function defined<T>(value: T | undefined | null, what: string): T {
   if (value === undefined || value === null) throw new Error(`the report has no ${what}`);
   return value;
@@ -289,6 +307,63 @@ describe("pod-failure from a Chaos Mesh PodChaos, on the sandbox", () => {
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toContain(message);
     expect(await writes()).toEqual(before);
+  });
+
+  it("broadside halt reverts an active pod-failure at once: every image back exactly, digests included, its records closed", async () => {
+    const kubeconfig = inject("adminKubeconfig");
+    // Images pinned by digest, with and without a tag, and an init container: what must come back exactly.
+    const images = {
+      init: `registry.invalid/init:3@sha256:${"c".repeat(64)}`,
+      web: `registry.invalid/web@sha256:${"a".repeat(64)}`,
+      side: `registry.invalid/side:1.2@sha256:${"b".repeat(64)}`,
+    };
+    const pod = {
+      metadata: { name: "halt-target", namespace: "demo-shop" },
+      spec: {
+        initContainers: [{ name: "init", image: images.init }],
+        containers: [
+          { name: "web", image: images.web },
+          { name: "side", image: images.side },
+        ],
+      },
+    };
+    const kube = adminClients();
+    await kube.core.createNamespacedPod({ namespace: "demo-shop", body: pod });
+    const imagesNow = async () => {
+      const read = await kube.core.readNamespacedPod({ name: "halt-target", namespace: "demo-shop" });
+      return {
+        phase: read.status?.phase,
+        init: read.spec?.initContainers?.map((c) => c.image),
+        containers: read.spec?.containers.map((c) => c.image),
+      };
+    };
+    await eventually("the pod Running", async () => ((await imagesNow()).phase === "Running" ? true : undefined));
+    try {
+      const fail = await broadside(
+        ...["fail", "halt-target", "-n", "demo-shop", "--duration", "5m", "--no-wait"],
+        ...["--kubeconfig", kubeconfig],
+      );
+      expect(fail.code, fail.stderr).toBe(0);
+      const paused = await imagesNow();
+      expect([...(paused.init ?? []), ...(paused.containers ?? [])].every((i) => /pause/.test(i))).toBe(true);
+      const open = await podFailureRecords("halt-target");
+      expect(open.map((record) => record.state)).toEqual(["active", "active", "active"]);
+
+      const started = Date.now();
+      const halt = await broadside("halt", "--kubeconfig", kubeconfig);
+      const took = Date.now() - started;
+      expect(halt.code, halt.stderr).toBe(0);
+      // Restored when halt returns, 5 minutes before the deadline: the exact strings, digests included.
+      expect(await imagesNow()).toMatchObject({
+        init: [images.init],
+        containers: [images.web, images.side],
+      });
+      const closed = await podFailureRecords("halt-target");
+      expect(closed.map((record) => record.state)).toEqual(["closed", "closed", "closed"]);
+      process.stderr.write(`halt reverted a 5 min pod-failure of 3 containers in ${String(took)} ms (the whole command)\n`);
+    } finally {
+      await kube.core.deleteNamespacedPod({ name: "halt-target", namespace: "demo-shop" }).catch(() => undefined);
+    }
   });
 
   it("refuses broadside fail without --duration, naming it, and writes nothing", async () => {
