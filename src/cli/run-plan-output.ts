@@ -53,7 +53,12 @@ async function stepTargets(ctx: EngineContext, step: PlanStep): Promise<string[]
   if (step.type === "pod-failure") return pausedPods(ctx, step);
   if (step.type === "container-kill") return killedContainers(ctx, step);
   if (step.type === "schedule") {
-    const round = step.shot.type === "pod-failure" ? pausedPods(ctx, step.shot) : podTargets(ctx, step.shot);
+    const round =
+      step.shot.type === "pod-failure"
+        ? pausedPods(ctx, step.shot)
+        : step.shot.type === "container-kill"
+          ? killedContainers(ctx, step.shot)
+          : podTargets(ctx, step.shot);
     return [...scheduleInstants(ctx, step), ...(await round)];
   }
   return [];

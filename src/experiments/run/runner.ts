@@ -355,8 +355,10 @@ class ExperimentRun {
         signal: until.signal,
         run: async ({ index }) => {
           this.ctx.progress(`  schedule run ${String(index + 1)}`);
-          // A pod-failure round holds until its pods are back: Forbid then waits for the revert.
+          // A pod-failure round holds until its pods are back: Forbid then waits for the revert; a
+          // container-kill round until its containers run and their pods are Ready again.
           if (step.shot.type === "pod-failure") await this.podFailure(step.shot);
+          else if (step.shot.type === "container-kill") await this.containerKill(step.shot);
           else await this.shoot(step.shot);
         },
         onEvent: (event) => {
