@@ -48,7 +48,7 @@ export class ContainerRecoveryFold {
     if (ready === "False" && next.readyAgainAt === undefined) next = { ...next, readyLost: true };
     if (next.runningAgainAt === undefined) next = { ...next, ...this.runningAgain(pod, receivedAt) };
     if (next.runningAgainAt !== undefined && next.readyAgainAt === undefined && ready === "True")
-      next = { ...next, readyAgainAt: receivedAt, readyAgainVersion: pod.metadata?.resourceVersion };
+      next = { ...next, readyAgainAt: receivedAt, readyAgainVersion: versionOf(pod) };
     this.state = next;
   }
 
@@ -59,11 +59,15 @@ export class ContainerRecoveryFold {
     if (status.state?.running === undefined) return {};
     return {
       runningAgainAt: receivedAt,
-      runningAgainVersion: pod.metadata?.resourceVersion,
+      runningAgainVersion: versionOf(pod),
       restartCount: status.restartCount,
       lastTerminated: terminatedOf(status.lastState?.terminated),
     };
   }
+}
+
+function versionOf(pod: V1Pod): string | undefined {
+  return pod.metadata?.resourceVersion;
 }
 
 function terminatedOf(
