@@ -80,6 +80,7 @@ export function trafficSpec(
           `--sandbox=${layout.name}`,
           `--pod-cidr=${bodies.podCidr}`,
           `--bodies-dir=${layout.bodiesDir}`,
+          ...(bodies.readyDelayMs === undefined ? [] : [`--ready-delay-ms=${bodies.readyDelayMs}`]),
         ]
       : [];
   return {

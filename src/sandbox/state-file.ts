@@ -34,6 +34,8 @@ const bodiesStateSchema = z.discriminatedUnion("mode", [
     bridge: z.string(),
     gateway: z.string(),
     cgroups: z.enum(["v1", "v2"]),
+    /** The pod-ready delay: a restarted body is ready this long after it runs. Absent in older sandboxes: 0. */
+    readyDelayMs: z.number().int().nonnegative().optional(),
   }),
   z.object({ mode: z.literal("loopback"), reason: z.string() }),
 ]);

@@ -125,6 +125,8 @@ describe("the examples, as their header says to run them", () => {
       "chaos-mesh-networkchaos-bandwidth.yaml",
       "chaos-mesh-networkchaos.yaml",
       "chaos-mesh-podchaos.yaml",
+      // Checked by --dry-run below; run, with its claims checked, by test/integration/container-kill.test.ts.
+      "chaos-mesh-podchaos-container-kill.yaml",
       // Run, with its claims checked, by test/integration/pod-failure.test.ts.
       "chaos-mesh-podfailure.yaml",
       // Run, with its claims checked, by test/integration/pod-failure.test.ts.
@@ -238,6 +240,20 @@ describe("the examples, as their header says to run them", () => {
     expect(report.verdict.result).not.toBe("aborted");
     expect(report.faults.length).toBeGreaterThanOrEqual(1);
     expect(result.code).toBe(report.verdict.result === "passed" ? 0 : 5);
+  });
+
+  it("chaos-mesh-podchaos-container-kill: checked by --dry-run here (no node daemon); run by container-kill.test.ts", async () => {
+    // This sandbox has no pod bodies, so no node daemon would answer the kill: a run would wait 30 s and
+    // fail. The run, with its probe, outage and restart counts checked, is container-kill.test.ts's, on a
+    // sandbox of its own with pod bodies; here the file, its selector and its container name are checked.
+    process.stderr.write(
+      "examples.test.ts: chaos-mesh-podchaos-container-kill.yaml is only dry-run here (it needs node daemons: a sandbox with pod bodies); test/integration/container-kill.test.ts runs it\n",
+    );
+    const dry = await runExample("chaos-mesh-podchaos-container-kill.yaml", "--dry-run");
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(
+      /would kill container app of demo-shop\/storefront-[a-z0-9-]+ on \S+ \(through its node daemon\)/,
+    );
   });
 
   it.each([

@@ -323,6 +323,7 @@ function faultHtml(fault: FaultReport, index: number): string {
       ? [
           ...fault.victims.flatMap((v) => [victimLine(v), replacementLine(v)]),
           ...fault.workloads.map(workloadLine),
+          ...feltLines(fault),
         ]
       : [...fault.changes.map(changeLine), ...feltLines(fault)];
   const problems = fault.problems.map((problem) => `<li class="problem">${esc(problem)}</li>`).join("");

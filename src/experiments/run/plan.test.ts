@@ -139,6 +139,32 @@ describe("what broadside run will do with each kind of file", () => {
     ]);
   });
 
+  it("runs a Schedule of PodChaos container-kill: each round a container-kill step with its containerNames", () => {
+    const yaml = `apiVersion: chaos-mesh.org/v1alpha1
+kind: Schedule
+metadata: {name: kill-app, namespace: demo-shop}
+spec:
+  schedule: "@every 30s"
+  type: PodChaos
+  podChaos:
+    action: container-kill
+    mode: one
+    containerNames: [app]
+    selector: {labelSelectors: {app: storefront}}
+`;
+    const plan = runPlanOf(parseExperimentFile(yaml, "sck.yaml"), {
+      ...options,
+      runFor: Duration.parse("2m", "--for"),
+    });
+    expect(plan.method).toEqual([
+      expect.objectContaining({
+        type: "schedule",
+        concurrencyPolicy: "Forbid",
+        shot: expect.objectContaining({ type: "container-kill", containerNames: ["app"] }) as unknown,
+      }),
+    ]);
+  });
+
   it("runs a PodChaos pod-failure as one pod-failure step for its duration, with the default pause image", () => {
     const plan = runPlanOf(parseExperimentFile(podFailureYaml("  duration: 20s\n"), "pf.yaml"), options);
     expect(plan.method).toHaveLength(1);

@@ -7,6 +7,7 @@ import type {
   ChaosMeshNetworkChaos,
   ChaosMeshPodChaos,
   ChaosMeshSchedule,
+  ContainerKillStep,
   Hypothesis,
   LoadedExperiment,
   MethodStep,
@@ -43,7 +44,7 @@ export interface ScheduleStep {
   /** How long the schedule keeps firing (--for): Chaos Mesh's run until the object is deleted. */
   readonly runFor: Duration;
   /** What each run does. */
-  readonly shot: PodFaultStep | PodFailureStep;
+  readonly shot: PodFaultStep | PodFailureStep | ContainerKillStep;
 }
 
 export type PlanStep = MethodStep | ScheduleStep;
@@ -148,13 +149,19 @@ function podFailureStep(name: string, spec: PodChaosSpec, fileName: string): Pod
   };
 }
 
-function podChaosStep(name: string, loaded: ChaosMeshPodChaos, timeout: Duration): MethodStep {
-  if (loaded.action === "pod-failure") return podFailureStep(name, loaded, loaded.fileName);
-  if (loaded.action === "container-kill") {
-    const { selector, mode, containerNames } = loaded;
+/** The step of a PodChaos spec: a PodChaos's one step, or each round of a Schedule's. */
+function podChaosStep(
+  name: string,
+  spec: PodChaosSpec,
+  fileName: string,
+  timeout: Duration,
+): PodFaultStep | PodFailureStep | ContainerKillStep {
+  if (spec.action === "pod-failure") return podFailureStep(name, spec, fileName);
+  if (spec.action === "container-kill") {
+    const { selector, mode, containerNames } = spec;
     return { type: "container-kill", name, selector, mode, containerNames, timeout };
   }
-  return podStep(name, loaded, timeout);
+  return podStep(name, spec, timeout);
 }
 
 function podChaosPlan(loaded: ChaosMeshPodChaos, options: PlanOptions, timeout: Duration): RunPlan {
@@ -163,7 +170,7 @@ function podChaosPlan(loaded: ChaosMeshPodChaos, options: PlanOptions, timeout: 
     name: loaded.name,
     title: `PodChaos ${loaded.name}: ${loaded.action}`,
     hypothesis: manifestHypothesis(options, loaded.fileName),
-    method: [podChaosStep(name, loaded, timeout)],
+    method: [podChaosStep(name, loaded, loaded.fileName, timeout)],
     rollbacks: [],
     warnings: loaded.warnings,
   };
@@ -236,10 +243,7 @@ function schedulePlan(loaded: ChaosMeshSchedule, options: PlanOptions, timeout: 
         historyLimit: loaded.historyLimit ?? defaultHistoryLimit,
         ...optional("startingDeadlineSeconds", loaded.startingDeadlineSeconds),
         runFor: options.runFor,
-        shot:
-          chaos.action === "pod-failure"
-            ? podFailureStep(chaos.action, chaos, loaded.fileName)
-            : podStep(chaos.action, chaos, timeout),
+        shot: podChaosStep(chaos.action, chaos, loaded.fileName, timeout),
       },
     ],
     rollbacks: [],

@@ -314,6 +314,7 @@ class ExperimentRun {
       );
     }
     for (const pod of result.plan.selected) this.targetUids.add(pod.uid);
+    this.faults.push({ type: "container", kind: "container-kill", kills: result.kills });
     for (const kill of result.kills) {
       const m = kill.milestones;
       this.ctx.progress(
@@ -385,8 +386,10 @@ class ExperimentRun {
         signal: until.signal,
         run: async ({ index }) => {
           this.ctx.progress(`  schedule run ${String(index + 1)}`);
-          // A pod-failure round holds until its pods are back: Forbid then waits for the revert.
+          // A pod-failure round holds until its pods are back: Forbid then waits for the revert; a
+          // container-kill round until its containers run and their pods are Ready again.
           if (step.shot.type === "pod-failure") await this.podFailure(step.shot);
+          else if (step.shot.type === "container-kill") await this.containerKill(step.shot);
           else await this.shoot(step.shot);
         },
         onEvent: (event) => {
