@@ -3,6 +3,7 @@ import { usageError } from "../core/errors.js";
 import { refuseWhileHalted } from "../core/halt.js";
 import type { LedgerRecord } from "../core/ledger/record.js";
 import type { RecoverySummary } from "../core/ledger/recovery.js";
+import { deferred } from "../core/deferred.js";
 import { optional } from "../core/objects.js";
 import type { EngineContext } from "../engine/context.js";
 import { checkNamespaceRails, recoverOwn, runObjectChaos } from "../engine/object-chaos.js";
@@ -245,8 +246,7 @@ async function runLeg(
     await defender.awaitReconciled(reconcileTimeoutMs);
     for (let round = 1; round <= leg.rounds && !stopped(); round += 1) {
       ctx.progress(`leg ${leg.name}, round ${round}/${leg.rounds}: ${planned.length} attacks`);
-      const results = await Promise.all(planned.map((attack) => fire(deps, leg, round, attack, pods)));
-      outcomes.push(...results);
+      outcomes.push(...(await fireRound(deps, leg, round, planned, pods)));
     }
   } catch (error: unknown) {
     // The interval goes back before the error does; the attacks reverted themselves.
@@ -271,6 +271,47 @@ function intervalChange(
     ledgerIds: records.map((record) => record.id),
     reverted: recovery.every((summary) => summary.result !== "left-open"),
   };
+}
+
+/**
+ * Every attack of a round, one injection after the other and then all held at once: two attacks on one
+ * object must not race (adding a key pins the object's resourceVersion, which the other's patch moves).
+ * Each attack's own revert runs before its result is in, so an error is thrown only once every attack of
+ * the round is over.
+ */
+async function fireRound(
+  deps: DuelDeps,
+  leg: DuelLeg,
+  round: number,
+  planned: readonly Planned[],
+  pods: PodStartWatch,
+): Promise<AttackOutcome[]> {
+  const running: Promise<AttackOutcome>[] = [];
+  for (const attack of planned) {
+    const injected = deferred<undefined>();
+    const ctx: EngineContext = {
+      ...deps.ctx,
+      failpoint: (name) => {
+        deps.ctx.failpoint(name);
+        if (name === "injected") injected.resolve(undefined);
+      },
+    };
+    const outcome = fire({ ...deps, ctx }, leg, round, attack, pods);
+    running.push(outcome);
+    // A pod kill writes no object; an attack that failed before its injection lets the next one go.
+    if (attack.attack.kind === "kill-pods") injected.resolve(undefined);
+    await Promise.race([
+      injected.promise,
+      outcome.then(
+        () => undefined,
+        () => undefined,
+      ),
+    ]);
+  }
+  const settled = await Promise.allSettled(running);
+  const failed = settled.find((result) => result.status === "rejected");
+  if (failed !== undefined) throw failed.reason;
+  return settled.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
 }
 
 async function fire(
