@@ -42,6 +42,7 @@ export const commandModules: readonly CommandModule[] = [
     load: async () => (await import("./ledger-commands.js")).registerLedgerCommands,
   },
   { names: ["run"], load: async () => (await import("./run-command.js")).registerRunCommand },
+  { names: ["duel"], load: async () => (await import("./duel-command.js")).registerDuelCommand },
   {
     names: ["report"],
     load: async () => {

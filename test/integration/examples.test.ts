@@ -133,6 +133,8 @@ describe("the examples, as their header says to run them", () => {
       "chaos-mesh-schedule-podfailure.yaml",
       "chaos-mesh-schedule.yaml",
       "chaos-mesh-stresschaos.yaml",
+      // A Duel, not an experiment: run, with its claims checked, by test/integration/duel.test.ts.
+      "duel-flux-interval.yaml",
       "experiment-checkout-pod-loss.yaml",
       "experiment-config-drift.yaml",
       "experiment-resource-squeeze.yaml",
