@@ -174,7 +174,8 @@ describe("broadside duel against a real Flux", () => {
       (entry) => entry.startsWith("duel-flux-interval-") && entry.endsWith(".json"),
     );
     const report = JSON.parse(await readFile(join(reportDir, file ?? "?"), "utf8")) as DuelReport;
-    expect(renderDuelReport(report, "md")).toBe(result.stdout.replace(/\n$/, ""));
+    // The CLI prints the rendered report and ends it with one newline.
+    expect(renderDuelReport(report, "md").trimEnd()).toBe(result.stdout.trimEnd());
 
     expect(report.attacks).toHaveLength(2 * 2 * 6);
     checkSlowLeg(report);
