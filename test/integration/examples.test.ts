@@ -124,9 +124,9 @@ describe("the examples, as their header says to run them", () => {
       // Run, with its claims checked, by test/integration/network-chaos.test.ts (a sandbox with bodies).
       "chaos-mesh-networkchaos-bandwidth.yaml",
       "chaos-mesh-networkchaos.yaml",
-      "chaos-mesh-podchaos.yaml",
       // Checked by --dry-run below; run, with its claims checked, by test/integration/container-kill.test.ts.
       "chaos-mesh-podchaos-container-kill.yaml",
+      "chaos-mesh-podchaos.yaml",
       // Run, with its claims checked, by test/integration/pod-failure.test.ts.
       "chaos-mesh-podfailure.yaml",
       // Run, with its claims checked, by test/integration/pod-failure.test.ts.
