@@ -106,10 +106,9 @@ function startPrebuild() {
     detached: true,
   });
   closeSync(log);
-  const started = Date.now();
-  const prebuild = { child, logFile, started, ended: undefined, status: undefined };
+  const prebuild = { child, logFile, ended: false, status: undefined };
   child.on("exit", (code, signal) => {
-    prebuild.ended = Date.now();
+    prebuild.ended = true;
     prebuild.status = code ?? signal;
   });
   // Before it starts Go: the compilers it forks inherit the priority.
@@ -120,7 +119,7 @@ function startPrebuild() {
 /** Reports how the background build went; one still running at the end is stopped, with its group. */
 async function finishPrebuild(prebuild) {
   await sleep(100); // lets an exit that came during the synchronous tiers be seen
-  if (prebuild.ended === undefined) {
+  if (!prebuild.ended) {
     try {
       process.kill(-prebuild.child.pid, "SIGTERM");
     } catch {
@@ -129,9 +128,10 @@ async function finishPrebuild(prebuild) {
     process.stdout.write(`\n=== prebuild: still running at the end, stopped (log: ${prebuild.logFile})\n`);
     return;
   }
-  const seconds = Math.round((prebuild.ended - prebuild.started) / 1000);
+  // Its own last line says how long it took: the exit is seen only now, the tiers having blocked ours.
+  const lines = readFileSync(prebuild.logFile, "utf8").trim().split("\n");
   process.stdout.write(
-    `\n=== prebuild: ${prebuild.status === 0 ? "done" : `exited with ${prebuild.status}`} in ${seconds} s (log: ${prebuild.logFile})\n`,
+    `\n=== prebuild: ${prebuild.status === 0 ? "done" : `exited with ${prebuild.status}`}: ${lines.at(-1) ?? ""} (log: ${prebuild.logFile})\n`,
   );
 }
 
