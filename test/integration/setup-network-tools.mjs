@@ -5,10 +5,10 @@
 // run this file on its own to do only the set-up. Installs with apt-get (after apt-get update) when
 // running as root on a machine that has it, with the output in a log file and one progress line;
 // otherwise says what to install and reports failure.
-import { spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { apt, canInstall } from "../apt.mjs";
 
 /** Each tool, where Debian's package puts it, and the package. */
 export const networkTools = [
@@ -17,29 +17,8 @@ export const networkTools = [
   { tool: "ip", paths: ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"], pkg: "iproute2" },
 ];
 
-const aptGet = "apt-get";
-
 function missing() {
   return networkTools.filter((each) => !each.paths.some((path) => existsSync(path)));
-}
-
-function canInstall() {
-  if (process.getuid?.() !== 0) return false;
-  const probe = spawnSync(aptGet, ["--version"], { stdio: "ignore" });
-  return probe.error === undefined && probe.status === 0;
-}
-
-function apt(args, logFile) {
-  appendFileSync(logFile, `\n$ ${aptGet} ${args.join(" ")}\n`);
-  const result = spawnSync(aptGet, args, {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  appendFileSync(logFile, `${result.stdout ?? ""}${result.stderr ?? ""}`);
-  if (result.error !== undefined) appendFileSync(logFile, `${String(result.error)}\n`);
-  return result.status === 0;
 }
 
 /**
