@@ -1,4 +1,4 @@
-import type { V1ConfigMap, V1Pod } from "@kubernetes/client-node";
+import type { V1ConfigMap } from "@kubernetes/client-node";
 import { setTimer } from "../core/clock.js";
 import type { Duration } from "../core/duration.js";
 import { BroadsideError, describeError } from "../core/errors.js";
@@ -15,7 +15,7 @@ import type {
   NodeWorkStatus,
   NodeWorkStore,
 } from "../core/node-work.js";
-import type { PodFacts, TargetPlan } from "../core/targeting/types.js";
+import type { TargetPlan } from "../core/targeting/types.js";
 import { networkWork, planNetworkTargets } from "../faults/network.js";
 import type { NetworkFaultKind, NetworkTarget } from "../faults/network.js";
 import { broadsideNamespace, newRecordId } from "../kube/ledger-store.js";
@@ -23,6 +23,7 @@ import { workOf } from "../kube/node-work-store.js";
 import { Informer } from "../kube/watch/informer.js";
 import { collectionPath } from "../kube/watch/source.js";
 import type { EngineContext } from "./context.js";
+import { currentPods, nodeWorkStore } from "./node-work-targets.js";
 import { gatherAndPlan, type PodChoice } from "./pod-chaos.js";
 
 /*
@@ -71,20 +72,10 @@ export async function runNetworkChaos(
   const pods = await currentPods(ctx, planned.selected);
   const targets = planNetworkTargets(pods);
   if (request.dryRun || targets.length === 0) return { plan: planned, targets, runs: [] };
-  const store = ctx.nodeWork;
-  if (store === undefined)
-    throw new BroadsideError(
-      "BRD_PREREQUISITE_MISSING",
-      `${request.kind} needs the node daemons' work objects, which this process cannot reach`,
-    );
+  const store = nodeWorkStore(ctx, request.kind);
   await refuseWhileHalted(ctx.halt);
   const runs = await Promise.all(targets.map((target) => faultOne(ctx, store, request, target)));
   return { plan: planned, targets, runs };
-}
-
-async function currentPods(ctx: EngineContext, chosen: readonly PodFacts[]): Promise<V1Pod[]> {
-  const read = await Promise.all(chosen.map((facts) => ctx.pods.read(facts.namespace, facts.name)));
-  return read.filter((pod, at): pod is V1Pod => pod !== undefined && pod.metadata?.uid === chosen[at]?.uid);
 }
 
 async function faultOne(
