@@ -12,14 +12,20 @@
 // "tests: N passed, M failed, K skipped" (test-summary.mjs: a test its suite's failed setup kept from
 // running counts as failed; a failed step the counts cannot show is named after it), and exits non-zero
 // exactly when that line reports a failure.
+// While the tiers before the integration tier run, scripts/prebuild.mjs builds what the integration tier
+// needs (the sandbox's control plane, helm, Flux, Prometheus: about 25 minutes of Go builds on a fresh
+// machine's two cores, nothing once cached) in the background, niced so the tiers in front keep their
+// pace; a sandbox or test that needs one of them meanwhile waits for that build rather than doing it twice.
 // Safety net: any sandbox of this run that appears during it (the integration sandbox and the ones its
 // tests name after it, "it-demo" and the like) is stopped at the end, so no server outlives the run. A
 // sandbox another checkout starts meanwhile is not this run's, and is left alone.
-import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
-import { homedir } from "node:os";
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import { homedir, setPriority } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import { dirname, join } from "node:path";
 import { chromiumPath, ensureChromium } from "../test/browser/setup-chromium.mjs";
+import { ensureNetworkTools } from "../test/integration/setup-network-tools.mjs";
 import { cacheRootOf, ensureNode, pathWithFirst, testedNodes } from "./node-runtime.mjs";
 import { summarize } from "./test-summary.mjs";
 
@@ -87,6 +93,48 @@ function sandboxNames() {
   return result.status === 0 ? result.stdout.split("\n").filter(Boolean) : [];
 }
 
+/**
+ * Starts scripts/prebuild.mjs in a process group of its own, its output in a log file, never on ours.
+ * Returns what finishPrebuild needs to report it and to make sure it does not outlive the run.
+ */
+function startPrebuild() {
+  const logFile = join(resultsDir, "prebuild.log");
+  const log = openSync(logFile, "w");
+  process.stdout.write(`\n=== prebuild, in the background: scripts/prebuild.mjs (log: ${logFile})\n`);
+  const child = spawn(process.execPath, ["scripts/prebuild.mjs"], {
+    stdio: ["ignore", log, log],
+    detached: true,
+  });
+  closeSync(log);
+  const prebuild = { child, logFile, ended: false, status: undefined };
+  child.on("exit", (code, signal) => {
+    prebuild.ended = true;
+    prebuild.status = code ?? signal;
+  });
+  // Before it starts Go: the compilers it forks inherit the priority.
+  if (child.pid !== undefined) setPriority(child.pid, 10);
+  return prebuild;
+}
+
+/** Reports how the background build went; one still running at the end is stopped, with its group. */
+async function finishPrebuild(prebuild) {
+  await sleep(100); // lets an exit that came during the synchronous tiers be seen
+  if (!prebuild.ended) {
+    try {
+      process.kill(-prebuild.child.pid, "SIGTERM");
+    } catch {
+      // Already gone.
+    }
+    process.stdout.write(`\n=== prebuild: still running at the end, stopped (log: ${prebuild.logFile})\n`);
+    return;
+  }
+  // Its own last line says how long it took: the exit is seen only now, the tiers having blocked ours.
+  const lines = readFileSync(prebuild.logFile, "utf8").trim().split("\n");
+  process.stdout.write(
+    `\n=== prebuild: ${prebuild.status === 0 ? "done" : `exited with ${prebuild.status}`}: ${lines.at(-1) ?? ""} (log: ${prebuild.logFile})\n`,
+  );
+}
+
 /** The tier's JSON report, or undefined when it wrote none. */
 function reportOf(tier) {
   try {
@@ -104,8 +152,10 @@ const step = (label, program, args) => {
   if (run(label, program, args) !== 0) failedSteps.push(label);
 };
 const tierRuns = [];
+let prebuild;
 try {
   step("build", npx, ["tsc", "-p", "tsconfig.build.json"]);
+  prebuild = startPrebuild();
   step("format", npx, ["prettier", "--check", "."]);
   step("lint", npx, ["eslint", "--max-warnings", "0", "."]);
   step("typecheck", npx, ["tsc", "-p", "tsconfig.json", "--noEmit"]);
@@ -114,6 +164,12 @@ try {
   if (!chromium.ok) {
     process.stdout.write(`${chromium.message}\n`);
     failedSteps.push("chromium set-up");
+  }
+  process.stdout.write("\n=== network tools set-up: nft, tc, ip\n");
+  const networkTools = ensureNetworkTools({ logDir: resultsDir });
+  if (!networkTools.ok) {
+    process.stdout.write(`${networkTools.message}\n`);
+    failedSteps.push("network tools set-up");
   }
   const nodes = setUpNodes(failedSteps);
   for (const tier of tiers) {
@@ -140,6 +196,7 @@ try {
   process.stdout.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   failedSteps.push("npm test itself (see the error above)");
 } finally {
+  if (prebuild !== undefined) await finishPrebuild(prebuild);
   for (const name of sandboxNames()) {
     if (!sandboxesBefore.has(name) && isThisRunsSandbox(name))
       spawnSync(broadside[0], [...broadside.slice(1), "sandbox", "down", "--name", name], {

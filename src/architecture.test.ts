@@ -12,12 +12,26 @@ const srcRoot = fileURLToPath(new URL(".", import.meta.url));
 
 /** What each top-level directory of src/ may import, besides itself (docs/architecture.md, "Layers"). */
 const allowedImports: Readonly<Record<string, readonly string[]>> = {
-  cli: ["agent", "board", "daemon", "demo", "experiments", "engine", "faults", "kube", "sandbox", "core"],
+  cli: [
+    "agent",
+    "board",
+    "daemon",
+    "demo",
+    "duel",
+    "experiments",
+    "engine",
+    "faults",
+    "kube",
+    "sandbox",
+    "core",
+  ],
   agent: ["experiments", "engine", "faults", "kube", "core"],
   board: ["engine", "faults", "kube", "core"],
   // The node daemon; it reads the sandbox's pod records only through its sandbox finder (ADR 0029).
   daemon: ["kube", "sandbox", "core"],
   demo: ["sandbox", "kube", "core"],
+  // The duel (ADR 0034): attacks through the engine against a GitOps defender, reported like a run.
+  duel: ["experiments", "engine", "faults", "kube", "core"],
   experiments: ["engine", "faults", "kube", "core"],
   engine: ["faults", "kube", "core"],
   faults: ["kube", "core"],

@@ -194,6 +194,27 @@ export function targetsOf(faults: readonly FaultReport[]): StatusTarget[] {
 }
 
 function podTargets(fault: Extract<FaultReport, { type: "pod" }>): StatusTarget[] {
+  return [...victimTargets(fault), ...(fault.containers ?? []).map(containerTarget)];
+}
+
+/** A container-kill's pod: recovered once it was seen Ready again after its container ran again. */
+function containerTarget(
+  killed: NonNullable<Extract<FaultReport, { type: "pod" }>["containers"]>[number],
+): StatusTarget {
+  const refused = !killed.shot.accepted;
+  return {
+    kind: "Pod",
+    namespace: killed.pod.namespace,
+    name: killed.pod.name,
+    uid: killed.pod.uid,
+    outcome: refused ? "refused" : killed.readyAgainMs === undefined ? "injected" : "recovered",
+    ledgerRecord: killed.ledgerId,
+    injectedAt: iso(killed.shot.at),
+    ...optional("message", killed.shot.accepted ? undefined : killed.shot.reason),
+  };
+}
+
+function victimTargets(fault: Extract<FaultReport, { type: "pod" }>): StatusTarget[] {
   return fault.victims.map((victim) => {
     const replacement = victim.replacement;
     const recovered = replacement.expected && replacement.readyMs !== undefined;

@@ -67,9 +67,9 @@ export class MemoryBoardEngine implements BoardEngine {
     return Promise.resolve(this.answer(shot));
   }
 
-  stop(): Promise<void> {
+  stop(): Promise<number> {
     this.stops += 1;
-    return Promise.resolve();
+    return Promise.resolve(0);
   }
 
   halt(by: string, reason: string): Promise<HaltResult> {

@@ -36,9 +36,7 @@ export function engineShots(ctx: EngineContext): BoardEngine {
     fire: (shot) => fire(ctx, drifts, shot),
     halt: (by, reason) => halt(ctx, drifts, by, reason),
     refuseNamespaces: (namespaces) => refuseNamespaces(ctx, namespaces),
-    stop: async () => {
-      await drifts.revertAll();
-    },
+    stop: () => drifts.revertAll(),
   };
 }
 
@@ -64,8 +62,14 @@ async function fire(ctx: EngineContext, drifts: BoardDrifts, shot: BoardShot): P
     const excluded = result.plan.excluded.find((exclusion) => exclusion.pod.name === shot.pod.name);
     return { accepted: false, reason: excluded?.reason ?? `pod ${shot.pod.name} is no longer there` };
   }
-  if (fired.outcome.accepted) return { accepted: true, ledgerId: fired.ledgerId };
-  return { accepted: false, reason: fired.outcome.reason, ledgerId: fired.ledgerId };
+  const outcome = fired.outcome;
+  if (outcome.accepted) return { accepted: true, ledgerId: fired.ledgerId };
+  return {
+    accepted: false,
+    reason: outcome.reason,
+    ledgerId: fired.ledgerId,
+    ...(outcome.budgets === undefined ? {} : { shield: outcome.budgets }),
+  };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { ApiException } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { PlayerTokens } from "../core/board/tokens.js";
@@ -129,6 +130,60 @@ describe("a shot from the board through the engine", () => {
       "namespace nowhere does not exist",
       "namespace kube-system is protected",
     ]);
+  });
+
+  it("shows a mine that a PodDisruptionBudget refused as the ship's shield holding, the pod untouched", async () => {
+    const engine = memoryEngine({ optIn: true });
+    putShop(engine);
+    optIn(engine);
+    engine.cluster.put({
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { namespace: "shop", name: "web-min" },
+      spec: { minAvailable: 4, selector: { matchLabels: { app: "web" } } },
+    });
+    const board = new Board({
+      engine: engineShots(engine.ctx),
+      seaFeed: kubeSeaFeed({ watches: engine.cluster.watches, clock: engine.clock }),
+      tokens: new PlayerTokens({ secret: Buffer.alloc(32, 3), clock: engine.clock }),
+      clock: engine.clock,
+      audit: pino({ enabled: false }),
+    });
+    const events: BoardEvent[] = [];
+    board.subscribe((event) => events.push(event));
+    const opened = await board.open({ namespaces: ["shop"], weapons: ["mine"] }, "alice");
+    const bow = board.state().grids[0]?.ships[0]?.cells[0];
+    if (bow?.pod === undefined) throw new Error("no pod at the bow");
+    // The Eviction API's answer when the budget would be broken: 429, "Cannot evict pod as it would violate
+    // the pod's disruption budget."
+    const violation = "Cannot evict pod as it would violate the pod's disruption budget.";
+    engine.cluster.refusals.set(
+      `evict shop/${bow.pod.name}`,
+      new ApiException(429, violation, JSON.stringify({ kind: "Status", code: 429, message: violation }), {}),
+    );
+    const joined = board.join({ code: opened.code, nickname: "Ada" }, "127.0.0.1");
+    if (!joined.joined) throw new Error("Ada could not join");
+    const claims = board.player(joined.player.token);
+    const outcome = await board.fire(claims, {
+      namespace: "shop",
+      row: bow.row,
+      col: bow.col,
+      weapon: "mine",
+    });
+    expect(outcome).toMatchObject({
+      fired: true,
+      reason: "blocked by PDB web-min",
+      shot: { result: "deflected", weapon: "mine", pod: bow.pod.name, shield: ["web-min"] },
+    });
+    expect(events).toContainEqual({
+      type: "shot",
+      shot: expect.objectContaining({ result: "deflected", shield: ["web-min"] }) as unknown,
+    });
+    // The eviction was asked once and refused (never retried, never turned into a DELETE): the pod stands.
+    expect(engine.cluster.writes).toEqual([`evict shop/${bow.pod.name}`]);
+    await settle(engine);
+    expect(board.state().grids[0]?.ships[0]?.cells[0]).toMatchObject({ state: "intact" });
+    await board.stop();
   });
 
   it("halts: the kill switch held, open records reverted", async () => {

@@ -32,7 +32,7 @@ import {
  * the pod back to its ship's cap.
  */
 
-/** Weapons with an engine path on the board (the rules refuse net: it needs the node daemon). */
+/** Weapons with an engine path on the board (the rules refuse net: it needs the node daemon's network faults). */
 export const boardWeapons: Readonly<Record<BoardWeapon, true>> = {
   torpedo: true,
   mine: true,
@@ -93,6 +93,8 @@ export interface PublicShot {
   readonly pod?: string;
   /** A fog's or an anchor's hit: what drifted (kind, name, field), never a value. */
   readonly object?: string;
+  /** A mine deflected by the ship's shield: the PodDisruptionBudgets whose eviction refusal held. */
+  readonly shield?: readonly string[];
   /** Epoch ms the limits admitted the shot at (before its DELETE): the budget can be checked from outside. */
   readonly at: number;
 }
@@ -442,7 +444,8 @@ export class Game {
         playerId: player.playerId,
       });
       if (!result.accepted) release();
-      const shot = this.record(player, aim, result.accepted ? "hit" : "deflected", target);
+      const shield = result.accepted ? undefined : result.shield;
+      const shot = this.record(player, aim, result.accepted ? "hit" : "deflected", target, undefined, shield);
       return {
         fired: true,
         shot,
@@ -489,6 +492,7 @@ export class Game {
     result: ShotResultKind,
     pod: { readonly name: string; readonly uid: string } | undefined,
     object?: string,
+    shield?: readonly string[],
   ): PublicShot {
     const at = aim.at;
     this.keep({
@@ -507,6 +511,7 @@ export class Game {
       result,
       ...(pod === undefined ? {} : { pod: pod.name }),
       ...(object === undefined ? {} : { object }),
+      ...(shield === undefined ? {} : { shield }),
       at,
     };
     this.announce({ type: "shot", shot });

@@ -46,6 +46,8 @@ export type BoardShotResult =
       readonly reason: string;
       readonly ledgerId?: string;
       readonly missed?: boolean;
+      /** A mine the ship's PodDisruptionBudgets held off (the Eviction API refused it): their names. */
+      readonly shield?: readonly string[];
     };
 
 /** A fog's or an anchor's change, one per ledger record (a squeeze of two containers is two). */
@@ -86,8 +88,11 @@ export interface BoardEngine {
   fire(shot: BoardShot): Promise<BoardShotResult>;
   /** Holds the kill switch and reverts every open ledger record, of any Broadside process. */
   halt(by: string, reason: string): Promise<HaltResult>;
-  /** Reverts the drifts this board still keeps (the process is going); nothing else. */
-  stop(): Promise<void>;
+  /**
+   * Reverts the drifts this board still keeps (the process is going, or a GameDay ends); nothing else.
+   * Resolves with how many ledger records that closed.
+   */
+  stop(): Promise<number>;
   /** Per namespace that cannot be a sea (missing, not opted in, protected), why; empty when all can. */
   refuseNamespaces(namespaces: readonly string[]): Promise<readonly string[]>;
 }

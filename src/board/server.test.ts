@@ -178,7 +178,9 @@ describe("the operator", () => {
       'revertAfter: must be at least 10s, got "1s"',
     );
     const net = await open({ namespaces: ["shop"], weapons: ["net"] });
-    expect(net.json<{ error: { message: string } }>().error.message).toContain("needs the node daemon");
+    expect(net.json<{ error: { message: string } }>().error.message).toContain(
+      "needs the node daemon's network faults",
+    );
     expect((await open({ namespaces: ["kube-system"] })).statusCode).toBe(403);
 
     fixture.engine.refused.add("shop");
@@ -203,7 +205,7 @@ describe("the operator", () => {
           mine: { allowed: true },
           fog: { allowed: false, reason: "not allowed in this game" },
           anchor: { allowed: true },
-          net: { allowed: false, reason: "needs the node daemon" },
+          net: { allowed: false, reason: "needs the node daemon's network faults" },
         },
         revertAfter: "2m",
         limits: { player: { shots: 2, per: "5s" }, game: { shots: 3, per: "1s" } },

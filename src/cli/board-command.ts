@@ -91,8 +91,8 @@ export interface BoardRuntime {
   readonly server: BoardServer;
   readonly board: Board;
   /**
-   * Reverts every open ledger record (of `namespaces` when given), as halt does, without holding the kill
-   * switch; returns how many it closed.
+   * Reverts the board's fogs and anchors, then every open ledger record (of `namespaces` when given), as
+   * halt does, without holding the kill switch; returns how many it closed.
    */
   revertAll(namespaces?: readonly string[]): Promise<number>;
   /** Stops listening, closes the game, stops following the cluster. */
@@ -133,8 +133,9 @@ export async function startBoard(
     for (const summary of await recoverBoardLeftovers(ctx)) {
       audit.info({ recovered: describeSummary(summary) }, "recovered a board's drift left behind");
     }
+    const engine = engineShots(ctx);
     const board = new Board({
-      engine: engineShots(ctx),
+      engine,
       seaFeed: kubeSeaFeed({
         watches: ctx.watches,
         clock: ctx.clock,
@@ -157,13 +158,16 @@ export async function startBoard(
       server,
       board,
       revertAll: async (namespaces) => {
+        // The fogs and anchors this board keeps first, as halt does: each then knows the revert was
+        // Broadside's, rather than seeing it as a heal by someone else. (Only the game's namespaces hold them.)
+        const ours = await engine.stop();
         const inScope = (record: LedgerRecord): boolean =>
           namespaces === undefined || namespaces.includes(record.target.namespace);
         const reverted = await recoverExpired(ctx.ledger, ctx.targets, ctx.clock, {
           includeUnexpired: true,
           inScope,
         });
-        return reverted.length;
+        return ours + reverted.length;
       },
       stop: async () => {
         await server.close();

@@ -84,7 +84,7 @@ function excludedJson(excluded: readonly Exclusion[], explain: boolean): object 
   };
 }
 
-function printSkipped(io: CliIo, excluded: readonly Exclusion[], explain: boolean): void {
+export function printSkipped(io: CliIo, excluded: readonly Exclusion[], explain: boolean): void {
   const skipped = exclusionLines(excluded, explain);
   for (const line of skipped) io.out(`  skip  ${line}\n`);
   if (skipped.length < excluded.length) io.out("  (--explain lists every pod left out and why)\n");

@@ -48,8 +48,15 @@ function killRow(kill: ContainerKill): string[] {
     m?.restartCount === undefined ? "-" : `${kill.target.restartCount} -> ${m.restartCount}`,
     lastStateOf(m?.lastTerminated),
     since(kill, m?.runningAgainAt),
-    since(kill, m?.readyAgainAt),
+    readyColumn(kill),
   ];
+}
+
+/** One event showing both (no readiness delay) is said so, not counted as two milestones. */
+function readyColumn(kill: ContainerKill): string {
+  const m = kill.milestones;
+  const same = m?.readyAgainAt !== undefined && m.readyAgainVersion === m.runningAgainVersion;
+  return `${since(kill, m?.readyAgainAt)}${same ? " (same event)" : ""}`;
 }
 
 function lastStateOf(last: { readonly exitCode?: number; readonly reason?: string } | undefined): string {

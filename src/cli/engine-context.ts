@@ -90,6 +90,7 @@ export function engineContext(
   const { kube } = cluster;
   const objects = new ClusterObjects(kube);
   const pods = new ClusterPods(kube);
+  const nodeWork = lazyNodeWork(kube.core, broadsideNamespace);
   return {
     pods,
     podFacts: clusterPodFacts(kube),
@@ -97,9 +98,9 @@ export function engineContext(
     namespaces: objects,
     watches: cluster.watches,
     ledger: new ConfigMapLedgerStore(kube, broadsideNamespace),
-    nodeWork: lazyNodeWork(kube.core, broadsideNamespace),
+    nodeWork,
     halt: new ConfigMapHaltSwitch(kube, broadsideNamespace),
-    targets: new RecordAccess(objects, pods),
+    targets: new RecordAccess(objects, pods, nodeWork),
     apiRequests: () => kube.counter.requests,
     clock: systemClock,
     random: Math.random,
@@ -139,5 +140,7 @@ function lazyNodeWork(core: EngineKube["core"], namespace: string): NodeWorkStor
     read: async (name) => (await loaded()).read(name),
     answer: async (work, status) => (await loaded()).answer(work, status),
     withdraw: async (work) => (await loaded()).withdraw(work),
+    requestRevert: async (work, request) => (await loaded()).requestRevert(work, request),
+    remove: async (name) => (await loaded()).remove(name),
   };
 }

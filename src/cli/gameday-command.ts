@@ -53,7 +53,7 @@ export function registerGamedayCommand(program: Command, config: CliConfig, io: 
     .option("--public-url <url>", "the URL players open, when they reach the board through a tunnel or proxy")
     .option(
       "--weapons <list>",
-      `weapons the players have, separated by commas (${ruleWeapons.join(", ")}; a GameDay fires torpedo and mine)`,
+      `weapons the players have, separated by commas (${ruleWeapons.join(", ")}; net needs the node daemon's network faults)`,
       gamedayDefaults.weapons,
     )
     .option("--unsafe", "let a ship be sunk: lifts the per-ship cap (rules: unsafe)", false)
@@ -158,7 +158,7 @@ export function gamedayLines(
     `GameDay on sandbox "${plan.sandboxName}": the board listens on ${gameday.boardUrl}`,
     "",
     `Players: open ${gameday.playerUrl} and join with the code ${gameday.code}`,
-    `Game: ${allowed.join(" and ")} on ${rules.namespaces.join(", ")}; each player ${player.shots} per ${player.per.toString()}, ` +
+    `Game: ${listed(allowed)} on ${rules.namespaces.join(", ")}; each player ${player.shots} per ${player.per.toString()}, ` +
       `the fleet ${game.shots} per ${game.per.toString()}, up to ${rules.maxPlayers} players; ` +
       (rules.unsafe ? "ships can be sunk (--unsafe)" : "no ship can be sunk"),
     `Operator: log in at ${localUrl(gameday.boardUrl)}/ on this machine as ${gameday.operatorUser} with the token in ` +
@@ -166,6 +166,11 @@ export function gamedayLines(
     `Audit log: ${shownPath(where.logFile, where.cwd)}`,
     "",
   ];
+}
+
+/** "torpedo, mine and fog", as a sentence lists things. */
+function listed(items: readonly string[]): string {
+  return items.length <= 1 ? items.join("") : `${items.slice(0, -1).join(", ")} and ${items.at(-1) ?? ""}`;
 }
 
 export function loopbackWarning(plan: Pick<GamedayPlan, "listen">): string {

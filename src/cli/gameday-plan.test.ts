@@ -38,7 +38,7 @@ function refusal(flags: Partial<GamedayFlags>): string {
 }
 
 describe("planning a GameDay", () => {
-  it("opens the demo fleet's namespaces with torpedo and mine, the rules' default limits, on loopback", () => {
+  it("opens the demo fleet's namespaces with torpedo, mine, fog and anchor, the rules' default limits, on loopback", () => {
     const plan = planGameday(defaults, "/home/presenter");
     expect(plan).toMatchObject({
       sandboxName: "gameday",
@@ -47,7 +47,7 @@ describe("planning a GameDay", () => {
       publicUrl: undefined,
       game: {
         namespaces: ["demo-shop", "demo-payments", "demo-batch"],
-        weapons: ["torpedo", "mine"],
+        weapons: ["torpedo", "mine", "fog", "anchor"],
         unsafe: false,
         limits: {},
       },
@@ -83,11 +83,7 @@ describe("planning a GameDay", () => {
   it.each([
     [{ weapons: "torpedo,laser" }, "--weapons: weapons[1]: must be one of torpedo, mine, fog, anchor, net"],
     [{ weapons: "torpedo,torpedo" }, '--weapons: weapons[1]: "torpedo" is listed twice'],
-    [{ weapons: "net" }, "--weapons: weapons[0]: net is disabled: needs the node daemon"],
-    [
-      { weapons: "torpedo,fog,anchor" },
-      "--weapons: fog, anchor: not in a GameDay: its board may not change ConfigMaps or workloads",
-    ],
+    [{ weapons: "net" }, "--weapons: weapons[0]: net is disabled: needs the node daemon's network faults"],
     [{ limitPlayer: "1 per 3s" }, '--limit-player: "1 per 3s" is not SHOTS/DURATION'],
     [{ limitPlayer: "11/3s" }, "--limit-player: limits.player.shots: must be at most 10"],
     [{ limitGame: "3/100ms" }, '--limit-game: limits.game.per: must be at least 1s, got "100ms"'],

@@ -2,7 +2,7 @@ import { isIPv6 } from "node:net";
 import { networkInterfaces, type NetworkInterfaceInfo } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { parseListenAddress, type ListenAddress } from "../agent/http/address.js";
-import { checkGameRules, weapons as ruleWeapons } from "../core/board/rules.js";
+import { checkGameRules } from "../core/board/rules.js";
 import { usageError } from "../core/errors.js";
 import { demoNamespaces } from "../demo/fleet.js";
 import { defaultFrontDoorPorts, type FrontDoorPorts } from "../demo/front-door-ports.js";
@@ -59,7 +59,7 @@ export interface GamedayPlan {
 export const gamedayDefaults = {
   name: "gameday",
   listen: "127.0.0.1:8090",
-  weapons: "torpedo,mine",
+  weapons: "torpedo,mine,fog,anchor",
   dir: "broadside-gameday",
 } as const;
 
@@ -125,23 +125,8 @@ export function gameBody(
     const flag = flagOfRule.find(([pattern]) => pattern.test(first?.field ?? ""))?.[1] ?? "(rules)";
     throw usageError(flag, checked.problems.map(({ field, problem }) => `${field}: ${problem}`).join("; "));
   }
-  const notHere = weapons.filter(
-    (weapon) => (ruleWeapons as readonly string[]).includes(weapon) && !gamedayWeapons.includes(weapon),
-  );
-  if (notHere.length > 0) {
-    throw usageError(
-      "--weapons",
-      `${notHere.join(", ")}: not in a GameDay: its board may not change ConfigMaps or workloads (ADR 0026); use broadside board for fog and anchor`,
-    );
-  }
   return body;
 }
-
-/**
- * The weapons a GameDay's board can fire: its identity may delete and evict pods, not patch ConfigMaps or
- * workloads (ADR 0026), which fog and anchor need (`broadside board` under an identity allowed them does).
- */
-export const gamedayWeapons: readonly string[] = ["torpedo", "mine"];
 
 /** "1/3s": shots per duration, as the rules' `limits.player` and `limits.game` hold them. */
 function parseRate(text: string, flag: string): { shots: number; per: string } {

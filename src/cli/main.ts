@@ -34,10 +34,15 @@ export const commandModules: readonly CommandModule[] = [
     load: async () => (await import("./timed-chaos-commands.js")).registerTimedChaosCommands,
   },
   {
+    names: ["bandwidth", "partition"],
+    load: async () => (await import("./network-commands.js")).registerNetworkCommands,
+  },
+  {
     names: ["recover", "halt", "resume", "status"],
     load: async () => (await import("./ledger-commands.js")).registerLedgerCommands,
   },
   { names: ["run"], load: async () => (await import("./run-command.js")).registerRunCommand },
+  { names: ["duel"], load: async () => (await import("./duel-command.js")).registerDuelCommand },
   {
     names: ["report"],
     load: async () => {

@@ -168,7 +168,11 @@ async function targetOf(config: CliConfig, io: CliIo, flags: RunFlags) {
 }
 
 /** --sandbox NAME stands for that sandbox's admin kubeconfig. */
-async function clusterOf(config: CliConfig, io: CliIo, flags: RunFlags): Promise<ClusterFlags> {
+export async function clusterOf(
+  config: CliConfig,
+  io: CliIo,
+  flags: ClusterFlags & { readonly sandbox?: SandboxName },
+): Promise<ClusterFlags> {
   if (flags.sandbox === undefined) return flags;
   if (flags.kubeconfig !== undefined) throw usageError("--sandbox", "cannot be combined with --kubeconfig");
   const env = sandboxEnvironment(config, io);
@@ -203,7 +207,7 @@ function planFor(
 }
 
 /** Ctrl-C aborts the run (faults reverted, report written); a second Ctrl-C leaves at once. */
-async function withInterrupt<T>(io: CliIo, work: (interrupt: AbortSignal) => Promise<T>): Promise<T> {
+export async function withInterrupt<T>(io: CliIo, work: (interrupt: AbortSignal) => Promise<T>): Promise<T> {
   const interrupt = new AbortController();
   const onSignal = (): void => {
     if (!interrupt.signal.aborted) {
@@ -224,7 +228,7 @@ async function withInterrupt<T>(io: CliIo, work: (interrupt: AbortSignal) => Pro
   }
 }
 
-function stampOf(epochMs: number): string {
+export function stampOf(epochMs: number): string {
   return new Date(epochMs)
     .toISOString()
     .replace(/[-:]/g, "")

@@ -1,3 +1,4 @@
+import { runContainerKill } from "../engine/container-kill.js";
 import type { EngineContext } from "../engine/context.js";
 import { runObjectChaos } from "../engine/object-chaos.js";
 import { runPodChaos } from "../engine/pod-chaos.js";
@@ -5,7 +6,13 @@ import { runPodFailure } from "../engine/pod-failure.js";
 import type { TargetPlan } from "../core/targeting/types.js";
 import { fileParamNames, planObjectFault } from "../faults/object-registry.js";
 import { podFaults } from "../faults/pod-registry.js";
-import type { ObjectFaultStep, PodFailureStep, PodFaultStep, Probe } from "../experiments/files/model.js";
+import type {
+  ContainerKillStep,
+  ObjectFaultStep,
+  PodFailureStep,
+  PodFaultStep,
+  Probe,
+} from "../experiments/files/model.js";
 import type { PlanStep, RunPlan, ScheduleStep } from "../experiments/run/plan.js";
 import { firingInstants } from "../experiments/schedule/instants.js";
 import { probeSpecOf } from "../experiments/run/probes.js";
@@ -44,8 +51,14 @@ async function stepTargets(ctx: EngineContext, step: PlanStep): Promise<string[]
   if (step.type === "pod-fault") return podTargets(ctx, step);
   if (step.type === "object-fault") return objectChanges(ctx, step);
   if (step.type === "pod-failure") return pausedPods(ctx, step);
+  if (step.type === "container-kill") return killedContainers(ctx, step);
   if (step.type === "schedule") {
-    const round = step.shot.type === "pod-failure" ? pausedPods(ctx, step.shot) : podTargets(ctx, step.shot);
+    const round =
+      step.shot.type === "pod-failure"
+        ? pausedPods(ctx, step.shot)
+        : step.shot.type === "container-kill"
+          ? killedContainers(ctx, step.shot)
+          : podTargets(ctx, step.shot);
     return [...scheduleInstants(ctx, step), ...(await round)];
   }
   return [];
@@ -77,6 +90,27 @@ async function pausedPods(ctx: EngineContext, step: PodFailureStep): Promise<str
   });
   return [
     ...result.changes.map((change) => `would change ${change.description}`),
+    ...describeTargets(result.plan),
+  ];
+}
+
+/** Each container a run would kill, checked on its pod as a run checks it (a missing name is refused). */
+async function killedContainers(ctx: EngineContext, step: ContainerKillStep): Promise<string[]> {
+  const result = await runContainerKill(ctx, {
+    scope: scopeOf(step),
+    selector: step.selector,
+    mode: step.mode,
+    containers: step.containerNames,
+    containersField: "spec.containerNames",
+    dryRun: true,
+    wait: false,
+    timeout: step.timeout,
+  });
+  return [
+    ...result.targets.map(
+      (target) =>
+        `would kill container ${target.container} of ${target.pod.namespace}/${target.pod.name} on ${target.node} (through its node daemon)`,
+    ),
     ...describeTargets(result.plan),
   ];
 }

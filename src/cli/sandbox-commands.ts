@@ -8,10 +8,12 @@ import { systemHost } from "../sandbox/bodies/host.js";
 import { podBodiesChoices, type PodBodiesChoice } from "../sandbox/bodies/mode.js";
 import { optionalComponents, parseWith, type OptionalComponent } from "../sandbox/components-optional.js";
 import type { FluxState } from "../sandbox/flux-state.js";
+import type { PrometheusState } from "../sandbox/prometheus-state.js";
 import { systemProc } from "../sandbox/liveness.js";
 import { SandboxName } from "../sandbox/sandbox-name.js";
 import {
   defaultLifecycle,
+  sandboxBuild,
   sandboxDown,
   sandboxFrontDoors,
   sandboxNames,
@@ -75,6 +77,23 @@ export function registerSandboxCommands(program: Command, config: CliConfig, io:
     );
 
   sandbox
+    .command("build")
+    .description(
+      "Build what `up` builds on first use (the control plane, and optional components), without starting anything",
+    )
+    .option(
+      "--with <components>",
+      `optional components to build too, comma-separated (${optionalComponents.join(", ")})`,
+      parseWith,
+      [],
+    )
+    .action(async (options: { with: OptionalComponent[] }) => {
+      await sandboxBuild(env, options.with);
+      const built = ["the control plane", ...options.with].join(", ");
+      io.out(`built and cached in ${config.cacheDir}: ${built}\n`);
+    });
+
+  sandbox
     .command("up")
     .description("Build the binaries if missing, start the sandbox (or reuse it), create fake nodes")
     .option("--name <name>", "sandbox name", sandboxNameOption("--name"), defaultSandboxName)
@@ -136,6 +155,7 @@ export function registerSandboxCommands(program: Command, config: CliConfig, io:
       io.out(`  kubectl --kubeconfig ${state.adminKubeconfig} get nodes\n`);
       io.out(`  pod bodies: ${describeBodies(state.bodies)}\n`);
       if (state.flux !== undefined) io.out(`  flux: ${describeFlux(state.flux)}\n`);
+      if (state.prometheus !== undefined) io.out(`  prometheus: ${describePrometheus(state.prometheus)}\n`);
       await assertDoorsNotBlocked(await sandboxFrontDoors(env, state), state.name);
     });
 
@@ -166,7 +186,9 @@ export function registerSandboxCommands(program: Command, config: CliConfig, io:
       if (options.output === "json") {
         const { name, apiServer, versions } = state;
         const flux = state.flux ?? null;
-        io.out(`${JSON.stringify({ name, apiServer, versions, components, frontDoors, flux }, null, 2)}\n`);
+        const prometheus = state.prometheus ?? null;
+        const report = { name, apiServer, versions, components, frontDoors, flux, prometheus };
+        io.out(`${JSON.stringify(report, null, 2)}\n`);
       } else {
         io.out(statusTable(components));
         if (frontDoors !== null) io.out(`\n${doorsTable(frontDoors)}`);
@@ -214,6 +236,11 @@ export function describeFlux(flux: FluxState): string {
       ? "nothing under a Kustomization yet (--flux-interval puts the demo fleet there)"
       : `Kustomization ${flux.sync.kustomization} applies ${flux.sync.path}/ every ${flux.sync.interval} (at ${flux.sync.revision})`;
   return `${flux.version}, repository ${flux.gitUrl} (work tree ${flux.workTree}); ${sync}`;
+}
+
+/** `sandbox up`'s line on Prometheus: its API, and where Broadside's processes are listed for it. */
+export function describePrometheus(prometheus: PrometheusState): string {
+  return `${prometheus.version}, API ${prometheus.url}; scrapes the control plane, Flux when it runs, and the Broadside processes listed in ${prometheus.targetsDir}/broadside-*.json`;
 }
 
 function statusTable(components: readonly ComponentStatus[]): string {

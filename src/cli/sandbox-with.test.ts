@@ -24,8 +24,12 @@ async function up(...args: string[]) {
 
 describe("sandbox up --with and --flux-interval: bad input is refused before anything is built or written", () => {
   it.each([
-    [["--with", "argocd"], '--with: unknown component "argocd"; the optional components are: flux'],
-    [["--with", "flux,prometheus"], '--with: unknown component "prometheus"'],
+    [
+      ["--with", "argocd"],
+      '--with: unknown component "argocd"; the optional components are: flux, prometheus',
+    ],
+    [["--with", "flux,grafana"], '--with: unknown component "grafana"'],
+    [["--with", "prometheus", "--flux-interval", "10s"], "--flux-interval: needs --with flux"],
     [["--flux-interval", "10s"], "--flux-interval: needs --with flux"],
     [["--with", "flux", "--flux-interval", "2s"], "--flux-interval: must be at least 5s, got 2s"],
     [["--with", "flux", "--flux-interval", "48h"], "--flux-interval: must be at most 24h"],

@@ -115,6 +115,11 @@ export const errorCatalog = {
     summary:
       "The Kubernetes API refused a request with 403: the identity's RBAC does not grant that verb on that resource there.",
   },
+  BRD_DUEL_GITOPS: {
+    exitCode: ExitCode.failure,
+    summary:
+      "A duel's GitOps controller is not there or not ready (its object missing, not Ready, or it did not reconcile in time).",
+  },
   BRD_KUBE_API: { exitCode: ExitCode.failure, summary: "The Kubernetes API refused or failed a request." },
   BRD_TIMEOUT: {
     exitCode: ExitCode.failure,

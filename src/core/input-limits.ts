@@ -78,6 +78,10 @@ export const durationLimits = {
     "168h",
     "100ms",
   ),
+  /** A duel leg's GitOps reconcile interval (the same bounds as the sandbox's Flux). */
+  duelInterval: upTo("a Duel leg's interval", "24h", "5s"),
+  /** How long a duel's attack holds before Broadside reverts it: a round's length. */
+  duelDeadline: upTo("a Duel leg's deadline", "1h", "1s"),
   /** The agent's longest wait between two looks at the ledger. */
   agentResync: upTo("agent --resync", "24h", "1s"),
 } as const satisfies Record<string, DurationLimit>;
@@ -115,6 +119,10 @@ export const countLimits = {
   experimentSteps: { fields: "an Experiment's method steps, and its rollbacks", min: 1, max: 100 },
   /** Probes of an Experiment's hypothesis. */
   probes: { fields: "an Experiment's probes", min: 1, max: 20 },
+  /** A duel's legs, rounds per leg and attacks per round. */
+  duelLegs: { fields: "a Duel's legs", min: 1, max: 4 },
+  duelRounds: { fields: "a Duel leg's rounds", min: 1, max: 20 },
+  duelAttacks: { fields: "a Duel's attacks", min: 1, max: 20 },
   /** Fake nodes of a sandbox. */
   sandboxNodes: { fields: "sandbox up --nodes", min: 1, max: 500 },
 } as const satisfies Record<string, CountLimit>;

@@ -1,6 +1,6 @@
 import { ConflictError } from "./ledger/store.js";
 import { nodeWorkName } from "./node-work.js";
-import type { NodeWork, NodeWorkSpec, NodeWorkStatus, NodeWorkStore } from "./node-work.js";
+import type { NodeWork, NodeWorkSpec, NodeWorkStatus, NodeWorkStore, RevertRequest } from "./node-work.js";
 
 /** Node work in memory, for unit tests: versions bump on every write, as resourceVersions do. */
 export class MemoryNodeWork implements NodeWorkStore {
@@ -39,6 +39,24 @@ export class MemoryNodeWork implements NodeWorkStore {
     this.works.delete(work.name);
     return Promise.resolve();
   }
+
+  requestRevert(work: NodeWork, request: RevertRequest): Promise<NodeWork> {
+    const current = this.works.get(work.name);
+    if (current?.version !== work.version)
+      return Promise.reject(new ConflictError(`node work ${work.name} changed or is gone`));
+    const asked: NodeWork = { ...current, revert: request, version: this.nextVersion() };
+    this.works.set(work.name, asked);
+    this.onChange?.(asked);
+    return Promise.resolve(asked);
+  }
+
+  remove(name: string): Promise<void> {
+    this.works.delete(name);
+    return Promise.resolve();
+  }
+
+  /** Told of every revert request (a test's stand-in daemon answers from here). */
+  onChange: ((work: NodeWork) => void) | undefined;
 
   private nextVersion(): string {
     this.counter += 1;

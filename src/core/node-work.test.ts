@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { nodeLabelValue, nodeWorkSelector, parseNodeWorkSpec, workRefusal } from "./node-work.js";
+import {
+  nodeLabelValue,
+  nodeWorkSelector,
+  parseNodeWorkSpec,
+  rateBitsPerSecond,
+  workRefusal,
+} from "./node-work.js";
 import { sampleWork } from "./node-work-fixture.js";
 
 describe("node work: the object a node's daemon acts on", () => {
@@ -40,5 +46,53 @@ describe("node work: the object a node's daemon acts on", () => {
       message: "namespace kube-system is protected",
     });
     expect(workRefusal(sampleWork, { ...context, now: 31_000 })?.phase).toBe("Abandoned");
+  });
+
+  const bandwidth = {
+    ...sampleWork,
+    kind: "bandwidth",
+    signal: undefined,
+    network: { device: "eth0", bandwidth: { rate: "1mbit", limit: 20_000, buffer: 10_000 } },
+    durationMs: 30_000,
+  };
+
+  it.each([
+    [{ durationMs: undefined }, /^durationMs: is required for bandwidth/],
+    [{ network: { device: "eth0" } }, /^network: needs its bandwidth parameters/],
+    [
+      { network: { device: "eth0;rm", bandwidth: bandwidth.network.bandwidth } },
+      /^network\.device: must be an interface name/,
+    ],
+    [
+      { network: { device: "eth0", bandwidth: { ...bandwidth.network.bandwidth, rate: "1 mbit" } } },
+      /^network\.bandwidth\.rate: must be a tc rate/,
+    ],
+    [
+      { network: { device: "eth0", bandwidth: { ...bandwidth.network.bandwidth, rate: "1bit" } } },
+      /^network\.bandwidth\.rate: must be at least 8 bit\/s/,
+    ],
+    [
+      { network: { device: "eth0", bandwidth: { ...bandwidth.network.bandwidth, limit: 0 } } },
+      /^network\.bandwidth\.limit: /,
+    ],
+    [{ kind: "container-kill" }, /^signal: is required for container-kill/],
+  ])("refuses timed work %j, naming the field", (change, problem) => {
+    const parsed = parseNodeWorkSpec({ ...bandwidth, ...change });
+    expect("problem" in parsed ? parsed.problem : "accepted").toMatch(problem);
+  });
+
+  it("accepts bandwidth and partition work, and reads tc rates in bit/s", () => {
+    expect("problem" in parseNodeWorkSpec(bandwidth)).toBe(false);
+    const partition = {
+      ...bandwidth,
+      kind: "partition",
+      network: { device: "eth0", partition: { direction: "to" } },
+    };
+    expect("problem" in parseNodeWorkSpec(partition)).toBe(false);
+    expect(rateBitsPerSecond("1mbit")).toBe(1_000_000);
+    expect(rateBitsPerSecond("125kbps")).toBe(1_000_000);
+    expect(rateBitsPerSecond("1.5MBit")).toBe(1_500_000);
+    expect(rateBitsPerSecond("800")).toBe(800);
+    expect(rateBitsPerSecond("fast")).toBeUndefined();
   });
 });

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { dnsSubdomainPattern } from "./names.js";
+import { nodeWorkKinds } from "./node-work-kinds.js";
+import type { NodeWorkKind } from "./node-work-kinds.js";
 import { containerNameSchema, namespaceNameSchema, objectNameSchema } from "./schemas.js";
 
 /*
@@ -18,9 +20,8 @@ export const nodeWorkNodeLabel = "broadside.dev/node";
 /** The value of nodeWorkLabel: the version of the work format. */
 export const nodeWorkVersion = "v1";
 
-/** The work kinds a daemon knows; container-kill is the first (network and stress faults come next). */
-export const nodeWorkKinds = ["container-kill"] as const;
-export type NodeWorkKind = (typeof nodeWorkKinds)[number];
+export { isTimedKind, nodeWorkKinds, nodeWorkName, timedNodeWorkKinds } from "./node-work-kinds.js";
+export type { NodeWorkKind, TimedNodeWorkKind } from "./node-work-kinds.js";
 
 const recordIdPattern = /^[0-9]{8}t[0-9]{6}-[0-9a-f]{6}$/;
 const uidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -29,29 +30,125 @@ export const containerIdPattern = /^[a-z0-9-]{1,32}:\/\/[0-9a-f]{12,128}$/;
 
 const epochMs = z.number().int().nonnegative();
 
-export const nodeWorkSpecSchema = z.strictObject({
-  kind: z.enum(nodeWorkKinds),
-  /** The ledger record written before this object: the fault's audit trail. */
-  ledgerId: z.string().regex(recordIdPattern, { error: "is not a ledger record id" }),
-  node: objectNameSchema,
-  pod: z.strictObject({
-    namespace: namespaceNameSchema,
-    name: objectNameSchema,
-    uid: z.string().regex(uidPattern, { error: "is not a pod uid" }),
-  }),
-  container: containerNameSchema,
-  /** From the pod's status when the work was written; the CRI finder looks the process up by it. */
-  containerId: z.string().regex(containerIdPattern, { error: "is not a container ID" }).optional(),
-  signal: z.literal("SIGKILL"),
-  createdAt: epochMs,
-  /** Work not started by then is abandoned: its writer has stopped waiting for it. */
-  deadline: epochMs,
-  /** Who asked, for the daemon's log. */
-  actor: z.string().max(256),
+/**
+ * A tc rate as Chaos Mesh and tc spell it: a number and a unit; a bare number is bit/s, `kbit` 1000
+ * bit/s, and `bps`, `kbps`, `mbps`... are bytes per second (iproute2's units, case-insensitive).
+ */
+export const tcRatePattern =
+  /^[0-9]{1,12}(\.[0-9]{1,6})?(bit|kbit|mbit|gbit|tbit|bps|kbps|mbps|gbps|tbps)?$/i;
+
+/** The rate in bit/s, for checks and reports; undefined when it is not a tc rate. */
+export function rateBitsPerSecond(rate: string): number | undefined {
+  const match = tcRatePattern.exec(rate);
+  if (match === null) return undefined;
+  const unit = (match[2] ?? "bit").toLowerCase();
+  const scale: Record<string, number> = {
+    bit: 1,
+    kbit: 1e3,
+    mbit: 1e6,
+    gbit: 1e9,
+    tbit: 1e12,
+    bps: 8,
+    kbps: 8e3,
+    mbps: 8e6,
+    gbps: 8e9,
+    tbps: 8e12,
+  };
+  return Number.parseFloat(rate) * (scale[unit] ?? 1);
+}
+
+const uint32 = z.number().int().min(1).max(4_294_967_295);
+
+/** Chaos Mesh's NetworkChaos bandwidth: tc tbf's rate, limit (bytes queued) and buffer (burst, bytes). */
+export const bandwidthSchema = z.strictObject({
+  rate: z
+    .string()
+    .regex(tcRatePattern, { error: "must be a tc rate such as 1mbit, 500kbit or 125kbps" })
+    .refine((rate) => (rateBitsPerSecond(rate) ?? 0) >= 8, { error: "must be at least 8 bit/s" }),
+  limit: uint32,
+  buffer: uint32,
+  peakrate: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+  minburst: uint32.optional(),
 });
+export type BandwidthParams = z.infer<typeof bandwidthSchema>;
+
+/** Chaos Mesh's directions: to (the pod's outgoing traffic), from (its incoming), both. */
+export const partitionDirections = ["to", "from", "both"] as const;
+export const partitionSchema = z.strictObject({ direction: z.enum(partitionDirections) });
+export type PartitionParams = z.infer<typeof partitionSchema>;
+
+/** A network interface inside the pod (IFNAMSIZ: 15 characters). */
+export const deviceSchema = z
+  .string()
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/, { error: "must be an interface name such as eth0" });
+
+export const networkWorkSchema = z.strictObject({
+  device: deviceSchema,
+  bandwidth: bandwidthSchema.optional(),
+  partition: partitionSchema.optional(),
+});
+export type NetworkWork = z.infer<typeof networkWorkSchema>;
+
+export const nodeWorkSpecSchema = z
+  .strictObject({
+    kind: z.enum(nodeWorkKinds),
+    /** The ledger record written before this object: the fault's audit trail. */
+    ledgerId: z.string().regex(recordIdPattern, { error: "is not a ledger record id" }),
+    node: objectNameSchema,
+    pod: z.strictObject({
+      namespace: namespaceNameSchema,
+      name: objectNameSchema,
+      uid: z.string().regex(uidPattern, { error: "is not a pod uid" }),
+    }),
+    container: containerNameSchema,
+    /** From the pod's status when the work was written; the CRI finder looks the process up by it. */
+    containerId: z.string().regex(containerIdPattern, { error: "is not a container ID" }).optional(),
+    /** container-kill's signal. */
+    signal: z.literal("SIGKILL").optional(),
+    /** The network faults' parameters. */
+    network: networkWorkSchema.optional(),
+    /** Timed kinds: how long the fault holds once applied; the daemon reverts it then by itself. */
+    durationMs: z
+      .number()
+      .int()
+      .positive()
+      .max(7 * 86_400_000)
+      .optional(),
+    createdAt: epochMs,
+    /** Work not started by then is abandoned: its writer has stopped waiting for it. */
+    deadline: epochMs,
+    /** Who asked, for the daemon's log. */
+    actor: z.string().max(256),
+  })
+  .superRefine((spec, context) => {
+    const problem = kindProblem(spec);
+    if (problem !== undefined)
+      context.addIssue({ code: "custom", path: [problem.path], message: problem.message });
+  });
 export type NodeWorkSpec = z.infer<typeof nodeWorkSpecSchema>;
 
-export const nodeWorkPhases = ["Done", "Failed", "Refused", "Abandoned"] as const;
+/** What each kind needs beyond the common fields. */
+function kindProblem(spec: {
+  readonly kind: NodeWorkKind;
+  readonly signal?: string | undefined;
+  readonly network?: NetworkWork | undefined;
+  readonly durationMs?: number | undefined;
+}): { path: string; message: string } | undefined {
+  if (spec.kind === "container-kill")
+    return spec.signal === undefined
+      ? { path: "signal", message: "is required for container-kill" }
+      : undefined;
+  if (spec.durationMs === undefined) return { path: "durationMs", message: `is required for ${spec.kind}` };
+  if (spec.network?.[spec.kind] === undefined)
+    return { path: "network", message: `needs its ${spec.kind} parameters` };
+  return undefined;
+}
+
+/**
+ * Done: a one-shot action was taken. Applied: a timed fault holds (it will be Reverted). Reverted: a timed
+ * fault was taken away again (status.message says why: its end, a revert request, halt, a lost record).
+ */
+export const nodeWorkPhases = ["Done", "Applied", "Reverted", "Failed", "Refused", "Abandoned"] as const;
 export type NodeWorkPhase = (typeof nodeWorkPhases)[number];
 
 export const nodeWorkStatusSchema = z.strictObject({
@@ -62,8 +159,12 @@ export const nodeWorkStatusSchema = z.strictObject({
    */
   phase: z.enum(nodeWorkPhases),
   message: z.string().max(2048),
-  /** Epoch ms on the node's clock when the action was taken (the kill's signal), for Done. */
+  /** Epoch ms on the node's clock when the action was taken (the kill's signal, the fault applied). */
   actedAt: epochMs.optional(),
+  /** Timed kinds: when the daemon will revert the fault by itself (node's clock). */
+  endsAt: epochMs.optional(),
+  /** Timed kinds: when it was reverted (node's clock), for Reverted. */
+  revertedAt: epochMs.optional(),
   /** The process acted on, for Done. */
   pid: z.number().int().positive().optional(),
   /** Epoch ms on the node's clock when the status was written. */
@@ -72,18 +173,23 @@ export const nodeWorkStatusSchema = z.strictObject({
 });
 export type NodeWorkStatus = z.infer<typeof nodeWorkStatusSchema>;
 
+/** A writer's (or a recovering process's) request that a timed fault be reverted now. */
+export const revertRequestSchema = z.strictObject({
+  at: epochMs,
+  by: z.string().max(256),
+  reason: z.string().max(512),
+});
+export type RevertRequest = z.infer<typeof revertRequestSchema>;
+
 /** A work object as both sides see it: its name, its spec, its status once answered. */
 export interface NodeWork {
   readonly name: string;
   readonly spec: NodeWorkSpec;
   readonly status?: NodeWorkStatus | undefined;
+  /** Timed kinds: set once someone asked for the fault to be reverted now. */
+  readonly revert?: RevertRequest | undefined;
   /** Opaque, from the store: a status write succeeds only against the version read. */
   readonly version: string;
-}
-
-/** The work object of a ledger record (one record, one target, one work object). */
-export function nodeWorkName(ledgerId: string): string {
-  return `nodework-${ledgerId}`;
 }
 
 /**
@@ -128,6 +234,16 @@ export function parseNodeWorkStatus(value: unknown): NodeWorkStatus | undefined 
   return parsed.success ? parsed.data : undefined;
 }
 
+export function parseRevertRequest(value: unknown): RevertRequest | undefined {
+  const parsed = revertRequestSchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** Whether a timed fault holds, as its work object says: applied, and not yet reverted. */
+export function isHeld(work: Pick<NodeWork, "status">): boolean {
+  return work.status?.phase === "Applied";
+}
+
 /** A container ID's bare hex part, for the CRI: "containerd://4f1c..." -> "4f1c...". */
 export function bareContainerId(containerId: string): string | undefined {
   const at = containerId.indexOf("://");
@@ -146,4 +262,8 @@ export interface NodeWorkStore {
   answer(work: NodeWork, status: NodeWorkStatus): Promise<NodeWork>;
   /** Deletes an unanswered object (conditional on its version): a writer that stopped waiting withdraws it. */
   withdraw(work: NodeWork): Promise<void>;
+  /** Asks the daemon to revert a timed fault now (conditional on `work.version`; ConflictError otherwise). */
+  requestRevert(work: NodeWork, request: RevertRequest): Promise<NodeWork>;
+  /** Deletes a finished work object (any version); a missing one is fine. */
+  remove(name: string): Promise<void>;
 }

@@ -18,10 +18,18 @@ export interface PodShotOptions {
   readonly gracePeriodSeconds?: number;
 }
 
-/** What happened when a pod fault fired at one pod; `at` is when the answer came (epoch ms). */
+/**
+ * What happened when a pod fault fired at one pod; `at` is when the answer came (epoch ms). An eviction
+ * the API refused for a PodDisruptionBudget names the budgets that cover the pod in `budgets`.
+ */
 export type ShotOutcome =
   | { readonly accepted: true; readonly at: number }
-  | { readonly accepted: false; readonly at: number; readonly reason: string };
+  | {
+      readonly accepted: false;
+      readonly at: number;
+      readonly reason: string;
+      readonly budgets?: readonly string[];
+    };
 
 /** A shot that threw instead of answering: recorded as refused, with the error as its reason. */
 export function failedShot(error: unknown, at: number): ShotOutcome {

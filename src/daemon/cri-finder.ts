@@ -1,5 +1,6 @@
+import { readdir } from "node:fs/promises";
 import { bareContainerId } from "../core/node-work.js";
-import type { ContainerTarget, FoundProcess, ProcessFinder } from "./finder.js";
+import type { ContainerTarget, FoundNetns, FoundProcess, ProcessFinder } from "./finder.js";
 import type { ProcessTable } from "./proc.js";
 
 /** Runs a program with an argv array (never a shell) and gives its output. */
@@ -28,6 +29,7 @@ export class CriFinder implements ProcessFinder {
     private readonly options: CriFinderOptions,
     private readonly runner: ArgvRunner,
     private readonly processes: ProcessTable,
+    private readonly listNetns: () => Promise<string[]> = () => readdir("/run/netns"),
   ) {}
 
   async find(target: ContainerTarget): Promise<FoundProcess> {
@@ -48,6 +50,19 @@ export class CriFinder implements ProcessFinder {
         reason: `${where}: pid ${pid} is not visible here (is the daemon in the host's pid namespace?)`,
       };
     return { found: true, pid, startTime, how: `crictl inspect ${containerId}` };
+  }
+
+  /** The container's process's namespace: /proc/<pid>/ns/net (hostPID), shared by every container of the pod. */
+  async netns(target: ContainerTarget): Promise<FoundNetns> {
+    const found = await this.find(target);
+    if (!found.found) return found;
+    return { found: true, path: `/proc/${found.pid}/ns/net`, how: `${found.how}, pid ${found.pid}` };
+  }
+
+  /** The CNI's named namespaces (/run/netns): where the runtime keeps the pods' namespaces. */
+  async netnsPaths(): Promise<string[]> {
+    const names = await this.listNetns().catch(() => [] as string[]);
+    return names.filter((name) => /^[A-Za-z0-9_.-]{1,200}$/.test(name)).map((name) => `/run/netns/${name}`);
   }
 
   private async lookUp(target: ContainerTarget): Promise<string | FoundProcess> {

@@ -1,20 +1,26 @@
 import type { V1ConfigMap } from "@kubernetes/client-node";
 import { describeError } from "../core/errors.js";
 import type { BroadsideError } from "../core/errors.js";
-import { nodeWorkSelector } from "../core/node-work.js";
+import { describeHold } from "../core/halt.js";
+import { isTimedKind, nodeWorkSelector } from "../core/node-work.js";
+import type { NodeWork } from "../core/node-work.js";
+import { haltObjectName, holdOf } from "../kube/halt-switch.js";
 import { workOf } from "../kube/node-work-store.js";
 import { Informer } from "../kube/watch/informer.js";
 import type { InformerEvent } from "../kube/watch/informer.js";
 import { collectionPath } from "../kube/watch/source.js";
 import type { WatchSources } from "../kube/watch/source.js";
+import { TimedFaults } from "./timed.js";
+import type { TimedContext } from "./timed.js";
 import { actOn, resume } from "./worker.js";
-import type { WorkerContext } from "./worker.js";
 
-export interface DaemonOptions extends WorkerContext {
+export interface DaemonOptions extends TimedContext {
   readonly namespace: string;
   readonly watches: WatchSources;
   /** Reported entries older than this are pruned from the journal at start. Default 7 days. */
   readonly journalRetentionMs?: number;
+  /** How often held faults are checked against their end and unreported answers retried. Default 2 s. */
+  readonly sweepMs?: number;
 }
 
 /**
@@ -24,6 +30,10 @@ export interface DaemonOptions extends WorkerContext {
  */
 export class NodeDaemon {
   private readonly informer: Informer<V1ConfigMap>;
+  /** The kill switch, watched: a hold reverts every held fault at once (ADR 0032). */
+  private readonly haltInformer: Informer<V1ConfigMap>;
+  private readonly timed: TimedFaults;
+  private sweeper: NodeJS.Timeout | undefined;
   private queue: Promise<void> = Promise.resolve();
   private readonly queued = new Set<string>();
   private stopped = false;
@@ -43,6 +53,24 @@ export class NodeDaemon {
     this.informer.subscribe((event) => {
       this.onEvent(event);
     });
+    this.timed = new TimedFaults(options);
+    this.haltInformer = new Informer<V1ConfigMap>({
+      source: options.watches({
+        path: collectionPath("v1", "configmaps", options.namespace),
+        fieldSelector: `metadata.name=${haltObjectName}`,
+      }),
+      description: "the kill switch",
+      clock: options.clock,
+      onError: (error: BroadsideError) => {
+        options.log("kill switch watch error", { error: error.message });
+      },
+    });
+    this.haltInformer.subscribe((event) => {
+      if (event.type === "DELETED" || this.timed.holding().length === 0) return;
+      const hold = describeHold(holdOf(event.object));
+      options.log("kill switch held: reverting every fault held", { hold });
+      void this.timed.revertAll(`halted (${hold})`);
+    });
   }
 
   /** Finishes the journal's open entries, then starts watching; resolves once the first LIST is in. */
@@ -58,10 +86,20 @@ export class NodeDaemon {
     });
     for (const entry of unfinished) {
       this.options.log("finishing a journal entry", { work: entry.work, phase: entry.phase });
-      await resume(this.options, entry).catch((error: unknown) => {
+      const finish = isTimedKind(entry.spec.kind) ? this.timed.resume(entry) : resume(this.options, entry);
+      await finish.catch((error: unknown) => {
         this.options.log("journal entry left open", { work: entry.work, error: describeError(error) });
       });
     }
+    await this.timed.removeLeftovers().catch((error: unknown) => {
+      this.options.log("leftover scan failed", { error: describeError(error) });
+    });
+    await this.haltInformer.start();
+    this.sweeper = setInterval(() => {
+      void this.timed.sweep().catch((error: unknown) => {
+        this.options.log("sweep failed", { error: describeError(error) });
+      });
+    }, this.options.sweepMs ?? 2_000);
     await this.informer.start();
     this.options.log("watching", { selector: nodeWorkSelector(this.options.node) });
   }
@@ -69,19 +107,35 @@ export class NodeDaemon {
   /** Stops watching; work already started is finished first. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.sweeper);
     await this.informer.stop();
+    await this.haltInformer.stop();
     await this.queue;
+    this.timed.stop();
+  }
+
+  /** The faults held now (work names), for tests and logs. */
+  holding(): string[] {
+    return this.timed.holding();
   }
 
   private onEvent(event: InformerEvent<V1ConfigMap>): void {
-    if (event.type === "DELETED" || this.stopped) return;
+    if (this.stopped) return;
     const name = event.object.metadata?.name ?? "";
+    if (event.type === "DELETED") {
+      void this.timed.revert(name, "its work object was deleted");
+      return;
+    }
     if (this.queued.has(name)) return;
-    let work;
+    let work: NodeWork;
     try {
       work = workOf(event.object);
     } catch (error: unknown) {
       this.options.log("work refused: it does not parse", { work: name, error: describeError(error) });
+      return;
+    }
+    if (work.revert !== undefined) {
+      void this.timed.revert(name, `${work.revert.by} asked: ${work.revert.reason}`);
       return;
     }
     if (work.status !== undefined) return;
@@ -90,7 +144,10 @@ export class NodeDaemon {
       .then(async () => {
         // The event's copy may be stale by now: act on the object as it is.
         const current = await this.options.store.read(name);
-        if (current !== undefined && !this.stopped) await actOn(this.options, current);
+        if (current === undefined || this.stopped) return;
+        if (isTimedKind(current.spec.kind)) {
+          if ((await this.options.journal.read(name)) === undefined) await this.timed.act(current);
+        } else await actOn(this.options, current);
       })
       .catch((error: unknown) => {
         this.options.log("work failed", { work: name, error: describeError(error) });

@@ -16,8 +16,16 @@ export type FoundProcess =
   | { readonly found: true; readonly pid: number; readonly startTime: string; readonly how: string }
   | { readonly found: false; readonly reason: string };
 
+export type FoundNetns =
+  | { readonly found: true; readonly path: string; readonly how: string }
+  | { readonly found: false; readonly reason: string };
+
 export interface ProcessFinder {
   /** "sandbox" or "cri", for logs and statuses. */
   readonly name: string;
   find(target: ContainerTarget): Promise<FoundProcess>;
+  /** The pod's network namespace, as a path `nsenter --net=` takes (ADR 0032). */
+  netns(target: ContainerTarget): Promise<FoundNetns>;
+  /** Every pod network namespace of this node, for the start-up scan for leftovers. */
+  netnsPaths(): Promise<string[]>;
 }

@@ -10,14 +10,22 @@ import { nodeWorkSpecSchema, nodeWorkStatusSchema } from "../core/node-work.js";
  *
  * - open: about to act; `target` is set once the process is found (pid and start time), before the signal.
  * - decided: the outcome is known (`status`), not yet written to the work object.
+ * - applied (timed kinds, ADR 0032): the fault holds in `netns` until `endsAt`; `status` is Applied.
  * - reported: the work object has the status; kept a while for the record, then pruned.
+ * A timed entry is journaled `open` with its namespace before anything is applied, so a daemon killed
+ * mid-apply finds what to remove.
  */
 
 export const journalEntrySchema = z.strictObject({
   work: z.string(),
   spec: nodeWorkSpecSchema,
-  phase: z.enum(["open", "decided", "reported"]),
+  phase: z.enum(["open", "applied", "decided", "reported"]),
   openedAt: z.number(),
+  netns: z.strictObject({ path: z.string(), how: z.string() }).optional(),
+  appliedAt: z.number().optional(),
+  endsAt: z.number().optional(),
+  /** Whether the work object has the Applied status (a lost API server may delay it). */
+  appliedReported: z.boolean().optional(),
   target: z
     .strictObject({ pid: z.number().int().positive(), startTime: z.string(), how: z.string() })
     .optional(),

@@ -3,7 +3,7 @@ import type { SandboxName } from "../sandbox/sandbox-name.js";
 import { parseProcs } from "../sandbox/bodies/cgroups.js";
 import { bodyRecordProblem } from "../sandbox/bodies/records.js";
 import type { RecordStore } from "../sandbox/bodies/records.js";
-import type { ContainerTarget, FoundProcess, ProcessFinder } from "./finder.js";
+import type { ContainerTarget, FoundNetns, FoundProcess, ProcessFinder } from "./finder.js";
 import { oldestProcess } from "./proc.js";
 import type { ProcessTable } from "./proc.js";
 
@@ -23,6 +23,24 @@ export class SandboxRecordsFinder implements ProcessFinder {
     private readonly cgroups: { read(path: string): Promise<string> },
     private readonly processes: ProcessTable,
   ) {}
+
+  /** The body's named namespace, /run/netns/<name> (`ip netns add` made it): it outlives the body's process. */
+  async netns(target: ContainerTarget): Promise<FoundNetns> {
+    const where = `pod ${target.pod.namespace}/${target.pod.name}`;
+    const record = (await this.records.bodies()).find((body) => body.uid === target.pod.uid);
+    if (record === undefined)
+      return { found: false, reason: `${where} has no body in sandbox ${this.sandbox}` };
+    const problem = bodyRecordProblem(record, this.sandbox);
+    if (problem !== undefined)
+      return { found: false, reason: `the body record of ${where} is refused: ${problem}` };
+    return { found: true, path: join("/run/netns", record.netns), how: `netns ${record.netns}` };
+  }
+
+  async netnsPaths(): Promise<string[]> {
+    return (await this.records.bodies())
+      .filter((record) => bodyRecordProblem(record, this.sandbox) === undefined)
+      .map((record) => join("/run/netns", record.netns));
+  }
 
   async find(target: ContainerTarget): Promise<FoundProcess> {
     const where = `pod ${target.pod.namespace}/${target.pod.name}`;

@@ -4,7 +4,7 @@ import { MemoryHaltSwitch } from "../core/halt.js";
 import { MemoryNodeWork } from "../core/memory-node-work.js";
 import { sampleWork } from "../core/node-work-fixture.js";
 import type { NodeWorkSpec } from "../core/node-work.js";
-import type { ContainerTarget, FoundProcess, ProcessFinder } from "./finder.js";
+import type { ContainerTarget, FoundNetns, FoundProcess, ProcessFinder } from "./finder.js";
 import { MemoryJournal } from "./journal.js";
 import type { JournalEntry } from "./journal.js";
 import { MemoryProcessTable } from "./memory-processes.js";
@@ -20,6 +20,14 @@ class TableFinder implements ProcessFinder {
   find(target: ContainerTarget): Promise<FoundProcess> {
     this.asked.push(target);
     return Promise.resolve(this.answer);
+  }
+
+  netns(): Promise<FoundNetns> {
+    return Promise.resolve({ found: true, path: "/run/netns/memory", how: "memory" });
+  }
+
+  netnsPaths(): Promise<string[]> {
+    return Promise.resolve([]);
   }
 }
 

@@ -85,13 +85,17 @@ function signalTarget(
   if (
     target === undefined ||
     startTime !== target.startTime ||
-    !ctx.processes.signal(target.pid, spec.signal)
+    !ctx.processes.signal(target.pid, spec.signal ?? "SIGKILL")
   )
     return statusOf(ctx, "Failed", `the process of ${what} exited before it was signalled`);
   const actedAt = ctx.clock.now();
   ctx.log("container killed", { work: entry.work, pid: target.pid, found: target.how });
   return {
-    ...statusOf(ctx, "Done", `${spec.signal} sent to pid ${target.pid} (${what}, found by ${target.how})`),
+    ...statusOf(
+      ctx,
+      "Done",
+      `${spec.signal ?? "SIGKILL"} sent to pid ${target.pid} (${what}, found by ${target.how})`,
+    ),
     actedAt,
     pid: target.pid,
   };
@@ -130,14 +134,15 @@ async function abandon(ctx: WorkerContext, entry: JournalEntry, before: string):
 }
 
 /** The outcome into the journal first, then to the work object. */
-async function decide(ctx: WorkerContext, entry: JournalEntry, status: NodeWorkStatus): Promise<void> {
+export async function decide(ctx: WorkerContext, entry: JournalEntry, status: NodeWorkStatus): Promise<void> {
   const decided: JournalEntry = { ...entry, phase: "decided", status };
   await ctx.journal.write(decided);
   await report(ctx, decided, status);
 }
 
 async function report(ctx: WorkerContext, entry: JournalEntry, status: NodeWorkStatus): Promise<void> {
-  await answer(ctx, entry.work, status);
+  // A timed fault's last answer replaces its Applied status (or none, when Applied was never reported).
+  await answer(ctx, entry.work, status, entry.spec.durationMs !== undefined);
   await ctx.journal.write({ ...entry, phase: "reported", status });
 }
 
@@ -145,10 +150,16 @@ async function report(ctx: WorkerContext, entry: JournalEntry, status: NodeWorkS
  * Writes the status, conditional on the version read; a conflict reads again (the object changed: a
  * label, or an answer from a previous run of this daemon). A work object gone was withdrawn by its writer.
  */
-async function answer(ctx: WorkerContext, name: string, status: NodeWorkStatus): Promise<void> {
+export async function answer(
+  ctx: WorkerContext,
+  name: string,
+  status: NodeWorkStatus,
+  overwritesApplied = false,
+): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const current = await ctx.store.read(name);
-    if (current === undefined || current.status !== undefined) return;
+    if (current === undefined) return;
+    if (current.status !== undefined && !(overwritesApplied && current.status.phase === "Applied")) return;
     try {
       await ctx.store.answer(current, status);
       ctx.log("work answered", { work: name, phase: status.phase, message: status.message });
@@ -159,6 +170,6 @@ async function answer(ctx: WorkerContext, name: string, status: NodeWorkStatus):
   }
 }
 
-function statusOf(ctx: WorkerContext, phase: NodeWorkPhase, message: string): NodeWorkStatus {
+export function statusOf(ctx: WorkerContext, phase: NodeWorkPhase, message: string): NodeWorkStatus {
   return { phase, message, at: ctx.clock.now(), daemon: { node: ctx.node, ...ctx.self } };
 }

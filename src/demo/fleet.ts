@@ -12,7 +12,8 @@ import { checkout, demoWorkloads, storefront, type DemoWorkload } from "./worklo
 export { checkout, demoWorkloads, ledgerWriter, storefront, type DemoWorkload } from "./workloads.js";
 
 /**
- * The demo's fleet: a few namespaces, Deployments of 1, 2 and 3 replicas, a PDB and a ConfigMap. Every
+ * The demo's fleet: a few namespaces, Deployments of 1, 2 and 3 replicas, a PDB and a ConfigMap (checkout
+ * mounts it, so a GameDay's fog has a config to drift). Every
  * Deployment and Service opts in to the sandbox's real traffic, so each Service answers HTTP on its front
  * door on 127.0.0.1, served by the sandbox's traffic process, at the port the user chose
  * (front-door-ports.ts) or one the traffic process picks. Experiments name a door, not its port:
@@ -31,8 +32,21 @@ export function demoNamespaces(): V1Namespace[] {
   }));
 }
 
+/** The ConfigMap checkout reads, mounted as files: a GameDay's fog drifts one of its keys. */
+const checkoutConfigName = "checkout-config";
+
+/** The ConfigMap volume and mount of a workload that reads one (checkout), none for the others. */
+function configMount(workload: DemoWorkload) {
+  if (workload.name !== checkout.name || workload.namespace !== checkout.namespace) return undefined;
+  return {
+    volume: { name: "config", configMap: { name: checkoutConfigName } },
+    mount: { name: "config", mountPath: "/etc/checkout", readOnly: true },
+  };
+}
+
 export function demoDeployment(workload: DemoWorkload): V1Deployment {
   const labels = { app: workload.name, [demoLabel]: "true" };
+  const config = configMount(workload);
   return {
     metadata: { name: workload.name, namespace: workload.namespace, labels },
     spec: {
@@ -43,6 +57,7 @@ export function demoDeployment(workload: DemoWorkload): V1Deployment {
         metadata: { labels: { ...labels, [serveLabel]: serveLabelValue } },
         spec: {
           terminationGracePeriodSeconds: 30,
+          ...(config === undefined ? {} : { volumes: [config.volume] }),
           containers: [
             {
               name: "app",
@@ -55,6 +70,7 @@ export function demoDeployment(workload: DemoWorkload): V1Deployment {
                 requests: { cpu: "100m", memory: "64Mi" },
                 limits: { cpu: "500m", memory: "128Mi" },
               },
+              ...(config === undefined ? {} : { volumeMounts: [config.mount] }),
             },
           ],
         },
@@ -91,7 +107,7 @@ export function storefrontBudget(): V1PodDisruptionBudget {
 
 export function checkoutConfig(): V1ConfigMap {
   return {
-    metadata: { name: "checkout-config", namespace: checkout.namespace, labels: { [demoLabel]: "true" } },
+    metadata: { name: checkoutConfigName, namespace: checkout.namespace, labels: { [demoLabel]: "true" } },
     data: { "payment.timeout": "5s", "feature.express-checkout": "true" },
   };
 }

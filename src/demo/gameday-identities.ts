@@ -15,7 +15,9 @@ import { broadsideNamespace } from "../kube/ledger-store.js";
  *   operator namespace and in each game namespace (a ClusterRole bound by RoleBindings, so nowhere else);
  * - the board, a ServiceAccount with what `broadside board` needs: read pods and workloads, delete and
  *   evict pods, its ledger and kill switch in broadside-system, and TokenReview/SubjectAccessReview
- *   (system:auth-delegator) to check the operator.
+ *   (system:auth-delegator) to check the operator; and for fog and anchor, in each game namespace only
+ *   (a ClusterRole bound by RoleBindings there), what the engine's object-fault path uses on ConfigMaps
+ *   and workloads (ADR 0026's addendum).
  *
  * Each logs in with a token from the TokenRequest API, never a long-lived Secret.
  */
@@ -24,6 +26,8 @@ export const operatorServiceAccount = "gameday-operator";
 export const boardServiceAccount = "broadside-board";
 export const operatorClusterRole = "broadside-board-operator";
 export const boardClusterRole = "broadside-board";
+/** Fog and anchor's grants, bound in each game namespace only. */
+export const boardDriftClusterRole = "broadside-board-drift";
 
 /** How long the two tokens are valid: longer than any GameDay, short enough not to outlive the week. */
 export const gamedayTokenSeconds = 12 * 3600;
@@ -46,6 +50,19 @@ export const boardRules: readonly V1PolicyRule[] = [
     verbs: ["get", "list", "watch"],
   },
   { apiGroups: ["policy"], resources: ["poddisruptionbudgets"], verbs: ["list"] },
+];
+
+/**
+ * Fog and anchor (ADR 0028), bound by RoleBindings in the game's namespaces only: exactly the verbs the
+ * engine's object-fault path sends. The plan and recovery read the object (get) and change it with a
+ * conditional JSON patch (patch); the engine's HealWatch follows it while the drift is on (list and
+ * watch, one object by field selector). The workloads' get, list and watch are in boardRules already
+ * (the sea reads them), so they add patch only. No create, update or delete: a fog or an anchor never
+ * makes or removes an object.
+ */
+export const boardDriftRules: readonly V1PolicyRule[] = [
+  { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "patch"] },
+  { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "daemonsets"], verbs: ["patch"] },
 ];
 
 /** The ledger and the kill switch, in broadside-system only. */
@@ -99,7 +116,7 @@ export async function setUpIdentities(
     );
   }
   await grantOperator(kube, options.namespaces);
-  await grantBoard(kube);
+  await grantBoard(kube, options.namespaces);
   const boardToken = await mintToken(kube, boardServiceAccount);
   await writeBoardKubeconfig(kube, boardToken, options.boardKubeconfig);
   return {
@@ -127,7 +144,7 @@ async function grantOperator(kube: KubeClients, namespaces: readonly string[]): 
   }
 }
 
-async function grantBoard(kube: KubeClients): Promise<void> {
+async function grantBoard(kube: KubeClients, namespaces: readonly string[]): Promise<void> {
   const subject = { kind: "ServiceAccount", name: boardServiceAccount, namespace: broadsideNamespace };
   await createIfMissing(() =>
     kube.rbac.createClusterRole({ body: clusterRole(boardClusterRole, boardRules) }),
@@ -141,6 +158,25 @@ async function grantBoard(kube: KubeClients): Promise<void> {
         body: {
           metadata: { name },
           roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
+          subjects: [subject],
+        },
+      }),
+    );
+  }
+  await createIfMissing(() =>
+    kube.rbac.createClusterRole({ body: clusterRole(boardDriftClusterRole, boardDriftRules) }),
+  );
+  for (const namespace of namespaces) {
+    await createIfMissing(() =>
+      kube.rbac.createNamespacedRoleBinding({
+        namespace,
+        body: {
+          metadata: { name: boardDriftClusterRole },
+          roleRef: {
+            apiGroup: "rbac.authorization.k8s.io",
+            kind: "ClusterRole",
+            name: boardDriftClusterRole,
+          },
           subjects: [subject],
         },
       }),

@@ -11,7 +11,7 @@ import { ConflictError } from "../core/ledger/store.js";
 import { nodeWorkName, parseNodeWorkSpec } from "../core/node-work.js";
 import type { NodeWork, NodeWorkStatus, NodeWorkStore } from "../core/node-work.js";
 import type { ShotOutcome } from "../core/shot.js";
-import type { PodFacts, TargetPlan } from "../core/targeting/types.js";
+import type { TargetPlan } from "../core/targeting/types.js";
 import { containerKillWork, planContainerKills } from "../faults/container-kill.js";
 import type { ContainerKillTarget } from "../faults/container-kill.js";
 import { broadsideNamespace, newRecordId } from "../kube/ledger-store.js";
@@ -19,6 +19,7 @@ import { workOf } from "../kube/node-work-store.js";
 import { Informer } from "../kube/watch/informer.js";
 import { collectionPath } from "../kube/watch/source.js";
 import type { EngineContext } from "./context.js";
+import { currentPods, nodeWorkStore } from "./node-work-targets.js";
 import { ContainerRecoveryFold } from "./container-recovery.js";
 import type { ContainerMilestones } from "./container-recovery.js";
 import { gatherAndPlan, type PodChoice } from "./pod-chaos.js";
@@ -71,21 +72,10 @@ export async function runContainerKill(
   const pods = await currentPods(ctx, planned.selected);
   const targets = planContainerKills(pods, request.containers, request.containersField);
   if (request.dryRun || targets.length === 0) return { plan: planned, targets, kills: [] };
-  const store = ctx.nodeWork;
-  if (store === undefined)
-    throw new BroadsideError(
-      "BRD_PREREQUISITE_MISSING",
-      "container-kill needs the node daemons' work objects, which this process cannot reach",
-    );
+  const store = nodeWorkStore(ctx, "container-kill");
   await refuseWhileHalted(ctx.halt);
   const kills = await Promise.all(targets.map((target) => killOne(ctx, store, request, target)));
   return { plan: planned, targets, kills };
-}
-
-/** The chosen pods as the API server has them now (containers, node, statuses); a replaced pod is left out. */
-async function currentPods(ctx: EngineContext, chosen: readonly PodFacts[]): Promise<V1Pod[]> {
-  const read = await Promise.all(chosen.map((facts) => ctx.pods.read(facts.namespace, facts.name)));
-  return read.filter((pod, at): pod is V1Pod => pod !== undefined && pod.metadata?.uid === chosen[at]?.uid);
 }
 
 async function killOne(

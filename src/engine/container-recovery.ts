@@ -12,6 +12,12 @@ export interface ContainerMilestones {
   readonly runningAgainAt?: number | undefined;
   /** Epoch ms: the first event, at or after running again, with the pod's Ready condition True. */
   readonly readyAgainAt?: number | undefined;
+  /**
+   * The pod's resourceVersion in each of those two events: equal when one event showed both (a kubelet
+   * without a readiness probe reports the container running and ready at once), else two distinct events.
+   */
+  readonly runningAgainVersion?: string | undefined;
+  readonly readyAgainVersion?: string | undefined;
   /** The pod's Ready condition was seen False in between. */
   readonly readyLost: boolean;
   readonly restartCount?: number | undefined;
@@ -42,7 +48,7 @@ export class ContainerRecoveryFold {
     if (ready === "False" && next.readyAgainAt === undefined) next = { ...next, readyLost: true };
     if (next.runningAgainAt === undefined) next = { ...next, ...this.runningAgain(pod, receivedAt) };
     if (next.runningAgainAt !== undefined && next.readyAgainAt === undefined && ready === "True")
-      next = { ...next, readyAgainAt: receivedAt };
+      next = { ...next, readyAgainAt: receivedAt, readyAgainVersion: versionOf(pod) };
     this.state = next;
   }
 
@@ -53,10 +59,15 @@ export class ContainerRecoveryFold {
     if (status.state?.running === undefined) return {};
     return {
       runningAgainAt: receivedAt,
+      runningAgainVersion: versionOf(pod),
       restartCount: status.restartCount,
       lastTerminated: terminatedOf(status.lastState?.terminated),
     };
   }
+}
+
+function versionOf(pod: V1Pod): string | undefined {
+  return pod.metadata?.resourceVersion;
 }
 
 function terminatedOf(

@@ -48,4 +48,27 @@ describe("healer: who set the field back", () => {
     ]);
     expect(healer(object, "/spec/template/spec/containers/0/resources")).toBe("kubectl-edit");
   });
+
+  it("inside a list, names the applier that owns the list over the controller that wrote after it", () => {
+    // Seen in the duel: Flux re-applies the squeezed limits, then the deployment controller bumps the
+    // revision annotation and the status in the same second.
+    const applier = "kustomize-controller";
+    const listOwned = {
+      "f:spec": { "f:template": { "f:spec": { "f:containers": { 'k:{"name":"app"}': {} } } } },
+    };
+    const object = configMap([
+      { manager: applier, fields: listOwned },
+      { manager: "broadside", fields: {} },
+      { manager: "kube-controller-manager", fields: { "f:metadata": { "f:annotations": {} } } },
+    ]) as { metadata: { managedFields: Record<string, unknown>[] } };
+    object.metadata.managedFields.push({
+      manager: "kube-controller-manager",
+      operation: "Update",
+      subresource: "status",
+      time: sameSecond,
+      fieldsType: "FieldsV1",
+      fieldsV1: { "f:status": {} },
+    });
+    expect(healer(object, "/spec/template/spec/containers/0/resources")).toBe(applier);
+  });
 });

@@ -126,9 +126,25 @@ type ManagedFieldsEntry = NonNullable<NonNullable<KubernetesObject["metadata"]>[
  * (or a quick reconciler) tie on time.
  */
 export function healer(object: KubernetesObject, pointer: string): string | undefined {
-  const entries = (object.metadata?.managedFields ?? []).filter((entry) => entry.manager !== fieldManager);
+  // A write to the status subresource never restores a field a fault changed (faults change spec and data).
+  const entries = (object.metadata?.managedFields ?? []).filter(
+    (entry) => entry.manager !== fieldManager && entry.subresource !== "status",
+  );
   const owners = entries.filter((entry) => ownsField(entry, pointer));
-  return latest(owners.length > 0 ? owners : entries)?.manager;
+  if (owners.length > 0) return latest(owners)?.manager;
+  // Inside a list (containers/0/resources) managedFields names items by key, not index: the owners of
+  // the list itself, as an applier (kustomize-controller) owns it, before any other recent writer (the
+  // deployment controller bumps its revision annotation just after a heal).
+  const list = listPrefix(pointer);
+  const listOwners = list === undefined ? [] : entries.filter((entry) => ownsField(entry, list));
+  return latest(listOwners.length > 0 ? listOwners : entries)?.manager;
+}
+
+/** The pointer up to its first list index (/spec/template/spec/containers for .../containers/0/x). */
+function listPrefix(pointer: string): string | undefined {
+  const segments = pointer.split("/");
+  const index = segments.findIndex((segment, at) => at > 0 && /^\d+$/.test(segment));
+  return index > 1 ? segments.slice(0, index).join("/") : undefined;
 }
 
 function latest(entries: readonly ManagedFieldsEntry[]): ManagedFieldsEntry | undefined {

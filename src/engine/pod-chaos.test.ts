@@ -112,7 +112,12 @@ describe("the life of a pod fault", () => {
 
     const result = await runPodChaos(engine.ctx, request(podEvict));
     const [shot] = result.shots;
-    expect(shot?.outcome).toEqual({ accepted: false, at: t0, reason: "blocked by PDB web-pdb" });
+    expect(shot?.outcome).toEqual({
+      accepted: false,
+      at: t0,
+      reason: "blocked by PDB web-pdb",
+      budgets: ["web-pdb"],
+    });
     expect(await engine.ledger.get(shot?.ledgerId ?? "")).toMatchObject({
       state: "closed",
       outcome: { kind: "never-applied", detail: "blocked by PDB web-pdb" },

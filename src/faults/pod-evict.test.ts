@@ -67,6 +67,7 @@ describe("pod-evict", () => {
     expect(await podEvict.fire(kube, victim, {})).toMatchObject({
       accepted: false,
       reason: "blocked by PDB web-min",
+      budgets: ["web-min"],
     });
     expect(requests).toHaveLength(1);
   });
@@ -77,6 +78,7 @@ describe("pod-evict", () => {
     const outcome = await podEvict.fire(fakeKube(failWith(500, several), budgets).kube, victim, {});
     expect(outcome.accepted).toBe(false);
     expect(outcome.accepted ? "" : outcome.reason).toMatch(/^blocked by PDB front, web-min \(/);
+    expect(outcome.accepted ? [] : outcome.budgets).toEqual(["front", "web-min"]);
   });
 
   it("says so when no budget can be found for a 429", async () => {
@@ -86,6 +88,7 @@ describe("pod-evict", () => {
       {},
     );
     expect(outcome).toMatchObject({ accepted: false, reason: "eviction refused with HTTP 429: slow down" });
+    expect(outcome).not.toHaveProperty("budgets");
   });
 
   it("still reports the refusal when the budgets cannot be listed", async () => {

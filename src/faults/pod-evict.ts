@@ -17,6 +17,12 @@ async function coveringBudgets(pods: PodShots, pod: V1Pod, target: PodIdentity):
     .sort();
 }
 
+interface Refusal {
+  readonly reason: string;
+  /** The PodDisruptionBudgets that cover the pod, when one of them refused the eviction. */
+  readonly budgets?: readonly string[];
+}
+
 /**
  * Why the Eviction API refused with 429 or 500: the budgets that cover the pod, looked up only now because
  * refusals are rare and the API's answer does not name them in a stable form.
@@ -26,24 +32,30 @@ async function budgetRefusal(
   pod: V1Pod,
   target: PodIdentity,
   error: unknown,
-): Promise<string> {
+): Promise<Refusal> {
   let names: string[];
   try {
     names = await coveringBudgets(pods, pod, target);
   } catch (listError: unknown) {
-    return `blocked by a PodDisruptionBudget (could not list them: ${describeError(listError)})`;
+    return { reason: `blocked by a PodDisruptionBudget (could not list them: ${describeError(listError)})` };
   }
   const message = statusMessage(error) ?? "no message";
-  if (names.length === 0) return `eviction refused with HTTP ${apiStatus(error) ?? 0}: ${message}`;
+  if (names.length === 0)
+    return { reason: `eviction refused with HTTP ${apiStatus(error) ?? 0}: ${message}` };
   // The Eviction API answers 500 when several budgets cover one pod: it cannot decide between them.
   const several = names.length > 1 ? ` (the Eviction API refuses pods covered by several: ${message})` : "";
-  return `blocked by PDB ${names.join(", ")}${several}`;
+  return { reason: `blocked by PDB ${names.join(", ")}${several}`, budgets: names };
 }
 
-async function refusalOf(pods: PodShots, pod: V1Pod, target: PodIdentity, error: unknown) {
+async function refusalOf(
+  pods: PodShots,
+  pod: V1Pod,
+  target: PodIdentity,
+  error: unknown,
+): Promise<Refusal | undefined> {
   const status = apiStatus(error);
   const gone = goneRefusal(status);
-  if (gone !== undefined) return gone;
+  if (gone !== undefined) return { reason: gone };
   if (
     status === 429 ||
     (status === 500 && /more than one PodDisruptionBudget/i.test(statusMessage(error) ?? ""))
@@ -60,9 +72,9 @@ async function fire(ctx: PodShotContext, pod: V1Pod, options: PodShotOptions): P
     return { accepted: true, at: ctx.clock.now() };
   } catch (error: unknown) {
     // A refusal is the answer, never a reason to retry or to fall back to a plain delete.
-    const reason = await refusalOf(ctx.pods, pod, target, error);
-    if (reason === undefined) throw kubeApiError("evicting", target, error);
-    return { accepted: false, at: ctx.clock.now(), reason };
+    const refusal = await refusalOf(ctx.pods, pod, target, error);
+    if (refusal === undefined) throw kubeApiError("evicting", target, error);
+    return { accepted: false, at: ctx.clock.now(), ...refusal };
   }
 }
 

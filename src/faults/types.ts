@@ -14,13 +14,19 @@ export type ObjectFaultKind = (typeof objectFaultKinds)[number];
 export const podFaultKinds = ["pod-kill", "pod-evict"] as const;
 export type PodFaultKind = (typeof podFaultKinds)[number];
 export type FaultKind = ObjectFaultKind | PodFaultKind;
+/**
+ * A change that is no fault but is journaled and reverted like one: a duel's setting of a GitOps
+ * controller's reconcile interval (ADR 0034).
+ */
+export const setupChangeKinds = ["gitops-interval"] as const;
+export type SetupChangeKind = (typeof setupChangeKinds)[number];
 
 /**
  * One change an object fault will make to one field of one object, planned from a read of the object
  * and not yet written anywhere. The engine turns it into a ledger record, then applies it.
  */
 export interface PlannedChange {
-  readonly faultKind: ObjectFaultKind;
+  readonly faultKind: ObjectFaultKind | SetupChangeKind;
   readonly target: TargetRef;
   /** RFC 6901 JSON pointer into the object, e.g. "/data/LOG_LEVEL" or "/spec/replicas". */
   readonly path: string;

@@ -1,4 +1,10 @@
-import type { AppsV1Api, ConfigurationOptions, CoreV1Api, PolicyV1Api } from "@kubernetes/client-node";
+import type {
+  AppsV1Api,
+  ConfigurationOptions,
+  CoreV1Api,
+  CustomObjectsApi,
+  PolicyV1Api,
+} from "@kubernetes/client-node";
 import type { WireLists } from "./client.js";
 import type { RequestCounter } from "./rate-limits.js";
 
@@ -46,10 +52,20 @@ export type EngineAppsCalls = Pick<
 
 export type EnginePolicyCalls = Pick<PolicyV1Api, "listNamespacedPodDisruptionBudget">;
 
+/**
+ * Namespaced custom resources: a GitOps controller's own objects, whose reconcile interval a duel sets
+ * (issue 13, ADR 0034) through a ledger record like any other change.
+ */
+export type EngineCustomCalls = Pick<
+  CustomObjectsApi,
+  "getNamespacedCustomObject" | "patchNamespacedCustomObject"
+>;
+
 export interface EngineKube {
   readonly core: EngineCoreCalls;
   readonly apps: EngineAppsCalls;
   readonly policy: EnginePolicyCalls;
+  readonly custom: EngineCustomCalls;
   /** LISTs answered as the wire's JSON, for collections that grow with the cluster. */
   readonly wire: WireLists;
   /** API requests sent so far (watches excluded). */

@@ -45,6 +45,7 @@ const kinds: Readonly<Record<string, KindInfo>> = {
   DaemonSet: { apiVersion: "apps/v1", plural: "daemonsets", namespaced: true },
   ReplicaSet: { apiVersion: "apps/v1", plural: "replicasets", namespaced: true },
   PodDisruptionBudget: { apiVersion: "policy/v1", plural: "poddisruptionbudgets", namespaced: true },
+  Kustomization: { apiVersion: "kustomize.toolkit.fluxcd.io/v1", plural: "kustomizations", namespaced: true },
 };
 
 interface Stored {

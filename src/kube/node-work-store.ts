@@ -8,8 +8,15 @@ import {
   nodeWorkVersion,
   parseNodeWorkSpec,
   parseNodeWorkStatus,
+  parseRevertRequest,
 } from "../core/node-work.js";
-import type { NodeWork, NodeWorkSpec, NodeWorkStatus, NodeWorkStore } from "../core/node-work.js";
+import type {
+  NodeWork,
+  NodeWorkSpec,
+  NodeWorkStatus,
+  NodeWorkStore,
+  RevertRequest,
+} from "../core/node-work.js";
 import { BroadsideError } from "../core/errors.js";
 import { apiStatus } from "./api-errors.js";
 import type { EngineCoreCalls } from "./engine-kube.js";
@@ -22,6 +29,7 @@ import { createBroadsideNamespace, faultKindLabel, managedByLabel } from "./ledg
 
 export const workKey = "work.json";
 export const statusKey = "status.json";
+export const revertKey = "revert.json";
 
 type ConfigMapCalls = Pick<
   EngineCoreCalls,
@@ -61,8 +69,23 @@ export class ConfigMapNodeWork implements NodeWorkStore {
     }
   }
 
-  async answer(work: NodeWork, status: NodeWorkStatus): Promise<NodeWork> {
-    const body = configMapOfWork(work.spec, status, work.version);
+  answer(work: NodeWork, status: NodeWorkStatus): Promise<NodeWork> {
+    return this.replace(work, configMapOfWork(work.spec, status, work.version, work.revert));
+  }
+
+  requestRevert(work: NodeWork, request: RevertRequest): Promise<NodeWork> {
+    return this.replace(work, configMapOfWork(work.spec, work.status, work.version, request));
+  }
+
+  async remove(name: string): Promise<void> {
+    try {
+      await this.core.deleteNamespacedConfigMap({ name, namespace: this.namespace });
+    } catch (error: unknown) {
+      if (apiStatus(error) !== 404) throw error;
+    }
+  }
+
+  private async replace(work: NodeWork, body: V1ConfigMap): Promise<NodeWork> {
     try {
       return workOf(
         await this.core.replaceNamespacedConfigMap({ name: work.name, namespace: this.namespace, body }),
@@ -95,6 +118,7 @@ export function configMapOfWork(
   spec: NodeWorkSpec,
   status?: NodeWorkStatus,
   resourceVersion?: string,
+  revert?: RevertRequest,
 ): V1ConfigMap {
   return {
     metadata: {
@@ -110,6 +134,7 @@ export function configMapOfWork(
     data: {
       [workKey]: JSON.stringify(spec),
       ...(status === undefined ? {} : { [statusKey]: JSON.stringify(status) }),
+      ...(revert === undefined ? {} : { [revertKey]: JSON.stringify(revert) }),
     },
   };
 }
@@ -122,13 +147,23 @@ export function workOf(configMap: V1ConfigMap): NodeWork {
   const name = configMap.metadata?.name ?? "";
   const spec = parseNodeWorkSpec(parseJson(configMap.data?.[workKey]));
   if ("problem" in spec) throw new BroadsideError("BRD_USAGE", `node work ${name}: ${spec.problem}`);
-  const statusText = configMap.data?.[statusKey];
   return {
     name,
     spec,
-    status: statusText === undefined ? undefined : parseNodeWorkStatus(parseJson(statusText)),
+    status: parseKey(configMap, statusKey, parseNodeWorkStatus),
+    revert: parseKey(configMap, revertKey, parseRevertRequest),
     version: configMap.metadata?.resourceVersion ?? "",
   };
+}
+
+/** A data key's JSON through its parser; undefined when the key is missing or does not parse. */
+function parseKey<T>(
+  configMap: V1ConfigMap,
+  key: string,
+  parse: (value: unknown) => T | undefined,
+): T | undefined {
+  const text = configMap.data?.[key];
+  return text === undefined ? undefined : parse(parseJson(text));
 }
 
 function parseJson(text: string | undefined): unknown {

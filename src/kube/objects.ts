@@ -41,6 +41,7 @@ export const supportedKinds = [
   "StatefulSet",
   "DaemonSet",
   "Pod",
+  "Kustomization",
 ] as const;
 export type SupportedKind = (typeof supportedKinds)[number];
 
@@ -57,6 +58,8 @@ interface ObjectKey {
   readonly namespace: string;
   readonly name: string;
 }
+
+const kustomizations = { group: "kustomize.toolkit.fluxcd.io", version: "v1", plural: "kustomizations" };
 
 interface KindClient {
   readonly apiVersion: string;
@@ -100,6 +103,17 @@ const kindClients: Record<SupportedKind, KindClient> = {
     apiVersion: "v1",
     read: (kube, key) => kube.core.readNamespacedPod(key),
     patch: (kube, key, body) => kube.core.patchNamespacedPod({ ...key, body, fieldManager }, kube.jsonPatch),
+  },
+  // A duel sets Flux's reconcile interval (issue 13, ADR 0034): a field of the GitOps controller's own object.
+  Kustomization: {
+    apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+    read: (kube, key) =>
+      kube.custom.getNamespacedCustomObject({ ...kustomizations, ...key }) as Promise<object>,
+    patch: (kube, key, body) =>
+      kube.custom.patchNamespacedCustomObject(
+        { ...kustomizations, ...key, body, fieldManager },
+        kube.jsonPatch,
+      ) as Promise<object>,
   },
 };
 

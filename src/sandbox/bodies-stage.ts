@@ -32,6 +32,8 @@ export async function prepareBodies(
     bridge: network.bridge,
     gateway: network.gateway,
     cgroups: decision.cgroups.version,
+    // A restarted body is ready after the same delay kwok gives a new pod (its minimum, without jitter).
+    readyDelayMs: request.lifecycle.readyDelay.milliseconds,
   };
 }
 

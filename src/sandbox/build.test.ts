@@ -1,10 +1,11 @@
-import { chmod, mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { BroadsideError } from "../core/errors.js";
 import { FakeClock } from "../core/fake-clock.js";
 import { binaryPaths, ensureBinaries, ensureHelm, helmLdflags, helmPath, type BuildConfig } from "./build.js";
+import type { ProcReader } from "./liveness.js";
 import { etcdVersion, helmVersion, kubernetesVersion, kwokVersion } from "./versions.js";
 
 /** A stand-in `go` that reports a version and records that it was asked to build. */
@@ -118,5 +119,73 @@ describe("helm, built only for the tests of the chart", () => {
     expect(helmLdflags("v4.3.2")).toContain("-X helm.sh/helm/v4/internal/version.version=v4.3.2");
     // A failed build leaves no directory that would pass for a complete one.
     expect(await readdir(join(dir, "cache"))).toEqual(["logs"]);
+  });
+});
+
+describe("a build another process is already doing", () => {
+  /** /proc as these tests see it: the pids alive, each with its start time. */
+  function procOf(alive: Map<number, string>): ProcReader {
+    return {
+      read: (pid, entry) => {
+        const startTime = alive.get(pid);
+        if (startTime === undefined) return Promise.resolve(undefined);
+        return Promise.resolve(
+          entry === "cmdline" ? "go\0" : `${pid} (go) S ${"0 ".repeat(18)}${startTime} 0`,
+        );
+      },
+    };
+  }
+
+  async function partialBuild(cacheDir: string, key: string, pid: number, startTime: string) {
+    const dir = join(cacheDir, `${key}.partial-${pid}`);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, ".builder"), `${pid} ${startTime}\n`);
+  }
+
+  it("is waited for, and its result used, instead of being built a second time beside it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "broadside-build-"));
+    const key = `helm-${helmVersion}`;
+    await partialBuild(dir, key, 4242, "777");
+    const build = { ...config(join(dir, "no-such-go"), dir), proc: procOf(new Map([[4242, "777"]])) };
+    const clock = build.clock as FakeClock;
+    let done = false;
+    const waiting = ensureHelm(build).then((path) => {
+      done = true;
+      return path;
+    });
+    // The cache is read from disk, so the first look is awaited for real; then it sleeps on the clock.
+    await vi.waitFor(() => {
+      expect(clock.pending).toBe(1);
+    });
+    expect(build.messages).toEqual([`waiting for process 4242, which is building ${key} (0s so far)`]);
+    await clock.advance(2_000);
+    await vi.waitFor(() => {
+      expect(clock.pending).toBe(1);
+    });
+    expect(done).toBe(false);
+    // The other process finishes: its directory is renamed into place, complete.
+    await mkdir(join(dir, key));
+    await writeFile(join(dir, key, ".complete"), "");
+    await rm(join(dir, `${key}.partial-4242`), { recursive: true });
+    await clock.advance(2_000);
+    expect(await waiting).toBe(helmPath(dir));
+    // Nothing was built here: the Go that does not exist was never asked.
+    expect(build.messages.filter((message) => message.startsWith("building"))).toEqual([]);
+  });
+
+  it("is not waited for when its builder is gone, or its pid now belongs to another process", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "broadside-build-"));
+    const key = `helm-${helmVersion}`;
+    await partialBuild(dir, key, 4242, "777");
+    await partialBuild(dir, key, 4343, "888");
+    const build = {
+      ...config(await fakeGo(dir, "go1.26.8"), join(dir)),
+      proc: procOf(new Map([[4343, "999"]])),
+    };
+    const failure = await ensureHelm(build).catch((error: unknown) => error);
+    // It went on to build (the stand-in Go fails the build) without a single wait.
+    expect(failure).toMatchObject({ code: "BRD_SANDBOX_BUILD_FAILED" });
+    expect((build.clock as FakeClock).sleeps).toEqual([]);
+    expect(build.messages.some((message) => message.startsWith("waiting"))).toBe(false);
   });
 });

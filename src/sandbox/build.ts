@@ -1,8 +1,10 @@
-import { access, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock } from "../core/clock.js";
 import { BroadsideError } from "../core/errors.js";
 import { run, runChecked } from "./exec.js";
+import { liveProcess, systemProc, type ProcReader } from "./liveness.js";
+import { formatOwner, ownerAlive, parseOwner, type LockOwner } from "./lock.js";
 import { etcdVersion, helmVersion, kubernetesVersion, kwokVersion } from "./versions.js";
 
 /** Where the built control-plane binaries are, all inside the cache directory. */
@@ -27,9 +29,15 @@ export interface BuildConfig {
   readonly baseEnv: NodeJS.ProcessEnv;
   readonly onProgress: (message: string) => void;
   readonly clock: Clock;
+  /** Where a builder's liveness is read (/proc unless a test says otherwise). */
+  readonly proc?: ProcReader;
 }
 
 const completeMarker = ".complete";
+/** In a build's own directory: "pid starttime" of the process building it (lock.ts's owner format). */
+const builderFile = ".builder";
+/** How often a process waiting for another's build looks again. */
+const builderPollMs = 2_000;
 
 export function binaryPaths(cacheDir: string): BinaryPaths {
   const kube = join(cacheDir, `kubernetes-${kubernetesVersion}`);
@@ -87,6 +95,10 @@ export type Builder = (outDir: string, env: NodeJS.ProcessEnv, log: BuildLog) =>
 export async function ensureBuilt(config: BuildConfig, key: string, build: Builder): Promise<void> {
   const finalDir = join(config.cacheDir, key);
   if (await exists(join(finalDir, completeMarker))) return;
+  // `npm test` starts a build in the background (`sandbox build`) while its first tiers run; a sandbox
+  // started meanwhile waits for that build instead of doing it a second time beside it.
+  await waitForOtherBuilders(config, key);
+  if (await exists(join(finalDir, completeMarker))) return;
   await checkGoVersion(config);
   const logFile = join(config.cacheDir, "logs", `build-${key}.log`);
   try {
@@ -109,6 +121,11 @@ async function buildInto(
   const partialDir = `${finalDir}.partial-${process.pid}`;
   await rm(partialDir, { recursive: true, force: true });
   await mkdir(partialDir, { recursive: true });
+  const self = await liveProcess(config.proc ?? systemProc, process.pid);
+  await writeFile(
+    join(partialDir, builderFile),
+    formatOwner({ pid: process.pid, startTime: self?.startTime }),
+  );
   const started = clock.now();
   config.onProgress(`building ${key} (first run only; log: ${logFile})`);
   // `go build -v` prints one line per package it compiles.
@@ -131,6 +148,40 @@ async function buildInto(
   await rm(finalDir, { recursive: true, force: true });
   await rename(partialDir, finalDir);
   config.onProgress(`built ${key} in ${Math.round((clock.now() - started) / 1000)}s`);
+}
+
+/**
+ * Waits while another live process builds `key` (a `<key>.partial-<pid>` directory whose builder file
+ * names a live process). A partial directory left by a dead builder is not waited for: the build that
+ * follows replaces it. Two processes that look at the same instant may still both build; the rename
+ * keeps either result.
+ */
+async function waitForOtherBuilders(config: BuildConfig, key: string): Promise<void> {
+  const { clock } = config;
+  const started = clock.now();
+  let reported = -1;
+  for (;;) {
+    const builder = await liveBuilder(config, key);
+    if (builder === undefined) return;
+    const seconds = Math.round((clock.now() - started) / 1000);
+    if (reported < 0 || seconds - reported >= 30) {
+      config.onProgress(`waiting for process ${builder.pid}, which is building ${key} (${seconds}s so far)`);
+      reported = seconds;
+    }
+    await clock.sleep(builderPollMs);
+  }
+}
+
+async function liveBuilder(config: BuildConfig, key: string): Promise<LockOwner | undefined> {
+  const prefix = `${key}.partial-`;
+  const entries = await readdir(config.cacheDir).catch(() => [] as string[]);
+  for (const entry of entries.filter((name) => name.startsWith(prefix))) {
+    if (entry === `${prefix}${process.pid}`) continue;
+    const text = await readFile(join(config.cacheDir, entry, builderFile), "utf8").catch(() => undefined);
+    const owner = text === undefined ? undefined : parseOwner(text);
+    if (owner !== undefined && (await ownerAlive(config.proc ?? systemProc, owner))) return owner;
+  }
+  return undefined;
 }
 
 function buildFailed(message: string, cause: unknown): BroadsideError {

@@ -18,12 +18,16 @@ describe("sandbox up --with", () => {
     expect(parseWith("flux")).toEqual(["flux"]);
     expect(parseWith(" flux ,flux", [])).toEqual(["flux"]);
     expect(parseWith("flux", ["flux"])).toEqual(["flux"]);
+    expect(parseWith("flux,prometheus")).toEqual(["flux", "prometheus"]);
+    expect(parseWith("prometheus", ["flux"])).toEqual(["flux", "prometheus"]);
   });
 
   it("refuses an unknown component, naming the flag and the components there are", () => {
     const failure = failureOf(() => parseWith("flux,argocd"));
     expect(failure.code).toBe("BRD_USAGE");
-    expect(failure.message).toBe('--with: unknown component "argocd"; the optional components are: flux');
+    expect(failure.message).toBe(
+      '--with: unknown component "argocd"; the optional components are: flux, prometheus',
+    );
     expect(failureOf(() => parseWith("")).message).toContain('unknown component ""');
   });
 });

@@ -6,7 +6,7 @@ import { checkDurationLimit, durationLimits } from "../core/input-limits.js";
  * The sandbox's optional components, `sandbox up --with <list>`: each built on first use (cached by
  * version like the control plane) and run only by a sandbox started, or reused, with it.
  */
-export const optionalComponents = ["flux"] as const;
+export const optionalComponents = ["flux", "prometheus"] as const;
 export type OptionalComponent = (typeof optionalComponents)[number];
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { binaryPaths, kubernetesLdflags } from "./build.js";
-import { componentSpecs, type SandboxPorts } from "./components.js";
+import { componentSpecs, trafficSpec, type SandboxPorts } from "./components.js";
 import { pkiPaths } from "./pki.js";
 import { SandboxName } from "./sandbox-name.js";
 import { sandboxLayout } from "./state-dir.js";
@@ -43,6 +43,29 @@ describe("how the sandbox starts its components", () => {
     ]);
     expect(trafficSpec?.healthUrl).toBe("http://127.0.0.1:1007/healthz");
     expect(trafficSpec?.logFile).toBe("/state/s1/logs/traffic.log");
+  });
+
+  it("gives the traffic process the pod bodies' network and the pod-ready delay for restarted bodies", () => {
+    const bodies = {
+      mode: "netns" as const,
+      podCidr: "10.244.0.0/16",
+      bridge: "bsabcdbr",
+      gateway: "10.244.0.1",
+      cgroups: "v1" as const,
+      readyDelayMs: 2000,
+    };
+    expect(trafficSpec(layout, 1007, traffic, bodies).args.slice(3)).toEqual([
+      "--pod-bodies=netns",
+      "--sandbox=s1",
+      "--pod-cidr=10.244.0.0/16",
+      `--bodies-dir=${layout.bodiesDir}`,
+      "--ready-delay-ms=2000",
+    ]);
+    // A sandbox started before the delay was kept: its restarted bodies are ready at once, as before.
+    const older = { ...bodies, readyDelayMs: undefined };
+    expect(trafficSpec(layout, 1007, traffic, older).args).not.toContainEqual(
+      expect.stringMatching(/^--ready-delay-ms/),
+    );
   });
 
   it("listens and advertises on loopback only", () => {

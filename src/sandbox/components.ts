@@ -16,13 +16,19 @@ const coreComponentNames = [
 ] as const;
 /** The processes of `sandbox up --with flux` (flux-components.ts); only a sandbox started with it has them. */
 export const fluxComponentNames = ["git-server", "source-controller", "kustomize-controller"] as const;
+/** The process of `sandbox up --with prometheus` (prometheus.ts): stopped first, so it sees the others go. */
+export const prometheusComponentNames = ["prometheus"] as const;
 /** Every process a sandbox may run, in start order (and stopped in the reverse order). */
-export const componentNames = [...coreComponentNames, ...fluxComponentNames] as const;
+export const componentNames = [
+  ...coreComponentNames,
+  ...fluxComponentNames,
+  ...prometheusComponentNames,
+] as const;
 export type ComponentName = (typeof componentNames)[number];
 
 /** True for the processes of an optional component: absent from a sandbox started without it, not down. */
 export function isOptionalComponent(name: ComponentName): boolean {
-  return (fluxComponentNames as readonly string[]).includes(name);
+  return ([...fluxComponentNames, ...prometheusComponentNames] as readonly string[]).includes(name);
 }
 
 export type SandboxPorts = Readonly<Record<(typeof coreComponentNames)[number] | "etcd-peer", number>>;
@@ -74,6 +80,7 @@ export function trafficSpec(
           `--sandbox=${layout.name}`,
           `--pod-cidr=${bodies.podCidr}`,
           `--bodies-dir=${layout.bodiesDir}`,
+          ...(bodies.readyDelayMs === undefined ? [] : [`--ready-delay-ms=${bodies.readyDelayMs}`]),
         ]
       : [];
   return {

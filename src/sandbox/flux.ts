@@ -21,6 +21,7 @@ import {
   yamlDocuments,
 } from "./flux-sync.js";
 import { startComponents, type Launcher } from "./launch.js";
+import { writeFluxTargets } from "./prometheus.js";
 import type { SandboxLayout } from "./state-dir.js";
 import { writeState } from "./state-file.js";
 import { fluxVersion } from "./versions.js";
@@ -97,6 +98,7 @@ export async function startFlux(
   };
   const programs = gitServerProgram(env.packageRoot);
   await startComponents(fluxComponentSpecs(binaries, layout, ports, programs, fleetRepository), launcher);
+  await writeFluxTargets(layout, launcher.state);
   env.onProgress(`  flux ${fluxVersion} running after ${env.clock.now() - since} ms`);
   if (sync !== undefined) await syncFleet(sync, stage);
 }

@@ -3,8 +3,9 @@ import { BroadsideError, usageError } from "../core/errors.js";
 import { connect } from "../kube/client.js";
 import { removeBodies } from "./bodies-stage.js";
 import { createNodes } from "./bootstrap.js";
+import { ensureBinaries } from "./build.js";
 import { componentNames, isOptionalComponent, trafficSpec, type ComponentName } from "./components.js";
-import { checkOptionalRequest } from "./components-optional.js";
+import { checkOptionalRequest, type OptionalComponent } from "./components-optional.js";
 import { addOptionalComponents } from "./components-reuse.js";
 import {
   healthCredentials,
@@ -19,7 +20,9 @@ import { startComponents, stopComponents } from "./launch.js";
 import { isRunning } from "./liveness.js";
 import { withLock } from "./lock.js";
 import { withFileErrors } from "./file-errors.js";
+import { prepareFlux } from "./flux.js";
 import { freePorts } from "./ports.js";
+import { preparePrometheus } from "./prometheus.js";
 import { stopDaemons } from "./daemons.js";
 import { stopProcess } from "./processes.js";
 import type { SandboxName } from "./sandbox-name.js";
@@ -40,7 +43,7 @@ import { fetchFrontDoors, trafficProgram } from "./traffic-component.js";
 import type { DoorsReport } from "./traffic/front-doors.js";
 
 /*
- * The sandbox's commands: up (start, reuse or repair), status, restart of one component, down, list.
+ * The sandbox's commands: build, up (start, reuse or repair), status, restart of one component, down, list.
  * Starting from nothing is start.ts; the pieces are state-dir.ts (where, and what may be deleted),
  * state-file.ts, lock.ts, liveness.ts, processes.ts and launch.ts.
  */
@@ -54,6 +57,25 @@ export const defaultLifecycle: PodLifecycle = {
   readyJitter: Duration.parse("2s", "readyJitter"),
   shutdownDelay: Duration.parse("1s", "shutdownDelay"),
 };
+
+/** What each optional component builds before it can run (and checks it needs, such as git for Flux). */
+const prepareComponent: Record<OptionalComponent, (env: SandboxEnvironment) => Promise<unknown>> = {
+  flux: prepareFlux,
+  prometheus: preparePrometheus,
+};
+
+/**
+ * `sandbox build`: what `up` builds on first use (the control plane, and the optional components named),
+ * into the same version-keyed cache, without starting anything. `npm test` runs it in the background
+ * while its first tiers run; a machine image can run it to start warm.
+ */
+export async function sandboxBuild(
+  env: SandboxEnvironment,
+  components: readonly OptionalComponent[],
+): Promise<void> {
+  await ensureBinaries({ ...env.build, onProgress: env.onProgress, clock: env.clock });
+  for (const component of components) await prepareComponent[component](env);
+}
 
 export interface ComponentStatus {
   readonly name: ComponentName;

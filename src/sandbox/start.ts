@@ -20,6 +20,7 @@ import {
   type SandboxRequest,
 } from "./environment.js";
 import { prepareFlux, startFlux } from "./flux.js";
+import { preparePrometheus, prometheusRun } from "./prometheus.js";
 import { writeKubeconfig } from "./kubeconfig.js";
 import { startComponents, stopComponents } from "./launch.js";
 import { createPki, pkiPaths } from "./pki.js";
@@ -42,6 +43,7 @@ export async function startSandbox(request: SandboxRequest, env: SandboxEnvironm
   await assertTrafficScript(traffic.script);
   const binaries = await ensureBinaries({ ...env.build, onProgress: env.onProgress, clock: env.clock });
   const flux = wants(request, "flux") ? await prepareFlux(env) : undefined;
+  const prometheus = wants(request, "prometheus") ? await preparePrometheus(env) : undefined;
   await Promise.all(
     [layout.pkiDir, layout.logsDir].map((dir) => mkdir(dir, { recursive: true, mode: 0o700 })),
   );
@@ -53,7 +55,7 @@ export async function startSandbox(request: SandboxRequest, env: SandboxEnvironm
     throw error;
   });
   const pki = await createPki(layout.pkiDir, env.openssl);
-  const ports = await sandboxPorts();
+  const { ports, prometheusPort } = await sandboxPorts();
   const server = `https://127.0.0.1:${ports["kube-apiserver"]}`;
   await writeKubeconfigs(request.name, layout, server);
   const stageTexts = await Promise.all(
@@ -77,9 +79,12 @@ export async function startSandbox(request: SandboxRequest, env: SandboxEnvironm
   const launcher = launcherOf(env, state, layout, await healthCredentials(layout));
   const stage = (...names: ComponentName[]) => specs.filter((spec) => names.includes(spec.name));
   try {
-    // etcd and the API server first, one at a time; then the three clients of the API server together;
-    // then the traffic process, once the API server and kwok are ready.
-    await startComponents(stage("etcd"), launcher);
+    // etcd and the API server first, one at a time, Prometheus beside etcd (it needs no cluster to start
+    // and scrapes whatever answers); then the three clients of the API server together; then the traffic
+    // process, once the API server and kwok are ready.
+    const prometheusSpecs =
+      prometheus === undefined ? [] : [await prometheusRun(prometheus, ports, prometheusPort, launcher)];
+    await startComponents([...stage("etcd"), ...prometheusSpecs], launcher);
     await startComponents(stage("kube-apiserver"), launcher);
     await startComponents(stage("kube-controller-manager", "kube-scheduler", "kwok"), launcher);
     await startComponents(stage("traffic"), launcher);
@@ -109,10 +114,19 @@ async function allSettled(tasks: readonly Promise<void>[]): Promise<void> {
   if (failed !== undefined) throw failed.reason;
 }
 
-async function sandboxPorts(): Promise<SandboxPorts> {
-  const [etcd = 0, etcdPeer = 0, apiServer = 0, controllerManager = 0, scheduler = 0, kwok = 0, health = 0] =
-    await freePorts(7);
-  return {
+/** The control plane's ports, and one for Prometheus (used only with `--with prometheus`), all distinct. */
+async function sandboxPorts(): Promise<{ ports: SandboxPorts; prometheusPort: number }> {
+  const [
+    etcd = 0,
+    etcdPeer = 0,
+    apiServer = 0,
+    controllerManager = 0,
+    scheduler = 0,
+    kwok = 0,
+    health = 0,
+    prometheusPort = 0,
+  ] = await freePorts(8);
+  const ports = {
     etcd,
     "etcd-peer": etcdPeer,
     "kube-apiserver": apiServer,
@@ -121,6 +135,7 @@ async function sandboxPorts(): Promise<SandboxPorts> {
     kwok,
     traffic: health,
   };
+  return { ports, prometheusPort };
 }
 
 async function writeKubeconfigs(name: SandboxName, layout: SandboxLayout, server: string): Promise<void> {

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { BroadsideError } from "../core/errors.js";
 import { componentNames } from "./components.js";
 import { fluxStateSchema } from "./flux-state.js";
+import { prometheusStateSchema } from "./prometheus-state.js";
 import { isLoopbackUrl, serverChecks } from "./health.js";
 import type { StartedProcess } from "./liveness.js";
 import type { SandboxLayout } from "./state-dir.js";
@@ -33,6 +34,8 @@ const bodiesStateSchema = z.discriminatedUnion("mode", [
     bridge: z.string(),
     gateway: z.string(),
     cgroups: z.enum(["v1", "v2"]),
+    /** The pod-ready delay: a restarted body is ready this long after it runs. Absent in older sandboxes: 0. */
+    readyDelayMs: z.number().int().nonnegative().optional(),
   }),
   z.object({ mode: z.literal("loopback"), reason: z.string() }),
 ]);
@@ -52,6 +55,8 @@ const stateSchema = z.object({
   bodies: bodiesStateSchema.optional(),
   /** Only with `sandbox up --with flux`. */
   flux: fluxStateSchema.optional(),
+  /** Only with `sandbox up --with prometheus`. */
+  prometheus: prometheusStateSchema.optional(),
 });
 export type SandboxState = z.infer<typeof stateSchema>;
 export type ComponentState = z.infer<typeof componentStateSchema>;

@@ -19,3 +19,10 @@ export const helmVersion = "v4.3.2";
  * and the one on the sandbox's Kubernetes libraries (client-go v0.36).
  */
 export const fluxVersion = "v1.9.6";
+/**
+ * Prometheus, for `sandbox up --with prometheus` only: built on first use with `go install` of its command
+ * (its go.mod has no replace directives). The module's v0.3XX.Y is Prometheus 3.XX.Y: this is 3.16.0.
+ */
+export const prometheusVersion = "v0.316.0";
+/** The release that module version is, as Prometheus itself reports it (stamped at build time). */
+export const prometheusRelease = "3.16.0";

@@ -3,39 +3,17 @@
 // tool downloads). `npm test` calls ensureChromium() before the test tiers; run this file on its own to do
 // only the set-up. Installs with apt-get when running as root on a machine that has it, with the output in
 // a log file and one progress line; otherwise says what to install and reports failure.
-import { spawnSync } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { apt, canInstall } from "../apt.mjs";
 
 /** Where the browser tests expect Chromium; test/browser/report-page.ts uses the same path. */
 export const chromiumPath = "/usr/bin/chromium";
 
-const aptGet = "apt-get";
 const installHint =
   `Chromium is needed for the browser tests and is not at ${chromiumPath}. Install Debian's package, ` +
   `as root: apt-get update && apt-get install -y --no-install-recommends chromium`;
-
-/** Root, with apt-get on the PATH. */
-function canInstall() {
-  if (process.getuid?.() !== 0) return false;
-  const probe = spawnSync(aptGet, ["--version"], { stdio: "ignore" });
-  return probe.error === undefined && probe.status === 0;
-}
-
-/** Runs one apt-get command with its output appended to the log; returns whether it succeeded. */
-function apt(args, logFile) {
-  appendFileSync(logFile, `\n$ ${aptGet} ${args.join(" ")}\n`);
-  const result = spawnSync(aptGet, args, {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  appendFileSync(logFile, `${result.stdout ?? ""}${result.stderr ?? ""}`);
-  if (result.error !== undefined) appendFileSync(logFile, `${String(result.error)}\n`);
-  return result.status === 0;
-}
 
 /**
  * Makes sure Chromium is at chromiumPath. Returns { ok: true } when it is (already, or after installing),

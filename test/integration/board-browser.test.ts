@@ -12,7 +12,18 @@ import {
   type RunningBoard,
   type StreamEvent,
 } from "./board-process.js";
-import { deployAndWait, eventually, kubectl, repoRoot, testDeployment, useTestNamespace } from "./harness.js";
+import { ConfigMapHaltSwitch } from "../../src/kube/halt-switch.js";
+import { ConfigMapLedgerStore } from "../../src/kube/ledger-store.js";
+import {
+  adminClients,
+  broadside,
+  deployAndWait,
+  eventually,
+  kubectl,
+  repoRoot,
+  testDeployment,
+  useTestNamespace,
+} from "./harness.js";
 
 /*
  * The board's page in Debian's Chromium against `broadside board` on the sandbox (issue 11, "Browser"):
@@ -20,6 +31,10 @@ import { deployAndWait, eventually, kubectl, repoRoot, testDeployment, useTestNa
  * phone-sized screens join and fire; each hit shows on the spectators' page within a second of the
  * shot's answer (the lags are printed), and each repair shows the ms the watch events gave. Then a player
  * fires by keyboard alone, and the phone layout is checked: no horizontal scroll, cells of 24 px or more.
+ * A second game: a mine at a ship whose PodDisruptionBudget would be broken shows the shield holding (and
+ * hits once the budget allows it), a fog and an anchor drift the ship, and the operator presses Halt:
+ * everything is reverted within the issue's 10 s, and the pages say so. The kill switch the halt holds is
+ * released (`broadside resume`) before the file ends, and the release is checked, so later files run.
  */
 
 const namespace = useTestNamespace("board-ui");
@@ -45,6 +60,9 @@ afterAll(async () => {
   await browser.close();
   stopBoards();
   await removeOperator(clusterRole());
+  // The halt test releases the kill switch itself and checks it; this is the net under it, should that
+  // test have failed before its own release: later files must not find chaos halted.
+  await broadside("resume", "--kubeconfig", inject("adminKubeconfig"));
 });
 
 async function openPage(
@@ -201,24 +219,34 @@ async function layoutOf(
     };
   });
 }
+let operatorToken: Promise<string> | undefined;
+
+/** The namespace opted in and the operator made, once for the file; the operator's token. */
+function operatorOnce(): Promise<string> {
+  operatorToken ??= (async () => {
+    const annotated = await kubectl(
+      inject("adminKubeconfig"),
+      "annotate",
+      "namespace",
+      namespace(),
+      "broadside.dev/chaos=enabled",
+    );
+    expect(annotated.code, annotated.stderr).toBe(0);
+    return createOperator(namespace(), clusterRole());
+  })();
+  return operatorToken;
+}
+
 /** The sandbox's side: an opted-in namespace with web (6 pods), an operator, and `broadside board`. */
 async function setUp(): Promise<{ token: string; board: RunningBoard; url: string }> {
-  const annotated = await kubectl(
-    inject("adminKubeconfig"),
-    "annotate",
-    "namespace",
-    namespace(),
-    "broadside.dev/chaos=enabled",
-  );
-  expect(annotated.code, annotated.stderr).toBe(0);
+  const token = await operatorOnce();
   await deployAndWait(namespace(), testDeployment("web", replicas));
-  const token = await createOperator(namespace(), clusterRole());
   const board = startBoard();
   return { token, board, url: await board.url };
 }
 
-/** The operator signs in with the ServiceAccount's token pasted into the page and opens a game; its code. */
-async function openGameFromPage(operator: Page, token: string): Promise<string> {
+/** The operator signs in with the ServiceAccount's token pasted into the page. */
+async function signIn(operator: Page, token: string): Promise<void> {
   const signedIn = operator.locator("[data-operator]");
   await eventually("the operator's ClusterRoleBinding to take effect", async () => {
     if ((await signedIn.count()) > 0) return true;
@@ -228,6 +256,11 @@ async function openGameFromPage(operator: Page, token: string): Promise<string> 
     return (await signedIn.count()) > 0 ? true : undefined;
   });
   expect(await operator.textContent("[data-operator]")).toBe(`system:serviceaccount:${namespace()}:operator`);
+}
+
+/** The operator signs in and opens a game with torpedo on the namespace; its code. */
+async function openGameFromPage(operator: Page, token: string): Promise<string> {
+  await signIn(operator, token);
   // A bad limit is named under its field, and no game opens.
   await operator.fill("input[name=namespaces]", namespace());
   await operator.fill("input[name='limits.player.per']", "1h");
@@ -242,17 +275,28 @@ async function openGameFromPage(operator: Page, token: string): Promise<string> 
   return code;
 }
 
-/** A player joins on a phone; the weapon picker offers torpedo, and net disabled with its reason. */
-async function joinAs(url: string, code: string, nickname: string): Promise<Page> {
+/**
+ * A player joins on a phone; the weapon picker offers the game's weapons (torpedo unless told), and net
+ * disabled with its reason.
+ */
+async function joinAs(
+  url: string,
+  code: string,
+  nickname: string,
+  weapons: readonly string[] = ["torpedo"],
+): Promise<Page> {
   const { page } = await openPage(`player ${nickname}`, url, { mobile: true });
   await page.fill("input[name=code]", code.toLowerCase());
   await page.fill("input[name=nickname]", nickname);
   await page.click("form.join button[type=submit]");
   await page.locator("button.square.intact").first().waitFor();
-  expect(await page.locator("input[name=weapon][value=torpedo]").isChecked()).toBe(true);
+  expect(await page.locator(`input[name=weapon][value=${weapons[0] ?? ""}]`).isChecked()).toBe(true);
   expect(await page.locator("input[name=weapon][value=net]").isDisabled()).toBe(true);
-  expect(await page.textContent("fieldset.weapons")).toContain("needs the node daemon");
-  expect(await page.locator("input[name=weapon][value=mine]").count()).toBe(0);
+  expect(await page.textContent("fieldset.weapons")).toContain("needs the node daemon's network faults");
+  for (const weapon of ["torpedo", "mine", "fog", "anchor"]) {
+    const offered = await page.locator(`input[name=weapon][value=${weapon}]`).count();
+    expect(offered, weapon).toBe(weapons.includes(weapon) ? 1 : 0);
+  }
   return page;
 }
 
@@ -360,6 +404,127 @@ async function expectPhoneLayout(player: Page): Promise<void> {
   expect(layout.smallest).toBeGreaterThanOrEqual(24);
 }
 
+/** How long the page may take to show what the board answered (vitest's expect.poll waits 1 s by default). */
+const slow = { timeout: 20_000, interval: 100 };
+
+/** vault: 4 pods that mount ConfigMap vault-settings (a fog's target), under PDB vault-shield. */
+const vault = { name: "vault", replicas: 4, config: "vault-settings", budget: "vault-shield" } as const;
+
+async function deployVault(): Promise<void> {
+  const kube = adminClients();
+  await kube.core.createNamespacedConfigMap({
+    namespace: namespace(),
+    body: { metadata: { name: vault.config }, data: { level: "info" } },
+  });
+  const deployment = testDeployment(vault.name, vault.replicas);
+  const spec = deployment.spec?.template.spec;
+  if (spec === undefined) throw new Error("testDeployment has no pod spec");
+  spec.volumes = [{ name: "settings", configMap: { name: vault.config } }];
+  const container = spec.containers[0];
+  if (container !== undefined) container.volumeMounts = [{ name: "settings", mountPath: "/etc/vault" }];
+  await deployAndWait(namespace(), deployment);
+}
+
+/**
+ * Sets vault-shield's minAvailable (creating it the first time) and waits until the disruption controller
+ * has counted the pods for that generation: every vault pod healthy, `allowed` disruptions.
+ */
+async function shieldVault(minAvailable: number, allowed: number): Promise<void> {
+  const policy = adminClients().policy;
+  const body = {
+    metadata: { name: vault.budget },
+    spec: { minAvailable, selector: { matchLabels: { app: vault.name } } },
+  };
+  await policy.readNamespacedPodDisruptionBudget({ name: vault.budget, namespace: namespace() }).then(
+    (found) =>
+      policy.replaceNamespacedPodDisruptionBudget({
+        name: vault.budget,
+        namespace: namespace(),
+        body: {
+          ...body,
+          metadata: { ...body.metadata, resourceVersion: found.metadata?.resourceVersion ?? "" },
+        },
+      }),
+    () => policy.createNamespacedPodDisruptionBudget({ namespace: namespace(), body }),
+  );
+  await eventually(
+    `${vault.budget} to allow ${allowed} disruptions of ${vault.replicas} healthy pods`,
+    async () => {
+      const found = await policy.readNamespacedPodDisruptionBudget({
+        name: vault.budget,
+        namespace: namespace(),
+      });
+      const status = found.status;
+      return status?.observedGeneration === found.metadata?.generation &&
+        status?.currentHealthy === vault.replicas &&
+        status.disruptionsAllowed === allowed
+        ? true
+        : undefined;
+    },
+  );
+}
+
+/** vault's Ready, not terminating cells on the board, once all its pods are. */
+async function vaultCells(url: string): Promise<Cell[]> {
+  return eventually(`all ${vault.replicas} vault pods Ready on the board`, async () => {
+    const state = (await (await fetch(`${url}/api/board`)).json()) as {
+      grids: { ships: { key: string; cells: Cell[] }[] }[];
+    };
+    const ship = state.grids
+      .flatMap((grid) => grid.ships)
+      .find((each) => each.key === `Deployment/${vault.name}`);
+    const ready = ship?.cells.filter((cell) => cell.pod?.ready === true && !cell.pod.deleting) ?? [];
+    return ready.length === vault.replicas ? ready : undefined;
+  });
+}
+
+/** What a fog and an anchor at vault change: its ConfigMap's data and its container's resources. */
+async function vaultNow(): Promise<{ data: unknown; resources: unknown }> {
+  const kube = adminClients();
+  const config = await kube.core.readNamespacedConfigMap({ name: vault.config, namespace: namespace() });
+  const deployment = await kube.apps.readNamespacedDeployment({ name: vault.name, namespace: namespace() });
+  return {
+    data: config.data,
+    resources: JSON.parse(JSON.stringify(deployment.spec?.template.spec?.containers[0]?.resources ?? {})),
+  };
+}
+
+/** The namespace's ledger records still open. */
+async function openRecords(): Promise<number> {
+  const records = await new ConfigMapLedgerStore(adminClients()).list();
+  return records.filter((record) => record.target.namespace === namespace() && record.state !== "closed")
+    .length;
+}
+
+/** The player picks `weapon` and fires at the cell; the result's data-result once it is shown. */
+async function fireWith(player: Page, weapon: string, cell: Cell): Promise<string | null> {
+  await player.check(`input[name=weapon][value=${weapon}]`);
+  const before = await player.textContent(".result");
+  await player.click(`button.square[data-row="${cell.row}"][data-col="${cell.col}"]`);
+  await expect.poll(() => player.textContent(".result"), slow).not.toBe(before);
+  return player.getAttribute(".result", "data-result");
+}
+
+/** The operator opens a game on the namespace with mine, fog and anchor, lasting 10 minutes; its code. */
+async function openDriftGame(operator: Page): Promise<string> {
+  await operator.fill("input[name=namespaces]", namespace());
+  for (const weapon of ["mine", "fog", "anchor"])
+    await operator.check(`input[name=weapons][value=${weapon}]`);
+  await operator.uncheck("input[name=weapons][value=torpedo]");
+  await operator.fill("input[name=revertAfter]", "10m");
+  await operator.click("form.open-game button[type=submit]");
+  const code = (await operator.locator("[data-game-code]").textContent({ timeout: 30_000 })) ?? "";
+  expect(code).toMatch(/^[A-Z2-9]{6}$/);
+  return code;
+}
+
+/** The kill switch is released and nothing holds it: later files may run chaos. */
+async function releaseKillSwitch(): Promise<void> {
+  const resumed = await broadside("resume", "--kubeconfig", inject("adminKubeconfig"));
+  expect(resumed.code, resumed.stderr).toBe(0);
+  expect(await new ConfigMapHaltSwitch(adminClients()).read()).toBeUndefined();
+}
+
 describe("the board's page on the sandbox", () => {
   it("lets an operator open a game, three players hit pods that show at once, and shows each repair's ms", async () => {
     const { token, board, url } = await setUp();
@@ -425,6 +590,103 @@ describe("the board's page on the sandbox", () => {
     stop.abort();
     expect(problems).toEqual([]);
     expect(JSON.stringify(board.audit)).not.toContain(token);
+    board.child.kill("SIGTERM");
+    expect(await board.exited).toBe(0);
+  });
+  it("shows a mine held by a PDB's shield, and halts from the page: everything reverted within 10 s", async () => {
+    const token = await operatorOnce();
+    await deployVault();
+    await shieldVault(vault.replicas, 0);
+    const board = startBoard();
+    const url = await board.url;
+    const { page: operator } = await openPage("operator", url);
+    await signIn(operator, token);
+    const code = await openDriftGame(operator);
+    const { page: watch } = await openPage("spectator", url);
+    await watch.locator(`.grid[data-namespace="${namespace()}"] [data-state="intact"]`).first().waitFor();
+    const weapons = ["mine", "fog", "anchor"];
+    const [ada, grace, linus, hedy] = [
+      await joinAs(url, code, "Ada", weapons),
+      await joinAs(url, code, "Grace", weapons),
+      await joinAs(url, code, "Linus", weapons),
+      await joinAs(url, code, "Hedy", weapons),
+    ];
+    const before = await vaultNow();
+    try {
+      // Ada's mine would leave vault below its budget (4 of 4 must stay): the shield holds, the pod stands.
+      const [shielded] = await vaultCells(url);
+      if (shielded?.pod === undefined) throw new Error("no vault pod");
+      expect(await fireWith(ada, "mine", shielded)).toBe("deflected");
+      expect(await ada.getAttribute(".result", "data-shield")).toBe("held");
+      expect(await ada.textContent(".result")).toContain(`Shield! The shield of PDB ${vault.budget} held`);
+      await expect.poll(() => watch.textContent(".ticker tbody"), slow).toContain("Shielded");
+      expect(await watch.textContent(".ticker tbody")).toContain(`the shield of PDB ${vault.budget} held`);
+      await expect
+        .poll(() => watch.textContent("[data-announcer]"), slow)
+        .toContain(`The shield of PDB ${vault.budget} held against Ada's mine`);
+      const stands = await adminClients().core.readNamespacedPod({
+        name: shielded.pod.name,
+        namespace: namespace(),
+      });
+      expect(stands.metadata?.uid).toBe(shielded.pod.uid);
+      expect(stands.metadata?.deletionTimestamp).toBeUndefined();
+
+      // With the budget at 3 of 4 the eviction is allowed: Grace's mine hits.
+      await shieldVault(vault.replicas - 1, 1);
+      const [target] = await vaultCells(url);
+      if (target?.pod === undefined) throw new Error("no vault pod");
+      expect(await fireWith(grace, "mine", target)).toBe("hit");
+      expect(await grace.textContent(".result")).toContain(target.pod.name);
+
+      // Once vault is whole again, Linus fogs it and Hedy anchors it (each lasts 10 minutes unless halted).
+      const [cell] = await vaultCells(url);
+      if (cell === undefined) throw new Error("no vault cell");
+      expect(await fireWith(linus, "fog", cell)).toBe("hit");
+      expect(await fireWith(hedy, "anchor", cell)).toBe("hit");
+      const drifted = await vaultNow();
+      expect(drifted.data).toEqual({ level: "broadside-fog" });
+      expect(drifted.resources).toMatchObject({ limits: { cpu: "50m", memory: "64Mi" } });
+      await expect.poll(() => watch.textContent(".ticker tbody"), slow).toContain("Drifted");
+      expect(await openRecords()).toBeGreaterThanOrEqual(2);
+
+      // The operator presses Halt, confirms, and everything is back within the issue's 10 s.
+      await operator.bringToFront();
+      await operator.click("section.halt button.danger");
+      const pressed = Date.now();
+      await operator.click("text=Yes, halt everything");
+      await eventually(
+        "the fog and the anchor reverted and no record open",
+        async () =>
+          JSON.stringify(await vaultNow()) === JSON.stringify(before) && (await openRecords()) === 0
+            ? true
+            : undefined,
+        30_000,
+      );
+      const revertedMs = Date.now() - pressed;
+      console.log(
+        `board page: halt pressed to everything reverted (API polled every 200 ms): ${revertedMs} ms`,
+      );
+      expect(revertedMs).toBeLessThanOrEqual(10_000);
+      await expect
+        .poll(() => operator.textContent(".operate [role=status]"), slow)
+        .toMatch(/^Halted: \d+ faults reverted/);
+      expect(await operator.textContent(".operate [role=status]")).toContain(
+        "Chaos stays off until broadside resume",
+      );
+      await expect.poll(() => watch.textContent("main"), slow).toContain("No game is open");
+      await expect.poll(() => watch.textContent("[data-announcer]"), slow).toBe("The game was halted.");
+      const ticker = (await watch.textContent(".ticker tbody")) ?? "";
+      expect(ticker.split("reverted by Broadside").length - 1).toBeGreaterThanOrEqual(2);
+      expect(board.audit.some((line) => line["action"] === "halt")).toBe(true);
+      expect(await new ConfigMapHaltSwitch(adminClients()).read()).toMatchObject({
+        reason: "halt pressed on the board",
+      });
+      await watch.screenshot({ path: join(resultsDir, "board-halted.png"), fullPage: true });
+    } finally {
+      // The halt held the kill switch: released here, and checked, so later files may run chaos.
+      await releaseKillSwitch();
+    }
+    expect(problems).toEqual([]);
     board.child.kill("SIGTERM");
     expect(await board.exited).toBe(0);
   });

@@ -9,7 +9,12 @@ import type { BodyInfo } from "../../src/sandbox/bodies/pod-bodies.js";
 import { daemonArgs, daemonJournalDir } from "../../src/sandbox/daemons.js";
 import { SandboxName } from "../../src/sandbox/sandbox-name.js";
 import { sandboxLayout } from "../../src/sandbox/state-dir.js";
-import { broadside, config, eventually, kubectl, repoRoot } from "./harness.js";
+import { stringify } from "yaml";
+import { exampleRunArgs, withFlag } from "../../src/demo/example-command.js";
+import { demoDeployment, demoNamespaces, demoService, storefront } from "../../src/demo/fleet.js";
+import { parseRunReport } from "../../src/experiments/report/json.js";
+import type { RunReport } from "../../src/experiments/report/run-report.js";
+import { broadside, config, eventually, kubectl, repoRoot, sandboxDoors } from "./harness.js";
 import { integrationSandboxName } from "./names.js";
 import { shopWebManifest } from "./shop-web.js";
 
@@ -49,6 +54,7 @@ interface PodJson {
   metadata: { name: string; uid: string };
   spec: { nodeName?: string };
   status: {
+    conditions?: { type: string; status: string }[];
     containerStatuses?: {
       name: string;
       restartCount: number;
@@ -77,17 +83,6 @@ async function broadsideConfigMaps(): Promise<string[]> {
   return listed.code === 0 ? listed.stdout.split("\n").filter((line) => line !== "") : [];
 }
 
-/** A Chaos Mesh PodChaos container-kill, as a user brings it. */
-const podChaos = `apiVersion: chaos-mesh.org/v1alpha1
-kind: PodChaos
-metadata: { name: web-container-kill, namespace: shop }
-spec:
-  action: container-kill
-  mode: one
-  containerNames: [web]
-  selector: { namespaces: [shop], labelSelectors: { app: web } }
-`;
-
 interface KillJson {
   kills: {
     ledgerId: string;
@@ -100,6 +95,8 @@ interface KillJson {
       lastTerminated: { exitCode: number; reason: string };
       runningAgainAt: number;
       readyAgainAt: number;
+      runningAgainVersion: string;
+      readyAgainVersion: string;
       readyLost: boolean;
     };
     ms: { runningAgain: number | null; readyAgain: number | null };
@@ -109,13 +106,6 @@ interface KillJson {
 async function running(pid: number): Promise<boolean> {
   const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
   return stat !== undefined && stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-}
-
-/** The restarts of every web pod's container, summed. */
-async function totalRestarts(): Promise<number> {
-  const listed = await kubectl(kubeconfig, "-n", "shop", "get", "pods", "-l", "app=web", "-o", "json");
-  const pods = (JSON.parse(listed.stdout) as { items: PodJson[] }).items;
-  return pods.reduce((sum, each) => sum + (each.status.containerStatuses?.[0]?.restartCount ?? 0), 0);
 }
 
 function servingVictim(body: BodyInfo | undefined): BodyInfo & { pid: number } {
@@ -163,6 +153,167 @@ async function checkRecords(
   const journalFile = join(stateDir, "daemon", kill.target.node, `${kill.work}.json`);
   const journal = JSON.parse(await readFile(journalFile, "utf8")) as object;
   expect(journal).toMatchObject({ phase: "reported", target: { pid: body.pid } });
+}
+
+const example = "chaos-mesh-podchaos-container-kill.yaml";
+
+/** The demo's storefront (3 pods with a readinessProbe, container `app`) and its Service, in demo-shop. */
+async function storefrontDeployed(): Promise<void> {
+  const manifest = [
+    ...demoNamespaces()
+      .filter((ns) => ns.metadata?.name === storefront.namespace)
+      .map((ns) => Object.assign({ apiVersion: "v1", kind: "Namespace" }, ns)),
+    Object.assign({ apiVersion: "apps/v1", kind: "Deployment" }, demoDeployment(storefront)),
+    Object.assign({ apiVersion: "v1", kind: "Service" }, demoService(storefront, undefined)),
+  ]
+    .map((document) => stringify(document))
+    .join("---\n");
+  const file = join(stateDir, "storefront.yaml");
+  await writeFile(file, manifest);
+  const applied = await kubectl(kubeconfig, "apply", "-f", file);
+  expect(applied.code, applied.stderr).toBe(0);
+  await storefrontServing();
+}
+
+/** Every storefront pod Ready with a serving body, and its front door open. */
+async function storefrontServing(): Promise<void> {
+  await eventually(
+    "three serving storefront bodies and the front door",
+    async () => {
+      const serving = (await bodies()).filter(
+        (b) => b.namespace === storefront.namespace && b.port !== undefined && b.pid !== undefined,
+      );
+      const pods = await storefrontPods();
+      const ready = pods.filter((each) =>
+        each.status.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+      );
+      const door = (await sandboxDoors(name))?.open.some((d) => d.service === storefront.name);
+      return serving.length === 3 && ready.length === 3 && door === true ? true : undefined;
+    },
+    120_000,
+  );
+}
+
+async function storefrontPods(): Promise<PodJson[]> {
+  const listed = await kubectl(
+    kubeconfig,
+    ...["-n", storefront.namespace, "get", "pods", "-l", `app=${storefront.name}`, "-o", "json"],
+  );
+  expect(listed.code, listed.stderr).toBe(0);
+  return (JSON.parse(listed.stdout) as { items: PodJson[] }).items;
+}
+
+/** `broadside run` of the example's arguments (after the file) on this sandbox; its report. */
+async function runReport(
+  args: readonly string[],
+  file = join(repoRoot, "examples", example),
+): Promise<RunReport> {
+  const rest = args[0]?.endsWith(".yaml") === true ? args.slice(1) : [...args];
+  const onSandbox = withFlag(withFlag(rest, "--sandbox", name), "--report-dir", join(stateDir, "reports"));
+  const run = await broadside("run", file, ...onSandbox);
+  const path = /reports: (\S+\.json)/.exec(run.stderr)?.[1];
+  if (path === undefined) throw new Error(`no report written:\n${run.stderr}`);
+  const report = parseRunReport(await readFile(path, "utf8"), path);
+  // The verdict is the probe's tolerance judged on what it measured; the exit code says that verdict.
+  const exit = { passed: 0, failed: 5, aborted: 6 }[report.verdict.result];
+  expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(exit);
+  process.stderr.write(`container-kill run verdict: ${report.verdict.result}\n`);
+  return report;
+}
+
+type Killed = NonNullable<Extract<RunReport["faults"][number], { type: "pod" }>["containers"]>[number];
+
+/**
+ * The report's one fault is the container-kill of `count` app containers; each one's restart as the report
+ * has it (restartCount + 1, lastState terminated 137 Error) is the pod's status read now, and so are the
+ * report's restart counts of its target pods.
+ */
+async function killedAsTheirStatus(report: RunReport, count: number): Promise<Killed[]> {
+  const [fault] = report.faults;
+  if (fault?.type !== "pod" || fault.containers === undefined) throw new Error("no container-kill fault");
+  expect(fault.kind).toBe("container-kill");
+  expect(fault.recovered, fault.problems.join("; ")).toBe(true);
+  expect(fault.containers).toHaveLength(count);
+  const now = new Map((await storefrontPods()).map((each) => [each.metadata.uid, each]));
+  for (const killed of fault.containers) checkKilled(report, killed, now.get(killed.pod.uid));
+  return [...fault.containers];
+}
+
+/** One killed container as the report has it, against its pod's status read after the run. */
+function checkKilled(report: RunReport, killed: Killed, pod: PodJson | undefined): void {
+  expect(killed).toMatchObject({
+    container: "app",
+    shot: { accepted: true },
+    restartsAfter: killed.restartsBefore + 1,
+    lastTerminated: { exitCode: 137, reason: "Error" },
+    readyLost: true,
+  });
+  // Running again and Ready again are two watch events (the pod's resourceVersion differs).
+  expect(killed.readyAgainVersion).toBeDefined();
+  expect(killed.readyAgainVersion).not.toBe(killed.runningAgainVersion);
+  expect(killed.readyAgainMs ?? 0).toBeGreaterThan(killed.runningAgainMs ?? 0);
+  const status = pod?.status.containerStatuses?.find((each) => each.name === "app");
+  expect(status).toMatchObject({
+    restartCount: killed.restartsAfter,
+    lastState: { terminated: { exitCode: 137, reason: "Error" } },
+  });
+  expect(report.restarts?.targets).toContainEqual(
+    expect.objectContaining({
+      name: killed.pod.name,
+      before: killed.restartsBefore,
+      after: status?.restartCount,
+    }),
+  );
+}
+
+/**
+ * The probe's outage: from its first failed sample to its last, holding every failed sample, traffic back
+ * at the next sample; none failed before the first kill. With `mustFail`, there was an outage.
+ */
+function outageHoldsTheFailedSamples(report: RunReport, mustFail: boolean): void {
+  const failed = report.samples.filter((sample) => !sample.ok).map((sample) => sample.sentAt);
+  const outage = report.overall.probes[0]?.outage;
+  const traffic = report.faults[0]?.traffic?.[0];
+  if (mustFail) expect(failed.length).toBeGreaterThan(0);
+  process.stderr.write(`container-kill run: ${failed.length} failed probe sample(s)\n`);
+  if (failed.length === 0) {
+    expect(outage).toBeNull();
+    expect(traffic).toMatchObject({ failures: 0, returnedMs: 0 });
+    return;
+  }
+  if (outage === null || outage === undefined) throw new Error("failed samples, and no outage");
+  expect(outage).toMatchObject({
+    from: Math.min(...failed),
+    lastFailedAt: Math.max(...failed),
+    failures: failed.length,
+    stillFailing: false,
+  });
+  expect(outage.to - outage.lastFailedAt).toBeLessThanOrEqual(intervalOf(report) + 50);
+  // A request sent just before the kill can still be in flight when the process dies, and fail: the
+  // first failed sample may have been sent up to one probe interval before it (seen: 3 ms before).
+  expect(outage.from).toBeGreaterThanOrEqual(firstKill(report) - intervalOf(report));
+  expect(traffic?.failures).toBe(failed.length);
+  expect(traffic?.returnedMs).not.toBeNull();
+}
+
+function intervalOf(report: RunReport): number {
+  const probe = report.probes[0];
+  if (probe === undefined) throw new Error("no probe in the report");
+  return probe.intervalMs;
+}
+
+/** Epoch ms of the report's first container kill. */
+function firstKill(report: RunReport): number {
+  const fault = report.faults[0];
+  const kills = fault?.type === "pod" ? (fault.containers ?? []) : [];
+  return Math.min(...kills.map((each) => each.shot.at));
+}
+
+function printMilestones(what: string, killed: readonly Killed[]): void {
+  for (const each of killed)
+    process.stderr.write(
+      `container-kill ${what}: ${each.pod.name} running again ${String(each.runningAgainMs)} ms, Ready again ${String(each.readyAgainMs)} ms after the kill\n`,
+    );
 }
 
 describe("container-kill: what --pod-bodies auto chooses here", () => {
@@ -243,7 +394,10 @@ describe.runIf(canRun)("container-kill through the node daemon, in a sandbox wit
     });
     const { runningAgain, readyAgain } = kill.ms;
     expect(runningAgain).toBeGreaterThanOrEqual(0);
-    expect(readyAgain).toBeGreaterThanOrEqual(runningAgain ?? 0);
+    // Two distinct watch events: the container running (not ready) first, the pod Ready after the
+    // sandbox's pod-ready delay, as behind a readiness probe.
+    expect(kill.milestones.readyAgainVersion).not.toBe(kill.milestones.runningAgainVersion);
+    expect(readyAgain).toBeGreaterThan(runningAgain ?? 0);
     process.stderr.write(
       `container-kill milestones: running again ${runningAgain} ms, Ready again ${readyAgain} ms after the kill\n`,
     );
@@ -261,33 +415,27 @@ describe.runIf(canRun)("container-kill through the node daemon, in a sandbox wit
     await checkRecords(kill, body);
   });
 
-  it("runs a Chaos Mesh PodChaos container-kill unchanged with `broadside run`, probed through the front door", async () => {
-    const restartsBefore = await totalRestarts();
-    const file = join(stateDir, "container-kill.yaml");
-    await writeFile(file, podChaos);
-    // The verdict is what the probe measured (the sandbox keeps routing to the killed body until it runs
-    // again), so any tolerance would test the sandbox's timing; the run itself is what is checked here.
-    const run = await broadside(
-      "run",
-      file,
-      "--sandbox",
-      name,
-      "--window",
-      "3s",
-      "--report-dir",
-      join(stateDir, "reports"),
-      "--probe",
-      "name=web,url=front-door://web.shop/,frequency=10,tolerance=availability>=0%",
+  it("runs examples/chaos-mesh-podchaos-container-kill.yaml as its header says: the report's restarts are the pod's status, its outage the probe's failed samples", async () => {
+    await storefrontDeployed();
+    const text = await readFile(join(repoRoot, "examples", example), "utf8");
+    const report = await runReport(exampleRunArgs(text, example));
+    const killed = await killedAsTheirStatus(report, 1);
+    outageHoldsTheFailedSamples(report, false);
+    printMilestones("the example (one pod)", killed);
+  });
+
+  it("the example with mode all (--unsafe): every storefront container down at once is a real outage, its window exactly the failed samples", async () => {
+    await storefrontServing();
+    const text = (await readFile(join(repoRoot, "examples", example), "utf8")).replace(
+      'mode: fixed\n  value: "1"\n',
+      "mode: all\n",
     );
-    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
-    expect(run.stderr).toMatch(
-      /container-kill shop\/web-[a-z0-9-]+ web: running again \d+ ms, Ready again \d+ ms/,
-    );
-    expect(await totalRestarts()).toBe(restartsBefore + 1);
-    const reports = await readdir(join(stateDir, "reports"));
-    expect(
-      reports.filter((each) => each.startsWith("web-container-kill-") && each.endsWith(".json")),
-    ).toHaveLength(1);
+    const file = join(stateDir, "container-kill-all.yaml");
+    await writeFile(file, text);
+    const report = await runReport([...exampleRunArgs(text, example).slice(1), "--unsafe"], file);
+    const killed = await killedAsTheirStatus(report, 3);
+    outageHoldsTheFailedSamples(report, true);
+    printMilestones("mode all (three pods)", killed);
   });
 
   // After the run: it leaves its node without the sandbox's daemon (it stops the one it started again),

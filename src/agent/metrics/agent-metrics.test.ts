@@ -117,7 +117,11 @@ describe("the agent's metrics", () => {
     expect(await sample(m, 'broadside_heals_total{field_manager="kustomize-controller"}')).toBe(1);
     const text = await m.render();
     expect(text).not.toContain('fault="pod-kill",ended_by'); // a pod kill is not a drift
-    expect(text).not.toContain('fault="scale",ended_by'); // never applied: it never stayed
+    // Never applied: it never stayed. Its series exists from the start (at zero) and stays there.
+    expect(await sample(m, 'broadside_drift_duration_seconds_count{fault="scale",ended_by="reverted"}')).toBe(
+      0,
+    );
+    expect(text).not.toContain('ended_by="never-applied"');
   });
 
   it("keeps heal labels bounded: managers past the limit count as other, a missing one as unknown", async () => {

@@ -2,11 +2,12 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import type { ClosedRecord } from "../../core/ledger/record.js";
 import type { ShotOutcome } from "../../core/shot.js";
 import type { FaultKind, ObjectFaultKind, PodFaultKind } from "../../faults/types.js";
-import { podFaultKinds } from "../../faults/types.js";
+import { objectFaultKinds, podFaultKinds } from "../../faults/types.js";
 import type { ApiRequestObservation, ApiRequestObserver } from "../../kube/api-request-observer.js";
 import type { RecoveryReport, VictimTimeline } from "../../kube/recovery/types.js";
 import { catalogue, type MetricDefinition } from "./catalogue.js";
 import {
+  driftEnds,
   faultKinds,
   faultLabel,
   FieldManagerLabels,
@@ -162,6 +163,10 @@ export class AgentMetrics implements MetricsSource, ApiRequestObserver {
       for (const outcome of shotResults) this.shots.inc({ fault, outcome }, 0);
     }
     for (const fault of faultKinds) this.restarts.inc({ fault }, 0);
+    // A histogram's series too: one born at its first drift would show rate() no increase for it.
+    for (const fault of objectFaultKinds) {
+      for (const endedBy of driftEnds) this.drifts.zero({ fault, ended_by: endedBy });
+    }
     for (const channel of notificationChannels) {
       for (const result of notificationResults) this.notifications.inc({ channel, result }, 0);
     }

@@ -22,7 +22,7 @@ const weapons = (allowed: string[]): GameSummary["weapons"] => ({
   anchor: allowed.includes("anchor")
     ? { allowed: true }
     : { allowed: false, reason: "not allowed in this game" },
-  net: { allowed: false, reason: "needs the node daemon" },
+  net: { allowed: false, reason: "needs the node daemon's network faults" },
 });
 
 const game = (allowed: string[]): GameSummary => ({
@@ -38,7 +38,7 @@ describe("the weapon picker", () => {
   it("offers only the game's weapons, and net disabled with its reason", () => {
     expect(weaponChoices(game(["torpedo"])).map((choice) => [choice.weapon, choice.disabled])).toEqual([
       ["torpedo", undefined],
-      ["net", "needs the node daemon"],
+      ["net", "needs the node daemon's network faults"],
     ]);
     expect(weaponChoices(game(["torpedo", "mine"])).map((choice) => choice.weapon)).toEqual([
       "torpedo",
@@ -109,12 +109,12 @@ describe("the operator's form", () => {
 
   it("puts each problem the API names under its field", () => {
     const errors = fieldErrors(
-      'namespaces[0]: "kube-system" is protected; limits.player.per: must be at most 10m, got "1h"; weapons[1]: net is disabled: needs the node daemon',
+      'namespaces[0]: "kube-system" is protected; limits.player.per: must be at most 10m, got "1h"; weapons[1]: net is disabled: needs the node daemon\'s network faults',
     );
     expect(Object.fromEntries(errors)).toEqual({
       namespaces: ['"kube-system" is protected'],
       "limits.player.per": ['must be at most 10m, got "1h"'],
-      weapons: ["net is disabled: needs the node daemon"],
+      weapons: ["net is disabled: needs the node daemon's network faults"],
     });
     expect(Object.fromEntries(fieldErrors("a game is open already: close it first"))).toEqual({
       "(form)": ["a game is open already: close it first"],

@@ -49,7 +49,7 @@ const game: BoardState["game"] = {
     mine: { allowed: false, reason: "not allowed in this game" },
     fog: { allowed: false, reason: "not allowed in this game" },
     anchor: { allowed: false, reason: "not allowed in this game" },
-    net: { allowed: false, reason: "needs the node daemon" },
+    net: { allowed: false, reason: "needs the node daemon's network faults" },
   },
   unsafe: false,
   revertAfter: "1m",
@@ -176,6 +176,17 @@ describe("the spectators' view", () => {
       ["web-1", "Deflected"],
       ["E5", "Miss"],
     ]);
+    expect(view.grids).toEqual(run(stateOf(fleet())).grids);
+  });
+
+  it("shows a mine a PodDisruptionBudget held off as a shield, and announces it", () => {
+    const mine: PublicShot = { ...hit, weapon: "mine", result: "deflected", shield: ["web-min"] };
+    const view = run(stateOf(fleet()), { type: "shot", shot: mine });
+    expect(view.ticker.map((line) => [line.name, line.status, line.detail])).toEqual([
+      ["web-1", "Shielded", "Ada, mine: the shield of PDB web-min held"],
+    ]);
+    expect(view.announcement).toBe("The shield of PDB web-min held against Ada's mine at web-1 in shop.");
+    // The pod stays up: its cell is untouched.
     expect(view.grids).toEqual(run(stateOf(fleet())).grids);
   });
 

@@ -33,7 +33,10 @@ export interface TickerLine {
   readonly namespace: string;
   /** The pod, or the ship and cell, the line is about. */
   readonly name: string;
-  /** As kubectl prints a pod's status: Hit, Miss, Deflected, Terminating, Repaired, Drifted, Restored. */
+  /**
+   * As kubectl prints a pod's status: Hit, Miss, Deflected, Shielded (a mine a PodDisruptionBudget held
+   * off), Terminating, Repaired, Drifted, Restored.
+   */
   readonly status: string;
   readonly detail: string;
 }
@@ -158,18 +161,37 @@ function bounded(places: Map<string, CellPlace>): Map<string, CellPlace> {
   return new Map([...places].slice(excess));
 }
 
+/** A shot's status in the ticker, as kubectl would print it. */
+function shotStatus(shot: PublicShot): string {
+  if (shot.shield !== undefined) return "Shielded";
+  return shot.result === "hit" ? "Hit" : shot.result === "miss" ? "Miss" : "Deflected";
+}
+
+/** "the shield of PDB web-min" (or of several: "PDBs a, b") for the ticker and the live region. */
+export function shieldName(shield: readonly string[]): string {
+  return `${shield.length === 1 ? "PDB" : "PDBs"} ${shield.join(", ")}`;
+}
+
 function applyShot(view: ViewState, shot: PublicShot): ViewState {
   const where = `${columnName(shot.col)}${shot.row + 1}`;
   const name = shot.pod ?? shot.object ?? where;
-  const status = shot.result === "hit" ? "Hit" : shot.result === "miss" ? "Miss" : "Deflected";
   const line = {
     at: shot.at,
     namespace: shot.namespace,
     name,
-    status,
-    detail: `${shot.nickname}, ${shot.weapon}`,
+    status: shotStatus(shot),
+    detail:
+      shot.shield === undefined
+        ? `${shot.nickname}, ${shot.weapon}`
+        : `${shot.nickname}, ${shot.weapon}: the shield of ${shieldName(shot.shield)} held`,
   };
   const ticked = tick(view, line);
+  if (shot.shield !== undefined) {
+    return {
+      ...ticked,
+      announcement: `The shield of ${shieldName(shot.shield)} held against ${shot.nickname}'s ${shot.weapon} at ${name} in ${shot.namespace}.`,
+    };
+  }
   if (shot.result !== "hit" || shot.pod === undefined) return ticked;
   const pendingHits = new Map(view.pendingHits).set(`${shot.namespace}/${shot.pod}`, shot);
   return {

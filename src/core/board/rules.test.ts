@@ -22,7 +22,7 @@ describe("a game's rules", () => {
       mine: { allowed: false, reason: "not allowed in this game" },
       fog: { allowed: false, reason: "not allowed in this game" },
       anchor: { allowed: false, reason: "not allowed in this game" },
-      net: { allowed: false, reason: "needs the node daemon" },
+      net: { allowed: false, reason: "needs the node daemon's network faults" },
     });
     expect(rules.limits.player.shots).toBe(1);
     expect(rules.limits.player.per.milliseconds).toBe(3_000);
@@ -69,7 +69,7 @@ describe("a game's rules", () => {
     ]);
   });
 
-  it("refuse the net, which needs the node daemon, and name every other mistake at once", () => {
+  it("refuse the net, which needs the node daemon's network faults, and name every other mistake at once", () => {
     expect(
       problems({
         namespaces: ["Shop", "shop", "shop"],
@@ -81,7 +81,7 @@ describe("a game's rules", () => {
     ).toEqual([
       "namespaces[0]: \"Shop\" is not a namespace name: must consist of lowercase letters, digits and '-', starting and ending with a letter or digit",
       'namespaces[2]: "shop" is listed twice',
-      "weapons[1]: net is disabled: needs the node daemon",
+      "weapons[1]: net is disabled: needs the node daemon's network faults",
       "weapons[2]: must be one of torpedo, mine, fog, anchor, net",
       "unsafe: must be true or false",
       "limits.player.shots: must be at least 1",

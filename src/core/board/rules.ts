@@ -27,7 +27,7 @@ export const weaponFaults: Readonly<Record<Weapon, string>> = {
 
 /** Weapons no game may allow yet, and why: the client shows the reason on the disabled button. */
 export const unavailableWeapons: Readonly<Partial<Record<Weapon, string>>> = {
-  net: "needs the node daemon",
+  net: "needs the node daemon's network faults",
 };
 
 export type WeaponRule = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };

@@ -88,7 +88,7 @@ describe("convert refuses what Broadside does not serve, saying why", () => {
         "utf8",
       ),
       "BRD_USAGE",
-      "kind: NetworkChaos is not served by Broadside yet",
+      "kind: NetworkChaos is not served by Broadside's agent yet",
     ],
     [
       "a scheduled pod-failure without its duration",

@@ -20,8 +20,8 @@ import { resourceSpecs } from "./resources.js";
 const convertible = ["PodChaos", "Schedule"] as const satisfies readonly ResourceKind[];
 type Convertible = (typeof convertible)[number];
 
-function isConvertible(kind: string): kind is Convertible {
-  return (convertible as readonly string[]).includes(kind);
+function isConvertible<T extends { readonly kind: string }>(loaded: T): loaded is T & { kind: Convertible } {
+  return (convertible as readonly string[]).includes(loaded.kind);
 }
 
 /** The manifest checked, and refused unless the agent can serve it under broadside.dev. */
@@ -33,10 +33,10 @@ function checkedManifest(text: string, fileName: string): LoadedExperiment & { k
       `${loaded.apiVersion} is not Chaos Mesh's (${chaosMeshApiVersion}); nothing to convert`,
     );
   }
-  if (!isConvertible(loaded.kind)) {
+  if (!isConvertible(loaded)) {
     throw usageError(
       `${fileName}: kind`,
-      `${loaded.kind} is not served by Broadside yet (it needs the node daemon); convert takes ${convertible.join(" and ")}`,
+      `${loaded.kind} is not served by Broadside's agent yet (broadside run runs a NetworkChaos bandwidth or partition); convert takes ${convertible.join(" and ")}`,
     );
   }
   if (!loaded.runnable) {

@@ -421,11 +421,12 @@ spec:
       concurrencyPolicy: "Allow",
       chaos: { kind: "NetworkChaos", loss: { loss: 10, correlation: 0 } },
       runnable: false,
-      reason: "its NetworkChaos: needs the node daemon (coming later)",
+      reason:
+        "its NetworkChaos: a Schedule of NetworkChaos does not run yet (a NetworkChaos on its own does)",
     });
   });
 
-  it("reads a NetworkChaos field by field, not runnable until the node daemon exists", () => {
+  it("reads a NetworkChaos field by field; a delay is not runnable until the netem or proxy backend exists", () => {
     expect(parse(networkChaosYaml)).toMatchObject({
       kind: "NetworkChaos",
       action: "delay",
@@ -438,8 +439,48 @@ spec:
       },
       duration: { milliseconds: 120_000 },
       runnable: false,
-      reason: "needs the node daemon (coming later)",
+      reason:
+        "action delay needs the netem or proxy backend, which Broadside does not have yet (bandwidth and partition run)",
     });
+  });
+
+  it("runs a NetworkChaos bandwidth or whole-pod partition with a duration, and says why not otherwise", () => {
+    const bandwidth = [
+      "apiVersion: chaos-mesh.org/v1alpha1",
+      "kind: NetworkChaos",
+      "metadata: { name: slow, namespace: shop }",
+      "spec:",
+      "  action: bandwidth",
+      "  mode: one",
+      "  selector: { labelSelectors: { app: web } }",
+      "  bandwidth: { rate: 125kbps, limit: 20971520, buffer: 10000 }",
+      "  duration: 30s",
+      "",
+    ].join("\n");
+    expect(parse(bandwidth)).toMatchObject({
+      action: "bandwidth",
+      bandwidth: { rateBytesPerSecond: 128_000, limit: 20_971_520, buffer: 10_000 },
+      runnable: true,
+    });
+    expect(parse(bandwidth.replace("  duration: 30s\n", ""))).toMatchObject({
+      runnable: false,
+      reason: expect.stringContaining("spec.duration is required") as string,
+    });
+    expect(
+      parse(
+        bandwidth.replace(
+          "  duration: 30s",
+          "  duration: 30s\n  direction: both\n  target: { mode: all, selector: { labelSelectors: { app: db } } }",
+        ),
+      ),
+    ).toMatchObject({
+      runnable: false,
+      reason: expect.stringContaining("a target or externalTargets") as string,
+    });
+    const partition = bandwidth
+      .replace("action: bandwidth", "action: partition")
+      .replace("  bandwidth: { rate: 125kbps, limit: 20971520, buffer: 10000 }\n", "  direction: both\n");
+    expect(parse(partition)).toMatchObject({ action: "partition", direction: "both", runnable: true });
   });
 
   it("reads a StressChaos field by field, not runnable until the node daemon exists", () => {

@@ -1,4 +1,5 @@
 import type { Duration } from "../../core/duration.js";
+import type { NetworkWork } from "../../core/node-work.js";
 import type { Mode, Selector } from "../../core/targeting/types.js";
 import type { ObjectFaultParams } from "../../faults/object-registry.js";
 import type { ObjectFaultKind, PodFaultKind } from "../../faults/types.js";
@@ -182,7 +183,22 @@ export interface ContainerKillStep {
   readonly timeout: Duration;
 }
 
-export type MethodStep = PodFaultStep | PodFailureStep | ContainerKillStep | ObjectFaultStep | WaitStep;
+/**
+ * A timed network fault (a NetworkChaos's bandwidth or partition, ADR 0032): pods chosen as a pod fault's
+ * are, the fault applied by each pod's node daemon for `duration`, reverted before the next step starts.
+ */
+export interface NetworkFaultStep {
+  readonly type: "network-fault";
+  readonly name?: string;
+  readonly selector: Selector;
+  readonly mode: Mode;
+  readonly kind: "bandwidth" | "partition";
+  readonly network: NetworkWork;
+  readonly duration: Duration;
+}
+
+export type MethodStep =
+  PodFaultStep | PodFailureStep | ContainerKillStep | NetworkFaultStep | ObjectFaultStep | WaitStep;
 /** Faults are never rollbacks: the ledger reverts every fault of the method, whatever happens. */
 export type RollbackStep = WaitStep;
 
@@ -199,10 +215,10 @@ export interface Experiment extends ManifestInfo {
 
 // ---- Chaos Mesh kinds -----------------------------------------------------------------------------------
 
-/** The reason NetworkChaos and StressChaos do not run yet. */
+/** The reason StressChaos does not run yet. */
 export const needsNodeDaemon = "needs the node daemon (coming later)";
 
-/** NetworkChaos and StressChaos: read and checked now, run once the node daemon exists. */
+/** StressChaos: read and checked now, run once the node daemon does stress. */
 export interface AwaitsNodeDaemon {
   readonly runnable: false;
   readonly reason: typeof needsNodeDaemon;
@@ -289,7 +305,7 @@ export type ChaosMeshNetworkChaos = ManifestInfo &
   NetworkChaosSpec & {
     readonly apiVersion: ChaosApiVersion;
     readonly kind: "NetworkChaos";
-  } & AwaitsNodeDaemon;
+  } & Runnability;
 
 export type ChaosMeshStressChaos = ManifestInfo &
   StressChaosSpec & {

@@ -99,15 +99,17 @@ function derive(facts: RunFacts): RunReport {
 }
 
 /**
- * Each fault's outcome; a pod-failure's (a fault with paused pods) with what users felt through each
- * probe, from its start until the next fault starts or the run ends.
+ * Each fault's outcome; a pod-failure's (a fault with paused pods) and a container-kill's (one with killed
+ * containers) with what users felt through each probe, from its start until the next fault starts or the
+ * run ends.
  */
 function withTraffic(facts: RunFacts, probes: readonly string[], samples: readonly Sample[]): FaultReport[] {
   const starts = facts.faults.map(faultStart);
   return facts.faults.map((fault, index) => {
     const reported = withOutcome(fault);
     const start = starts[index];
-    if (fault.type !== "object" || fault.pods === undefined || start === undefined) return reported;
+    const felt = fault.type === "object" ? fault.pods !== undefined : fault.containers !== undefined;
+    if (!felt || start === undefined) return reported;
     const later = starts.filter((at): at is number => at !== undefined && at > start);
     const until = later.length === 0 ? facts.endedAt : Math.min(...later);
     return { ...reported, traffic: trafficOf(probes, samples, start, until) };

@@ -2,6 +2,7 @@ import {
   describeChange,
   describeWorkload,
   healedBy,
+  type KilledContainerReport,
   type ObjectChangeReport,
   type PausedPodReport,
   type VictimReport,
@@ -130,10 +131,37 @@ export function trafficLine(traffic: TrafficReport): string {
   return `${probe}: ${failed}, traffic back ${since(traffic.returnedMs) ?? ""} after the fault began`;
 }
 
-/** The lines a fault adds for what users felt: its paused pods, then the traffic per probe. */
+/**
+ * "container web of pod shop/web-1 on node-a: killed; running again +512 ms, Ready again +2600 ms; Ready
+ * lost; restarts 0 -> 1, last Error (exit 137)": one container-kill, in ms since the daemon's signal.
+ */
+export function killedContainerLine(killed: KilledContainerReport): string {
+  const what = `container ${killed.container} of pod ${killed.pod.namespace}/${killed.pod.name}${onNode(killed.pod.node)}`;
+  if (!killed.shot.accepted) return `${what}: kill refused: ${killed.shot.reason}`;
+  const seen = milestones([
+    ["running again", killed.runningAgainMs],
+    ["Ready again", killed.readyAgainMs],
+  ]);
+  const lost = killed.readyLost ? "; Ready lost" : "";
+  const after = killed.restartsAfter === undefined ? "?" : String(killed.restartsAfter);
+  const last = killed.lastTerminated;
+  const ended =
+    last === undefined
+      ? ""
+      : `, last ${last.reason ?? "?"} (exit ${last.exitCode === undefined ? "?" : String(last.exitCode)})`;
+  return `${what}: killed; ${seen}${lost}; restarts ${killed.restartsBefore} -> ${after}${ended}`;
+}
+
+/**
+ * The lines a fault adds for what users felt: its paused pods or killed containers, then the traffic per
+ * probe.
+ */
 export function feltLines(fault: FaultReport): string[] {
-  if (fault.type !== "object") return [];
-  return [...(fault.pods ?? []).map(pausedPodLine), ...(fault.traffic ?? []).map(trafficLine)];
+  const hits =
+    fault.type === "object"
+      ? (fault.pods ?? []).map(pausedPodLine)
+      : (fault.containers ?? []).map(killedContainerLine);
+  return [...hits, ...(fault.traffic ?? []).map(trafficLine)];
 }
 
 /**

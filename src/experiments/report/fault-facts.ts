@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { LedgerRecord } from "../../core/ledger/record.js";
 import type { RecoverySummary } from "../../core/ledger/recovery.js";
 import { optional } from "../../core/objects.js";
+import type { ContainerKill } from "../../engine/container-kill.js";
 import type { PodFailureTimeline } from "../../engine/pod-readiness.js";
 import type { RecoveryReport, VictimTimeline, WorkloadRestoration } from "../../kube/recovery/types.js";
 import { count, epochMs, ms, name } from "./schema-fields.js";
@@ -71,6 +72,39 @@ const workloadSchema = z
   .readonly();
 export type WorkloadReport = z.infer<typeof workloadSchema>;
 
+/**
+ * One container killed by container-kill (its pod stays): the daemon's answer, and, from the pod's watch
+ * events, in ms since the kill (the daemon's stamp of the signal), the container running again and the pod
+ * Ready again; the container's restartCount before and once it ran again, and how its last run ended.
+ */
+const killedContainerSchema = z
+  .object({
+    pod: podRefSchema,
+    container: name,
+    ledgerId: name,
+    shot: shotSchema.meta({ description: "Accepted at the daemon's stamp of the signal, or refused." }),
+    restartsBefore: count.meta({ description: "The container's restartCount before the kill." }),
+    restartsAfter: count.exactOptional().meta({
+      description: "Its restartCount in the event that showed it running again.",
+    }),
+    lastTerminated: z
+      .object({ exitCode: z.number().int().exactOptional(), reason: z.string().exactOptional() })
+      .readonly()
+      .exactOptional()
+      .meta({ description: "lastState.terminated in that event (137, Error, for a SIGKILL)." }),
+    readyLost: z.boolean().meta({ description: "The pod's Ready condition was seen False in between." }),
+    runningAgainMs: ms.exactOptional().meta({ description: "The container running again, restarted." }),
+    readyAgainMs: ms.exactOptional().meta({ description: "The pod Ready again, after that." }),
+    runningAgainVersion: z.string().exactOptional().meta({
+      description: "The pod's resourceVersion in the event that showed it running again.",
+    }),
+    readyAgainVersion: z.string().exactOptional().meta({
+      description: "The same in the Ready-again event: another value means two distinct events.",
+    }),
+  })
+  .readonly();
+export type KilledContainerReport = z.infer<typeof killedContainerSchema>;
+
 /** A pod fault's facts; fault-outcome.ts adds the outcome to make the report's entry. */
 export const podFaultFactsSchema = z.object({
   type: z.literal("pod"),
@@ -82,6 +116,9 @@ export const podFaultFactsSchema = z.object({
     .boolean()
     .meta({ description: "Every awaited milestone was seen before the engine's timeout." }),
   watchFailure: z.string().exactOptional(),
+  containers: z.array(killedContainerSchema).readonly().exactOptional().meta({
+    description: "container-kill: each container killed, its restart and the pod's readiness.",
+  }),
 });
 export type PodFaultFacts = Readonly<z.infer<typeof podFaultFactsSchema>>;
 
@@ -170,7 +207,14 @@ export interface ObjectFaultInput {
   readonly pods?: readonly PodFailureTimeline[];
 }
 
-export type FaultInput = PodFaultInput | ObjectFaultInput;
+/** container-kill: the kills as the engine reports them (engine/container-kill.ts). */
+export interface ContainerKillInput {
+  readonly type: "container";
+  readonly kind: "container-kill";
+  readonly kills: readonly ContainerKill[];
+}
+
+export type FaultInput = PodFaultInput | ObjectFaultInput | ContainerKillInput;
 
 /**
  * Pairs ObjectChaosResult's records with their recovery summaries by ledger id; a record's createdAt
@@ -197,6 +241,20 @@ export function objectFaultInput(
 }
 
 export function faultFacts(input: FaultInput): FaultFacts {
+  if (input.type === "container") {
+    // The pods stay: no victim is gone and no replacement is expected, so only the kills are facts.
+    return {
+      type: "pod",
+      kind: input.kind,
+      ledgerIds: input.kills.map((kill) => kill.ledgerId),
+      victims: [],
+      workloads: [],
+      complete: input.kills.every(
+        (kill) => !kill.outcome.accepted || kill.milestones?.readyAgainAt !== undefined,
+      ),
+      containers: input.kills.map(killedContainerReport),
+    };
+  }
   if (input.type === "pod") {
     return {
       type: "pod",
@@ -222,6 +280,38 @@ export function faultFacts(input: FaultInput): FaultFacts {
       ...optional("detail", recovery.detail),
     })),
     ...optional("pods", input.pods, (pods) => pods.map(pausedPodReport)),
+  };
+}
+
+function killedContainerReport(kill: ContainerKill): KilledContainerReport {
+  const { target, outcome } = kill;
+  const m = kill.milestones;
+  const since = (at: number | undefined) =>
+    at === undefined || !outcome.accepted ? undefined : at - outcome.at;
+  return {
+    pod: { ...target.pod, node: target.node },
+    container: target.container,
+    ledgerId: kill.ledgerId,
+    shot: shotReport(outcome),
+    restartsBefore: target.restartCount,
+    ...optional("restartsAfter", m?.restartCount),
+    ...optional("lastTerminated", m?.lastTerminated, (last) => ({
+      ...optional("exitCode", last.exitCode),
+      ...optional("reason", last.reason),
+    })),
+    readyLost: m?.readyLost ?? false,
+    ...optional("runningAgainMs", since(m?.runningAgainAt)),
+    ...optional("readyAgainMs", since(m?.readyAgainAt)),
+    ...eventVersions(kill),
+  };
+}
+
+/** The pod's resourceVersion in the running-again and Ready-again events, for an accepted kill. */
+function eventVersions(kill: ContainerKill): Partial<KilledContainerReport> {
+  const m = kill.outcome.accepted ? kill.milestones : undefined;
+  return {
+    ...optional("runningAgainVersion", m?.runningAgainVersion),
+    ...optional("readyAgainVersion", m?.readyAgainVersion),
   };
 }
 

@@ -7,6 +7,7 @@ import {
   objectFaultFactsSchema,
   podFaultFactsSchema,
   type FaultFacts,
+  type KilledContainerReport,
   type ObjectChangeReport,
   type ObjectFaultFacts,
   type PausedPodReport,
@@ -38,7 +39,8 @@ const faultOutcomeSchema = z.object({
     .readonly()
     .meta({ description: "Why `recovered` is false, one sentence each." }),
   traffic: z.array(trafficSchema).readonly().exactOptional().meta({
-    description: "pod-failure: per probe, what users felt from the fault's start (from the samples).",
+    description:
+      "pod-failure and container-kill: per probe, what users felt from the fault's start (from the samples).",
   }),
 });
 export type FaultOutcome = Readonly<z.infer<typeof faultOutcomeSchema>>;
@@ -62,6 +64,7 @@ export function factsOfFault(fault: FaultReport): FaultFacts {
       workloads,
       complete,
       ...optional("watchFailure", fault.watchFailure),
+      ...optional("containers", fault.containers),
     };
   }
   return { type: fault.type, kind: fault.kind, changes: fault.changes, ...optional("pods", fault.pods) };
@@ -72,6 +75,27 @@ export function withOutcome(facts: FaultFacts): FaultReport {
 }
 
 function podOutcome(facts: PodFaultFacts): FaultOutcome {
+  const problems = podProblems(facts);
+  if (facts.watchFailure !== undefined) problems.push(`observation stopped early: ${facts.watchFailure}`);
+  else if (!facts.complete && problems.length === 0) problems.push("not every milestone was seen in time");
+  const pods = [...facts.victims, ...(facts.containers ?? [])].map(
+    (hit) => `${hit.pod.namespace}/${hit.pod.name}`,
+  );
+  const recovered = problems.length === 0;
+  return {
+    targets: [...new Set(pods)],
+    recovered,
+    recoveryMs: !recovered
+      ? null
+      : facts.containers === undefined
+        ? podRecoveryMs(facts)
+        : containersRecoveryMs(facts.containers),
+    problems,
+  };
+}
+
+/** Workloads not restored, victims without a Ready replacement, killed containers not back. */
+function podProblems(facts: PodFaultFacts): string[] {
   const problems: string[] = [];
   for (const workload of facts.workloads) {
     if (workload.status === "not-restored") {
@@ -82,14 +106,11 @@ function podOutcome(facts: PodFaultFacts): FaultOutcome {
     const missing = missingReplacement(victim);
     if (missing !== undefined) problems.push(missing);
   }
-  if (facts.watchFailure !== undefined) problems.push(`observation stopped early: ${facts.watchFailure}`);
-  else if (!facts.complete && problems.length === 0) problems.push("not every milestone was seen in time");
-  return {
-    targets: facts.victims.map((victim) => `${victim.pod.namespace}/${victim.pod.name}`),
-    recovered: problems.length === 0,
-    recoveryMs: problems.length === 0 ? podRecoveryMs(facts) : null,
-    problems,
-  };
+  for (const killed of facts.containers ?? []) {
+    const missing = containerNotBack(killed);
+    if (missing !== undefined) problems.push(missing);
+  }
+  return problems;
 }
 
 function missingReplacement(victim: VictimReport): string | undefined {
@@ -97,6 +118,23 @@ function missingReplacement(victim: VictimReport): string | undefined {
   if (victim.shot?.accepted !== true || !expected || victim.replacement.readyMs !== undefined)
     return undefined;
   return `no Ready replacement was seen for pod ${victim.pod.namespace}/${victim.pod.name}`;
+}
+
+/** A container killed (the daemon said so) and not seen running and Ready again. */
+function containerNotBack(killed: KilledContainerReport): string | undefined {
+  if (!killed.shot.accepted) return undefined;
+  const what = `container ${killed.container} of pod ${killed.pod.namespace}/${killed.pod.name}`;
+  if (killed.runningAgainMs === undefined) return `${what} was killed and not seen running again`;
+  if (killed.readyAgainMs === undefined) return `${what} ran again, but its pod was not seen Ready again`;
+  return undefined;
+}
+
+/** From the first kill to the last pod Ready again; null when no kill was accepted. */
+function containersRecoveryMs(containers: readonly KilledContainerReport[]): number | null {
+  const killed = containers.filter((each) => each.shot.accepted);
+  if (killed.length === 0) return null;
+  const first = Math.min(...killed.map((each) => each.shot.at));
+  return Math.max(...killed.map((each) => each.shot.at + (each.readyAgainMs ?? 0))) - first;
 }
 
 /**

@@ -39,7 +39,7 @@ const plot = {
 };
 const palette = ["#1f6feb", "#2da44e", "#8250df", "#bf8700", "#0a8a8a", "#cf222e"];
 
-const css = `
+export const reportCss = `
 :root { color-scheme: light; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto;
   max-width: 1000px; padding: 0 1rem; color: #1f2328; background: #fff; }
@@ -76,7 +76,7 @@ interface Scale {
 }
 
 /** The smallest 1, 2 or 5 times a power of ten that splits `range` into at most `ticks` steps. */
-function niceStep(range: number, ticks: number): number {
+export function niceStep(range: number, ticks: number): number {
   const raw = Math.max(range, 1e-9) / ticks;
   const magnitude = 10 ** Math.floor(Math.log10(raw));
   return [1, 2, 5, 10].map((factor) => factor * magnitude).find((step) => step >= raw) ?? raw * 10;
@@ -323,6 +323,7 @@ function faultHtml(fault: FaultReport, index: number): string {
       ? [
           ...fault.victims.flatMap((v) => [victimLine(v), replacementLine(v)]),
           ...fault.workloads.map(workloadLine),
+          ...feltLines(fault),
         ]
       : [...fault.changes.map(changeLine), ...feltLines(fault)];
   const problems = fault.problems.map((problem) => `<li class="problem">${esc(problem)}</li>`).join("");
@@ -388,7 +389,7 @@ export function renderHtml(report: RunReport): string {
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>Broadside run: ${esc(report.title)}</title>`,
-    `<style>${css}</style>`,
+    `<style>${reportCss}</style>`,
     "</head>",
     "<body>",
     `<header><h1>Broadside run: ${esc(report.title)}</h1>`,

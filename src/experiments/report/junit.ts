@@ -77,6 +77,7 @@ function faultCase(fault: FaultReport, index: number): Case {
       ? [
           ...fault.victims.flatMap((victim) => [victimLine(victim), `  ${replacementLine(victim)}`]),
           ...fault.workloads.map(workloadLine),
+          ...feltLines(fault),
         ]
       : [...fault.changes.map(changeLine), ...feltLines(fault)];
   return {

@@ -132,6 +132,7 @@ function faultLines(fault: FaultReport, index: number): string[] {
       ? [
           ...fault.victims.flatMap((v) => [`- ${e(victimLine(v))}`, `  - ${e(replacementLine(v))}`]),
           ...fault.workloads.map((w) => `- ${e(workloadLine(w))}`),
+          ...feltLines(fault).map((line) => `- ${e(line)}`),
         ]
       : [...fault.changes.map(changeLine), ...feltLines(fault)].map((line) => `- ${e(line)}`);
   return [

@@ -281,3 +281,47 @@ export function withoutRegained(pod: PausedPodReport): PausedPodReport {
     Object.entries(pod).filter(([key]) => key !== "readyRegainedMs"),
   ) as unknown as PausedPodReport;
 }
+
+/**
+ * A 10 s run at 5 Hz in which container-kill kills container web of shop/web-1 at +2 s: it runs again at
+ * +0.5 s and its pod is Ready again at +2.6 s (restartCount 0 -> 1, Error, exit 137); the probe fails
+ * from +2.2 s to +4.4 s.
+ */
+export function exampleContainerKillInput(): RunInput {
+  const t = (seconds: number): number => exampleOrigin + Math.round(seconds * 1000);
+  const samples = Array.from({ length: 50 }, (_, i) => {
+    const sentAt = t(i * 0.2);
+    const ok = sentAt < t(2.1) || sentAt > t(4.5);
+    return { probe: "front-door", sentAt, latencyMs: 5, ok, ...(ok ? {} : { error: "ECONNREFUSED" }) };
+  });
+  const kill = {
+    target: {
+      pod: { namespace: "shop", name: "web-1", uid: "p1" },
+      node: "kwok-node-0",
+      container: "web",
+      containerId: undefined,
+      restartCount: 0,
+    },
+    ledgerId: "r1",
+    work: "nodework-r1",
+    outcome: { accepted: true as const, at: t(2) },
+    status: undefined,
+    milestones: {
+      runningAgainAt: t(2.5),
+      readyAgainAt: t(4.6),
+      readyLost: true,
+      restartCount: 1,
+      lastTerminated: { exitCode: 137, reason: "Error" },
+    },
+  };
+  return {
+    title: "container-kill",
+    startedAt: t(0),
+    endedAt: t(10),
+    probes: [{ name: "front-door", intervalMs: 200 }],
+    chaosWindows: [{ start: t(2), end: t(5) }],
+    samples,
+    faults: [{ type: "container", kind: "container-kill", kills: [kill] }],
+    checks: [],
+  };
+}

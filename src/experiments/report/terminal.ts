@@ -116,6 +116,7 @@ function faultLines(report: RunReport): string[] {
         lines.push(...wrap(replacementLine(victim), "       ", "         "));
       }
       for (const workload of fault.workloads) lines.push(...wrap(workloadLine(workload), "     ", "       "));
+      for (const line of feltLines(fault)) lines.push(...wrap(line, "     ", "       "));
     } else {
       lines.push(...wrap(`ledger: ${fault.changes.map((c) => c.ledgerId).join(", ")}`, "     ", "       "));
       for (const change of fault.changes) lines.push(...wrap(changeLine(change), "     ", "       "));

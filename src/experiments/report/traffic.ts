@@ -4,7 +4,7 @@ import { isWithin, type Sample } from "./samples.js";
 import { count, epochMs, ms, name } from "./schema-fields.js";
 
 /**
- * What users felt of a pod-failure through each probe (issue 15: "the time until traffic returned"):
+ * What users felt of a pod-failure or a container-kill through each probe (issue 15: "the time until traffic returned"):
  * from the fault's first change until the next fault starts (or the run ends), the failed samples, and
  * the time from that first change to the first success after the last of them. Derived from the samples
  * alone, so `recompute` gives it again.
@@ -30,10 +30,13 @@ export type TrafficReport = z.infer<typeof trafficSchema>;
 export function faultStart(fault: FaultFacts): number | undefined {
   const starts =
     fault.type === "pod"
-      ? fault.victims.flatMap((victim) => {
-          const at = victim.requestedAt ?? victim.shot?.at;
-          return at === undefined ? [] : [at];
-        })
+      ? [
+          ...fault.victims.flatMap((victim) => {
+            const at = victim.requestedAt ?? victim.shot?.at;
+            return at === undefined ? [] : [at];
+          }),
+          ...(fault.containers ?? []).filter((each) => each.shot.accepted).map((each) => each.shot.at),
+        ]
       : [
           ...fault.changes.map((change) => change.injectedAt),
           ...(fault.pods ?? []).map((pod) => pod.injectedAt),

@@ -1,13 +1,17 @@
 import { Duration } from "../../core/duration.js";
+import type { NetworkWork } from "../../core/node-work.js";
 import { BroadsideError, usageError } from "../../core/errors.js";
 import { optional } from "../../core/objects.js";
 import type { CronSpec } from "../files/cron.js";
 import type {
+  ChaosMeshNetworkChaos,
   ChaosMeshPodChaos,
   ChaosMeshSchedule,
+  ContainerKillStep,
   Hypothesis,
   LoadedExperiment,
   MethodStep,
+  NetworkFaultStep,
   PodChaosSpec,
   PodFailureStep,
   PodFaultStep,
@@ -40,7 +44,7 @@ export interface ScheduleStep {
   /** How long the schedule keeps firing (--for): Chaos Mesh's run until the object is deleted. */
   readonly runFor: Duration;
   /** What each run does. */
-  readonly shot: PodFaultStep | PodFailureStep;
+  readonly shot: PodFaultStep | PodFailureStep | ContainerKillStep;
 }
 
 export type PlanStep = MethodStep | ScheduleStep;
@@ -98,6 +102,7 @@ function planByKind(loaded: LoadedExperiment, options: PlanOptions): RunPlan {
   }
   const timeout = Duration.parse(chaosMeshRecoveryTimeout, "timeout");
   if (loaded.kind === "PodChaos") return podChaosPlan(loaded, options, timeout);
+  if (loaded.kind === "NetworkChaos") return networkChaosPlan(loaded, options);
   return schedulePlan(loaded, options, timeout);
 }
 
@@ -144,13 +149,19 @@ function podFailureStep(name: string, spec: PodChaosSpec, fileName: string): Pod
   };
 }
 
-function podChaosStep(name: string, loaded: ChaosMeshPodChaos, timeout: Duration): MethodStep {
-  if (loaded.action === "pod-failure") return podFailureStep(name, loaded, loaded.fileName);
-  if (loaded.action === "container-kill") {
-    const { selector, mode, containerNames } = loaded;
+/** The step of a PodChaos spec: a PodChaos's one step, or each round of a Schedule's. */
+function podChaosStep(
+  name: string,
+  spec: PodChaosSpec,
+  fileName: string,
+  timeout: Duration,
+): PodFaultStep | PodFailureStep | ContainerKillStep {
+  if (spec.action === "pod-failure") return podFailureStep(name, spec, fileName);
+  if (spec.action === "container-kill") {
+    const { selector, mode, containerNames } = spec;
     return { type: "container-kill", name, selector, mode, containerNames, timeout };
   }
-  return podStep(name, loaded, timeout);
+  return podStep(name, spec, timeout);
 }
 
 function podChaosPlan(loaded: ChaosMeshPodChaos, options: PlanOptions, timeout: Duration): RunPlan {
@@ -159,7 +170,49 @@ function podChaosPlan(loaded: ChaosMeshPodChaos, options: PlanOptions, timeout: 
     name: loaded.name,
     title: `PodChaos ${loaded.name}: ${loaded.action}`,
     hypothesis: manifestHypothesis(options, loaded.fileName),
-    method: [podChaosStep(name, loaded, timeout)],
+    method: [podChaosStep(name, loaded, loaded.fileName, timeout)],
+    rollbacks: [],
+    warnings: loaded.warnings,
+  };
+}
+
+/** A runnable NetworkChaos (bandwidth, or partition of the whole pod) as one network-fault step. */
+function networkChaosPlan(loaded: ChaosMeshNetworkChaos, options: PlanOptions): RunPlan {
+  const { action, duration, bandwidth } = loaded;
+  if ((action !== "bandwidth" && action !== "partition") || duration === undefined)
+    throw new BroadsideError(
+      "BRD_INTERNAL",
+      `${loaded.fileName}: a runnable NetworkChaos ${action} without a duration`,
+    );
+  const device = loaded.device ?? "eth0";
+  const network: NetworkWork =
+    action === "bandwidth" && bandwidth !== undefined
+      ? {
+          device,
+          bandwidth: {
+            // Chaos Mesh's rate is in bytes per second; tc's "bps" is bytes per second too.
+            rate: `${String(bandwidth.rateBytesPerSecond)}bps`,
+            limit: bandwidth.limit,
+            buffer: bandwidth.buffer,
+            ...optional("peakrate", bandwidth.peakrate),
+            ...optional("minburst", bandwidth.minburst),
+          },
+        }
+      : { device, partition: { direction: loaded.direction } };
+  const step: NetworkFaultStep = {
+    type: "network-fault",
+    name: `${action} (NetworkChaos ${loaded.name})`,
+    selector: loaded.selector,
+    mode: loaded.mode,
+    kind: action,
+    network,
+    duration,
+  };
+  return {
+    name: loaded.name,
+    title: `NetworkChaos ${loaded.name}: ${action}`,
+    hypothesis: manifestHypothesis(options, loaded.fileName),
+    method: [step],
     rollbacks: [],
     warnings: loaded.warnings,
   };
@@ -190,10 +243,7 @@ function schedulePlan(loaded: ChaosMeshSchedule, options: PlanOptions, timeout: 
         historyLimit: loaded.historyLimit ?? defaultHistoryLimit,
         ...optional("startingDeadlineSeconds", loaded.startingDeadlineSeconds),
         runFor: options.runFor,
-        shot:
-          chaos.action === "pod-failure"
-            ? podFailureStep(chaos.action, chaos, loaded.fileName)
-            : podStep(chaos.action, chaos, timeout),
+        shot: podChaosStep(chaos.action, chaos, loaded.fileName, timeout),
       },
     ],
     rollbacks: [],

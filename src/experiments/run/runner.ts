@@ -4,12 +4,14 @@ import type { EngineContext } from "../../engine/context.js";
 import { runObjectChaos } from "../../engine/object-chaos.js";
 import { runPodChaos } from "../../engine/pod-chaos.js";
 import { runContainerKill } from "../../engine/container-kill.js";
+import { runNetworkChaos } from "../../engine/network-chaos.js";
 import { runPodFailure } from "../../engine/pod-failure.js";
 import { fileParamNames, planObjectFault } from "../../faults/object-registry.js";
 import { podFaults } from "../../faults/pod-registry.js";
 import type { NamespaceScope } from "../../kube/pod-facts.js";
 import type {
   ContainerKillStep,
+  NetworkFaultStep,
   ObjectFaultStep,
   PodFailureStep,
   PodFaultStep,
@@ -193,6 +195,7 @@ class ExperimentRun {
       else if (step.type === "object-fault") await this.objectFault(step);
       else if (step.type === "pod-failure") await this.podFailure(step);
       else if (step.type === "container-kill") await this.containerKill(step);
+      else if (step.type === "network-fault") await this.networkFault(step);
       else await this.schedule(step);
     } catch (error: unknown) {
       // Bad input the cluster revealed (a protected namespace named outright) is an error, exit 2.
@@ -311,6 +314,7 @@ class ExperimentRun {
       );
     }
     for (const pod of result.plan.selected) this.targetUids.add(pod.uid);
+    this.faults.push({ type: "container", kind: "container-kill", kills: result.kills });
     for (const kill of result.kills) {
       const m = kill.milestones;
       this.ctx.progress(
@@ -321,6 +325,34 @@ class ExperimentRun {
     const refused = result.kills.filter((kill) => !kill.outcome.accepted).length;
     if (refused > 0)
       throw new Error(`${String(refused)} of ${String(result.kills.length)} container kill(s) refused`);
+  }
+
+  /** A network fault through the node daemons, held for its duration (reverted early when the method stops). */
+  private async networkFault(step: NetworkFaultStep): Promise<void> {
+    const start = this.now();
+    const result = await runNetworkChaos(this.ctx, {
+      scope: scopeOf(step),
+      selector: step.selector,
+      mode: step.mode,
+      kind: step.kind,
+      network: step.network,
+      duration: step.duration,
+      dryRun: false,
+      stop: this.methodStopped(),
+    });
+    if (result.runs.length === 0) {
+      const left = result.plan.excluded.length;
+      throw new Error(
+        `no pod was selected (${String(left)} left out by selectors, rails or mode); nothing was injected`,
+      );
+    }
+    for (const pod of result.plan.selected) this.targetUids.add(pod.uid);
+    this.windows.push({ start, end: this.now() });
+    const failed = result.runs.filter((run) => run.problem !== undefined);
+    if (failed.length > 0)
+      throw new Error(
+        `${String(failed.length)} of ${String(result.runs.length)} ${step.kind} fault(s): ${failed[0]?.problem ?? ""}`,
+      );
   }
 
   /** Resolves when the method stops (a breach, Ctrl-C): an object fault then reverts at once. */
@@ -354,8 +386,10 @@ class ExperimentRun {
         signal: until.signal,
         run: async ({ index }) => {
           this.ctx.progress(`  schedule run ${String(index + 1)}`);
-          // A pod-failure round holds until its pods are back: Forbid then waits for the revert.
+          // A pod-failure round holds until its pods are back: Forbid then waits for the revert; a
+          // container-kill round until its containers run and their pods are Ready again.
           if (step.shot.type === "pod-failure") await this.podFailure(step.shot);
+          else if (step.shot.type === "container-kill") await this.containerKill(step.shot);
           else await this.shoot(step.shot);
         },
         onEvent: (event) => {
@@ -468,6 +502,8 @@ export function describeStep(step: PlanStep | WaitStep): string {
       return `${named}pod-failure for ${step.duration.toString()}`;
     case "container-kill":
       return `${named}container-kill of ${step.containerNames.join(", ")}`;
+    case "network-fault":
+      return `${named}${step.kind} for ${step.duration.toString()}`;
     case "schedule":
       return `${named}Schedule, ${step.concurrencyPolicy}, for ${step.runFor.toString()}`;
   }

@@ -14,7 +14,13 @@ import type {
   V1SecretList,
   V1StatefulSet,
 } from "@kubernetes/client-node";
-import type { EngineAppsCalls, EngineCoreCalls, EngineKube, EnginePolicyCalls } from "../engine-kube.js";
+import type {
+  EngineAppsCalls,
+  EngineCoreCalls,
+  EngineCustomCalls,
+  EngineKube,
+  EnginePolicyCalls,
+} from "../engine-kube.js";
 import type { WireTransport } from "./transport.js";
 
 /**
@@ -159,12 +165,42 @@ function policyCalls(transport: WireTransport): EnginePolicyCalls {
   return { listNamespacedPodDisruptionBudget: budgets.list };
 }
 
+interface CustomItemParams {
+  readonly group: string;
+  readonly version: string;
+  readonly namespace: string;
+  readonly plural: string;
+  readonly name: string;
+  readonly body?: unknown;
+  readonly fieldManager?: string;
+}
+
+function customCalls(transport: WireTransport): EngineCustomCalls {
+  const item = (params: CustomItemParams): string =>
+    `/apis/${segment(params.group)}/${segment(params.version)}/namespaces/${segment(params.namespace)}/` +
+    `${segment(params.plural)}/${segment(params.name)}`;
+  return {
+    getNamespacedCustomObject: async (params: CustomItemParams) =>
+      withMetadataDates(await transport.json<object>({ method: "GET", path: item(params) })),
+    patchNamespacedCustomObject: async (params: CustomItemParams) =>
+      withMetadataDates(
+        await transport.json<object>({
+          method: "PATCH",
+          path: `${item(params)}${query({ fieldManager: params.fieldManager })}`,
+          body: params.body,
+          contentType: jsonPatchType,
+        }),
+      ),
+  };
+}
+
 /** The engine's calls over `transport`. */
 export function wireEngineKube(transport: WireTransport): EngineKube {
   return {
     core: coreCalls(transport),
     apps: appsCalls(transport),
     policy: policyCalls(transport),
+    custom: customCalls(transport),
     wire: { pods: (path) => transport.pods(path) },
     counter: transport.counter,
     jsonPatch: undefined,

@@ -76,9 +76,19 @@ class MemoryStatus implements PodStatusWriter {
     this.writes.push(`exit ${container} ${termination.reason}`);
     return Promise.resolve();
   }
-  recordRestart(pod: PodRef, container: string, termination: Termination): Promise<void> {
+  recordRestart(
+    pod: PodRef,
+    container: string,
+    termination: Termination,
+    _since: string,
+    ready: boolean,
+  ): Promise<void> {
     this.restarts.push({ pod, container, termination });
-    this.writes.push(`restart ${container} ${termination.reason}`);
+    this.writes.push(`restart ${container} ${termination.reason}${ready ? " ready" : ""}`);
+    return Promise.resolve();
+  }
+  recordReady(_pod: PodRef, container: string): Promise<void> {
+    this.writes.push(`ready ${container}`);
     return Promise.resolve();
   }
 }
@@ -89,7 +99,7 @@ afterEach(async () => {
   running = undefined;
 });
 
-async function started() {
+async function started(readyDelayMs?: number) {
   const api = new MemoryCollections();
   const host = new MemoryHost([
     "/sys/fs/cgroup/memory",
@@ -113,6 +123,7 @@ async function started() {
     launcher,
     status,
     oomPollMs: 10,
+    ...(readyDelayMs === undefined ? {} : { readyDelayMs }),
     onError: (error) => errors.push(error),
   });
   running = bodies;
@@ -173,7 +184,30 @@ describe("PodBodies", () => {
     expect(launcher.launched).toHaveLength(2);
     expect(bodies.info(uid)).toMatchObject({ pid: 102, restarts: 1, port: 9090 });
     // The pod went not Ready while its container was down, before it ran again.
+    expect(status.writes).toEqual(["exit web Error", "restart web Error ready"]);
+  });
+
+  it("with a ready delay, writes the restart not ready, then ready once the delay has passed, as a readiness probe", async () => {
+    const { api, launcher, status, bodies } = await started(40);
+    api.put("pods", servingPod());
+    await bodies.dial(uid);
+    launcher.exit(101, { code: null, signal: "SIGKILL" });
+    await until(() => status.restarts[0]);
     expect(status.writes).toEqual(["exit web Error", "restart web Error"]);
+    await until(() => (status.writes.length === 3 ? true : undefined));
+    expect(status.writes[2]).toBe("ready web");
+  });
+
+  it("with a ready delay, a body that dies again before it is ready is not written ready for that run", async () => {
+    const { api, launcher, status, bodies } = await started(100);
+    api.put("pods", servingPod());
+    await bodies.dial(uid);
+    launcher.exit(101, { code: null, signal: "SIGKILL" });
+    await until(() => status.restarts[0]);
+    // The second run dies before its ready delay is over; its own restart waits the 1 s back-off.
+    launcher.exit(102, { code: null, signal: "SIGKILL" });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(status.writes).toEqual(["exit web Error", "restart web Error", "exit web Error"]);
   });
 
   it("takes the whole body down when its cgroup's OOM killer strikes, and reports it OOMKilled", async () => {
@@ -192,7 +226,7 @@ describe("PodBodies", () => {
   });
 
   it("keeps a body whose pod is not Ready only because the body's own exit was written, and drops it otherwise", async () => {
-    const { api, bodies } = await started();
+    const { api, launcher, bodies } = await started();
     api.put("pods", servingPod());
     await bodies.dial(uid);
     const notReady = (state: object): V1Pod => {
@@ -211,7 +245,14 @@ describe("PodBodies", () => {
     api.put("pods", notReady({ terminated: { exitCode: 137, reason: "Error" } }));
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(bodies.info(uid)).toBeDefined();
+    // Running again after its restart, waiting for its readiness delay: the body stays too.
+    launcher.exit(101, { code: null, signal: "SIGKILL" });
+    await until(() => (bodies.info(uid)?.restarts === 1 ? true : undefined));
+    api.put("pods", notReady({ running: {} }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(bodies.info(uid)).toBeDefined();
     // Not Ready for any other reason (a failing readiness probe): the body goes, as before.
+    api.put("pods", notReady({ terminated: undefined, waiting: { reason: "CrashLoopBackOff" } }));
     api.put("pods", notReady({ running: {} }));
     await until(() => (bodies.info(uid) === undefined ? true : undefined));
   });

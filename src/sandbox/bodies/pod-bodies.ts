@@ -1,4 +1,4 @@
-import type { V1Pod } from "@kubernetes/client-node";
+import type { V1ContainerStatus, V1Pod } from "@kubernetes/client-node";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Arrivals } from "../traffic/arrivals.js";
 import type { Clock } from "../../core/clock.js";
@@ -41,6 +41,11 @@ export interface PodBodiesOptions extends WatchScope {
   readonly oomPollMs?: number;
   /** How long a restart waits after a body that died within 10 s of its start, doubling, at most 30 s. */
   readonly backoffMs?: number;
+  /**
+   * How long a restarted body runs before it is reported ready, as a readiness probe would pass (the
+   * sandbox's pod-ready delay). Default 0: ready in the restart's own status write.
+   */
+  readonly readyDelayMs?: number;
   readonly onEvent?: (event: BodyEvent) => void;
 }
 
@@ -178,14 +183,15 @@ export class PodBodies {
 
   /**
    * Whether the pod is not Ready only because its body died and is being restarted (the exit this class
-   * wrote): the body stays, as a kubelet restarts a container inside the pod's sandbox without tearing
-   * the sandbox down.
+   * wrote), or runs again and waits for its readiness (the restart this class wrote, before the ready
+   * one): the body stays, as a kubelet restarts a container inside the pod's sandbox without tearing the
+   * sandbox down.
    */
   private restartingInPlace(uid: string, pod: V1Pod): boolean {
     const body = this.bodies.get(uid);
     if (body === undefined || pod.status?.phase !== "Running" || runsPauseImage(pod)) return false;
     const status = pod.status.containerStatuses?.find((each) => each.name === body.spec.container);
-    return status?.state?.terminated !== undefined;
+    return status !== undefined && downOrWarming(status, body.restarts);
   }
 
   private serve(uid: PodUid, pod: V1Pod): void {
@@ -331,14 +337,40 @@ export class PodBodies {
     body.restarts += 1;
     this.emit("restarted", body, `${termination.reason} (exit ${termination.exitCode})`);
     const since = new Date(body.runStartedAt).toISOString();
+    const readyDelayMs = this.options.readyDelayMs ?? 0;
     await this.options.status
-      .recordRestart(body.spec.ref, body.spec.container, termination, since)
+      .recordRestart(body.spec.ref, body.spec.container, termination, since, readyDelayMs === 0)
       .catch((error: unknown) => {
         this.report(
           "BRD_INTERNAL",
           `the restart of pod ${describePod(body.spec)} could not be written to its status: ${describeError(error)}`,
         );
       });
+    if (readyDelayMs > 0) this.readyAfter(body, body.run, readyDelayMs);
+  }
+
+  /**
+   * A readiness probe passing `delayMs` after the restart: the container is written ready then, unless
+   * this run ended meanwhile (its next restart writes its own).
+   */
+  private readyAfter(body: Body, run: RunningBody | undefined, delayMs: number): void {
+    const current = () => body.run === run && !body.ended && !this.stopped;
+    const timer = setTimeout(() => {
+      if (!current()) return;
+      void this.enqueue(body.spec.uid, async () => {
+        if (!current()) return;
+        const at = new Date(this.options.clock.now()).toISOString();
+        await this.options.status
+          .recordReady(body.spec.ref, body.spec.container, at)
+          .catch((error: unknown) => {
+            this.report(
+              "BRD_INTERNAL",
+              `the readiness of pod ${describePod(body.spec)} could not be written to its status: ${describeError(error)}`,
+            );
+          });
+      });
+    }, delayMs);
+    timer.unref();
   }
 
   /** An OOM kill in a body's cgroup takes the whole body down (memory.oom.group on v2, by hand on v1). */
@@ -403,6 +435,12 @@ export class PodBodies {
   private report(code: ErrorCode, message: string): void {
     this.options.onError?.(new BroadsideError(code, message));
   }
+}
+
+/** Terminated (the body's exit), or running again after a restart and not ready yet (its ready delay). */
+function downOrWarming(status: V1ContainerStatus, restarts: number): boolean {
+  if (status.state?.terminated !== undefined) return true;
+  return status.state?.running !== undefined && !status.ready && restarts > 0;
 }
 
 async function runChecked(host: Host, argv: readonly string[]): Promise<void> {

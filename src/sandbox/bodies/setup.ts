@@ -32,5 +32,6 @@ export async function bodiesSetup(
     records: new FileRecords(args.bodiesDir),
     launcher: processLauncher({ node: process.execPath, script: bodyScript }, systemHost),
     status: kubePodStatusWriter(kube),
+    readyDelayMs: args.readyDelayMs,
   };
 }

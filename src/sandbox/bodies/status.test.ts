@@ -1,7 +1,7 @@
 import type { V1ContainerStatus } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { terminationOf } from "./pod-bodies.js";
-import { exitedStatuses, podStatusWith, restartedStatuses } from "./status.js";
+import { exitedStatuses, podStatusWith, readyStatuses, restartedStatuses } from "./status.js";
 
 const started = Date.parse("2026-12-07T10:40:08Z");
 const died = Date.parse("2026-12-07T10:40:20Z");
@@ -114,6 +114,29 @@ describe("a body's restart in the pod's status, as the kubelet writes it", () =>
       status: "True",
       lastTransitionTime: new Date("2026-12-07T10:40:21Z"),
     });
+    // With a readiness delay: running and started, not ready, the pod still not Ready; then ready.
+    const running = restartedStatuses(exited, "web", termination, "2026-12-07T10:40:21Z", false) ?? [];
+    expect(running[0]).toMatchObject({
+      ready: false,
+      started: true,
+      restartCount: 3,
+      state: { running: {} },
+    });
+    const waiting = podStatusWith(down, running, new Date("2026-12-07T10:40:21Z"));
+    expect(waiting.conditions?.find((condition) => condition.type === "Ready")).toMatchObject({
+      status: "False",
+      lastTransitionTime: new Date(died),
+    });
+    const ready = readyStatuses(running, "web") ?? [];
+    expect(ready[0]).toMatchObject({ ready: true, restartCount: 3 });
+    expect(
+      podStatusWith(waiting, ready, new Date("2026-12-07T10:40:23Z")).conditions?.find(
+        (condition) => condition.type === "Ready",
+      ),
+    ).toEqual({ type: "Ready", status: "True", lastTransitionTime: new Date("2026-12-07T10:40:23Z") });
+    // Nothing to write for a container that is ready already, or not running (it died again).
+    expect(readyStatuses(ready, "web")).toBeUndefined();
+    expect(readyStatuses(exited, "web")).toBeUndefined();
     // A write that changes no readiness keeps each condition's transition time.
     expect(podStatusWith(pod, [web, sidecar], new Date(died)).conditions).toEqual(pod.conditions);
     expect(exitedStatuses([sidecar], "web", termination)).toBeUndefined();

@@ -4,11 +4,13 @@ import type { KubeClients } from "../../kube/client.js";
 
 /*
  * A body's process died and was started again: the pod's status says so as the kubelet would, through
- * the status subresource, in two writes. When it dies, the container is terminated and not ready, so the
- * pod's Ready and ContainersReady go False (reason ContainersNotReady) and its endpoints drop. When it
- * runs again, its restartCount goes up by one, lastState.terminated holds how the last run ended
- * (OOMKilled when its cgroup's OOM killer struck, else Error or Completed with the exit code),
- * state.running starts then, and the pod is Ready again once every container is.
+ * the status subresource, in up to three writes. When it dies, the container is terminated and not
+ * ready, so the pod's Ready and ContainersReady go False (reason ContainersNotReady) and its endpoints
+ * drop. When it runs again, its restartCount goes up by one, lastState.terminated holds how the last run
+ * ended (OOMKilled when its cgroup's OOM killer struck, else Error or Completed with the exit code),
+ * state.running starts then and it is started; as behind a readiness probe, it is ready (and the pod
+ * Ready again, once every container is) in a third write, after the sandbox's pod-ready delay, or in the
+ * same write when that delay is 0.
  */
 
 /** How one run of a container ended. */
@@ -27,15 +29,19 @@ export interface PodRef {
   readonly uid: string;
 }
 
-/** Writes a container's death and its restart into its pod's status. */
+/** Writes a container's death, its restart and its readiness into its pod's status. */
 export interface PodStatusWriter {
   recordExit(pod: PodRef, container: string, termination: Termination): Promise<void>;
+  /** The container runs again; ready at once only when `ready` (no readiness delay). */
   recordRestart(
     pod: PodRef,
     container: string,
     termination: Termination,
     runningSince: string,
+    ready: boolean,
   ): Promise<void>;
+  /** The restarted container passed its readiness probe: ready, the pod Ready once every container is. */
+  recordReady(pod: PodRef, container: string, at: string): Promise<void>;
 }
 
 /**
@@ -47,6 +53,7 @@ export function restartedStatuses(
   container: string,
   termination: Termination,
   runningSince: string,
+  ready = true,
 ): V1ContainerStatus[] | undefined {
   if (!statuses.some((status) => status.name === container)) return undefined;
   return statuses.map((status) => {
@@ -65,10 +72,25 @@ export function restartedStatuses(
         },
       },
       state: { running: { startedAt: new Date(runningSince) } },
-      ready: true,
+      ready,
       started: true,
     });
   });
+}
+
+/**
+ * The container statuses once `container`, running, passed its readiness probe: ready. Undefined (nothing
+ * to write) when it is not listed, not running (it died again meanwhile), or ready already.
+ */
+export function readyStatuses(
+  statuses: readonly V1ContainerStatus[],
+  container: string,
+): V1ContainerStatus[] | undefined {
+  const mine = statuses.find((status) => status.name === container);
+  if (mine?.state?.running === undefined || mine.ready) return undefined;
+  return statuses.map((status) =>
+    status.name === container ? Object.assign({}, status, { ready: true }) : status,
+  );
 }
 
 /**
@@ -163,12 +185,13 @@ export function kubePodStatusWriter(kube: Pick<KubeClients, "core">): PodStatusW
   return {
     recordExit: (pod, container, termination) =>
       write(pod, (statuses) => exitedStatuses(statuses, container, termination), termination.finishedAt),
-    recordRestart: (pod, container, termination, runningSince) =>
+    recordRestart: (pod, container, termination, runningSince, ready) =>
       write(
         pod,
-        (statuses) => restartedStatuses(statuses, container, termination, runningSince),
+        (statuses) => restartedStatuses(statuses, container, termination, runningSince, ready),
         runningSince,
       ),
+    recordReady: (pod, container, at) => write(pod, (statuses) => readyStatuses(statuses, container), at),
   };
 }
 

@@ -51,6 +51,27 @@ describe("parseDaemonArgs", () => {
     });
   });
 
+  it("reads the pod bodies' flags, the ready delay 0 unless given", () => {
+    const bodies = ["--pod-bodies=netns", "--sandbox=it", "--pod-cidr=10.244.0.0/16", "--bodies-dir=/s/b"];
+    expect(parseDaemonArgs(["--kubeconfig=/k", "--health-port=1", ...bodies]).bodies).toEqual({
+      sandbox: "it",
+      podCidr: "10.244.0.0/16",
+      bodiesDir: "/s/b",
+      readyDelayMs: 0,
+    });
+    const delayed = parseDaemonArgs([
+      "--kubeconfig=/k",
+      "--health-port=1",
+      ...bodies,
+      "--ready-delay-ms=2000",
+    ]);
+    expect(delayed.bodies?.readyDelayMs).toBe(2000);
+    for (const bad of ["-1", "2s", "", "3600001"])
+      expect(() =>
+        parseDaemonArgs(["--kubeconfig=/k", "--health-port=1", ...bodies, `--ready-delay-ms=${bad}`]),
+      ).toThrow(`--ready-delay-ms: must be a whole number of milliseconds up to 3600000, got "${bad}"`);
+  });
+
   it("refuses missing, bad and unknown flags, naming them", () => {
     const cases: [string[], RegExp][] = [
       [["--health-port=4000"], /--kubeconfig: is required/],

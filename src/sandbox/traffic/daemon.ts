@@ -26,20 +26,30 @@ export interface DaemonArgs {
   readonly bodies?: BodiesArgs;
 }
 
-/** `--pod-bodies=netns --sandbox NAME --pod-cidr CIDR --bodies-dir PATH`. */
+/** `--pod-bodies=netns --sandbox NAME --pod-cidr CIDR --bodies-dir PATH [--ready-delay-ms N]`. */
 export interface BodiesArgs {
   readonly sandbox: SandboxName;
   readonly podCidr: string;
   /** Where the records of what the bodies are made of are kept (the sandbox's state directory). */
   readonly bodiesDir: string;
+  /** How long a restarted body runs before it is written ready (the pod-ready delay); 0 by default. */
+  readonly readyDelayMs: number;
 }
 
 type DaemonValues = Partial<Record<(typeof daemonFlags)[number], string>>;
-const daemonFlags = ["kubeconfig", "health-port", "pod-bodies", "sandbox", "pod-cidr", "bodies-dir"] as const;
+const daemonFlags = [
+  "kubeconfig",
+  "health-port",
+  "pod-bodies",
+  "sandbox",
+  "pod-cidr",
+  "bodies-dir",
+  "ready-delay-ms",
+] as const;
 
 /**
  * Reads `--kubeconfig PATH --health-port N` (or `--flag=value`), and for pod bodies `--pod-bodies=netns
- * --sandbox NAME --pod-cidr CIDR --bodies-dir PATH`; throws BRD_USAGE naming the flag.
+ * --sandbox NAME --pod-cidr CIDR --bodies-dir PATH [--ready-delay-ms N]`; throws BRD_USAGE naming the flag.
  */
 export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
   let values: DaemonValues;
@@ -80,7 +90,17 @@ function parseBodiesArgs(values: DaemonValues): BodiesArgs | undefined {
   }
   const bodiesDir = values["bodies-dir"] ?? "";
   if (!isAbsolute(bodiesDir)) throw usageError("--bodies-dir", "must be an absolute path");
-  return { sandbox, podCidr, bodiesDir };
+  return { sandbox, podCidr, bodiesDir, readyDelayMs: parseReadyDelay(values["ready-delay-ms"] ?? "0") };
+}
+
+function parseReadyDelay(delay: string): number {
+  const readyDelayMs = /^\d{1,7}$/.test(delay) ? Number(delay) : Number.NaN;
+  if (!(readyDelayMs <= 3_600_000))
+    throw usageError(
+      "--ready-delay-ms",
+      `must be a whole number of milliseconds up to 3600000, got ${JSON.stringify(delay)}`,
+    );
+  return readyDelayMs;
 }
 
 /** What the health endpoint reads: undefined until the traffic is in step with the cluster. */

@@ -102,6 +102,11 @@ export class PodServer {
 
   private answer(request: IncomingMessage, response: ServerResponse): void {
     request.resume();
+    const bytes = bulkBytes(request.url);
+    if (bytes !== undefined) {
+      sendBulk(response, bytes, this.identity.pod);
+      return;
+    }
     const { latencyMs, errorRate } = this.behaviourNow;
     // Drawn on arrival, so a behaviour change during the wait does not change this request's fate.
     const fail = this.random() < errorRate;
@@ -122,4 +127,40 @@ export class PodServer {
     }, latencyMs);
     this.timers.add(timer);
   }
+}
+
+/** The most `GET /bytes/<n>` serves: 64 MiB. */
+export const maxBulkBytes = 64 * 1024 * 1024;
+
+/**
+ * `/bytes/<n>`: n bytes of zeros (at most maxBulkBytes), for transfers that measure a pod's bandwidth
+ * (the network faults' tests); undefined for any other path.
+ */
+export function bulkBytes(url: string | undefined): number | undefined {
+  const match = /^\/bytes\/([0-9]{1,9})$/.exec(url ?? "");
+  if (match === null) return undefined;
+  const bytes = Number(match[1]);
+  return bytes <= maxBulkBytes ? bytes : undefined;
+}
+
+function sendBulk(response: ServerResponse, bytes: number, pod: string): void {
+  response.writeHead(200, {
+    "content-type": "application/octet-stream",
+    "content-length": String(bytes),
+    "x-broadside-pod": pod,
+  });
+  const chunk = Buffer.alloc(64 * 1024);
+  let left = bytes;
+  const pump = (): void => {
+    while (left > 0) {
+      const size = Math.min(left, chunk.length);
+      left -= size;
+      if (!response.write(size === chunk.length ? chunk : chunk.subarray(0, size))) {
+        response.once("drain", pump);
+        return;
+      }
+    }
+    response.end();
+  };
+  pump();
 }

@@ -224,7 +224,7 @@ function OpenGameForm({
               }}
             />
             {label} <span class="quiet">({fault})</span>
-            {weapon === "net" ? <span class="reason"> needs the node daemon</span> : null}
+            {weapon === "net" ? <span class="reason"> needs the node daemon's network faults</span> : null}
           </label>
         ))}
         <Problems name="weapons" errors={errors} />

@@ -3,7 +3,7 @@ import type { JSX } from "preact";
 import { columnName } from "../cells.js";
 import { keptWeapon, refusalOf, refusalText, weaponChoices, type Refusal } from "../player.js";
 import type { PublicShot, Weapon } from "../protocol.js";
-import type { ViewState } from "../view-state.js";
+import { shieldName, type ViewState } from "../view-state.js";
 import { callApi, errorMessage } from "./api.js";
 import { FiringGrid, Legend } from "./sea.js";
 
@@ -163,7 +163,7 @@ function Firing({
           </button>
         </p>
         <WeaponPicker choices={choices} weapon={weapon} onChoose={setChosen} />
-        <p class="result" role="status" data-result={last?.kind === "fired" ? last.shot.result : last?.kind}>
+        <p class="result" role="status" data-result={resultKind(last)} data-shield={shieldHeld(last)}>
           {describeLast(last)}
         </p>
         <p class="refused" role="status" data-refusal={waiting === undefined ? undefined : refusal?.reason}>
@@ -184,6 +184,16 @@ function Firing({
   );
 }
 
+/** The result's kind for the page's data-result: hit, miss, deflected or error. */
+function resultKind(last: LastShot | undefined): string | undefined {
+  return last?.kind === "fired" ? last.shot.result : last?.kind;
+}
+
+/** "held" when the last shot was a mine a PodDisruptionBudget held off. */
+function shieldHeld(last: LastShot | undefined): string | undefined {
+  return last?.kind === "fired" && last.shot.shield !== undefined ? "held" : undefined;
+}
+
 function describeLast(last: LastShot | undefined): string {
   if (last === undefined) return "Pick a cell: click or tap it, or move with the arrow keys and press Enter.";
   if (last.kind === "error") return last.message;
@@ -192,6 +202,8 @@ function describeLast(last: LastShot | undefined): string {
   if (shot.result === "hit") return `Hit! ${shot.pod ?? ""} in ${where} is going down.`;
   if (shot.result === "miss")
     return `Miss: ${where}${shot.pod === undefined ? " is water" : " was already going"}.`;
+  if (shot.shield !== undefined)
+    return `Shield! The shield of ${shieldName(shot.shield)} held at ${where}: ${shot.pod ?? "the pod"} stays up.`;
   return `Deflected at ${where}: ${last.reason ?? "the cluster refused"}.`;
 }
 

@@ -5,8 +5,8 @@ import { parseAt, readTargeting } from "../context.js";
 import { goDurationField, toDuration } from "../durations.js";
 import { faultDurationBound } from "./manifest.js";
 import { durationLimits } from "../../../core/input-limits.js";
-import type { AwaitsNodeDaemon, ChaosMeshNetworkChaos, NetworkChaosSpec } from "../model.js";
-import { needsNodeDaemon, networkChaosActions } from "../model.js";
+import type { ChaosMeshNetworkChaos, NetworkChaosSpec, Runnability } from "../model.js";
+import { networkChaosActions } from "../model.js";
 import type { FieldPath } from "../problems.js";
 import { describeValue } from "../problems.js";
 import {
@@ -189,11 +189,33 @@ function optionalStrings(spec: ParsedNetworkChaos): Partial<NetworkChaosSpec> {
   };
 }
 
-/** A NetworkChaos spec at `path`; parsed and checked, never runnable until the node daemon exists. */
+/**
+ * Whether Broadside runs the spec (ADR 0032): bandwidth (direction to: tbf shapes what the pod sends) and
+ * partition of the whole pod (no target, no externalTargets), each with a duration. The netem actions
+ * wait for netem or the proxy backend; a target selector or externalTargets wait for filtered rules.
+ */
+export function networkRunnability(spec: NetworkChaosSpec): Runnability {
+  const not = (reason: string): Runnability => ({ runnable: false, reason });
+  if (spec.action !== "bandwidth" && spec.action !== "partition")
+    return not(
+      `action ${spec.action} needs the netem or proxy backend, which Broadside does not have yet (bandwidth and partition run)`,
+    );
+  if (spec.target !== undefined || spec.externalTargets.length > 0)
+    return not(
+      "a target or externalTargets needs filtered rules, which Broadside does not have yet (the whole pod's traffic is faulted without them)",
+    );
+  if (spec.action === "bandwidth" && spec.direction !== "to")
+    return not(`bandwidth shapes what the pod sends: direction must be to, got ${spec.direction}`);
+  if (spec.duration === undefined)
+    return not("spec.duration is required to run it: a network fault of unstated length is not guessed");
+  return { runnable: true };
+}
+
+/** A NetworkChaos spec at `path`; parsed and checked; runnable as networkRunnability says. */
 export function loadNetworkChaosSpec(
   context: LoadContext,
   path: FieldPath,
-): (NetworkChaosSpec & AwaitsNodeDaemon) | undefined {
+): (NetworkChaosSpec & Runnability) | undefined {
   const spec = parseAt(context, networkChaosSchema, path);
   const targeting = readTargeting(context, path);
   const target = readTargeting(context, [...path, "target"]);
@@ -203,7 +225,7 @@ export function loadNetworkChaosSpec(
   if (spec === undefined || targeting === undefined || (spec.target !== undefined && target === undefined)) {
     return undefined;
   }
-  return {
+  const loaded: NetworkChaosSpec = {
     action: spec.action,
     selector: targeting.selector,
     mode: targeting.mode,
@@ -213,9 +235,8 @@ export function loadNetworkChaosSpec(
     externalTargets: spec.externalTargets ?? [],
     ...optionalStrings(spec),
     ...netemOf(spec),
-    runnable: false,
-    reason: needsNodeDaemon,
   };
+  return { ...loaded, ...networkRunnability(loaded) };
 }
 
 export function loadNetworkChaos(context: LoadContext): ChaosMeshNetworkChaos | undefined {

@@ -138,25 +138,20 @@ function scheduledKind(context: LoadContext): ScheduledKind | undefined {
   return type;
 }
 
-/** container-kill runs from a PodChaos (ADR 0029); from a Schedule's instants, not yet. */
-function unscheduledContainerKill<T extends { readonly action: string; readonly runnable: boolean }>(
-  chaos: T,
-): T | (T & { readonly runnable: false; readonly reason: string }) {
-  if (chaos.action !== "container-kill" || !chaos.runnable) return chaos;
-  return { ...chaos, runnable: false, reason: "a Schedule of action container-kill is not supported yet" };
-}
-
 function loadScheduled(context: LoadContext, kind: ScheduledKind): ScheduledChaos | undefined {
   const path = [...specPath, embeddedKeys[kind]];
   switch (kind) {
     case "PodChaos": {
-      // pod-kill and pod-failure both run on a schedule; each pod-failure round holds for its duration.
+      // Every action runs on a schedule: a pod-failure round holds for its duration, a container-kill round
+      // until its containers run and their pods are Ready again.
       const chaos = loadPodChaosSpec(context, path);
-      return chaos === undefined ? undefined : { kind, ...unscheduledContainerKill(chaos) };
+      return chaos === undefined ? undefined : { kind, ...chaos };
     }
     case "NetworkChaos": {
       const chaos = loadNetworkChaosSpec(context, path);
-      return chaos === undefined ? undefined : { kind, ...chaos };
+      // A Schedule runs PodChaos only so far; a scheduled NetworkChaos is read and checked.
+      const reason = "a Schedule of NetworkChaos does not run yet (a NetworkChaos on its own does)";
+      return chaos === undefined ? undefined : { kind, ...chaos, runnable: false, reason };
     }
     case "StressChaos": {
       const chaos = loadStressChaosSpec(context, path);

@@ -1,0 +1,192 @@
+import type { Command } from "commander";
+import { Duration } from "../core/duration.js";
+import { BroadsideError, usageError } from "../core/errors.js";
+import type { NetworkWork } from "../core/node-work.js";
+import { runNetworkChaos } from "../engine/network-chaos.js";
+import type { NetworkChaosResult } from "../engine/network-chaos.js";
+import { bandwidthParamsSchema, partitionParamsSchema } from "../faults/network.js";
+import type { NetworkFaultKind } from "../faults/network.js";
+import type { z } from "zod";
+import { connectForPods } from "./chaos-commands.js";
+import { addPodSelectionFlags, type PodSelectionFlags } from "./chaos-flags.js";
+import { printSkipped } from "./chaos-output.js";
+import type { CliConfig } from "./config.js";
+import { durationOption, type CliIo } from "./options.js";
+
+/*
+ * `broadside bandwidth` and `broadside partition` (issue 12, ADR 0032): Chaos Mesh's NetworkChaos
+ * bandwidth and partition actions on chosen pods, applied by the node daemon of each pod's node inside
+ * the pod's network namespace, held for --duration, then reverted. Every flag is checked before the
+ * kubeconfig is read; the command holds until the revert is answered (Ctrl-C reverts at once).
+ */
+
+interface NetworkFlags extends PodSelectionFlags {
+  readonly duration?: Duration;
+  readonly device: string;
+}
+
+interface BandwidthFlags extends NetworkFlags {
+  readonly rate?: string;
+  readonly limit: string;
+  readonly buffer: string;
+  readonly peakrate?: string;
+  readonly minburst?: string;
+}
+
+interface PartitionFlags extends NetworkFlags {
+  readonly direction: string;
+}
+
+export function registerNetworkCommands(program: Command, config: CliConfig, io: CliIo): void {
+  addNetworkFlags(program.command("bandwidth"), config)
+    .description(
+      "Limit pods' outgoing bandwidth for a while (tc tbf in the pod's network namespace), then lift it",
+    )
+    .option("--rate <rate>", "the rate, as tc spells it: 1mbit, 500kbit, 125kbps (bytes/s) (required)")
+    .option("--limit <bytes>", "bytes that may wait in the queue (tbf limit)", "20971520")
+    .option("--buffer <bytes>", "the bucket's size in bytes (tbf burst)", "10000")
+    .option("--peakrate <bit/s>", "the bucket's peak rate in bit/s (with --minburst)")
+    .option("--minburst <bytes>", "the peak bucket's size in bytes (with --peakrate)")
+    .action(async (pods: string[], flags: BandwidthFlags) => {
+      if (flags.rate === undefined) throw usageError("--rate", "is required, e.g. --rate 1mbit");
+      const network = checkParams(bandwidthParamsSchema, {
+        device: flags.device,
+        bandwidth: {
+          rate: flags.rate,
+          limit: integer(flags.limit, "--limit"),
+          buffer: integer(flags.buffer, "--buffer"),
+          ...(flags.peakrate === undefined ? {} : { peakrate: integer(flags.peakrate, "--peakrate") }),
+          ...(flags.minburst === undefined ? {} : { minburst: integer(flags.minburst, "--minburst") }),
+        },
+      });
+      if ((network.bandwidth.peakrate === undefined) !== (network.bandwidth.minburst === undefined))
+        throw usageError("--peakrate", "goes with --minburst, and --minburst with --peakrate");
+      await runNetworkVerb(config, io, "bandwidth", network, pods, flags);
+    });
+  addNetworkFlags(program.command("partition"), config)
+    .description(
+      "Cut pods off the network for a while (an nftables table in the pod's network namespace), then reconnect them",
+    )
+    .option("--direction <direction>", "to (what the pod sends), from (what it receives) or both", "both")
+    .action(async (pods: string[], flags: PartitionFlags) => {
+      const network = checkParams(partitionParamsSchema, {
+        device: flags.device,
+        partition: { direction: flags.direction },
+      });
+      await runNetworkVerb(config, io, "partition", network, pods, flags);
+    });
+}
+
+function addNetworkFlags(command: Command, config: CliConfig): Command {
+  return addPodSelectionFlags(command)
+    .option(
+      "--duration <duration>",
+      `how long the fault holds (required; at most ${config.maxFaultDuration.toString()})`,
+      durationOption("--duration", { fields: "--duration", max: Duration.ceiling }),
+    )
+    .option("--device <name>", "the pod's interface", "eth0");
+}
+
+/** The parameters checked; a problem names the flag of the field (`bandwidth.rate` is --rate). */
+function checkParams<Output>(schema: z.ZodType<Output>, input: unknown): Output {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue?.path[issue.path.length - 1];
+  throw usageError(`--${typeof field === "string" ? field : "device"}`, issue?.message ?? "is not valid");
+}
+
+function integer(text: string, flag: string): number {
+  if (!/^[0-9]{1,16}$/.test(text))
+    throw usageError(flag, `must be a whole number, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+async function runNetworkVerb(
+  config: CliConfig,
+  io: CliIo,
+  kind: NetworkFaultKind,
+  network: NetworkWork,
+  pods: readonly string[],
+  flags: NetworkFlags,
+): Promise<void> {
+  if (flags.duration === undefined) throw usageError("--duration", "is required, e.g. --duration 30s");
+  if (flags.duration.milliseconds === 0) throw usageError("--duration", "must be longer than 0");
+  if (flags.duration.milliseconds > config.maxFaultDuration.milliseconds)
+    throw usageError(
+      "--duration",
+      `at most ${config.maxFaultDuration.toString()} (BROADSIDE_MAX_FAULT_DURATION), got ${flags.duration.toString()}`,
+    );
+  const { ctx, scope, selector, mode } = await connectForPods(config, io, flags, pods);
+  const stop = new Promise<void>((resolve) =>
+    process.once("SIGINT", () => {
+      ctx.progress("interrupted: reverting now");
+      resolve();
+    }),
+  );
+  const result = await runNetworkChaos(ctx, {
+    scope,
+    selector,
+    mode,
+    kind,
+    network,
+    duration: flags.duration,
+    dryRun: flags.dryRun,
+    stop,
+  });
+  if (flags.output === "json")
+    io.out(`${JSON.stringify(networkResultJson(kind, flags.dryRun, result), null, 2)}\n`);
+  else printNetworkResult(io, kind, flags.dryRun, result, flags.explain);
+  const failed = result.runs.filter((run) => run.problem !== undefined);
+  if (failed.length > 0)
+    throw new BroadsideError(
+      "BRD_SHOT_REFUSED",
+      `${failed.length} of ${result.runs.length} ${kind} fault(s) did not go as planned: ${[...new Set(failed.map((run) => run.problem))].join("; ")}`,
+    );
+}
+
+function windowText(run: NetworkChaosResult["runs"][number]): string {
+  const from = run.applied?.actedAt;
+  const to = run.final?.revertedAt;
+  return from !== undefined && to !== undefined ? `held ${((to - from) / 1000).toFixed(1)} s` : "not held";
+}
+
+export function networkResultJson(kind: NetworkFaultKind, dryRun: boolean, result: NetworkChaosResult) {
+  return {
+    kind,
+    dryRun,
+    targets: result.targets,
+    excluded: result.plan.excluded.map((each) => ({
+      pod: `${each.pod.namespace}/${each.pod.name}`,
+      reason: each.reason,
+    })),
+    runs: result.runs.map((run) => ({
+      ...run,
+      window:
+        run.applied?.actedAt === undefined
+          ? null
+          : { appliedAt: run.applied.actedAt, revertedAt: run.final?.revertedAt ?? null },
+    })),
+  };
+}
+
+function printNetworkResult(
+  io: CliIo,
+  kind: NetworkFaultKind,
+  dryRun: boolean,
+  result: NetworkChaosResult,
+  explain: boolean,
+): void {
+  io.out(
+    `${dryRun ? "Plan (dry run, nothing changed)" : "Plan"}: ${result.targets.length} pod(s) get ${kind}, ${result.plan.excluded.length} pod(s) left out\n`,
+  );
+  printSkipped(io, result.plan.excluded, explain);
+  for (const target of result.targets)
+    io.out(`  ${target.pod.namespace}/${target.pod.name} on node ${target.node}\n`);
+  for (const run of result.runs) {
+    const window = windowText(run);
+    io.out(
+      `${run.target.pod.namespace}/${run.target.pod.name}: ${window}; ${run.problem ?? run.final?.message ?? ""} [ledger ${run.ledgerId}]\n`,
+    );
+  }
+}

@@ -1,0 +1,334 @@
+import { join } from "node:path";
+import { rm, writeFile, mkdir } from "node:fs/promises";
+import { setTimer } from "../core/clock.js";
+import { describeError } from "../core/errors.js";
+import { describeHold } from "../core/halt.js";
+import type { LedgerRecord } from "../core/ledger/record.js";
+import { isTimedKind, workRefusal } from "../core/node-work.js";
+import type { NodeWork, NodeWorkSpec, NodeWorkStatus } from "../core/node-work.js";
+import type { ArgvRunner } from "./cri-finder.js";
+import type { JournalEntry } from "./journal.js";
+import {
+  broadsideTables,
+  hasBroadsideQdisc,
+  inNetns,
+  ledgerIdOfTable,
+  nftDeleteTableArgv,
+  nftListTablesArgv,
+  nftLoadArgv,
+  partitionRuleset,
+  qdiscDeleteArgv,
+  qdiscShowArgv,
+  saysAlreadyGone,
+  tableName,
+  tbfArgv,
+} from "./network.js";
+import type { Argv } from "./network.js";
+import { answer, decide, statusOf } from "./worker.js";
+import type { WorkerContext } from "./worker.js";
+
+/*
+ * Timed node faults (ADR 0032): applied by the daemon, held, and reverted by it at the first of: the
+ * fault's end (a timer of the node's own, so a daemon cut off from the API server still reverts on
+ * time), a revert request on the work object, its work object deleted, the kill switch held, or, at a
+ * restart, a ledger record found closed or missing. Every step is journaled before it is taken.
+ */
+
+export interface TimedContext extends WorkerContext {
+  /** Runs tc and nft (argv arrays only). */
+  readonly runner: ArgvRunner;
+  /** Reads a ledger record (the daemon's start-up check of what it held). */
+  readonly ledger: { get(id: string): Promise<LedgerRecord | undefined> };
+  /** Where nft rulesets are written before `nft -f` (the journal's directory). */
+  readonly scratchDir: string;
+}
+
+interface Held {
+  entry: JournalEntry;
+  cancel: () => void;
+}
+
+export class TimedFaults {
+  private readonly held = new Map<string, Held>();
+  /** Reverts in progress, so a timer, a request and a halt never revert one fault twice at once. */
+  private readonly reverting = new Map<string, Promise<void>>();
+
+  constructor(private readonly ctx: TimedContext) {}
+
+  /** Work names of the faults this daemon holds now. */
+  holding(): string[] {
+    return [...this.held.keys()];
+  }
+
+  /** New timed work: checks, journal, netns found and journaled, apply, journal applied, answer Applied. */
+  async act(work: NodeWork): Promise<void> {
+    const { ctx } = this;
+    const refusal = workRefusal(work.spec, { ...ctx, now: ctx.clock.now() });
+    if (refusal !== undefined) {
+      await answer(ctx, work.name, statusOf(ctx, refusal.phase, refusal.message));
+      return;
+    }
+    const hold = await ctx.halt.read();
+    if (hold !== undefined) {
+      await answer(ctx, work.name, statusOf(ctx, "Refused", `${describeHold(hold)}; nothing was done`));
+      return;
+    }
+    const opened: JournalEntry = {
+      work: work.name,
+      spec: work.spec,
+      phase: "open",
+      openedAt: ctx.clock.now(),
+    };
+    await ctx.journal.write(opened);
+    const netns = await ctx.finder.netns(work.spec).catch((error: unknown) => ({
+      found: false as const,
+      reason: `finding the pod's network namespace failed: ${describeError(error)}`,
+    }));
+    if (!netns.found) {
+      await decide(ctx, opened, statusOf(ctx, "Failed", netns.reason));
+      return;
+    }
+    const entry: JournalEntry = { ...opened, netns: { path: netns.path, how: netns.how } };
+    await ctx.journal.write(entry);
+    await this.apply(entry);
+  }
+
+  /** Applies (or applies again, idempotently) and holds until the end. */
+  private async apply(entry: JournalEntry): Promise<void> {
+    const { ctx } = this;
+    const problem = await this.runApply(entry);
+    if (problem !== undefined) {
+      await this.removeMarks(entry).catch(() => undefined);
+      await decide(ctx, entry, statusOf(ctx, "Failed", problem));
+      return;
+    }
+    const appliedAt = entry.appliedAt ?? ctx.clock.now();
+    const endsAt = entry.endsAt ?? appliedAt + (entry.spec.durationMs ?? 0);
+    const status: NodeWorkStatus = {
+      ...statusOf(
+        ctx,
+        "Applied",
+        `${describeFault(entry.spec)} applied in ${entry.netns?.how ?? "?"} until ${new Date(endsAt).toISOString()}`,
+      ),
+      actedAt: appliedAt,
+      endsAt,
+    };
+    const applied: JournalEntry = { ...entry, phase: "applied", appliedAt, endsAt, status };
+    await ctx.journal.write(applied);
+    this.hold(applied);
+    ctx.log("fault applied", { work: entry.work, kind: entry.spec.kind, endsAt });
+    if (entry.appliedReported !== true) await this.reportApplied(applied);
+  }
+
+  private async reportApplied(entry: JournalEntry): Promise<void> {
+    if (entry.status === undefined) return;
+    try {
+      await answer(this.ctx, entry.work, entry.status);
+      const reported: JournalEntry = { ...entry, appliedReported: true };
+      const current = this.held.get(entry.work);
+      if (current !== undefined) current.entry = reported;
+      await this.ctx.journal.write(reported);
+    } catch (error: unknown) {
+      this.ctx.log("Applied not reported yet", { work: entry.work, error: describeError(error) });
+    }
+  }
+
+  private hold(entry: JournalEntry): void {
+    this.held.get(entry.work)?.cancel();
+    const wait = Math.max(0, (entry.endsAt ?? 0) - this.ctx.clock.now());
+    const cancel = setTimer(this.ctx.clock, wait, () => {
+      void this.revert(entry.work, "its duration ended");
+    });
+    this.held.set(entry.work, { entry, cancel });
+  }
+
+  /** Reverts a held fault (a no-op for one not held); the journal says Reverted before the work object does. */
+  revert(work: string, reason: string): Promise<void> {
+    const running = this.reverting.get(work);
+    if (running !== undefined) return running;
+    const held = this.held.get(work);
+    if (held === undefined) return Promise.resolve();
+    const done = this.revertHeld(held, reason).finally(() => {
+      this.reverting.delete(work);
+    });
+    this.reverting.set(work, done);
+    return done;
+  }
+
+  private async revertHeld(held: Held, reason: string): Promise<void> {
+    const { ctx } = this;
+    const { entry } = held;
+    const problem = await this.removeMarks(entry).catch((error: unknown) => describeError(error));
+    if (problem !== undefined) {
+      // Kept held: the sweep tries again; the journal keeps it for a restart.
+      ctx.log("revert failed, will retry", { work: entry.work, error: problem });
+      return;
+    }
+    held.cancel();
+    this.held.delete(entry.work);
+    const revertedAt = ctx.clock.now();
+    ctx.log("fault reverted", { work: entry.work, reason });
+    const status: NodeWorkStatus = {
+      ...statusOf(ctx, "Reverted", `${describeFault(entry.spec)} reverted: ${reason}`),
+      ...(entry.appliedAt === undefined ? {} : { actedAt: entry.appliedAt }),
+      ...(entry.endsAt === undefined ? {} : { endsAt: entry.endsAt }),
+      revertedAt,
+    };
+    await decide(ctx, entry, status).catch((error: unknown) => {
+      ctx.log("Reverted not reported yet", { work: entry.work, error: describeError(error) });
+    });
+  }
+
+  /** Every held fault reverted now (the kill switch). */
+  async revertAll(reason: string): Promise<void> {
+    await Promise.all(this.holding().map((work) => this.revert(work, reason)));
+  }
+
+  /**
+   * Every few seconds: faults past their end reverted (a timer may be late, a revert may have failed),
+   * and answers the API server did not take retried.
+   */
+  async sweep(): Promise<void> {
+    const now = this.ctx.clock.now();
+    for (const { entry } of [...this.held.values()]) {
+      if ((entry.endsAt ?? 0) <= now) await this.revert(entry.work, "its duration ended");
+      else if (entry.appliedReported !== true) await this.reportApplied(entry);
+    }
+    for (const entry of await this.ctx.journal.unfinished()) {
+      if (entry.phase === "decided" && entry.status !== undefined && isTimedKind(entry.spec.kind))
+        await decide(this.ctx, entry, entry.status).catch(() => undefined);
+    }
+  }
+
+  /**
+   * A timed journal entry found at start: its ledger record closed or missing, or its end passed,
+   * reverts it; an entry opened but never applied is cleaned and abandoned; otherwise it is held again.
+   * A ledger that cannot be read counts as open: the end still reverts it.
+   */
+  async resume(entry: JournalEntry): Promise<void> {
+    const { ctx } = this;
+    if (entry.phase === "decided" || entry.phase === "reported") return;
+    if (entry.phase === "open") {
+      if (entry.netns !== undefined) await this.removeMarks(entry).catch(() => undefined);
+      const message =
+        "the daemon restarted before the fault was applied; whatever part of it was made is removed";
+      await decide(ctx, entry, statusOf(ctx, "Abandoned", message));
+      return;
+    }
+    const closed = await this.recordClosed(entry);
+    this.hold(entry);
+    if (closed !== undefined) await this.revert(entry.work, closed);
+    else if ((entry.endsAt ?? 0) <= ctx.clock.now())
+      await this.revert(entry.work, "its end passed while the daemon was down");
+    else {
+      const problem = await this.runApply(entry);
+      if (problem !== undefined)
+        ctx.log("re-applying after a restart failed", { work: entry.work, error: problem });
+    }
+  }
+
+  /** Why the entry's ledger record says the fault must go (closed, missing); undefined while open or unreadable. */
+  private async recordClosed(entry: JournalEntry): Promise<string | undefined> {
+    try {
+      const record = await this.ctx.ledger.get(entry.spec.ledgerId);
+      if (record === undefined) return "its ledger record is missing";
+      return record.state === "closed" ? "its ledger record is closed" : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Marks in this node's pod namespaces that no held fault accounts for: a qdisc with Broadside's handle,
+   * an nft table named broadside_<id>. Removed; returns what was removed.
+   */
+  async removeLeftovers(): Promise<string[]> {
+    const { ctx } = this;
+    const removed: string[] = [];
+    const heldNetns = new Set([...this.held.values()].map(({ entry }) => entry.netns?.path));
+    const heldTables = new Set([...this.held.values()].map(({ entry }) => tableName(entry.spec.ledgerId)));
+    for (const path of await ctx.finder.netnsPaths().catch(() => [] as string[])) {
+      const shown = await ctx.runner.run(inNetns(path, qdiscShowArgv("eth0")));
+      if (shown.exitCode === 0 && hasBroadsideQdisc(shown.stdout) && !heldNetns.has(path)) {
+        await ctx.runner.run(inNetns(path, qdiscDeleteArgv("eth0")));
+        removed.push(`qdisc b5d: on eth0 in ${path}`);
+      }
+      const tables = await ctx.runner.run(inNetns(path, nftListTablesArgv()));
+      if (tables.exitCode !== 0) continue;
+      for (const table of broadsideTables(tables.stdout)) {
+        if (heldTables.has(table) && ledgerIdOfTable(table) !== undefined) continue;
+        await ctx.runner.run(inNetns(path, nftDeleteTableArgv(table)));
+        removed.push(`nft table ${table} in ${path}`);
+      }
+    }
+    for (const what of removed) ctx.log("leftover removed", { what });
+    return removed;
+  }
+
+  /** Stops the timers (the faults stay: a restarted daemon holds them again, or reverts them). */
+  stop(): void {
+    for (const held of this.held.values()) held.cancel();
+  }
+
+  /** Runs the apply; a problem's words, or undefined. */
+  private async runApply(entry: JournalEntry): Promise<string | undefined> {
+    const { spec, netns } = entry;
+    if (netns === undefined || spec.network === undefined)
+      return "the work has no network namespace or parameters";
+    if (spec.kind === "bandwidth" && spec.network.bandwidth !== undefined)
+      return failure(
+        await this.ctx.runner.run(inNetns(netns.path, tbfArgv(spec.network.device, spec.network.bandwidth))),
+        "tc",
+      );
+    if (spec.kind === "partition" && spec.network.partition !== undefined) {
+      const table = tableName(spec.ledgerId);
+      // Loaded afresh: a table left by a run before a restart is replaced, never doubled.
+      await this.ctx.runner.run(inNetns(netns.path, nftDeleteTableArgv(table)));
+      await mkdir(this.ctx.scratchDir, { recursive: true, mode: 0o700 });
+      const file = join(this.ctx.scratchDir, `${table}.nft`);
+      await writeFile(file, partitionRuleset(spec.ledgerId, spec.network.device, spec.network.partition), {
+        mode: 0o600,
+      });
+      try {
+        return failure(await this.ctx.runner.run(inNetns(netns.path, nftLoadArgv(file))), "nft");
+      } finally {
+        await rm(file, { force: true });
+      }
+    }
+    return `the daemon cannot apply ${spec.kind}`;
+  }
+
+  /** Removes what the fault added; "already gone" counts as removed. Throws with the tool's words otherwise. */
+  private async removeMarks(entry: JournalEntry): Promise<void> {
+    const { spec, netns } = entry;
+    if (netns === undefined || spec.network === undefined) return;
+    const argv: Argv =
+      spec.kind === "partition"
+        ? nftDeleteTableArgv(tableName(spec.ledgerId))
+        : qdiscDeleteArgv(spec.network.device);
+    const outcome = await this.ctx.runner.run(inNetns(netns.path, argv));
+    if (outcome.exitCode === 0 || saysAlreadyGone(outcome.stderr)) return;
+    if (/Cannot open network namespace|No such file/i.test(outcome.stderr)) return;
+    throw new Error(`${argv.join(" ")}: ${outcome.stderr.trim()}`);
+  }
+}
+
+function failure(outcome: { exitCode: number; stderr: string }, tool: string): string | undefined {
+  if (outcome.exitCode === 0) return undefined;
+  const words = outcome.stderr.trim().split("\n")[0] ?? "";
+  if (outcome.exitCode === 127) return `${tool} is not installed on this node (${words})`;
+  return `${tool} failed: ${words}`;
+}
+
+/** "bandwidth 1mbit on eth0 of pod shop/web-1", for statuses and logs. */
+export function describeFault(spec: NodeWorkSpec): string {
+  const network = spec.network;
+  const where = `${network?.device ?? "eth0"} of pod ${spec.pod.namespace}/${spec.pod.name}`;
+  const detail =
+    network?.bandwidth !== undefined
+      ? ` ${network.bandwidth.rate}`
+      : network?.partition !== undefined
+        ? ` (${network.partition.direction})`
+        : "";
+  return `${spec.kind}${detail} on ${where}`;
+}

@@ -1,0 +1,327 @@
+import type { V1ConfigMap } from "@kubernetes/client-node";
+import { setTimer } from "../core/clock.js";
+import type { Duration } from "../core/duration.js";
+import { BroadsideError, describeError } from "../core/errors.js";
+import { refuseWhileHalted } from "../core/halt.js";
+import { ABSENT } from "../core/ledger/record.js";
+import type { JsonObject, LedgerRecord } from "../core/ledger/record.js";
+import { closeRecord, markApplied } from "../core/ledger/state-machine.js";
+import { ConflictError } from "../core/ledger/store.js";
+import { nodeWorkName, parseNodeWorkSpec } from "../core/node-work.js";
+import type {
+  NetworkWork,
+  NodeWork,
+  NodeWorkSpec,
+  NodeWorkStatus,
+  NodeWorkStore,
+} from "../core/node-work.js";
+import type { TargetPlan } from "../core/targeting/types.js";
+import { networkWork, planNetworkTargets } from "../faults/network.js";
+import type { NetworkFaultKind, NetworkTarget } from "../faults/network.js";
+import { broadsideNamespace, newRecordId } from "../kube/ledger-store.js";
+import { workOf } from "../kube/node-work-store.js";
+import { Informer } from "../kube/watch/informer.js";
+import { collectionPath } from "../kube/watch/source.js";
+import type { EngineContext } from "./context.js";
+import { currentPods, nodeWorkStore } from "./node-work-targets.js";
+import { gatherAndPlan, type PodChoice } from "./pod-chaos.js";
+
+/*
+ * A timed network fault's life on the writer's side (ADR 0032): pods chosen as every pod fault chooses
+ * them; per pod a ledger record (pending), then the node work; the daemon's Applied answer marks the record
+ * applied; the fault holds until its end (the daemon reverts it by itself then), or until `stop` (the
+ * writer asks for the revert on the work object); the daemon's Reverted answer closes the record.
+ */
+
+export interface NetworkChaosRequest extends PodChoice {
+  readonly kind: NetworkFaultKind;
+  readonly network: NetworkWork;
+  readonly duration: Duration;
+  readonly dryRun: boolean;
+  /** Resolves to revert early (Ctrl-C, a run's abort). */
+  readonly stop?: Promise<void>;
+  /** How long to wait for the daemon's first answer, and for its Reverted answer. Default 30 s. */
+  readonly answerTimeoutMs?: number;
+}
+
+export interface NetworkFaultRun {
+  readonly target: NetworkTarget;
+  readonly ledgerId: string;
+  readonly work: string;
+  /** The daemon's Applied answer, when it came. */
+  readonly applied: NodeWorkStatus | undefined;
+  /** Its last answer: Reverted, or why nothing was applied. */
+  readonly final: NodeWorkStatus | undefined;
+  /** Why the fault did not hold, or was not seen reverted; undefined when it went as planned. */
+  readonly problem: string | undefined;
+}
+
+export interface NetworkChaosResult {
+  readonly plan: TargetPlan;
+  readonly targets: readonly NetworkTarget[];
+  readonly runs: readonly NetworkFaultRun[];
+}
+
+const defaultAnswerTimeoutMs = 30_000;
+
+export async function runNetworkChaos(
+  ctx: EngineContext,
+  request: NetworkChaosRequest,
+): Promise<NetworkChaosResult> {
+  const { planned } = await gatherAndPlan(ctx, request);
+  const pods = await currentPods(ctx, planned.selected);
+  const targets = planNetworkTargets(pods);
+  if (request.dryRun || targets.length === 0) return { plan: planned, targets, runs: [] };
+  const store = nodeWorkStore(ctx, request.kind);
+  await refuseWhileHalted(ctx.halt);
+  const runs = await Promise.all(targets.map((target) => faultOne(ctx, store, request, target)));
+  return { plan: planned, targets, runs };
+}
+
+async function faultOne(
+  ctx: EngineContext,
+  store: NodeWorkStore,
+  request: NetworkChaosRequest,
+  target: NetworkTarget,
+): Promise<NetworkFaultRun> {
+  const answerMs = request.answerTimeoutMs ?? defaultAnswerTimeoutMs;
+  const record = await writeRecord(ctx, request, target, answerMs);
+  ctx.failpoint("record-written");
+  const name = nodeWorkName(record.id);
+  const base = { target, ledgerId: record.id, work: name };
+  const spec = workSpec(ctx, request, target, record, answerMs);
+  const watch = await watchWork(ctx, name);
+  try {
+    const created = await store.create(spec);
+    const first = await watch.until((work) => work.status !== undefined, answerMs);
+    const applied = first?.status;
+    if (applied?.phase !== "Applied") {
+      const status = applied ?? (await withdraw(store, created));
+      return { ...base, ...(await notApplied(ctx, request.kind, record, target, status)) };
+    }
+    const active = await ctx.ledger.update(markApplied(record));
+    ctx.failpoint("applied");
+    ctx.progress(
+      `  ${request.kind} ${target.pod.namespace}/${target.pod.name}: applied on node ${target.node} until ${new Date(applied.endsAt ?? 0).toISOString()}`,
+    );
+    const final = await holdAndRevert(ctx, store, request, watch, applied, answerMs);
+    return { ...base, applied, ...(await finish(ctx, store, request.kind, active, target, final)) };
+  } finally {
+    await watch.stop();
+  }
+}
+
+function workSpec(
+  ctx: EngineContext,
+  request: NetworkChaosRequest,
+  target: NetworkTarget,
+  record: LedgerRecord,
+  answerMs: number,
+): NodeWorkSpec {
+  const spec = parseNodeWorkSpec(
+    networkWork(request.kind, target, request.network, {
+      ledgerId: record.id,
+      createdAt: record.createdAt,
+      deadline: record.createdAt + answerMs,
+      durationMs: request.duration.milliseconds,
+      actor: `${ctx.actor.user}@${ctx.actor.host}`,
+    }),
+  );
+  if ("problem" in spec) throw new BroadsideError("BRD_INTERNAL", `${request.kind} work: ${spec.problem}`);
+  return spec;
+}
+
+/** No Applied answer: the record closed never-applied with the daemon's words (or its silence). */
+async function notApplied(
+  ctx: EngineContext,
+  kind: NetworkFaultKind,
+  record: LedgerRecord,
+  target: NetworkTarget,
+  status: NodeWorkStatus | undefined,
+): Promise<Pick<NetworkFaultRun, "applied" | "final" | "problem">> {
+  const problem = refusal(target, status);
+  await close(ctx, record, "never-applied", status?.at ?? ctx.clock.now(), problem);
+  ctx.progress(`  ${kind} ${target.pod.namespace}/${target.pod.name}: ${problem}`);
+  return { applied: undefined, final: status, problem };
+}
+
+/** The daemon's last answer: Reverted closes the record and removes the work; anything else leaves it open. */
+async function finish(
+  ctx: EngineContext,
+  store: NodeWorkStore,
+  kind: NetworkFaultKind,
+  record: LedgerRecord,
+  target: NetworkTarget,
+  final: NodeWorkStatus | undefined,
+): Promise<Pick<NetworkFaultRun, "final" | "problem">> {
+  if (final?.phase !== "Reverted") {
+    const problem = `the daemon of node ${target.node} did not answer Reverted; the record stays open for \`broadside recover\``;
+    return { final, problem };
+  }
+  await close(ctx, record, "reverted", final.revertedAt ?? final.at, final.message);
+  await store.remove(nodeWorkName(record.id)).catch(() => undefined);
+  ctx.progress(`  ${kind} ${target.pod.namespace}/${target.pod.name}: ${final.message}`);
+  return { final, problem: undefined };
+}
+
+/** Waits for the daemon's own revert at the end, or asks for it on `stop`; the Reverted answer, if any. */
+async function holdAndRevert(
+  ctx: EngineContext,
+  store: NodeWorkStore,
+  request: NetworkChaosRequest,
+  watch: WorkWatch,
+  applied: NodeWorkStatus,
+  answerMs: number,
+): Promise<NodeWorkStatus | undefined> {
+  const endsIn = Math.max(0, (applied.endsAt ?? ctx.clock.now()) - ctx.clock.now());
+  const reverted = (work: NodeWork) => work.status !== undefined && work.status.phase !== "Applied";
+  const stopped = request.stop?.then(() => "stop" as const);
+  const first = await Promise.race([
+    watch.until(reverted, endsIn + answerMs).then((work) => ({ work })),
+    ...(stopped === undefined ? [] : [stopped]),
+  ]);
+  if (first !== "stop" && first.work !== undefined) return first.work.status;
+  await askRevert(
+    ctx,
+    store,
+    watch.latest(),
+    first === "stop" ? "stopped early" : "its end passed unanswered",
+  );
+  return (await watch.until(reverted, answerMs))?.status;
+}
+
+async function askRevert(
+  ctx: EngineContext,
+  store: NodeWorkStore,
+  work: NodeWork | undefined,
+  reason: string,
+): Promise<void> {
+  if (work === undefined || work.revert !== undefined) return;
+  try {
+    await store.requestRevert(work, {
+      at: ctx.clock.now(),
+      by: `${ctx.actor.user}@${ctx.actor.host}`,
+      reason,
+    });
+  } catch (error: unknown) {
+    if (!(error instanceof ConflictError)) throw error;
+    const fresh = await store.read(work.name);
+    if (fresh?.status?.phase === "Applied" && fresh.revert === undefined)
+      await askRevert(ctx, store, fresh, reason);
+  }
+}
+
+/** The record, before the work: the pod, path /node-fault, nothing there before, the fault's parameters injected. */
+async function writeRecord(
+  ctx: EngineContext,
+  request: NetworkChaosRequest,
+  target: NetworkTarget,
+  answerMs: number,
+): Promise<LedgerRecord> {
+  const now = ctx.clock.now();
+  const injected: JsonObject = {
+    kind: request.kind,
+    node: target.node,
+    network: request.network as unknown as JsonObject,
+  };
+  return ctx.ledger.create({
+    id: newRecordId(now),
+    faultKind: request.kind,
+    target: { apiVersion: "v1", kind: "Pod", ...target.pod },
+    path: "/node-fault",
+    original: ABSENT,
+    injected,
+    sensitive: false,
+    createdAt: now,
+    deadline: now + answerMs + request.duration.milliseconds + answerMs,
+    actor: ctx.actor,
+    state: "pending",
+  });
+}
+
+async function close(
+  ctx: EngineContext,
+  record: LedgerRecord,
+  kind: "reverted" | "never-applied",
+  at: number,
+  detail: string,
+): Promise<void> {
+  try {
+    await ctx.ledger.update(closeRecord(record, { kind, at, detail: detail.slice(0, 500) }));
+  } catch (error: unknown) {
+    if (!(error instanceof ConflictError)) throw error;
+  }
+}
+
+function refusal(target: NetworkTarget, status: NodeWorkStatus | undefined): string {
+  if (status === undefined)
+    return `no node daemon answered for node ${target.node}; the work was withdrawn (is \`broadside daemon --node ${target.node}\` running?)`;
+  return `${status.phase.toLowerCase()} by the daemon of ${target.node}: ${status.message}`;
+}
+
+async function withdraw(store: NodeWorkStore, work: NodeWork): Promise<NodeWorkStatus | undefined> {
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const current = await store.read(work.name);
+    if (current === undefined) return undefined;
+    if (current.status !== undefined) return current.status;
+    try {
+      await store.withdraw(current);
+      return undefined;
+    } catch (error: unknown) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
+  }
+  return (await store.read(work.name))?.status;
+}
+
+interface WorkWatch {
+  /** The first version of the work (from now, or already seen) that satisfies `test`, or undefined after `ms`. */
+  until(test: (work: NodeWork) => boolean, ms: number): Promise<NodeWork | undefined>;
+  latest(): NodeWork | undefined;
+  stop(): Promise<void>;
+}
+
+/** The work object watched from before it is written, so no answer is missed. */
+async function watchWork(ctx: EngineContext, name: string): Promise<WorkWatch> {
+  let latest: NodeWork | undefined;
+  const waiters = new Set<() => void>();
+  const informer = new Informer<V1ConfigMap>({
+    source: ctx.watches({
+      path: collectionPath("v1", "configmaps", broadsideNamespace),
+      fieldSelector: `metadata.name=${name}`,
+    }),
+    description: `node work ${name}`,
+    clock: ctx.clock,
+  });
+  informer.subscribe((event) => {
+    if (event.type === "DELETED") return;
+    try {
+      latest = workOf(event.object);
+      for (const wake of waiters) wake();
+    } catch (error: unknown) {
+      ctx.progress(`  node work ${name} does not read: ${describeError(error)}`);
+    }
+  });
+  await informer.start();
+  await informer.whenWatching();
+  return {
+    latest: () => latest,
+    until: (test, ms) =>
+      new Promise((resolve) => {
+        const check = (): void => {
+          if (latest !== undefined && test(latest)) finish(latest);
+        };
+        const finish = (work: NodeWork | undefined): void => {
+          cancel();
+          waiters.delete(check);
+          resolve(work);
+        };
+        const cancel = setTimer(ctx.clock, ms, () => {
+          finish(undefined);
+        });
+        waiters.add(check);
+        check();
+      }),
+    stop: () => informer.stop(),
+  };
+}
