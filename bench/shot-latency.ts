@@ -1,8 +1,9 @@
 // Shot latency: Broadside against its peers, side by side in one run.
 //
 //   npm run bench -- [--sizes 100,1000,10000] [--peers broadside,kubectl,chaostoolkit,raw] [--rounds 5] [--keep]
+//     [--sandbox bench-shot]
 //
-// Starts its own sandbox "bench-shot" (stopped at the end unless --keep) and, per size N, fills a namespace
+// Starts its own sandbox "bench-shot" (or --sandbox's name; stopped at the end unless --keep) and, per size N, fills a namespace
 // bench-N with N bare pods. Then it alternates, round by round, one shot by each tool asked for:
 // `broadside kill` (mode one, --unsafe: a bare pod is its own one-pod workload, which the blast-radius
 // cap would spare), the classic kubectl script
@@ -64,8 +65,8 @@ import {
 } from "./shot-latency/shots.js";
 import { fastLifecycle, podsPerNode, repoRoot } from "./settings.js";
 
-// Not "bench": other benchmarks may run their own sandbox at the same time.
-const sandboxName = SandboxName.parse("bench-shot", "sandbox name");
+// Not "bench": other benchmarks may run their own sandbox at the same time; --sandbox names another.
+const defaultSandboxName = "bench-shot";
 const maxNodes = 500;
 /** High client-side limits for setting up the fleets (the tools measured use their own defaults). */
 const setupLimits = { qps: 500, burst: 1000, maxRetries: 5 };
@@ -79,6 +80,8 @@ interface Options {
   readonly fanOut: number;
   /** Leave the sandbox up at the end, to explore what was measured. */
   readonly keep: boolean;
+  /** The sandbox the run starts (and stops, unless --keep). */
+  readonly sandboxName: SandboxName;
 }
 
 interface Bench {
@@ -105,9 +108,11 @@ function parseOptions(argv: readonly string[]): Options {
       rounds: { type: "string", default: "5" },
       "fan-out": { type: "string", default: "0" },
       keep: { type: "boolean", default: false },
+      sandbox: { type: "string", default: defaultSandboxName },
     },
     strict: true,
   });
+  const sandboxName = SandboxName.parse(values.sandbox, "--sandbox");
   // --sizes "" measures no shot size, for a run of --fan-out alone.
   const sizes =
     values.sizes === "" ? [] : values.sizes.split(",").map((text) => positiveInteger(text, "--sizes"));
@@ -120,7 +125,7 @@ function parseOptions(argv: readonly string[]): Options {
     );
   }
   if (new Set(sizes).size !== sizes.length) throw new Error("--sizes: each size once");
-  return { sizes, peers: parsePeers(values.peers), rounds, fanOut, keep: values.keep };
+  return { sizes, peers: parsePeers(values.peers), rounds, fanOut, keep: values.keep, sandboxName };
 }
 
 function parsePeers(text: string): Tool[] {
@@ -318,7 +323,7 @@ async function runBenchmarks(
   venv: Venv | undefined,
 ) {
   const state = await sandboxUp(
-    { name: sandboxName, nodes: nodesFor(options), lifecycle: fastLifecycle },
+    { name: options.sandboxName, nodes: nodesFor(options), lifecycle: fastLifecycle },
     env,
   );
   const bench: Bench = {
@@ -425,7 +430,7 @@ async function report(
     machine: machineAtStart,
     loadAverageAtEnd: loadavg(),
     sandbox: {
-      name: sandboxName,
+      name: options.sandboxName,
       nodes: nodesFor(options),
       podsPerNode,
       lifecycle: "every kwok stage delay 0 ms; pods have terminationGracePeriodSeconds 1",
@@ -444,6 +449,7 @@ async function report(
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  const { sandboxName } = options;
   const startedAt = new Date();
   const machineAtStart = await machine();
   const io = {

@@ -48,8 +48,16 @@ export interface RawResponse {
   readonly ms: number;
 }
 
-/** One request over a fresh connection; `path` is built by the caller from names it created itself. */
-export function rawRequest(client: RawClient, method: string, path: string): Promise<RawResponse> {
+/**
+ * One request over a fresh connection; `path` is built by the caller from names it created itself.
+ * `accept` is JSON unless asked otherwise (bench/pod-list-encodings.ts asks for protobuf too).
+ */
+export function rawRequest(
+  client: RawClient,
+  method: string,
+  path: string,
+  accept = "application/json",
+): Promise<RawResponse> {
   const agent = new Agent({ keepAlive: false, maxCachedSessions: 0 });
   const started = performance.now();
   return new Promise<RawResponse>((resolve, reject) => {
@@ -64,7 +72,7 @@ export function rawRequest(client: RawClient, method: string, path: string): Pro
         cert: client.cert,
         key: client.key,
         agent,
-        headers: { accept: "application/json" },
+        headers: { accept },
       },
       (res) => {
         const chunks: Buffer[] = [];

@@ -17,7 +17,7 @@ import {
   type WorkloadRef,
 } from "../core/board/sea.js";
 import { optional } from "../core/objects.js";
-import { trimPod } from "../kube/pod-cache.js";
+import { trimPod } from "../kube/trimmed.js";
 import { controllerRef } from "../kube/pod-facts.js";
 import { collectionPath } from "../kube/watch/source.js";
 import { Informer, type InformerEvent } from "../kube/watch/informer.js";
@@ -209,7 +209,7 @@ class NamespaceFeed {
 }
 
 /**
- * The sea's pods keep what the pod cache keeps (kube/pod-cache.ts trimPod) and each container's restart
+ * The sea's pods keep what the pod cache keeps (kube/trimmed.ts trimPod) and each container's restart
  * count, for the scoreboard: nothing else of the container statuses.
  */
 export function trimSeaPod(pod: V1Pod): V1Pod {

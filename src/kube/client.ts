@@ -15,6 +15,7 @@ import {
   setHeaderOptions,
   type Configuration,
   type ConfigurationOptions,
+  type V1Pod,
 } from "@kubernetes/client-node";
 import { systemClock } from "../core/clock.js";
 import { loadClusterConfig, type KubeconfigEnvironment } from "./kubeconfig.js";
@@ -85,8 +86,11 @@ export interface KubeClients {
 const jsonPatch = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
 
 export interface WireLists {
-  /** The items of the collection at `path` (e.g. /api/v1/namespaces/shop/pods), as sent. */
-  list<T>(path: string): Promise<T[]>;
+  /**
+   * The pods of the pod collection at `path` (e.g. /api/v1/namespaces/shop/pods): the wire's JSON, or
+   * (the wire client's) only the fields kube/trimmed.ts trimPod keeps, which is all the engine reads.
+   */
+  pods(path: string): Promise<V1Pod[]>;
 }
 
 export function connect(access: ClusterAccess): KubeClients {
@@ -104,7 +108,7 @@ export function connect(access: ClusterAccess): KubeClients {
     authorization: new AuthorizationV1Api(configuration),
     custom: new CustomObjectsApi(configuration),
     counter,
-    wire: { list: (path) => listWire(configuration, path) },
+    wire: { pods: (path) => listWire<V1Pod>(configuration, path) },
     jsonPatch,
   };
 }

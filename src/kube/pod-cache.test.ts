@@ -6,7 +6,8 @@ import { planTargets } from "../core/targeting/plan.js";
 import { defaultRails, indexPods } from "../core/targeting/rails.js";
 import type { Mode, PodFacts, Selector } from "../core/targeting/types.js";
 import { MemoryCluster } from "./memory-cluster.js";
-import { PodCache, trimPod } from "./pod-cache.js";
+import { PodCache } from "./pod-cache.js";
+import { trimPod } from "./trimmed.js";
 import type { GatheredPods } from "./pod-facts.js";
 import { victimSpec } from "./recovery/fold.js";
 

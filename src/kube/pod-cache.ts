@@ -1,4 +1,4 @@
-import type { V1Namespace, V1ObjectMeta, V1Pod, V1PodCondition, V1ReplicaSet } from "@kubernetes/client-node";
+import type { V1Namespace, V1Pod, V1ReplicaSet } from "@kubernetes/client-node";
 import type { Clock } from "../core/clock.js";
 import type { BroadsideError } from "../core/errors.js";
 import { optional } from "../core/objects.js";
@@ -13,6 +13,7 @@ import {
   type PodChangeFeed,
   type PodFactsSource,
 } from "./pod-facts.js";
+import { trimNamespace, trimPod, trimReplicaSet } from "./trimmed.js";
 import { collectionPath } from "./watch/source.js";
 import { Informer, type InformerEvent } from "./watch/informer.js";
 import { objectKey } from "./watch/object-cache.js";
@@ -25,62 +26,6 @@ import type { WatchSources } from "./watch/source.js";
  * podFactsOf, workloadOwner, replicaSetOwner and recovery's victimSpec/advance use. 10,000 pods then fit
  * in a small resident set (docs/benchmarks.md).
  */
-
-/** The metadata every cached object keeps: its key, its uid and where a watch resumes. */
-function identityOf(
-  metadata: V1ObjectMeta | undefined,
-): Pick<V1ObjectMeta, "name" | "namespace" | "uid" | "resourceVersion"> {
-  return {
-    ...optional("name", metadata?.name),
-    ...optional("namespace", metadata?.namespace),
-    ...optional("uid", metadata?.uid),
-    ...optional("resourceVersion", metadata?.resourceVersion),
-  };
-}
-
-/**
- * A pod with only what the engine reads: identity, labels and annotations (selectors, rails), owner
- * references (the workload and its blast-radius cap), deletion and creation times, the node (selectors,
- * recovery), the phase (selectors) and the conditions' type and status (readiness). Dropped: the spec's
- * containers and volumes, managedFields, container statuses and the rest, most of a pod's bytes.
- */
-export function trimPod(pod: V1Pod): V1Pod {
-  const metadata = pod.metadata;
-  const status = pod.status;
-  return {
-    metadata: {
-      ...identityOf(metadata),
-      ...optional("labels", metadata?.labels),
-      ...optional("annotations", metadata?.annotations),
-      ...optional("ownerReferences", metadata?.ownerReferences),
-      ...optional("deletionTimestamp", metadata?.deletionTimestamp),
-      ...optional("creationTimestamp", metadata?.creationTimestamp),
-    },
-    ...optional("spec", pod.spec?.nodeName, (nodeName) => ({ nodeName, containers: [] })),
-    ...optional("status", status, (kept) => ({
-      ...optional("phase", kept.phase),
-      ...optional("conditions", kept.conditions, (conditions) => conditions.map(conditionCore)),
-    })),
-  };
-}
-
-function conditionCore(condition: V1PodCondition): V1PodCondition {
-  return { type: condition.type, status: condition.status };
-}
-
-/** A namespace keeps its annotations: the opt-in and the rails read them. */
-export function trimNamespace(namespace: V1Namespace): V1Namespace {
-  const metadata = namespace.metadata;
-  return { metadata: { ...identityOf(metadata), ...optional("annotations", metadata?.annotations) } };
-}
-
-/** A ReplicaSet keeps its owner references: the Deployment a pod's blast radius is counted against. */
-export function trimReplicaSet(replicaSet: V1ReplicaSet): V1ReplicaSet {
-  const metadata = replicaSet.metadata;
-  return {
-    metadata: { ...identityOf(metadata), ...optional("ownerReferences", metadata?.ownerReferences) },
-  };
-}
 
 export interface PodCacheOptions {
   readonly watches: WatchSources;

@@ -73,7 +73,7 @@ function fakeCluster(objects: { pods: V1Pod[]; replicaSets: V1ReplicaSet[]; name
     items.filter((item) => item.metadata?.namespace === ns);
   const kube = {
     wire: {
-      list: (path: string) => {
+      pods: (path: string) => {
         const ns = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(path)?.[1];
         if (ns === undefined && path !== "/api/v1/pods")
           return Promise.reject(new Error(`no LIST of ${path}`));

@@ -144,12 +144,10 @@ export function replicaSetOwner(replicaSet: V1ReplicaSet): Owner {
 
 /** The pods of the namespaces, or of the cluster: one LIST per namespace, or one for "all". */
 export async function listPods(kube: EngineKube, scope: NamespaceScope): Promise<V1Pod[]> {
-  // Wire JSON, not client-node's model classes: the pods' LIST is the one that grows with the fleet.
-  if (scope === "all") return kube.wire.list<V1Pod>("/api/v1/pods");
+  // Not client-node's model classes: the pods' LIST is the one that grows with the fleet (ADR 0035).
+  if (scope === "all") return kube.wire.pods("/api/v1/pods");
   const lists = await Promise.all(
-    scope.map((namespace) =>
-      kube.wire.list<V1Pod>(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`),
-    ),
+    scope.map((namespace) => kube.wire.pods(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`)),
   );
   return lists.flat();
 }

@@ -5,6 +5,17 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parse, stringify } from "yaml";
+import { apiErrorMessage, apiStatus } from "../../src/kube/api-errors.js";
+import { defaultApiRateLimits } from "../../src/kube/rate-limits.js";
+import { trimPod } from "../../src/kube/trimmed.js";
+import { readWireKubeconfig } from "../../src/kube/wire/kubeconfig.js";
+import {
+  httpsExchange,
+  wireConnection,
+  WireTransport,
+  type WireAnswer,
+} from "../../src/kube/wire/transport.js";
+import { systemClock } from "../../src/core/clock.js";
 import {
   adminClients,
   deployAndWait,
@@ -240,5 +251,59 @@ describe("a cold shot over the wire client", () => {
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toContain(`${namespace()}/web-`);
     expect(loadsClientNode(plan)).toBe(true);
+  });
+});
+
+/** The wire transport of a kubeconfig, with every answer it received kept. */
+async function recordingTransport(kubeconfig: string) {
+  const wire = await readWireKubeconfig({ home: "", inCluster: false, flagPath: kubeconfig });
+  if (wire === undefined) throw new Error(`the wire client does not serve ${kubeconfig}`);
+  const exchange = httpsExchange(wireConnection(wire.target));
+  const answers: WireAnswer[] = [];
+  const transport = new WireTransport(
+    async (request) => {
+      const answer = await exchange(request);
+      answers.push(answer);
+      return answer;
+    },
+    defaultApiRateLimits,
+    systemClock,
+    { requests: 0 },
+  );
+  return { transport, answers };
+}
+
+describe("the pods' LIST in protobuf (ADR 0035)", () => {
+  it("gives the pods exactly as the JSON LIST gives them, trimmed, and answered in protobuf", async () => {
+    const path = `/api/v1/namespaces/${namespace()}/pods`;
+    const { transport, answers } = await recordingTransport(inject("adminKubeconfig"));
+    const fromProtobuf = await transport.pods(path);
+    expect(answers[0]?.headers["content-type"]).toBe("application/vnd.kubernetes.protobuf");
+    expect(answers[0]?.bytes?.length ?? 0).toBeGreaterThan(0);
+    // client-node's clients list the wire's JSON, every field of it (client.ts listWire).
+    const fromJson = await adminClients().wire.pods(path);
+    expect(fromProtobuf).toHaveLength(3);
+    // Pods change between two LISTs only if the cluster changes them; the deployment is settled.
+    expect(fromProtobuf).toEqual(fromJson.map(trimPod));
+    expect(fromProtobuf.map((pod) => JSON.stringify(pod))).toEqual(
+      fromJson.map((pod) => JSON.stringify(trimPod(pod))),
+    );
+  });
+
+  it("turns a refusal sent in protobuf into the Status the server sends as JSON", async () => {
+    const refused = await kubeconfigWithUser("nobody-protobuf.yaml", {
+      token: await tokenOf(serviceAccounts.nobody),
+    });
+    const path = `/api/v1/namespaces/${namespace()}/pods`;
+    const { transport, answers } = await recordingTransport(refused);
+    const error = await transport.pods(path).catch((failure: unknown) => failure);
+    expect(answers[0]?.bytes).toBeDefined();
+    expect(apiStatus(error)).toBe(403);
+    const asJson = await transport.send({ method: "GET", path });
+    expect(asJson.headers["content-type"]).toBe("application/json");
+    expect(JSON.parse((error as { body: string }).body)).toStrictEqual(JSON.parse(asJson.text));
+    expect(apiErrorMessage(error)).toContain(
+      `system:serviceaccount:${namespace()}:${serviceAccounts.nobody}`,
+    );
   });
 });

@@ -3,6 +3,7 @@ import { systemClock } from "../../core/clock.js";
 import { FakeClock } from "../../core/fake-clock.js";
 import { apiErrorMessage, apiStatus, KubeApiError } from "../api-errors.js";
 import { defaultApiRateLimits } from "../rate-limits.js";
+import { trimPod } from "../trimmed.js";
 import { wireEngineKube, withMetadataDates } from "./clients.js";
 import { WireTransport, type WireAnswer, type WireRequest } from "./transport.js";
 
@@ -116,7 +117,7 @@ describe("the engine's calls as REST requests", () => {
     await kube.apps.listReplicaSetForAllNamespaces();
     await kube.apps.readNamespacedStatefulSet({ namespace: "shop", name: "db" });
     await kube.policy.listNamespacedPodDisruptionBudget({ namespace: "shop" });
-    await kube.wire.list("/api/v1/namespaces/shop/pods");
+    await kube.wire.pods("/api/v1/namespaces/shop/pods");
     expect(requests.map(({ method, path }) => `${method} ${path}`)).toEqual([
       "GET /api/v1/namespaces/shop",
       "GET /api/v1/namespaces",
@@ -172,9 +173,16 @@ describe("answers as the typed calls give them", () => {
     expect(apiErrorMessage(refused)).toContain('pods "web-1" is forbidden: User "x" cannot delete');
   });
 
-  it("lists the wire's JSON as sent, and an empty list for items: null", async () => {
+  it("lists pods from a JSON answer trimmed as the cache trims them, and an empty list for items: null", async () => {
     const { transport } = recording(() => ok({ items: null }));
-    await expect(wireEngineKube(transport).wire.list("/api/v1/pods")).resolves.toEqual([]);
+    await expect(wireEngineKube(transport).wire.pods("/api/v1/pods")).resolves.toEqual([]);
+    const pod = {
+      metadata: { name: "web-1", namespace: "shop", uid: "u", managedFields: [{ manager: "kubelet" }] },
+      spec: { nodeName: "n1", containers: [{ name: "app", image: "x" }] },
+      status: { phase: "Running", hostIP: "10.0.0.1" },
+    };
+    const { transport: json } = recording(() => ok({ items: [pod] }));
+    await expect(wireEngineKube(json).wire.pods("/api/v1/pods")).resolves.toEqual([trimPod(pod)]);
   });
 });
 

@@ -201,10 +201,7 @@ export function wireEngineKube(transport: WireTransport): EngineKube {
     apps: appsCalls(transport),
     policy: policyCalls(transport),
     custom: customCalls(transport),
-    wire: {
-      list: async <T>(path: string): Promise<T[]> =>
-        (await transport.json<{ items?: T[] | null }>({ method: "GET", path })).items ?? [],
-    },
+    wire: { pods: (path) => transport.pods(path) },
     counter: transport.counter,
     jsonPatch: undefined,
   };
