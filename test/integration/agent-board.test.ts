@@ -73,24 +73,24 @@ function request(url: string, method: string, bearer: string | undefined, body?:
 async function configValue(): Promise<string | undefined> {
   const map = await adminClients().core.readNamespacedConfigMap({
     namespace: namespace(),
-    name: "tuned-settings",
+    name: "fleet-settings",
   });
   return map.data?.["level"];
 }
 
-/** web (4 pods) and tuned (2 pods, reading the ConfigMap tuned-settings: a fog's target), opted in. */
+/** web (4 pods) and tuned (2 pods, reading the ConfigMap fleet-settings: a fog's target), opted in. */
 async function deployFleet(): Promise<void> {
   await optIntoChaos(namespace());
   await deployAndWait(namespace(), testDeployment("web", 4));
   await adminClients().core.createNamespacedConfigMap({
     namespace: namespace(),
-    body: { metadata: { name: "tuned-settings" }, data: { level: "info" } },
+    body: { metadata: { name: "fleet-settings" }, data: { level: "info" } },
   });
   const tuned = testDeployment("tuned", 2);
   const container = tuned.spec?.template.spec?.containers[0];
   if (container !== undefined) {
     container.env = [
-      { name: "LEVEL", valueFrom: { configMapKeyRef: { name: "tuned-settings", key: "level" } } },
+      { name: "LEVEL", valueFrom: { configMapKeyRef: { name: "fleet-settings", key: "level" } } },
     ];
   }
   await deployAndWait(namespace(), tuned);
