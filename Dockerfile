@@ -16,7 +16,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json
+COPY scripts/bundle.mjs ./scripts/
+# As `npm run build`: bin/broadside.js runs the bundle (dist/bundle/, ADR 0020), and the board serves its
+# page from dist/board-ui/ (`broadside agent --board-listen`, ADR 0036).
+RUN npx tsc -p tsconfig.build.json && node scripts/bundle.mjs
 
 FROM ${NODE_IMAGE} AS runtime-deps
 WORKDIR /src

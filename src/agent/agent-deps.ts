@@ -55,6 +55,23 @@ export interface AgentDeps {
    * stops it with its own informers, and is not ready before it has synced.
    */
   readonly podCache?: AgentCache;
+  /**
+   * The GameDay board (`--board-listen`, board/leader-board.ts): every replica holds its port, only the
+   * leader serves games that act. Absent when the agent serves no board.
+   */
+  readonly board?: LeaderOnlyService;
+}
+
+/** A service every replica starts, that acts only while its replica leads. */
+export interface LeaderOnlyService {
+  /** Before the election: listens as a standby. */
+  start(): Promise<void>;
+  /** The Lease's holder, whenever a new one is observed. */
+  leaderIs(identity: string): void;
+  /** Serves while `leading` holds; resolves (never rejects) once it has stopped and reverted what it kept. */
+  lead(leading: AbortSignal): Promise<void>;
+  /** Stops listening: the agent is stopping. */
+  close(): Promise<void>;
 }
 
 /** A set of informers the agent runs for a port of its EngineContext. */

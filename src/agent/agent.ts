@@ -40,6 +40,12 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps, stop: Abort
   const cached = deps.podCache?.informers ?? [];
   const server = await deps.observability.serve([informersSynced([...all, ...cached])]);
   log.info({ health: server.health, metrics: server.metrics, identity: config.identity }, "agent serving");
+  try {
+    await deps.board?.start();
+  } catch (error: unknown) {
+    await server.close();
+    throw error;
+  }
   // Synced or not, the process serves: /readyz says when the cache is ready.
   const watching = all.map((informer) => informer.start().catch(() => undefined));
   const caching = deps.podCache?.start().catch(() => undefined);
@@ -48,6 +54,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps, stop: Abort
   } finally {
     await Promise.all([...all.map((informer) => informer.stop()), deps.podCache?.stop()]);
     await Promise.all([...watching, caching]);
+    await deps.board?.close();
     await server.close();
     log.info({}, "agent stopped");
   }
@@ -98,6 +105,7 @@ async function lead(
       onStartedLeading: reconcileWhileLeading,
       onNewLeader: (leader) => {
         deps.log.info({ leader }, "leader");
+        deps.board?.leaderIs(leader);
       },
     },
   });
@@ -125,8 +133,10 @@ async function reconcile(
       startKindLoop(config, deps, { kind, informer, leading: signal }, informers.ledgerRecords),
     ),
   ];
+  // The board's games act only here, while leading; it stops taking shots and reverts as this ends.
+  const boarding = deps.board?.lead(signal);
   await untilAborted(signal, ctx.clock);
-  await Promise.all(loops.map((stopLoop) => stopLoop()));
+  await Promise.all([...loops.map((stopLoop) => stopLoop()), boarding]);
   metrics.leadershipIs(false);
   log.info({ identity: config.identity }, "no longer leading");
 }

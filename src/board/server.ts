@@ -314,6 +314,7 @@ const statusOf: Partial<Record<ErrorCode, number>> = {
   BRD_CONFLICT: 409,
   BRD_SHOT_REFUSED: 409,
   BRD_BOARD_LIMIT: 429,
+  BRD_BOARD_STANDBY: 503,
   BRD_KUBE_FORBIDDEN: 502,
   BRD_KUBE_API: 502,
   BRD_KUBE_UNREACHABLE: 502,
@@ -400,6 +401,14 @@ export async function startBoardServer(
   options: BoardServerOptions,
 ): Promise<BoardServer> {
   const { app, routes } = buildBoardApp(options);
+  return listening(app, address, routes);
+}
+
+async function listening(
+  app: FastifyInstance,
+  address: { readonly host: string; readonly port: number; readonly field: string },
+  routes: readonly BoardRoute[],
+): Promise<BoardServer> {
   try {
     await app.listen({ host: address.host, port: address.port });
   } catch (error: unknown) {
@@ -418,4 +427,48 @@ export async function startBoardServer(
     routes,
     close: () => (closing ??= app.close().then(() => undefined)),
   };
+}
+
+export interface StandbyServerOptions {
+  /** Who leads now (the Lease's holder), when known: the answer names it. */
+  readonly leader: () => string | undefined;
+  /** Where failures that are Broadside's bugs are told. */
+  readonly log: BoardServerOptions["log"];
+}
+
+/**
+ * A replica of the agent that does not lead (docs/board.md, "In the cluster"): it holds the board's port
+ * so a Service's connection is answered, but serves no game and accepts no shot. Every route but /healthz
+ * is answered 503 `BRD_BOARD_STANDBY` with Retry-After, naming the leader; nothing is read or acted on.
+ */
+export async function startStandbyServer(
+  address: { readonly host: string; readonly port: number; readonly field: string },
+  options: StandbyServerOptions,
+): Promise<BoardServer> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: boardHttpLimits.bodyLimit,
+    requestTimeout: boardHttpLimits.requestTimeoutMs,
+    keepAliveTimeout: boardHttpLimits.keepAliveTimeoutMs,
+    connectionTimeout: boardHttpLimits.connectionTimeoutMs,
+    forceCloseConnections: true,
+    return503OnClosing: true,
+  });
+  const routes: BoardRoute[] = [{ method: "GET", url: "/healthz", access: "public" }];
+  app.addHook("onRequest", async (_request, reply) => {
+    void reply.headers(securityHeaders);
+  });
+  app.setErrorHandler(async (error, _request, reply) => sendError(reply, error, options.log));
+  app.get("/healthz", async (_request, reply) => reply.type("text/plain").send("ok\n"));
+  app.setNotFoundHandler(async (_request, reply) => {
+    const leader = options.leader();
+    const message =
+      "this replica of the agent is not the leader, so it serves no game and accepts no shot: " +
+      (leader === undefined ? "no leader is known yet" : `reach the board through the leader, ${leader}`);
+    return reply
+      .code(statusOf.BRD_BOARD_STANDBY ?? 503)
+      .header("retry-after", "5")
+      .send({ error: { code: "BRD_BOARD_STANDBY", message } });
+  });
+  return listening(app, address, routes);
 }

@@ -30,11 +30,19 @@ import { ClusterFinalizerWriter } from "../kube/finalizers.js";
 import { ClusterEventRecorder } from "../kube/events.js";
 import { ClusterChildObjects } from "../kube/chaos-children.js";
 import { PodCache } from "../kube/pod-cache.js";
-import { describeError } from "../core/errors.js";
+import { describeError, usageError } from "../core/errors.js";
+import { parseListenAddress } from "../agent/http/address.js";
+import { ApiLatencyRing } from "../board/api-latencies.js";
+import { LeaderBoard } from "../board/leader-board.js";
+import { startBoardService } from "../board/serve.js";
+import type { EngineContext } from "../engine/context.js";
+import { ClusterAccessReviewer } from "../kube/access-review.js";
+import type { ApiRequestObserver } from "../kube/api-request-observer.js";
+import { boardAudiences } from "./board-command.js";
 import { leaderTimings } from "../kube/leader/timings.js";
 import type { CliConfig } from "./config.js";
 import { connectEngine } from "./engine-setup.js";
-import { addClusterFlags, type ClusterFlags } from "./engine-context.js";
+import { addClusterFlags, describeSummary, type ClusterFlags } from "./engine-context.js";
 import { durationOption, type CliIo } from "./options.js";
 
 interface AgentFlags extends ClusterFlags {
@@ -48,7 +56,12 @@ interface AgentFlags extends ClusterFlags {
   readonly notifications?: string;
   readonly serveChaosMeshApi?: boolean;
   readonly watchNamespaces?: readonly string[];
+  readonly boardListen?: string;
+  readonly boardAudience?: string;
 }
+
+const boardListenFlag = "--board-listen";
+const boardAudienceFlag = "--board-audience";
 
 const timingFlags = {
   leaseDurationMs: "--leader-elect-lease-duration",
@@ -103,7 +116,16 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
       "namespaced mode: watch and act only in these namespaces, comma-separated (default: all namespaces)",
       parseWatchNamespaces,
     )
+    .option(
+      `${boardListenFlag} <host:port>`,
+      "serve the GameDay board here (docs/board.md); only the leader serves games that act (default: no board)",
+    )
+    .option(
+      `${boardAudienceFlag} <name>`,
+      `with ${boardListenFlag}: refuse operator tokens not minted for this audience`,
+    )
     .action(async (flags: AgentFlags) => {
+      const boarding = agentBoardSettings(flags);
       // Read and checked before the first request: a bad file is exit 2 naming its field.
       const notifying =
         flags.notifications === undefined
@@ -131,7 +153,7 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
       const connected = connectEngine(config, io, {
         ...flags,
         optIn: true,
-        observer: seen.metrics,
+        observer: withBoardLatencies(seen.metrics, boarding),
         ...optional("watchedNamespaces", flags.watchNamespaces),
       });
       const { kubeConfig, kube } = connected;
@@ -170,6 +192,7 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
         await checkChaosMeshCrds(new ClusterCrdReader(kubeConfig), chaosMeshPlurals());
       await ensureBroadsideNamespace(kubeConfig.makeApiClient(CoreV1Api));
       const notifications = startNotifications(notifying, { kube, ctx, log, seen });
+      const board = leaderBoard(boarding, { ctx, kube });
       try {
         await runAgent(
           {
@@ -196,6 +219,7 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
             log,
             ...optional("notifications", notifications?.feed),
             ...optional("podCache", podCache),
+            ...optional("board", board),
           },
           stop.signal,
         );
@@ -204,6 +228,65 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
         await notifications?.notifier.close();
       }
     });
+}
+
+/** --board-listen and --board-audience, checked before the first request; undefined without a board. */
+function agentBoardSettings(flags: AgentFlags) {
+  if (flags.boardListen === undefined) {
+    if (flags.boardAudience !== undefined) throw usageError(boardAudienceFlag, `needs ${boardListenFlag}`);
+    return undefined;
+  }
+  return {
+    listen: parseListenAddress(flags.boardListen, boardListenFlag),
+    audiences: boardAudiences(flags.boardAudience, boardAudienceFlag),
+    // The board's scoreboard shows the latencies of the agent's own API requests, as the metrics do.
+    latencies: new ApiLatencyRing(),
+  };
+}
+
+type AgentBoardSettings = ReturnType<typeof agentBoardSettings>;
+
+/**
+ * The board the leader serves (board/leader-board.ts) over the agent's own engine: its context (the pod
+ * cache in cluster mode), its throttled clients, its ledger and kill switch. The board's audit log is
+ * JSON lines on stderr, as the agent's log, with `component` "board". Operators are asked for `operate
+ * boards.broadside.dev` in Broadside's namespace.
+ */
+function leaderBoard(
+  settings: AgentBoardSettings,
+  parts: { readonly ctx: EngineContext; readonly kube: KubeClients },
+): LeaderBoard | undefined {
+  if (settings === undefined) return undefined;
+  const { ctx, kube } = parts;
+  const { latencies } = settings;
+  const audit = pino({ base: { component: "board" } }, pino.destination(2));
+  return new LeaderBoard({
+    listen: settings.listen,
+    clock: ctx.clock,
+    log: audit,
+    serve: () =>
+      startBoardService(ctx, {
+        listen: settings.listen,
+        operatorNamespace: broadsideNamespace,
+        reviewer: new ClusterAccessReviewer(kube, settings.audiences),
+        audit,
+        latencies,
+        onLeftoverRecovered: (summary) => {
+          audit.info({ recovered: describeSummary(summary) }, "recovered a board's drift left behind");
+        },
+      }),
+  });
+}
+
+/** Every API request told to the agent's metrics and, with a board, to its scoreboard too. */
+function withBoardLatencies(metrics: ApiRequestObserver, board: AgentBoardSettings): ApiRequestObserver {
+  if (board === undefined) return metrics;
+  return {
+    requestEnded: (observation) => {
+      metrics.requestEnded(observation);
+      board.latencies.requestEnded(observation);
+    },
+  };
 }
 
 /** Probes reach loopback only when the API server is on this machine, as `broadside run` decides. */

@@ -2,14 +2,7 @@ import type { Command } from "commander";
 import { pino, type Logger } from "pino";
 import { formatListenAddress, parseListenAddress, type ListenAddress } from "../agent/http/address.js";
 import { ApiLatencyRing } from "../board/api-latencies.js";
-import { recoverBoardLeftovers } from "../board/engine-drifts.js";
-import { engineShots } from "../board/engine-shots.js";
-import { Board } from "../board/board.js";
-import { kubeSeaFeed } from "../board/kube-sea-feed.js";
-import { startBoardServer, type BoardServer } from "../board/server.js";
-import { recoverExpired } from "../core/ledger/recovery.js";
-import type { LedgerRecord } from "../core/ledger/record.js";
-import { newTokenSecret, PlayerTokens } from "../core/board/tokens.js";
+import { startBoardService, type BoardService } from "../board/serve.js";
 import { describeError, usageError } from "../core/errors.js";
 import { dnsLabelProblem } from "../core/names.js";
 import { ClusterAccessReviewer } from "../kube/access-review.js";
@@ -34,17 +27,23 @@ const operatorNamespaceFlag = "--operator-namespace";
 export function boardSettings(flags: BoardFlags) {
   const listen = parseListenAddress(flags.listen, "--listen");
   const audience = flags.audience;
-  if (audience !== undefined && !/^[\x21-\x7e]{1,253}$/.test(audience)) {
-    throw usageError(audienceFlag, "must be 1 to 253 printable characters without spaces");
-  }
   const problem = dnsLabelProblem(flags.operatorNamespace);
   if (problem !== undefined)
     throw usageError(operatorNamespaceFlag, `${JSON.stringify(flags.operatorNamespace)}: ${problem}`);
   return {
     listen,
-    audiences: audience === undefined ? [] : [audience],
+    audiences: boardAudiences(audience, audienceFlag),
     operatorNamespace: flags.operatorNamespace,
   };
+}
+
+/** The audiences an operator's token must be minted for: none, or the one `flag` names, checked. */
+export function boardAudiences(audience: string | undefined, flag: string): string[] {
+  if (audience === undefined) return [];
+  if (!/^[\x21-\x7e]{1,253}$/.test(audience)) {
+    throw usageError(flag, "must be 1 to 253 printable characters without spaces");
+  }
+  return [audience];
 }
 
 /**
@@ -87,17 +86,8 @@ export interface BoardRuntimeOptions extends ClusterFlags {
   readonly audit: Logger;
 }
 
-export interface BoardRuntime {
-  readonly server: BoardServer;
-  readonly board: Board;
-  /**
-   * Reverts the board's fogs and anchors, then every open ledger record (of `namespaces` when given), as
-   * halt does, without holding the kill switch; returns how many it closed.
-   */
-  revertAll(namespaces?: readonly string[]): Promise<number>;
-  /** Stops listening, closes the game, stops following the cluster. */
-  stop(): Promise<void>;
-}
+/** The board as `broadside board` runs it: the shared service (board/serve.ts) and its own pod cache. */
+export type BoardRuntime = BoardService;
 
 /**
  * The board as `broadside board` serves it, in this process: the engine over an informer cache of pods,
@@ -129,49 +119,21 @@ export async function startBoard(
   };
   try {
     await recoverLeftovers(ctx);
-    // A board that crashed kept fogs and anchors on: a new one keeps none of its games, so it ends them.
-    for (const summary of await recoverBoardLeftovers(ctx)) {
-      audit.info({ recovered: describeSummary(summary) }, "recovered a board's drift left behind");
-    }
-    const engine = engineShots(ctx);
-    const board = new Board({
-      engine,
-      seaFeed: kubeSeaFeed({
-        watches: ctx.watches,
-        clock: ctx.clock,
-        onError: (error) => {
-          audit.warn({ err: describeError(error) }, "sea");
-        },
-      }),
-      tokens: new PlayerTokens({ secret: newTokenSecret(), clock: ctx.clock }),
-      clock: ctx.clock,
-      audit,
-      apiLatencies: () => latencies.values(),
-    });
-    const server = await startBoardServer(options.listen, {
-      board,
-      reviewer: new ClusterAccessReviewer(connected.kube, options.audiences),
+    const service = await startBoardService(ctx, {
+      listen: options.listen,
       operatorNamespace: options.operatorNamespace,
-      log: audit,
+      reviewer: new ClusterAccessReviewer(connected.kube, options.audiences),
+      audit,
+      latencies,
+      // A board that crashed kept fogs and anchors on: a new one keeps none of its games, so it ends them.
+      onLeftoverRecovered: (summary) => {
+        audit.info({ recovered: describeSummary(summary) }, "recovered a board's drift left behind");
+      },
     });
     return {
-      server,
-      board,
-      revertAll: async (namespaces) => {
-        // The fogs and anchors this board keeps first, as halt does: each then knows the revert was
-        // Broadside's, rather than seeing it as a heal by someone else. (Only the game's namespaces hold them.)
-        const ours = await engine.stop();
-        const inScope = (record: LedgerRecord): boolean =>
-          namespaces === undefined || namespaces.includes(record.target.namespace);
-        const reverted = await recoverExpired(ctx.ledger, ctx.targets, ctx.clock, {
-          includeUnexpired: true,
-          inScope,
-        });
-        return ours + reverted.length;
-      },
+      ...service,
       stop: async () => {
-        await server.close();
-        await board.stop();
+        await service.stop();
         await podCache.stop();
       },
     };

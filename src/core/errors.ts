@@ -145,6 +145,11 @@ export const errorCatalog = {
     summary:
       "A shot or a join over one of the board's limits (HTTP 429 with Retry-After): refused at once, never queued; nothing was changed.",
   },
+  BRD_BOARD_STANDBY: {
+    exitCode: ExitCode.failure,
+    summary:
+      "The agent's replica that was asked does not lead, so its board serves no game and accepts no shot (HTTP 503 with Retry-After, naming the leader).",
+  },
   BRD_INTERNAL: { exitCode: ExitCode.failure, summary: "A bug in Broadside. Please report it with the log." },
 } as const satisfies Record<string, ErrorSpec>;
 

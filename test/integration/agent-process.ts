@@ -1,6 +1,7 @@
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, inject } from "vitest";
@@ -174,4 +175,18 @@ export function useBroadsideCrds(probe: string): void {
   afterAll(async () => {
     if (installed) await kubectl(inject("adminKubeconfig"), "delete", "-f", directory);
   });
+}
+
+/** A loopback port nobody holds now: a board's port, the same for a standby and a leader. */
+export async function freeLoopbackPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
+  if (address === null || typeof address === "string") throw new Error("no loopback port");
+  return address.port;
 }

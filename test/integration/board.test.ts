@@ -281,7 +281,10 @@ async function fogAndAnchor(url: string, code: string, events: readonly StreamEv
   });
   expect(drifted.data).toEqual({ level: "broadside-fog" });
   const fogRecord = (await new ConfigMapLedgerStore(adminClients()).list()).find(
-    (candidate) => candidate.faultKind === "config-drift" && candidate.target.name === "tuned-settings",
+    (candidate) =>
+      candidate.faultKind === "config-drift" &&
+      candidate.target.namespace === namespace() &&
+      candidate.target.name === "tuned-settings",
   );
   expect(fogRecord).toMatchObject({ state: "active", path: "/data/level" });
   expect(fogRecord?.actor.user).toContain(`board player ${grace.playerId}`);

@@ -3,7 +3,15 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningAgent, optIntoChaos, startElectedAgent } from "./agent-process.js";
+import { parseAllDocuments } from "yaml";
+import {
+  type RunningAgent,
+  freeLoopbackPort,
+  logged,
+  optIntoChaos,
+  startElectedAgent,
+} from "./agent-process.js";
+import { createOperator, removeOperator } from "./board-process.js";
 import { processIo } from "../../src/cli/options.js";
 import { sandboxEnvironment } from "../../src/cli/sandbox-commands.js";
 import { loadAccessConfig } from "../../src/kube/client.js";
@@ -51,6 +59,7 @@ describe("the chart", () => {
     default: [],
     "cluster mode": ["--set", "clusterMode=true"],
     notifications: ["--set", "notifications.enabled=true"],
+    board: ["--set", "board.enabled=true"],
   };
 
   it.each(Object.entries(profiles))("passes helm lint with the %s profile", async (_name, values) => {
@@ -74,6 +83,39 @@ describe("the chart", () => {
     expect(notifying).toContain("- --notifications=/etc/broadside/notifications/config.yaml");
     expect(notifying).toContain("name: broadside-notifications");
     expect(notifying).not.toMatch(/hooks\.slack\.com/);
+  });
+
+  it("renders the board only when enabled: its flag, its named port, its ClusterIP Service and the review RBAC", async () => {
+    const byDefault = await helmTemplate(helm, paths);
+    expect(byDefault).not.toContain("--board-listen");
+    expect(byDefault).not.toContain("tokenreviews");
+    expect(byDefault).not.toContain("broadside-agent-board");
+
+    const board = parseAllDocuments(
+      await helmTemplate(helm, paths, ["--set", "board.enabled=true", "--set", "board.audience=gameday"]),
+    ).map((document) => document.toJSON() as Manifest);
+    const named = (kind: string, name: string) =>
+      board.find((object) => object.kind === kind && object.metadata.name === name);
+    const agent = named("Deployment", "broadside-agent")?.spec.template.spec.containers[0];
+    expect(agent?.args).toEqual(
+      expect.arrayContaining(["--board-listen=0.0.0.0:8090", "--board-audience=gameday"]),
+    );
+    expect(agent?.ports).toContainEqual({ name: "board", containerPort: 8090 });
+    expect(named("Service", "broadside-agent-board")?.spec).toMatchObject({
+      type: "ClusterIP",
+      selector: { "app.kubernetes.io/name": "broadside", "app.kubernetes.io/component": "agent" },
+      ports: [{ name: "http-board", port: 8090, targetPort: "board" }],
+    });
+    expect(named("ClusterRole", "broadside-agent-board")?.rules).toEqual([
+      { apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] },
+      { apiGroups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"] },
+    ]);
+    expect(named("ClusterRoleBinding", "broadside-agent-board")?.subjects).toEqual([
+      { kind: "ServiceAccount", name: "broadside-agent", namespace: "broadside-system" },
+    ]);
+    expect(named("ClusterRole", "broadside-agent-board-operator")?.rules).toEqual([
+      { apiGroups: ["broadside.dev"], resources: ["boards"], verbs: ["operate"] },
+    ]);
   });
 
   it("refuses a protected namespace or an empty list in watchNamespaces, naming the value", async () => {
@@ -109,6 +151,21 @@ describe("the chart", () => {
   });
 });
 
+/** The fields of a rendered object these tests read. */
+interface Manifest {
+  readonly kind: string;
+  readonly metadata: { readonly name: string };
+  readonly spec: {
+    readonly template: {
+      readonly spec: {
+        readonly containers: { readonly args: string[]; readonly ports: object[] }[];
+      };
+    };
+  };
+  readonly rules?: object[];
+  readonly subjects?: object[];
+}
+
 function agentTail(agent: RunningAgent): string {
   return agent.logs
     .slice(-20)
@@ -122,6 +179,7 @@ describe("the agent with the chart's own ServiceAccount token", () => {
   let rendered = "";
   let tokenKubeconfig = "";
   let installedCrds = false;
+  const operatorRole = () => `broadside-board-operator-${inside()}`;
 
   beforeAll(async () => {
     const admin = inject("adminKubeconfig");
@@ -133,7 +191,16 @@ describe("the agent with the chart's own ServiceAccount token", () => {
     // The chart as a user installs it, given this test's namespace instead of `default`.
     const dir = await mkdtemp(join(tmpdir(), "broadside-install-"));
     rendered = join(dir, "broadside.yaml");
-    await writeFile(rendered, await helmTemplate(helm, paths, ["--set", `watchNamespaces={${inside()}}`]));
+    // With the board, so its Service and its RBAC are installed and used below.
+    await writeFile(
+      rendered,
+      await helmTemplate(helm, paths, [
+        "--set",
+        `watchNamespaces={${inside()}}`,
+        "--set",
+        "board.enabled=true",
+      ]),
+    );
     const applied = await kubectl(admin, "apply", "--server-side", "-f", rendered);
     expect(applied.code, applied.stderr).toBe(0);
     const established = await kubectl(
@@ -160,6 +227,7 @@ describe("the agent with the chart's own ServiceAccount token", () => {
       "broadside-system",
       "deployment/broadside-agent",
       "service/broadside-agent-metrics",
+      "service/broadside-agent-board",
       "serviceaccount/broadside-agent",
       "role/broadside-agent",
       "rolebinding/broadside-agent",
@@ -172,7 +240,11 @@ describe("the agent with the chart's own ServiceAccount token", () => {
       "clusterrole/broadside-agent-namespaces",
       "clusterrolebinding/broadside-agent-crds",
       "clusterrolebinding/broadside-agent-namespaces",
+      "clusterrole/broadside-agent-board",
+      "clusterrolebinding/broadside-agent-board",
+      "clusterrole/broadside-agent-board-operator",
     );
+    await removeOperator(operatorRole());
     if (installedCrds) await kubectl(admin, "delete", "-f", paths.chartCrds);
   });
 
@@ -301,6 +373,84 @@ describe("the agent with the chart's own ServiceAccount token", () => {
     expect(await statusOf(outside(), "elsewhere")).toBeUndefined();
     expect(await podUids(outside())).toEqual(untouched);
     // Every request the agent made was allowed: no refusal anywhere in its log.
+    const refusals = agent.logs.filter((line) => /forbidden|\b403\b/i.test(JSON.stringify(line)));
+    expect(refusals, agentTail(agent)).toEqual([]);
+  });
+
+  it("serves the board with the chart's RBAC: the operator's login reviewed, a game opened, a torpedo and an anchor hit", async () => {
+    const port = await freeLoopbackPort();
+    const agent = startElectedAgent(
+      tokenKubeconfig,
+      ...["--watch-namespaces", inside(), "--board-listen", `127.0.0.1:${port}`],
+    );
+    await logged(agent, "board serving: leading");
+    const url = `http://127.0.0.1:${port}`;
+    const post = (path: string, bearer: string | undefined, body: object) =>
+      fetch(`${url}${path}`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }),
+        },
+        body: JSON.stringify(body),
+      });
+    // TokenReview and SubjectAccessReview, created by the chart's ServiceAccount.
+    const operator = await createOperator(inside(), operatorRole());
+    const login = await eventually("the operator's login", async () => {
+      const response = await post("/api/operator/login", operator, {});
+      return response.status === 200 ? ((await response.json()) as { user: string }) : undefined;
+    });
+    expect(login.user).toBe(`system:serviceaccount:${inside()}:operator`);
+    // Outside the agent's namespaces no game opens: the rail names --watch-namespaces.
+    const elsewhere = await post("/api/operator/game", operator, { namespaces: [outside()] });
+    expect(elsewhere.status).toBe(400);
+    expect(await elsewhere.text()).toContain("outside this agent's namespaces");
+    const opened = await post("/api/operator/game", operator, {
+      namespaces: [inside()],
+      weapons: ["torpedo", "anchor"],
+      revertAfter: "5m",
+    });
+    expect(opened.status, await opened.clone().text()).toBe(201);
+    const { code } = (await opened.json()) as { code: string };
+    const player = (await (await post("/api/join", undefined, { code, nickname: "Grace" })).json()) as {
+      token: string;
+    };
+    const cell = await eventually("web's ship with 3 Ready pods", async () => {
+      const state = (await (await fetch(`${url}/api/board`)).json()) as {
+        grids: {
+          ships: { key: string; cells: { row: number; col: number; pod?: { ready: boolean } }[] }[];
+        }[];
+      };
+      const ship = state.grids[0]?.ships.find((candidate) => candidate.key === "Deployment/web");
+      const ready = ship?.cells.filter((candidate) => candidate.pod?.ready === true) ?? [];
+      return ready.length === 3 ? ready[0] : undefined;
+    });
+    const fire = (weapon: string) =>
+      post("/api/shots", player.token, { namespace: inside(), row: cell.row, col: cell.col, weapon });
+    const torpedo = await fire("torpedo");
+    expect(torpedo.status, await torpedo.clone().text()).toBe(200);
+    expect(await torpedo.json()).toMatchObject({ result: "hit" });
+    // The anchor waits for the player's reload and for the ship's repair (its cap): 429s until then.
+    await eventually(
+      "the anchor to hit",
+      async () => {
+        const anchor = await fire("anchor");
+        if (anchor.status === 429) return undefined;
+        expect(anchor.status, await anchor.clone().text()).toBe(200);
+        expect(await anchor.json()).toMatchObject({ result: "hit" });
+        return true;
+      },
+      120_000,
+    );
+    const squeezed = await adminClients().apps.readNamespacedDeployment({ namespace: inside(), name: "web" });
+    expect(squeezed.spec?.template.spec?.containers[0]?.resources?.limits).toMatchObject({ cpu: "50m" });
+    // The agent stops: its board stops and reverts the anchor, as `broadside board` does.
+    agent.child.kill("SIGTERM");
+    expect(await agent.exited, agentTail(agent)).toBe(0);
+    const restored = await adminClients().apps.readNamespacedDeployment({ namespace: inside(), name: "web" });
+    expect(restored.spec?.template.spec?.containers[0]?.resources).toEqual({
+      requests: { cpu: "100m", memory: "64Mi" },
+    });
     const refusals = agent.logs.filter((line) => /forbidden|\b403\b/i.test(JSON.stringify(line)));
     expect(refusals, agentTail(agent)).toEqual([]);
   });
