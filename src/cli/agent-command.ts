@@ -47,6 +47,7 @@ interface AgentFlags extends ClusterFlags {
   readonly resync: Duration;
   readonly notifications?: string;
   readonly serveChaosMeshApi?: boolean;
+  readonly nodeDaemons?: boolean;
   readonly watchNamespaces?: readonly string[];
 }
 
@@ -97,6 +98,10 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
     .option(
       serveChaosMeshApiFlag,
       "also reconcile chaos-mesh.org PodChaos and Schedule (needs Broadside's CRDs from deploy/crds/chaos-mesh/)",
+    )
+    .option(
+      "--node-daemons",
+      "node daemons (broadside daemon) run on the target pods' nodes: hand PodChaos container-kill to them (a sandbox with pod bodies runs them)",
     )
     .option(
       `${watchNamespacesFlag} <names>`,
@@ -180,6 +185,7 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
             // As `broadside run` waits for a PodChaos's recovery.
             recoveryTimeout: Duration.parse("5m", "recoveryTimeout"),
             serveChaosMeshApi: flags.serveChaosMeshApi === true,
+            nodeDaemons: flags.nodeDaemons === true,
             // An Experiment's run, as `broadside run` would run it against this cluster (ADR 0017).
             experiments: experimentSettings(config, kubeConfig),
           },
