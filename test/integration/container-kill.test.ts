@@ -620,6 +620,43 @@ describe.runIf(canRun)("container-kill through the node daemon, in a sandbox wit
     expect(await broadsideConfigMaps()).toEqual(before);
   });
 
+  it("an agent without --node-daemons refuses a container-kill at once, saying why, and writes nothing; the API server refuses one without containerNames", async () => {
+    const agent = startAgentOn(kubeconfig);
+    await logged(agent, "agent serving");
+    const before = await broadsideConfigMaps();
+    const restarts = await webRestarts();
+    await applyHere(
+      {
+        apiVersion: "broadside.dev/v1alpha1",
+        kind: "PodChaos",
+        metadata: { name: "kill-without-daemons", namespace: "shop" },
+        spec: containerKillSpec(["web"]),
+      },
+      "podchaos-no-daemons.yaml",
+    );
+    const status = await runEnded("kill-without-daemons");
+    expect(conditionOf(status, "Failed")).toMatchObject({ status: "True", reason: "NoNodeDaemons" });
+    expect(conditionOf(status, "Failed")?.message).toContain("started without --node-daemons");
+    expect(await broadsideConfigMaps()).toEqual(before);
+    expect(await webRestarts()).toEqual(restarts);
+
+    const path = join(stateDir, "podchaos-no-containers.yaml");
+    const spec = { ...containerKillSpec([]), containerNames: undefined };
+    await writeFile(
+      path,
+      stringify({
+        apiVersion: "broadside.dev/v1alpha1",
+        kind: "PodChaos",
+        metadata: { name: "kill-nothing", namespace: "shop" },
+        spec,
+      }),
+    );
+    const refused = await kubectl(kubeconfig, "apply", "-f", path);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("spec.containerNames");
+    expect(refused.stderr).toContain("needs at least one container for action container-kill");
+  });
+
   it("the agent runs a Schedule of container-kill: its round's PodChaos restarts the container and records it", async () => {
     const agent = startAgentOn(kubeconfig, "--node-daemons");
     await logged(agent, "agent serving");
