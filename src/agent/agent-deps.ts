@@ -22,6 +22,11 @@ export interface AgentConfig {
   readonly resyncMs: number;
   /** How long a PodChaos shot's recovery is watched for its milestones. */
   readonly recoveryTimeout: Duration;
+  /**
+   * --node-daemons: node daemons run on the targets' nodes, so a PodChaos container-kill is handed to them
+   * (ADR 0029); without it such a PodChaos is refused at once with Failed reason NoNodeDaemons.
+   */
+  readonly nodeDaemons?: boolean;
   /** --serve-chaos-mesh-api: also reconcile chaos-mesh.org's twins of the kinds (kinds.ts chaosKindsFor). */
   readonly serveChaosMeshApi?: boolean;
   /**

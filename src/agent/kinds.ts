@@ -56,7 +56,7 @@ export const podChaosKind: ChaosKind = {
   chaosMeshTwin: true,
   // Each waits for its pods' recovery, so a few at once.
   workers: 4,
-  // pod-failure holds and is put back, as the object faults are; every other action is kill's.
+  // pod-failure holds and is put back, as the object faults are; pod-kill and container-kill are kill's.
   reconciler: (context) =>
     byAction(context.get, {
       failure: podFailureReconciler(objectFaultPorts(context)),
@@ -73,6 +73,7 @@ function podKillReconciler({ resource, config, deps, get }: KindContext): Reconc
     recoveryTimeout: config.recoveryTimeout,
     haltedRetryMs,
     events: deps.events,
+    nodeDaemons: config.nodeDaemons === true,
     onResult: (result) => {
       const { metrics } = deps.observability;
       for (const shot of result.shots) metrics.shotFired("pod-kill", shot.outcome);

@@ -102,6 +102,7 @@ function reconcilerFor(
   object: ChaosObject,
   status: StatusWriter,
   events = new MemoryEventRecorder(),
+  nodeDaemons = true,
 ) {
   return podChaosReconciler({
     resource: { apiVersion: "broadside.dev/v1alpha1", kind: "PodChaos", plural: "podchaos" },
@@ -112,6 +113,7 @@ function reconcilerFor(
     recoveryTimeout: Duration.parse("1s", "recoveryTimeout"),
     haltedRetryMs: 10_000,
     events,
+    nodeDaemons,
   });
 }
 
@@ -307,5 +309,63 @@ describe("the PodChaos reconciler: one shot per generation, claimed in the statu
       Selected: "False/NoTarget",
       Injected: "False/NoTarget",
     });
+  });
+});
+
+describe("a container-kill PodChaos: handed to the node daemons, or refused where there are none", () => {
+  function containerKill(containerNames: string[]): ChaosObject {
+    return podChaos({
+      metadata: { namespace: "shop", name: "kill-web", generation: 1, resourceVersion: "7" },
+      spec: {
+        action: "container-kill",
+        mode: "one",
+        selector: { labelSelectors: { app: "web" } },
+        containerNames,
+      },
+    });
+  }
+
+  /** The shop's pods with two containers each, web and proxy. */
+  function withContainers(engine: MemoryEngine): MemoryEngine {
+    for (const name of ["web-1", "web-2", "web-3"]) {
+      const pod = webPod(name);
+      pod.spec = { nodeName: "kwok-node-0", containers: [{ name: "web" }, { name: "proxy" }] };
+      engine.cluster.put(pod);
+    }
+    return engine;
+  }
+
+  it("is refused at once by an agent without --node-daemons, saying why; nothing claimed, nothing written", async () => {
+    const engine = withContainers(agentEngine());
+    const status = new RecordingStatus(engine);
+    const events = new MemoryEventRecorder();
+    const object = containerKill(["web"]);
+    await reconcilerFor(engine, object, status, events, false)("shop/kill-web");
+    expect(status.writes.map((w) => w.kind)).toEqual(["report"]);
+    expect(conditionsOf(status.last)).toEqual({
+      Injected: "False/NoNodeDaemons",
+      Failed: "True/NoNodeDaemons",
+    });
+    const failed = status.last?.conditions?.find((c) => c.type === "Failed");
+    expect(failed?.message).toContain("started without --node-daemons");
+    expect(events.events.map((e) => `${e.type} ${e.reason}`)).toEqual([
+      "Warning NoNodeDaemons",
+      "Warning NoNodeDaemons",
+    ]);
+    expect(engine.cluster.writes).toEqual([]);
+    expect(await engine.ledger.list()).toEqual([]);
+  });
+
+  it("refuses a container the pods lack, naming spec.containerNames, the pod and its containers; nothing written", async () => {
+    const engine = withContainers(agentEngine());
+    const status = new RecordingStatus(engine);
+    await reconcilerFor(engine, containerKill(["sidecar"]), status)("shop/kill-web");
+    expect(conditionsOf(status.last)).toMatchObject({ Injected: "False/Usage", Failed: "True/Usage" });
+    const failed = status.last?.conditions?.find((c) => c.type === "Failed");
+    expect(failed?.message).toMatch(
+      /^spec\.containerNames: pod shop\/web-\d has no container "sidecar"; its containers: web, proxy$/,
+    );
+    expect(engine.cluster.writes).toEqual([]);
+    expect(await engine.ledger.list()).toEqual([]);
   });
 });

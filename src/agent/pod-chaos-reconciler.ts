@@ -3,13 +3,16 @@ import type { Duration } from "../core/duration.js";
 import { describeHold } from "../core/halt.js";
 import { optional } from "../core/objects.js";
 import type { EngineContext } from "../engine/context.js";
+import { runContainerKill } from "../engine/container-kill.js";
 import { runPodChaos, type PodChaosResult } from "../engine/pod-chaos.js";
 import type { ChaosMeshPodChaos } from "../experiments/files/model.js";
 import { scopeOf } from "../experiments/run/runner.js";
 import { podFaults } from "../faults/pod-registry.js";
 import type { EventRecorder } from "../kube/events.js";
 import type { ResourceRef, StatusWriter } from "../kube/resource-status.js";
+import type { TargetPlan } from "../core/targeting/types.js";
 import type { ResourceStatus } from "./crds/status.js";
+import { containerKillConditions, containerTargets } from "./container-kill-status.js";
 import { loadAsFile, pausedAnnotation, type ChaosObject } from "./chaos-object.js";
 import type { ReconcileResult } from "./reconcile/workers.js";
 import {
@@ -22,8 +25,8 @@ import {
 } from "./status.js";
 
 /**
- * The PodChaos reconciler (ADR 0007). Chaos Mesh's pod-kill is one-shot: each generation of a PodChaos
- * kills its selection once. Before the shot, the generation is claimed in the status, conditional on the
+ * The PodChaos reconciler (ADR 0007). Chaos Mesh's pod-kill and container-kill are one-shot: each
+ * generation of a PodChaos kills its selection (pods, or the named containers in them) once. Before the shot, the generation is claimed in the status, conditional on the
  * object's resourceVersion: a replica that restarts or takes over sees the claim and never shoots the
  * same generation twice (it reports the run as interrupted instead; the ledger has what was done).
  */
@@ -42,7 +45,16 @@ export interface PodChaosReconcilerDeps {
   readonly onResult?: (result: PodChaosResult) => void;
   /** Events on the PodChaos, for `kubectl describe`. */
   readonly events: EventRecorder;
+  /**
+   * --node-daemons: a node daemon (`broadside daemon`) runs on the nodes of the pods, so container-kill is
+   * handed to it (ADR 0029). Without it a container-kill PodChaos is refused at once, nothing written.
+   */
+  readonly nodeDaemons: boolean;
 }
+
+/** Why a container-kill PodChaos is refused by an agent started without --node-daemons. */
+export const noNodeDaemonsMessage =
+  "action container-kill needs a node daemon (`broadside daemon`) on each target pod's node, and this agent was started without --node-daemons; Broadside's chart and deploy/broadside.yaml run no daemon yet (a sandbox with pod bodies runs one per node): nothing was done";
 
 /** Which resource this reconciler serves: broadside.dev's PodChaos, or chaos-mesh.org's (a drop-in). */
 export interface ChaosResource {
@@ -91,13 +103,25 @@ class Run {
       await this.report([{ type: "Paused", status: "True", reason: "Halted", message: describeHold(hold) }]);
       return { requeueAfterMs: this.deps.haltedRetryMs };
     }
+    return this.runSpec();
+  }
+
+  /** The spec read; refused when invalid, or a container-kill with no node daemons; else claimed and run. */
+  private async runSpec(): Promise<ReconcileResult> {
     const spec = this.parse();
-    if (!(spec instanceof BroadsideError)) {
-      await this.claim();
-      await this.shoot(spec);
+    if (spec instanceof BroadsideError) {
+      await this.report([{ type: "Failed", status: "True", reason: "InvalidSpec", message: spec.message }]);
       return {};
     }
-    await this.report([{ type: "Failed", status: "True", reason: "InvalidSpec", message: spec.message }]);
+    if (spec.action === "container-kill" && !this.deps.nodeDaemons) {
+      await this.report([
+        { type: "Injected", status: "False", reason: "NoNodeDaemons", message: "nothing was done" },
+        { type: "Failed", status: "True", reason: "NoNodeDaemons", message: noNodeDaemonsMessage },
+      ]);
+      return {};
+    }
+    await this.claim();
+    await this.shoot(spec);
     return {};
   }
 
@@ -155,12 +179,11 @@ class Run {
       if (loaded.kind !== "PodChaos")
         return new BroadsideError("BRD_USAGE", `${source}: read as ${loaded.kind}`);
       if (!loaded.runnable) return new BroadsideError("BRD_NOT_RUNNABLE", `${source}: ${loaded.reason}`);
-      // pod-failure goes to its own reconciler (pod-failure-reconciler.ts); container-kill needs the node
-      // daemon. The CRD's schema says so too; this holds where an older CRD is installed.
-      if (loaded.action !== "pod-kill") {
+      // pod-failure goes to its own reconciler (pod-failure-reconciler.ts).
+      if (loaded.action === "pod-failure") {
         return new BroadsideError(
-          "BRD_NOT_RUNNABLE",
-          `${source}: action ${loaded.action} is not served by the agent yet; it serves pod-kill and pod-failure`,
+          "BRD_INTERNAL",
+          `${source}: action pod-failure reached the pod-kill reconciler; it is pod-failure-reconciler's`,
         );
       }
       return loaded;
@@ -193,6 +216,10 @@ class Run {
   }
 
   private async shoot(spec: ChaosMeshPodChaos): Promise<void> {
+    if (spec.action === "container-kill") {
+      await this.killContainers(spec);
+      return;
+    }
     let result: PodChaosResult;
     try {
       result = await runPodChaos(this.deps.ctx, {
@@ -207,15 +234,46 @@ class Run {
         onShots: (plan, shots) => this.reportShots({ plan, shots, recovery: undefined, apiRequests: 0 }),
       });
     } catch (error: unknown) {
-      const reason = error instanceof BroadsideError ? reasonOf(error.code) : "Error";
-      await this.report([
-        { type: "Injected", status: "False", reason, message: describeError(error) },
-        { type: "Failed", status: "True", reason, message: describeError(error) },
-      ]);
+      await this.reportError(error);
       return;
     }
     this.deps.onResult?.(result);
     await this.report(resultConditions(result), podTargets(result));
+  }
+
+  /**
+   * container-kill through the node daemons, as `kill --container` runs it: every named container checked
+   * on every chosen pod before the first write (a missing one fails the run naming the pod and the
+   * containers it has), then per container a ledger record, the node work and the daemon's answer, and
+   * the restart timed from the pod's watch events.
+   */
+  private async killContainers(spec: ChaosMeshPodChaos): Promise<void> {
+    try {
+      const result = await runContainerKill(this.deps.ctx, {
+        scope: scopeOf({ selector: spec.selector }),
+        selector: spec.selector,
+        mode: spec.mode,
+        containers: spec.containerNames,
+        containersField: "spec.containerNames",
+        dryRun: false,
+        wait: true,
+        timeout: this.deps.recoveryTimeout,
+      });
+      await this.report(
+        [selectedCondition(result), ...containerKillConditions(result)],
+        containerTargets(result),
+      );
+    } catch (error: unknown) {
+      await this.reportError(error);
+    }
+  }
+
+  private async reportError(error: unknown): Promise<void> {
+    const reason = error instanceof BroadsideError ? reasonOf(error.code) : "Error";
+    await this.report([
+      { type: "Injected", status: "False", reason, message: describeError(error) },
+      { type: "Failed", status: "True", reason, message: describeError(error) },
+    ]);
   }
 
   /** The shots are answered and recovery is still to come: Selected and Injected, each target injected. */
@@ -314,7 +372,7 @@ function resultConditions(result: PodChaosResult): ConditionChange[] {
   ];
 }
 
-function selectedCondition(result: PodChaosResult): ConditionChange {
+function selectedCondition(result: { readonly plan: TargetPlan }): ConditionChange {
   const selected = result.plan.selected.length;
   const left = result.plan.excluded.length;
   if (selected === 0) {

@@ -55,6 +55,7 @@ interface AgentFlags extends ClusterFlags {
   readonly resync: Duration;
   readonly notifications?: string;
   readonly serveChaosMeshApi?: boolean;
+  readonly nodeDaemons?: boolean;
   readonly watchNamespaces?: readonly string[];
   readonly boardListen?: string;
   readonly boardAudience?: string;
@@ -110,6 +111,10 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
     .option(
       serveChaosMeshApiFlag,
       "also reconcile chaos-mesh.org PodChaos and Schedule (needs Broadside's CRDs from deploy/crds/chaos-mesh/)",
+    )
+    .option(
+      "--node-daemons",
+      "node daemons (broadside daemon) run on the target pods' nodes: hand PodChaos container-kill to them (a sandbox with pod bodies runs them)",
     )
     .option(
       `${watchNamespacesFlag} <names>`,
@@ -203,6 +208,7 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
             // As `broadside run` waits for a PodChaos's recovery.
             recoveryTimeout: Duration.parse("5m", "recoveryTimeout"),
             serveChaosMeshApi: flags.serveChaosMeshApi === true,
+            nodeDaemons: flags.nodeDaemons === true,
             // An Experiment's run, as `broadside run` would run it against this cluster (ADR 0017).
             experiments: experimentSettings(config, kubeConfig),
           },

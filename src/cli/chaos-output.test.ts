@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Exclusion, PodFacts } from "../core/targeting/types.js";
 import { readyPodFacts } from "../core/targeting/facts-fixture.js";
 import type { PodChaosResult } from "../engine/pod-chaos.js";
-import { exclusionLines, podResultJson, printPodResult } from "./chaos-output.js";
+import { exclusionLines, podResultJson, printPodFailureResult, printPodResult } from "./chaos-output.js";
 
 function pod(name: string): PodFacts {
   return readyPodFacts("shop", name);
@@ -76,5 +76,32 @@ describe("the plan of a large fleet stays readable", () => {
     expect(brief).not.toHaveProperty("excluded");
     const full = podResultJson("pod-kill", true, result, true) as { excluded: unknown[] };
     expect(full.excluded).toHaveLength(9_999);
+  });
+});
+
+describe("fail says when nothing was paused", () => {
+  it("prints Changes: none when the blast-radius cap left the only pod out (a bare pod is its own workload)", () => {
+    const lines: string[] = [];
+    const bare = pod("halt-target");
+    printPodFailureResult(
+      { out: (text) => lines.push(...text.trimEnd().split("\n")), err: () => {} },
+      false,
+      {
+        plan: {
+          selected: [],
+          excluded: [{ pod: bare, by: "rail", reason: "blast-radius cap: at most 0 of 1 ready pod" }],
+          warnings: [],
+        },
+        changes: [],
+        records: [],
+        recovery: [],
+        timelines: [],
+      },
+    );
+    expect(lines).toEqual([
+      "Plan: 0 pod(s) paused, 1 pod(s) left out",
+      "  skip  shop/halt-target: blast-radius cap: at most 0 of 1 ready pod",
+      "Changes: none",
+    ]);
   });
 });

@@ -179,7 +179,9 @@ export function objectResultJson(fault: string, dryRun: boolean, result: ObjectC
 }
 
 export function printObjectResult(io: CliIo, dryRun: boolean, result: ObjectChaosResult): void {
-  io.out(`${dryRun ? "Plan (dry run, nothing changed)" : "Changes"}:\n`);
+  // "none" said, not left to an empty list: a run whose pods were all left out changed nothing.
+  const none = result.changes.length === 0 ? " none" : "";
+  io.out(`${dryRun ? "Plan (dry run, nothing changed)" : "Changes"}:${none}\n`);
   for (const change of result.changes) io.out(`  ${change.description}\n`);
   for (const record of result.records)
     io.out(`  ledger ${record.id}: deadline ${new Date(record.deadline).toISOString()}\n`);

@@ -34,6 +34,11 @@ export function startAgent(...extra: string[]): RunningAgent {
   return spawnAgent(inject("adminKubeconfig"), ["--no-leader-elect", ...extra]);
 }
 
+/** Starts an agent as the only replica on the cluster of `kubeconfig` (a sandbox of a test's own). */
+export function startAgentOn(kubeconfig: string, ...extra: string[]): RunningAgent {
+  return spawnAgent(kubeconfig, ["--no-leader-elect", ...extra]);
+}
+
 /**
  * Starts a leader-elected agent with a 3 s lease (a handover fits in a test), on ephemeral loopback
  * ports, as the identity of `kubeconfig`.
@@ -118,8 +123,11 @@ export async function scrape(agent: RunningAgent, series: string): Promise<numbe
  * Applies `directory`'s CRDs with server-side apply, as a user installs them, and waits until they are
  * served. Returns whether they were new, so the caller removes only what it installed.
  */
-export async function installCrds(directory: string, probe: string): Promise<boolean> {
-  const admin = inject("adminKubeconfig");
+export async function installCrds(
+  directory: string,
+  probe: string,
+  admin: string = inject("adminKubeconfig"),
+): Promise<boolean> {
   const installed = (await kubectl(admin, "get", "crd", probe)).code !== 0;
   const applied = await kubectl(admin, "apply", "--server-side", "-f", directory);
   if (applied.code !== 0) throw new Error(`kubectl apply -f ${directory}: ${applied.stderr}`);

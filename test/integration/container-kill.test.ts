@@ -15,6 +15,7 @@ import { demoDeployment, demoNamespaces, demoService, storefront } from "../../s
 import { parseRunReport } from "../../src/experiments/report/json.js";
 import type { RunReport } from "../../src/experiments/report/run-report.js";
 import { broadside, config, eventually, kubectl, repoRoot, sandboxDoors } from "./harness.js";
+import { installCrds, logged, startAgentOn } from "./agent-process.js";
 import { integrationSandboxName } from "./names.js";
 import { shopWebManifest } from "./shop-web.js";
 
@@ -155,6 +156,120 @@ async function checkRecords(
   expect(journal).toMatchObject({ phase: "reported", target: { pid: body.pid } });
 }
 
+/** A broadside.dev PodChaos (or a Schedule's podChaos) killing container(s) of one web pod in shop. */
+function containerKillSpec(containerNames: string[]) {
+  return {
+    action: "container-kill",
+    mode: "one",
+    selector: { namespaces: ["shop"], labelSelectors: { app: "web" } },
+    containerNames,
+  };
+}
+
+/** `kubectl apply` of a document on this file's sandbox. */
+async function applyHere(document: object, file: string): Promise<void> {
+  const path = join(stateDir, file);
+  await writeFile(path, stringify(document));
+  const applied = await kubectl(kubeconfig, "apply", "-f", path);
+  expect(applied.code, applied.stderr).toBe(0);
+}
+
+interface ChaosStatusJson {
+  conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  targets?: {
+    name: string;
+    uid: string;
+    container?: string;
+    outcome: string;
+    restartCount?: number;
+    ledgerRecord?: string;
+    message?: string;
+    milestones?: { runningAgainMs?: number; readyMs?: number };
+  }[];
+}
+
+async function chaosStatus(kind: string, objectName: string): Promise<ChaosStatusJson | undefined> {
+  const read = await kubectl(kubeconfig, "-n", "shop", "get", kind, objectName, "-o", "json");
+  return read.code === 0 ? (JSON.parse(read.stdout) as { status?: ChaosStatusJson }).status : undefined;
+}
+
+function conditionOf(status: ChaosStatusJson | undefined, type: string) {
+  return status?.conditions?.find((condition) => condition.type === type);
+}
+
+/** Waits for the PodChaos's run to end (Recovered or Failed said), and returns its status. */
+function runEnded(objectName: string): Promise<ChaosStatusJson> {
+  return eventually(
+    `PodChaos ${objectName} to end its run`,
+    async () => {
+      const status = await chaosStatus("podchaos.broadside.dev", objectName);
+      const ended =
+        ["True", "False"].includes(conditionOf(status, "Recovered")?.status ?? "") ||
+        conditionOf(status, "Failed")?.status === "True";
+      return ended ? status : undefined;
+    },
+    120_000,
+  );
+}
+
+/** restartCount of container web, by pod uid, for the web pods of shop. */
+async function webRestarts(): Promise<Map<string, number>> {
+  const listed = await kubectl(kubeconfig, "-n", "shop", "get", "pods", "-l", "app=web", "-o", "json");
+  expect(listed.code, listed.stderr).toBe(0);
+  const pods = (JSON.parse(listed.stdout) as { items: PodJson[] }).items;
+  return new Map(
+    pods.map((each) => [
+      each.metadata.uid,
+      each.status.containerStatuses?.find((c) => c.name === "web")?.restartCount ?? 0,
+    ]),
+  );
+}
+
+/**
+ * The one target of a container-kill run as its status records it, checked against the pod's status read
+ * now (restartCount + 1, lastState terminated 137) and its ledger record (closed, the process gone).
+ */
+async function killRecorded(status: ChaosStatusJson, before: Map<string, number>): Promise<void> {
+  expect(conditionOf(status, "Injected")).toMatchObject({ status: "True", reason: "Killed" });
+  expect(conditionOf(status, "Recovered")).toMatchObject({ status: "True", reason: "Recovered" });
+  const target = onlyTarget(status);
+  const restartsBefore = before.get(target.uid) ?? -1;
+  expect(target).toMatchObject({
+    container: "web",
+    outcome: "recovered",
+    restartCount: restartsBefore + 1,
+    message: "last terminated: exit code 137 (Error)",
+  });
+  expect(target.milestones?.readyMs ?? 0).toBeGreaterThan(target.milestones?.runningAgainMs ?? -1);
+  const now = await pod(target.name);
+  expect(now.metadata.uid).toBe(target.uid);
+  expect(now.status.containerStatuses?.find((c) => c.name === "web")).toMatchObject({
+    restartCount: restartsBefore + 1,
+    lastState: { terminated: { exitCode: 137, reason: "Error" } },
+  });
+  await killRecordClosed(target.ledgerRecord ?? "", target.uid);
+  process.stderr.write(
+    `agent container-kill ${target.name}/web: running again ${String(target.milestones?.runningAgainMs)} ms, Ready again ${String(target.milestones?.readyMs)} ms after the kill\n`,
+  );
+}
+
+function onlyTarget(status: ChaosStatusJson): NonNullable<ChaosStatusJson["targets"]>[number] {
+  const [target] = status.targets ?? [];
+  if (target === undefined) throw new Error("no target in the status");
+  return target;
+}
+
+/** The kill's ledger record: closed, the process gone (a shot at it; nothing to put back). */
+async function killRecordClosed(ledgerRecord: string, uid: string): Promise<void> {
+  const record = JSON.parse((await configMapData(`ledger-${ledgerRecord}`))["record.json"] ?? "{}") as object;
+  expect(record).toMatchObject({
+    faultKind: "container-kill",
+    state: "closed",
+    target: { uid },
+    outcome: { kind: "target-gone" },
+  });
+}
+
 const example = "chaos-mesh-podchaos-container-kill.yaml";
 
 /** The demo's storefront (3 pods with a readinessProbe, container `app`) and its Service, in demo-shop. */
@@ -173,6 +288,25 @@ async function storefrontDeployed(): Promise<void> {
   const applied = await kubectl(kubeconfig, "apply", "-f", file);
   expect(applied.code, applied.stderr).toBe(0);
   await storefrontServing();
+}
+
+/** Both web pods of shop Ready with a serving body. */
+async function webServing(): Promise<void> {
+  await eventually(
+    "two Ready web pods with serving bodies",
+    async () => {
+      const serving = (await bodies()).filter(
+        (b) => b.namespace === "shop" && b.port !== undefined && b.pid !== undefined,
+      );
+      const listed = await kubectl(kubeconfig, "-n", "shop", "get", "pods", "-l", "app=web", "-o", "json");
+      const pods = (JSON.parse(listed.stdout) as { items: PodJson[] }).items;
+      const ready = pods.filter((each) =>
+        each.status.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+      );
+      return serving.length === 2 && ready.length === 2 ? true : undefined;
+    },
+    120_000,
+  );
 }
 
 /** Every storefront pod Ready with a serving body, and its front door open. */
@@ -436,6 +570,147 @@ describe.runIf(canRun)("container-kill through the node daemon, in a sandbox wit
     const killed = await killedAsTheirStatus(report, 3);
     outageHoldsTheFailedSamples(report, true);
     printMilestones("mode all (three pods)", killed);
+  });
+
+  it("the agent (--node-daemons) runs a container-kill PodChaos: the container restarts, the status and the ledger record it", async () => {
+    await installCrds(join(repoRoot, "deploy", "crds"), "podchaos.broadside.dev", kubeconfig);
+    const annotated = await kubectl(
+      kubeconfig,
+      "annotate",
+      "--overwrite",
+      "namespace",
+      "shop",
+      "broadside.dev/chaos=enabled",
+    );
+    expect(annotated.code, annotated.stderr).toBe(0);
+    const agent = startAgentOn(kubeconfig, "--node-daemons");
+    await logged(agent, "agent serving");
+    await webServing();
+    const before = await webRestarts();
+    await applyHere(
+      {
+        apiVersion: "broadside.dev/v1alpha1",
+        kind: "PodChaos",
+        metadata: { name: "kill-web-container", namespace: "shop" },
+        spec: containerKillSpec(["web"]),
+      },
+      "podchaos-container-kill.yaml",
+    );
+    await killRecorded(await runEnded("kill-web-container"), before);
+  });
+
+  it("the agent refuses a container the pods do not have, naming the pod and its containers, and writes nothing", async () => {
+    const agent = startAgentOn(kubeconfig, "--node-daemons");
+    await logged(agent, "agent serving");
+    const before = await broadsideConfigMaps();
+    await applyHere(
+      {
+        apiVersion: "broadside.dev/v1alpha1",
+        kind: "PodChaos",
+        metadata: { name: "kill-sidecar", namespace: "shop" },
+        spec: containerKillSpec(["sidecar"]),
+      },
+      "podchaos-sidecar.yaml",
+    );
+    const status = await runEnded("kill-sidecar");
+    expect(conditionOf(status, "Failed")).toMatchObject({ status: "True", reason: "Usage" });
+    expect(conditionOf(status, "Failed")?.message).toMatch(
+      /^spec\.containerNames: pod shop\/web-[a-z0-9-]+ has no container "sidecar"; its containers: web$/,
+    );
+    expect(await broadsideConfigMaps()).toEqual(before);
+  });
+
+  it("an agent without --node-daemons refuses a container-kill at once, saying why, and writes nothing; the API server refuses one without containerNames", async () => {
+    const agent = startAgentOn(kubeconfig);
+    await logged(agent, "agent serving");
+    const before = await broadsideConfigMaps();
+    const restarts = await webRestarts();
+    await applyHere(
+      {
+        apiVersion: "broadside.dev/v1alpha1",
+        kind: "PodChaos",
+        metadata: { name: "kill-without-daemons", namespace: "shop" },
+        spec: containerKillSpec(["web"]),
+      },
+      "podchaos-no-daemons.yaml",
+    );
+    const status = await runEnded("kill-without-daemons");
+    expect(conditionOf(status, "Failed")).toMatchObject({ status: "True", reason: "NoNodeDaemons" });
+    expect(conditionOf(status, "Failed")?.message).toContain("started without --node-daemons");
+    expect(await broadsideConfigMaps()).toEqual(before);
+    expect(await webRestarts()).toEqual(restarts);
+
+    const path = join(stateDir, "podchaos-no-containers.yaml");
+    const spec = { ...containerKillSpec([]), containerNames: undefined };
+    await writeFile(
+      path,
+      stringify({
+        apiVersion: "broadside.dev/v1alpha1",
+        kind: "PodChaos",
+        metadata: { name: "kill-nothing", namespace: "shop" },
+        spec,
+      }),
+    );
+    const refused = await kubectl(kubeconfig, "apply", "-f", path);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("spec.containerNames");
+    expect(refused.stderr).toContain("needs at least one container for action container-kill");
+  });
+
+  it("the agent runs a Schedule of container-kill: its round's PodChaos restarts the container and records it", async () => {
+    const agent = startAgentOn(kubeconfig, "--node-daemons");
+    await logged(agent, "agent serving");
+    await webServing();
+    const before = await webRestarts();
+    await applyHere(
+      {
+        apiVersion: "broadside.dev/v1alpha1",
+        kind: "Schedule",
+        metadata: { name: "web-container-monkey", namespace: "shop" },
+        spec: {
+          schedule: "*/10 * * * * *",
+          type: "PodChaos",
+          concurrencyPolicy: "Forbid",
+          historyLimit: 2,
+          podChaos: containerKillSpec(["web"]),
+        },
+      },
+      "schedule-container-kill.yaml",
+    );
+    try {
+      const child = await eventually(
+        "the Schedule's first PodChaos",
+        async () => {
+          const listed = await kubectl(
+            kubeconfig,
+            "-n",
+            "shop",
+            "get",
+            "podchaos.broadside.dev",
+            "-l",
+            "broadside.dev/schedule-instant",
+            "-o",
+            "name",
+          );
+          return listed.stdout
+            .split("\n")
+            .find((line) => line !== "")
+            ?.replace(/^.*\//, "");
+        },
+        60_000,
+      );
+      await killRecorded(await runEnded(child), before);
+    } finally {
+      const deleted = await kubectl(
+        kubeconfig,
+        "-n",
+        "shop",
+        "delete",
+        "schedule.broadside.dev",
+        "web-container-monkey",
+      );
+      expect(deleted.code, deleted.stderr).toBe(0);
+    }
   });
 
   // After the run: it leaves its node without the sandbox's daemon (it stops the one it started again),

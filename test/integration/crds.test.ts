@@ -160,6 +160,7 @@ describe("the examples are accepted", () => {
     for (const file of [
       "chaos-mesh-podchaos.yaml",
       "chaos-mesh-podfailure.yaml",
+      "chaos-mesh-podchaos-container-kill.yaml",
       "chaos-mesh-schedule.yaml",
       "chaos-mesh-schedule-podfailure.yaml",
     ]) {
@@ -173,6 +174,7 @@ describe("the examples are accepted", () => {
       (file) =>
         file === "chaos-mesh-podchaos.yaml" ||
         file === "chaos-mesh-podfailure.yaml" ||
+        file === "chaos-mesh-podchaos-container-kill.yaml" ||
         file.startsWith("chaos-mesh-schedule") ||
         file.startsWith("schedule-"),
     );
@@ -257,10 +259,16 @@ const badObjects: [string, () => KubernetesObject, string, RegExp, number?][] = 
   ],
   ["a grace period past a day", () => podChaos("bad", { gracePeriod: 86401 }), "spec.gracePeriod", /86400/],
   [
-    "an action the agent does not serve",
-    () => podChaos("bad", { action: "container-kill" }),
+    "an action Chaos Mesh does not have",
+    () => podChaos("bad", { action: "pod-explode" }),
     "spec.action",
     /pod-kill/,
+  ],
+  [
+    "a container-kill without containerNames",
+    () => podChaos("bad", { action: "container-kill" }),
+    "spec.containerNames",
+    /needs at least one container for action container-kill/,
   ],
   [
     "a pod-failure without a duration",
@@ -306,15 +314,15 @@ const badObjects: [string, () => KubernetesObject, string, RegExp, number?][] = 
     /is required by pod-failure/,
   ],
   [
-    "a Schedule of container-kill",
+    "a Schedule of container-kill with an empty containerNames",
     () =>
       resource("Schedule", {
         schedule: "@hourly",
         type: "PodChaos",
-        podChaos: { ...scheduled, action: "container-kill", containerNames: ["app"] },
+        podChaos: { ...scheduled, action: "container-kill", containerNames: [] },
       }),
-    "spec.podChaos.action",
-    /Unsupported value: "container-kill"/,
+    "spec.podChaos.containerNames",
+    /needs at least one container for action container-kill/,
   ],
   [
     "a historyLimit of 0",

@@ -122,6 +122,55 @@ async function recordClosed(ledgerId: string): Promise<void> {
   expect(record.metadata?.labels?.["broadside.dev/state"]).toBe("closed");
 }
 
+/** The pod-failure ledger records of a pod (by uid), with their state (from the record's label). */
+async function podFailureRecords(uid: string): Promise<{ id: string; state: string }[]> {
+  const listed = await adminClients().core.listNamespacedConfigMap({ namespace: "broadside-system" });
+  return listed.items.flatMap((map) => {
+    const record = JSON.parse(map.data?.["record.json"] ?? "{}") as RecordJson;
+    if (record.faultKind !== "pod-failure" || record.target?.uid !== uid) return [];
+    return [{ id: map.metadata?.name ?? "", state: stateOf(map.metadata?.labels) }];
+  });
+}
+
+function stateOf(labels: Record<string, string> | undefined): string {
+  return labels?.["broadside.dev/state"] ?? "";
+}
+
+interface RecordJson {
+  faultKind?: string;
+  target?: { uid?: string };
+}
+
+/** A bare pod in demo-shop (an init container and two containers, images pinned by digest), Running. */
+async function bareHaltTarget(images: { init: string; web: string; side: string }): Promise<string> {
+  const created = await adminClients().core.createNamespacedPod({
+    namespace: "demo-shop",
+    body: {
+      metadata: { name: "halt-target", namespace: "demo-shop" },
+      spec: {
+        initContainers: [{ name: "init", image: images.init }],
+        containers: [
+          { name: "web", image: images.web },
+          { name: "side", image: images.side },
+        ],
+      },
+    },
+  });
+  await eventually("the pod Running", async () =>
+    (await haltTargetNow()).phase === "Running" ? true : undefined,
+  );
+  return created.metadata?.uid ?? "";
+}
+
+async function haltTargetNow() {
+  const read = await adminClients().core.readNamespacedPod({ name: "halt-target", namespace: "demo-shop" });
+  return {
+    phase: read.status?.phase,
+    init: read.spec?.initContainers?.map((c) => c.image),
+    containers: read.spec?.containers.map((c) => c.image),
+  };
+}
+
 function defined<T>(value: T | undefined | null, what: string): T {
   if (value === undefined || value === null) throw new Error(`the report has no ${what}`);
   return value;
@@ -289,6 +338,69 @@ describe("pod-failure from a Chaos Mesh PodChaos, on the sandbox", () => {
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toContain(message);
     expect(await writes()).toEqual(before);
+  });
+
+  it("broadside halt reverts an active pod-failure at once: every image back exactly, digests included, its records closed", async () => {
+    const kubeconfig = inject("adminKubeconfig");
+    // Images pinned by digest, with and without a tag, and an init container: what must come back exactly.
+    const images = {
+      init: `registry.invalid/init:3@sha256:${"c".repeat(64)}`,
+      web: `registry.invalid/web@sha256:${"a".repeat(64)}`,
+      side: `registry.invalid/side:1.2@sha256:${"b".repeat(64)}`,
+    };
+    const uid = await bareHaltTarget(images);
+    try {
+      // A bare pod is a workload of its own, of one ready pod: the blast-radius cap (half of a workload's
+      // ready pods, rounded down) lets none of it be paused, and fail says so ("Changes: none", exit 0).
+      // That is what left the images unchanged in this test's first run, which had no --unsafe.
+      const capped = await broadside(
+        ...["fail", "halt-target", "-n", "demo-shop", "--duration", "5m", "--no-wait"],
+        ...["--kubeconfig", kubeconfig],
+      );
+      expect(capped.code, capped.stderr).toBe(0);
+      expect(capped.stdout).toMatch(
+        /skip +demo-shop\/halt-target: blast-radius cap: at most 0 of 1 ready pod/,
+      );
+      expect(capped.stdout).toContain("Changes: none");
+      expect(await haltTargetNow()).toMatchObject({
+        init: [images.init],
+        containers: [images.web, images.side],
+      });
+      expect(await podFailureRecords(uid)).toEqual([]);
+
+      const fail = await broadside(
+        ...["fail", "halt-target", "-n", "demo-shop", "--duration", "5m", "--no-wait", "--unsafe"],
+        ...["--kubeconfig", kubeconfig],
+      );
+      expect(fail.code, fail.stderr).toBe(0);
+      const paused = await haltTargetNow();
+      expect([...(paused.init ?? []), ...(paused.containers ?? [])]).toEqual([
+        "registry.k8s.io/pause:3.10",
+        "registry.k8s.io/pause:3.10",
+        "registry.k8s.io/pause:3.10",
+      ]);
+      const open = await podFailureRecords(uid);
+      expect(open.map((record) => record.state)).toEqual(["active", "active", "active"]);
+
+      const started = Date.now();
+      const halt = await broadside("halt", "--kubeconfig", kubeconfig);
+      const took = Date.now() - started;
+      expect(halt.code, halt.stderr).toBe(0);
+      // Restored when halt returns, 5 minutes before the deadline: the exact strings, digests included.
+      expect(await haltTargetNow()).toMatchObject({
+        init: [images.init],
+        containers: [images.web, images.side],
+      });
+      const closed = await podFailureRecords(uid);
+      expect(closed.map((record) => record.state)).toEqual(["closed", "closed", "closed"]);
+      process.stderr.write(
+        `halt reverted a 5 min pod-failure of 3 containers in ${String(took)} ms (the whole command)\n`,
+      );
+    } finally {
+      await adminClients()
+        .core.deleteNamespacedPod({ name: "halt-target", namespace: "demo-shop", gracePeriodSeconds: 0 })
+        .catch(() => undefined);
+    }
   });
 
   it("refuses broadside fail without --duration, naming it, and writes nothing", async () => {

@@ -69,7 +69,7 @@ export const kindDefinitions: readonly KindDefinition[] = [
     singular: "podchaos",
     shortNames: ["pc"],
     description:
-      "Kills pods (action pod-kill) or pauses them for a duration (pod-failure), as Chaos Mesh's PodChaos: selector, mode and value, gracePeriod, duration.",
+      "Kills pods (action pod-kill), pauses them for a duration (pod-failure) or kills named containers in them (container-kill, through the node daemon), as Chaos Mesh's PodChaos: selector, mode and value, containerNames, gracePeriod, duration.",
     status: resourceStatusSchema,
     columns: [
       spec("Action", "action", "What is done to each selected pod."),

@@ -160,7 +160,7 @@ describe("deploy/crds/", () => {
     const spec = fieldsOf(versionOf(podChaos).schema.openAPIV3Schema).spec ?? {};
     const fields = fieldsOf(spec);
     expect(fields.gracePeriod).toMatchObject({ type: "integer", minimum: 0, maximum: 86400 });
-    expect(fields.action).toMatchObject({ enum: ["pod-kill", "pod-failure"] });
+    expect(fields.action).toMatchObject({ enum: ["pod-kill", "pod-failure", "container-kill"] });
     const duration = fields.duration ?? {};
     expect(duration).toMatchObject({ type: "string", maxLength: 64 });
     expect(typeof duration.pattern).toBe("string");

@@ -35,7 +35,12 @@ const milestonesSchema = z
     goneMs: milliseconds.optional().meta({ description: "The victim is gone." }),
     replacementCreatedMs: milliseconds.optional().meta({ description: "Its replacement was created." }),
     scheduledMs: milliseconds.optional().meta({ description: "The replacement was scheduled." }),
-    readyMs: milliseconds.optional().meta({ description: "The replacement is Ready." }),
+    readyMs: milliseconds
+      .optional()
+      .meta({ description: "The replacement is Ready (container-kill: the pod is Ready again)." }),
+    runningAgainMs: milliseconds
+      .optional()
+      .meta({ description: "container-kill: the killed container runs again, restarted." }),
     workloadRestoredMs: milliseconds
       .optional()
       .meta({ description: "The workload is back at its desired available replicas." }),
@@ -57,6 +62,17 @@ const targetSchema = z.strictObject({
   namespace: namespaceNameSchema,
   name: objectNameSchema,
   uid: z.string().optional(),
+  container: z
+    .string()
+    .max(253)
+    .optional()
+    .meta({ description: "container-kill: the container killed in the pod." }),
+  restartCount: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .meta({ description: "container-kill: the container's restartCount once it ran again." }),
   outcome: z.enum(targetOutcomes),
   ledgerRecord: z.string().optional().meta({ description: "The ledger record of this mutation." }),
   injectedAt: time.optional(),

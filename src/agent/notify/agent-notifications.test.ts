@@ -85,6 +85,22 @@ describe("notifications from the status the reconcilers write", () => {
     });
   });
 
+  it("tells a container-kill's target as container-kill, with its pod Ready again", async () => {
+    const { told, status } = setUp();
+    const killed = {
+      ...recoveredTarget,
+      container: "web",
+      restartCount: 1,
+      milestones: { runningAgainMs: 771, readyMs: 2897 },
+    };
+    await status.report(ref, { targets: [killed] });
+    expect(told.map((event) => `${event.type} ${event.faultKind}`)).toEqual([
+      "injected container-kill",
+      "recovered container-kill",
+    ]);
+    expect(told[1]?.milestones).toEqual({ readyMs: 2897 });
+  });
+
   it("tells each outcome once, however often the status is written", async () => {
     const { told, status } = setUp();
     await status.report(ref, { targets: [{ ...recoveredTarget, outcome: "injected" }] });

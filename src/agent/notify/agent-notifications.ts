@@ -147,7 +147,8 @@ function eventOf(
   const at = type === "injected" || type === "refused" ? injectedAt : timeOf(target.recoveredAt, now);
   return {
     type,
-    faultKind: faultKindOf(source.kind),
+    // A PodChaos target that names a container is a container-kill's (container-kill-status.ts).
+    faultKind: target.container === undefined ? faultKindOf(source.kind) : "container-kill",
     target: { kind: target.kind, namespace: target.namespace, name: target.name, uid: target.uid ?? "" },
     source,
     milestones: milestonesOf(type, target, at - injectedAt),

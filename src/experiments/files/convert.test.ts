@@ -65,6 +65,25 @@ describe("convert keeps everything but the apiVersion", () => {
     expect(text).toBe(failure.replace('"chaos-mesh.org/v1alpha1"', '"broadside.dev/v1alpha1"'));
   });
 
+  it("converts a container-kill PodChaos, saying the agent serves it with --node-daemons", () => {
+    const kill = podChaos.replace("action: pod-kill", "action: container-kill\n  containerNames: [app]");
+    const converted = convertChaosMeshManifest(kill, "in.yaml");
+    expect(converted.text).toBe(kill.replace('"chaos-mesh.org/v1alpha1"', '"broadside.dev/v1alpha1"'));
+    expect(parseExperimentFile(converted.text, "out.yaml")).toMatchObject({
+      kind: "PodChaos",
+      action: "container-kill",
+      containerNames: ["app"],
+    });
+    expect(converted.warnings).toEqual([expect.stringContaining("started with --node-daemons")]);
+  });
+
+  it("converts a Schedule of container-kill, its containerNames kept", () => {
+    const schedule = scheduleOf("container-kill\n    containerNames: [app]");
+    const converted = convertChaosMeshManifest(schedule, "in.yaml");
+    expect(converted.text).toBe(schedule.replace("chaos-mesh.org", "broadside.dev"));
+    expect(converted.warnings).toContainEqual(expect.stringContaining("NoNodeDaemons"));
+  });
+
   it("converts a Schedule of PodChaos, passing on the reader's warnings", () => {
     const schedule = scheduleOf("pod-kill");
     const converted = convertChaosMeshManifest(schedule, "in.yaml");
@@ -95,6 +114,12 @@ describe("convert refuses what Broadside does not serve, saying why", () => {
       scheduleOf("pod-failure"),
       "BRD_USAGE",
       "in.yaml: spec.podChaos.duration: is required for action pod-failure",
+    ],
+    [
+      "a container-kill without containerNames",
+      podChaos.replace("action: pod-kill", "action: container-kill"),
+      "BRD_USAGE",
+      "in.yaml: spec.containerNames: needs at least one container for action container-kill",
     ],
     [
       "a manifest already Broadside's",

@@ -45,20 +45,6 @@ function checkedManifest(text: string, fileName: string): LoadedExperiment & { k
       `${fileName}: ${loaded.kind} ${loaded.name}: ${loaded.reason}`,
     );
   }
-  // The agent's PodChaos, alone or scheduled, kills and pauses pods (resources.ts narrows the CRDs so).
-  const served = ["pod-kill", "pod-failure"];
-  const action =
-    loaded.kind === "PodChaos"
-      ? loaded.action
-      : loaded.chaos.kind === "PodChaos"
-        ? loaded.chaos.action
-        : undefined;
-  if (action !== undefined && !served.includes(action)) {
-    throw new BroadsideError(
-      "BRD_NOT_RUNNABLE",
-      `${fileName}: ${loaded.kind} ${loaded.name}: action ${action} is not served by the agent yet (broadside run runs it)`,
-    );
-  }
   return loaded;
 }
 
@@ -89,11 +75,28 @@ export function convertChaosMeshManifest(
   fileName: string,
 ): { readonly text: string; readonly warnings: readonly string[] } {
   const loaded = checkedManifest(text, fileName);
+  const warnings = [...loaded.warnings, ...servingNotes(loaded)];
   const node = apiVersionNode(text);
   const [start, end] = node.range ?? [0, 0];
   const converted = `${text.slice(0, start)}${quotedLike(node, experimentApiVersion)}${text.slice(end)}`;
   checkResource(converted, fileName, loaded.kind);
-  return { text: converted, warnings: loaded.warnings };
+  return { text: converted, warnings };
+}
+
+/**
+ * What the agent needs to serve the converted manifest beyond the CRDs. Every PodChaos action is served
+ * (resources.ts); container-kill only by an agent started with --node-daemons, where node daemons run.
+ */
+function servingNotes(loaded: LoadedExperiment & { kind: Convertible }): string[] {
+  const action = loaded.kind === "PodChaos" ? loaded.action : podChaosActionOf(loaded);
+  if (action !== "container-kill") return [];
+  return [
+    "container-kill is served by an agent started with --node-daemons, where a node daemon (broadside daemon) runs on the pods' nodes; any other agent refuses it (Failed, reason NoNodeDaemons)",
+  ];
+}
+
+function podChaosActionOf(loaded: LoadedExperiment): string | undefined {
+  return loaded.kind === "Schedule" && loaded.chaos.kind === "PodChaos" ? loaded.chaos.action : undefined;
 }
 
 /** What kubectl apply will meet: the resource's own spec schema, which the CRD is generated from. */

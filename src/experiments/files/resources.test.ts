@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { isRecord } from "../../core/objects.js";
+import { celRules } from "./cel.js";
 import { cronShape } from "./chaos-mesh/schedule.js";
 import { parseCron } from "./cron.js";
 import { parseExperimentFile } from "./load.js";
@@ -58,17 +59,42 @@ describe("a Schedule of pod-failure, which the agent serves", () => {
   });
 });
 
+describe("container-kill, which the agent serves through the node daemons", () => {
+  const podChaos = {
+    action: "container-kill",
+    mode: "one",
+    selector: { namespaces: ["shop"] },
+    containerNames: ["app"],
+  };
+
+  it("is a valid PodChaos, and a valid Schedule's podChaos, with its containerNames", () => {
+    expect(resourceSpecs.PodChaos.safeParse(podChaos).error?.issues ?? []).toEqual([]);
+    const schedule = { schedule: "@hourly", type: "PodChaos", podChaos };
+    expect(resourceSpecs.Schedule.safeParse(schedule).error?.issues ?? []).toEqual([]);
+  });
+
+  it("has the API server refuse it without containerNames (a CEL rule on the spec)", () => {
+    const rules = celRules.get(resourceSpecs.PodChaos)?.rules ?? [];
+    expect(rules).toContainEqual(
+      expect.objectContaining({
+        rule: "self.action != 'container-kill' || (has(self.containerNames) && size(self.containerNames) > 0)",
+        fieldPath: ".containerNames",
+      }),
+    );
+  });
+});
+
 describe("each spec refuses what the agent does not serve", () => {
   const podChaos = { action: "pod-kill", mode: "one", selector: { namespaces: ["shop"] } };
 
   it.each([
-    ["PodChaos", { ...podChaos, action: "container-kill" }, ["action"]],
+    ["PodChaos", { ...podChaos, action: "pod-explode" }, ["action"]],
     [
       "Schedule",
       {
         schedule: "@hourly",
         type: "PodChaos",
-        podChaos: { ...podChaos, action: "container-kill", containerNames: ["app"] },
+        podChaos: { ...podChaos, action: "pod-explode", containerNames: ["app"] },
       },
       ["podChaos"],
     ],

@@ -16,7 +16,8 @@ import { experimentSchema } from "./experiment-schema.js";
  * schemas that read the files, so a spec means the same in a file and in the cluster. src/agent/crds/
  * generates the CRDs from these; the CEL rules attached here say in the API server's terms what the files'
  * loaders check in code (a value a mode needs, a field Broadside refuses). Each spec is narrowed to what
- * the agent serves: PodChaos kills pods (pod-kill) or pauses them (pod-failure), alone or on a Schedule.
+ * the agent serves: PodChaos kills pods (pod-kill), pauses them (pod-failure) or kills named containers in
+ * them (container-kill, through the node daemons), alone or on a Schedule.
  */
 
 /** What fromChaosMesh and the PodChaos loader refuse in a Chaos Mesh spec that the schema accepts. */
@@ -42,9 +43,8 @@ const refusedChaosMeshFields: readonly CelRule[] = [
 ];
 
 /** The actions the agent serves, alone or scheduled. */
-const servedAction = z.enum(["pod-kill", "pod-failure"], {
-  error:
-    "must be pod-kill or pod-failure: container-kill needs the node daemon, which Broadside does not have yet",
+const servedAction = z.enum(["pod-kill", "pod-failure", "container-kill"], {
+  error: "must be pod-kill, pod-failure or container-kill",
 });
 
 /** Chaos Mesh requires it too: a pause of unstated length is not guessed. */
@@ -54,12 +54,20 @@ const podFailureNeedsDuration: CelRule = {
   fieldPath: ".duration",
 };
 
+/** Chaos Mesh's webhook (validateContainerName) refuses it too: which containers to kill is not guessed. */
+const containerKillNeedsContainers: CelRule = {
+  rule: "self.action != 'container-kill' || (has(self.containerNames) && size(self.containerNames) > 0)",
+  message: "needs at least one container for action container-kill",
+  fieldPath: ".containerNames",
+};
+
 /** PodChaos as Chaos Mesh writes it, with the actions the agent serves. */
 export const podChaosResourceSpec = withCel(
   podChaosSpecSchema.extend({ action: servedAction }),
   ...modeValueRules("string"),
   ...refusedChaosMeshFields,
   podFailureNeedsDuration,
+  containerKillNeedsContainers,
 );
 
 /** What a Schedule's PodChaos may do: the same, each round of a pod-failure holding for its duration. */
@@ -68,6 +76,7 @@ const scheduledPodChaosSpec = withCel(
   ...modeValueRules("string"),
   ...refusedChaosMeshFields,
   podFailureNeedsDuration,
+  containerKillNeedsContainers,
 );
 
 /** Chaos Mesh's other embedded kinds, which a Broadside Schedule does not take. */

@@ -71,7 +71,9 @@ export const selectorFields = chaosMeshPodSelectorSchema.shape;
 export const containerNames = z
   .array(z.string())
   .optional()
-  .describe("The containers the action applies to (ignored by pod-kill, which kills whole pods).");
+  .describe(
+    "The containers the action applies to: required by container-kill, which kills each in every selected pod; ignored by pod-kill and pod-failure.",
+  );
 /** Chaos Mesh's multi-cluster field; Broadside acts on the cluster of its kubeconfig only. */
 export const remoteCluster = z
   .string()

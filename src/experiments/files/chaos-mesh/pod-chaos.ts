@@ -29,12 +29,12 @@ export const podChaosSpecSchema = z.strictObject({
   action: z
     .enum(podChaosActions)
     .describe(
-      "What happens to each pod hit: pod-kill deletes it; pod-failure swaps its images for a pause image for duration.",
+      "What happens to each pod hit: pod-kill deletes it; pod-failure swaps its images for a pause image for duration; container-kill kills the containerNames' processes (through the node daemon).",
     ),
   duration: goDurationField(faultDurationBound)
     .optional()
     .describe(
-      "How long the fault lasts (Go duration); required by pod-failure, ignored by pod-kill, which is one-shot.",
+      "How long the fault lasts (Go duration); required by pod-failure, ignored by pod-kill and container-kill, which are one-shot.",
     ),
   gracePeriod: gracePeriodSecondsSchema
     .optional()
