@@ -9,6 +9,7 @@ import type { EngineContext } from "../engine/context.js";
 import { checkNamespaceRails, recoverOwn, runObjectChaos } from "../engine/object-chaos.js";
 import { gatherAndPlan, runPodChaos } from "../engine/pod-chaos.js";
 import { scopeOf } from "../experiments/run/runner.js";
+import { planObjectDelete } from "../faults/object-delete.js";
 import { planObjectFault } from "../faults/object-registry.js";
 import { podKill } from "../faults/pod-kill.js";
 import type { PlannedChange } from "../faults/types.js";
@@ -105,8 +106,13 @@ async function planObjectAttack(
   return { attack, index, gitDefines, readers, namespace: first.target.namespace, description };
 }
 
-/** The fields a change writes: a squeeze writes the limits inside the resources it replaces. */
+/**
+ * The fields a change writes: a squeeze writes the limits inside the resources it replaces; a delete
+ * takes the whole object, which Git defines when the controller's apply owns any of its metadata (Flux
+ * labels everything it applies).
+ */
 function changedFields(change: PlannedChange): string[] {
+  if (change.faultKind === "object-delete") return ["/metadata"];
   if (change.faultKind !== "resource-squeeze") return [change.path];
   return [`${change.path}/limits/cpu`, `${change.path}/limits/memory`];
 }
@@ -133,6 +139,8 @@ function planAttackChanges(
       return planObjectFault("resource-squeeze", ctx.objects, attack.params, names);
     case "scale":
       return planObjectFault("scale", ctx.objects, attack.params, names);
+    case "delete":
+      return planObjectDelete(ctx.objects, attack.params, names);
   }
 }
 
