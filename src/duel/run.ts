@@ -16,6 +16,7 @@ import type { PlannedChange } from "../faults/types.js";
 import { getAtPointer } from "../kube/field-access.js";
 import type { DuelFile, DuelLeg, ObjectAttack, PodAttack, Attack } from "./file.js";
 import { classifyHealer, type GitOpsDefender } from "./gitops.js";
+import type { DuelObserver } from "./metrics.js";
 import { PodStartWatch, startsWhile, type Readers } from "./pod-starts.js";
 import type { AttackOutcome } from "./scoreboard.js";
 
@@ -31,6 +32,8 @@ export interface DuelDeps {
   readonly defender: GitOpsDefender;
   /** Resolves on Ctrl-C: the attacks in flight are reverted at once and no new one starts. */
   readonly stop: Promise<void>;
+  /** Told of each leg and each attack's end as they happen (the duel's metrics). */
+  readonly observer?: DuelObserver;
 }
 
 export interface DuelRun {
@@ -243,6 +246,7 @@ async function runLeg(
     leg.rounds * (leg.deadline.milliseconds + reconcileTimeoutMs) + legMarginMs,
   );
   ctx.progress(`leg ${leg.name}: ${defender.description} reconciles every ${leg.interval.toString()}`);
+  deps.observer?.legStarted(leg.interval.milliseconds);
   const set = await runObjectChaos(ctx, changes, {
     duration: budget,
     dryRun: false,
@@ -340,7 +344,9 @@ async function fire(
     planned.readers === undefined
       ? null
       : startsWhile(pods.fold.starts, planned.readers, outcome.injectedAt, to).length;
-  return { ...base, gitDefines: planned.gitDefines, podsStarted, ...outcome };
+  const ended: AttackOutcome = { ...base, gitDefines: planned.gitDefines, podsStarted, ...outcome };
+  deps.observer?.attackEnded(ended);
+  return ended;
 }
 
 type Fired = Pick<
