@@ -19,8 +19,8 @@ import { PanelBuilder as TimeseriesBuilder } from "@grafana/grafana-foundation-s
 
 /*
  * Broadside's dashboard of chaos and recovery, as code (the Grafana Foundation SDK, Apache-2.0): what was
- * shot, how fast the cluster came back, who healed the drifts, what the API server felt and what
- * restarted. Each query reads only metrics Broadside (docs/metrics.md) or the Kubernetes API server
+ * shot, how fast the cluster came back, who healed the drifts, what the API server felt, what
+ * restarted, and the duel against GitOps. Each query reads only metrics Broadside (docs/metrics.md) or the Kubernetes API server
  * exports; `npm run dashboards` renders it to deploy/grafana/ and into the Helm chart, and
  * test/integration/prometheus.test.ts runs every query against a real Prometheus after a run with chaos.
  *
@@ -250,6 +250,61 @@ function restartsRow(dashboard: DashboardBuilder): void {
     );
 }
 
+/** `broadside duel` (docs/duel.md): its own metrics, scraped while it runs (docs/metrics.md). */
+function duelRow(dashboard: DashboardBuilder): void {
+  dashboard
+    .withRow(new RowBuilder("The duel: Broadside against GitOps"))
+    .withPanel(
+      new BarGaugeBuilder()
+        .title("Duel attacks by who restored them")
+        .description(
+          "Attacks of broadside duel that ended, by who restored the object: gitops (the GitOps controller), kubernetes (a ReplicaSet), broadside (its revert at the deadline: GitOps missed), kubectl, other, nobody.",
+        )
+        .datasource(prometheus)
+        .unit("short")
+        .orientation(VizOrientation.Horizontal)
+        .reduceOptions(new ReduceDataOptionsBuilder().calcs(["lastNotNull"]))
+        .withTarget(
+          query("sum by (healer) (increase(broadside_duel_attacks_total[$__range]))", "{{healer}}").instant(),
+        )
+        .span(8)
+        .height(8),
+    )
+    .withPanel(
+      timeseries(
+        "Duel time to restore p50 and p95 by healer",
+        "From an attack's injection to the watch event of its restoration, by who restored it: GitOps heals come within its interval plus its apply; Broadside's own at the deadline.",
+        "s",
+      )
+        .withTarget(query(quantile(0.5, "broadside_duel_restore_seconds", "healer"), "p50 {{healer}}"))
+        .withTarget(query(quantile(0.95, "broadside_duel_restore_seconds", "healer"), "p95 {{healer}}", "B"))
+        .span(8)
+        .height(8),
+    )
+    .withPanel(
+      timeseries(
+        "Duel pods started while a drift held",
+        "Pods that started or restarted while an attack's drift held and that read the object attacked (the wrong configuration), by attack kind.",
+        "short",
+      )
+        .withTarget(
+          query("sum by (kind) (increase(broadside_duel_pods_started_total[$__rate_interval]))", "{{kind}}"),
+        )
+        .span(8)
+        .height(8),
+    )
+    .withPanel(
+      timeseries(
+        "Duel GitOps interval",
+        "The GitOps controller's reconcile interval in the duel's leg running now (the duel sets it per leg).",
+        "s",
+      )
+        .withTarget(query("max(broadside_duel_gitops_interval_seconds)", "interval"))
+        .span(24)
+        .height(6),
+    );
+}
+
 export function chaosRecoveryDashboard(): Dashboard {
   const dashboard = new DashboardBuilder("Broadside / Chaos and recovery")
     .uid(dashboardUid)
@@ -262,7 +317,7 @@ export function chaosRecoveryDashboard(): Dashboard {
     .refresh("10s")
     .time({ from: "now-30m", to: "now" })
     .withVariable(new DatasourceVariableBuilder("datasource").label("Prometheus").type("prometheus"));
-  for (const row of [chaosRow, recoveryRow, healsRow, apiRow, restartsRow]) row(dashboard);
+  for (const row of [chaosRow, recoveryRow, healsRow, apiRow, restartsRow, duelRow]) row(dashboard);
   return dashboard.build();
 }
 

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { metricDefinitions } from "../../src/agent/metrics/catalogue.js";
+import { duelMetricDefinitions } from "../../src/duel/metrics.js";
 import { dashboardDirs, dashboards, dashboardText, dashboardUid } from "./chaos-recovery.js";
 
 /**
@@ -37,7 +38,7 @@ describe("the Grafana dashboards as code", () => {
     },
   );
 
-  it("cover chaos and recovery: shots, recovery, heals by field manager, API latency, restarts", () => {
+  it("cover chaos and recovery: shots, recovery, heals by field manager, API latency, restarts, the duel", () => {
     const exprs = queried.flatMap((panel) => (panel.targets ?? []).map((target) => target.expr ?? ""));
     for (const metric of [
       "broadside_shots_total",
@@ -45,6 +46,8 @@ describe("the Grafana dashboards as code", () => {
       "broadside_heals_total",
       "apiserver_request_duration_seconds_bucket",
       "broadside_target_restarts_total",
+      "broadside_duel_attacks_total",
+      "broadside_duel_restore_seconds_bucket",
     ]) {
       expect(
         exprs.some((expr) => expr.includes(metric)),
@@ -68,7 +71,7 @@ describe("the Grafana dashboards as code", () => {
 
   it("name only Broadside metrics the catalogue defines (a renamed metric breaks here, not in Grafana)", () => {
     const known = new Set(
-      metricDefinitions.flatMap((metric) =>
+      [...metricDefinitions, ...duelMetricDefinitions].flatMap((metric) =>
         metric.type === "histogram"
           ? [`${metric.name}_bucket`, `${metric.name}_sum`, `${metric.name}_count`]
           : [metric.name],

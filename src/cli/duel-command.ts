@@ -1,7 +1,13 @@
 import type { Command } from "commander";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { startAgentHttp } from "../agent/http/server.js";
+import { parseListenAddress, type ListenAddress } from "../agent/http/address.js";
+import type { Clock } from "../core/clock.js";
 import { objectName } from "../core/names.js";
+import { optional } from "../core/objects.js";
+import { DuelMetrics } from "../duel/metrics.js";
+import { sandboxStatus } from "../sandbox/sandbox.js";
 import { parseDuelFile, type DuelFile } from "../duel/file.js";
 import { FluxDefender } from "../duel/flux.js";
 import type { GitOpsDefender } from "../duel/gitops.js";
@@ -16,7 +22,7 @@ import { startEngine } from "./engine-setup.js";
 import { readInputFile } from "./input-file.js";
 import type { CliIo } from "./options.js";
 import { clusterOf, stampOf, withInterrupt } from "./run-command.js";
-import { sandboxNameOption } from "./sandbox-commands.js";
+import { sandboxEnvironment, sandboxNameOption } from "./sandbox-commands.js";
 
 /**
  * `broadside duel FILE` (issue 13, ADR 0034, docs/duel.md): Broadside's attacks against a GitOps
@@ -25,6 +31,7 @@ import { sandboxNameOption } from "./sandbox-commands.js";
 
 interface DuelFlags extends ClusterFlags {
   readonly sandbox?: SandboxName;
+  readonly metricsBindAddress?: ListenAddress;
   readonly dryRun: boolean;
   readonly reportDir: string;
   readonly format: ReportFormat;
@@ -49,6 +56,11 @@ export function registerDuelCommand(program: Command, config: CliConfig, io: Cli
       "text",
     )
     .option("--unsafe", "lift the blast-radius cap (needed to kill the only pod of a workload)", false)
+    .option(
+      "--metrics-bind-address <host:port>",
+      "serve the duel's metrics at /metrics here while it runs (with --sandbox and its Prometheus: 127.0.0.1, a free port, listed for scraping)",
+      (text: string) => parseListenAddress(text, "--metrics-bind-address"),
+    )
     .action(async (file: string, flags: DuelFlags) => {
       await duelFile(config, io, file, flags);
     });
@@ -81,14 +93,15 @@ export async function duelFile(
     io.out(`${plan.join("\n")}\n`);
     return undefined;
   }
+  const exporter = await startDuelMetrics(config, io, flags, ctx.clock);
   const run = await withInterrupt(io, (interrupt) => {
     const stop = new Promise<void>((resolve) => {
       interrupt.addEventListener("abort", () => {
         resolve();
       });
     });
-    return runDuel({ ctx, defender, stop }, file);
-  });
+    return runDuel({ ctx, defender, stop, ...optional("observer", exporter?.metrics) }, file);
+  }).finally(() => exporter?.stop());
   const report = buildDuelReport(
     file,
     { controller: defender.controller, description: defender.description },
@@ -99,6 +112,78 @@ export async function duelFile(
   io.out(summary.endsWith("\n") ? summary : `${summary}\n`);
   io.err(`reports: ${written.join(", ")}\n`);
   return report;
+}
+
+/** Where a sandbox's Prometheus finds its targets (file_sd), when the duel runs in one that has it. */
+async function sandboxTargets(config: CliConfig, io: CliIo, sandbox: SandboxName | undefined) {
+  if (sandbox === undefined) return undefined;
+  const { state } = await sandboxStatus(sandboxEnvironment(config, io), sandbox);
+  return state.prometheus?.targetsDir;
+}
+
+interface DuelExporter {
+  readonly metrics: DuelMetrics;
+  /** Waits (at most 10 s) for a scrape of the last figures, unlists the target, closes the listener. */
+  stop(): Promise<void>;
+}
+
+/** How long the end of a duel waits for a scrape of its last figures: five of the sandbox's scrapes. */
+const lastScrapeMs = 10_000;
+/** How long its start waits for the first scrape: Prometheus applies new targets every 5 s, then scrapes. */
+const firstScrapeMs = 15_000;
+
+/**
+ * The duel's /metrics (docs/metrics.md, "The duel's metrics"): at --metrics-bind-address, or, in a
+ * sandbox running Prometheus, on a free port of 127.0.0.1 listed in its targets directory as
+ * broadside-duel-PID.json (job "broadside", component "duel") for the duel's length.
+ */
+async function startDuelMetrics(
+  config: CliConfig,
+  io: CliIo,
+  flags: DuelFlags,
+  clock: Clock,
+): Promise<DuelExporter | undefined> {
+  const targetsDir = await sandboxTargets(config, io, flags.sandbox);
+  const address =
+    flags.metricsBindAddress ??
+    (targetsDir === undefined ? undefined : parseListenAddress("127.0.0.1:0", "--metrics-bind-address"));
+  if (address === undefined) return undefined;
+  const metrics = new DuelMetrics(clock);
+  const server = await startAgentHttp(
+    { healthAddress: address, metricsAddress: address },
+    { metrics, readiness: [] },
+  );
+  io.err(`duel metrics: ${server.metrics.url}/metrics\n`);
+  const listed =
+    targetsDir === undefined
+      ? undefined
+      : await listScrapeTarget(targetsDir, `${server.metrics.host}:${server.metrics.port}`);
+  // The zero series must be in Prometheus before the first attack: rate() and increase() see no rise in
+  // a series whose first sample already counts it.
+  if (listed !== undefined && !(await metrics.scraped(firstScrapeMs))) {
+    io.err(`duel metrics: not scraped within ${firstScrapeMs / 1000} s; the duel starts anyway\n`);
+  }
+  return {
+    metrics,
+    stop: async () => {
+      if (listed !== undefined && !(await metrics.scraped(lastScrapeMs))) {
+        io.err(`duel metrics: not scraped within ${lastScrapeMs / 1000} s of the end\n`);
+      }
+      if (listed !== undefined) await rm(listed, { force: true });
+      await server.close();
+    },
+  };
+}
+
+/** A file_sd file written whole (renamed into place), so Prometheus never reads half of it. */
+async function listScrapeTarget(dir: string, address: string): Promise<string> {
+  const path = join(dir, `broadside-duel-${process.pid}.json`);
+  await writeFile(
+    `${path}.tmp`,
+    `${JSON.stringify([{ targets: [address], labels: { component: "duel" } }])}\n`,
+  );
+  await rename(`${path}.tmp`, path);
+  return path;
 }
 
 async function writeDuelReports(report: DuelReport, dir: string): Promise<string[]> {

@@ -134,4 +134,9 @@ export const documentLimits = {
   depth: 64,
   /** YAML alias expansions: a tiny file must not expand into gigabytes. */
   yamlAliases: 100,
+  /**
+   * A deleted object kept whole in its ledger record (a duel's `delete` attack), as JSON: a record is one
+   * ConfigMap, at most 1 MiB with its escaping, so half of that.
+   */
+  deletedObjectBytes: 524_288,
 } as const;

@@ -5,13 +5,14 @@ import {
   demoService,
   demoWorkloads,
   storefrontBudget,
+  storefrontFlags,
 } from "./fleet.js";
 
 /**
  * The demo fleet as manifests (each with its apiVersion and kind), for `sandbox up --with flux
  * --flux-interval D`, which commits them to the sandbox's Git repository for Flux to apply. The same
- * objects the demo creates, except that no Service asks for a front-door port: the traffic process picks
- * free ones.
+ * objects the demo creates, except that no Service asks for a front-door port (the traffic process picks
+ * free ones), and one ConfigMap more, storefront-flags, which a duel deletes.
  */
 export function demoFleetManifests(): object[] {
   return [
@@ -22,6 +23,7 @@ export function demoFleetManifests(): object[] {
     ]),
     manifest("policy/v1", "PodDisruptionBudget", storefrontBudget()),
     manifest("v1", "ConfigMap", checkoutConfig()),
+    manifest("v1", "ConfigMap", storefrontFlags()),
   ];
 }
 

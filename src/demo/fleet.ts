@@ -105,6 +105,17 @@ export function storefrontBudget(): V1PodDisruptionBudget {
   };
 }
 
+/**
+ * Flags of the storefront that no pod reads yet: in the Flux fleet only, the ConfigMap a duel deletes
+ * (issue 13), apart from checkout-config, which the duel's other attacks drift in the same round.
+ */
+export function storefrontFlags(): V1ConfigMap {
+  return {
+    metadata: { name: "storefront-flags", namespace: storefront.namespace, labels: { [demoLabel]: "true" } },
+    data: { "banner.text": "Welcome", "feature.reviews": "on" },
+  };
+}
+
 export function checkoutConfig(): V1ConfigMap {
   return {
     metadata: { name: checkoutConfigName, namespace: checkout.namespace, labels: { [demoLabel]: "true" } },

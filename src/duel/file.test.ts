@@ -94,6 +94,25 @@ describe("the Duel file", () => {
     ).toContain("spec.legs: must have at most 4 items");
   });
 
+  it("reads a delete attack, and refuses a kind it cannot delete or a key it does not take", () => {
+    const text = valid.replace(
+      "    - kind: kill-pods",
+      "    - {name: delete-app, kind: delete, params: {namespace: shop, kind: configmap, name: app}}\n    - kind: kill-pods",
+    );
+    const attack = parseDuelFile(text, "duel.yaml").attacks[4];
+    expect(attack).toEqual({
+      name: "delete-app",
+      kind: "delete",
+      params: { namespace: "shop", kind: "configmap", name: "app" },
+    });
+    expect(problemsOf(text.replace("kind: configmap, name: app}}", "kind: secret, name: app}}"))).toMatch(
+      /duel\.yaml: spec\.attacks\[4\]\.params\.kind: /,
+    );
+    expect(problemsOf(text.replace("name: app}}", "name: app, key: K}}"))).toMatch(
+      /spec\.attacks\[4\]\.params/,
+    );
+  });
+
   it("refuses a kill without a selector, and a drift that asks to remove", () => {
     expect(
       problemsOf(valid.replace("selector: {namespaces: [shop], labelSelectors: {app: web}}", "foo: 1")),

@@ -10,6 +10,7 @@ import { durationField } from "../experiments/files/durations.js";
 import { experimentApiVersion } from "../experiments/files/model.js";
 import { manifestRoot, Problems, type FieldPath } from "../experiments/files/problems.js";
 import { readSingleDocument } from "../experiments/files/yaml-source.js";
+import { checkObjectDeleteParams, type ObjectDeleteParams } from "../faults/object-delete.js";
 import { checkObjectFaultParams, type ObjectFaultParams } from "../faults/object-registry.js";
 
 /**
@@ -21,14 +22,15 @@ import { checkObjectFaultParams, type ObjectFaultParams } from "../faults/object
 export const duelKind = "Duel";
 
 /** What an attack does, and which engine path does it. */
-export const attackKinds = ["drift", "remove-key", "squeeze", "scale", "kill-pods"] as const;
+export const attackKinds = ["drift", "remove-key", "squeeze", "scale", "delete", "kill-pods"] as const;
 export type AttackKind = (typeof attackKinds)[number];
 
 /** The object fault behind each object attack, and its parameters. */
 export type ObjectAttack =
   | { readonly kind: "drift" | "remove-key"; readonly params: ObjectFaultParams["config-drift"] }
   | { readonly kind: "squeeze"; readonly params: ObjectFaultParams["resource-squeeze"] }
-  | { readonly kind: "scale"; readonly params: ObjectFaultParams["scale"] };
+  | { readonly kind: "scale"; readonly params: ObjectFaultParams["scale"] }
+  | { readonly kind: "delete"; readonly params: ObjectDeleteParams };
 
 export interface PodAttack {
   readonly kind: "kill-pods";
@@ -152,6 +154,16 @@ const faultOf = {
   scale: "scale",
 } as const;
 
+/** Checks an attack's parameters by the schema of the change behind it; usage errors name the field. */
+function checkAttackParams(
+  kind: Exclude<AttackKind, "kill-pods">,
+  params: Readonly<Record<string, unknown>>,
+  spelled: (param: string | undefined) => string,
+): void {
+  if (kind === "delete") checkObjectDeleteParams(params, spelled);
+  else checkObjectFaultParams(faultOf[kind], params, spelled);
+}
+
 function objectAttackOf(
   context: LoadContext,
   kind: Exclude<AttackKind, "kill-pods">,
@@ -170,7 +182,7 @@ function objectAttackOf(
   }
   const params = kind === "remove-key" ? { ...input, remove: true } : input;
   try {
-    checkObjectFaultParams(faultOf[kind], params, spelled);
+    checkAttackParams(kind, params, spelled);
   } catch (error) {
     context.problems.addError(error);
     return undefined;

@@ -131,6 +131,75 @@ describe("a duel over the memory cluster", () => {
     expect(renderDuelReport(report, "md")).toContain("| fast drift |");
   });
 
+  it("a deleted ConfigMap: GitOps recreating it is a heal, timed from the watch's ADDED event", async () => {
+    const engine = memoryEngine();
+    fleet(engine);
+    engine.cluster.put(
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { namespace: "shop", name: "cfg" }, data: { K: "v" } },
+      "kustomize-controller",
+    );
+    const file = parseDuelFile(
+      `apiVersion: broadside.dev/v1alpha1
+kind: Duel
+metadata: {name: d}
+spec:
+  gitops: {controller: flux, name: fleet}
+  legs: [{name: fast, interval: 10s, deadline: 30s, rounds: 2}]
+  attacks:
+    - {name: delete-cfg, kind: delete, params: {namespace: shop, kind: configmap, name: cfg}}
+`,
+      "d.yaml",
+    );
+    class WholeObjectFlux extends FluxDefender {
+      override defines(_object: KubeObject, pointer: string): boolean {
+        return pointer === "/metadata";
+      }
+    }
+    const flux = new WholeObjectFlux({
+      objects: engine.cluster,
+      clock: engine.clock,
+      namespace: "flux-system",
+      name: "fleet",
+    });
+    const running = runDuel(
+      { ctx: engine.ctx, defender: flux, stop: new Promise<void>(() => undefined) },
+      file,
+    );
+    const deleted = async () =>
+      (await engine.ledger.list({ state: "open" })).length === 2 &&
+      engine.cluster.get("ConfigMap", "shop", "cfg") === undefined;
+    // Round 1: kustomize-controller recreates it 4 s after the delete.
+    await until(engine, deleted);
+    await engine.clock.advance(4000);
+    engine.cluster.put(
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { namespace: "shop", name: "cfg" }, data: { K: "v" } },
+      "kustomize-controller",
+    );
+    // Round 2: nobody does; Broadside's revert creates it at the deadline.
+    await until(engine, deleted);
+    await engine.clock.advance(30_000);
+    const run = await running;
+
+    expect(
+      run.outcomes.map((outcome) => [
+        outcome.round,
+        outcome.kind,
+        outcome.healer,
+        outcome.restoredBy,
+        outcome.gitDefines,
+      ]),
+    ).toEqual([
+      [1, "delete", "gitops", "kustomize-controller", true],
+      [2, "delete", "broadside", "broadside", true],
+    ]);
+    const [first] = run.outcomes;
+    expect((first?.restoredAt ?? 0) - (first?.injectedAt ?? 0)).toBe(4000);
+    expect(engine.cluster.get("ConfigMap", "shop", "cfg")?.data).toEqual({ K: "v" });
+    expect(await engine.ledger.list({ state: "open" })).toEqual([]);
+    const kinds = (await engine.ledger.list()).map((record) => record.faultKind).sort();
+    expect(kinds).toEqual(["gitops-interval", "object-delete", "object-delete"]);
+  });
+
   it("plans without writing, and refuses a missing object naming the attack's field", async () => {
     const engine = memoryEngine();
     fleet(engine);

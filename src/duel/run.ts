@@ -9,12 +9,14 @@ import type { EngineContext } from "../engine/context.js";
 import { checkNamespaceRails, recoverOwn, runObjectChaos } from "../engine/object-chaos.js";
 import { gatherAndPlan, runPodChaos } from "../engine/pod-chaos.js";
 import { scopeOf } from "../experiments/run/runner.js";
+import { planObjectDelete } from "../faults/object-delete.js";
 import { planObjectFault } from "../faults/object-registry.js";
 import { podKill } from "../faults/pod-kill.js";
 import type { PlannedChange } from "../faults/types.js";
 import { getAtPointer } from "../kube/field-access.js";
 import type { DuelFile, DuelLeg, ObjectAttack, PodAttack, Attack } from "./file.js";
 import { classifyHealer, type GitOpsDefender } from "./gitops.js";
+import type { DuelObserver } from "./metrics.js";
 import { PodStartWatch, startsWhile, type Readers } from "./pod-starts.js";
 import type { AttackOutcome } from "./scoreboard.js";
 
@@ -30,6 +32,8 @@ export interface DuelDeps {
   readonly defender: GitOpsDefender;
   /** Resolves on Ctrl-C: the attacks in flight are reverted at once and no new one starts. */
   readonly stop: Promise<void>;
+  /** Told of each leg and each attack's end as they happen (the duel's metrics). */
+  readonly observer?: DuelObserver;
 }
 
 export interface DuelRun {
@@ -105,8 +109,13 @@ async function planObjectAttack(
   return { attack, index, gitDefines, readers, namespace: first.target.namespace, description };
 }
 
-/** The fields a change writes: a squeeze writes the limits inside the resources it replaces. */
+/**
+ * The fields a change writes: a squeeze writes the limits inside the resources it replaces; a delete
+ * takes the whole object, which Git defines when the controller's apply owns any of its metadata (Flux
+ * labels everything it applies).
+ */
 function changedFields(change: PlannedChange): string[] {
+  if (change.faultKind === "object-delete") return ["/metadata"];
   if (change.faultKind !== "resource-squeeze") return [change.path];
   return [`${change.path}/limits/cpu`, `${change.path}/limits/memory`];
 }
@@ -133,6 +142,8 @@ function planAttackChanges(
       return planObjectFault("resource-squeeze", ctx.objects, attack.params, names);
     case "scale":
       return planObjectFault("scale", ctx.objects, attack.params, names);
+    case "delete":
+      return planObjectDelete(ctx.objects, attack.params, names);
   }
 }
 
@@ -235,6 +246,7 @@ async function runLeg(
     leg.rounds * (leg.deadline.milliseconds + reconcileTimeoutMs) + legMarginMs,
   );
   ctx.progress(`leg ${leg.name}: ${defender.description} reconciles every ${leg.interval.toString()}`);
+  deps.observer?.legStarted(leg.interval.milliseconds);
   const set = await runObjectChaos(ctx, changes, {
     duration: budget,
     dryRun: false,
@@ -332,7 +344,9 @@ async function fire(
     planned.readers === undefined
       ? null
       : startsWhile(pods.fold.starts, planned.readers, outcome.injectedAt, to).length;
-  return { ...base, gitDefines: planned.gitDefines, podsStarted, ...outcome };
+  const ended: AttackOutcome = { ...base, gitDefines: planned.gitDefines, podsStarted, ...outcome };
+  deps.observer?.attackEnded(ended);
+  return ended;
 }
 
 type Fired = Pick<

@@ -5,7 +5,8 @@ import { jsonEqual, type JsonValue, type LedgerRecord, type OpenRecord } from ".
 import type { Observation } from "../core/ledger/state-machine.js";
 import { optional } from "../core/objects.js";
 import { getAtPointer } from "../kube/field-access.js";
-import { fieldManager } from "../kube/objects.js";
+import { creatorOf, objectDeleteKind } from "../kube/deleted-object-access.js";
+import { fieldManager, type KubeObject } from "../kube/objects.js";
 import { collectionPath } from "../kube/watch/source.js";
 import { Informer, type InformerEvent } from "../kube/watch/informer.js";
 import type { WatchSources } from "../kube/watch/source.js";
@@ -107,13 +108,31 @@ export class HealWatch implements RecordWriter {
 
   private onEvent(record: LedgerRecord, event: InformerEvent<KubernetesObject>): void {
     if (this.heals.has(record.id) || event.type === "DELETED") return;
-    if (event.object.metadata?.uid !== record.target.uid) return;
-    const value = getAtPointer(event.object as unknown as JsonValue, record.path);
-    if (jsonEqual(value, record.injected)) return;
-    const by = healer(event.object, record.path);
-    this.heals.set(record.id, { at: event.receivedAt, ...optional("by", by) });
+    const heal = record.faultKind === objectDeleteKind ? recreation(record, event) : fieldHeal(record, event);
+    if (heal === undefined) return;
+    this.heals.set(record.id, heal);
     if (this.records.every((r) => this.heals.has(r.id))) this.everyHealed.resolve(undefined);
   }
+}
+
+/** The record's field no longer holds Broadside's value in this incarnation: a heal, by its owner. */
+function fieldHeal(record: LedgerRecord, event: InformerEvent<KubernetesObject>): Heal | undefined {
+  if (event.object.metadata?.uid !== record.target.uid) return undefined;
+  const value = getAtPointer(event.object as unknown as JsonValue, record.path);
+  if (jsonEqual(value, record.injected)) return undefined;
+  const by = healer(event.object, record.path);
+  return { at: event.receivedAt, ...optional("by", by) };
+}
+
+/**
+ * A deleted object back under its name, as another incarnation (the ADDED event of someone's create):
+ * a heal, by the field manager that created it. Broadside's own create is its revert, never a heal.
+ */
+function recreation(record: LedgerRecord, event: InformerEvent<KubernetesObject>): Heal | undefined {
+  if (event.object.metadata?.uid === record.target.uid) return undefined;
+  const by = creatorOf(event.object as unknown as KubeObject);
+  if (by === fieldManager) return undefined;
+  return { at: event.receivedAt, ...optional("by", by) };
 }
 
 type ManagedFieldsEntry = NonNullable<NonNullable<KubernetesObject["metadata"]>["managedFields"]>[number];

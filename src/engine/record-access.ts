@@ -7,26 +7,30 @@ import type { NodeWorkStore } from "../core/node-work.js";
 import type { Observation } from "../core/ledger/state-machine.js";
 import { podFaultKinds } from "../faults/types.js";
 import { FieldAccess } from "../kube/field-access.js";
-import type { ObjectPatcher, ObjectReader } from "../kube/objects.js";
+import { DeletedObjectAccess, objectDeleteKind } from "../kube/deleted-object-access.js";
+import type { ObjectLifecycle, ObjectPatcher, ObjectReader } from "../kube/objects.js";
 import type { PodReader } from "../kube/pods.js";
 import type { RecordWriter } from "./context.js";
 
 /**
  * Reads, applies and reverts ledger records of every fault kind: object faults through FieldAccess
- * (conditional JSON patches); pod faults through PodRecords.
+ * (conditional JSON patches); a deleted object through DeletedObjectAccess (delete, create again); pod
+ * faults through PodRecords.
  */
 export class RecordAccess implements RecordWriter {
   private readonly fields: FieldAccess;
+  private readonly deleted: DeletedObjectAccess;
   private readonly pods: PodRecords;
   private readonly nodeFaults: NodeFaultRecords | undefined;
 
   constructor(
-    objects: ObjectReader & ObjectPatcher,
+    objects: ObjectReader & ObjectPatcher & ObjectLifecycle,
     pods: PodReader,
     nodeWork?: NodeWorkStore,
     clock: Clock = systemClock,
   ) {
     this.fields = new FieldAccess(objects);
+    this.deleted = new DeletedObjectAccess(objects);
     this.pods = new PodRecords(pods);
     this.nodeFaults = nodeWork === undefined ? undefined : new NodeFaultRecords(pods, nodeWork, clock);
   }
@@ -45,6 +49,7 @@ export class RecordAccess implements RecordWriter {
 
   private accessFor(record: OpenRecord): RecordWriter {
     if (isTimedKind(record.faultKind) && this.nodeFaults !== undefined) return this.nodeFaults;
+    if (record.faultKind === objectDeleteKind) return this.deleted;
     return (podFaultKinds as readonly string[]).includes(record.faultKind) ? this.pods : this.fields;
   }
 }

@@ -20,13 +20,19 @@ export type FaultKind = ObjectFaultKind | PodFaultKind;
  */
 export const setupChangeKinds = ["gitops-interval"] as const;
 export type SetupChangeKind = (typeof setupChangeKinds)[number];
+/**
+ * A change of a whole object rather than of one field: a duel's deletion of a managed ConfigMap, whose
+ * record keeps the object to create it again (faults/object-delete.ts, kube/deleted-object-access.ts).
+ */
+export const wholeObjectChangeKinds = ["object-delete"] as const;
+export type WholeObjectChangeKind = (typeof wholeObjectChangeKinds)[number];
 
 /**
  * One change an object fault will make to one field of one object, planned from a read of the object
  * and not yet written anywhere. The engine turns it into a ledger record, then applies it.
  */
 export interface PlannedChange {
-  readonly faultKind: ObjectFaultKind | SetupChangeKind;
+  readonly faultKind: ObjectFaultKind | SetupChangeKind | WholeObjectChangeKind;
   readonly target: TargetRef;
   /** RFC 6901 JSON pointer into the object, e.g. "/data/LOG_LEVEL" or "/spec/replicas". */
   readonly path: string;

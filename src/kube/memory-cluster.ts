@@ -10,6 +10,8 @@ import type {
   JsonPatchOperation,
   KubeObject,
   NamespaceReader,
+  DeletePreconditions,
+  ObjectLifecycle,
   ObjectPatcher,
   ObjectReader,
   ObjectRef,
@@ -88,7 +90,14 @@ function refused(status: number, message: string): ApiException<string> {
 }
 
 export class MemoryCluster
-  implements PodShots, PodReader, PodFactsSource, ObjectReader, ObjectPatcher, NamespaceReader
+  implements
+    PodShots,
+    PodReader,
+    PodFactsSource,
+    ObjectReader,
+    ObjectPatcher,
+    ObjectLifecycle,
+    NamespaceReader
 {
   private readonly objects = new Map<string, Stored>();
   private history: { readonly version: number; readonly type: string; readonly stored: Stored }[] = [];
@@ -262,6 +271,30 @@ export class MemoryCluster
     const current = this.get(ref.kind, ref.namespace, ref.name);
     if (current === undefined) throw refused(404, `${ref.name} not found`);
     this.put(operations.reduce(applyOperation, current), fieldManager);
+  }
+
+  // ObjectLifecycle ---------------------------------------------------------------------------------
+
+  async createObject(object: KubeObject): Promise<void> {
+    this.requests += 1;
+    const kind = typeof object.kind === "string" ? object.kind : "";
+    const [namespace, name] = [text(object, "namespace"), text(object, "name")];
+    await this.write(`create ${kind} ${namespace}/${name}`);
+    if (this.get(kind, namespace, name) !== undefined) throw refused(409, `${name} already exists`);
+    // The API server gives a created object its own uid, whatever the body says.
+    const metadata = { ...metadataOf(object), uid: this.newUid() };
+    this.put({ ...object, metadata }, fieldManager);
+  }
+
+  async deleteObject(ref: ObjectRef, preconditions: DeletePreconditions): Promise<void> {
+    this.requests += 1;
+    await this.write(`delete ${ref.kind} ${ref.namespace}/${ref.name}`);
+    const current = this.get(ref.kind, ref.namespace, ref.name);
+    if (current === undefined) throw refused(404, `${ref.name} not found`);
+    if (text(current, "uid") !== preconditions.uid) throw refused(409, "Precondition failed: UID");
+    if (text(current, "resourceVersion") !== preconditions.resourceVersion)
+      throw refused(409, "Precondition failed: ResourceVersion");
+    this.remove(ref.kind, ref.namespace, ref.name);
   }
 
   annotations(namespace: string): Promise<Readonly<Record<string, string>>> {

@@ -26,6 +26,30 @@ export interface ObjectPatcher {
   patch(ref: ObjectRef, operations: readonly JsonPatchOperation[]): Promise<void>;
 }
 
+/** The incarnation and version a delete must still find: the API server's delete preconditions. */
+export interface DeletePreconditions {
+  readonly uid: string;
+  readonly resourceVersion: string;
+}
+
+/**
+ * Deletes and recreates whole objects, for the one change that is no field's: a duel's deletion of a
+ * managed ConfigMap (issue 13), whose ledger record holds the whole object so that it can be created again.
+ */
+export interface ObjectLifecycle {
+  /**
+   * Creates `object` (its apiVersion, kind, metadata.namespace and metadata.name say where) as Broadside's
+   * field manager; rejects with the API's own error, 409 when the name is taken.
+   */
+  createObject(object: KubeObject): Promise<void>;
+  /** Deletes the object only while it is this incarnation at this version: else 409, or 404 when gone. */
+  deleteObject(ref: ObjectRef, preconditions: DeletePreconditions): Promise<void>;
+}
+
+/** The kinds Broadside may delete and recreate (ObjectLifecycle). */
+export const deletableKinds = ["ConfigMap"] as const;
+export type DeletableKind = (typeof deletableKinds)[number];
+
 export interface NamespaceReader {
   /** The namespace's annotations (the opt-in rail reads them); rejects when it cannot be read. */
   annotations(namespace: string): Promise<Readonly<Record<string, string>>>;
@@ -117,6 +141,31 @@ const kindClients: Record<SupportedKind, KindClient> = {
   },
 };
 
+/** The object's reference, refused (BRD_INTERNAL) unless its kind is one Broadside deletes and recreates. */
+function deletableRef(object: KubeObject | ObjectRef): ObjectRef {
+  const ref = "metadata" in object ? objectRefOf(object) : (object as ObjectRef);
+  if (ref.kind !== "ConfigMap" || ref.apiVersion !== "v1") {
+    throw new BroadsideError(
+      "BRD_INTERNAL",
+      `Broadside deletes and recreates only ${deletableKinds.join(", ")}, not ${ref.apiVersion} ${ref.kind}`,
+    );
+  }
+  return ref;
+}
+
+/** Where an object lives, from its own apiVersion, kind and metadata. */
+export function objectRefOf(object: KubeObject): ObjectRef {
+  const metadata = object.metadata;
+  const field = (value: unknown): string => (typeof value === "string" ? value : "");
+  const meta = typeof metadata === "object" && metadata !== null && !Array.isArray(metadata) ? metadata : {};
+  return {
+    apiVersion: field(object.apiVersion),
+    kind: field(object.kind),
+    namespace: field((meta as Record<string, unknown>).namespace),
+    name: field((meta as Record<string, unknown>).name),
+  };
+}
+
 function isSupportedKind(kind: string): kind is SupportedKind {
   return (supportedKinds as readonly string[]).includes(kind);
 }
@@ -146,7 +195,7 @@ export function toKubeObject(model: object): KubeObject {
   return parsed as KubeObject;
 }
 
-export class ClusterObjects implements ObjectReader, ObjectPatcher, NamespaceReader {
+export class ClusterObjects implements ObjectReader, ObjectPatcher, ObjectLifecycle, NamespaceReader {
   constructor(private readonly kube: EngineKube) {}
 
   async read(ref: ObjectRef): Promise<KubeObject | undefined> {
@@ -161,6 +210,25 @@ export class ClusterObjects implements ObjectReader, ObjectPatcher, NamespaceRea
 
   async patch(ref: ObjectRef, operations: readonly JsonPatchOperation[]): Promise<void> {
     await clientFor(ref).patch(this.kube, { namespace: ref.namespace, name: ref.name }, operations);
+  }
+
+  async createObject(object: KubeObject): Promise<void> {
+    const ref = deletableRef(object);
+    // client-node's model classes take the wire's JSON: every ConfigMap field has its wire name.
+    await this.kube.core.createNamespacedConfigMap({
+      namespace: ref.namespace,
+      body: object,
+      fieldManager,
+    });
+  }
+
+  async deleteObject(ref: ObjectRef, preconditions: DeletePreconditions): Promise<void> {
+    deletableRef(ref);
+    await this.kube.core.deleteNamespacedConfigMap({
+      namespace: ref.namespace,
+      name: ref.name,
+      body: { preconditions: { uid: preconditions.uid, resourceVersion: preconditions.resourceVersion } },
+    });
   }
 
   async annotations(namespace: string): Promise<Readonly<Record<string, string>>> {

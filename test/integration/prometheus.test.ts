@@ -9,15 +9,18 @@ import { Duration } from "../../src/core/duration.js";
 import type { PrometheusProbe } from "../../src/experiments/files/model.js";
 import { startPrometheusProbe } from "../../src/experiments/probes/prometheus-probe.js";
 import { connect, type KubeClients } from "../../src/kube/client.js";
+import { ensureFlux } from "../../src/sandbox/flux-build.js";
 import { ensurePrometheus } from "../../src/sandbox/prometheus-build.js";
 import { SandboxName } from "../../src/sandbox/sandbox-name.js";
 import { broadside, config, eventually, kubectl, repoRoot, testDeployment } from "./harness.js";
 import { integrationSandboxName } from "./names.js";
 
 /**
- * A real Prometheus in the sandbox (issue 13): `sandbox up --with prometheus` builds it (once, cached) and
- * runs it on a free port of 127.0.0.1, scraping the control plane over TLS. Then a run like the demo's,
- * with the agent listed in the targets directory: pod kills and a drift healed by another field manager.
+ * A real Prometheus in the sandbox (issue 13): `sandbox up --with flux,prometheus` builds it (once, cached)
+ * and runs it on a free port of 127.0.0.1 beside a real Flux, scraping the control plane over TLS and
+ * Flux's controllers. Then a run like the demo's, with the agent listed in the targets directory: pod
+ * kills and a drift healed by another field manager; and a short duel against the Flux, scraped while it
+ * runs.
  * Against that, the experiments' prometheus probe passes and fails as it should, and every panel of the
  * Grafana dashboard (deploy/grafana/) answers with data: a panel that can never show any is a bug.
  *
@@ -27,6 +30,18 @@ const name = SandboxName.parse(`${integrationSandboxName.slice(0, 26)}-prom`, "s
 const namespace = "prom-chaos";
 const healer = "kubectl-edit";
 const controlPlaneJobs = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"];
+
+/** One leg at 10 s, one round: a drift and a delete Flux heals, so the duel's panels have every series. */
+const shortDuel = `apiVersion: broadside.dev/v1alpha1
+kind: Duel
+metadata: {name: prom}
+spec:
+  gitops: {controller: flux, name: fleet}
+  legs: [{name: fast, interval: 10s, deadline: 25s}]
+  attacks:
+    - {name: drift-timeout, kind: drift, params: {namespace: demo-payments, kind: configmap, name: checkout-config, key: payment.timeout, value: 90s}}
+    - {name: delete-flags, kind: delete, params: {namespace: demo-shop, kind: configmap, name: storefront-flags}}
+`;
 
 interface StatusJson {
   components: { name: string; pid: number; port: number; healthy: boolean }[];
@@ -182,7 +197,8 @@ async function readSandbox(): Promise<void> {
 async function controlPlaneUp(): Promise<Record<string, string> | undefined> {
   const targets = (await prom("/api/v1/targets", { state: "active" })).data?.activeTargets ?? [];
   const byJob = Object.fromEntries(targets.map((t) => [t.labels.job ?? "", `${t.health} ${t.lastError}`]));
-  return controlPlaneJobs.every((job) => byJob[job] === "up ") ? byJob : undefined;
+  if (!controlPlaneJobs.every((job) => byJob[job] === "up ")) return undefined;
+  return Object.fromEntries(controlPlaneJobs.map((job) => [job, byJob[job] ?? ""]));
 }
 
 async function residentMiB(pid: number): Promise<number> {
@@ -229,6 +245,8 @@ beforeAll(async () => {
   // Built on first use only (about 5 minutes cold on two idle cores), cached by version like the sandbox's
   // binaries: only a run that selects this file pays for it. See docs/sandbox.md.
   await ensurePrometheus({ ...env.build, onProgress: env.onProgress, clock: env.clock });
+  // Flux too (cached; test/integration/flux.test.ts builds it as well): the sandbox runs both together.
+  await ensureFlux({ ...env.build, onProgress: env.onProgress, clock: env.clock });
 }, 3_600_000);
 
 afterAll(async () => {
@@ -240,8 +258,19 @@ afterAll(async () => {
 });
 
 describe("a real Prometheus in the sandbox", () => {
-  it("starts with --with prometheus beside the control plane, on a free port of 127.0.0.1, and scrapes it over TLS", async () => {
-    const up = await broadside("sandbox", "up", "--name", name, "--nodes", "1", "--with", "prometheus");
+  it("starts with --with flux,prometheus beside the control plane, on a free port of 127.0.0.1, and scrapes it over TLS and Flux", async () => {
+    const up = await broadside(
+      "sandbox",
+      "up",
+      "--name",
+      name,
+      "--nodes",
+      "1",
+      "--with",
+      "flux,prometheus",
+      "--flux-interval",
+      "1m",
+    );
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toMatch(
       /prometheus: v0\.316\.0 \(Prometheus 3\.16\.0\), API http:\/\/127\.0\.0\.1:\d+; .*targets\/broadside-\*\.json/,
@@ -257,6 +286,16 @@ describe("a real Prometheus in the sandbox", () => {
     expect(Object.keys(health).sort()).toEqual(controlPlaneJobs);
     const requests = await instant("sum by (job) (apiserver_request_total)", "job");
     expect(requests["kube-apiserver"]).toBeGreaterThan(0);
+    // Both components together: Flux's two controllers, listed by the sandbox in flux.json, are scraped.
+    const flux = await eventually(
+      "Prometheus to scrape Flux's two controllers",
+      async () => {
+        const up = await instant('up{job="flux"}', "controller");
+        return Object.values(up).filter((value) => value === 1).length === 2 ? up : undefined;
+      },
+      60_000,
+    );
+    expect(Object.keys(flux).sort()).toEqual(["kustomize-controller", "source-controller"]);
 
     processIo.err(`prometheus: ${await residentMiB(prometheusPid)} MiB resident\n`);
   });
@@ -361,6 +400,51 @@ describe("a real Prometheus in the sandbox", () => {
     ).toMatchObject({
       "pod-kill": 2,
     });
+  });
+
+  it("scrapes a short duel against the sandbox's Flux while it runs", async () => {
+    expect(chaosFrom, "the run with chaos happened").toBeGreaterThan(0);
+    const ready = await kubectl(
+      kubeconfig,
+      "wait",
+      "--for=condition=Ready",
+      "--timeout=120s",
+      "-n",
+      "flux-system",
+      "kustomization/fleet",
+    );
+    expect(ready.code, ready.stderr).toBe(0);
+    const file = join(tmpdir(), `prom-it-duel-${process.pid}.yaml`);
+    await writeFile(file, shortDuel);
+    const reportDir = join(tmpdir(), `prom-it-duel-${process.pid}`);
+    const duel = await broadside("duel", file, "--sandbox", name, "--report-dir", reportDir);
+    expect(duel.code, duel.stderr).toBe(0);
+    // It served its metrics on loopback, listed for the sandbox's Prometheus, and unlisted them after.
+    expect(duel.stderr).toMatch(/duel metrics: http:\/\/127\.0\.0\.1:\d+\/metrics/);
+    expect(duel.stderr).not.toContain("not scraped");
+    expect((await readdir(targetsDir)).filter((entry) => entry.startsWith("broadside-duel-"))).toEqual([]);
+    // The duel is gone (its series stale): what it had, over the last minutes.
+    const attacks = await instant(
+      'sum by (kind) (max_over_time(broadside_duel_attacks_total{component="duel"}[5m])) > 0',
+      "kind",
+    );
+    processIo.err(`duel attacks as Prometheus has them: ${JSON.stringify(attacks)}\n`);
+    expect(Object.keys(attacks).sort()).toEqual(["delete", "drift"]);
+    // The time to restore as the dashboard computes it, once the scrape with the heals is in a rate window
+    // (a rate needs the scrape after the heals; a query ending at that scrape may not see it yet).
+    const restore = await eventually(
+      "Prometheus to compute the duel's time to restore by GitOps",
+      async () => {
+        const byHealer = await instant(
+          'histogram_quantile(0.5, sum by (le, healer) (rate(broadside_duel_restore_seconds_bucket{healer="gitops"}[30s])))',
+          "healer",
+        );
+        return Number.isFinite(byHealer.gitops) ? byHealer.gitops : undefined;
+      },
+      30_000,
+    );
+    processIo.err(`duel time to restore by GitOps, p50 as Prometheus computes it: ${restore} s\n`);
+    expect(restore).toBeGreaterThan(0);
   });
 
   it("answers every panel's query of the Grafana dashboard with data after that run", async () => {
