@@ -169,4 +169,74 @@ describe("LeaderBoard", () => {
     await board.lead(third.signal);
     expect(events).toHaveLength(4);
   });
+  it("marks its replica once the leader's board serves, and unmarks it after the claim, as the board stops", async () => {
+    const events: string[] = [];
+    let finishClaim = (): void => undefined;
+    const mark = {
+      claim: (leading: AbortSignal) => {
+        events.push(`claim (leading: ${String(!leading.aborted)})`);
+        // A claim still in flight when leadership ends: the release waits for it.
+        return new Promise<void>((resolve) => {
+          finishClaim = () => {
+            events.push("claimed");
+            resolve();
+          };
+        });
+      },
+      release: () => {
+        events.push("released");
+        return Promise.resolve();
+      },
+    };
+    const board = new LeaderBoard({
+      listen,
+      clock: systemClock,
+      log,
+      mark,
+      serve: () => {
+        events.push("served");
+        return Promise.resolve(fakeService(events));
+      },
+    });
+    boards.push(board);
+    await board.start();
+    const leading = new AbortController();
+    const term = board.lead(leading.signal);
+    await expect.poll(() => events).toEqual(["served", "claim (leading: true)"]);
+    leading.abort();
+    // The board stops taking shots at once, whatever the label's state.
+    await expect.poll(() => events).toEqual(["served", "claim (leading: true)", "stopped"]);
+    finishClaim();
+    await term;
+    expect(events).toEqual(["served", "claim (leading: true)", "stopped", "claimed", "released"]);
+  });
+
+  it("marks nothing when the leader's board never served", async () => {
+    const events: string[] = [];
+    const board = new LeaderBoard({
+      listen,
+      clock: systemClock,
+      log,
+      retryMs: 5,
+      mark: {
+        claim: () => {
+          events.push("claim");
+          return Promise.resolve();
+        },
+        release: () => {
+          events.push("release");
+          return Promise.resolve();
+        },
+      },
+      serve: () => Promise.reject(new Error("the API server is unreachable")),
+    });
+    boards.push(board);
+    await board.start();
+    const leading = new AbortController();
+    const term = board.lead(leading.signal);
+    await systemClock.sleep(20);
+    leading.abort();
+    await term;
+    expect(events).toEqual([]);
+  });
 });

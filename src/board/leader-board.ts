@@ -1,5 +1,6 @@
 import type { Clock } from "../core/clock.js";
 import { describeError } from "../core/errors.js";
+import type { LeaderMark } from "./leader-pod-label.js";
 import type { BoardService } from "./serve.js";
 import { startStandbyServer, type BoardServer } from "./server.js";
 
@@ -10,7 +11,9 @@ import { startStandbyServer, type BoardServer } from "./server.js";
  * swaps the standby for a board of its own (board/serve.ts: the agent's engine and cache, fresh player
  * tokens, the fogs and anchors a board that is gone left on reverted first); when it stops leading it
  * does what `broadside board` does when it stops: stops listening (so no shot is accepted any more),
- * closes the game, reverts the fogs and anchors it keeps, and stands by again.
+ * closes the game, reverts the fogs and anchors it keeps, and stands by again. With a `mark` (the pod label
+ * that the chart's Service selects, board/leader-pod-label.ts), the leader's board marks its replica once
+ * it serves and removes the mark as it stops, so the Service reaches the leader only.
  */
 
 export interface LeaderBoardLog {
@@ -26,6 +29,8 @@ export interface LeaderBoardOptions {
   readonly log: LeaderBoardLog;
   /** ms between tries when the leader's board could not start (the API server unreachable, say). */
   readonly retryMs?: number;
+  /** How the replica serving the board is found (its pod's label); none for an agent outside a pod. */
+  readonly mark?: LeaderMark;
 }
 
 export class LeaderBoard {
@@ -73,13 +78,26 @@ export class LeaderBoard {
     const service = await this.startService(leading);
     if (service !== undefined) {
       this.options.log.info({ board: service.server.url }, "board serving: leading");
+      const marked = this.options.mark?.claim(leading);
       await this.options.clock.sleep(Number.POSITIVE_INFINITY, leading);
-      await service.stop().catch((error: unknown) => {
-        this.options.log.error({ err: describeError(error) }, "the board did not stop cleanly");
-      });
+      // stop() starts closing the listener before its first await, so no shot is taken from here on; the
+      // mark goes meanwhile (after a claim still in flight), so the Service stops sending players here.
+      await Promise.all([
+        service.stop().catch((error: unknown) => {
+          this.options.log.error({ err: describeError(error) }, "the board did not stop cleanly");
+        }),
+        this.unmark(marked),
+      ]);
       this.options.log.info({}, "board stopped: no longer leading");
     }
     await this.standByAgain();
+  }
+
+  /** The mark off this replica, once its claim has settled (a claim never rejects). */
+  private async unmark(marked: Promise<void> | undefined): Promise<void> {
+    if (marked === undefined) return;
+    await marked;
+    await this.options.mark?.release();
   }
 
   /** Back to standing by, unless the agent is stopping meanwhile. */

@@ -30,10 +30,12 @@ import { ClusterFinalizerWriter } from "../kube/finalizers.js";
 import { ClusterEventRecorder } from "../kube/events.js";
 import { ClusterChildObjects } from "../kube/chaos-children.js";
 import { PodCache } from "../kube/pod-cache.js";
+import { ClusterPodLabels } from "../kube/pod-labels.js";
 import { describeError, usageError } from "../core/errors.js";
 import { parseListenAddress } from "../agent/http/address.js";
 import { ApiLatencyRing } from "../board/api-latencies.js";
 import { LeaderBoard } from "../board/leader-board.js";
+import { LeaderPodLabel } from "../board/leader-pod-label.js";
 import { startBoardService } from "../board/serve.js";
 import type { EngineContext } from "../engine/context.js";
 import { ClusterAccessReviewer } from "../kube/access-review.js";
@@ -197,7 +199,7 @@ export function registerAgentCommand(program: Command, config: CliConfig, io: Cl
         await checkChaosMeshCrds(new ClusterCrdReader(kubeConfig), chaosMeshPlurals());
       await ensureBroadsideNamespace(kubeConfig.makeApiClient(CoreV1Api));
       const notifications = startNotifications(notifying, { kube, ctx, log, seen });
-      const board = leaderBoard(boarding, { ctx, kube });
+      const board = leaderBoard(boarding, { ctx, kube, self: config.selfPod });
       try {
         await runAgent(
           {
@@ -260,16 +262,24 @@ type AgentBoardSettings = ReturnType<typeof agentBoardSettings>;
  */
 function leaderBoard(
   settings: AgentBoardSettings,
-  parts: { readonly ctx: EngineContext; readonly kube: KubeClients },
+  parts: { readonly ctx: EngineContext; readonly kube: KubeClients; readonly self: CliConfig["selfPod"] },
 ): LeaderBoard | undefined {
   if (settings === undefined) return undefined;
-  const { ctx, kube } = parts;
+  const { ctx, kube, self } = parts;
   const { latencies } = settings;
   const audit = pino({ base: { component: "board" } }, pino.destination(2));
+  if (self === undefined) audit.info({}, "board pod label off: BROADSIDE_POD_NAME is not set");
   return new LeaderBoard({
     listen: settings.listen,
     clock: ctx.clock,
     log: audit,
+    // In a pod, the leader labels it so that the board's Service reaches the leader only.
+    ...optional(
+      "mark",
+      self === undefined
+        ? undefined
+        : new LeaderPodLabel({ pods: new ClusterPodLabels(kube), self, clock: ctx.clock, log: audit }),
+    ),
     serve: () =>
       startBoardService(ctx, {
         listen: settings.listen,

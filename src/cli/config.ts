@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { Duration } from "../core/duration.js";
 import { usageError } from "../core/errors.js";
 import { checkDurationLimit, durationLimits, faultDurationLimits } from "../core/input-limits.js";
+import { namespaceName, objectName } from "../core/names.js";
 import { optional } from "../core/objects.js";
 import { parseFrontDoorPorts, type FrontDoorPorts } from "../demo/front-door-ports.js";
 import type { KubeconfigEnvironment } from "../kube/kubeconfig.js";
@@ -30,6 +31,11 @@ export interface CliConfig {
    * in-cluster): that pod is never a target.
    */
   readonly selfPodUid: string | undefined;
+  /**
+   * The pod Broadside runs in, by name (BROADSIDE_POD_NAME and BROADSIDE_POD_NAMESPACE, from the Downward
+   * API): the agent's board labels it while it leads. Undefined outside a pod.
+   */
+  readonly selfPod: { readonly namespace: string; readonly name: string } | undefined;
   /** The Prometheus that probes without a url of their own query (BROADSIDE_PROMETHEUS_URL). */
   readonly prometheusUrl: string | undefined;
   /** Where the demo's front doors listen unless --front-door-ports says (BROADSIDE_FRONT_DOOR_PORTS). */
@@ -64,6 +70,7 @@ export function readConfig(env: NodeJS.ProcessEnv): CliConfig {
     failpoint: env.BROADSIDE_FAILPOINT,
     prometheusUrl: httpUrlFrom(env.BROADSIDE_PROMETHEUS_URL, "BROADSIDE_PROMETHEUS_URL"),
     selfPodUid: podUidFrom(env.BROADSIDE_POD_UID),
+    selfPod: selfPodFrom(env.BROADSIDE_POD_NAME, env.BROADSIDE_POD_NAMESPACE),
     ledgerRetention: ledgerRetentionFrom(env.BROADSIDE_LEDGER_RETENTION),
     kubeconfigEnvironment: kubeconfigEnvironmentFrom(env, home),
     env,
@@ -107,6 +114,20 @@ function httpUrlFrom(text: string | undefined, variable: string): string | undef
     throw usageError(variable, `must be an http or https URL, got ${url.protocol.replace(":", "")}`);
   }
   return text;
+}
+
+/** The pod's name and namespace: both or neither, each a valid name. */
+function selfPodFrom(name: string | undefined, namespace: string | undefined) {
+  const given = (text: string | undefined) => text !== undefined && text !== "";
+  if (!given(name) && !given(namespace)) return undefined;
+  if (name === undefined || name === "")
+    throw usageError("BROADSIDE_POD_NAME", "needed with BROADSIDE_POD_NAMESPACE");
+  if (namespace === undefined || namespace === "")
+    throw usageError("BROADSIDE_POD_NAMESPACE", "needed with BROADSIDE_POD_NAME");
+  return {
+    name: objectName(name, "BROADSIDE_POD_NAME"),
+    namespace: namespaceName(namespace, "BROADSIDE_POD_NAMESPACE"),
+  };
 }
 
 /** A pod's uid as the API server makes them (a UUID); the Downward API writes it. */

@@ -91,6 +91,19 @@ describe("the environment is input too: a bad BROADSIDE_* variable is refused li
     [{ BROADSIDE_MAX_FAULT_DURATION: "0" }, "BROADSIDE_MAX_FAULT_DURATION: must be longer than 0"],
     [{ BROADSIDE_PROMETHEUS_URL: "ftp://x" }, "BROADSIDE_PROMETHEUS_URL: must be an http or https URL"],
     [{ BROADSIDE_POD_UID: "../x" }, 'BROADSIDE_POD_UID: "../x" is not a pod uid'],
+    [
+      { BROADSIDE_POD_NAME: "../x", BROADSIDE_POD_NAMESPACE: "broadside-system" },
+      'BROADSIDE_POD_NAME: "../x" is not an object name',
+    ],
+    [
+      { BROADSIDE_POD_NAME: "broadside-agent-0", BROADSIDE_POD_NAMESPACE: "a/b" },
+      'BROADSIDE_POD_NAMESPACE: "a/b" is not a namespace name',
+    ],
+    [{ BROADSIDE_POD_NAME: "broadside-agent-0" }, "BROADSIDE_POD_NAMESPACE: needed with BROADSIDE_POD_NAME"],
+    [
+      { BROADSIDE_POD_NAMESPACE: "broadside-system" },
+      "BROADSIDE_POD_NAME: needed with BROADSIDE_POD_NAMESPACE",
+    ],
   ])("%j", async (env, message) => {
     const result = await cliWithEnv(env, "sandbox", "list");
     expect(result.code).toBe(2);

@@ -3,10 +3,13 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { ConfigMapLedgerStore } from "../../src/kube/ledger-store.js";
 import {
   type RunningAgent,
+  boardLabelledPods,
   freeLoopbackPort,
   logged,
   optIntoChaos,
-  startElectedAgent,
+  serviceEndpointPods,
+  startElectedAgentIn,
+  until,
 } from "./agent-process.js";
 import { createOperator, removeOperator } from "./board-process.js";
 import {
@@ -26,9 +29,15 @@ import {
  * ConfigMap. The standby answers every route 503 BRD_BOARD_STANDBY naming the leader, and takes no shot.
  * Then the Lease is taken from the leader: its board stops taking shots at once, the fog is reverted, and
  * the port stands by; once the Lease is free again a replica leads and serves a fresh board.
+ *
+ * Each replica runs "in" a pod of a Deployment standing for the chart's (BROADSIDE_POD_NAME, as the chart's
+ * Downward API sets it), beside a Service selecting those pods and the leader's label, as the chart's
+ * `broadside-agent-board` does: its EndpointSlice names the leader's pod alone, none while nobody leads,
+ * then the next leader's.
  */
 
 const namespace = useTestNamespace("agent-board");
+const replicas = useTestNamespace("agent-board-replicas");
 const clusterRole = () => `broadside-board-operator-${namespace()}`;
 
 afterAll(async () => {
@@ -96,6 +105,37 @@ async function deployFleet(): Promise<void> {
   await deployAndWait(namespace(), tuned);
 }
 
+/**
+ * Two pods standing for the chart's replicas, and the board's Service over them: the first two pods' names.
+ * The second carries the leader's label already, as a leader that hung would have left it.
+ */
+async function deployReplicas(): Promise<[string, string]> {
+  await deployAndWait(replicas(), testDeployment("agent", 2));
+  await adminClients().core.createNamespacedService({
+    namespace: replicas(),
+    body: {
+      metadata: { name: "board" },
+      spec: {
+        selector: { app: "agent", "broadside.dev/board": "leader" },
+        ports: [{ name: "http-board", port: 8090, targetPort: 8090 }],
+      },
+    },
+  });
+  const pods = await adminClients().core.listNamespacedPod({
+    namespace: replicas(),
+    labelSelector: "app=agent",
+  });
+  const [first, second] = pods.items.map((pod) => pod.metadata?.name ?? "");
+  if (first === undefined || second === undefined) throw new Error("the replicas' pods are not there");
+  const stale = await kubectl(
+    inject("adminKubeconfig"),
+    ...["label", "pod", second, "-n", replicas(), "broadside.dev/board=leader"],
+  );
+  expect(stale.code, stale.stderr).toBe(0);
+  await until("the stale label's endpoint", () => serviceEndpointPods(replicas(), "board"), [second]);
+  return [first, second];
+}
+
 /** A shot by `player` at `cell` of the board at `base`. */
 function fire(base: string, player: string, cell: Cell, weapon: string) {
   return request(`${base}/api/shots`, "POST", player, {
@@ -136,13 +176,32 @@ describe("the board served by the agent's leader", () => {
     await deployFleet();
     const token = await createOperator(namespace(), clusterRole());
 
+    const [leaderPod, standbyPod] = await deployReplicas();
+    const admin = inject("adminKubeconfig");
+
     // Two replicas, each holding its board port; the first leads, the second stands by.
     const leaderPort = await freeLoopbackPort();
-    const leader = startElectedAgent(undefined, "--board-listen", `127.0.0.1:${leaderPort}`);
+    const leader = startElectedAgentIn(
+      { namespace: replicas(), name: leaderPod },
+      admin,
+      ...["--board-listen", `127.0.0.1:${leaderPort}`],
+    );
     await logged(leader, "board serving: leading");
     const standbyPort = await freeLoopbackPort();
-    const standby = startElectedAgent(undefined, "--board-listen", `127.0.0.1:${standbyPort}`);
+    const standby = startElectedAgentIn(
+      { namespace: replicas(), name: standbyPod },
+      admin,
+      ...["--board-listen", `127.0.0.1:${standbyPort}`],
+    );
     await logged(standby, "board standing by");
+    // The leader took the stale label off the standby's pod and put it on its own: the Service reaches it alone.
+    await until(
+      "the board's Service to reach the leader alone",
+      () => serviceEndpointPods(replicas(), "board"),
+      [leaderPod],
+    );
+    expect(await boardLabelledPods(replicas())).toEqual([leaderPod]);
+    expect(await logged(leader, "board pod labelled: leader")).toMatchObject({ unlabelled: [standbyPod] });
     const url = `http://127.0.0.1:${leaderPort}`;
     const standbyUrl = `http://127.0.0.1:${standbyPort}`;
     const identity = await eventually("the Lease to name the leader", leaseHolder);
@@ -223,10 +282,14 @@ describe("the board served by the agent's leader", () => {
     const stolen = await kubectl(
       inject("adminKubeconfig"),
       ...["patch", "lease", "broadside-agent", "-n", "broadside-system", "--type", "merge", "-p"],
-      JSON.stringify({ spec: { holderIdentity: "elsewhere", renewTime, leaseDurationSeconds: 8 } }),
+      JSON.stringify({ spec: { holderIdentity: "elsewhere", renewTime, leaseDurationSeconds: 15 } }),
     );
     expect(stolen.code, stolen.stderr).toBe(0);
     await logged(leader, "board stopped: no longer leading");
+    // Its pod lost the label as its board stopped: while "elsewhere" holds the Lease, no pod is the board's.
+    await logged(leader, "board pod unlabelled");
+    expect(await boardLabelledPods(replicas())).toEqual([]);
+    await until("the board's Service to reach no pod", () => serviceEndpointPods(replicas(), "board"), []);
     const lostShot = await eventually("the old leader's port to stand by", async () => {
       const response = await fire(url, player.token, cell, "torpedo").catch(() => undefined);
       return response?.status === 503 ? response : undefined;
@@ -248,7 +311,13 @@ describe("the board served by the agent's leader", () => {
     ).catch((error: unknown) => {
       throw new Error(`${String(error)}\n${tail(leader)}\n${tail(standby)}`, { cause: error });
     });
-    const nextUrl = next === leader ? url : standbyUrl;
+    const [nextUrl, nextPod] = next === leader ? [url, leaderPod] : [standbyUrl, standbyPod];
+    await until(
+      "the board's Service to reach the next leader alone",
+      () => serviceEndpointPods(replicas(), "board"),
+      [nextPod],
+    );
+    expect(await boardLabelledPods(replicas())).toEqual([nextPod]);
     const fresh = (await (await fetch(`${nextUrl}/api/board`)).json()) as BoardState;
     expect(fresh.game).toBeNull();
     const oldToken = await fire(nextUrl, player.token, cell, "torpedo");
@@ -257,5 +326,7 @@ describe("the board served by the agent's leader", () => {
     for (const agent of [leader, standby]) agent.child.kill("SIGTERM");
     expect(await leader.exited, tail(leader)).toBe(0);
     expect(await standby.exited, tail(standby)).toBe(0);
+    // The leader that stopped took its label with it.
+    expect(await boardLabelledPods(replicas())).toEqual([]);
   }, 300_000);
 });

@@ -1,4 +1,4 @@
-import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { DiscoveryV1Api, PatchStrategy, setHeaderOptions, type V1Endpoint } from "@kubernetes/client-node";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -39,23 +39,40 @@ export function startAgentOn(kubeconfig: string, ...extra: string[]): RunningAge
   return spawnAgent(kubeconfig, ["--no-leader-elect", ...extra]);
 }
 
+/** A 3 s lease: a handover fits in a test. */
+const shortLease = [
+  "--leader-elect-lease-duration",
+  "3s",
+  "--leader-elect-renew-deadline",
+  "2s",
+  "--leader-elect-retry-period",
+  "500ms",
+];
+
 /**
  * Starts a leader-elected agent with a 3 s lease (a handover fits in a test), on ephemeral loopback
  * ports, as the identity of `kubeconfig`.
  */
 export function startElectedAgent(kubeconfig: string = inject("adminKubeconfig"), ...extra: string[]) {
-  const shortLease = [
-    "--leader-elect-lease-duration",
-    "3s",
-    "--leader-elect-renew-deadline",
-    "2s",
-    "--leader-elect-retry-period",
-    "500ms",
-  ];
   return spawnAgent(kubeconfig, [...shortLease, ...extra]);
 }
 
-function spawnAgent(kubeconfig: string, flags: readonly string[]): RunningAgent {
+/**
+ * As startElectedAgent, as if it ran in `pod` (BROADSIDE_POD_NAME and BROADSIDE_POD_NAMESPACE, as the
+ * chart's Downward API sets them): its board labels that pod while it leads.
+ */
+export function startElectedAgentIn(
+  pod: { readonly namespace: string; readonly name: string },
+  kubeconfig: string,
+  ...extra: string[]
+): RunningAgent {
+  return spawnAgent(kubeconfig, [...shortLease, ...extra], {
+    BROADSIDE_POD_NAME: pod.name,
+    BROADSIDE_POD_NAMESPACE: pod.namespace,
+  });
+}
+
+function spawnAgent(kubeconfig: string, flags: readonly string[], env: NodeJS.ProcessEnv = {}): RunningAgent {
   const child = spawn(
     process.execPath,
     [
@@ -69,7 +86,7 @@ function spawnAgent(kubeconfig: string, flags: readonly string[]): RunningAgent 
       "127.0.0.1:0",
       ...flags,
     ],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } },
   );
   const logs: RunningAgent["logs"] = [];
   let text = "";
@@ -197,4 +214,46 @@ export async function freeLoopbackPort(): Promise<number> {
   });
   if (address === null || typeof address === "string") throw new Error("no loopback port");
   return address.port;
+}
+
+/** The pods of `namespace` that carry the label the agent's board puts on the leader's pod, by name. */
+export async function boardLabelledPods(namespace: string): Promise<string[]> {
+  const pods = await adminClients().core.listNamespacedPod({
+    namespace,
+    labelSelector: "broadside.dev/board=leader",
+  });
+  return pods.items.map((pod) => pod.metadata?.name ?? "").sort();
+}
+
+/** The pods the EndpointSlices of Service `service` name, as the endpoint-slice controller wrote them. */
+export async function serviceEndpointPods(namespace: string, service: string): Promise<string[]> {
+  const slices = await adminClients()
+    .config.makeApiClient(DiscoveryV1Api)
+    .listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
+  return slices.items
+    .flatMap((slice) => orNone(slice.endpoints))
+    .flatMap((endpoint) => (endpoint.targetRef?.name === undefined ? [] : [endpoint.targetRef.name]))
+    .sort();
+}
+
+/** The API sends null for an EndpointSlice with no endpoints, whatever client-node's type says. */
+function orNone(endpoints: readonly V1Endpoint[] | null): readonly V1Endpoint[] {
+  return endpoints ?? [];
+}
+
+/** Waits until `read` equals `expected`, naming what it saw last when it does not. */
+export async function until<T>(what: string, read: () => Promise<T>, expected: T, timeoutMs = 60_000) {
+  let last: T | undefined;
+  try {
+    await eventually(
+      what,
+      async () => {
+        last = await read();
+        return JSON.stringify(last) === JSON.stringify(expected) ? true : undefined;
+      },
+      timeoutMs,
+    );
+  } catch (error: unknown) {
+    throw new Error(`${String(error)}; last seen: ${JSON.stringify(last)}`, { cause: error });
+  }
 }

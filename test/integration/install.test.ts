@@ -6,10 +6,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import {
   type RunningAgent,
+  boardLabelledPods,
   freeLoopbackPort,
   logged,
   optIntoChaos,
+  serviceEndpointPods,
   startElectedAgent,
+  startElectedAgentIn,
+  until,
 } from "./agent-process.js";
 import { createOperator, removeOperator } from "./board-process.js";
 import { processIo } from "../../src/cli/options.js";
@@ -103,7 +107,6 @@ describe("the chart", () => {
     expect(agent?.ports).toContainEqual({ name: "board", containerPort: 8090 });
     expect(named("Service", "broadside-agent-board")?.spec).toMatchObject({
       type: "ClusterIP",
-      selector: { "app.kubernetes.io/name": "broadside", "app.kubernetes.io/component": "agent" },
       ports: [{ name: "http-board", port: 8090, targetPort: "board" }],
     });
     expect(named("ClusterRole", "broadside-agent-board")?.rules).toEqual([
@@ -116,6 +119,57 @@ describe("the chart", () => {
     expect(named("ClusterRole", "broadside-agent-board-operator")?.rules).toEqual([
       { apiGroups: ["broadside.dev"], resources: ["boards"], verbs: ["operate"] },
     ]);
+  });
+
+  it("renders the board's Service for the leader's pod alone: the label, the Downward API, a Role in broadside-system", async () => {
+    const byDefault = await helmTemplate(helm, paths);
+    const board = parseAllDocuments(await helmTemplate(helm, paths, ["--set", "board.enabled=true"])).map(
+      (document) => document.toJSON() as Manifest,
+    );
+    const named = (kind: string, name: string) =>
+      board.find((object) => object.kind === kind && object.metadata.name === name);
+    const agent = named("Deployment", "broadside-agent")?.spec.template.spec.containers[0];
+    // The Service reaches the pod the leader labels, and no other: its pod name and namespace come from
+    // the Downward API, and a Role in broadside-system alone lets it label pods there.
+    expect(named("Service", "broadside-agent-board")?.spec).toMatchObject({
+      type: "ClusterIP",
+      selector: {
+        "app.kubernetes.io/name": "broadside",
+        "app.kubernetes.io/component": "agent",
+        "broadside.dev/board": "leader",
+      },
+      ports: [{ name: "http-board", port: 8090, targetPort: "board" }],
+    });
+    expect(agent?.env).toEqual(
+      expect.arrayContaining([
+        { name: "BROADSIDE_POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+        { name: "BROADSIDE_POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+      ]),
+    );
+    const labeller = named("Role", "broadside-agent-board-leader");
+    expect(labeller?.metadata.namespace).toBe("broadside-system");
+    expect(labeller?.rules).toEqual([
+      { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "patch"] },
+    ]);
+    expect(named("RoleBinding", "broadside-agent-board-leader")).toMatchObject({
+      metadata: { namespace: "broadside-system" },
+      roleRef: { kind: "Role", name: "broadside-agent-board-leader" },
+      subjects: [{ kind: "ServiceAccount", name: "broadside-agent", namespace: "broadside-system" }],
+    });
+    // No other RBAC object comes with the board.
+    const key = (object: Manifest) => `${object.kind}/${object.metadata.name}`;
+    const defaults = new Set(
+      parseAllDocuments(byDefault).map((document) => key(document.toJSON() as Manifest)),
+    );
+    const boardOnly = board.filter((object) => /Role/.test(object.kind) && !defaults.has(key(object)));
+    expect(boardOnly.map(key).sort()).toEqual([
+      "ClusterRole/broadside-agent-board",
+      "ClusterRole/broadside-agent-board-operator",
+      "ClusterRoleBinding/broadside-agent-board",
+      "Role/broadside-agent-board-leader",
+      "RoleBinding/broadside-agent-board-leader",
+    ]);
+    expect(byDefault).not.toContain("BROADSIDE_POD_NAME");
   });
 
   it("refuses a protected namespace or an empty list in watchNamespaces, naming the value", async () => {
@@ -154,11 +208,11 @@ describe("the chart", () => {
 /** The fields of a rendered object these tests read. */
 interface Manifest {
   readonly kind: string;
-  readonly metadata: { readonly name: string };
+  readonly metadata: { readonly name: string; readonly namespace?: string };
   readonly spec: {
     readonly template: {
       readonly spec: {
-        readonly containers: { readonly args: string[]; readonly ports: object[] }[];
+        readonly containers: { readonly args: string[]; readonly ports: object[]; readonly env?: object[] }[];
       };
     };
   };
@@ -231,6 +285,8 @@ describe("the agent with the chart's own ServiceAccount token", () => {
       "serviceaccount/broadside-agent",
       "role/broadside-agent",
       "rolebinding/broadside-agent",
+      "role/broadside-agent-board-leader",
+      "rolebinding/broadside-agent-board-leader",
     );
     await kubectl(
       admin,
@@ -378,12 +434,32 @@ describe("the agent with the chart's own ServiceAccount token", () => {
   });
 
   it("serves the board with the chart's RBAC: the operator's login reviewed, a game opened, a torpedo and an anchor hit", async () => {
+    // The agent runs "in" one of the chart's pods (kwok runs them); the other carries a stale leader label.
+    const [own, other] = await eventually("the chart's two agent pods, Ready", async () => {
+      const pods = await adminClients().core.listNamespacedPod({
+        namespace: "broadside-system",
+        labelSelector: "app.kubernetes.io/name=broadside,app.kubernetes.io/component=agent",
+      });
+      const ready = pods.items.filter(isReady).map((pod) => pod.metadata?.name ?? "");
+      return ready.length === 2 ? ready.sort() : undefined;
+    });
+    if (own === undefined || other === undefined) throw new Error("no chart pods");
+    const stale = await kubectl(
+      inject("adminKubeconfig"),
+      ...["label", "pod", other, "-n", "broadside-system", "broadside.dev/board=leader"],
+    );
+    expect(stale.code, stale.stderr).toBe(0);
     const port = await freeLoopbackPort();
-    const agent = startElectedAgent(
+    const agent = startElectedAgentIn(
+      { namespace: "broadside-system", name: own },
       tokenKubeconfig,
       ...["--watch-namespaces", inside(), "--board-listen", `127.0.0.1:${port}`],
     );
     await logged(agent, "board serving: leading");
+    // With the chart's Role, the leader moved the label to its own pod: the chart's Service reaches it alone.
+    const endpoints = () => serviceEndpointPods("broadside-system", "broadside-agent-board");
+    await until("the board's Service to reach the leader's pod alone", endpoints, [own]);
+    expect(await boardLabelledPods("broadside-system")).toEqual([own]);
     const url = `http://127.0.0.1:${port}`;
     const post = (path: string, bearer: string | undefined, body: object) =>
       fetch(`${url}${path}`, {
@@ -444,9 +520,12 @@ describe("the agent with the chart's own ServiceAccount token", () => {
     );
     const squeezed = await adminClients().apps.readNamespacedDeployment({ namespace: inside(), name: "web" });
     expect(squeezed.spec?.template.spec?.containers[0]?.resources?.limits).toMatchObject({ cpu: "50m" });
-    // The agent stops: its board stops and reverts the anchor, as `broadside board` does.
+    // The agent stops: its board stops and reverts the anchor, as `broadside board` does, and its pod
+    // loses the label, so the Service reaches no pod.
     agent.child.kill("SIGTERM");
     expect(await agent.exited, agentTail(agent)).toBe(0);
+    expect(await boardLabelledPods("broadside-system")).toEqual([]);
+    await until("the board's Service to reach no pod", endpoints, []);
     const restored = await adminClients().apps.readNamespacedDeployment({ namespace: inside(), name: "web" });
     expect(restored.spec?.template.spec?.containers[0]?.resources).toEqual({
       requests: { cpu: "100m", memory: "64Mi" },
