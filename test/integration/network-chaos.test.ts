@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { get } from "node:http";
-import { readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { systemHost } from "../../src/sandbox/bodies/host.js";
@@ -642,6 +642,68 @@ describe.runIf(canRun)("network faults through the node daemon, in a sandbox wit
         ],
       });
       expect(await request(port)).toBe("200");
+    } finally {
+      restarted.kill("SIGTERM");
+    }
+  });
+  it("a proxy fault outlives its SIGKILLed daemon only until its end: the proxy exits, the redirect lapses, and the restarted daemon removes the table", async () => {
+    const netns = victim().netns;
+    const node = "kwok-node-0";
+    const layout = sandboxLayout(config.stateDir, name);
+    const script = join(repoRoot, "bin", "broadside.js");
+    // The test before stopped the node's daemon; this one starts its own.
+    const first = spawn(process.execPath, daemonArgs(layout, script, node), { stdio: "ignore" });
+    const held = startBroadside(
+      ...["delay", "--kubeconfig", kubeconfig, "-n", "shop", "-l", "app=web", "--unsafe"],
+      ...["--latency", "100ms", "--backend", "proxy", "--duration", "6s", "-o", "json"],
+    );
+    const entry = await eventually("the proxy journaled", async () => {
+      if ((await broadsideTables(netns)).length !== 1) return undefined;
+      const names = await readdir(join(stateDir, "daemon", node));
+      for (const file of names.filter((each) => each.endsWith(".json"))) {
+        const journaled = JSON.parse(await readFile(join(stateDir, "daemon", node, file), "utf8")) as {
+          phase: string;
+          endsAt?: number;
+          proxy?: { pid: number };
+          spec: { kind: string };
+        };
+        if (journaled.spec.kind === "delay" && journaled.phase === "applied" && journaled.proxy !== undefined)
+          return { pid: journaled.proxy.pid, endsAt: journaled.endsAt ?? 0 };
+      }
+      return undefined;
+    });
+    first.kill("SIGKILL");
+    await eventually("the daemon gone", async () => ((await running(first.pid ?? 0)) ? undefined : true));
+    expect(await running(entry.pid)).toBe(true);
+    // Past the end plus the proxy's 10 s of grace: nobody reverted it, yet it ended itself.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, entry.endsAt + 11_000 - Date.now())));
+    expect(await running(entry.pid)).toBe(false);
+    expect(await broadsideTables(netns)).toHaveLength(1);
+    // The table is still there, but its rule no longer matches (meta time): requests reach the pod.
+    expect(await request(port)).toBe("200");
+    const restartedAt = Date.now();
+    const restarted = spawn(process.execPath, daemonArgs(layout, script, node), { stdio: "ignore" });
+    try {
+      await eventually(
+        "the table gone",
+        async () => ((await broadsideTables(netns)).length === 0 ? true : undefined),
+        10_000,
+      );
+      process.stderr.write(
+        `proxy after a daemon crash: the proxy had exited by itself, requests answered 200 with the inert table; the table was gone ${Date.now() - restartedAt} ms after the daemon started again\n`,
+      );
+      const result = await held.done;
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout) as NetworkJson).toMatchObject({
+        runs: [
+          {
+            final: {
+              phase: "Reverted",
+              message: expect.stringContaining("its end passed while the daemon was down") as string,
+            },
+          },
+        ],
+      });
     } finally {
       restarted.kill("SIGTERM");
     }
