@@ -196,7 +196,7 @@ export function proxyRuleset(
     "    type nat hook prerouting priority dstnat; policy accept;",
     ...listeners.map(
       ({ port, proxyPort }) =>
-        `    iifname "${device}" tcp dport ${port} meta time < ${Math.floor(untilSeconds)} redirect to :${proxyPort}`,
+        `    iifname "${device}" meta nfproto ipv4 tcp dport ${port} meta time < ${Math.floor(untilSeconds)} redirect to :${proxyPort}`,
     ),
     "  }",
     "}",

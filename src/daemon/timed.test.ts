@@ -339,7 +339,7 @@ describe("timed node faults in the daemon (ADR 0032)", () => {
           "table inet broadside_20261207t133000_abc123 {",
           "  chain prerouting {",
           "    type nat hook prerouting priority dstnat; policy accept;",
-          '    iifname "eth0" tcp dport 8080 meta time < 67 redirect to :40000',
+          '    iifname "eth0" meta nfproto ipv4 tcp dport 8080 meta time < 67 redirect to :40000',
           "  }",
           "}",
           "",
