@@ -7,6 +7,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { systemHost } from "../../src/sandbox/bodies/host.js";
 import { decideBodies, probeBodies } from "../../src/sandbox/bodies/mode.js";
 import type { BodyInfo } from "../../src/sandbox/bodies/pod-bodies.js";
+import { parseRunReport } from "../../src/experiments/report/json.js";
+import type { RunReport } from "../../src/experiments/report/run-report.js";
 import { ledgerObjectName } from "../../src/kube/ledger-store.js";
 import { daemonArgs } from "../../src/sandbox/daemons.js";
 import { SandboxName } from "../../src/sandbox/sandbox-name.js";
@@ -283,6 +285,11 @@ async function journalEntry(work: string): Promise<{ proxy?: { pid: number } } |
   return text === undefined ? undefined : (JSON.parse(text) as { proxy?: { pid: number } });
 }
 
+/** The median latency of the probe `web` in a phase of a run's report (NaN without one). */
+function webP50(report: RunReport, phase: "baseline" | "chaos" | "recovery"): number {
+  return report.phases[phase].probes.find((probe) => probe.probe === "web")?.latency?.p50Ms ?? Number.NaN;
+}
+
 async function running(pid: number): Promise<boolean> {
   const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
   return stat !== undefined && stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
@@ -541,6 +548,49 @@ describe.runIf(canRun)("network faults through the node daemon, in a sandbox wit
     expect(lost.length).toBeLessThanOrEqual(bounds.high);
     const after = await Promise.all(Array.from({ length: 50 }, () => request(port)));
     expect(after.filter((status) => status !== "200")).toEqual([]);
+  });
+
+  it("broadside run of a Chaos Mesh NetworkChaos delay (no target) goes the same way: the probe's chaos phase is slower by the delay, the fault reverted", async () => {
+    const netns = victim().netns;
+    const file = join(stateDir, "networkchaos-delay.yaml");
+    await writeFile(
+      file,
+      [
+        "apiVersion: chaos-mesh.org/v1alpha1",
+        "kind: NetworkChaos",
+        "metadata: { name: web-delay, namespace: shop }",
+        "spec:",
+        "  action: delay",
+        "  mode: one",
+        "  selector: { labelSelectors: { app: web } }",
+        '  delay: { latency: 300ms, jitter: 0ms, correlation: "0" }',
+        "  duration: 12s",
+        "",
+      ].join("\n"),
+    );
+    const run = await broadside(
+      ...["run", file, "--sandbox", name, "--unsafe", "--window", "4s"],
+      ...["--probe", "name=web,url=front-door://web.shop/,frequency=5"],
+      ...["--report-dir", join(stateDir, "reports")],
+    );
+    const path = /reports: (\S+\.json)/.exec(run.stderr)?.[1];
+    if (path === undefined) throw new Error(`no report written:\n${run.stdout}\n${run.stderr}`);
+    const report = parseRunReport(await readFile(path, "utf8"), path);
+    const exit = { passed: 0, failed: 5, aborted: 6 }[report.verdict.result];
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(exit);
+    const before = webP50(report, "baseline");
+    const during = webP50(report, "chaos");
+    const after = webP50(report, "recovery");
+    process.stderr.write(
+      `run NetworkChaos delay 300ms: verdict ${report.verdict.result} (exit ${String(run.code)}); probe p50 baseline ${before.toFixed(1)} ms, chaos ${during.toFixed(1)} ms, recovery ${after.toFixed(1)} ms\n`,
+    );
+    // The chaos phase holds the whole fault; timers fire late, never early.
+    expect(during - before).toBeGreaterThanOrEqual(290);
+    expect(after - before).toBeLessThan(100);
+    expect(await broadsideTables(netns)).toEqual([]);
+    expect(run.stderr).toMatch(
+      /proxy backend \(auto: this node's kernel has no sch_netem|kernel backend \(auto/,
+    );
   });
 
   it("halt reverts a held fault within 10 s (the daemon watches the kill switch)", async () => {
