@@ -100,6 +100,7 @@ describe("configuration is read once, at the entry points", () => {
     "sandbox/traffic/main.ts",
     "sandbox/bodies/body-main.ts",
     "sandbox/git-server-main.ts",
+    "daemon/proxy-main.ts",
   ]);
 
   it("reads process.env and process.argv nowhere else", () => {

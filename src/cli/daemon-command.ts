@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { Command } from "commander";
 import { hostname } from "node:os";
 import { pino } from "pino";
@@ -10,6 +11,7 @@ import type { ProcessFinder } from "../daemon/finder.js";
 import { FileJournal } from "../daemon/journal.js";
 import { systemProcessTable } from "../daemon/proc.js";
 import { systemArgvRunner } from "../daemon/run-argv.js";
+import { NodeProxyLauncher } from "../daemon/proxy-launcher.js";
 import { SandboxRecordsFinder } from "../daemon/sandbox-finder.js";
 import { broadsideNamespace } from "../kube/ledger-store.js";
 import { ConfigMapNodeWork } from "../kube/node-work-store.js";
@@ -73,6 +75,10 @@ export function registerDaemonCommand(program: Command, config: CliConfig, io: C
         runner: systemArgvRunner,
         ledger: connected.ctx.ledger,
         scratchDir: flags.journal,
+        proxies: new NodeProxyLauncher(
+          { node: process.execPath, script: join(config.packageRoot, "dist", "daemon", "proxy-main.js") },
+          flags.journal,
+        ),
         halt: connected.ctx.halt,
         clock: connected.ctx.clock,
         protectedNamespaces: [...defaultProtectedNamespaces, broadsideNamespace],

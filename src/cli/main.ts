@@ -34,7 +34,7 @@ export const commandModules: readonly CommandModule[] = [
     load: async () => (await import("./timed-chaos-commands.js")).registerTimedChaosCommands,
   },
   {
-    names: ["bandwidth", "partition"],
+    names: ["bandwidth", "partition", "delay", "loss"],
     load: async () => (await import("./network-commands.js")).registerNetworkCommands,
   },
   {

@@ -1,17 +1,23 @@
 import type { Command } from "commander";
 import { Duration } from "../core/duration.js";
 import { BroadsideError, usageError } from "../core/errors.js";
+import { networkBackends } from "../core/node-work.js";
 import type { NetworkWork } from "../core/node-work.js";
 import { runNetworkChaos } from "../engine/network-chaos.js";
 import type { NetworkChaosResult } from "../engine/network-chaos.js";
-import { bandwidthParamsSchema, partitionParamsSchema } from "../faults/network.js";
+import {
+  bandwidthParamsSchema,
+  delayParamsSchema,
+  lossParamsSchema,
+  partitionParamsSchema,
+} from "../faults/network.js";
 import type { NetworkFaultKind } from "../faults/network.js";
 import type { z } from "zod";
 import { connectForPods } from "./chaos-commands.js";
 import { addPodSelectionFlags, type PodSelectionFlags } from "./chaos-flags.js";
 import { printSkipped } from "./chaos-output.js";
 import type { CliConfig } from "./config.js";
-import { durationOption, type CliIo } from "./options.js";
+import { choiceOption, durationOption, type CliIo } from "./options.js";
 
 /*
  * `broadside bandwidth` and `broadside partition` (issue 12, ADR 0032): Chaos Mesh's NetworkChaos
@@ -35,6 +41,20 @@ interface BandwidthFlags extends NetworkFlags {
 
 interface PartitionFlags extends NetworkFlags {
   readonly direction: string;
+}
+
+interface NetemFlags extends NetworkFlags {
+  readonly correlation: string;
+  readonly backend: (typeof networkBackends)[number];
+}
+
+interface DelayFlags extends NetemFlags {
+  readonly latency?: Duration;
+  readonly jitter: Duration;
+}
+
+interface LossFlags extends NetemFlags {
+  readonly percent?: string;
 }
 
 export function registerNetworkCommands(program: Command, config: CliConfig, io: CliIo): void {
@@ -75,6 +95,70 @@ export function registerNetworkCommands(program: Command, config: CliConfig, io:
       });
       await runNetworkVerb(config, io, "partition", network, pods, flags);
     });
+  addNetemFlags(addNetworkFlags(program.command("delay"), config))
+    .description(
+      "Delay what pods send for a while (tc netem, or Broadside's proxy where the kernel has no netem), then lift it",
+    )
+    .option(
+      "--latency <duration>",
+      "the delay added, e.g. 200ms (required)",
+      durationOption("--latency", { fields: "--latency", max: Duration.parse("1h", "--latency") }),
+    )
+    .option(
+      "--jitter <duration>",
+      "spread around the latency, e.g. 50ms",
+      durationOption("--jitter", { fields: "--jitter", max: Duration.parse("1h", "--jitter") }),
+      Duration.ofMilliseconds(0),
+    )
+    .action(async (pods: string[], flags: DelayFlags) => {
+      if (flags.latency === undefined) throw usageError("--latency", "is required, e.g. --latency 200ms");
+      if (flags.latency.milliseconds < 1) throw usageError("--latency", "must be at least 1ms");
+      const network = checkParams(delayParamsSchema, {
+        device: flags.device,
+        delay: {
+          latencyMs: flags.latency.milliseconds,
+          jitterMs: flags.jitter.milliseconds,
+          correlation: percent(flags.correlation, "--correlation"),
+        },
+        backend: flags.backend,
+      });
+      await runNetworkVerb(config, io, "delay", network, pods, flags);
+    });
+  addNetemFlags(addNetworkFlags(program.command("loss"), config))
+    .description(
+      "Lose a share of pods' traffic for a while (tc netem, or Broadside's proxy dropping connections), then lift it",
+    )
+    .option("--percent <percent>", "the share lost, 0 to 100, e.g. 25 (required)")
+    .action(async (pods: string[], flags: LossFlags) => {
+      if (flags.percent === undefined) throw usageError("--percent", "is required, e.g. --percent 25");
+      const network = checkParams(lossParamsSchema, {
+        device: flags.device,
+        loss: {
+          percent: percent(flags.percent, "--percent"),
+          correlation: percent(flags.correlation, "--correlation"),
+        },
+        backend: flags.backend,
+      });
+      await runNetworkVerb(config, io, "loss", network, pods, flags);
+    });
+}
+
+function addNetemFlags(command: Command): Command {
+  return command
+    .option("--correlation <percent>", "how much each draw leans on the one before, 0 to 100", "0")
+    .option(
+      "--backend <backend>",
+      "kernel (tc netem), proxy (Broadside's TCP proxy in the pod's namespace), or auto: kernel where the node's kernel has netem",
+      choiceOption("--backend", networkBackends),
+      "auto",
+    );
+}
+
+/** A percentage, 0 to 100, with at most 4 decimals. */
+function percent(text: string, flag: string): number {
+  if (!/^[0-9]{1,3}(\.[0-9]{1,4})?$/.test(text) || Number(text) > 100)
+    throw usageError(flag, `must be a percentage from 0 to 100, got ${JSON.stringify(text)}`);
+  return Number(text);
 }
 
 function addNetworkFlags(command: Command, config: CliConfig): Command {
@@ -93,7 +177,9 @@ function checkParams<Output>(schema: z.ZodType<Output>, input: unknown): Output 
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue?.path[issue.path.length - 1];
-  throw usageError(`--${typeof field === "string" ? field : "device"}`, issue?.message ?? "is not valid");
+  const flagOf: Record<string, string> = { latencyMs: "latency", jitterMs: "jitter" };
+  const flag = typeof field === "string" ? (flagOf[field] ?? field) : "device";
+  throw usageError(`--${flag}`, issue?.message ?? "is not valid");
 }
 
 function integer(text: string, flag: string): number {

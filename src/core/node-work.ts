@@ -82,10 +82,52 @@ export const deviceSchema = z
   .string()
   .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,14}$/, { error: "must be an interface name such as eth0" });
 
+/** A percentage as Chaos Mesh writes loss and correlation: 0 to 100. */
+const percentSchema = z.number().min(0).max(100);
+
+/** Chaos Mesh's NetworkChaos delay: latency, jitter (ms) and the correlation of successive delays (%). */
+export const delaySchema = z.strictObject({
+  latencyMs: z
+    .number()
+    .int()
+    .min(1)
+    .max(60 * 60_000),
+  jitterMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(60 * 60_000),
+  correlation: percentSchema,
+});
+export type DelayParams = z.infer<typeof delaySchema>;
+
+/** Chaos Mesh's NetworkChaos loss: the share lost (%) and the correlation of successive losses (%). */
+export const lossSchema = z.strictObject({
+  percent: percentSchema.refine((percent) => percent > 0, { error: "must be more than 0" }),
+  correlation: percentSchema,
+});
+export type LossParams = z.infer<typeof lossSchema>;
+
+/**
+ * How delay and loss are made (ADR 0039): `kernel` is tc netem on the device; `proxy` is Broadside's TCP
+ * proxy in the pod's namespace with an nftables redirect of the pod's ports; `auto` lets the node's daemon
+ * pick kernel where its kernel has sch_netem and the proxy otherwise.
+ */
+export const networkBackends = ["auto", "kernel", "proxy"] as const;
+export type NetworkBackend = (typeof networkBackends)[number];
+
+const tcpPortSchema = z.number().int().min(1).max(65_535);
+
 export const networkWorkSchema = z.strictObject({
   device: deviceSchema,
   bandwidth: bandwidthSchema.optional(),
   partition: partitionSchema.optional(),
+  delay: delaySchema.optional(),
+  loss: lossSchema.optional(),
+  /** delay and loss: the backend asked for (default auto). */
+  backend: z.enum(networkBackends).optional(),
+  /** delay and loss through the proxy: the pod's TCP ports whose incoming connections are redirected. */
+  ports: z.array(tcpPortSchema).min(1).max(16).optional(),
 });
 export type NetworkWork = z.infer<typeof networkWorkSchema>;
 
@@ -141,6 +183,8 @@ function kindProblem(spec: {
   if (spec.durationMs === undefined) return { path: "durationMs", message: `is required for ${spec.kind}` };
   if (spec.network?.[spec.kind] === undefined)
     return { path: "network", message: `needs its ${spec.kind} parameters` };
+  if (spec.network.backend === "proxy" && spec.network.ports === undefined)
+    return { path: "network", message: "the proxy backend needs the pod's TCP ports" };
   return undefined;
 }
 

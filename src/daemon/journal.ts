@@ -30,6 +30,16 @@ export const journalEntrySchema = z.strictObject({
     .strictObject({ pid: z.number().int().positive(), startTime: z.string(), how: z.string() })
     .optional(),
   status: nodeWorkStatusSchema.optional(),
+  /** delay and loss: the backend the daemon chose, and why (ADR 0039). */
+  backend: z.strictObject({ kind: z.enum(["kernel", "proxy"]), why: z.string() }).optional(),
+  /** The proxy backend: the proxy's process (pid and start time, journaled before the redirect) and ports. */
+  proxy: z
+    .strictObject({
+      pid: z.number().int().positive(),
+      startTime: z.string(),
+      listeners: z.array(z.strictObject({ port: z.number().int(), proxyPort: z.number().int() })),
+    })
+    .optional(),
 });
 export type JournalEntry = z.infer<typeof journalEntrySchema>;
 

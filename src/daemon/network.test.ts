@@ -1,16 +1,23 @@
 import { describe, expect, it } from "vitest";
 import {
   broadsideTables,
+  chooseBackend,
   hasBroadsideQdisc,
   inNetns,
+  kernelQdiscArgv,
   ledgerIdOfTable,
   netemArgv,
+  netemLack,
+  netemProbeArgv,
+  proxyRuleset,
   nftDeleteTableArgv,
   partitionRuleset,
   qdiscDeleteArgv,
   tableName,
   tbfArgv,
 } from "./network.js";
+
+const id = "20261207t133000-abc123";
 
 describe("the kernel backend's argv (checked exactly: no shell, every value from a checked spec)", () => {
   it("bandwidth is tbf on the device's root with Broadside's handle b5d:", () => {
@@ -67,7 +74,6 @@ describe("the kernel backend's argv (checked exactly: no shell, every value from
   });
 
   it("a partition is one nft table named after its ledger record, dropping on the device", () => {
-    const id = "20261207t133000-abc123";
     expect(tableName(id)).toBe("broadside_20261207t133000_abc123");
     expect(ledgerIdOfTable(tableName(id))).toBe(id);
     expect(ledgerIdOfTable("broadside_other")).toBeUndefined();
@@ -101,5 +107,103 @@ describe("the kernel backend's argv (checked exactly: no shell, every value from
     });
     expect(broadsideTables(json)).toEqual(["broadside_20261207t133000_abc123"]);
     expect(broadsideTables("")).toEqual([]);
+  });
+
+  it("delay and loss on the kernel: exactly netem's argv, Chaos Mesh's fields as netem spells them", () => {
+    expect(
+      kernelQdiscArgv("delay", {
+        device: "eth0",
+        delay: { latencyMs: 200, jitterMs: 50, correlation: 25 },
+        backend: "kernel",
+      }),
+    ).toEqual([
+      "tc",
+      "qdisc",
+      "replace",
+      "dev",
+      "eth0",
+      "root",
+      "handle",
+      "b5d:",
+      "netem",
+      "delay",
+      "200ms",
+      "50ms",
+      "25%",
+    ]);
+    expect(
+      kernelQdiscArgv("loss", { device: "eth1", loss: { percent: 25, correlation: 0 }, backend: "auto" }),
+    ).toEqual(["tc", "qdisc", "replace", "dev", "eth1", "root", "handle", "b5d:", "netem", "loss", "25%"]);
+    expect(kernelQdiscArgv("loss", { device: "eth0", loss: { percent: 12.5, correlation: 50 } })).toEqual([
+      "tc",
+      "qdisc",
+      "replace",
+      "dev",
+      "eth0",
+      "root",
+      "handle",
+      "b5d:",
+      "netem",
+      "loss",
+      "12.5%",
+      "50%",
+    ]);
+    expect(
+      kernelQdiscArgv("partition", { device: "eth0", partition: { direction: "both" } }),
+    ).toBeUndefined();
+    expect(netemProbeArgv()).toEqual([
+      ...["unshare", "--net", "--", "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"],
+    ]);
+  });
+
+  it("chooses the backend: kernel where netem is, the proxy otherwise; kernel without netem refused naming the flag", () => {
+    const lacks = netemLack({ has: false, words: "Error: Specified qdisc kind is unknown." });
+    expect(lacks).toBe("this node's kernel has no sch_netem (tc: Error: Specified qdisc kind is unknown.)");
+    expect(netemLack({ has: true, words: "" })).toBeUndefined();
+    expect(netemLack({ has: undefined, words: "unshare: not found" })).toBe(
+      "the probe for sch_netem failed (unshare: not found)",
+    );
+    expect(chooseBackend("auto", undefined, undefined)).toEqual({
+      kind: "kernel",
+      why: "auto: this node's kernel has sch_netem",
+    });
+    expect(chooseBackend("auto", lacks, undefined)).toEqual({ kind: "proxy", why: `auto: ${lacks ?? ""}` });
+    expect(chooseBackend("kernel", lacks, undefined)).toEqual({
+      refused: `--backend kernel: ${lacks ?? ""}; use --backend proxy, or auto`,
+    });
+    expect(chooseBackend("kernel", undefined, "no ports")).toEqual({
+      kind: "kernel",
+      why: "--backend kernel",
+    });
+    expect(chooseBackend("proxy", undefined, undefined)).toEqual({ kind: "proxy", why: "--backend proxy" });
+    expect(chooseBackend("proxy", undefined, "no ports")).toEqual({ refused: "--backend proxy: no ports" });
+    expect(chooseBackend("auto", lacks, "no ports")).toEqual({
+      refused: `--backend auto: ${lacks ?? ""}, and no ports`,
+    });
+  });
+
+  it("the proxy's redirect: one nat rule per pod port, lapsing at its end", () => {
+    expect(
+      proxyRuleset(
+        id,
+        "eth0",
+        [
+          { port: 8080, proxyPort: 41000 },
+          { port: 9090, proxyPort: 41001 },
+        ],
+        1_800_000_000.9,
+      ),
+    ).toBe(
+      [
+        "table inet broadside_20261207t133000_abc123 {",
+        "  chain prerouting {",
+        "    type nat hook prerouting priority dstnat; policy accept;",
+        '    iifname "eth0" meta nfproto ipv4 tcp dport 8080 meta time < 1800000000 redirect to :41000',
+        '    iifname "eth0" meta nfproto ipv4 tcp dport 9090 meta time < 1800000000 redirect to :41001',
+        "  }",
+        "}",
+        "",
+      ].join("\n"),
+    );
   });
 });

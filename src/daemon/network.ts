@@ -1,4 +1,10 @@
-import type { BandwidthParams, PartitionParams } from "../core/node-work.js";
+import type {
+  BandwidthParams,
+  NetworkBackend,
+  NetworkWork,
+  NodeWorkKind,
+  PartitionParams,
+} from "../core/node-work.js";
 
 /*
  * The kernel backend of the network faults (ADR 0032), as argv arrays: tc for bandwidth (tbf) and, where
@@ -169,4 +175,93 @@ export function saysAlreadyGone(stderr: string): boolean {
   return /No such file or directory|Cannot find device|Invalid handle|Cannot delete qdisc with handle of zero|does not exist|No such process/i.test(
     stderr,
   );
+}
+
+/**
+ * The proxy backend's redirects (ADR 0039), loaded with `nft -f` in the pod's namespace: a table of the
+ * fault's own (the same mark as a partition's) whose nat chain sends new TCP connections that come in on
+ * the device for a pod port to the proxy's port for it. Each rule stops matching at `untilSeconds` (epoch
+ * seconds, `meta time`), so the redirect lapses on time even if nobody removes it; the proxy itself and
+ * connections the pod makes are untouched (they do not pass prerouting on the device).
+ */
+export function proxyRuleset(
+  ledgerId: string,
+  device: string,
+  listeners: readonly { readonly port: number; readonly proxyPort: number }[],
+  untilSeconds: number,
+): string {
+  const lines = [
+    `table inet ${tableName(ledgerId)} {`,
+    "  chain prerouting {",
+    "    type nat hook prerouting priority dstnat; policy accept;",
+    ...listeners.map(
+      ({ port, proxyPort }) =>
+        `    iifname "${device}" meta nfproto ipv4 tcp dport ${port} meta time < ${Math.floor(untilSeconds)} redirect to :${proxyPort}`,
+    ),
+    "  }",
+    "}",
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Whether this node's kernel has sch_netem: netem added to the loopback of a network namespace made for
+ * the probe alone (`unshare --net`), which goes with the probe's process; nothing of the node changes.
+ */
+export function netemProbeArgv(): Argv {
+  return ["unshare", "--net", "--", "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"];
+}
+
+/** tc's words for a kernel without the qdisc. */
+export function saysNoSuchQdisc(stderr: string): boolean {
+  return /qdisc kind is unknown/i.test(stderr);
+}
+
+/** The qdisc a kernel-backend fault puts on the device: tbf for bandwidth, netem for delay and loss. */
+export function kernelQdiscArgv(kind: NodeWorkKind, network: NetworkWork): Argv | undefined {
+  if (kind === "bandwidth" && network.bandwidth !== undefined)
+    return tbfArgv(network.device, network.bandwidth);
+  if (kind !== "delay" && kind !== "loss") return undefined;
+  return netemArgv(network.device, {
+    ...(network.delay === undefined ? {} : { delay: network.delay }),
+    ...(network.loss === undefined ? {} : { loss: network.loss }),
+  });
+}
+
+/** What the netem probe found: true, false, or undefined when it could not tell (tc's first words). */
+export interface NetemProbe {
+  readonly has: boolean | undefined;
+  readonly words: string;
+}
+
+/** Why the kernel backend cannot be had on this node, or undefined when it can. */
+export function netemLack(probe: NetemProbe): string | undefined {
+  if (probe.has === true) return undefined;
+  return probe.has === false
+    ? `this node's kernel has no sch_netem (tc: ${probe.words})`
+    : `the probe for sch_netem failed (${probe.words})`;
+}
+
+/**
+ * delay's and loss's backend (ADR 0039), from what was asked, what the kernel lacks (undefined: it has
+ * netem) and why the pod cannot be proxied (undefined: it declares TCP ports). `kernel` without netem is
+ * refused naming the flag; `auto` takes netem where there is one, else the proxy.
+ */
+export function chooseBackend(
+  asked: NetworkBackend,
+  lacks: string | undefined,
+  noPorts: string | undefined,
+): { readonly kind: "kernel" | "proxy"; readonly why: string } | { readonly refused: string } {
+  if (asked === "kernel")
+    return lacks === undefined
+      ? { kind: "kernel", why: "--backend kernel" }
+      : { refused: `--backend kernel: ${lacks}; use --backend proxy, or auto` };
+  if (asked === "auto" && lacks === undefined)
+    return { kind: "kernel", why: "auto: this node's kernel has sch_netem" };
+  if (noPorts !== undefined)
+    return {
+      refused:
+        asked === "proxy" ? `--backend proxy: ${noPorts}` : `--backend auto: ${lacks ?? ""}, and ${noPorts}`,
+    };
+  return { kind: "proxy", why: asked === "proxy" ? "--backend proxy" : `auto: ${lacks ?? ""}` };
 }

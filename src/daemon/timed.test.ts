@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,8 @@ import type { FoundNetns, FoundProcess, ProcessFinder } from "./finder.js";
 import { MemoryJournal } from "./journal.js";
 import type { JournalEntry } from "./journal.js";
 import { MemoryProcessTable } from "./memory-processes.js";
+import type { ProxyConfig } from "./proxy.js";
+import type { ProxyLauncher, StartedProxy } from "./proxy-launcher.js";
 import { TimedFaults } from "./timed.js";
 import type { TimedContext } from "./timed.js";
 
@@ -28,6 +31,10 @@ class FakeKernel implements ArgvRunner {
   qdisc = false;
   readonly tables = new Set<string>();
   failApply = false;
+  /** Whether this kernel has sch_netem (the daemon's probe). */
+  netem = false;
+  /** The last ruleset `nft -f` loaded. */
+  ruleset = "";
 
   run(argv: readonly string[]) {
     this.runs.push(argv.join(" "));
@@ -37,6 +44,10 @@ class FakeKernel implements ArgvRunner {
   }
 
   private tc(text: string): RunResult {
+    if (text.startsWith("tc qdisc add dev lo root netem"))
+      return this.netem
+        ? ok
+        : { exitCode: 2, stdout: "", stderr: "Error: Specified qdisc kind is unknown.\n" };
     if (text.startsWith("tc qdisc replace")) {
       if (this.failApply) return { exitCode: 2, stdout: "", stderr: "Error: boom" };
       this.qdisc = true;
@@ -57,6 +68,7 @@ class FakeKernel implements ArgvRunner {
 
   private nft(text: string, inner: readonly string[]): RunResult {
     if (text.startsWith("nft -f")) {
+      this.ruleset = readFileSync(inner[2] ?? "", "utf8");
       this.tables.add("broadside_20261207t133000_abc123");
       return ok;
     }
@@ -73,6 +85,24 @@ class FakeKernel implements ArgvRunner {
         }),
       };
     return unknown;
+  }
+}
+
+/** Proxies "started" as processes in the memory process table. */
+class FakeProxies implements ProxyLauncher {
+  readonly started: { netnsPath: string; config: ProxyConfig; pid: number }[] = [];
+  private nextPid = 4_000;
+
+  constructor(private readonly processes: MemoryProcessTable) {}
+
+  start(netnsPath: string, config: ProxyConfig): Promise<StartedProxy> {
+    const pid = (this.nextPid += 1);
+    this.processes.processes.set(pid, `${pid}00`);
+    this.started.push({ netnsPath, config, pid });
+    return Promise.resolve({
+      pid,
+      listeners: config.ports.map((port, i) => ({ port, proxyPort: 40_000 + i })),
+    });
   }
 }
 
@@ -105,6 +135,8 @@ async function world(spec: NodeWorkSpec = bandwidthWork) {
   const halt = new MemoryHaltSwitch();
   const records = new Map<string, LedgerRecord>();
   const events: string[] = [];
+  const processes = new MemoryProcessTable();
+  const proxies = new FakeProxies(processes);
   const write = journal.write.bind(journal);
   journal.write = (entry: JournalEntry) => {
     events.push(`journal ${entry.phase}${entry.netns ? " with netns" : ""}`);
@@ -121,7 +153,7 @@ async function world(spec: NodeWorkSpec = bandwidthWork) {
     store,
     journal,
     finder: new NetnsFinder(),
-    processes: new MemoryProcessTable(),
+    processes,
     halt,
     clock,
     protectedNamespaces: ["kube-system"],
@@ -130,10 +162,11 @@ async function world(spec: NodeWorkSpec = bandwidthWork) {
     runner: kernel,
     ledger: { get: (id) => Promise.resolve(records.get(id)) },
     scratchDir: await mkdtemp(join(tmpdir(), "broadside-timed-")),
+    proxies,
   };
   const timed = new TimedFaults(ctx);
   const work = await store.create(spec);
-  return { ctx, clock, store, journal, kernel, halt, records, events, timed, work };
+  return { ctx, clock, store, journal, kernel, halt, records, events, timed, work, processes, proxies };
 }
 
 describe("timed node faults in the daemon (ADR 0032)", () => {
@@ -263,5 +296,138 @@ describe("timed node faults in the daemon (ADR 0032)", () => {
     await w.timed.revert(w.work.name, "asked");
     expect(w.kernel.tables.size).toBe(0);
     expect((await w.store.read(w.work.name))?.status?.phase).toBe("Reverted");
+  });
+
+  describe("delay and loss (ADR 0039)", () => {
+    const delayWork = (backend: "auto" | "kernel" | "proxy", ports?: number[]): NodeWorkSpec => ({
+      ...bandwidthWork,
+      kind: "delay",
+      network: {
+        device: "eth0",
+        delay: { latencyMs: 200, jitterMs: 50, correlation: 25 },
+        backend,
+        ...(ports === undefined ? {} : { ports }),
+      },
+    });
+
+    it("auto on a kernel without netem: the proxy started, journaled, then the redirect; revert removes both", async () => {
+      const w = await world(delayWork("auto", [8080]));
+      await w.timed.act(w.work);
+      expect(w.proxies.started).toEqual([
+        {
+          netnsPath,
+          config: {
+            ports: [8080],
+            delay: { latencyMs: 200, jitterMs: 50, correlation: 25 },
+            untilMs: 2_000 + 60_000 + 10_000,
+          },
+          pid: 4_001,
+        },
+      ]);
+      const entry = await w.journal.read(w.work.name);
+      expect(entry?.backend).toEqual({
+        kind: "proxy",
+        why: "auto: this node's kernel has no sch_netem (tc: Error: Specified qdisc kind is unknown.)",
+      });
+      expect(entry?.proxy).toEqual({
+        pid: 4_001,
+        startTime: "400100",
+        listeners: [{ port: 8080, proxyPort: 40_000 }],
+      });
+      expect(w.kernel.ruleset).toBe(
+        [
+          "table inet broadside_20261207t133000_abc123 {",
+          "  chain prerouting {",
+          "    type nat hook prerouting priority dstnat; policy accept;",
+          '    iifname "eth0" meta nfproto ipv4 tcp dport 8080 meta time < 67 redirect to :40000',
+          "  }",
+          "}",
+          "",
+        ].join("\n"),
+      );
+      // The pod's qdisc is not touched by the proxy backend.
+      expect(w.kernel.runs.some((run) => run.includes("qdisc replace"))).toBe(false);
+      const applied = await w.store.read(w.work.name);
+      expect(applied?.status?.message).toContain("proxy backend (auto: this node's kernel has no sch_netem");
+      await w.timed.revert(w.work.name, "asked");
+      expect(w.kernel.tables.size).toBe(0);
+      expect(w.processes.signals).toEqual([{ pid: 4_001, signal: "SIGKILL" }]);
+      expect((await w.store.read(w.work.name))?.status?.phase).toBe("Reverted");
+    });
+
+    it("auto on a kernel with netem: netem on the device, no proxy", async () => {
+      const w = await world(delayWork("auto", [8080]));
+      w.kernel.netem = true;
+      await w.timed.act(w.work);
+      expect(w.proxies.started).toEqual([]);
+      expect(w.kernel.runs).toContain(
+        `nsenter --net=${netnsPath} -- tc qdisc replace dev eth0 root handle b5d: netem delay 200ms 50ms 25%`,
+      );
+      expect((await w.journal.read(w.work.name))?.backend?.kind).toBe("kernel");
+      await w.timed.revert(w.work.name, "asked");
+      expect(w.kernel.qdisc).toBe(false);
+    });
+
+    it("--backend kernel on a kernel without netem is refused naming the flag; nothing journaled or run in the pod", async () => {
+      const w = await world(delayWork("kernel", [8080]));
+      await w.timed.act(w.work);
+      const status = (await w.store.read(w.work.name))?.status;
+      expect(status?.phase).toBe("Refused");
+      expect(status?.message).toContain("--backend kernel: this node's kernel has no sch_netem");
+      expect(w.journal.writes).toEqual([]);
+      expect(w.kernel.runs.filter((run) => run.startsWith("nsenter"))).toEqual([]);
+    });
+
+    it("after a crash, an applied proxy fault whose end passed: the redirect deleted and the proxy stopped", async () => {
+      const w = await world(delayWork("proxy", [8080]));
+      await w.timed.act(w.work);
+      const entry = await w.journal.read(w.work.name);
+      if (entry === undefined) throw new Error("no journal entry");
+      w.records.set(bandwidthWork.ledgerId, { state: "active" } as unknown as LedgerRecord);
+      // The daemon is killed: its timers go with it.
+      w.timed.stop();
+      await w.clock.advance(61_000);
+      await new TimedFaults(w.ctx).resume(entry);
+      expect(w.kernel.tables.size).toBe(0);
+      expect(w.processes.signals).toEqual([{ pid: 4_001, signal: "SIGKILL" }]);
+      expect((await w.store.read(w.work.name))?.status?.message).toContain(
+        "its end passed while the daemon was down",
+      );
+    });
+
+    it("after a crash before its end: the running proxy is kept and the redirect loaded again; a dead one is started anew", async () => {
+      const w = await world(delayWork("proxy", [8080]));
+      w.records.set(bandwidthWork.ledgerId, { state: "active" } as unknown as LedgerRecord);
+      await w.timed.act(w.work);
+      const entry = await w.journal.read(w.work.name);
+      if (entry === undefined) throw new Error("no journal entry");
+      await new TimedFaults(w.ctx).resume(entry);
+      expect(w.proxies.started).toHaveLength(1);
+      w.processes.processes.delete(4_001);
+      await new TimedFaults(w.ctx).resume(entry);
+      expect(w.proxies.started).toHaveLength(2);
+      expect((await w.journal.read(w.work.name))?.proxy?.pid).toBe(4_002);
+      expect(w.kernel.tables.size).toBe(1);
+    });
+
+    it("loss through the proxy passes its share and correlation to the proxy", async () => {
+      const w = await world({
+        ...bandwidthWork,
+        kind: "loss",
+        network: {
+          device: "eth0",
+          loss: { percent: 25, correlation: 0 },
+          backend: "proxy",
+          ports: [8080, 9090],
+        },
+      });
+      await w.timed.act(w.work);
+      expect(w.proxies.started[0]?.config).toMatchObject({
+        ports: [8080, 9090],
+        loss: { percent: 25, correlation: 0 },
+      });
+      expect(w.kernel.ruleset).toContain("tcp dport 9090 meta time < 67 redirect to :40001");
+      expect((await w.store.read(w.work.name))?.status?.message).toContain("loss 25% on eth0");
+    });
   });
 });

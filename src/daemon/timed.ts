@@ -11,19 +11,26 @@ import type { JournalEntry } from "./journal.js";
 import {
   broadsideTables,
   hasBroadsideQdisc,
+  chooseBackend,
   inNetns,
+  kernelQdiscArgv,
   ledgerIdOfTable,
+  netemLack,
+  netemProbeArgv,
   nftDeleteTableArgv,
   nftListTablesArgv,
   nftLoadArgv,
   partitionRuleset,
+  proxyRuleset,
   qdiscDeleteArgv,
   qdiscShowArgv,
   saysAlreadyGone,
+  saysNoSuchQdisc,
   tableName,
-  tbfArgv,
 } from "./network.js";
-import type { Argv } from "./network.js";
+import type { Argv, NetemProbe } from "./network.js";
+import type { ProxyConfig } from "./proxy.js";
+import type { ProxyLauncher } from "./proxy-launcher.js";
 import { answer, decide, statusOf } from "./worker.js";
 import type { WorkerContext } from "./worker.js";
 
@@ -41,7 +48,14 @@ export interface TimedContext extends WorkerContext {
   readonly ledger: { get(id: string): Promise<LedgerRecord | undefined> };
   /** Where nft rulesets are written before `nft -f` (the journal's directory). */
   readonly scratchDir: string;
+  /** Starts the proxy backend's process in a pod's namespace (ADR 0039). */
+  readonly proxies: ProxyLauncher;
 }
+
+/** The proxy outlives the fault's end by this much at most (its own end); its redirect by half of it. */
+export const proxyGraceMs = 10_000;
+
+type Backend = ReturnType<typeof chooseBackend>;
 
 interface Held {
   entry: JournalEntry;
@@ -52,6 +66,8 @@ export class TimedFaults {
   private readonly held = new Map<string, Held>();
   /** Reverts in progress, so a timer, a request and a halt never revert one fault twice at once. */
   private readonly reverting = new Map<string, Promise<void>>();
+  /** Whether this node's kernel has sch_netem, probed once (undefined: the probe could not tell). */
+  private netem: Promise<NetemProbe> | undefined;
 
   constructor(private readonly ctx: TimedContext) {}
 
@@ -73,11 +89,17 @@ export class TimedFaults {
       await answer(ctx, work.name, statusOf(ctx, "Refused", `${describeHold(hold)}; nothing was done`));
       return;
     }
+    const backend = await this.backendOf(work.spec);
+    if (backend !== undefined && "refused" in backend) {
+      await answer(ctx, work.name, statusOf(ctx, "Refused", `${backend.refused}; nothing was done`));
+      return;
+    }
     const opened: JournalEntry = {
       work: work.name,
       spec: work.spec,
       phase: "open",
       openedAt: ctx.clock.now(),
+      ...(backend === undefined ? {} : { backend }),
     };
     await ctx.journal.write(opened);
     const netns = await ctx.finder.netns(work.spec).catch((error: unknown) => ({
@@ -93,10 +115,34 @@ export class TimedFaults {
     await this.apply(entry);
   }
 
+  /**
+   * delay and loss: the backend (ADR 0039). `kernel` needs sch_netem (refused without it, naming the
+   * flag); `proxy` needs the pod's TCP ports; `auto` takes the kernel's netem where there is one.
+   */
+  private async backendOf(spec: NodeWorkSpec): Promise<Backend | { refused: string } | undefined> {
+    if (spec.kind !== "delay" && spec.kind !== "loss") return undefined;
+    const asked = spec.network?.backend ?? "auto";
+    const lacks = asked === "proxy" ? undefined : netemLack(await this.netemOnNode());
+    const noPorts =
+      spec.network?.ports === undefined
+        ? `pod ${spec.pod.namespace}/${spec.pod.name} declares no TCP port, so the proxy backend has nothing to redirect`
+        : undefined;
+    return chooseBackend(asked, lacks, noPorts);
+  }
+
+  /** The netem probe, run once per daemon. */
+  private netemOnNode(): Promise<NetemProbe> {
+    this.netem ??= this.ctx.runner.run(netemProbeArgv()).then((probe) => ({
+      has: probe.exitCode === 0 ? true : saysNoSuchQdisc(probe.stderr) ? false : undefined,
+      words: (probe.stderr.trim().split("\n")[0] ?? "").slice(0, 200),
+    }));
+    return this.netem;
+  }
+
   /** Applies (or applies again, idempotently) and holds until the end. */
-  private async apply(entry: JournalEntry): Promise<void> {
+  private async apply(given: JournalEntry): Promise<void> {
     const { ctx } = this;
-    const problem = await this.runApply(entry);
+    const { problem, entry } = await this.runApply(given);
     if (problem !== undefined) {
       await this.removeMarks(entry).catch(() => undefined);
       await decide(ctx, entry, statusOf(ctx, "Failed", problem));
@@ -108,7 +154,9 @@ export class TimedFaults {
       ...statusOf(
         ctx,
         "Applied",
-        `${describeFault(entry.spec)} applied in ${entry.netns?.how ?? "?"} until ${new Date(endsAt).toISOString()}`,
+        `${describeFault(entry.spec)} applied in ${entry.netns?.how ?? "?"} until ${new Date(endsAt).toISOString()}${
+          entry.backend === undefined ? "" : `, ${entry.backend.kind} backend (${entry.backend.why})`
+        }`,
       ),
       actedAt: appliedAt,
       endsAt,
@@ -221,7 +269,9 @@ export class TimedFaults {
     else if ((entry.endsAt ?? 0) <= ctx.clock.now())
       await this.revert(entry.work, "its end passed while the daemon was down");
     else {
-      const problem = await this.runApply(entry);
+      const { problem, entry: reapplied } = await this.runApply(entry);
+      const held = this.held.get(entry.work);
+      if (held !== undefined) held.entry = reapplied;
       if (problem !== undefined)
         ctx.log("re-applying after a restart failed", { work: entry.work, error: problem });
     }
@@ -270,46 +320,127 @@ export class TimedFaults {
     for (const held of this.held.values()) held.cancel();
   }
 
-  /** Runs the apply; a problem's words, or undefined. */
-  private async runApply(entry: JournalEntry): Promise<string | undefined> {
+  /** Runs the apply; a problem's words, or undefined, and the entry as journaled (the proxy's process). */
+  private async runApply(entry: JournalEntry): Promise<{ problem: string | undefined; entry: JournalEntry }> {
     const { spec, netns } = entry;
+    const done = (problem: string | undefined) => ({ problem, entry });
     if (netns === undefined || spec.network === undefined)
-      return "the work has no network namespace or parameters";
-    if (spec.kind === "bandwidth" && spec.network.bandwidth !== undefined)
-      return failure(
-        await this.ctx.runner.run(inNetns(netns.path, tbfArgv(spec.network.device, spec.network.bandwidth))),
-        "tc",
+      return done("the work has no network namespace or parameters");
+    if (entry.backend?.kind === "proxy") return this.applyProxy(entry, netns.path);
+    if (spec.kind === "partition" && spec.network.partition !== undefined)
+      return done(
+        await this.loadTable(
+          entry,
+          partitionRuleset(spec.ledgerId, spec.network.device, spec.network.partition),
+        ),
       );
-    if (spec.kind === "partition" && spec.network.partition !== undefined) {
-      const table = tableName(spec.ledgerId);
-      // Loaded afresh: a table left by a run before a restart is replaced, never doubled.
-      await this.ctx.runner.run(inNetns(netns.path, nftDeleteTableArgv(table)));
-      await mkdir(this.ctx.scratchDir, { recursive: true, mode: 0o700 });
-      const file = join(this.ctx.scratchDir, `${table}.nft`);
-      await writeFile(file, partitionRuleset(spec.ledgerId, spec.network.device, spec.network.partition), {
-        mode: 0o600,
-      });
-      try {
-        return failure(await this.ctx.runner.run(inNetns(netns.path, nftLoadArgv(file))), "nft");
-      } finally {
-        await rm(file, { force: true });
-      }
+    const argv = kernelQdiscArgv(spec.kind, spec.network);
+    if (argv === undefined) return done(`the daemon cannot apply ${spec.kind}`);
+    return done(failure(await this.ctx.runner.run(inNetns(netns.path, argv)), "tc"));
+  }
+
+  /** Loads a fault's nft table afresh: a table left by a run before a restart is replaced, never doubled. */
+  private async loadTable(entry: JournalEntry, ruleset: string): Promise<string | undefined> {
+    const { spec, netns } = entry;
+    if (netns === undefined) return "the work has no network namespace";
+    const table = tableName(spec.ledgerId);
+    await this.ctx.runner.run(inNetns(netns.path, nftDeleteTableArgv(table)));
+    await mkdir(this.ctx.scratchDir, { recursive: true, mode: 0o700 });
+    const file = join(this.ctx.scratchDir, `${table}.nft`);
+    await writeFile(file, ruleset, { mode: 0o600 });
+    try {
+      return failure(await this.ctx.runner.run(inNetns(netns.path, nftLoadArgv(file))), "nft");
+    } finally {
+      await rm(file, { force: true });
     }
-    return `the daemon cannot apply ${spec.kind}`;
+  }
+
+  /**
+   * The proxy backend (ADR 0039): the proxy started in the pod's namespace (or the one journaled, still
+   * running after a restart), its pid and start time journaled, then the redirect of the pod's ports.
+   */
+  private async applyProxy(
+    given: JournalEntry,
+    netnsPath: string,
+  ): Promise<{ problem: string | undefined; entry: JournalEntry }> {
+    const { spec } = given;
+    const network = spec.network;
+    if (network?.ports === undefined)
+      return { problem: "the work names no pod port to redirect", entry: given };
+    const endsAt = given.endsAt ?? this.ctx.clock.now() + (spec.durationMs ?? 0);
+    const started = await this.proxyFor(given, netnsPath, { ...network, ports: network.ports }, endsAt);
+    if ("problem" in started) return { problem: started.problem, entry: given };
+    const entry = started.entry;
+    const listeners = entry.proxy?.listeners ?? [];
+    const ruleset = proxyRuleset(
+      spec.ledgerId,
+      network.device,
+      listeners,
+      (endsAt + proxyGraceMs / 2) / 1000,
+    );
+    return { problem: await this.loadTable(entry, ruleset), entry };
+  }
+
+  /** The journaled proxy while it still runs; else a new one, journaled before any redirect points at it. */
+  private async proxyFor(
+    entry: JournalEntry,
+    netnsPath: string,
+    network: NonNullable<NodeWorkSpec["network"]> & { ports: number[] },
+    endsAt: number,
+  ): Promise<{ entry: JournalEntry } | { problem: string }> {
+    const { ctx } = this;
+    const { proxy } = entry;
+    if (proxy !== undefined && (await ctx.processes.startTime(proxy.pid)) === proxy.startTime)
+      return { entry };
+    const config: ProxyConfig = {
+      ports: network.ports,
+      ...(network.delay === undefined ? {} : { delay: network.delay }),
+      ...(network.loss === undefined ? {} : { loss: network.loss }),
+      untilMs: endsAt + proxyGraceMs,
+    };
+    let started: Awaited<ReturnType<ProxyLauncher["start"]>>;
+    try {
+      started = await ctx.proxies.start(netnsPath, config, entry.work);
+    } catch (error: unknown) {
+      return { problem: `the proxy did not start: ${describeError(error)}` };
+    }
+    const startTime = await ctx.processes.startTime(started.pid);
+    if (startTime === undefined) return { problem: "the proxy exited as soon as it listened" };
+    const journaled: JournalEntry = {
+      ...entry,
+      proxy: { pid: started.pid, startTime, listeners: [...started.listeners] },
+    };
+    await ctx.journal.write(journaled);
+    ctx.log("proxy started", { work: entry.work, pid: started.pid, listeners: started.listeners });
+    return { entry: journaled };
   }
 
   /** Removes what the fault added; "already gone" counts as removed. Throws with the tool's words otherwise. */
   private async removeMarks(entry: JournalEntry): Promise<void> {
     const { spec, netns } = entry;
     if (netns === undefined || spec.network === undefined) return;
+    const proxied = entry.backend?.kind === "proxy";
     const argv: Argv =
-      spec.kind === "partition"
+      spec.kind === "partition" || proxied
         ? nftDeleteTableArgv(tableName(spec.ledgerId))
         : qdiscDeleteArgv(spec.network.device);
     const outcome = await this.ctx.runner.run(inNetns(netns.path, argv));
-    if (outcome.exitCode === 0 || saysAlreadyGone(outcome.stderr)) return;
-    if (/Cannot open network namespace|No such file/i.test(outcome.stderr)) return;
-    throw new Error(`${argv.join(" ")}: ${outcome.stderr.trim()}`);
+    const gone =
+      outcome.exitCode === 0 ||
+      saysAlreadyGone(outcome.stderr) ||
+      /Cannot open network namespace|No such file/i.test(outcome.stderr);
+    if (!gone) throw new Error(`${argv.join(" ")}: ${outcome.stderr.trim()}`);
+    // The redirect first, then the proxy: no new connection is sent to a proxy that is gone.
+    if (proxied) await this.stopProxy(entry);
+  }
+
+  /** SIGKILL to the journaled proxy, only while that pid still has that start time. */
+  private async stopProxy(entry: JournalEntry): Promise<void> {
+    const { proxy } = entry;
+    if (proxy === undefined) return;
+    if ((await this.ctx.processes.startTime(proxy.pid)) !== proxy.startTime) return;
+    this.ctx.processes.signal(proxy.pid, "SIGKILL");
+    this.ctx.log("proxy stopped", { work: entry.work, pid: proxy.pid });
   }
 }
 
@@ -320,15 +451,21 @@ function failure(outcome: { exitCode: number; stderr: string }, tool: string): s
   return `${tool} failed: ${words}`;
 }
 
+function faultDetail(network: NodeWorkSpec["network"]): string {
+  if (network === undefined) return "";
+  const { bandwidth, partition, delay, loss } = network;
+  if (bandwidth !== undefined) return ` ${bandwidth.rate}`;
+  if (partition !== undefined) return ` (${partition.direction})`;
+  if (delay !== undefined)
+    return ` ${delay.latencyMs}ms${delay.jitterMs > 0 ? ` ±${delay.jitterMs}ms (correlation ${delay.correlation}%)` : ""}`;
+  if (loss !== undefined)
+    return ` ${loss.percent}%${loss.correlation > 0 ? ` (correlation ${loss.correlation}%)` : ""}`;
+  return "";
+}
+
 /** "bandwidth 1mbit on eth0 of pod shop/web-1", for statuses and logs. */
 export function describeFault(spec: NodeWorkSpec): string {
   const network = spec.network;
   const where = `${network?.device ?? "eth0"} of pod ${spec.pod.namespace}/${spec.pod.name}`;
-  const detail =
-    network?.bandwidth !== undefined
-      ? ` ${network.bandwidth.rate}`
-      : network?.partition !== undefined
-        ? ` (${network.partition.direction})`
-        : "";
-  return `${spec.kind}${detail} on ${where}`;
+  return `${spec.kind}${faultDetail(network)} on ${where}`;
 }

@@ -16,7 +16,7 @@ import type {
   NodeWorkStore,
 } from "../core/node-work.js";
 import type { TargetPlan } from "../core/targeting/types.js";
-import { networkWork, planNetworkTargets } from "../faults/network.js";
+import { networkWork, planNetworkTargets, refuseProxyWithoutPorts } from "../faults/network.js";
 import type { NetworkFaultKind, NetworkTarget } from "../faults/network.js";
 import { broadsideNamespace, newRecordId } from "../kube/ledger-store.js";
 import { workOf } from "../kube/node-work-store.js";
@@ -71,6 +71,7 @@ export async function runNetworkChaos(
   const { planned } = await gatherAndPlan(ctx, request);
   const pods = await currentPods(ctx, planned.selected);
   const targets = planNetworkTargets(pods);
+  refuseProxyWithoutPorts(request.network, targets);
   if (request.dryRun || targets.length === 0) return { plan: planned, targets, runs: [] };
   const store = nodeWorkStore(ctx, request.kind);
   await refuseWhileHalted(ctx.halt);
@@ -102,7 +103,7 @@ async function faultOne(
     const active = await ctx.ledger.update(markApplied(record));
     ctx.failpoint("applied");
     ctx.progress(
-      `  ${request.kind} ${target.pod.namespace}/${target.pod.name}: applied on node ${target.node} until ${new Date(applied.endsAt ?? 0).toISOString()}`,
+      `  ${request.kind} ${target.pod.namespace}/${target.pod.name}: applied on node ${target.node}: ${applied.message}`,
     );
     const final = await holdAndRevert(ctx, store, request, watch, applied, answerMs);
     return { ...base, applied, ...(await finish(ctx, store, request.kind, active, target, final)) };

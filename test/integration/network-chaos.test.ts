@@ -1,12 +1,14 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { get } from "node:http";
-import { readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { systemHost } from "../../src/sandbox/bodies/host.js";
 import { decideBodies, probeBodies } from "../../src/sandbox/bodies/mode.js";
 import type { BodyInfo } from "../../src/sandbox/bodies/pod-bodies.js";
+import { parseRunReport } from "../../src/experiments/report/json.js";
+import type { RunReport } from "../../src/experiments/report/run-report.js";
 import { ledgerObjectName } from "../../src/kube/ledger-store.js";
 import { daemonArgs } from "../../src/sandbox/daemons.js";
 import { SandboxName } from "../../src/sandbox/sandbox-name.js";
@@ -190,6 +192,104 @@ interface NetworkJson {
   }[];
 }
 
+interface Sample {
+  readonly at: number;
+  readonly ms: number;
+  readonly status: string;
+}
+
+/** A probe through the front door at `hz` for `ms`: every request's latency (send to end) and status. */
+async function probe(port: number, hz: number, ms: number): Promise<Sample[]> {
+  const samples: Promise<Sample>[] = [];
+  const started = performance.now();
+  while (performance.now() - started < ms) {
+    const at = performance.now();
+    samples.push(request(port).then((status) => ({ at, ms: performance.now() - at, status })));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, at + 1000 / hz - performance.now())));
+  }
+  return Promise.all(samples);
+}
+
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * q;
+  const low = Math.floor(at);
+  const high = Math.ceil(at);
+  return (sorted[low] ?? 0) + ((sorted[high] ?? 0) - (sorted[low] ?? 0)) * (at - low);
+}
+
+function describeSamples(samples: readonly Sample[]): string {
+  const ms = samples.map((s) => s.ms);
+  return `n ${ms.length}, median ${quantile(ms, 0.5).toFixed(1)} ms, p10 ${quantile(ms, 0.1).toFixed(1)}, p90 ${quantile(ms, 0.9).toFixed(1)}, min ${Math.min(...ms).toFixed(1)}, max ${Math.max(...ms).toFixed(1)}`;
+}
+
+/** The central `1 - alpha` interval of Binomial(n, p), exactly (summing the pmf in logs). */
+function binomialBounds(n: number, p: number, alpha: number): { low: number; high: number } {
+  const logFactorial = (k: number): number => {
+    let sum = 0;
+    for (let i = 2; i <= k; i += 1) sum += Math.log(i);
+    return sum;
+  };
+  const logN = logFactorial(n);
+  const pmf = (k: number): number =>
+    Math.exp(logN - logFactorial(k) - logFactorial(n - k) + k * Math.log(p) + (n - k) * Math.log(1 - p));
+  let cumulative = 0;
+  let low = 0;
+  for (let k = 0; k <= n; k += 1) {
+    cumulative += pmf(k);
+    if (cumulative > alpha / 2) {
+      low = k;
+      break;
+    }
+  }
+  cumulative = 0;
+  let high = n;
+  for (let k = n; k >= 0; k -= 1) {
+    cumulative += pmf(k);
+    if (cumulative > alpha / 2) {
+      high = k;
+      break;
+    }
+  }
+  return { low, high };
+}
+
+/**
+ * netem's jitter as the daemon's proxy draws it, written out again here: latency + jitter * (2u - 1), u
+ * correlated as netem correlates it. Its p10-p90 range, for the spread the probe should see.
+ */
+function jitterSpread(jitterMs: number, correlationPercent: number): number {
+  const c = correlationPercent / 100;
+  let last: number | undefined;
+  const draws: number[] = [];
+  for (let i = 0; i < 20_000; i += 1) {
+    const fresh = Math.random();
+    last = last === undefined ? fresh : c * last + (1 - c) * fresh;
+    draws.push(jitterMs * (2 * last - 1));
+  }
+  return quantile(draws, 0.9) - quantile(draws, 0.1);
+}
+
+/** Whether this machine's kernel has sch_netem: netem on the loopback of a namespace made for the probe. */
+async function kernelHasNetem(): Promise<{ has: boolean; words: string }> {
+  const tried = await runProgram("unshare", [
+    ...["--net", "--", "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"],
+  ]);
+  return { has: tried.code === 0, words: tried.stderr.trim() };
+}
+
+/** The daemon's journal entry of a work object (the proxy's pid is there). */
+async function journalEntry(work: string): Promise<{ proxy?: { pid: number } } | undefined> {
+  const file = join(stateDir, "daemon", "kwok-node-0", `${work}.json`);
+  const text = await readFile(file, "utf8").catch(() => undefined);
+  return text === undefined ? undefined : (JSON.parse(text) as { proxy?: { pid: number } });
+}
+
+/** The median latency of the probe `web` in a phase of a run's report (NaN without one). */
+function webP50(report: RunReport, phase: "baseline" | "chaos" | "recovery"): number {
+  return report.phases[phase].probes.find((probe) => probe.probe === "web")?.latency?.p50Ms ?? Number.NaN;
+}
+
 async function running(pid: number): Promise<boolean> {
   const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
   return stat !== undefined && stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
@@ -269,37 +369,6 @@ describe.runIf(canRun)("network faults through the node daemon, in a sandbox wit
     expect(record.stdout).toBe("closed");
   });
 
-  it("netem: says whether this kernel has sch_netem (delay, loss, duplicate, corrupt need it)", async () => {
-    const netns = victim().netns;
-    const tried = await runProgram("ip", [
-      ...["netns", "exec", netns, "tc", "qdisc", "replace", "dev", "eth0", "root", "handle", "b5d:"],
-      ...["netem", "delay", "1ms"],
-    ]);
-    if (tried.code === 0) {
-      await runProgram("ip", [
-        "netns",
-        "exec",
-        netns,
-        "tc",
-        "qdisc",
-        "del",
-        "dev",
-        "eth0",
-        "root",
-        "handle",
-        "b5d:",
-      ]);
-      process.stderr.write(
-        "netem: this kernel has sch_netem; Broadside's netem faults are not wired to a verb yet, so nothing is measured\n",
-      );
-    } else {
-      expect(tried.stderr).toMatch(/qdisc kind is unknown/);
-      process.stderr.write(
-        `netem: this kernel has no sch_netem (tc: ${tried.stderr.trim()}); netem is not measured here, the proxy backend is still to come\n`,
-      );
-    }
-  });
-
   it("partition: requests through the front door fail while it holds and succeed after", async () => {
     const netns = victim().netns;
     expect(await request(port)).toBe("200");
@@ -323,6 +392,205 @@ describe.runIf(canRun)("network faults through the node daemon, in a sandbox wit
       ),
     ).toBe("200");
     process.stderr.write(`partition: a request while it held got ${whileCut}; after the revert 200\n`);
+  });
+
+  it("netem: says whether this kernel has sch_netem; `--backend kernel` without it is refused naming the flag, and nothing is left", async () => {
+    const netns = victim().netns;
+    const netem = await kernelHasNetem();
+    if (netem.has) {
+      process.stderr.write("netem: this kernel has sch_netem; auto picks the kernel backend here\n");
+      return;
+    }
+    expect(netem.words).toMatch(/qdisc kind is unknown/);
+    process.stderr.write(
+      `netem: this kernel has no sch_netem (tc: ${netem.words}); delay and loss are measured through the proxy backend\n`,
+    );
+    const refused = await broadside(
+      ...["delay", "--kubeconfig", kubeconfig, "-n", "shop", "-l", "app=web", "--unsafe"],
+      ...["--latency", "200ms", "--duration", "10s", "--backend", "kernel", "-o", "json"],
+    );
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain("--backend kernel: this node's kernel has no sch_netem");
+    const run = (JSON.parse(refused.stdout) as NetworkJson).runs[0];
+    expect(run?.final.phase).toBe("Refused");
+    const record = await kubectl(
+      kubeconfig,
+      ...["-n", "broadside-system", "get", "configmap", ledgerObjectName(run?.ledgerId ?? "")],
+      ...["-o", "jsonpath={.metadata.labels.broadside\\.dev/state}"],
+    );
+    expect(record.stdout).toBe("closed");
+    expect(await broadsideTables(netns)).toEqual([]);
+    expect((await rootQdisc(netns)).handle).not.toBe("b5d:");
+  });
+
+  /**
+   * Holds a delay (the proxy backend: --backend auto where the kernel has no netem, else proxy) while
+   * probing at 20 Hz for `ms`; stops it with Ctrl-C and checks the revert: table gone, proxy exited.
+   */
+  async function probeUnderDelay(
+    flags: readonly string[],
+    ms: number,
+  ): Promise<{ samples: Sample[]; stderr: string }> {
+    const netns = victim().netns;
+    const backend = (await kernelHasNetem()).has ? "proxy" : "auto";
+    const delayed = startBroadside(
+      ...["delay", "--kubeconfig", kubeconfig, "-n", "shop", "-l", "app=web", "--unsafe"],
+      ...[...flags, "--backend", backend, "--duration", "2m", "-o", "json"],
+    );
+    await eventually("Broadside's redirect in the pod's namespace", async () =>
+      (await broadsideTables(netns)).length === 1 ? true : undefined,
+    );
+    const samples = await probe(port, 20, ms);
+    delayed.child.kill("SIGINT");
+    const result = await delayed.done;
+    expect(result.code, result.stderr).toBe(0);
+    const run = (JSON.parse(result.stdout) as NetworkJson).runs[0];
+    expect(run?.final).toMatchObject({
+      phase: "Reverted",
+      message: expect.stringContaining("stopped early") as string,
+    });
+    expect(await broadsideTables(netns)).toEqual([]);
+    const proxyPid = (await journalEntry(run?.work ?? ""))?.proxy?.pid ?? 0;
+    expect(proxyPid).toBeGreaterThan(1);
+    expect(await running(proxyPid)).toBe(false);
+    expect(samples.filter((s) => s.status !== "200")).toEqual([]);
+    return { samples, stderr: result.stderr };
+  }
+
+  it("delay 200ms jitter 50ms correlation 25% (auto: the proxy here): a 20 Hz probe's median shifts by 200 ± 10 ms over the proxy's own cost, with the jitter's spread, and returns after", async () => {
+    const median = (samples: readonly Sample[]) =>
+      quantile(
+        samples.map((s) => s.ms),
+        0.5,
+      );
+    const spread = (samples: readonly Sample[]) =>
+      quantile(
+        samples.map((s) => s.ms),
+        0.9,
+      ) -
+      quantile(
+        samples.map((s) => s.ms),
+        0.1,
+      );
+    const baseline = await probe(port, 20, 8_000);
+    expect(baseline.filter((s) => s.status !== "200")).toEqual([]);
+    // The proxy's own cost (one more hop, two more wake-ups of a process): the same path at 1 ms.
+    const relayed = await probeUnderDelay(["--latency", "1ms"], 8_000);
+    const delayed = await probeUnderDelay(
+      ["--latency", "200ms", "--jitter", "50ms", "--correlation", "25"],
+      12_000,
+    );
+    expect(delayed.stderr).toMatch(
+      /proxy backend \((auto: this node's kernel has no sch_netem|--backend proxy)/,
+    );
+    const after = await probe(port, 20, 8_000);
+    const during = delayed.samples;
+    const relayCost = median(relayed.samples) - 1 - median(baseline);
+    const shift = median(during) - median(relayed.samples) + 1;
+    const expectedSpread = jitterSpread(50, 25);
+    process.stderr.write(
+      `delay 200ms ±50ms (25%) via the proxy:\n  baseline ${describeSamples(baseline)}\n  proxy at 1ms ${describeSamples(relayed.samples)}\n` +
+        `  during   ${describeSamples(during)}\n  after    ${describeSamples(after)}\n` +
+        `  median shift ${shift.toFixed(1)} ms over the proxy's own cost (${relayCost.toFixed(1)} ms), ${(median(during) - median(baseline)).toFixed(1)} ms in all; ` +
+        `p10-p90 spread ${spread(during).toFixed(1)} ms (baseline ${spread(baseline).toFixed(1)}, jitter alone ${expectedSpread.toFixed(1)})\n`,
+    );
+    expect(shift).toBeGreaterThanOrEqual(190);
+    expect(shift).toBeLessThanOrEqual(210);
+    // Timers fire late, never early: no answer came sooner than latency - jitter.
+    expect(Math.min(...during.map((s) => s.ms))).toBeGreaterThanOrEqual(150);
+    // The jitter's spread is there: at least 60% of what the jitter alone gives (the path's own spread
+    // only widens it), and not more than the two together with room for the load's.
+    expect(spread(during)).toBeGreaterThanOrEqual(0.6 * expectedSpread);
+    expect(spread(during)).toBeLessThanOrEqual(expectedSpread + spread(relayed.samples) + 40);
+    // Back to the baseline: far below the fault's 200 ms.
+    expect(median(after) - median(baseline)).toBeLessThan(50);
+  });
+
+  it("loss 25% (auto: the proxy here, dropping connections): over 2,000 requests the share lost lies within binomial 99.9% bounds", async () => {
+    const netns = victim().netns;
+    const netem = await kernelHasNetem();
+    const before = await Promise.all(Array.from({ length: 50 }, () => request(port)));
+    expect(before.filter((status) => status !== "200")).toEqual([]);
+    const lossy = startBroadside(
+      ...["loss", "--kubeconfig", kubeconfig, "-n", "shop", "-l", "app=web", "--unsafe"],
+      ...["--percent", "25", "--backend", netem.has ? "proxy" : "auto", "--duration", "5m", "-o", "json"],
+    );
+    await eventually("Broadside's redirect in the pod's namespace", async () =>
+      (await broadsideTables(netns)).length === 1 ? true : undefined,
+    );
+    const statuses: string[] = [];
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (statuses.length < 2_000) {
+          statuses.push("");
+          const at = statuses.length - 1;
+          statuses[at] = await request(port);
+        }
+      }),
+    );
+    const tookMs = performance.now() - started;
+    lossy.child.kill("SIGINT");
+    const result = await lossy.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect((JSON.parse(result.stdout) as NetworkJson).runs[0]?.final.phase).toBe("Reverted");
+    expect(await broadsideTables(netns)).toEqual([]);
+    const lost = statuses.filter((status) => status !== "200");
+    const bounds = binomialBounds(2_000, 0.25, 0.001);
+    process.stderr.write(
+      `loss 25% via the proxy: ${lost.length} of ${statuses.length} requests lost (${((lost.length / statuses.length) * 100).toFixed(2)}%; ` +
+        `binomial 99.9% bounds ${bounds.low}-${bounds.high}) in ${(tookMs / 1000).toFixed(1)} s; answers of the lost: ${[...new Set(lost)].join(", ")}\n`,
+    );
+    expect(statuses).toHaveLength(2_000);
+    // A dropped connection is reset by the proxy; the front door answers 502 for a reset upstream.
+    expect(new Set(lost)).toEqual(new Set(["502"]));
+    expect(lost.length).toBeGreaterThanOrEqual(bounds.low);
+    expect(lost.length).toBeLessThanOrEqual(bounds.high);
+    const after = await Promise.all(Array.from({ length: 50 }, () => request(port)));
+    expect(after.filter((status) => status !== "200")).toEqual([]);
+  });
+
+  it("broadside run of a Chaos Mesh NetworkChaos delay (no target) goes the same way: the probe's chaos phase is slower by the delay, the fault reverted", async () => {
+    const netns = victim().netns;
+    const file = join(stateDir, "networkchaos-delay.yaml");
+    await writeFile(
+      file,
+      [
+        "apiVersion: chaos-mesh.org/v1alpha1",
+        "kind: NetworkChaos",
+        "metadata: { name: web-delay, namespace: shop }",
+        "spec:",
+        "  action: delay",
+        "  mode: one",
+        "  selector: { labelSelectors: { app: web } }",
+        '  delay: { latency: 300ms, jitter: 0ms, correlation: "0" }',
+        "  duration: 12s",
+        "",
+      ].join("\n"),
+    );
+    const run = await broadside(
+      ...["run", file, "--sandbox", name, "--unsafe", "--window", "4s"],
+      ...["--probe", "name=web,url=front-door://web.shop/,frequency=5"],
+      ...["--report-dir", join(stateDir, "reports")],
+    );
+    const path = /reports: (\S+\.json)/.exec(run.stderr)?.[1];
+    if (path === undefined) throw new Error(`no report written:\n${run.stdout}\n${run.stderr}`);
+    const report = parseRunReport(await readFile(path, "utf8"), path);
+    const exit = { passed: 0, failed: 5, aborted: 6 }[report.verdict.result];
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(exit);
+    const before = webP50(report, "baseline");
+    const during = webP50(report, "chaos");
+    const after = webP50(report, "recovery");
+    process.stderr.write(
+      `run NetworkChaos delay 300ms: verdict ${report.verdict.result} (exit ${String(run.code)}); probe p50 baseline ${before.toFixed(1)} ms, chaos ${during.toFixed(1)} ms, recovery ${after.toFixed(1)} ms\n`,
+    );
+    // The chaos phase holds the whole fault; timers fire late, never early.
+    expect(during - before).toBeGreaterThanOrEqual(290);
+    expect(after - before).toBeLessThan(100);
+    expect(await broadsideTables(netns)).toEqual([]);
+    expect(run.stderr).toMatch(
+      /proxy backend \(auto: this node's kernel has no sch_netem|kernel backend \(auto/,
+    );
   });
 
   it("halt reverts a held fault within 10 s (the daemon watches the kill switch)", async () => {
@@ -424,6 +692,68 @@ describe.runIf(canRun)("network faults through the node daemon, in a sandbox wit
         ],
       });
       expect(await request(port)).toBe("200");
+    } finally {
+      restarted.kill("SIGTERM");
+    }
+  });
+  it("a proxy fault outlives its SIGKILLed daemon only until its end: the proxy exits, the redirect lapses, and the restarted daemon removes the table", async () => {
+    const netns = victim().netns;
+    const node = "kwok-node-0";
+    const layout = sandboxLayout(config.stateDir, name);
+    const script = join(repoRoot, "bin", "broadside.js");
+    // The test before stopped the node's daemon; this one starts its own.
+    const first = spawn(process.execPath, daemonArgs(layout, script, node), { stdio: "ignore" });
+    const held = startBroadside(
+      ...["delay", "--kubeconfig", kubeconfig, "-n", "shop", "-l", "app=web", "--unsafe"],
+      ...["--latency", "100ms", "--backend", "proxy", "--duration", "6s", "-o", "json"],
+    );
+    const entry = await eventually("the proxy journaled", async () => {
+      if ((await broadsideTables(netns)).length !== 1) return undefined;
+      const names = await readdir(join(stateDir, "daemon", node));
+      for (const file of names.filter((each) => each.endsWith(".json"))) {
+        const journaled = JSON.parse(await readFile(join(stateDir, "daemon", node, file), "utf8")) as {
+          phase: string;
+          endsAt?: number;
+          proxy?: { pid: number };
+          spec: { kind: string };
+        };
+        if (journaled.spec.kind === "delay" && journaled.phase === "applied" && journaled.proxy !== undefined)
+          return { pid: journaled.proxy.pid, endsAt: journaled.endsAt ?? 0 };
+      }
+      return undefined;
+    });
+    first.kill("SIGKILL");
+    await eventually("the daemon gone", async () => ((await running(first.pid ?? 0)) ? undefined : true));
+    expect(await running(entry.pid)).toBe(true);
+    // Past the end plus the proxy's 10 s of grace: nobody reverted it, yet it ended itself.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, entry.endsAt + 11_000 - Date.now())));
+    expect(await running(entry.pid)).toBe(false);
+    expect(await broadsideTables(netns)).toHaveLength(1);
+    // The table is still there, but its rule no longer matches (meta time): requests reach the pod.
+    expect(await request(port)).toBe("200");
+    const restartedAt = Date.now();
+    const restarted = spawn(process.execPath, daemonArgs(layout, script, node), { stdio: "ignore" });
+    try {
+      await eventually(
+        "the table gone",
+        async () => ((await broadsideTables(netns)).length === 0 ? true : undefined),
+        10_000,
+      );
+      process.stderr.write(
+        `proxy after a daemon crash: the proxy had exited by itself, requests answered 200 with the inert table; the table was gone ${Date.now() - restartedAt} ms after the daemon started again\n`,
+      );
+      const result = await held.done;
+      expect(result.code, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout) as NetworkJson).toMatchObject({
+        runs: [
+          {
+            final: {
+              phase: "Reverted",
+              message: expect.stringContaining("its end passed while the daemon was down") as string,
+            },
+          },
+        ],
+      });
     } finally {
       restarted.kill("SIGTERM");
     }

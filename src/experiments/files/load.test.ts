@@ -426,7 +426,7 @@ spec:
     });
   });
 
-  it("reads a NetworkChaos field by field; a delay is not runnable until the netem or proxy backend exists", () => {
+  it("reads a NetworkChaos field by field; a delay towards a target is not runnable until filtered rules exist", () => {
     expect(parse(networkChaosYaml)).toMatchObject({
       kind: "NetworkChaos",
       action: "delay",
@@ -440,7 +440,46 @@ spec:
       duration: { milliseconds: 120_000 },
       runnable: false,
       reason:
-        "action delay needs the netem or proxy backend, which Broadside does not have yet (bandwidth and partition run)",
+        "a target or externalTargets needs filtered rules, which Broadside does not have yet (the whole pod's traffic is faulted without them)",
+    });
+  });
+
+  it("runs a NetworkChaos delay or loss of the whole pod (ADR 0039); duplicate, reorder and direction from say why not", () => {
+    const manifest = (action: string, section: string, extra = "") =>
+      [
+        "apiVersion: chaos-mesh.org/v1alpha1",
+        "kind: NetworkChaos",
+        "metadata: { name: lossy, namespace: shop }",
+        "spec:",
+        `  action: ${action}`,
+        "  mode: one",
+        "  selector: { labelSelectors: { app: web } }",
+        `  ${section}`,
+        "  duration: 30s",
+        extra,
+        "",
+      ].join("\n");
+    expect(parse(manifest("loss", 'loss: { loss: "25", correlation: "10" }'))).toMatchObject({
+      action: "loss",
+      loss: { loss: 25, correlation: 10 },
+      runnable: true,
+    });
+    expect(
+      parse(manifest("delay", 'delay: { latency: 200ms, jitter: 50ms, correlation: "25" }')),
+    ).toMatchObject({
+      action: "delay",
+      delay: { latencyMs: 200, jitterMs: 50, correlation: 25 },
+      runnable: true,
+    });
+    expect(parse(manifest("duplicate", 'duplicate: { duplicate: "5" }'))).toMatchObject({
+      runnable: false,
+      reason: expect.stringContaining("action duplicate does not run yet") as string,
+    });
+    expect(
+      parse(manifest("delay", 'delay: { latency: 10ms, reorder: { reorder: "5", gap: 2 } }')),
+    ).toMatchObject({
+      runnable: false,
+      reason: expect.stringContaining("delay.reorder does not run yet") as string,
     });
   });
 

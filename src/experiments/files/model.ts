@@ -192,7 +192,7 @@ export interface NetworkFaultStep {
   readonly name?: string;
   readonly selector: Selector;
   readonly mode: Mode;
-  readonly kind: "bandwidth" | "partition";
+  readonly kind: "bandwidth" | "partition" | "delay" | "loss";
   readonly network: NetworkWork;
   readonly duration: Duration;
 }

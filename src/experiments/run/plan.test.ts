@@ -106,7 +106,7 @@ describe("what broadside run will do with each kind of file", () => {
   });
 
   it.each([
-    ["chaos-mesh-networkchaos.yaml", /action delay needs the netem or proxy backend.*; nothing was run/],
+    ["chaos-mesh-networkchaos.yaml", /a target or externalTargets needs filtered rules.*; nothing was run/],
     ["chaos-mesh-stresschaos.yaml", /needs the node daemon \(coming later\); nothing was run/],
   ])("says %s cannot run yet, and why", async (file, why) => {
     await expect(load(file).then((l) => runPlanOf(l, options))).rejects.toThrow(why);
@@ -119,6 +119,44 @@ describe("what broadside run will do with each kind of file", () => {
         type: "network-fault",
         kind: "bandwidth",
         network: { device: "eth0", bandwidth: { rate: "128000bps", limit: 20_971_520, buffer: 10_000 } },
+      }),
+    ]);
+  });
+
+  it("runs a NetworkChaos delay or loss as one network-fault step, the backend left to the node (auto)", () => {
+    const manifest = (section: string, action: string) => `apiVersion: chaos-mesh.org/v1alpha1
+kind: NetworkChaos
+metadata: {name: slow, namespace: shop}
+spec:
+  action: ${action}
+  mode: all
+  selector: {labelSelectors: {app: web}}
+  ${section}
+  duration: 30s
+`;
+    const delay = runPlanOf(
+      parseExperimentFile(
+        manifest('delay: {latency: 200ms, jitter: 50ms, correlation: "25"}', "delay"),
+        "d.yaml",
+      ),
+      options,
+    );
+    expect(delay.method).toEqual([
+      expect.objectContaining({
+        type: "network-fault",
+        kind: "delay",
+        network: {
+          device: "eth0",
+          delay: { latencyMs: 200, jitterMs: 50, correlation: 25 },
+          backend: "auto",
+        },
+      }),
+    ]);
+    const loss = runPlanOf(parseExperimentFile(manifest('loss: {loss: "25"}', "loss"), "l.yaml"), options);
+    expect(loss.method).toEqual([
+      expect.objectContaining({
+        kind: "loss",
+        network: { device: "eth0", loss: { percent: 25, correlation: 0 }, backend: "auto" },
       }),
     ]);
   });

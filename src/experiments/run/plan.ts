@@ -176,29 +176,19 @@ function podChaosPlan(loaded: ChaosMeshPodChaos, options: PlanOptions, timeout: 
   };
 }
 
-/** A runnable NetworkChaos (bandwidth, or partition of the whole pod) as one network-fault step. */
+/** A runnable NetworkChaos (bandwidth, delay, loss, or partition of the whole pod) as one network-fault step. */
 function networkChaosPlan(loaded: ChaosMeshNetworkChaos, options: PlanOptions): RunPlan {
-  const { action, duration, bandwidth } = loaded;
-  if ((action !== "bandwidth" && action !== "partition") || duration === undefined)
+  const { action, duration } = loaded;
+  const network = networkWorkOf(loaded);
+  if (
+    (action !== "bandwidth" && action !== "partition" && action !== "delay" && action !== "loss") ||
+    duration === undefined ||
+    network === undefined
+  )
     throw new BroadsideError(
       "BRD_INTERNAL",
-      `${loaded.fileName}: a runnable NetworkChaos ${action} without a duration`,
+      `${loaded.fileName}: a runnable NetworkChaos ${action} without a duration or its section`,
     );
-  const device = loaded.device ?? "eth0";
-  const network: NetworkWork =
-    action === "bandwidth" && bandwidth !== undefined
-      ? {
-          device,
-          bandwidth: {
-            // Chaos Mesh's rate is in bytes per second; tc's "bps" is bytes per second too.
-            rate: `${String(bandwidth.rateBytesPerSecond)}bps`,
-            limit: bandwidth.limit,
-            buffer: bandwidth.buffer,
-            ...optional("peakrate", bandwidth.peakrate),
-            ...optional("minburst", bandwidth.minburst),
-          },
-        }
-      : { device, partition: { direction: loaded.direction } };
   const step: NetworkFaultStep = {
     type: "network-fault",
     name: `${action} (NetworkChaos ${loaded.name})`,
@@ -216,6 +206,32 @@ function networkChaosPlan(loaded: ChaosMeshNetworkChaos, options: PlanOptions): 
     rollbacks: [],
     warnings: loaded.warnings,
   };
+}
+
+/** The node work's parameters of a NetworkChaos; delay and loss take the backend the node finds (auto). */
+function networkWorkOf(loaded: ChaosMeshNetworkChaos): NetworkWork | undefined {
+  const { action, bandwidth, delay, loss } = loaded;
+  const device = loaded.device ?? "eth0";
+  if (action === "partition") return { device, partition: { direction: loaded.direction } };
+  if (action === "bandwidth" && bandwidth !== undefined)
+    return {
+      device,
+      bandwidth: {
+        // Chaos Mesh's rate is in bytes per second; tc's "bps" is bytes per second too.
+        rate: `${String(bandwidth.rateBytesPerSecond)}bps`,
+        limit: bandwidth.limit,
+        buffer: bandwidth.buffer,
+        ...optional("peakrate", bandwidth.peakrate),
+        ...optional("minburst", bandwidth.minburst),
+      },
+    };
+  if (action === "delay" && delay !== undefined) {
+    const { latencyMs, jitterMs, correlation } = delay;
+    return { device, delay: { latencyMs, jitterMs, correlation }, backend: "auto" };
+  }
+  if (action === "loss" && loss !== undefined)
+    return { device, loss: { percent: loss.loss, correlation: loss.correlation }, backend: "auto" };
+  return undefined;
 }
 
 function schedulePlan(loaded: ChaosMeshSchedule, options: PlanOptions, timeout: Duration): RunPlan {

@@ -190,22 +190,28 @@ function optionalStrings(spec: ParsedNetworkChaos): Partial<NetworkChaosSpec> {
 }
 
 /**
- * Whether Broadside runs the spec (ADR 0032): bandwidth (direction to: tbf shapes what the pod sends) and
- * partition of the whole pod (no target, no externalTargets), each with a duration. The netem actions
- * wait for netem or the proxy backend; a target selector or externalTargets wait for filtered rules.
+ * Whether Broadside runs the spec (ADR 0032, ADR 0039): bandwidth, delay and loss (direction to: they act
+ * on what the pod sends) and partition of the whole pod (no target, no externalTargets), each with a
+ * duration. duplicate, corrupt and netem's combinations wait for the kernel backend to be wired; a target
+ * selector or externalTargets wait for filtered rules.
  */
 export function networkRunnability(spec: NetworkChaosSpec): Runnability {
   const not = (reason: string): Runnability => ({ runnable: false, reason });
-  if (spec.action !== "bandwidth" && spec.action !== "partition")
+  const runs = ["bandwidth", "partition", "delay", "loss"];
+  if (!runs.includes(spec.action))
     return not(
-      `action ${spec.action} needs the netem or proxy backend, which Broadside does not have yet (bandwidth and partition run)`,
+      `action ${spec.action} does not run yet (bandwidth, partition, delay and loss run; duplicate, corrupt and netem's combinations need the kernel backend wired)`,
     );
   if (spec.target !== undefined || spec.externalTargets.length > 0)
     return not(
       "a target or externalTargets needs filtered rules, which Broadside does not have yet (the whole pod's traffic is faulted without them)",
     );
-  if (spec.action === "bandwidth" && spec.direction !== "to")
-    return not(`bandwidth shapes what the pod sends: direction must be to, got ${spec.direction}`);
+  if (spec.action !== "partition" && spec.direction !== "to")
+    return not(`${spec.action} acts on what the pod sends: direction must be to, got ${spec.direction}`);
+  if (spec.action === "delay" && spec.delay?.reorder !== undefined)
+    return not(
+      "delay.reorder does not run yet: a TCP proxy cannot reorder a stream, and netem is not wired for it",
+    );
   if (spec.duration === undefined)
     return not("spec.duration is required to run it: a network fault of unstated length is not guessed");
   return { runnable: true };

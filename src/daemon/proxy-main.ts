@@ -1,0 +1,39 @@
+/*
+ * The proxy backend's process (ADR 0039): `nsenter --net=<pod netns> -- node dist/daemon/proxy-main.js
+ * --config <json>`, started by the node daemon. Prints one ready line (JSON: the pod ports and the proxy's
+ * ports) on stdout once it listens, then nothing more there; exits at the config's `untilMs`, on SIGTERM,
+ * and on any error before it is ready (exit 1, the reason on stderr).
+ */
+import { systemClock } from "../core/clock.js";
+import { proxyConfigSchema, startProxy } from "./proxy.js";
+
+function configArgument(): unknown {
+  const at = process.argv.indexOf("--config");
+  try {
+    return at < 0 ? undefined : (JSON.parse(process.argv[at + 1] ?? "") as unknown);
+  } catch {
+    return undefined;
+  }
+}
+
+const parsed = proxyConfigSchema.safeParse(configArgument());
+if (!parsed.success) {
+  process.stderr.write(`broadside proxy: --config: ${parsed.error.message}\n`);
+  process.exit(1);
+}
+const config = parsed.data;
+process.stdout.on("error", () => undefined);
+try {
+  const { ready } = await startProxy(config);
+  process.stdout.write(`${JSON.stringify(ready)}\n`);
+  setTimeout(
+    () => {
+      process.exit(0);
+    },
+    Math.max(0, config.untilMs - systemClock.now()),
+  );
+} catch (error: unknown) {
+  process.stderr.write(`broadside proxy: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
+process.once("SIGTERM", () => process.exit(0));
