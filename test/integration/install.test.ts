@@ -148,9 +148,7 @@ describe("the chart", () => {
     );
     const labeller = named("Role", "broadside-agent-board-leader");
     expect(labeller?.metadata.namespace).toBe("broadside-system");
-    expect(labeller?.rules).toEqual([
-      { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "patch"] },
-    ]);
+    expect(labeller?.rules).toEqual([{ apiGroups: [""], resources: ["pods"], verbs: ["list", "patch"] }]);
     expect(named("RoleBinding", "broadside-agent-board-leader")).toMatchObject({
       metadata: { namespace: "broadside-system" },
       roleRef: { kind: "Role", name: "broadside-agent-board-leader" },
