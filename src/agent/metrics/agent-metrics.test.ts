@@ -104,6 +104,15 @@ describe("the agent's metrics", () => {
     expect(await sample(m, 'broadside_active_faults{fault="config-drift"}')).toBe(0);
   });
 
+  it("counts the node daemons' faults under their own kinds, not as other", async () => {
+    const m = metrics();
+    m.activeFaultsAre([{ faultKind: "container-kill" }, { faultKind: "delay" }, { faultKind: "bandwidth" }]);
+    expect(await sample(m, 'broadside_active_faults{fault="container-kill"}')).toBe(1);
+    expect(await sample(m, 'broadside_active_faults{fault="delay"}')).toBe(1);
+    expect(await sample(m, 'broadside_active_faults{fault="bandwidth"}')).toBe(1);
+    expect(await sample(m, 'broadside_active_faults{fault="other"}')).toBe(0);
+  });
+
   it("times a drift from its record to its heal and counts the heal by its field manager", async () => {
     const m = metrics();
     m.recordClosed(

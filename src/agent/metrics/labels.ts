@@ -1,4 +1,5 @@
 import type { OutcomeKind } from "../../core/ledger/record.js";
+import { nodeWorkKinds, type NodeWorkKind } from "../../core/node-work-kinds.js";
 import type { ShotOutcome } from "../../core/shot.js";
 import { objectFaultKinds, podFaultKinds, type FaultKind, type ObjectFaultKind } from "../../faults/types.js";
 
@@ -10,7 +11,9 @@ import { objectFaultKinds, podFaultKinds, type FaultKind, type ObjectFaultKind }
  * agent grow series without end.
  */
 
-export const faultKinds: readonly FaultKind[] = [...podFaultKinds, ...objectFaultKinds];
+/** A fault kind as a label: the engine's pod and object faults, and the faults node daemons carry out. */
+export type FaultLabel = FaultKind | NodeWorkKind;
+export const faultKinds: readonly FaultLabel[] = [...podFaultKinds, ...objectFaultKinds, ...nodeWorkKinds];
 
 /** What the API server answered to a shot: accepted, or refused (a PodDisruptionBudget, a pod already gone, an error). */
 export const shotResults = ["accepted", "refused"] as const;
@@ -44,7 +47,7 @@ export type NotificationResult = (typeof notificationResults)[number];
 export const otherValue = "other";
 
 /** A fault kind read from the cluster (a ledger record's faultKind): a known kind, or "other". */
-export function faultLabel(kind: string): FaultKind | typeof otherValue {
+export function faultLabel(kind: string): FaultLabel | typeof otherValue {
   return faultKinds.find((known) => known === kind) ?? otherValue;
 }
 
