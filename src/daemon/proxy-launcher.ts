@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { openSync, closeSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { ProxyConfig, ProxyReady } from "./proxy.js";
+import { isJournalName } from "./journal.js";
 
 /*
  * Starts the proxy backend's process (ADR 0039) in a pod's network namespace: an argv array, never a
@@ -30,6 +31,9 @@ export class NodeProxyLauncher implements ProxyLauncher {
   ) {}
 
   start(netnsPath: string, config: ProxyConfig, name: string): Promise<StartedProxy> {
+    // The name becomes a log file's name: only names Broadside makes, as the journal's own files.
+    if (!isJournalName(name))
+      return Promise.reject(new Error(`${JSON.stringify(name)} is not a node work name`));
     mkdirSync(this.logDir, { recursive: true, mode: 0o700 });
     const log = openSync(join(this.logDir, `proxy-${name}.log`), "a", 0o600);
     const argv = [
