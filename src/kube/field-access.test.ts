@@ -127,6 +127,32 @@ describe("FieldAccess.read", () => {
     });
   });
 
+  it("names who owns the field now, from managedFields, for a heal no watch saw (the agent's resync)", async () => {
+    const api = new FakeConfigMaps();
+    const access = new FieldAccess(api.cluster());
+    const owned = (manager: string) => ({
+      manager,
+      operation: "Update",
+      time: "2026-12-07T20:00:00Z",
+      fieldsType: "FieldsV1",
+      fieldsV1: { "f:data": { "f:LEVEL": {} } },
+    });
+    api.objects = [
+      { metadata: { uid: "uid-1", managedFields: [owned("kubectl-edit")] }, data: { LEVEL: "info" } },
+    ];
+    expect(await access.read(change())).toEqual({
+      exists: true,
+      uid: "uid-1",
+      value: "info",
+      lastChange: { by: "kubectl-edit" },
+    });
+    // Broadside's own write is never named: the field still holds what it injected, nobody healed it.
+    api.objects = [
+      { metadata: { uid: "uid-1", managedFields: [owned("broadside")] }, data: { LEVEL: "debug" } },
+    ];
+    expect(await access.read(change())).toEqual({ exists: true, uid: "uid-1", value: "debug" });
+  });
+
   it("refuses kinds and apiVersions it does not know", async () => {
     const access = new FieldAccess(new FakeConfigMaps().cluster());
     const job = { ...target, apiVersion: "batch/v1", kind: "Job" };

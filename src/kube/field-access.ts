@@ -5,6 +5,7 @@ import type { TargetAccess } from "../core/ledger/recovery.js";
 import type { Observation } from "../core/ledger/state-machine.js";
 import { ConflictError } from "../core/ledger/store.js";
 import { apiStatus } from "./api-errors.js";
+import { healer } from "./field-owner.js";
 import type {
   JsonPatchOperation,
   KubeObject,
@@ -121,7 +122,15 @@ export class FieldAccess implements TargetAccess {
   async read(change: Pick<FieldChange, "target" | "path">): Promise<Observation> {
     const object = await this.objects.read(change.target);
     if (object === undefined) return { exists: false };
-    return { exists: true, uid: metadataString(object, "uid"), value: getAtPointer(object, change.path) };
+    const observation = {
+      exists: true,
+      uid: metadataString(object, "uid"),
+      value: getAtPointer(object, change.path),
+    };
+    // Who owns the field now: named on a heal found by a read (the agent's resync, recover), where no
+    // watch saw it happen; when it was, the watch's stamp replaces this (engine/heal-watch.ts).
+    const by = healer(object, change.path);
+    return by === undefined ? observation : { ...observation, lastChange: { by } };
   }
 
   /** Writes `injected` where the object still holds `original`; else ConflictError, and nothing is written. */

@@ -395,6 +395,8 @@ describe("a real Prometheus in the sandbox", () => {
       60_000,
     );
     processIo.err(`heals by field manager, as Prometheus has them: ${JSON.stringify(heals)}\n`);
+    // Both named after the writer that put them back, though the agent saw them by a read, not a watch.
+    expect(heals).toEqual({ [healer]: 2 });
     expect(
       await instant('sum by (fault) (broadside_shots_total{outcome="accepted"})', "fault"),
     ).toMatchObject({

@@ -65,8 +65,8 @@ export interface PresentObservation {
   readonly uid: string;
   /** The value at the record's path, or ABSENT when the field is missing. */
   readonly value: RecordedValue;
-  /** When the reader knows who last changed the field and when (managedFields, a watch event). */
-  readonly lastChange?: { readonly at: number; readonly by?: string };
+  /** Who last changed the value and when, where known: a watch stamps both, a read knows only who. */
+  readonly lastChange?: { readonly at?: number; readonly by?: string };
 }
 
 export type ClosingOutcomeKind = Exclude<OutcomeKind, "reverted" | "failed">;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { healer } from "./heal-watch.js";
+import { healer } from "./field-owner.js";
 
 /*
  * Who healed a drifted field, from the object's managedFields. The story: a ConfigMap created by one
