@@ -85,9 +85,9 @@ const shotSchema = z.strictObject({
   weapon: z.enum(weapons, { error: `must be one of ${weapons.join(", ")}` }),
 });
 
-/** The fastify app with every route, not listening: tests call it through inject. */
-export function buildBoardApp(options: BoardServerOptions): { app: FastifyInstance; routes: BoardRoute[] } {
-  const app = Fastify({
+/** A fastify instance with the board's limits, for the board and for a standby replica alike. */
+function boardFastify(): FastifyInstance {
+  return Fastify({
     // No logger: nothing about a request, its headers (tokens) or its body is ever written by fastify.
     logger: false,
     bodyLimit: boardHttpLimits.bodyLimit,
@@ -97,6 +97,11 @@ export function buildBoardApp(options: BoardServerOptions): { app: FastifyInstan
     forceCloseConnections: true,
     return503OnClosing: true,
   });
+}
+
+/** The fastify app with every route, not listening: tests call it through inject. */
+export function buildBoardApp(options: BoardServerOptions): { app: FastifyInstance; routes: BoardRoute[] } {
+  const app = boardFastify();
   const routes: BoardRoute[] = [];
   const access = new Map<string, RouteAccess>();
   app.addHook("onRoute", (route) => {
@@ -445,15 +450,7 @@ export async function startStandbyServer(
   address: { readonly host: string; readonly port: number; readonly field: string },
   options: StandbyServerOptions,
 ): Promise<BoardServer> {
-  const app = Fastify({
-    logger: false,
-    bodyLimit: boardHttpLimits.bodyLimit,
-    requestTimeout: boardHttpLimits.requestTimeoutMs,
-    keepAliveTimeout: boardHttpLimits.keepAliveTimeoutMs,
-    connectionTimeout: boardHttpLimits.connectionTimeoutMs,
-    forceCloseConnections: true,
-    return503OnClosing: true,
-  });
+  const app = boardFastify();
   const routes: BoardRoute[] = [{ method: "GET", url: "/healthz", access: "public" }];
   app.addHook("onRequest", async (_request, reply) => {
     void reply.headers(securityHeaders);
