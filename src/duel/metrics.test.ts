@@ -72,7 +72,7 @@ describe("the duel's metrics", () => {
     expect(text).toContain('broadside_duel_pods_started_total{kind="delete"} 0');
   });
 
-  it("waits for a scrape after the last change, for at most the time given", async () => {
+  it("waits for two scrapes after the last change (the first then finished), for at most the time given", async () => {
     const clock = new FakeClock(0);
     const metrics = new DuelMetrics(clock);
     await clock.advance(5);
@@ -82,7 +82,12 @@ describe("the duel's metrics", () => {
     expect(await unscraped).toBe(false);
 
     const waiting = metrics.scraped(1000);
+    let done = false;
+    void waiting.then(() => (done = true));
     await clock.advance(100);
+    await metrics.render();
+    await clock.advance(100);
+    expect(done, "one scrape begun is not yet one stored").toBe(false);
     await metrics.render();
     await clock.advance(100);
     expect(await waiting).toBe(true);

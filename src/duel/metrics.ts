@@ -78,8 +78,8 @@ export class DuelMetrics implements DuelObserver {
     ...definition(duelCatalogue.interval),
     registers: [this.registry],
   });
-  private changedAt = 0;
-  private renderedAt = 0;
+  /** Renders (scrapes) begun since the last change. */
+  private rendersSinceChange = 0;
 
   constructor(private readonly clock: Pick<Clock, "now" | "sleep">) {
     for (const kind of attackKinds) {
@@ -96,13 +96,13 @@ export class DuelMetrics implements DuelObserver {
   }
 
   async render(): Promise<string> {
-    this.renderedAt = this.clock.now();
+    this.rendersSinceChange += 1;
     return this.registry.metrics();
   }
 
   legStarted(intervalMs: number): void {
     this.interval.set(intervalMs / 1000);
-    this.changedAt = this.clock.now();
+    this.rendersSinceChange = 0;
   }
 
   attackEnded(outcome: AttackOutcome): void {
@@ -114,17 +114,18 @@ export class DuelMetrics implements DuelObserver {
     if (outcome.podsStarted !== null && outcome.podsStarted > 0) {
       this.podsStarted.inc({ kind: outcome.kind }, outcome.podsStarted);
     }
-    this.changedAt = this.clock.now();
+    this.rendersSinceChange = 0;
   }
 
   /**
-   * Waits until a scrape has read everything recorded (a render after the last change), for at most
-   * `timeoutMs`: a duel that ends must not take its last round away before Prometheus saw it. True when
-   * it was scraped.
+   * Waits until Prometheus has stored everything recorded, for at most `timeoutMs`: a duel that ends must
+   * not take its last round away before Prometheus saw it. A render only begins a scrape; the second
+   * render since the last change proves the first one finished (Prometheus never overlaps two scrapes of a
+   * target), and gives a rate() a sample after the rise before the series goes stale. True when it did.
    */
   async scraped(timeoutMs: number): Promise<boolean> {
     const until = this.clock.now() + timeoutMs;
-    while (this.renderedAt <= this.changedAt) {
+    while (this.rendersSinceChange < 2) {
       if (this.clock.now() >= until) return false;
       await this.clock.sleep(100);
     }
