@@ -100,17 +100,7 @@ async function checkDeleted(report: DuelReport): Promise<void> {
     ["interval-10s", "delete", "kustomize-controller"],
     ["interval-10s", "delete", "kustomize-controller"],
   ]);
-  const data = await kubectl(
-    kubeconfig,
-    "get",
-    "configmap",
-    "-n",
-    "demo-shop",
-    "storefront-flags",
-    "-o",
-    "jsonpath={.data}",
-  );
-  expect(JSON.parse(data.stdout)).toEqual({ "banner.text": "Welcome", "feature.reviews": "on" });
+  await expectFlagsAsInGit();
 }
 
 /** The key Git does not define, at either interval; the killed pod is Kubernetes' to replace. */
@@ -282,17 +272,22 @@ describe("broadside duel against a real Flux", () => {
       summary?.result === "reverted" ||
         (summary?.result === "healed-externally" && summary.by === "kustomize-controller"),
     ).toBe(true);
-    const data = await kubectl(
-      kubeconfig,
-      "get",
-      "configmap",
-      "-n",
-      "demo-shop",
-      "storefront-flags",
-      "-o",
-      "jsonpath={.data}",
-    );
-    expect(JSON.parse(data.stdout)).toEqual({ "banner.text": "Welcome", "feature.reviews": "on" });
+    await expectFlagsAsInGit();
     expect(await openRecords()).toEqual([]);
   }, 120_000);
 });
+
+/** The deleted ConfigMap is back with Git's data, whoever re-created it. */
+async function expectFlagsAsInGit(): Promise<void> {
+  const data = await kubectl(
+    kubeconfig,
+    "get",
+    "configmap",
+    "-n",
+    "demo-shop",
+    "storefront-flags",
+    "-o",
+    "jsonpath={.data}",
+  );
+  expect(JSON.parse(data.stdout)).toEqual({ "banner.text": "Welcome", "feature.reviews": "on" });
+}
