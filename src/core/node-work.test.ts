@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  answerSaysApplied,
   nodeLabelValue,
   nodeWorkSelector,
   parseNodeWorkSpec,
@@ -94,5 +95,24 @@ describe("node work: the object a node's daemon acts on", () => {
     expect(rateBitsPerSecond("1.5MBit")).toBe(1_500_000);
     expect(rateBitsPerSecond("800")).toBe(800);
     expect(rateBitsPerSecond("fast")).toBeUndefined();
+  });
+
+  it("counts a first answer of Reverted with the time it acted as applied: a restart lost only the Applied answer", () => {
+    const at = 1_700_000_000_000;
+    const daemon = { node: "kwok-node-0", host: "node-0", pid: 4242 };
+    expect(answerSaysApplied({ phase: "Applied", message: "delay applied", actedAt: at, at, daemon })).toBe(
+      true,
+    );
+    const revertedAfterRestart = {
+      phase: "Reverted" as const,
+      message: "delay reverted: its end passed while the daemon was down",
+      actedAt: at,
+      revertedAt: at + 20_000,
+      at: at + 20_000,
+      daemon,
+    };
+    expect(answerSaysApplied(revertedAfterRestart)).toBe(true);
+    expect(answerSaysApplied({ ...revertedAfterRestart, actedAt: undefined })).toBe(false);
+    expect(answerSaysApplied({ phase: "Refused", message: "halted", at, daemon })).toBe(false);
   });
 });

@@ -288,6 +288,15 @@ export function isHeld(work: Pick<NodeWork, "status">): boolean {
   return work.status?.phase === "Applied";
 }
 
+/**
+ * Whether a timed fault's first answer says it was applied: Applied, or Reverted with the time it acted.
+ * The second happens when the daemon died after applying (journaled) but before its Applied answer
+ * reached the API server, and its restart reverted the fault: the fault held, only the answer was lost.
+ */
+export function answerSaysApplied(status: NodeWorkStatus): boolean {
+  return status.phase === "Applied" || (status.phase === "Reverted" && status.actedAt !== undefined);
+}
+
 /** A container ID's bare hex part, for the CRI: "containerd://4f1c..." -> "4f1c...". */
 export function bareContainerId(containerId: string): string | undefined {
   const at = containerId.indexOf("://");

@@ -7,7 +7,7 @@ import { ABSENT } from "../core/ledger/record.js";
 import type { JsonObject, LedgerRecord } from "../core/ledger/record.js";
 import { closeRecord, markApplied } from "../core/ledger/state-machine.js";
 import { ConflictError } from "../core/ledger/store.js";
-import { nodeWorkName, parseNodeWorkSpec } from "../core/node-work.js";
+import { answerSaysApplied, nodeWorkName, parseNodeWorkSpec } from "../core/node-work.js";
 import type {
   NetworkWork,
   NodeWork,
@@ -48,7 +48,10 @@ export interface NetworkFaultRun {
   readonly target: NetworkTarget;
   readonly ledgerId: string;
   readonly work: string;
-  /** The daemon's Applied answer, when it came. */
+  /**
+   * The daemon's Applied answer; or its Reverted answer with the time it acted, when that came first
+   * (a daemon restarted between applying and answering). Undefined when nothing was applied.
+   */
   readonly applied: NodeWorkStatus | undefined;
   /** Its last answer: Reverted, or why nothing was applied. */
   readonly final: NodeWorkStatus | undefined;
@@ -96,7 +99,7 @@ async function faultOne(
     const created = await store.create(spec);
     const first = await watch.until((work) => work.status !== undefined, answerMs);
     const applied = first?.status;
-    if (applied?.phase !== "Applied") {
+    if (applied === undefined || !answerSaysApplied(applied)) {
       const status = applied ?? (await withdraw(store, created));
       return { ...base, ...(await notApplied(ctx, request.kind, record, target, status)) };
     }
@@ -105,7 +108,11 @@ async function faultOne(
     ctx.progress(
       `  ${request.kind} ${target.pod.namespace}/${target.pod.name}: applied on node ${target.node}: ${applied.message}`,
     );
-    const final = await holdAndRevert(ctx, store, request, watch, applied, answerMs);
+    // A first answer of Reverted: applied, then reverted by a restarted daemon before any Applied answer.
+    const final =
+      applied.phase === "Applied"
+        ? await holdAndRevert(ctx, store, request, watch, applied, answerMs)
+        : applied;
     return { ...base, applied, ...(await finish(ctx, store, request.kind, active, target, final)) };
   } finally {
     await watch.stop();
