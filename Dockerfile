@@ -26,6 +26,29 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
+# crictl, which the node daemon asks for a container's process (docs/daemon.md, "In a cluster"); built from
+# its Go module, as the sandbox builds Kubernetes.
+FROM golang:1.26-trixie AS crictl
+RUN CGO_ENABLED=0 GOBIN=/out go install sigs.k8s.io/cri-tools/cmd/crictl@v1.34.0
+
+# The node daemon's image: `docker build --target daemon -t broadside-daemon:dev .` The agent's image plus
+# the tools the daemon runs by argv inside pods' namespaces: tc (iproute2), nft (nftables), nsenter
+# (util-linux), crictl. The chart runs it privileged as root (nodeDaemons.enabled).
+FROM ${NODE_IMAGE} AS daemon
+RUN apt-get update && apt-get install -y --no-install-recommends iproute2 nftables util-linux \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /opt/broadside
+COPY --from=runtime-deps /src/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY --from=crictl /out/crictl /usr/local/bin/crictl
+COPY bin ./bin
+COPY package.json LICENSE* ./
+ENV NODE_ENV=production
+ENV MALLOC_ARENA_MAX=2
+ENTRYPOINT ["node", "/opt/broadside/bin/broadside.js"]
+CMD ["daemon"]
+
+# The agent's image, the default target (the last stage).
 FROM ${NODE_IMAGE}
 WORKDIR /opt/broadside
 COPY --from=runtime-deps /src/node_modules ./node_modules

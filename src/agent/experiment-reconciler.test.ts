@@ -8,7 +8,8 @@ import { MemoryEventRecorder } from "../kube/events.js";
 import type { ResourceRef, StatusWriter } from "../kube/resource-status.js";
 import type { ExperimentStatus } from "./crds/status.js";
 import type { ChaosObject } from "./chaos-object.js";
-import { experimentReconciler } from "./experiment-reconciler.js";
+import { experimentReconciler, type ExperimentReconcilerDeps } from "./experiment-reconciler.js";
+import { networkChaosPlan, noNodeDaemons } from "./manifest-run.js";
 
 /**
  * The Experiment reconciler's decisions, with the runner played by the test: when a generation runs (once,
@@ -122,7 +123,13 @@ interface Setup {
   reconcile: (key: string) => ReturnType<ReturnType<typeof experimentReconciler>>;
 }
 
-function setUp(object: ChaosObject, behaviour: ConstructorParameters<typeof PlayedRunner>[1] = {}): Setup {
+function setUp(
+  object: ChaosObject,
+  behaviour: ConstructorParameters<typeof PlayedRunner>[1] = {},
+  kind: Pick<ExperimentReconcilerDeps, "resource" | "readPlan" | "refuse"> = {
+    resource: { apiVersion: "broadside.dev/v1alpha1", kind: "Experiment", plural: "experiments" },
+  },
+): Setup {
   const engine = memoryEngine({ optIn: true });
   const status = new RecordingStatus();
   const events = new MemoryEventRecorder();
@@ -130,7 +137,7 @@ function setUp(object: ChaosObject, behaviour: ConstructorParameters<typeof Play
   const leading = new AbortController();
   const cache: Setup["cache"] = { object };
   const reconcile = experimentReconciler({
-    resource: { apiVersion: "broadside.dev/v1alpha1", kind: "Experiment", plural: "experiments" },
+    ...kind,
     ctx: engine.ctx,
     get: (namespace, name) =>
       namespace === "shop" && name === cache.object?.metadata?.name ? cache.object : undefined,
@@ -454,5 +461,63 @@ describe("experimentReconciler: a run going on is stopped", () => {
     await reconciling;
     expect(status.last?.verdict).toBe("aborted");
     expect(conditionsOf(status.last).Failed).toBe("True/AgentStopped");
+  });
+});
+
+describe("experimentReconciler serving a NetworkChaos (ADR 0042): run once, as `broadside run` runs the manifest", () => {
+  const networkChaos = {
+    resource: { apiVersion: "broadside.dev/v1alpha1", kind: "NetworkChaos", plural: "networkchaos" },
+    readPlan: networkChaosPlan,
+  };
+  const delaySpec = {
+    action: "delay",
+    mode: "one",
+    selector: { labelSelectors: { app: "web" } },
+    delay: { latency: "200ms", jitter: "50ms", correlation: "25" },
+    direction: "to",
+    duration: "30s",
+  };
+  const delay = (spec: object = delaySpec) => experiment({ spec });
+
+  it("runs one network-fault step for the spec's duration, with no probes: judged on the fault alone", async () => {
+    const { status, runner, events, reconcile } = setUp(delay(), {}, networkChaos);
+    await reconcile("shop/exp");
+    expect(runner.runs).toHaveLength(1);
+    const plan = runner.runs[0]?.plan;
+    expect(plan?.hypothesis).toMatchObject({ probes: [], checks: [], abortOnBreach: false });
+    expect(plan?.method).toHaveLength(1);
+    expect(plan?.method[0]).toMatchObject({
+      type: "network-fault",
+      kind: "delay",
+      mode: { kind: "one" },
+      selector: { namespaces: ["shop"] },
+    });
+    const step = plan?.method[0];
+    expect(step?.type === "network-fault" ? step.duration.milliseconds : undefined).toBe(30_000);
+    expect(status.last?.verdict).toBe("passed");
+    expect(reasons(events)).toEqual(["Started", "Passed"]);
+  });
+
+  it("refuses a spec `broadside run` would not run, with its reason, before any claim", async () => {
+    const unbounded = Object.fromEntries(Object.entries(delaySpec).filter(([key]) => key !== "duration"));
+    const { status, runner, reconcile } = setUp(delay(unbounded), {}, networkChaos);
+    await reconcile("shop/exp");
+    expect(runner.runs).toHaveLength(0);
+    expect(status.writes.map((write) => write.kind)).toEqual(["report"]);
+    const failed = status.last?.conditions?.find((c) => c.type === "Failed");
+    expect(failed).toMatchObject({ status: "True", reason: "InvalidSpec" });
+    expect(failed?.message).toContain("spec.duration is required");
+  });
+
+  it("is refused at once by an agent without --node-daemons, naming the flag; nothing runs", async () => {
+    const refuse = () => noNodeDaemons("NetworkChaos");
+    const { status, runner, events, reconcile } = setUp(delay(), {}, { ...networkChaos, refuse });
+    await reconcile("shop/exp");
+    expect(runner.runs).toHaveLength(0);
+    expect(status.writes.map((write) => write.kind)).toEqual(["report"]);
+    const failed = status.last?.conditions?.find((c) => c.type === "Failed");
+    expect(failed).toMatchObject({ status: "True", reason: "NoNodeDaemons" });
+    expect(failed?.message).toContain("started without --node-daemons");
+    expect(reasons(events)).toEqual(["NoNodeDaemons"]);
   });
 });

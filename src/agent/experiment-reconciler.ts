@@ -66,7 +66,21 @@ export interface ExperimentReconcilerDeps {
   readonly run?: (options: RunnerOptions) => Promise<RunReport>;
   /** Told of every finished run (for the logs and metrics). */
   readonly onReport?: (report: RunReport) => void;
+  /**
+   * How the spec becomes the run's plan: an Experiment's by default. A NetworkChaos (or another kind
+   * `broadside run` runs as a file) gives its own: the same run, claimed, watched and reported the same way.
+   */
+  readonly readPlan?: PlanReader;
+  /** Why a new generation is refused before anything is read or written (a Failed reason and message). */
+  readonly refuse?: () => { readonly reason: string; readonly message: string } | undefined;
 }
+
+/** The spec of `object` as a run's plan, checked as `broadside run` checks a file; nothing written yet. */
+export type PlanReader = (
+  object: ChaosObject,
+  ref: { readonly namespace: string; readonly name: string },
+  deps: Pick<ExperimentReconcilerDeps, "resource" | "settings">,
+) => RunPlan;
 
 export function experimentReconciler(deps: ExperimentReconcilerDeps) {
   return async (key: string): Promise<ReconcileResult> => {
@@ -99,6 +113,12 @@ class ExperimentRun {
     if (injected?.observedGeneration === this.generation) return this.alreadyClaimed(injected);
     const held = await this.heldBack();
     if (held !== undefined) return held;
+    const refused = this.deps.refuse?.();
+    if (refused !== undefined) {
+      await this.report([{ type: "Failed", status: "True", ...refused }]);
+      this.event("Warning", refused.reason, refused.message);
+      return {};
+    }
     const plan = this.plan();
     if (plan instanceof BroadsideError) {
       await this.report([{ type: "Failed", status: "True", reason: "InvalidSpec", message: plan.message }]);
@@ -155,19 +175,7 @@ class ExperimentRun {
    */
   private plan(): RunPlan | BroadsideError {
     try {
-      const { apiVersion } = this.deps.resource;
-      const { loaded, source } = loadAsFile(apiVersion, "Experiment", this.ref, this.object.spec);
-      if (loaded.kind !== "Experiment")
-        return new BroadsideError("BRD_INTERNAL", `${source}: read as ${loaded.kind}`);
-      const { settings } = this.deps;
-      const plan = runPlanOf(loaded, {
-        extraProbes: [],
-        window: loaded.hypothesis.window,
-        maxFaultDuration: settings.maxFaultDuration,
-        loopbackOnly: settings.loopbackOnly,
-      });
-      refuseFrontDoors(plan, source);
-      return plan;
+      return (this.deps.readPlan ?? experimentPlan)(this.object, this.ref, this.deps);
     } catch (error: unknown) {
       return error instanceof BroadsideError ? error : new BroadsideError("BRD_USAGE", describeError(error));
     }
@@ -280,7 +288,7 @@ class ExperimentRun {
     const now = this.deps.get(this.ref.namespace, this.ref.name);
     const metadata = now?.metadata;
     if (metadata === undefined || metadata.uid !== this.uid || metadata.deletionTimestamp !== undefined)
-      return { reason: "Deleted", message: "the Experiment was deleted", gone: true };
+      return { reason: "Deleted", message: `the ${this.deps.resource.kind} was deleted`, gone: true };
     if ((metadata.generation ?? 0) !== this.generation)
       return {
         reason: "Superseded",
@@ -336,6 +344,21 @@ class ExperimentRun {
     this.deps.events.record(subject, type, reason, message);
   }
 }
+
+/** An Experiment's spec as its plan: the hypothesis's window, no probes beyond its own. */
+const experimentPlan: PlanReader = (object, ref, { resource, settings }) => {
+  const { loaded, source } = loadAsFile(resource.apiVersion, "Experiment", ref, object.spec);
+  if (loaded.kind !== "Experiment")
+    throw new BroadsideError("BRD_INTERNAL", `${source}: read as ${loaded.kind}`);
+  const plan = runPlanOf(loaded, {
+    extraProbes: [],
+    window: loaded.hypothesis.window,
+    maxFaultDuration: settings.maxFaultDuration,
+    loopbackOnly: settings.loopbackOnly,
+  });
+  refuseFrontDoors(plan, source);
+  return plan;
+};
 
 /**
  * A front-door URL names a door of a Broadside sandbox, which only `broadside run --sandbox` knows; the

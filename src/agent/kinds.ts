@@ -3,7 +3,8 @@ import type { AgentConfig, AgentDeps } from "./agent-deps.js";
 import { chaosMeshApiVersion } from "./chaos-mesh-api.js";
 import type { ChaosObject } from "./chaos-object.js";
 import { configDriftReconciler } from "./config-drift-reconciler.js";
-import { experimentReconciler } from "./experiment-reconciler.js";
+import { experimentReconciler, type ExperimentReconcilerDeps } from "./experiment-reconciler.js";
+import { networkChaosPlan, noNodeDaemons } from "./manifest-run.js";
 import type { ObjectFaultPorts } from "./object-fault-reconciler.js";
 import { podChaosReconciler } from "./pod-chaos-reconciler.js";
 import { byAction, podFailureReconciler } from "./pod-failure-reconciler.js";
@@ -162,22 +163,46 @@ export const experimentKind: ChaosKind = {
   plural: "experiments",
   // A run holds its worker for its whole length (probes, method, rollbacks): a few side by side.
   workers: 4,
-  reconciler: ({ resource, config, deps, get, leading }) =>
-    experimentReconciler({
-      resource,
-      ctx: deps.ctx,
-      get,
-      status: deps.status,
-      events: deps.events,
-      // Without settings, the strictest: probes reach loopback only, faults last at most the default cap.
-      settings: config.experiments ?? {
-        loopbackOnly: true,
-        maxFaultDuration: faultDurationLimits.defaultMax,
-      },
-      leading,
-      haltedRetryMs,
-      watchEveryMs: experimentWatchMs,
-      haltEveryMs: experimentHaltCheckMs,
+  reconciler: (context) => runOnceReconciler(context, {}),
+};
+
+/** A reconciler that runs each generation once, as `broadside run` runs a file (the Experiment's). */
+function runOnceReconciler(
+  { resource, config, deps, get, leading }: KindContext,
+  kind: Pick<ExperimentReconcilerDeps, "readPlan" | "refuse">,
+): Reconcile {
+  return experimentReconciler({
+    ...kind,
+    resource,
+    ctx: deps.ctx,
+    get,
+    status: deps.status,
+    events: deps.events,
+    // Without settings, the strictest: probes reach loopback only, faults last at most the default cap.
+    settings: config.experiments ?? {
+      loopbackOnly: true,
+      maxFaultDuration: faultDurationLimits.defaultMax,
+    },
+    leading,
+    haltedRetryMs,
+    watchEveryMs: experimentWatchMs,
+    haltEveryMs: experimentHaltCheckMs,
+  });
+}
+
+/**
+ * NetworkChaos: each generation runs once, as `broadside run` runs the manifest, through the node daemons
+ * (ADR 0042); an agent started without --node-daemons refuses it at once, nothing written.
+ */
+export const networkChaosKind: ChaosKind = {
+  ...experimentKind,
+  kind: "NetworkChaos",
+  plural: "networkchaos",
+  chaosMeshTwin: true,
+  reconciler: (context) =>
+    runOnceReconciler(context, {
+      readPlan: networkChaosPlan,
+      refuse: () => (context.config.nodeDaemons === true ? undefined : noNodeDaemons("NetworkChaos")),
     }),
 };
 
@@ -188,6 +213,7 @@ export const chaosKinds: readonly ChaosKind[] = [
   resourceSqueezeKind,
   scaleKind,
   experimentKind,
+  networkChaosKind,
 ];
 /**
  * The kinds this agent reconciles: chaosKinds, and with --serve-chaos-mesh-api a chaos-mesh.org entry for

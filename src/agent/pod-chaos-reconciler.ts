@@ -23,6 +23,7 @@ import {
   type Condition,
   type ConditionChange,
 } from "./status.js";
+import { noNodeDaemons } from "./manifest-run.js";
 
 /**
  * The PodChaos reconciler (ADR 0007). Chaos Mesh's pod-kill and container-kill are one-shot: each
@@ -53,8 +54,7 @@ export interface PodChaosReconcilerDeps {
 }
 
 /** Why a container-kill PodChaos is refused by an agent started without --node-daemons. */
-export const noNodeDaemonsMessage =
-  "action container-kill needs a node daemon (`broadside daemon`) on each target pod's node, and this agent was started without --node-daemons; Broadside's chart and deploy/broadside.yaml run no daemon yet (a sandbox with pod bodies runs one per node): nothing was done";
+export const noNodeDaemonsMessage = noNodeDaemons("action container-kill").message;
 
 /** Which resource this reconciler serves: broadside.dev's PodChaos, or chaos-mesh.org's (a drop-in). */
 export interface ChaosResource {

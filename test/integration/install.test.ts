@@ -1,4 +1,6 @@
 import { CoordinationV1Api, KubeConfig } from "@kubernetes/client-node";
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,7 +18,10 @@ import {
   until,
 } from "./agent-process.js";
 import { createOperator, removeOperator } from "./board-process.js";
+import { integrationSandboxName } from "./names.js";
 import { processIo } from "../../src/cli/options.js";
+import { sampleWork } from "../../src/core/node-work-fixture.js";
+import { ConfigMapNodeWork } from "../../src/kube/node-work-store.js";
 import { sandboxEnvironment } from "../../src/cli/sandbox-commands.js";
 import { loadAccessConfig } from "../../src/kube/client.js";
 import { createBroadsideNamespace } from "../../src/kube/ledger-store.js";
@@ -53,6 +58,33 @@ beforeAll(async () => {
   // Built on first use only (cached by version, like the sandbox's binaries): see docs/sandbox.md.
   helm = await ensureHelm({ ...env.build, onProgress: env.onProgress, clock: env.clock });
 }, 1_800_000);
+
+/** `broadside daemon` for a node of this sandbox (no pod bodies here: the sandbox's finder finds none). */
+function startDaemon(kubeconfig: string, node: string, journal: string): ChildProcess {
+  const args = ["daemon", "--node", node, "--runtime", "sandbox", "--sandbox", integrationSandboxName];
+  return spawn(
+    process.execPath,
+    [join(repoRoot, "bin", "broadside.js"), ...args, "--journal", journal, "--kubeconfig", kubeconfig],
+    {
+      stdio: "ignore",
+    },
+  );
+}
+
+/** The chart rendered with `values`, as objects. */
+async function renderedObjects(values: string[] = []): Promise<Manifest[]> {
+  return parseAllDocuments(await helmTemplate(helm, paths, values)).map(
+    (document) => document.toJSON() as Manifest,
+  );
+}
+
+/** The agent container's arguments in a rendering. */
+function agentArgs(objects: readonly Manifest[]): string[] {
+  const agent = objects.find(
+    (object) => object.kind === "Deployment" && object.metadata.name === "broadside-agent",
+  );
+  return agent?.spec.template.spec.containers[0]?.args ?? [];
+}
 
 function runHelm(...args: string[]) {
   return runProgram(helm, args);
@@ -118,6 +150,34 @@ describe("the chart", () => {
     ]);
     expect(named("ClusterRole", "broadside-agent-board-operator")?.rules).toEqual([
       { apiGroups: ["broadside.dev"], resources: ["boards"], verbs: ["operate"] },
+    ]);
+  });
+
+  it("renders the node daemons only when enabled: a privileged DaemonSet in the host's PID namespace, its own narrow Role, and --node-daemons on the agent", async () => {
+    const byDefault = await renderedObjects();
+    expect(byDefault.filter((object) => object.metadata.name === "broadside-daemon")).toEqual([]);
+    expect(agentArgs(byDefault)).not.toContain("--node-daemons");
+
+    const daemons = await renderedObjects(["--set", "nodeDaemons.enabled=true"]);
+    const named = (kind: string) =>
+      daemons.find((object) => object.kind === kind && object.metadata.name === "broadside-daemon");
+    expect(agentArgs(daemons)).toContain("--node-daemons");
+    const pod = named("DaemonSet")?.spec.template.spec;
+    expect(pod).toMatchObject({ serviceAccountName: "broadside-daemon", hostPID: true });
+    expect(pod?.containers[0]?.args).toEqual([
+      "daemon",
+      "--node=$(NODE_NAME)",
+      "--runtime=cri",
+      "--runtime-endpoint=unix:///run/broadside/cri.sock",
+      "--journal=/var/lib/broadside/daemon",
+    ]);
+    expect(pod?.containers[0]?.securityContext).toEqual({ privileged: true });
+    // Its identity may watch and answer the ConfigMaps of broadside-system, and do nothing else.
+    expect(named("Role")?.rules).toEqual([
+      { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "update"] },
+    ]);
+    expect(named("RoleBinding")?.subjects).toEqual([
+      { kind: "ServiceAccount", name: "broadside-daemon", namespace: "broadside-system" },
     ]);
   });
 
@@ -210,7 +270,12 @@ interface Manifest {
   readonly spec: {
     readonly template: {
       readonly spec: {
-        readonly containers: { readonly args: string[]; readonly ports: object[]; readonly env?: object[] }[];
+        readonly containers: {
+          readonly args: string[];
+          readonly ports: object[];
+          readonly env?: object[];
+          readonly securityContext?: object;
+        }[];
       };
     };
   };
@@ -251,6 +316,8 @@ describe("the agent with the chart's own ServiceAccount token", () => {
         `watchNamespaces={${inside()}}`,
         "--set",
         "board.enabled=true",
+        "--set",
+        "nodeDaemons.enabled=true",
       ]),
     );
     const applied = await kubectl(admin, "apply", "--server-side", "-f", rendered);
@@ -285,6 +352,10 @@ describe("the agent with the chart's own ServiceAccount token", () => {
       "rolebinding/broadside-agent",
       "role/broadside-agent-board-leader",
       "rolebinding/broadside-agent-board-leader",
+      "daemonset/broadside-daemon",
+      "serviceaccount/broadside-daemon",
+      "role/broadside-daemon",
+      "rolebinding/broadside-daemon",
     );
     await kubectl(
       admin,
@@ -303,9 +374,9 @@ describe("the agent with the chart's own ServiceAccount token", () => {
   });
 
   /** A kubeconfig whose only credential is a token minted through the TokenRequest API. */
-  async function serviceAccountKubeconfig(): Promise<string> {
+  async function serviceAccountKubeconfig(account = "broadside-agent"): Promise<string> {
     const minted = await adminClients().core.createNamespacedServiceAccountToken({
-      name: "broadside-agent",
+      name: account,
       namespace: "broadside-system",
       body: { spec: { audiences: [], expirationSeconds: 3600 } },
     });
@@ -315,9 +386,9 @@ describe("the agent with the chart's own ServiceAccount token", () => {
     const token = new KubeConfig();
     token.loadFromOptions({
       clusters: [cluster],
-      users: [{ name: "broadside-agent", token: minted.status?.token ?? "" }],
-      contexts: [{ name: "broadside-agent", cluster: cluster.name, user: "broadside-agent" }],
-      currentContext: "broadside-agent",
+      users: [{ name: account, token: minted.status?.token ?? "" }],
+      contexts: [{ name: account, cluster: cluster.name, user: account }],
+      currentContext: account,
     });
     return token.exportConfig();
   }
@@ -373,6 +444,50 @@ describe("the agent with the chart's own ServiceAccount token", () => {
     );
     expect(whoami.code, whoami.stderr).toBe(0);
     expect(whoami.stdout).toBe(serviceAccount);
+  });
+
+  it("runs a daemon pod on every node, and the daemon with the chart's own daemon token watches and answers its node's work", async () => {
+    const nodes = (await adminClients().core.listNode()).items.map((node) => node.metadata?.name ?? "");
+    // kwok runs the DaemonSet's pods (no image is pulled): one per node, scheduled by the controller.
+    await eventually("a daemon pod on every node", async () => {
+      const pods = await adminClients().core.listNamespacedPod({
+        namespace: "broadside-system",
+        labelSelector: "app.kubernetes.io/component=daemon",
+      });
+      const running = pods.items.filter((pod) => pod.status?.phase === "Running");
+      const onNodes = running.map((pod) => pod.spec?.nodeName ?? "").sort();
+      return onNodes.join() === [...nodes].sort().join() ? true : undefined;
+    });
+
+    // The daemon itself, as a local process with the identity the DaemonSet's pods get.
+    const dir = await mkdtemp(join(tmpdir(), "broadside-daemon-"));
+    const daemonKubeconfig = join(dir, "daemon.kubeconfig");
+    await writeFile(daemonKubeconfig, await serviceAccountKubeconfig("broadside-daemon"), { mode: 0o600 });
+    const node = nodes[0] ?? "";
+    const daemon = startDaemon(daemonKubeconfig, node, join(dir, "journal"));
+    try {
+      // Work for its node aimed at a protected namespace: the daemon must read it and answer Refused.
+      const store = new ConfigMapNodeWork(adminClients().core, "broadside-system");
+      const work = await store.create({
+        ...sampleWork,
+        ledgerId: `${sampleWork.ledgerId.slice(0, -6)}${randomBytes(3).toString("hex")}`,
+        node,
+        pod: { ...sampleWork.pod, namespace: "kube-system" },
+        createdAt: Date.now(),
+        deadline: Date.now() + 60_000,
+      });
+      try {
+        const answered = await eventually(
+          "the daemon's answer",
+          async () => (await store.read(work.name))?.status,
+        );
+        expect(answered).toMatchObject({ phase: "Refused", message: "namespace kube-system is protected" });
+      } finally {
+        await store.remove(work.name);
+      }
+    } finally {
+      daemon.kill("SIGTERM");
+    }
   });
 
   it("leads, kills a pod for a PodChaos in its namespace, writes status and Events, and leaves another namespace alone", async () => {

@@ -14,6 +14,7 @@ import { daemonArgs } from "../../src/sandbox/daemons.js";
 import { SandboxName } from "../../src/sandbox/sandbox-name.js";
 import { sandboxLayout } from "../../src/sandbox/state-dir.js";
 import { broadside, config, eventually, kubectl, repoRoot, runProgram } from "./harness.js";
+import { installCrds, logged, startAgentOn } from "./agent-process.js";
 import { integrationSandboxName } from "./names.js";
 // @ts-expect-error: a plain .mjs set-up script, as test/browser/setup-chromium.mjs
 import { ensureNetworkTools } from "./setup-network-tools.mjs";
@@ -288,6 +289,19 @@ async function journalEntry(work: string): Promise<{ proxy?: { pid: number } } |
 /** The median latency of the probe `web` in a phase of a run's report (NaN without one). */
 function webP50(report: RunReport, phase: "baseline" | "chaos" | "recovery"): number {
   return report.phases[phase].probes.find((probe) => probe.probe === "web")?.latency?.p50Ms ?? Number.NaN;
+}
+
+/** The names of the ledger records still open (pending or active). */
+async function openRecords(): Promise<string[]> {
+  const listed = await kubectl(
+    ...[kubeconfig, "-n", "broadside-system", "get", "configmaps", "-o", "name"],
+    ...["-l", "broadside.dev/ledger=record,broadside.dev/state in (pending,active)"],
+  );
+  expect(listed.code, listed.stderr).toBe(0);
+  return listed.stdout
+    .split("\n")
+    .filter((line) => line !== "")
+    .sort();
 }
 
 async function running(pid: number): Promise<boolean> {
@@ -756,6 +770,110 @@ describe.runIf(canRun)("network faults through the node daemon, in a sandbox wit
       });
     } finally {
       restarted.kill("SIGTERM");
+    }
+  });
+
+  it("the agent (--node-daemons) runs a NetworkChaos resource as `broadside run` runs the manifest: one of two pods delayed while it holds, its status passed, nothing left", async () => {
+    // The first daemon was SIGKILLed above and its stand-ins stopped: this test starts the node's own.
+    const layout = sandboxLayout(config.stateDir, name);
+    const node = "kwok-node-0";
+    const daemon = spawn(process.execPath, daemonArgs(layout, join(repoRoot, "bin", "broadside.js"), node), {
+      stdio: "ignore",
+    });
+    try {
+      // Two pods: the agent keeps the blast-radius cap (no --unsafe), so mode one of two may be hit.
+      const scaled = await kubectl(kubeconfig, "-n", "shop", "scale", "deployment", "web", "--replicas", "2");
+      expect(scaled.code, scaled.stderr).toBe(0);
+      const serving = await eventually(
+        "two serving bodies",
+        async () => {
+          const found = (await bodies()).filter((b) => b.port !== undefined && b.pid !== undefined);
+          return found.length === 2 ? found : undefined;
+        },
+        90_000,
+      );
+      await installCrds(join(repoRoot, "deploy", "crds"), "networkchaos.broadside.dev", kubeconfig);
+      const annotated = await kubectl(
+        ...[kubeconfig, "annotate", "--overwrite", "namespace", "shop", "broadside.dev/chaos=enabled"],
+      );
+      expect(annotated.code, annotated.stderr).toBe(0);
+      const agent = startAgentOn(kubeconfig, "--node-daemons");
+      await logged(agent, "agent serving");
+      const before = await probe(port, 10, 3_000);
+      const openBefore = await openRecords();
+
+      const file = join(stateDir, "networkchaos-resource.yaml");
+      await writeFile(
+        file,
+        [
+          "apiVersion: broadside.dev/v1alpha1",
+          "kind: NetworkChaos",
+          "metadata: { name: web-delay, namespace: shop }",
+          "spec:",
+          "  action: delay",
+          "  mode: one",
+          "  selector: { labelSelectors: { app: web } }",
+          '  delay: { latency: 300ms, jitter: 0ms, correlation: "0" }',
+          "  direction: to",
+          "  duration: 12s",
+          "",
+        ].join("\n"),
+      );
+      const applied = await kubectl(kubeconfig, "apply", "-f", file);
+      expect(applied.code, applied.stderr).toBe(0);
+      const hit = await eventually(
+        "the delay's table in one pod's namespace",
+        async () => {
+          const tables = await Promise.all(serving.map(async (b) => (await broadsideTables(b.netns)).length));
+          return tables.filter((count) => count > 0).length === 1 ? tables : undefined;
+        },
+        30_000,
+      );
+      const during = await probe(port, 10, 5_000);
+      const status = await eventually(
+        "the NetworkChaos's run to end",
+        async () => {
+          const read = await kubectl(
+            kubeconfig,
+            "-n",
+            "shop",
+            "get",
+            "networkchaos.broadside.dev",
+            "web-delay",
+            "-o",
+            "json",
+          );
+          const json = JSON.parse(read.stdout === "" ? "{}" : read.stdout) as {
+            status?: {
+              verdict?: string | null;
+              conditions?: { type: string; status: string }[];
+              targets?: unknown[];
+            };
+          };
+          return json.status?.verdict === undefined || json.status.verdict === null ? undefined : json.status;
+        },
+        60_000,
+      );
+      const after = await probe(port, 10, 3_000);
+      const slow = (samples: readonly Sample[]) =>
+        samples.filter((sample) => sample.ms >= 290).length / Math.max(1, samples.length);
+      process.stderr.write(
+        `agent NetworkChaos delay 300ms on one of two pods: share of requests >= 290 ms before ${slow(before).toFixed(2)}, during ${slow(during).toFixed(2)}, after ${slow(after).toFixed(2)}; verdict ${String(status.verdict)}\n`,
+      );
+      expect(hit.filter((count) => count > 0)).toHaveLength(1);
+      expect(status.verdict).toBe("passed");
+      expect(status.conditions?.find((condition) => condition.type === "Injected")?.status).toBe("True");
+      expect(status.targets).toHaveLength(1);
+      // The front door spreads requests over both pods: about half reach the delayed one.
+      expect(slow(before)).toBe(0);
+      expect(slow(during)).toBeGreaterThan(0.2);
+      expect(slow(during)).toBeLessThan(0.8);
+      expect(slow(after)).toBe(0);
+      for (const b of serving) expect(await broadsideTables(b.netns)).toEqual([]);
+      // Its ledger record closed: no more open records than before it.
+      expect(await openRecords()).toEqual(openBefore);
+    } finally {
+      daemon.kill("SIGTERM");
     }
   });
 });

@@ -170,7 +170,30 @@ export const kindDefinitions: readonly KindDefinition[] = [
       age,
     ],
   },
+  {
+    kind: "NetworkChaos",
+    plural: "networkchaos",
+    singular: "networkchaos",
+    shortNames: ["nc"],
+    description:
+      "Shapes a pod's network for a duration through the node daemons (an agent started with --node-daemons), as Chaos Mesh's NetworkChaos: bandwidth, delay, loss or partition; run once per generation as `broadside run` runs the manifest.",
+    status: experimentStatusSchema,
+    columns: [
+      spec("Action", "action", "What is done to the selected pods' traffic."),
+      spec("Mode", "mode", "How many of the selected pods are hit."),
+      duration,
+      {
+        name: "Verdict",
+        type: "string",
+        jsonPath: ".status.verdict",
+        description: "The last run's verdict.",
+      },
+      injected,
+      recovered,
+      age,
+    ],
+  },
 ];
 
 /** The kinds served under chaos-mesh.org by the agent's --serve-chaos-mesh-api mode. */
-export const chaosMeshKinds: readonly ResourceKind[] = ["PodChaos", "Schedule"];
+export const chaosMeshKinds: readonly ResourceKind[] = ["PodChaos", "Schedule", "NetworkChaos"];

@@ -135,7 +135,7 @@ describe("deploy/crds/", () => {
     }
   });
 
-  it("has a CRD for every resource kind of broadside.dev, and PodChaos and Schedule of chaos-mesh.org", () => {
+  it("has a CRD for every resource kind of broadside.dev, and PodChaos, Schedule and NetworkChaos of chaos-mesh.org", () => {
     const names = files.map((file) => (file.crd.metadata as { name: string }).name);
     expect(names).toEqual([
       "podchaos.broadside.dev",
@@ -144,8 +144,10 @@ describe("deploy/crds/", () => {
       "resourcesqueezes.broadside.dev",
       "scales.broadside.dev",
       "experiments.broadside.dev",
+      "networkchaos.broadside.dev",
       "podchaos.chaos-mesh.org",
       "schedules.chaos-mesh.org",
+      "networkchaos.chaos-mesh.org",
     ]);
     expect(kindDefinitions.map((definition) => definition.kind).sort()).toEqual([...resourceKinds].sort());
   });
@@ -195,7 +197,7 @@ describe("deploy/crds/", () => {
 
   it("marks the chaos-mesh.org CRDs as installed by Broadside, with the same schemas as Broadside's", () => {
     const chaosMesh = files.filter((file) => specOf(file.crd).group === chaosMeshGroup);
-    expect(chaosMesh).toHaveLength(2);
+    expect(chaosMesh).toHaveLength(3);
     for (const { crd } of chaosMesh) {
       expect((crd.metadata as { annotations: Record<string, string> }).annotations).toEqual({
         [installedByAnnotation]: "broadside",

@@ -632,7 +632,7 @@ describe("malformed files: each problem names the path of the field, and nothing
     const message = problemsOf(podChaosYaml.replace("kind: PodChaos", "kind: IOChaos"));
     expect(message).toBe(
       'exp.yaml: kind: "IOChaos" (apiVersion "chaos-mesh.org/v1alpha1") is not supported; Broadside reads ' +
-        "broadside.dev/v1alpha1 Experiment, PodChaos, Schedule; chaos-mesh.org/v1alpha1 PodChaos, Schedule, NetworkChaos, StressChaos",
+        "broadside.dev/v1alpha1 Experiment, PodChaos, Schedule, NetworkChaos; chaos-mesh.org/v1alpha1 PodChaos, Schedule, NetworkChaos, StressChaos",
     );
     expect(problemsOf(experimentYaml.replace("broadside.dev/v1alpha1", "broadside.dev/v2"))).toContain(
       'kind: "Experiment" (apiVersion "broadside.dev/v2") is not supported',

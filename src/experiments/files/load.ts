@@ -29,8 +29,13 @@ type Loader = (context: LoadContext) => LoadedExperiment | undefined;
 
 /** Every kind Broadside reads, by apiVersion and kind. */
 const loaders: Readonly<Record<string, Readonly<Record<string, Loader>>>> = {
-  // PodChaos and Schedule under Broadside's group are Chaos Mesh's, read by the same loaders.
-  [experimentApiVersion]: { Experiment: loadExperiment, PodChaos: loadPodChaos, Schedule: loadSchedule },
+  // PodChaos, Schedule and NetworkChaos under Broadside's group are Chaos Mesh's, read by the same loaders.
+  [experimentApiVersion]: {
+    Experiment: loadExperiment,
+    PodChaos: loadPodChaos,
+    Schedule: loadSchedule,
+    NetworkChaos: loadNetworkChaos,
+  },
   [chaosMeshApiVersion]: {
     PodChaos: loadPodChaos,
     Schedule: loadSchedule,

@@ -40,8 +40,8 @@ describe("examples/in-cluster/", () => {
     const { kind, spec, text } = resource(file);
     const result = resourceSpecs[kind].safeParse(spec);
     expect(result.error?.issues ?? []).toEqual([]);
-    // PodChaos and Schedule also run from the file, read by the very loader of Chaos Mesh's manifests.
-    if (kind === "PodChaos" || kind === "Schedule" || kind === "Experiment")
+    // PodChaos, Schedule and NetworkChaos also run from the file, read by the loader of Chaos Mesh's manifests.
+    if (kind === "PodChaos" || kind === "Schedule" || kind === "Experiment" || kind === "NetworkChaos")
       expect(parseExperimentFile(text, file).kind).toBe(kind);
   });
 });

@@ -6,6 +6,7 @@ import { scaleParams } from "../../faults/scale.js";
 import type { CelRule } from "./cel.js";
 import { withCel } from "./cel.js";
 import { modeValueRules } from "./mode-rules.js";
+import { networkChaosSchema } from "./chaos-mesh/network-chaos.js";
 import { podChaosSpecSchema } from "./chaos-mesh/pod-chaos.js";
 import { otherEmbedded, scheduleSpecSchema } from "./chaos-mesh/schedule.js";
 import { durationField } from "./durations.js";
@@ -79,6 +80,21 @@ const scheduledPodChaosSpec = withCel(
   containerKillNeedsContainers,
 );
 
+/**
+ * NetworkChaos as Chaos Mesh writes it, run through the node daemons as `broadside run` runs the file
+ * (an agent started with --node-daemons). Broadside bounds every fault: a duration is required.
+ */
+export const networkChaosResourceSpec = withCel(
+  networkChaosSchema,
+  ...modeValueRules("string"),
+  ...refusedChaosMeshFields,
+  {
+    rule: "has(self.duration)",
+    message: "is required: Broadside holds a network fault for a stated time and reverts it at its end",
+    fieldPath: ".duration",
+  },
+);
+
 /** Chaos Mesh's other embedded kinds, which a Broadside Schedule does not take. */
 const otherKinds = {
   networkChaos: true,
@@ -143,6 +159,7 @@ export const resourceSpecs = {
   ResourceSqueeze: resourceSqueezeResourceSpec,
   Scale: scaleResourceSpec,
   Experiment: experimentResourceSpec,
+  NetworkChaos: networkChaosResourceSpec,
 } as const satisfies Record<string, z.ZodType>;
 
 export type ResourceKind = keyof typeof resourceSpecs;

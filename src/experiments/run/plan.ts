@@ -69,6 +69,11 @@ export interface PlanOptions {
   readonly maxFaultDuration: Duration;
   /** The cluster is on this machine (a sandbox): probes may only reach loopback. */
   readonly loopbackOnly: boolean;
+  /**
+   * A Chaos Mesh manifest served by the agent, where no --probe can be given: run without a hypothesis,
+   * judged on its faults alone (applied and reverted). `broadside run` asks for a probe instead.
+   */
+  readonly withoutProbes?: boolean;
 }
 
 /** Chaos Mesh keeps one finished run of a Schedule unless told otherwise (schedule_types.go). */
@@ -107,6 +112,8 @@ function planByKind(loaded: LoadedExperiment, options: PlanOptions): RunPlan {
 }
 
 function manifestHypothesis(options: PlanOptions, fileName: string): Hypothesis {
+  if (options.extraProbes.length === 0 && options.withoutProbes === true)
+    return { probes: [], checks: [], abortOnBreach: false, window: options.window };
   if (options.extraProbes.length === 0) {
     throw usageError(
       "--probe",

@@ -17,6 +17,20 @@ app.kubernetes.io/name: broadside
 app.kubernetes.io/component: agent
 {{- end }}
 
+{{- define "broadside.daemonLabels" -}}
+app.kubernetes.io/name: broadside
+app.kubernetes.io/component: daemon
+app.kubernetes.io/part-of: broadside
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end }}
+
+{{- define "broadside.daemonSelectorLabels" -}}
+app.kubernetes.io/name: broadside
+app.kubernetes.io/component: daemon
+{{- end }}
+
 {{/*
 The namespaces the agent acts in (namespaced mode), checked here so that a bad value fails the install
 rather than the pod: a list of names, none of them protected.
@@ -69,17 +83,17 @@ the pods it kills, the objects its faults change, its own resources, their statu
 {{- end }}
 # Broadside's own resources: watched, their status written, finalizers held while a revert is pending.
 - apiGroups: [broadside.dev]
-  resources: [podchaos, schedules, configdrifts, resourcesqueezes, scales, experiments]
+  resources: [podchaos, schedules, configdrifts, resourcesqueezes, scales, experiments, networkchaos]
   verbs: [get, list, watch, update, patch]
 # A Schedule's runs: a child PodChaos created at each instant, the oldest finished ones deleted.
 - apiGroups: [broadside.dev]
   resources: [podchaos]
   verbs: [create, delete]
 - apiGroups: [broadside.dev]
-  resources: [podchaos/status, schedules/status, configdrifts/status, resourcesqueezes/status, scales/status, experiments/status]
+  resources: [podchaos/status, schedules/status, configdrifts/status, resourcesqueezes/status, scales/status, experiments/status, networkchaos/status]
   verbs: [get, update, patch]
 - apiGroups: [broadside.dev]
-  resources: [podchaos/finalizers, schedules/finalizers, configdrifts/finalizers, resourcesqueezes/finalizers, scales/finalizers, experiments/finalizers]
+  resources: [podchaos/finalizers, schedules/finalizers, configdrifts/finalizers, resourcesqueezes/finalizers, scales/finalizers, experiments/finalizers, networkchaos/finalizers]
   verbs: [update]
 # Events on those resources, for `kubectl describe`.
 - apiGroups: [""]

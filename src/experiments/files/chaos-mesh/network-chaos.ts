@@ -69,7 +69,7 @@ function rateField() {
   });
 }
 
-const networkChaosSchema = z.strictObject({
+export const networkChaosSchema = z.strictObject({
   ...selectorFields,
   containerNames,
   action: z.enum(networkChaosActions),
