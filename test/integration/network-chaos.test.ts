@@ -584,7 +584,9 @@ describe.runIf(canRun)("network faults through the node daemon, in a sandbox wit
     );
     const run = await broadside(
       ...["run", file, "--sandbox", name, "--unsafe", "--window", "4s"],
-      ...["--probe", "name=web,url=front-door://web.shop/,frequency=5"],
+      // A request in flight when the redirect goes in may fail; one such breach of the default
+      // availability tolerance would abort the method before the delay is measured (seen once).
+      ...["--probe", "name=web,url=front-door://web.shop/,frequency=5,tolerance=availability >= 50%"],
       ...["--report-dir", join(stateDir, "reports")],
     );
     const path = /reports: (\S+\.json)/.exec(run.stderr)?.[1];
@@ -596,10 +598,10 @@ describe.runIf(canRun)("network faults through the node daemon, in a sandbox wit
     const during = webP50(report, "chaos");
     const after = webP50(report, "recovery");
     process.stderr.write(
-      `run NetworkChaos delay 300ms: verdict ${report.verdict.result} (exit ${String(run.code)}); probe p50 baseline ${before.toFixed(1)} ms, chaos ${during.toFixed(1)} ms, recovery ${after.toFixed(1)} ms\n`,
+      `run NetworkChaos delay 300ms: verdict ${report.verdict.result} (exit ${String(run.code)}); probe p50 baseline ${before.toFixed(1)} ms, chaos ${during.toFixed(1)} ms, recovery ${after.toFixed(1)} ms; ${JSON.stringify(report.verdict)}\n`,
     );
     // The chaos phase holds the whole fault; timers fire late, never early.
-    expect(during - before).toBeGreaterThanOrEqual(290);
+    expect(during - before, run.stderr).toBeGreaterThanOrEqual(290);
     expect(after - before).toBeLessThan(100);
     expect(await broadsideTables(netns)).toEqual([]);
     expect(run.stderr).toMatch(

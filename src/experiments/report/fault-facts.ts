@@ -3,6 +3,7 @@ import type { LedgerRecord } from "../../core/ledger/record.js";
 import type { RecoverySummary } from "../../core/ledger/recovery.js";
 import { optional } from "../../core/objects.js";
 import type { ContainerKill } from "../../engine/container-kill.js";
+import type { NetworkFaultRun } from "../../engine/network-chaos.js";
 import type { PodFailureTimeline } from "../../engine/pod-readiness.js";
 import type { RecoveryReport, VictimTimeline, WorkloadRestoration } from "../../kube/recovery/types.js";
 import { count, epochMs, ms, name } from "./schema-fields.js";
@@ -178,7 +179,8 @@ export type PausedPodReport = z.infer<typeof pausedPodSchema>;
 export const objectFaultFactsSchema = z.object({
   type: z.literal("object"),
   kind: name.meta({
-    description: 'The fault module: "config-drift", "resource-squeeze", "scale", "pod-failure".',
+    description:
+      'The fault module: "config-drift", "resource-squeeze", "scale", "pod-failure"; a network fault\'s action: "bandwidth", "delay", "loss", "partition".',
   }),
   changes: z.array(objectChangeSchema).readonly(),
   pods: z.array(pausedPodSchema).readonly().exactOptional().meta({
@@ -238,6 +240,39 @@ export function objectFaultInput(
       recovery: summary,
     })),
   };
+}
+
+/**
+ * A network fault through the node daemons (issue 12): per pod, the daemon's answers as a change of the
+ * pod's `/node-fault`, as its ledger record tells it. Applied at the daemon's stamp, resolved at its
+ * Reverted answer: that span is the fault's own window on the node. Never applied when the daemon refused
+ * or did not answer; left open when it applied and was not seen reverting (the record stays for recover).
+ */
+export function networkFaultInput(kind: string, runs: readonly NetworkFaultRun[]): ObjectFaultInput {
+  return { type: "object", kind, changes: runs.map((run) => networkChange(kind, run)) };
+}
+
+function networkChange(kind: string, run: NetworkFaultRun): ObjectFaultInput["changes"][number] {
+  const actedAt = run.applied?.actedAt;
+  const at = run.final?.revertedAt ?? run.final?.at ?? actedAt ?? 0;
+  return {
+    injectedAt: actedAt ?? at,
+    recovery: {
+      id: run.ledgerId,
+      faultKind: kind,
+      target: { apiVersion: "v1", kind: "Pod", ...run.target.pod },
+      path: "/node-fault",
+      result: networkResult(run),
+      at,
+      by: `broadside daemon of node ${run.target.node}`,
+      ...optional("detail", run.problem ?? run.final?.message),
+    },
+  };
+}
+
+function networkResult(run: NetworkFaultRun): RecoverySummary["result"] {
+  if (run.applied === undefined) return "never-applied";
+  return run.final?.phase === "Reverted" ? "reverted" : "left-open";
 }
 
 export function faultFacts(input: FaultInput): FaultFacts {

@@ -17,7 +17,7 @@ import type {
   PodFaultStep,
   WaitStep,
 } from "../files/model.js";
-import { objectFaultInput, type FaultInput } from "../report/fault-facts.js";
+import { networkFaultInput, objectFaultInput, type FaultInput } from "../report/fault-facts.js";
 import { buildRunReport } from "../report/build.js";
 import type { RunReport } from "../report/run-report.js";
 import type { Sample, TimeWindow } from "../report/samples.js";
@@ -348,6 +348,7 @@ class ExperimentRun {
     }
     for (const pod of result.plan.selected) this.targetUids.add(pod.uid);
     this.windows.push({ start, end: this.now() });
+    this.faults.push(networkFaultInput(step.kind, result.runs));
     const failed = result.runs.filter((run) => run.problem !== undefined);
     if (failed.length > 0)
       throw new Error(
