@@ -2,9 +2,8 @@ import type { KubernetesObject, V1ConfigMap } from "@kubernetes/client-node";
 import type { Clock } from "../core/clock.js";
 import type { RecoverySummary } from "../core/ledger/recovery.js";
 import type { EngineContext } from "../engine/context.js";
-import { broadsideNamespace, stateSelector } from "../kube/ledger-store.js";
+import { broadsideNamespace, ledgerCollection } from "../kube/ledger-store.js";
 import { LeaderElector } from "../kube/leader/elector.js";
-import { collectionPath } from "../kube/watch/source.js";
 import { Informer } from "../kube/watch/informer.js";
 import type { AgentConfig, AgentDeps, AgentLog } from "./agent-deps.js";
 import type { ChaosObject } from "./chaos-object.js";
@@ -62,10 +61,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps, stop: Abort
 
 function watchAll(ctx: EngineContext, chaosKinds: readonly ChaosKind[]): AgentInformers {
   const ledgerRecords = new Informer<V1ConfigMap>({
-    source: ctx.watches({
-      path: collectionPath("v1", "configmaps", broadsideNamespace),
-      labelSelector: stateSelector(undefined),
-    }),
+    source: ctx.watches(ledgerCollection(broadsideNamespace)),
     description: "ledger records",
     clock: ctx.clock,
   });

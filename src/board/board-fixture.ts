@@ -1,4 +1,5 @@
 import { pino, type Logger } from "pino";
+import { noDuel, type DuelView } from "../core/board/duel-view.js";
 import type { GridView, PodFacts, SeaState } from "../core/board/sea.js";
 import type { JoinLimits } from "../core/board/join-limits.js";
 import { PlayerTokens } from "../core/board/tokens.js";
@@ -11,7 +12,7 @@ import type {
   TokenVerdict,
 } from "../kube/access-review.js";
 import { Board } from "./board.js";
-import type { BoardEngine, BoardShot, BoardShotResult, HaltResult, SeaFeed } from "./ports.js";
+import type { BoardEngine, BoardShot, BoardShotResult, DuelSource, HaltResult, SeaFeed } from "./ports.js";
 import { buildBoardApp, type BoardRoute } from "./server.js";
 import type { FastifyInstance } from "fastify";
 
@@ -84,6 +85,26 @@ export class MemoryBoardEngine implements BoardEngine {
   }
 }
 
+/** A duel view a test sets by hand, as the ledger's informer would tell it. */
+export class MemoryDuelSource implements DuelSource {
+  private current: DuelView = noDuel;
+  private readonly listeners = new Set<(view: DuelView) => void>();
+
+  view(): DuelView {
+    return this.current;
+  }
+
+  subscribe(listener: (view: DuelView) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  set(view: DuelView): void {
+    this.current = view;
+    for (const listener of this.listeners) listener(view);
+  }
+}
+
 /** The pods of a Deployment `web` of `count` Ready pods. */
 export function webPods(count: number): PodFacts[] {
   return Array.from({ length: count }, (_, index) => ({
@@ -137,6 +158,7 @@ export interface BoardFixture {
   readonly reviewer: MemoryReviewer;
   readonly clock: FakeClock;
   readonly seaFeed: ReturnType<typeof fixedSea>;
+  readonly duel: MemoryDuelSource;
   /** Every line the audit log and the server's log wrote. */
   readonly logLines: string[];
   readonly audit: Logger;
@@ -155,6 +177,7 @@ export function boardFixture(
   for (const namespace of [operatorNamespace, "shop"]) reviewer.grants.add(`alice|operate|${namespace}`);
   const engine = new MemoryBoardEngine();
   const seaFeed = fixedSea(options.replicas ?? 4);
+  const duel = new MemoryDuelSource();
   const board = new Board({
     engine,
     seaFeed,
@@ -162,10 +185,11 @@ export function boardFixture(
     clock,
     audit,
     newCode: () => "ABC234",
+    duel,
     ...(options.joinLimits === undefined ? {} : { joinLimits: options.joinLimits }),
   });
   const { app, routes } = buildBoardApp({ board, reviewer, operatorNamespace, log: audit });
-  return { app, routes, board, engine, reviewer, clock, seaFeed, logLines, audit };
+  return { app, routes, board, engine, reviewer, clock, seaFeed, duel, logLines, audit };
 }
 
 /** The cells of every ship of the grid, and one cell of water. */

@@ -12,6 +12,7 @@ import {
 } from "../core/board/tokens.js";
 import { defaultJoinLimits, JoinGate, type JoinLimits, type JoinRefusal } from "../core/board/join-limits.js";
 import type { Scoreboard } from "../core/board/scoreboard.js";
+import { noDuel, type DuelView } from "../core/board/duel-view.js";
 import type { GridView } from "../core/board/sea.js";
 import {
   Game,
@@ -21,7 +22,7 @@ import {
   type GameSummary,
   type ShotInput,
 } from "./game.js";
-import type { BoardEngine, FollowedSea, HaltResult, SeaFeed } from "./ports.js";
+import type { BoardEngine, DuelSource, FollowedSea, HaltResult, SeaFeed } from "./ports.js";
 
 /**
  * The board's state across games: at most one game open at a time (a GameDay has one audience), the
@@ -45,6 +46,8 @@ export interface BoardDependencies {
   readonly joinLimits?: JoinLimits;
   /** The latencies of the board's API requests, for the scoreboard (none when not measured). */
   readonly apiLatencies?: ApiLatencies;
+  /** The duel running on the cluster, shown beside any game (none: the board shows no duel). */
+  readonly duel?: DuelSource;
 }
 
 /** What a spectator reads: the sea, the scoreboard and the rules, never the game's code. */
@@ -52,6 +55,8 @@ export interface BoardState {
   readonly game: GameSummary | null;
   readonly grids: readonly GridView[];
   readonly scoreboard: Scoreboard | null;
+  /** The duel running on the cluster (docs/duel.md, "On the board"): `noDuel` when none runs. */
+  readonly duel: DuelView;
 }
 
 export interface JoinedPlayer {
@@ -71,9 +76,14 @@ export class Board {
     { readonly game: Game; readonly feed: FollowedSea; readonly unsubscribe: () => void } | undefined;
   private opening = false;
   private readonly listeners = new Set<(event: BoardEvent) => void>();
+  private readonly unsubscribeDuel: () => void;
 
   constructor(private readonly deps: BoardDependencies) {
     this.joinGate = new JoinGate(deps.joinLimits ?? defaultJoinLimits, deps.clock);
+    this.unsubscribeDuel =
+      deps.duel?.subscribe((duel) => {
+        this.announce({ type: "duel", duel });
+      }) ?? (() => undefined);
   }
 
   get game(): Game | undefined {
@@ -87,8 +97,9 @@ export class Board {
 
   state(): BoardState {
     const game = this.current?.game;
-    if (game === undefined) return { game: null, grids: [], scoreboard: null };
-    return { game: game.summary(), grids: game.grids(), scoreboard: game.scoreboard() };
+    const duel = this.deps.duel?.view() ?? noDuel;
+    if (game === undefined) return { game: null, grids: [], scoreboard: null, duel };
+    return { game: game.summary(), grids: game.grids(), scoreboard: game.scoreboard(), duel };
   }
 
   /**
@@ -264,6 +275,7 @@ export class Board {
   async stop(): Promise<void> {
     const current = this.current;
     this.current = undefined;
+    this.unsubscribeDuel();
     await this.deps.engine.stop();
     current?.unsubscribe();
     await current?.feed.stop();

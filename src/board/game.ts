@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { DuelView } from "../core/board/duel-view.js";
 import type { Clock } from "../core/clock.js";
 import { usageError } from "../core/errors.js";
 import { ShotGate, type ShotRefusal } from "../core/board/limits.js";
@@ -59,7 +60,9 @@ export type BoardEvent =
   /** A namespace's grid as it is now, when its shape changed in a way no `sea` event tells. */
   | { readonly type: "grid"; readonly grid: GridView }
   /** A fog or an anchor drifted an object, or the object was restored (by whom). */
-  | { readonly type: "drift"; readonly drift: PublicDrift };
+  | { readonly type: "drift"; readonly drift: PublicDrift }
+  /** The duel running on the cluster changed (an attack, a restore, a duel begun or ended): its whole view. */
+  | { readonly type: "duel"; readonly duel: DuelView };
 
 /** A drift as everyone may see it: never the values, only what changed and who put it back. */
 export interface PublicDrift {

@@ -1,3 +1,4 @@
+import type { DuelView } from "../core/board/duel-view.js";
 import type { SeaState, WorkloadRef } from "../core/board/sea.js";
 import type { Duration } from "../core/duration.js";
 import type { HaltHold } from "../core/halt.js";
@@ -123,4 +124,16 @@ export interface RestartSample {
 
 export interface FollowedSea {
   stop(): Promise<void>;
+}
+
+/**
+ * The duel running on the cluster, if any (issue 13): read only, derived from the ledger records a duel
+ * writes (core/board/duel-view.ts), whatever process runs the duel. kube-duel-feed.ts keeps it from an
+ * informer over the ledger.
+ */
+export interface DuelSource {
+  /** The view now: `noDuel` when no duel runs (or before the ledger was first listed). */
+  view(): DuelView;
+  /** Calls `listener` with each new view as it changes; returns the unsubscribe function. */
+  subscribe(listener: (view: DuelView) => void): () => void;
 }

@@ -9,6 +9,7 @@ import type { ApiLatencyRing } from "./api-latencies.js";
 import { Board } from "./board.js";
 import { recoverBoardLeftovers } from "./engine-drifts.js";
 import { engineShots } from "./engine-shots.js";
+import { kubeDuelFeed } from "./kube-duel-feed.js";
 import { kubeSeaFeed } from "./kube-sea-feed.js";
 import { startBoardServer, type BoardServer } from "./server.js";
 
@@ -59,6 +60,16 @@ export async function startBoardService(
   const { audit } = options;
   for (const summary of await recoverBoardLeftovers(ctx)) options.onLeftoverRecovered(summary);
   const engine = engineShots(ctx);
+  // The duel view: read only, from the ledger; a board that may not read the ledger shows no duel and
+  // says why in its log (the informer retries with backoff).
+  const duel = kubeDuelFeed({
+    watches: ctx.watches,
+    clock: ctx.clock,
+    onError: (error) => {
+      audit.warn({ err: describeError(error) }, "duel view");
+    },
+  });
+  const following = duel.start().catch(() => undefined);
   const board = new Board({
     engine,
     seaFeed: kubeSeaFeed({
@@ -72,12 +83,17 @@ export async function startBoardService(
     clock: ctx.clock,
     audit,
     apiLatencies: () => options.latencies.values(),
+    duel,
   });
   const server = await startBoardServer(options.listen, {
     board,
     reviewer: options.reviewer,
     operatorNamespace: options.operatorNamespace,
     log: audit,
+  }).catch(async (error: unknown) => {
+    await duel.stop();
+    await following;
+    throw error;
   });
   return {
     server,
@@ -97,6 +113,8 @@ export async function startBoardService(
     stop: async () => {
       await server.close();
       await board.stop();
+      await duel.stop();
+      await following;
     },
   };
 }

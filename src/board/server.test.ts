@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { noDuel, type DuelView } from "../core/board/duel-view.js";
 import type { BoardState } from "./board.js";
 import {
   boardFixture,
@@ -502,7 +503,7 @@ interface StreamGrid {
 
 interface StreamEvent {
   readonly event: string;
-  readonly data: { readonly grid?: StreamGrid };
+  readonly data: { readonly grid?: StreamGrid; readonly duel?: DuelView };
 }
 
 /** The events of complete server-sent event blocks (a comment is none). */
@@ -616,5 +617,51 @@ describe("the spectators' stream", () => {
       sea.upsertPod("shop", { ...victim, deleting: true });
       expect((await killed.done).map((event) => event.event)).toEqual(["state", "sea"]);
     });
+  });
+});
+
+describe("the duel on the board", () => {
+  const running: DuelView = {
+    running: true,
+    since: 1_000,
+    attacks: [
+      {
+        id: "20261207t200501-aaaaaa",
+        kind: "config-drift",
+        target: "configmap demo-payments/checkout-config data.payment\\.timeout",
+        restorer: "gitops",
+        restoredBy: "kustomize-controller",
+        healMs: 2_269,
+      },
+    ],
+    tally: { healsByGitOps: 1, healsByKubernetes: 0, misses: 0 },
+  };
+
+  it("is in GET /api/board, game or not, read by anyone like the rest of the board", async () => {
+    const fixture = boardFixture();
+    expect((await board(fixture)).duel).toEqual(noDuel);
+    fixture.duel.set(running);
+    expect((await board(fixture)).duel).toEqual(running);
+    await openGame(fixture);
+    expect((await board(fixture)).duel).toEqual(running);
+  });
+
+  it("streams each new view as a duel event, and the view in the first state event", async () => {
+    const fixture = boardFixture();
+    fixture.duel.set(running);
+    await listening(fixture, async (url) => {
+      const watching = follow(url, (event) => event.event === "duel");
+      await watching.connected;
+      fixture.duel.set(noDuel);
+      const events = await watching.done;
+      expect(events.map((event) => event.event)).toEqual(["state", "duel"]);
+      expect(events[0]?.data.duel).toEqual(running);
+      expect(events[1]?.data.duel).toEqual(noDuel);
+    });
+  });
+
+  it("adds no route: the duel is read only", () => {
+    const fixture = boardFixture();
+    expect(fixture.routes.filter((route) => route.url.includes("duel"))).toEqual([]);
   });
 });

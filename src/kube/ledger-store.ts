@@ -9,6 +9,7 @@ import { ConflictError } from "../core/ledger/store.js";
 import { optional } from "../core/objects.js";
 import type { EngineKube } from "./engine-kube.js";
 import { apiStatus, createIfMissing } from "./api-errors.js";
+import { collectionPath, type CollectionQuery } from "./watch/source.js";
 
 /**
  * The ledger in the cluster: one ConfigMap per record, in Broadside's own namespace, so that any Broadside
@@ -287,26 +288,12 @@ export class ConfigMapLedgerStore implements LedgerStore {
   }
 
   /** The record a ConfigMap holds, its values replaced by `values` when given (they are known already). */
-  private async recordOf(configMap: V1ConfigMap, values?: Values): Promise<LedgerRecord> {
-    const { source, fields } = this.fieldsOf(configMap);
-    const version = configMap.metadata?.resourceVersion ?? "";
-    const merged =
-      values === undefined ? fields : { ...fields, original: values.original, injected: values.injected };
-    const record = await checkedRecord({ ...merged, version }, source);
-    // The id names the ConfigMap an update replaces: a mismatch would make it write another record.
-    if (`${namePrefix}${record.id}` !== configMap.metadata?.name) {
-      throw new LedgerFormatError(
-        `${source} holds record ${record.id}, which belongs in ${namePrefix}${record.id}`,
-      );
-    }
-    return record;
+  private recordOf(configMap: V1ConfigMap, values?: Values): Promise<LedgerRecord> {
+    return recordInConfigMap(configMap, this.namespace, values);
   }
 
   private fieldsOf(configMap: V1ConfigMap): { source: string; fields: Record<string, unknown> } {
-    const source = `ConfigMap ${this.namespace}/${configMap.metadata?.name ?? ""}`;
-    const text = configMap.data?.[recordKey];
-    if (text === undefined) throw new LedgerFormatError(`${source} has no ${recordKey}`);
-    return { source, fields: parseObject(text, `${source}: ${recordKey}`) };
+    return fieldsInConfigMap(configMap, this.namespace);
   }
 
   /** Runs a create; when the namespace is missing (the first record in a cluster), creates it and retries. */
@@ -319,6 +306,60 @@ export class ConfigMapLedgerStore implements LedgerStore {
     await createBroadsideNamespace(this.kube.core, this.namespace);
     return create();
   }
+}
+
+/**
+ * The collection of ledger records (their ConfigMaps) in `namespace`: what an informer over the ledger
+ * watches, the agent's reconciler and the board's duel view alike.
+ */
+export function ledgerCollection(namespace: string = broadsideNamespace): CollectionQuery {
+  return { path: collectionPath("v1", "configmaps", namespace), labelSelector: stateSelector(undefined) };
+}
+
+/**
+ * The record a ledger ConfigMap holds, as a watch delivers it, without reading its values Secret: a
+ * sensitive record's values are REDACTED (for readers that show records, never for a revert). A
+ * ConfigMap that is no record throws a LedgerFormatError naming it.
+ */
+export async function ledgerRecordOf(
+  configMap: V1ConfigMap,
+  namespace: string = broadsideNamespace,
+): Promise<LedgerRecord> {
+  const { fields } = fieldsInConfigMap(configMap, namespace);
+  return await recordInConfigMap(
+    configMap,
+    namespace,
+    fields.sensitive === true ? { original: REDACTED, injected: REDACTED } : undefined,
+  );
+}
+
+async function recordInConfigMap(
+  configMap: V1ConfigMap,
+  namespace: string,
+  values?: Values,
+): Promise<LedgerRecord> {
+  const { source, fields } = fieldsInConfigMap(configMap, namespace);
+  const version = configMap.metadata?.resourceVersion ?? "";
+  const merged =
+    values === undefined ? fields : { ...fields, original: values.original, injected: values.injected };
+  const record = await checkedRecord({ ...merged, version }, source);
+  // The id names the ConfigMap an update replaces: a mismatch would make it write another record.
+  if (`${namePrefix}${record.id}` !== configMap.metadata?.name) {
+    throw new LedgerFormatError(
+      `${source} holds record ${record.id}, which belongs in ${namePrefix}${record.id}`,
+    );
+  }
+  return record;
+}
+
+function fieldsInConfigMap(
+  configMap: V1ConfigMap,
+  namespace: string,
+): { source: string; fields: Record<string, unknown> } {
+  const source = `ConfigMap ${namespace}/${configMap.metadata?.name ?? ""}`;
+  const text = configMap.data?.[recordKey];
+  if (text === undefined) throw new LedgerFormatError(`${source} has no ${recordKey}`);
+  return { source, fields: parseObject(text, `${source}: ${recordKey}`) };
 }
 
 function labelsOf(state: RecordState, faultKind: string): Record<string, string> {

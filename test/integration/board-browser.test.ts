@@ -10,6 +10,8 @@ import {
   startBoard,
   stopBoards,
   type RunningBoard,
+  duelLedger,
+  writeRunningDuel,
   type StreamEvent,
 } from "./board-process.js";
 import { ConfigMapHaltSwitch } from "../../src/kube/halt-switch.js";
@@ -35,6 +37,8 @@ import {
  * hits once the budget allows it), a fog and an anchor drift the ship, and the operator presses Halt:
  * everything is reverted within the issue's 10 s, and the pages say so. The kill switch the halt holds is
  * released (`broadside resume`) before the file ends, and the release is checked, so later files run.
+ * Last, the duel panel (issue 13): a duel's ledger records, written by the test in a duel's stead, show
+ * on the spectators' page as they change, a field manager named as markup stays text.
  */
 
 const namespace = useTestNamespace("board-ui");
@@ -685,6 +689,45 @@ describe("the board's page on the sandbox", () => {
     } finally {
       // The halt held the kill switch: released here, and checked, so later files may run chaos.
       await releaseKillSwitch();
+    }
+    expect(problems).toEqual([]);
+    board.child.kill("SIGTERM");
+    expect(await board.exited).toBe(0);
+  });
+
+  it("shows a running duel in its panel from the ledger, escapes what the cluster names, and goes quiet when it ends", async () => {
+    const ledger = duelLedger(new ConfigMapLedgerStore(adminClients()));
+    const board = startBoard();
+    const url = await board.url;
+    const { page: watch } = await openPage("duel spectator", url);
+    await expect.poll(() => watch.textContent(".duel")).toContain("No duel is running");
+    try {
+      const { interval, drift, added } = await writeRunningDuel(ledger, namespace());
+      await watch.locator(`.duel[data-duel="running"] [data-attack="${drift.id}"]`).waitFor();
+      expect(await watch.textContent(`[data-attack="${drift.id}"]`)).toContain("holding");
+
+      // Flux heals one; someone whose field manager is markup restores the other: shown as text, run never.
+      const hostile = `<img src=x onerror="document.title='owned'">`;
+      await ledger.close(drift, {
+        kind: "healed-externally",
+        at: drift.createdAt + 2_269,
+        by: "kustomize-controller",
+      });
+      await ledger.close(added, { kind: "healed-externally", at: added.createdAt + 500, by: hostile });
+      await expect
+        .poll(() => watch.textContent(`[data-attack="${drift.id}"]`))
+        .toContain("GitOps (kustomize-controller)");
+      expect(await watch.textContent(`[data-attack="${drift.id}"]`)).toContain("2269 ms");
+      await expect.poll(() => watch.textContent(`[data-attack="${added.id}"]`)).toContain(hostile);
+      expect(await watch.locator(".duel img").count()).toBe(0);
+      expect(await watch.title()).not.toBe("owned");
+      expect(await watch.textContent("[data-figure='duel-tally']")).toContain("1 heal by GitOps");
+      await watch.screenshot({ path: join(resultsDir, "board-duel.png"), fullPage: true });
+
+      await ledger.close(interval, { kind: "reverted", at: Date.now() });
+      await expect.poll(() => watch.textContent(".duel")).toContain("No duel is running");
+    } finally {
+      await ledger.closeAll();
     }
     expect(problems).toEqual([]);
     board.child.kill("SIGTERM");

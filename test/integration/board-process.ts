@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { inject } from "vitest";
+import type { LedgerDraft, LedgerRecord, Outcome } from "../../src/core/ledger/record.js";
+import { closeRecord, markApplied } from "../../src/core/ledger/state-machine.js";
+import { newRecordId, type ConfigMapLedgerStore } from "../../src/kube/ledger-store.js";
 import { adminClients, kubectl, repoRoot } from "./harness.js";
 
 /*
@@ -147,4 +150,98 @@ function parseEvent(block: string): StreamEvent[] {
   return event === undefined || data === undefined
     ? []
     : [{ event, data: JSON.parse(data) as Record<string, unknown>, receivedAt: Date.now() }];
+}
+
+/** A ledger record as the test writes it: what differs between a duel's records. */
+export type DuelRecordFields = Omit<LedgerDraft, "id" | "state" | "sensitive" | "deadline" | "actor">;
+
+/**
+ * Writes ledger records shaped as `broadside duel` writes them (src/duel/flux.ts for the interval, the
+ * engine's paths for the attacks), standing in for a duel's writer: the board's duel view is checked
+ * against real ledger ConfigMaps without a Flux in the sandbox. Each record is written pending, then
+ * marked applied, with a deadline 10 minutes out; `closeAll` closes whatever the test left open.
+ */
+export function duelLedger(store: ConfigMapLedgerStore) {
+  const written: LedgerRecord[] = [];
+  const close = async (record: LedgerRecord, outcome: Outcome): Promise<void> => {
+    const current = await store.get(record.id);
+    if (current === undefined || current.state === "closed") return;
+    await store.update(closeRecord(current, outcome));
+  };
+  return {
+    write: async (fields: DuelRecordFields): Promise<LedgerRecord> => {
+      const pending = await store.create({
+        ...fields,
+        id: newRecordId(Date.now()),
+        state: "pending",
+        sensitive: false,
+        deadline: fields.createdAt + 10 * 60_000,
+        actor: { user: "board-duel-test", host: "test", pid: process.pid },
+      });
+      const active = await store.update(markApplied(pending));
+      written.push(active);
+      return active;
+    },
+    close,
+    closeAll: async (): Promise<void> => {
+      for (const record of written) await close(record, { kind: "reverted", at: Date.now() });
+    },
+  };
+}
+
+/** The interval record of a duel's leg: a Kustomization's /spec/interval, 5m set to 10s. */
+function duelInterval(): DuelRecordFields {
+  return {
+    faultKind: "gitops-interval",
+    target: {
+      apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+      kind: "Kustomization",
+      namespace: "flux-system",
+      name: "fleet",
+      uid: "not-a-real-kustomization",
+    },
+    path: "/spec/interval",
+    original: "5m",
+    injected: "10s",
+    createdAt: Date.now(),
+  };
+}
+
+/**
+ * A running duel as its ledger shows it: the leg's interval record, then two attacks on the ConfigMap
+ * duel-settings of `namespace` (created here): a drift of a key Git defines, and a key added.
+ */
+export async function writeRunningDuel(
+  ledger: ReturnType<typeof duelLedger>,
+  namespace: string,
+): Promise<{ interval: LedgerRecord; drift: LedgerRecord; added: LedgerRecord }> {
+  const created = await adminClients().core.createNamespacedConfigMap({
+    namespace,
+    body: { metadata: { name: "duel-settings" }, data: { level: "info" } },
+  });
+  const target = {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    namespace,
+    name: "duel-settings",
+    uid: created.metadata?.uid ?? "",
+  };
+  const interval = await ledger.write(duelInterval());
+  const drift = await ledger.write({
+    faultKind: "config-drift",
+    target,
+    path: "/data/level",
+    original: "info",
+    injected: "debug",
+    createdAt: Date.now(),
+  });
+  const added = await ledger.write({
+    faultKind: "config-drift",
+    target,
+    path: "/data/extra",
+    original: { absent: true },
+    injected: "on",
+    createdAt: Date.now() + 1,
+  });
+  return { interval, drift, added };
 }

@@ -5,13 +5,16 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { createIfMissing } from "../../src/kube/api-errors.js";
 import { operatorAccess } from "../../src/board/server.js";
 import { ClusterAccessReviewer } from "../../src/kube/access-review.js";
+import type { DuelView } from "../../src/core/board/duel-view.js";
 import { ConfigMapLedgerStore } from "../../src/kube/ledger-store.js";
 import {
   createOperator,
+  duelLedger,
   followStream,
   removeOperator,
   startBoard,
   stopBoards,
+  writeRunningDuel,
   type StreamEvent,
 } from "./board-process.js";
 import {
@@ -29,6 +32,7 @@ import {
  * a ServiceAccount's token (TokenReview, then a SubjectAccessReview for `operate boards.broadside.dev`)
  * and opens a game on an opted-in namespace; a player joins and fires at a ship's cell; the pod is
  * deleted after its ledger record was written, and the spectators' stream reports the hit and the kill.
+ * The duel view (issue 13): a duel's ledger records, as the board reads them in /api/board and its stream.
  */
 
 const namespace = useTestNamespace("board");
@@ -183,6 +187,62 @@ describe("broadside board on the sandbox", () => {
       (record) => record.state !== "closed" && record.target.namespace === namespace(),
     );
     expect(open).toEqual([]);
+  });
+
+  it("shows a running duel from its ledger records in /api/board and on the stream, then none once they close", async () => {
+    // The test writes the ledger records itself (board-process.ts duelLedger), shaped as `broadside duel`
+    // writes them: it stands in for a duel's writer, so the board is checked against the real ledger
+    // ConfigMaps without a Flux in the sandbox.
+    const ledger = duelLedger(new ConfigMapLedgerStore(adminClients()));
+    const board = startBoard();
+    const url = await board.url;
+    const duelOf = async (): Promise<DuelView> =>
+      ((await (await fetch(`${url}/api/board`)).json()) as { duel: DuelView }).duel;
+    expect((await duelOf()).running).toBe(false);
+    const stop = new AbortController();
+    const events = followStream(url, stop.signal, "duel");
+    try {
+      const { interval, drift, added } = await writeRunningDuel(ledger, namespace());
+      const running = await eventually("the board's duel with two attacks holding", async () => {
+        const duel = await duelOf();
+        return duel.running && duel.attacks.length === 2 ? duel : undefined;
+      });
+      expect(running.attacks.map((attack) => attack.restorer)).toEqual(["open", "open"]);
+      expect(running.since).toBe(interval.createdAt);
+
+      // Flux heals the first, 2269 ms after its record; Broadside's revert ends the second (a miss).
+      await ledger.close(drift, {
+        kind: "healed-externally",
+        at: drift.createdAt + 2_269,
+        by: "kustomize-controller",
+      });
+      await ledger.close(added, { kind: "reverted", at: added.createdAt + 30_000 });
+      const scored = await eventually("the heal and the miss on the board", async () => {
+        const duel = await duelOf();
+        return duel.tally.healsByGitOps === 1 && duel.tally.misses === 1 ? duel : undefined;
+      });
+      expect(scored.attacks.find((attack) => attack.id === drift.id)).toMatchObject({
+        restorer: "gitops",
+        restoredBy: "kustomize-controller",
+        healMs: 2_269,
+        target: `configmap ${namespace()}/duel-settings /data/level`,
+      });
+      expect(scored.attacks.find((attack) => attack.id === added.id)?.restorer).toBe("broadside");
+
+      // The leg ends: its interval is reverted, and the board shows no duel.
+      await ledger.close(interval, { kind: "reverted", at: Date.now() });
+      await eventually("no duel on the board", async () => ((await duelOf()).running ? undefined : true));
+      const streamed = await eventually("the stream's duel ended", () => {
+        const views = events.map((event) => (event.data as { duel: DuelView }).duel);
+        return views.at(-1)?.running === false ? views : undefined;
+      });
+      // The stream told the same story, each view whole: running with the heal, then over.
+      expect(streamed.some((view) => view.running && view.tally.healsByGitOps === 1)).toBe(true);
+      expect(board.audit.filter((line) => line["msg"] === "duel view")).toEqual([]);
+    } finally {
+      stop.abort();
+      await ledger.closeAll();
+    }
   });
 
   it("grants with the Role docs/board.md shows exactly what the board asks: operate boards.broadside.dev", async () => {

@@ -12,12 +12,22 @@ export type { BoardEvent, GameSummary, PublicDrift, PublicShot, ShotResultKind }
 export type { CellState, CellView, GridView, SeaEvent, ShipView } from "../../core/board/sea.js";
 export type { DriftFigures, PlayerScore, Scoreboard } from "../../core/board/scoreboard.js";
 export type { Weapon, WeaponRule } from "../../core/board/rules.js";
+export type { DuelAttackView, DuelRestorer, DuelView } from "../../core/board/duel-view.js";
 
 /** One message of GET /api/board/events: `state` first, then the board's events by their type. */
 export type StreamMessage = { readonly type: "state"; readonly state: BoardState } | BoardEvent;
 
 /** The stream's event names, each a listener the client adds to its EventSource. */
-export const streamEventNames = ["state", "sea", "shot", "scoreboard", "game", "grid", "drift"] as const;
+export const streamEventNames = [
+  "state",
+  "sea",
+  "shot",
+  "scoreboard",
+  "game",
+  "grid",
+  "drift",
+  "duel",
+] as const;
 
 /**
  * An SSE message (its event name and data line) as a StreamMessage, or undefined for one this client does

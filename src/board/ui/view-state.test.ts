@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { BoardState, CellView, GridView, PublicShot, StreamMessage } from "./protocol.js";
 import { parseStreamMessage } from "./protocol.js";
 import { emptyScoreboard } from "../../core/board/scoreboard.js";
+import { noDuel } from "../../core/board/duel-view.js";
 import { cellAt, emptyView, reduce, restorer, tickerLength, type ViewState } from "./view-state.js";
 
 /*
@@ -60,7 +61,7 @@ const game: BoardState["game"] = {
 function stateOf(cells: CellView[]): StreamMessage {
   return {
     type: "state",
-    state: { game, grids: [grid(cells)], scoreboard: emptyScoreboard },
+    state: { game, grids: [grid(cells)], scoreboard: emptyScoreboard, duel: noDuel },
   };
 }
 
@@ -215,6 +216,27 @@ describe("the spectators' view", () => {
     expect(view.grids.map((each) => each.namespace)).toEqual(["shop", "zoo"]);
     expect(view.grids[0]?.ships[0]?.cells).toHaveLength(5);
     expect(view.grids[0]?.ships[0]?.cells[4]?.state).toBe("rebuilding");
+  });
+
+  it("takes the duel's view as sent, from the state and from each duel event, and without a game", () => {
+    const duel = {
+      running: true,
+      since: 1_000,
+      attacks: [],
+      tally: { healsByGitOps: 0, healsByKubernetes: 0, misses: 0 },
+    };
+    expect(run(stateOf(fleet())).duel).toEqual(noDuel);
+    expect(run({ type: "duel", duel }).duel).toEqual(duel);
+    expect(run({ type: "duel", duel }, { type: "duel", duel: noDuel }).duel).toEqual(noDuel);
+    const state = { game: null, grids: [], scoreboard: null, duel };
+    expect(run({ type: "state", state }).duel).toEqual(duel);
+    // A board older than the duel view sends a state without one.
+    const older = { game: null, grids: [], scoreboard: null } as unknown as BoardState;
+    expect(run({ type: "duel", duel }, { type: "state", state: older }).duel).toEqual(noDuel);
+    expect(parseStreamMessage("duel", JSON.stringify({ type: "duel", duel }))).toEqual({
+      type: "duel",
+      duel,
+    });
   });
 
   it("takes the scoreboard as sent", () => {

@@ -1,7 +1,9 @@
+import { noDuel } from "../../core/board/duel-view.js";
 import { columnName } from "./cells.js";
 import type {
   BoardState,
   CellState,
+  DuelView,
   CellView,
   GameSummary,
   GridView,
@@ -45,6 +47,8 @@ export interface ViewState {
   readonly game: GameSummary | null;
   readonly grids: readonly GridView[];
   readonly scoreboard: Scoreboard | null;
+  /** The duel running on the cluster, whole as the board last sent it; `noDuel` when none runs. */
+  readonly duel: DuelView;
   /** Newest first, at most `tickerLength`. */
   readonly ticker: readonly TickerLine[];
   /** What the ARIA live region says next: hits and repairs, in words. */
@@ -75,6 +79,7 @@ export const emptyView: ViewState = {
   game: null,
   grids: [],
   scoreboard: null,
+  duel: noDuel,
   ticker: [],
   announcement: "",
   pendingHits: new Map(),
@@ -93,6 +98,8 @@ export function reduce(view: ViewState, message: StreamMessage): ViewState {
       return applySea(view, message.event);
     case "scoreboard":
       return { ...view, scoreboard: message.scoreboard };
+    case "duel":
+      return { ...view, duel: message.duel };
     case "drift":
       return applyDrift(view, message.drift);
     case "grid":
@@ -132,6 +139,8 @@ function applyState(view: ViewState, state: BoardState): ViewState {
     game: state.game,
     grids,
     scoreboard: state.scoreboard,
+    // A board older than the duel view sends none.
+    duel: (state as Partial<BoardState>).duel ?? noDuel,
     pendingHits,
     killedCells: bounded(killedCells),
   };

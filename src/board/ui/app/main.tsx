@@ -1,5 +1,6 @@
 import { render, type JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
+import { DuelPanel } from "./duel.js";
 import { OperateScreen } from "./operate.js";
 import { PlayScreen } from "./play.js";
 import { Legend, ScoreboardPanel, SeaGrid, Ticker } from "./sea.js";
@@ -77,6 +78,7 @@ function App(): JSX.Element {
               <Legend />
             </div>
             <ScoreboardPanel scoreboard={view.scoreboard} />
+            <DuelPanel duel={view.duel} />
             <Ticker lines={view.ticker} />
           </div>
         ) : null}
