@@ -15,7 +15,7 @@ import { integrationSandboxName } from "./names.js";
 
 /**
  * StressChaos end to end (issue 12, ADR 0040): a sandbox of its own (<shared>-stress, or
- * BROADSIDE_IT_STRESS_SANDBOX) with pod bodies (a real cgroup per
+ * BROADSIDE_IT_STRESS_SANDBOX; BROADSIDE_IT_KEEP_STRESS=1 leaves it up, with its logs, to look into a failure) with pod bodies (a real cgroup per
  * pod with its limits) and a node daemon; `broadside stress` hands the work to the daemon, which starts a
  * stressor inside the target container's memory and cpu cgroups. The seed's case: 512MB against a 256Mi
  * limit OOM-kills the container (restart + 1, OOMKilled) and nothing else on the node.
@@ -236,7 +236,7 @@ const stressArgs = ["stress", "--kubeconfig", kubeconfig, "-n", "shop", "-l", "a
 
 describe.runIf(canRun)("StressChaos through the node daemon, in a sandbox with pod bodies", () => {
   afterAll(async () => {
-    await broadside("sandbox", "down", "--name", name);
+    if (process.env.BROADSIDE_IT_KEEP_STRESS !== "1") await broadside("sandbox", "down", "--name", name);
   });
 
   it("starts a sandbox with a daemon, a 256Mi victim and two node-mates", async () => {
