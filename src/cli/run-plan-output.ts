@@ -126,7 +126,7 @@ async function stressedContainers(ctx: EngineContext, step: StressFaultStep): Pr
     mode: step.mode,
     stress: step.stress,
     container: step.container,
-    unsafe: false,
+    unsafe: ctx.rails.unsafe,
     duration: step.duration,
     dryRun: true,
   });

@@ -259,7 +259,7 @@ describe("the examples, as their header says to run them", () => {
     );
   });
 
-  it("chaos-mesh-stresschaos.yaml: --dry-run names the container it would stress (its memory limit checked)", async () => {
+  it("chaos-mesh-stresschaos.yaml: --dry-run names the container it would stress", async () => {
     process.stderr.write(
       "examples.test.ts: chaos-mesh-stresschaos.yaml is only dry-run here (it needs node daemons: a sandbox with pod bodies); test/integration/stress-chaos.test.ts runs stress\n",
     );

@@ -377,7 +377,7 @@ class ExperimentRun {
       mode: step.mode,
       stress: step.stress,
       container: step.container,
-      unsafe: false,
+      unsafe: this.ctx.rails.unsafe,
       duration: step.duration,
       dryRun: false,
       stop: this.methodStopped(),
