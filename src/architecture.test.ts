@@ -101,6 +101,7 @@ describe("configuration is read once, at the entry points", () => {
     "sandbox/bodies/body-main.ts",
     "sandbox/git-server-main.ts",
     "daemon/proxy-main.ts",
+    "daemon/stress-main.ts",
   ]);
 
   it("reads process.env and process.argv nowhere else", () => {

@@ -12,6 +12,7 @@ import { FileJournal } from "../daemon/journal.js";
 import { systemProcessTable } from "../daemon/proc.js";
 import { systemArgvRunner } from "../daemon/run-argv.js";
 import { NodeProxyLauncher } from "../daemon/proxy-launcher.js";
+import { NodeStressHost } from "../daemon/stress-launcher.js";
 import { SandboxRecordsFinder } from "../daemon/sandbox-finder.js";
 import { broadsideNamespace } from "../kube/ledger-store.js";
 import { ConfigMapNodeWork } from "../kube/node-work-store.js";
@@ -77,6 +78,10 @@ export function registerDaemonCommand(program: Command, config: CliConfig, io: C
         scratchDir: flags.journal,
         proxies: new NodeProxyLauncher(
           { node: process.execPath, script: join(config.packageRoot, "dist", "daemon", "proxy-main.js") },
+          flags.journal,
+        ),
+        stressors: new NodeStressHost(
+          { node: process.execPath, script: join(config.packageRoot, "dist", "daemon", "stress-main.js") },
           flags.journal,
         ),
         halt: connected.ctx.halt,

@@ -37,6 +37,7 @@ export const commandModules: readonly CommandModule[] = [
     names: ["bandwidth", "partition", "delay", "loss"],
     load: async () => (await import("./network-commands.js")).registerNetworkCommands,
   },
+  { names: ["stress"], load: async () => (await import("./stress-command.js")).registerStressCommand },
   {
     names: ["recover", "halt", "resume", "status"],
     load: async () => (await import("./ledger-commands.js")).registerLedgerCommands,

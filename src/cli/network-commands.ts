@@ -2,9 +2,10 @@ import type { Command } from "commander";
 import { Duration } from "../core/duration.js";
 import { BroadsideError, usageError } from "../core/errors.js";
 import { networkBackends } from "../core/node-work.js";
-import type { NetworkWork } from "../core/node-work.js";
+import type { NetworkWork, TimedNodeWorkKind } from "../core/node-work.js";
+import type { EngineContext } from "../engine/context.js";
 import { runNetworkChaos } from "../engine/network-chaos.js";
-import type { NetworkChaosResult } from "../engine/network-chaos.js";
+import type { NetworkChaosResult, TimedFaultOptions } from "../engine/network-chaos.js";
 import {
   bandwidthParamsSchema,
   delayParamsSchema,
@@ -162,13 +163,20 @@ function percent(text: string, flag: string): number {
 }
 
 function addNetworkFlags(command: Command, config: CliConfig): Command {
-  return addPodSelectionFlags(command)
-    .option(
-      "--duration <duration>",
-      `how long the fault holds (required; at most ${config.maxFaultDuration.toString()})`,
-      durationOption("--duration", { fields: "--duration", max: Duration.ceiling }),
-    )
-    .option("--device <name>", "the pod's interface", "eth0");
+  return addDurationFlag(addPodSelectionFlags(command), config).option(
+    "--device <name>",
+    "the pod's interface",
+    "eth0",
+  );
+}
+
+/** --duration, as every timed node fault verb takes it. */
+export function addDurationFlag(command: Command, config: CliConfig): Command {
+  return command.option(
+    "--duration <duration>",
+    `how long the fault holds (required; at most ${config.maxFaultDuration.toString()})`,
+    durationOption("--duration", { fields: "--duration", max: Duration.ceiling }),
+  );
 }
 
 /** The parameters checked; a problem names the flag of the field (`bandwidth.rate` is --rate). */
@@ -196,6 +204,23 @@ async function runNetworkVerb(
   pods: readonly string[],
   flags: NetworkFlags,
 ): Promise<void> {
+  await runTimedVerb(config, io, kind, pods, flags, (ctx, options) =>
+    runNetworkChaos(ctx, { ...options, kind, network }),
+  );
+}
+
+/**
+ * A timed node fault verb (the network verbs, stress): --duration checked, the cluster reached, the fault
+ * run until reverted (Ctrl-C reverts at once), the result printed; exit 4 when a fault did not go as planned.
+ */
+export async function runTimedVerb(
+  config: CliConfig,
+  io: CliIo,
+  kind: TimedNodeWorkKind,
+  pods: readonly string[],
+  flags: PodSelectionFlags & { readonly duration?: Duration },
+  run: (ctx: EngineContext, options: TimedFaultOptions) => Promise<NetworkChaosResult>,
+): Promise<void> {
   if (flags.duration === undefined) throw usageError("--duration", "is required, e.g. --duration 30s");
   if (flags.duration.milliseconds === 0) throw usageError("--duration", "must be longer than 0");
   if (flags.duration.milliseconds > config.maxFaultDuration.milliseconds)
@@ -210,12 +235,10 @@ async function runNetworkVerb(
       resolve();
     }),
   );
-  const result = await runNetworkChaos(ctx, {
+  const result = await run(ctx, {
     scope,
     selector,
     mode,
-    kind,
-    network,
     duration: flags.duration,
     dryRun: flags.dryRun,
     stop,
@@ -237,7 +260,7 @@ function windowText(run: NetworkChaosResult["runs"][number]): string {
   return from !== undefined && to !== undefined ? `held ${((to - from) / 1000).toFixed(1)} s` : "not held";
 }
 
-export function networkResultJson(kind: NetworkFaultKind, dryRun: boolean, result: NetworkChaosResult) {
+export function networkResultJson(kind: TimedNodeWorkKind, dryRun: boolean, result: NetworkChaosResult) {
   return {
     kind,
     dryRun,
@@ -258,7 +281,7 @@ export function networkResultJson(kind: NetworkFaultKind, dryRun: boolean, resul
 
 function printNetworkResult(
   io: CliIo,
-  kind: NetworkFaultKind,
+  kind: TimedNodeWorkKind,
   dryRun: boolean,
   result: NetworkChaosResult,
   explain: boolean,

@@ -3,6 +3,7 @@ import type { EngineContext } from "../engine/context.js";
 import { runObjectChaos } from "../engine/object-chaos.js";
 import { runPodChaos } from "../engine/pod-chaos.js";
 import { runPodFailure } from "../engine/pod-failure.js";
+import { runStressChaos } from "../engine/stress-chaos.js";
 import type { TargetPlan } from "../core/targeting/types.js";
 import { fileParamNames, planObjectFault } from "../faults/object-registry.js";
 import { podFaults } from "../faults/pod-registry.js";
@@ -12,6 +13,7 @@ import type {
   PodFailureStep,
   PodFaultStep,
   Probe,
+  StressFaultStep,
 } from "../experiments/files/model.js";
 import type { PlanStep, RunPlan, ScheduleStep } from "../experiments/run/plan.js";
 import { firingInstants } from "../experiments/schedule/instants.js";
@@ -52,6 +54,7 @@ async function stepTargets(ctx: EngineContext, step: PlanStep): Promise<string[]
   if (step.type === "object-fault") return objectChanges(ctx, step);
   if (step.type === "pod-failure") return pausedPods(ctx, step);
   if (step.type === "container-kill") return killedContainers(ctx, step);
+  if (step.type === "stress-fault") return stressedContainers(ctx, step);
   if (step.type === "schedule") {
     const round =
       step.shot.type === "pod-failure"
@@ -110,6 +113,27 @@ async function killedContainers(ctx: EngineContext, step: ContainerKillStep): Pr
     ...result.targets.map(
       (target) =>
         `would kill container ${target.container} of ${target.pod.namespace}/${target.pod.name} on ${target.node} (through its node daemon)`,
+    ),
+    ...describeTargets(result.plan),
+  ];
+}
+
+/** A StressChaos's dry run: its containers, with the memory-limit pre-check (ADR 0040). */
+async function stressedContainers(ctx: EngineContext, step: StressFaultStep): Promise<string[]> {
+  const result = await runStressChaos(ctx, {
+    scope: scopeOf(step),
+    selector: step.selector,
+    mode: step.mode,
+    stress: step.stress,
+    container: step.container,
+    unsafe: ctx.rails.unsafe,
+    duration: step.duration,
+    dryRun: true,
+  });
+  return [
+    ...result.targets.map(
+      (target) =>
+        `would stress container ${target.container} of ${target.pod.namespace}/${target.pod.name} on ${target.node} (through its node daemon)`,
     ),
     ...describeTargets(result.plan),
   ];

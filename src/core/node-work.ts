@@ -131,6 +131,38 @@ export const networkWorkSchema = z.strictObject({
 });
 export type NetworkWork = z.infer<typeof networkWorkSchema>;
 
+/**
+ * StressChaos's memory stressor (ADR 0040): `bytes`, or `percent` of the container's memory limit (the
+ * daemon reads the limit from the cgroup), shared out between `workers` that each touch every page of
+ * their share and hold it.
+ */
+export const memoryStressSchema = z
+  .strictObject({
+    bytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+    percent: z.number().min(0).max(100).optional(),
+    workers: z.number().int().min(1).max(64),
+    /** The writer's --unsafe: a container without a memory limit may be stressed all the same. */
+    unlimitedAllowed: z.boolean().optional(),
+  })
+  .refine((memory) => (memory.bytes === undefined) !== (memory.percent === undefined), {
+    error: "needs bytes or percent, not both",
+  });
+export type MemoryStress = z.infer<typeof memoryStressSchema>;
+
+/** StressChaos's CPU stressor: `workers` busy loops, each busy `load`% of the time. */
+export const cpuStressSchema = z.strictObject({
+  workers: z.number().int().min(1).max(64),
+  load: percentSchema,
+});
+export type CpuStress = z.infer<typeof cpuStressSchema>;
+
+export const stressWorkSchema = z
+  .strictObject({ memory: memoryStressSchema.optional(), cpu: cpuStressSchema.optional() })
+  .refine((stress) => stress.memory !== undefined || stress.cpu !== undefined, {
+    error: "needs a memory or a cpu stressor",
+  });
+export type StressWork = z.infer<typeof stressWorkSchema>;
+
 export const nodeWorkSpecSchema = z
   .strictObject({
     kind: z.enum(nodeWorkKinds),
@@ -149,6 +181,8 @@ export const nodeWorkSpecSchema = z
     signal: z.literal("SIGKILL").optional(),
     /** The network faults' parameters. */
     network: networkWorkSchema.optional(),
+    /** stress's stressors (ADR 0040). */
+    stress: stressWorkSchema.optional(),
     /** Timed kinds: how long the fault holds once applied; the daemon reverts it then by itself. */
     durationMs: z
       .number()
@@ -174,6 +208,7 @@ function kindProblem(spec: {
   readonly kind: NodeWorkKind;
   readonly signal?: string | undefined;
   readonly network?: NetworkWork | undefined;
+  readonly stress?: StressWork | undefined;
   readonly durationMs?: number | undefined;
 }): { path: string; message: string } | undefined {
   if (spec.kind === "container-kill")
@@ -181,6 +216,8 @@ function kindProblem(spec: {
       ? { path: "signal", message: "is required for container-kill" }
       : undefined;
   if (spec.durationMs === undefined) return { path: "durationMs", message: `is required for ${spec.kind}` };
+  if (spec.kind === "stress")
+    return spec.stress === undefined ? { path: "stress", message: "is required for stress" } : undefined;
   if (spec.network?.[spec.kind] === undefined)
     return { path: "network", message: `needs its ${spec.kind} parameters` };
   if (spec.network.backend === "proxy" && spec.network.ports === undefined)

@@ -10,7 +10,8 @@ import { nodeWorkSpecSchema, nodeWorkStatusSchema } from "../core/node-work.js";
  *
  * - open: about to act; `target` is set once the process is found (pid and start time), before the signal.
  * - decided: the outcome is known (`status`), not yet written to the work object.
- * - applied (timed kinds, ADR 0032): the fault holds in `netns` until `endsAt`; `status` is Applied.
+ * - applied (timed kinds, ADR 0032): the fault holds in `netns` (stress: `stress.cgroups`, ADR 0040) until
+ *   `endsAt`; `status` is Applied.
  * - reported: the work object has the status; kept a while for the record, then pruned.
  * A timed entry is journaled `open` with its namespace before anything is applied, so a daemon killed
  * mid-apply finds what to remove.
@@ -38,6 +39,19 @@ export const journalEntrySchema = z.strictObject({
       pid: z.number().int().positive(),
       startTime: z.string(),
       listeners: z.array(z.strictObject({ port: z.number().int(), proxyPort: z.number().int() })),
+    })
+    .optional(),
+  /**
+   * stress (ADR 0040): the container's cgroups (journaled before the stressor starts), the OOM kill count
+   * then, and the stressor's process (pid and start time, journaled before it is told to go).
+   */
+  stress: z
+    .strictObject({
+      cgroups: z.strictObject({ version: z.enum(["v1", "v2"]), memory: z.string(), cpu: z.string() }),
+      how: z.string(),
+      oomBaseline: z.number().int().nonnegative(),
+      pid: z.number().int().positive().optional(),
+      startTime: z.string().optional(),
     })
     .optional(),
 });

@@ -14,6 +14,7 @@ import type { FoundNetns, FoundProcess, ProcessFinder } from "./finder.js";
 import { MemoryJournal } from "./journal.js";
 import type { JournalEntry } from "./journal.js";
 import { MemoryProcessTable } from "./memory-processes.js";
+import { MemoryStressHost } from "./memory-stress-host.js";
 import type { ProxyConfig } from "./proxy.js";
 import type { ProxyLauncher, StartedProxy } from "./proxy-launcher.js";
 import { TimedFaults } from "./timed.js";
@@ -163,6 +164,7 @@ async function world(spec: NodeWorkSpec = bandwidthWork) {
     ledger: { get: (id) => Promise.resolve(records.get(id)) },
     scratchDir: await mkdtemp(join(tmpdir(), "broadside-timed-")),
     proxies,
+    stressors: new MemoryStressHost(processes),
   };
   const timed = new TimedFaults(ctx);
   const work = await store.create(spec);

@@ -31,6 +31,16 @@ import {
 import type { Argv, NetemProbe } from "./network.js";
 import type { ProxyConfig } from "./proxy.js";
 import type { ProxyLauncher } from "./proxy-launcher.js";
+import { describeStress } from "./stress.js";
+import type { StressHost } from "./stress.js";
+import {
+  locateStress,
+  removeStressLeftovers,
+  startStressor,
+  stopStressor,
+  stressorAlive,
+  stressorGoneReason,
+} from "./timed-stress.js";
 import { answer, decide, statusOf } from "./worker.js";
 import type { WorkerContext } from "./worker.js";
 
@@ -50,6 +60,8 @@ export interface TimedContext extends WorkerContext {
   readonly scratchDir: string;
   /** Starts the proxy backend's process in a pod's namespace (ADR 0039). */
   readonly proxies: ProxyLauncher;
+  /** stress (ADR 0040): cgroup files and the stressor's processes. */
+  readonly stressors: StressHost;
 }
 
 /** The proxy outlives the fault's end by this much at most (its own end); its redirect by half of it. */
@@ -102,6 +114,20 @@ export class TimedFaults {
       ...(backend === undefined ? {} : { backend }),
     };
     await ctx.journal.write(opened);
+    if (work.spec.kind === "stress") {
+      const located = await locateStress(ctx, opened);
+      if ("problem" in located) {
+        await decide(
+          ctx,
+          opened,
+          statusOf(ctx, located.refused === true ? "Refused" : "Failed", located.problem),
+        );
+        return;
+      }
+      await ctx.journal.write(located.entry);
+      await this.apply(located.entry);
+      return;
+    }
     const netns = await ctx.finder.netns(work.spec).catch((error: unknown) => ({
       found: false as const,
       reason: `finding the pod's network namespace failed: ${describeError(error)}`,
@@ -154,7 +180,7 @@ export class TimedFaults {
       ...statusOf(
         ctx,
         "Applied",
-        `${describeFault(entry.spec)} applied in ${entry.netns?.how ?? "?"} until ${new Date(endsAt).toISOString()}${
+        `${describeFault(entry.spec)} applied in ${placeOf(entry)} until ${new Date(endsAt).toISOString()}${
           entry.backend === undefined ? "" : `, ${entry.backend.kind} backend (${entry.backend.why})`
         }`,
       ),
@@ -240,12 +266,19 @@ export class TimedFaults {
     const now = this.ctx.clock.now();
     for (const { entry } of [...this.held.values()]) {
       if ((entry.endsAt ?? 0) <= now) await this.revert(entry.work, "its duration ended");
+      else if (await this.stressorGone(entry))
+        await this.revert(entry.work, await stressorGoneReason(this.ctx, entry));
       else if (entry.appliedReported !== true) await this.reportApplied(entry);
     }
     for (const entry of await this.ctx.journal.unfinished()) {
       if (entry.phase === "decided" && entry.status !== undefined && isTimedKind(entry.spec.kind))
         await decide(this.ctx, entry, entry.status).catch(() => undefined);
     }
+  }
+
+  /** A held stress fault whose stressor is no longer running (the OOM killer, or an exit). */
+  private async stressorGone(entry: JournalEntry): Promise<boolean> {
+    return entry.stress !== undefined && !(await stressorAlive(this.ctx.processes, entry));
   }
 
   /**
@@ -257,7 +290,8 @@ export class TimedFaults {
     const { ctx } = this;
     if (entry.phase === "decided" || entry.phase === "reported") return;
     if (entry.phase === "open") {
-      if (entry.netns !== undefined) await this.removeMarks(entry).catch(() => undefined);
+      if (entry.netns !== undefined || entry.stress !== undefined)
+        await this.removeMarks(entry).catch(() => undefined);
       const message =
         "the daemon restarted before the fault was applied; whatever part of it was made is removed";
       await decide(ctx, entry, statusOf(ctx, "Abandoned", message));
@@ -268,13 +302,22 @@ export class TimedFaults {
     if (closed !== undefined) await this.revert(entry.work, closed);
     else if ((entry.endsAt ?? 0) <= ctx.clock.now())
       await this.revert(entry.work, "its end passed while the daemon was down");
-    else {
-      const { problem, entry: reapplied } = await this.runApply(entry);
-      const held = this.held.get(entry.work);
-      if (held !== undefined) held.entry = reapplied;
-      if (problem !== undefined)
-        ctx.log("re-applying after a restart failed", { work: entry.work, error: problem });
+    else await this.holdAgain(entry);
+  }
+
+  /** A fault still due after a restart: applied again (idempotently); a stressor gone is not started again. */
+  private async holdAgain(entry: JournalEntry): Promise<void> {
+    const { ctx } = this;
+    if (entry.stress !== undefined) {
+      if (await this.stressorGone(entry))
+        await this.revert(entry.work, `${await stressorGoneReason(ctx, entry)} while the daemon was down`);
+      return;
     }
+    const { problem, entry: reapplied } = await this.runApply(entry);
+    const held = this.held.get(entry.work);
+    if (held !== undefined) held.entry = reapplied;
+    if (problem !== undefined)
+      ctx.log("re-applying after a restart failed", { work: entry.work, error: problem });
   }
 
   /** Why the entry's ledger record says the fault must go (closed, missing); undefined while open or unreadable. */
@@ -311,6 +354,8 @@ export class TimedFaults {
         removed.push(`nft table ${table} in ${path}`);
       }
     }
+    const heldWork = new Set([...this.held.values()].map(({ entry }) => entry.work));
+    removed.push(...(await removeStressLeftovers(ctx, heldWork)));
     for (const what of removed) ctx.log("leftover removed", { what });
     return removed;
   }
@@ -324,6 +369,7 @@ export class TimedFaults {
   private async runApply(entry: JournalEntry): Promise<{ problem: string | undefined; entry: JournalEntry }> {
     const { spec, netns } = entry;
     const done = (problem: string | undefined) => ({ problem, entry });
+    if (spec.kind === "stress") return this.applyStress(entry);
     if (netns === undefined || spec.network === undefined)
       return done("the work has no network namespace or parameters");
     if (entry.backend?.kind === "proxy") return this.applyProxy(entry, netns.path);
@@ -337,6 +383,17 @@ export class TimedFaults {
     const argv = kernelQdiscArgv(spec.kind, spec.network);
     if (argv === undefined) return done(`the daemon cannot apply ${spec.kind}`);
     return done(failure(await this.ctx.runner.run(inNetns(netns.path, argv)), "tc"));
+  }
+
+  /** stress (ADR 0040): the stressor started into the container's cgroups (or the journaled one kept). */
+  private async applyStress(
+    entry: JournalEntry,
+  ): Promise<{ problem: string | undefined; entry: JournalEntry }> {
+    const endsAt = entry.endsAt ?? this.ctx.clock.now() + (entry.spec.durationMs ?? 0);
+    const started = await startStressor(this.ctx, entry, endsAt);
+    return "problem" in started
+      ? { problem: started.problem, entry }
+      : { problem: undefined, entry: started.entry };
   }
 
   /** Loads a fault's nft table afresh: a table left by a run before a restart is replaced, never doubled. */
@@ -417,6 +474,11 @@ export class TimedFaults {
 
   /** Removes what the fault added; "already gone" counts as removed. Throws with the tool's words otherwise. */
   private async removeMarks(entry: JournalEntry): Promise<void> {
+    if (entry.stress !== undefined) await stopStressor(this.ctx, entry);
+    else await this.removeNetworkMarks(entry);
+  }
+
+  private async removeNetworkMarks(entry: JournalEntry): Promise<void> {
     const { spec, netns } = entry;
     if (netns === undefined || spec.network === undefined) return;
     const proxied = entry.backend?.kind === "proxy";
@@ -444,6 +506,11 @@ export class TimedFaults {
   }
 }
 
+/** Where the fault was applied: the pod's namespace, or the container's cgroups. */
+function placeOf(entry: JournalEntry): string {
+  return entry.netns?.how ?? entry.stress?.how ?? "?";
+}
+
 function failure(outcome: { exitCode: number; stderr: string }, tool: string): string | undefined {
   if (outcome.exitCode === 0) return undefined;
   const words = outcome.stderr.trim().split("\n")[0] ?? "";
@@ -465,6 +532,8 @@ function faultDetail(network: NodeWorkSpec["network"]): string {
 
 /** "bandwidth 1mbit on eth0 of pod shop/web-1", for statuses and logs. */
 export function describeFault(spec: NodeWorkSpec): string {
+  if (spec.kind === "stress")
+    return `stress (${describeStress(spec.stress)}) in container ${spec.container} of pod ${spec.pod.namespace}/${spec.pod.name}`;
   const network = spec.network;
   const where = `${network?.device ?? "eth0"} of pod ${spec.pod.namespace}/${spec.pod.name}`;
   return `${spec.kind}${faultDetail(network)} on ${where}`;

@@ -10,6 +10,7 @@ import { ConflictError } from "../core/ledger/store.js";
 import { answerSaysApplied, nodeWorkName, parseNodeWorkSpec } from "../core/node-work.js";
 import type {
   NetworkWork,
+  TimedNodeWorkKind,
   NodeWork,
   NodeWorkSpec,
   NodeWorkStatus,
@@ -33,15 +34,36 @@ import { gatherAndPlan, type PodChoice } from "./pod-chaos.js";
  * writer asks for the revert on the work object); the daemon's Reverted answer closes the record.
  */
 
-export interface NetworkChaosRequest extends PodChoice {
-  readonly kind: NetworkFaultKind;
-  readonly network: NetworkWork;
+/** What every timed node fault's run needs (network faults, stress: ADR 0040). */
+export interface TimedFaultOptions extends PodChoice {
   readonly duration: Duration;
   readonly dryRun: boolean;
   /** Resolves to revert early (Ctrl-C, a run's abort). */
   readonly stop?: Promise<void>;
   /** How long to wait for the daemon's first answer, and for its Reverted answer. Default 30 s. */
   readonly answerTimeoutMs?: number;
+}
+
+export interface NetworkChaosRequest extends TimedFaultOptions {
+  readonly kind: NetworkFaultKind;
+  readonly network: NetworkWork;
+}
+
+/** The record fields a work spec is written under. */
+export interface WorkRecordFields {
+  readonly ledgerId: string;
+  readonly createdAt: number;
+  readonly deadline: number;
+  readonly durationMs: number;
+  readonly actor: string;
+}
+
+/** One kind of timed node fault on chosen targets: its kind, its parameters as recorded, its work spec. */
+export interface TimedFaultRequest extends TimedFaultOptions {
+  readonly kind: TimedNodeWorkKind;
+  /** The fault's parameters, as the ledger record keeps them. */
+  readonly injected: JsonObject;
+  readonly workOf: (target: NetworkTarget, record: WorkRecordFields) => NodeWorkSpec;
 }
 
 export interface NetworkFaultRun {
@@ -75,6 +97,24 @@ export async function runNetworkChaos(
   const pods = await currentPods(ctx, planned.selected);
   const targets = planNetworkTargets(pods);
   refuseProxyWithoutPorts(request.network, targets);
+  const { kind, network } = request;
+  return runTimedNodeFaults(ctx, planned, targets, {
+    ...request,
+    injected: { network: network as unknown as JsonObject },
+    workOf: (target, record) => networkWork(kind, target, network, record),
+  });
+}
+
+/**
+ * The writer's side of timed node faults on targets already planned and checked: nothing is written on a
+ * dry run; else, the kill switch read, one record and one work object per target, held until reverted.
+ */
+export async function runTimedNodeFaults(
+  ctx: EngineContext,
+  planned: TargetPlan,
+  targets: readonly NetworkTarget[],
+  request: TimedFaultRequest,
+): Promise<NetworkChaosResult> {
   if (request.dryRun || targets.length === 0) return { plan: planned, targets, runs: [] };
   const store = nodeWorkStore(ctx, request.kind);
   await refuseWhileHalted(ctx.halt);
@@ -85,7 +125,7 @@ export async function runNetworkChaos(
 async function faultOne(
   ctx: EngineContext,
   store: NodeWorkStore,
-  request: NetworkChaosRequest,
+  request: TimedFaultRequest,
   target: NetworkTarget,
 ): Promise<NetworkFaultRun> {
   const answerMs = request.answerTimeoutMs ?? defaultAnswerTimeoutMs;
@@ -121,13 +161,13 @@ async function faultOne(
 
 function workSpec(
   ctx: EngineContext,
-  request: NetworkChaosRequest,
+  request: TimedFaultRequest,
   target: NetworkTarget,
   record: LedgerRecord,
   answerMs: number,
 ): NodeWorkSpec {
   const spec = parseNodeWorkSpec(
-    networkWork(request.kind, target, request.network, {
+    request.workOf(target, {
       ledgerId: record.id,
       createdAt: record.createdAt,
       deadline: record.createdAt + answerMs,
@@ -142,7 +182,7 @@ function workSpec(
 /** No Applied answer: the record closed never-applied with the daemon's words (or its silence). */
 async function notApplied(
   ctx: EngineContext,
-  kind: NetworkFaultKind,
+  kind: TimedNodeWorkKind,
   record: LedgerRecord,
   target: NetworkTarget,
   status: NodeWorkStatus | undefined,
@@ -157,7 +197,7 @@ async function notApplied(
 async function finish(
   ctx: EngineContext,
   store: NodeWorkStore,
-  kind: NetworkFaultKind,
+  kind: TimedNodeWorkKind,
   record: LedgerRecord,
   target: NetworkTarget,
   final: NodeWorkStatus | undefined,
@@ -176,7 +216,7 @@ async function finish(
 async function holdAndRevert(
   ctx: EngineContext,
   store: NodeWorkStore,
-  request: NetworkChaosRequest,
+  request: TimedFaultRequest,
   watch: WorkWatch,
   applied: NodeWorkStatus,
   answerMs: number,
@@ -222,16 +262,12 @@ async function askRevert(
 /** The record, before the work: the pod, path /node-fault, nothing there before, the fault's parameters injected. */
 async function writeRecord(
   ctx: EngineContext,
-  request: NetworkChaosRequest,
+  request: TimedFaultRequest,
   target: NetworkTarget,
   answerMs: number,
 ): Promise<LedgerRecord> {
   const now = ctx.clock.now();
-  const injected: JsonObject = {
-    kind: request.kind,
-    node: target.node,
-    network: request.network as unknown as JsonObject,
-  };
+  const injected: JsonObject = { kind: request.kind, node: target.node, ...request.injected };
   return ctx.ledger.create({
     id: newRecordId(now),
     faultKind: request.kind,

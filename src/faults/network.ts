@@ -19,7 +19,7 @@ import type { NetworkWork, NodeWorkSpec, TimedNodeWorkKind } from "../core/node-
  * checked to be on a node, and the work worded. Nothing is written here.
  */
 
-export type NetworkFaultKind = TimedNodeWorkKind;
+export type NetworkFaultKind = Exclude<TimedNodeWorkKind, "stress">;
 
 /** One pod to fault, as read just before. */
 export interface NetworkTarget {

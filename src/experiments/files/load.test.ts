@@ -522,13 +522,19 @@ spec:
     expect(parse(partition)).toMatchObject({ action: "partition", direction: "both", runnable: true });
   });
 
-  it("reads a StressChaos field by field, not runnable until the node daemon exists", () => {
+  it("reads a StressChaos field by field, runnable with a size and a duration (ADR 0040)", () => {
     expect(parse(stressChaosYaml)).toMatchObject({
       kind: "StressChaos",
       memory: { workers: 2, size: { bytes: 256_000_000 } },
       cpu: { workers: 1, load: 80 },
+      runnable: true,
+    });
+    expect(
+      parse(stressChaosYaml.replace("stressors:", "stressngStressors: --vm 1\n  stressors:")),
+    ).toMatchObject({
       runnable: false,
-      reason: "needs the node daemon (coming later)",
+      reason:
+        "stressngStressors and stress-ng options do not run: Broadside runs its own stressor, not stress-ng",
     });
   });
 });

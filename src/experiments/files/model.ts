@@ -1,5 +1,5 @@
 import type { Duration } from "../../core/duration.js";
-import type { NetworkWork } from "../../core/node-work.js";
+import type { NetworkWork, StressWork } from "../../core/node-work.js";
 import type { Mode, Selector } from "../../core/targeting/types.js";
 import type { ObjectFaultParams } from "../../faults/object-registry.js";
 import type { ObjectFaultKind, PodFaultKind } from "../../faults/types.js";
@@ -197,8 +197,29 @@ export interface NetworkFaultStep {
   readonly duration: Duration;
 }
 
+/**
+ * A StressChaos (ADR 0040): pods chosen as a pod fault's are, stressors run by each pod's node daemon in
+ * the container's cgroups for `duration`, killed before the next step starts.
+ */
+export interface StressFaultStep {
+  readonly type: "stress-fault";
+  readonly name?: string;
+  readonly selector: Selector;
+  readonly mode: Mode;
+  readonly stress: StressWork;
+  /** The container stressed (the manifest's first containerNames); default each pod's first. */
+  readonly container?: string;
+  readonly duration: Duration;
+}
+
 export type MethodStep =
-  PodFaultStep | PodFailureStep | ContainerKillStep | NetworkFaultStep | ObjectFaultStep | WaitStep;
+  | PodFaultStep
+  | PodFailureStep
+  | ContainerKillStep
+  | NetworkFaultStep
+  | StressFaultStep
+  | ObjectFaultStep
+  | WaitStep;
 /** Faults are never rollbacks: the ledger reverts every fault of the method, whatever happens. */
 export type RollbackStep = WaitStep;
 
@@ -214,15 +235,6 @@ export interface Experiment extends ManifestInfo {
 }
 
 // ---- Chaos Mesh kinds -----------------------------------------------------------------------------------
-
-/** The reason StressChaos does not run yet. */
-export const needsNodeDaemon = "needs the node daemon (coming later)";
-
-/** StressChaos: read and checked now, run once the node daemon does stress. */
-export interface AwaitsNodeDaemon {
-  readonly runnable: false;
-  readonly reason: typeof needsNodeDaemon;
-}
 
 export const podChaosActions = ["pod-kill", "pod-failure", "container-kill"] as const;
 export type PodChaosAction = (typeof podChaosActions)[number];
@@ -311,7 +323,7 @@ export type ChaosMeshStressChaos = ManifestInfo &
   StressChaosSpec & {
     readonly apiVersion: ChaosApiVersion;
     readonly kind: "StressChaos";
-  } & AwaitsNodeDaemon;
+  } & Runnability;
 
 export const scheduledKinds = ["PodChaos", "NetworkChaos", "StressChaos"] as const;
 export type ScheduledKind = (typeof scheduledKinds)[number];

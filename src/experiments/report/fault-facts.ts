@@ -180,7 +180,7 @@ export const objectFaultFactsSchema = z.object({
   type: z.literal("object"),
   kind: name.meta({
     description:
-      'The fault module: "config-drift", "resource-squeeze", "scale", "pod-failure"; a network fault\'s action: "bandwidth", "delay", "loss", "partition".',
+      'The fault module: "config-drift", "resource-squeeze", "scale", "pod-failure"; a node daemon\'s timed fault: "bandwidth", "delay", "loss", "partition", "stress".',
   }),
   changes: z.array(objectChangeSchema).readonly(),
   pods: z.array(pausedPodSchema).readonly().exactOptional().meta({
@@ -243,16 +243,16 @@ export function objectFaultInput(
 }
 
 /**
- * A network fault through the node daemons (issue 12): per pod, the daemon's answers as a change of the
- * pod's `/node-fault`, as its ledger record tells it. Applied at the daemon's stamp, resolved at its
+ * A timed node fault through the node daemons (issue 12: a network fault, a stress): per pod, the daemon's
+ * answers as a change of the pod's `/node-fault`, as its ledger record tells it. Applied at the daemon's stamp, resolved at its
  * Reverted answer: that span is the fault's own window on the node. Never applied when the daemon refused
  * or did not answer; left open when it applied and was not seen reverting (the record stays for recover).
  */
-export function networkFaultInput(kind: string, runs: readonly NetworkFaultRun[]): ObjectFaultInput {
-  return { type: "object", kind, changes: runs.map((run) => networkChange(kind, run)) };
+export function timedFaultInput(kind: string, runs: readonly NetworkFaultRun[]): ObjectFaultInput {
+  return { type: "object", kind, changes: runs.map((run) => timedChange(kind, run)) };
 }
 
-function networkChange(kind: string, run: NetworkFaultRun): ObjectFaultInput["changes"][number] {
+function timedChange(kind: string, run: NetworkFaultRun): ObjectFaultInput["changes"][number] {
   const actedAt = run.applied?.actedAt;
   const at = run.final?.revertedAt ?? run.final?.at ?? actedAt ?? 0;
   return {
@@ -262,7 +262,7 @@ function networkChange(kind: string, run: NetworkFaultRun): ObjectFaultInput["ch
       faultKind: kind,
       target: { apiVersion: "v1", kind: "Pod", ...run.target.pod },
       path: "/node-fault",
-      result: networkResult(run),
+      result: timedResult(run),
       at,
       by: `broadside daemon of node ${run.target.node}`,
       ...optional("detail", run.problem ?? run.final?.message),
@@ -270,7 +270,7 @@ function networkChange(kind: string, run: NetworkFaultRun): ObjectFaultInput["ch
   };
 }
 
-function networkResult(run: NetworkFaultRun): RecoverySummary["result"] {
+function timedResult(run: NetworkFaultRun): RecoverySummary["result"] {
   if (run.applied === undefined) return "never-applied";
   return run.final?.phase === "Reverted" ? "reverted" : "left-open";
 }

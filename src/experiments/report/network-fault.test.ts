@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { NetworkFaultRun } from "../../engine/network-chaos.js";
 import { buildRunReport } from "./build.js";
-import { faultFacts, networkFaultInput } from "./fault-facts.js";
+import { faultFacts, timedFaultInput } from "./fault-facts.js";
 import { exampleRunInput } from "./synthetic.js";
 
 /**
@@ -50,7 +50,7 @@ function run(pod: string, answered: boolean): NetworkFaultRun {
 
 describe("a network fault in the report", () => {
   it("is each pod's change of /node-fault, held from the daemon's Applied stamp to its Reverted answer", () => {
-    const facts = faultFacts(networkFaultInput("delay", [run("web-1", true)]));
+    const facts = faultFacts(timedFaultInput("delay", [run("web-1", true)]));
     expect(facts).toEqual({
       type: "object",
       kind: "delay",
@@ -72,7 +72,7 @@ describe("a network fault in the report", () => {
   it("held 12.04 s: the fault's recovery; a fault not seen reverted fails the verdict, naming the pod and why", () => {
     const held = buildRunReport({
       ...exampleRunInput(),
-      faults: [networkFaultInput("delay", [run("web-1", true)])],
+      faults: [timedFaultInput("delay", [run("web-1", true)])],
     });
     expect(held.faults[0]).toMatchObject({
       kind: "delay",
@@ -83,7 +83,7 @@ describe("a network fault in the report", () => {
 
     const report = buildRunReport({
       ...exampleRunInput(),
-      faults: [networkFaultInput("delay", [run("web-1", true), run("web-2", false)])],
+      faults: [timedFaultInput("delay", [run("web-1", true), run("web-2", false)])],
     });
     expect(report.faults[0]?.recovered).toBe(false);
     expect(report.faults[0]?.problems).toEqual([

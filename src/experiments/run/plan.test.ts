@@ -107,9 +107,18 @@ describe("what broadside run will do with each kind of file", () => {
 
   it.each([
     ["chaos-mesh-networkchaos.yaml", /a target or externalTargets needs filtered rules.*; nothing was run/],
-    ["chaos-mesh-stresschaos.yaml", /needs the node daemon \(coming later\); nothing was run/],
   ])("says %s cannot run yet, and why", async (file, why) => {
     await expect(load(file).then((l) => runPlanOf(l, options))).rejects.toThrow(why);
+  });
+
+  it("runs examples/chaos-mesh-stresschaos.yaml as one stress-fault step (ADR 0040)", async () => {
+    const plan = runPlanOf(await load("chaos-mesh-stresschaos.yaml"), options);
+    expect(plan.method).toEqual([
+      expect.objectContaining({
+        type: "stress-fault",
+        stress: { memory: { bytes: 256_000_000, workers: 2 }, cpu: { workers: 1, load: 80 } },
+      }),
+    ]);
   });
 
   it("runs examples/chaos-mesh-networkchaos-bandwidth.yaml as one network-fault step, its rate in tc's bytes/s", async () => {

@@ -1,10 +1,11 @@
 import { Duration } from "../../core/duration.js";
-import type { NetworkWork } from "../../core/node-work.js";
+import type { NetworkWork, StressWork } from "../../core/node-work.js";
 import { BroadsideError, usageError } from "../../core/errors.js";
 import { optional } from "../../core/objects.js";
 import type { CronSpec } from "../files/cron.js";
 import type {
   ChaosMeshNetworkChaos,
+  ChaosMeshStressChaos,
   ChaosMeshPodChaos,
   ChaosMeshSchedule,
   ContainerKillStep,
@@ -12,6 +13,7 @@ import type {
   LoadedExperiment,
   MethodStep,
   NetworkFaultStep,
+  StressFaultStep,
   PodChaosSpec,
   PodFailureStep,
   PodFaultStep,
@@ -108,6 +110,7 @@ function planByKind(loaded: LoadedExperiment, options: PlanOptions): RunPlan {
   const timeout = Duration.parse(chaosMeshRecoveryTimeout, "timeout");
   if (loaded.kind === "PodChaos") return podChaosPlan(loaded, options, timeout);
   if (loaded.kind === "NetworkChaos") return networkChaosPlan(loaded, options);
+  if (loaded.kind === "StressChaos") return stressChaosPlan(loaded, options);
   return schedulePlan(loaded, options, timeout);
 }
 
@@ -208,6 +211,38 @@ function networkChaosPlan(loaded: ChaosMeshNetworkChaos, options: PlanOptions): 
   return {
     name: loaded.name,
     title: `NetworkChaos ${loaded.name}: ${action}`,
+    hypothesis: manifestHypothesis(options, loaded.fileName),
+    method: [step],
+    rollbacks: [],
+    warnings: loaded.warnings,
+  };
+}
+
+/** A runnable StressChaos as one stress-fault step (ADR 0040). */
+function stressChaosPlan(loaded: ChaosMeshStressChaos, options: PlanOptions): RunPlan {
+  const { duration, memory, cpu } = loaded;
+  if (duration === undefined || (memory !== undefined && memory.size === undefined))
+    throw new BroadsideError(
+      "BRD_INTERNAL",
+      `${loaded.fileName}: a runnable StressChaos without a duration or size`,
+    );
+  const stress = {
+    ...(memory?.size === undefined ? {} : { memory: { ...memory.size, workers: memory.workers } }),
+    ...(cpu === undefined ? {} : { cpu: { workers: cpu.workers, load: cpu.load ?? 100 } }),
+  } as StressWork;
+  const container = loaded.containerNames[0];
+  const step: StressFaultStep = {
+    type: "stress-fault",
+    name: `stress (StressChaos ${loaded.name})`,
+    selector: loaded.selector,
+    mode: loaded.mode,
+    stress,
+    ...(container === undefined ? {} : { container }),
+    duration,
+  };
+  return {
+    name: loaded.name,
+    title: `StressChaos ${loaded.name}`,
     hypothesis: manifestHypothesis(options, loaded.fileName),
     method: [step],
     rollbacks: [],

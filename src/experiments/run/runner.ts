@@ -5,6 +5,8 @@ import { runObjectChaos } from "../../engine/object-chaos.js";
 import { runPodChaos } from "../../engine/pod-chaos.js";
 import { runContainerKill } from "../../engine/container-kill.js";
 import { runNetworkChaos } from "../../engine/network-chaos.js";
+import type { NetworkChaosResult } from "../../engine/network-chaos.js";
+import { runStressChaos } from "../../engine/stress-chaos.js";
 import { runPodFailure } from "../../engine/pod-failure.js";
 import { fileParamNames, planObjectFault } from "../../faults/object-registry.js";
 import { podFaults } from "../../faults/pod-registry.js";
@@ -12,12 +14,13 @@ import type { NamespaceScope } from "../../kube/pod-facts.js";
 import type {
   ContainerKillStep,
   NetworkFaultStep,
+  StressFaultStep,
   ObjectFaultStep,
   PodFailureStep,
   PodFaultStep,
   WaitStep,
 } from "../files/model.js";
-import { networkFaultInput, objectFaultInput, type FaultInput } from "../report/fault-facts.js";
+import { objectFaultInput, timedFaultInput, type FaultInput } from "../report/fault-facts.js";
 import { buildRunReport } from "../report/build.js";
 import type { RunReport } from "../report/run-report.js";
 import type { Sample, TimeWindow } from "../report/samples.js";
@@ -188,15 +191,20 @@ class ExperimentRun {
     }
   }
 
+  private async runStep(step: PlanStep, index: number): Promise<void> {
+    if (step.type === "wait") await this.wait(step);
+    else if (step.type === "pod-fault") await this.podFault(step, index);
+    else if (step.type === "object-fault") await this.objectFault(step);
+    else if (step.type === "pod-failure") await this.podFailure(step);
+    else if (step.type === "container-kill") await this.containerKill(step);
+    else if (step.type === "network-fault") await this.networkFault(step);
+    else if (step.type === "stress-fault") await this.stressFault(step);
+    else await this.schedule(step);
+  }
+
   private async step(step: PlanStep, index: number): Promise<void> {
     try {
-      if (step.type === "wait") await this.wait(step);
-      else if (step.type === "pod-fault") await this.podFault(step, index);
-      else if (step.type === "object-fault") await this.objectFault(step);
-      else if (step.type === "pod-failure") await this.podFailure(step);
-      else if (step.type === "container-kill") await this.containerKill(step);
-      else if (step.type === "network-fault") await this.networkFault(step);
-      else await this.schedule(step);
+      await this.runStep(step, index);
     } catch (error: unknown) {
       // Bad input the cluster revealed (a protected namespace named outright) is an error, exit 2.
       if (error instanceof BroadsideError && error.exitCode === ExitCode.usage) throw error;
@@ -340,6 +348,11 @@ class ExperimentRun {
       dryRun: false,
       stop: this.methodStopped(),
     });
+    this.timedFaultDone(result, start, step.kind);
+  }
+
+  /** A timed node fault's result: its window kept, its targets noted; none selected or one failed throws. */
+  private timedFaultDone(result: NetworkChaosResult, start: number, kind: string): void {
     if (result.runs.length === 0) {
       const left = result.plan.excluded.length;
       throw new Error(
@@ -348,12 +361,29 @@ class ExperimentRun {
     }
     for (const pod of result.plan.selected) this.targetUids.add(pod.uid);
     this.windows.push({ start, end: this.now() });
-    this.faults.push(networkFaultInput(step.kind, result.runs));
+    this.faults.push(timedFaultInput(kind, result.runs));
     const failed = result.runs.filter((run) => run.problem !== undefined);
     if (failed.length > 0)
       throw new Error(
-        `${String(failed.length)} of ${String(result.runs.length)} ${step.kind} fault(s): ${failed[0]?.problem ?? ""}`,
+        `${String(failed.length)} of ${String(result.runs.length)} ${kind} fault(s): ${failed[0]?.problem ?? ""}`,
       );
+  }
+
+  /** A stress through the node daemons (ADR 0040), held for its duration (ended early when the method stops). */
+  private async stressFault(step: StressFaultStep): Promise<void> {
+    const start = this.now();
+    const result = await runStressChaos(this.ctx, {
+      scope: scopeOf(step),
+      selector: step.selector,
+      mode: step.mode,
+      stress: step.stress,
+      container: step.container,
+      unsafe: this.ctx.rails.unsafe,
+      duration: step.duration,
+      dryRun: false,
+      stop: this.methodStopped(),
+    });
+    this.timedFaultDone(result, start, "stress");
   }
 
   /** Resolves when the method stops (a breach, Ctrl-C): an object fault then reverts at once. */
@@ -505,6 +535,8 @@ export function describeStep(step: PlanStep | WaitStep): string {
       return `${named}container-kill of ${step.containerNames.join(", ")}`;
     case "network-fault":
       return `${named}${step.kind} for ${step.duration.toString()}`;
+    case "stress-fault":
+      return `${named}stress for ${step.duration.toString()}`;
     case "schedule":
       return `${named}Schedule, ${step.concurrencyPolicy}, for ${step.runFor.toString()}`;
   }

@@ -383,7 +383,11 @@ export class PodBodies {
       // The run may have ended (and another started, with a new baseline) while the counter was read.
       if (kills <= baseline || body.run !== run || body.oomBaseline !== baseline) continue;
       body.oomSeen = true;
-      for (const leaf of body.spec.cgroups.leaves) await killCgroup(this.options.host, leaf);
+      // In the body's queue: its restart (queued when the run exits) waits until the cgroup is empty,
+      // so this kill's later rounds never hit the restarted run (ADR 0040).
+      void this.enqueue(body.spec.uid, async () => {
+        for (const leaf of body.spec.cgroups.leaves) await killCgroup(this.options.host, leaf);
+      });
     }
   }
 

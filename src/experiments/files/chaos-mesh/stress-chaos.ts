@@ -6,8 +6,7 @@ import { parseAt, readTargeting } from "../context.js";
 import { goDurationField, toDuration } from "../durations.js";
 import { faultDurationBound } from "./manifest.js";
 import { durationLimits } from "../../../core/input-limits.js";
-import type { AwaitsNodeDaemon, ChaosMeshStressChaos, MemorySize, StressChaosSpec } from "../model.js";
-import { needsNodeDaemon } from "../model.js";
+import type { ChaosMeshStressChaos, MemorySize, Runnability, StressChaosSpec } from "../model.js";
 import type { FieldPath } from "../problems.js";
 import { manifestRoot, valueAt } from "../problems.js";
 import {
@@ -22,7 +21,7 @@ import {
 
 /**
  * StressChaos, field by field as chaos-mesh/chaos-mesh api/v1alpha1/stresschaos_types.go defines it, with
- * the checks of stresschaos_webhook.go. Parsed and checked; not runnable until the node daemon exists.
+ * the checks of stresschaos_webhook.go. Parsed and checked; runnable as stressRunnability says (ADR 0040).
  */
 
 /** Stressor.Workers: "+kubebuilder:validation:Maximum=8192", and the webhook wants it positive. */
@@ -134,26 +133,53 @@ function stressorsOf(spec: ParsedStressChaos): Partial<StressChaosSpec> {
   };
 }
 
-/** A StressChaos spec at `path`; parsed and checked, never runnable until the node daemon exists. */
+/**
+ * Whether Broadside runs the spec (ADR 0040): memory (with a size) and cpu stressors, with a duration.
+ * stress-ng's own strings (stressngStressors, options) are never run (no shell, no stress-ng); a memory
+ * ramp-up (time) and oomScoreAdj are not modelled yet.
+ */
+export function stressRunnability(spec: StressChaosSpec): Runnability {
+  const reason = notRunBecause(spec);
+  return reason === undefined ? { runnable: true } : { runnable: false, reason };
+}
+
+function notRunBecause(spec: StressChaosSpec): string | undefined {
+  const { memory } = spec;
+  if (usesStressNg(spec))
+    return "stressngStressors and stress-ng options do not run: Broadside runs its own stressor, not stress-ng";
+  if (memory !== undefined && memory.size === undefined)
+    return "stressors.memory.size is required to run it (a size such as 256MB, or a percentage)";
+  if (memory !== undefined && (memory.timeMs !== undefined || memory.oomScoreAdj !== undefined))
+    return "stressors.memory.time and oomScoreAdj do not run yet";
+  if (spec.duration === undefined)
+    return "spec.duration is required to run it: a stress of unstated length is not guessed";
+  return undefined;
+}
+
+function usesStressNg({ stressngStressors, memory, cpu }: StressChaosSpec): boolean {
+  const options = [...(memory?.options ?? []), ...(cpu?.options ?? [])];
+  return stressngStressors !== undefined || options.length > 0;
+}
+
+/** A StressChaos spec at `path`; parsed and checked; runnable as stressRunnability says. */
 export function loadStressChaosSpec(
   context: LoadContext,
   path: FieldPath,
-): (StressChaosSpec & AwaitsNodeDaemon) | undefined {
+): (StressChaosSpec & Runnability) | undefined {
   const spec = parseAt(context, stressChaosSchema, path);
   const targeting = readTargeting(context, path);
   refuseRemoteCluster(context, path);
   checkStressors(context, path);
   if (spec === undefined || targeting === undefined) return undefined;
-  return {
+  const loaded: StressChaosSpec = {
     selector: targeting.selector,
     mode: targeting.mode,
     containerNames: spec.containerNames ?? [],
     ...stressorsOf(spec),
     ...optional("stressngStressors", spec.stressngStressors),
     ...optional("duration", spec.duration, toDuration),
-    runnable: false,
-    reason: needsNodeDaemon,
   };
+  return { ...loaded, ...stressRunnability(loaded) };
 }
 
 export function loadStressChaos(context: LoadContext): ChaosMeshStressChaos | undefined {
