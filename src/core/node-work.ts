@@ -118,6 +118,21 @@ export type NetworkBackend = (typeof networkBackends)[number];
 
 const tcpPortSchema = z.number().int().min(1).max(65_535);
 
+/** An IPv4 address, or a CIDR block of them, as nftables and tc's u32 take it. */
+export const ipv4CidrPattern =
+  /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(\/([0-9]|[12][0-9]|3[0-2]))?$/;
+
+/**
+ * A peer of a filtered fault (NetworkChaos `target` and `externalTargets`): an address the writer resolved
+ * (a target pod's IP, an external IPv4 address or CIDR) and, for a pod, the TCP ports it declares (the
+ * proxy backend redirects the pod's connections to those ports; ADR 0041).
+ */
+export const peerSchema = z.strictObject({
+  address: z.string().regex(ipv4CidrPattern, { error: "must be an IPv4 address or CIDR" }),
+  ports: z.array(tcpPortSchema).max(16).optional(),
+});
+export type Peer = z.infer<typeof peerSchema>;
+
 export const networkWorkSchema = z.strictObject({
   device: deviceSchema,
   bandwidth: bandwidthSchema.optional(),
@@ -128,6 +143,12 @@ export const networkWorkSchema = z.strictObject({
   backend: z.enum(networkBackends).optional(),
   /** delay and loss through the proxy: the pod's TCP ports whose incoming connections are redirected. */
   ports: z.array(tcpPortSchema).min(1).max(16).optional(),
+  /**
+   * Filtered rules (ADR 0041): only the pod's traffic with these peers is faulted (delay, loss, bandwidth:
+   * what the pod sends to them; partition: its direction's chains, to them and from them). Absent: all of
+   * the pod's traffic on the device.
+   */
+  peers: z.array(peerSchema).min(1).max(256).optional(),
 });
 export type NetworkWork = z.infer<typeof networkWorkSchema>;
 
@@ -183,8 +204,9 @@ function kindProblem(spec: {
   if (spec.durationMs === undefined) return { path: "durationMs", message: `is required for ${spec.kind}` };
   if (spec.network?.[spec.kind] === undefined)
     return { path: "network", message: `needs its ${spec.kind} parameters` };
-  if (spec.network.backend === "proxy" && spec.network.ports === undefined)
-    return { path: "network", message: "the proxy backend needs the pod's TCP ports" };
+  const peerPorts = (spec.network.peers ?? []).some((peer) => (peer.ports ?? []).length > 0);
+  if (spec.network.backend === "proxy" && spec.network.ports === undefined && !peerPorts)
+    return { path: "network", message: "the proxy backend needs the pod's TCP ports or its targets'" };
   return undefined;
 }
 

@@ -13,7 +13,7 @@ import {
   hasBroadsideQdisc,
   chooseBackend,
   inNetns,
-  kernelQdiscArgv,
+  kernelQdiscArgvs,
   ledgerIdOfTable,
   netemLack,
   netemProbeArgv,
@@ -123,11 +123,7 @@ export class TimedFaults {
     if (spec.kind !== "delay" && spec.kind !== "loss") return undefined;
     const asked = spec.network?.backend ?? "auto";
     const lacks = asked === "proxy" ? undefined : netemLack(await this.netemOnNode());
-    const noPorts =
-      spec.network?.ports === undefined
-        ? `pod ${spec.pod.namespace}/${spec.pod.name} declares no TCP port, so the proxy backend has nothing to redirect`
-        : undefined;
-    return chooseBackend(asked, lacks, noPorts);
+    return chooseBackend(asked, lacks, unproxiable(spec));
   }
 
   /** The netem probe, run once per daemon. */
@@ -327,16 +323,25 @@ export class TimedFaults {
     if (netns === undefined || spec.network === undefined)
       return done("the work has no network namespace or parameters");
     if (entry.backend?.kind === "proxy") return this.applyProxy(entry, netns.path);
-    if (spec.kind === "partition" && spec.network.partition !== undefined)
-      return done(
-        await this.loadTable(
-          entry,
-          partitionRuleset(spec.ledgerId, spec.network.device, spec.network.partition),
-        ),
-      );
-    const argv = kernelQdiscArgv(spec.kind, spec.network);
-    if (argv === undefined) return done(`the daemon cannot apply ${spec.kind}`);
-    return done(failure(await this.ctx.runner.run(inNetns(netns.path, argv)), "tc"));
+    const { device, partition, peers } = spec.network;
+    if (spec.kind === "partition" && partition !== undefined)
+      return done(await this.loadTable(entry, partitionRuleset(spec.ledgerId, device, partition, peers)));
+    return done(await this.applyQdiscs(spec, netns.path));
+  }
+
+  /** The kernel backend's tc commands, in order; the first failure's words. */
+  private async applyQdiscs(spec: NodeWorkSpec, netnsPath: string): Promise<string | undefined> {
+    const network = spec.network;
+    const argvs = network === undefined ? undefined : kernelQdiscArgvs(spec.kind, network);
+    if (network === undefined || argvs === undefined) return `the daemon cannot apply ${spec.kind}`;
+    // A filtered fault's htb root cannot be changed in place: one left by a run before a restart is removed.
+    if (network.peers !== undefined)
+      await this.ctx.runner.run(inNetns(netnsPath, qdiscDeleteArgv(network.device)));
+    for (const argv of argvs) {
+      const problem = failure(await this.ctx.runner.run(inNetns(netnsPath, argv)), "tc");
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
   }
 
   /** Loads a fault's nft table afresh: a table left by a run before a restart is replaced, never doubled. */
@@ -365,10 +370,10 @@ export class TimedFaults {
   ): Promise<{ problem: string | undefined; entry: JournalEntry }> {
     const { spec } = given;
     const network = spec.network;
-    if (network?.ports === undefined)
-      return { problem: "the work names no pod port to redirect", entry: given };
+    const problem = network === undefined ? "the work has no network parameters" : unproxiable(spec);
+    if (network === undefined || problem !== undefined) return { problem, entry: given };
     const endsAt = given.endsAt ?? this.ctx.clock.now() + (spec.durationMs ?? 0);
-    const started = await this.proxyFor(given, netnsPath, { ...network, ports: network.ports }, endsAt);
+    const started = await this.proxyFor(given, netnsPath, network, endsAt);
     if ("problem" in started) return { problem: started.problem, entry: given };
     const entry = started.entry;
     const listeners = entry.proxy?.listeners ?? [];
@@ -377,6 +382,7 @@ export class TimedFaults {
       network.device,
       listeners,
       (endsAt + proxyGraceMs / 2) / 1000,
+      network.peers,
     );
     return { problem: await this.loadTable(entry, ruleset), entry };
   }
@@ -385,15 +391,19 @@ export class TimedFaults {
   private async proxyFor(
     entry: JournalEntry,
     netnsPath: string,
-    network: NonNullable<NodeWorkSpec["network"]> & { ports: number[] },
+    network: NonNullable<NodeWorkSpec["network"]>,
     endsAt: number,
   ): Promise<{ entry: JournalEntry } | { problem: string }> {
     const { ctx } = this;
     const { proxy } = entry;
     if (proxy !== undefined && (await ctx.processes.startTime(proxy.pid)) === proxy.startTime)
       return { entry };
+    const upstreams = (network.peers ?? []).flatMap((peer) =>
+      (peer.ports ?? []).map((port) => ({ host: peer.address, port })),
+    );
     const config: ProxyConfig = {
-      ports: network.ports,
+      ports: network.ports ?? [],
+      ...(upstreams.length === 0 ? {} : { upstreams }),
       ...(network.delay === undefined ? {} : { delay: network.delay }),
       ...(network.loss === undefined ? {} : { loss: network.loss }),
       untilMs: endsAt + proxyGraceMs,
@@ -444,6 +454,22 @@ export class TimedFaults {
   }
 }
 
+/**
+ * Why the proxy backend cannot carry the work, or undefined: it redirects connections into the pod on its
+ * declared ports (from the peers, when there are peers) and the pod's connections to peer pods on theirs
+ * (ADR 0041), so it needs one of those; and an external target (no ports) it could not redirect at all.
+ */
+export function unproxiable(spec: NodeWorkSpec): string | undefined {
+  const network = spec.network;
+  const external = network?.peers?.find((peer) => peer.ports === undefined || peer.ports.length === 0);
+  if (external !== undefined)
+    return `the proxy backend redirects the pod's connections to a target's declared ports, and ${external.address} (an external target, or a pod that declares no TCP port) has none; faulting it needs the kernel backend (sch_netem)`;
+  const peerPorts = (network?.peers ?? []).some((peer) => (peer.ports ?? []).length > 0);
+  if (network?.ports === undefined && !peerPorts)
+    return `pod ${spec.pod.namespace}/${spec.pod.name} declares no TCP port, so the proxy backend has nothing to redirect`;
+  return undefined;
+}
+
 function failure(outcome: { exitCode: number; stderr: string }, tool: string): string | undefined {
   if (outcome.exitCode === 0) return undefined;
   const words = outcome.stderr.trim().split("\n")[0] ?? "";
@@ -467,5 +493,13 @@ function faultDetail(network: NodeWorkSpec["network"]): string {
 export function describeFault(spec: NodeWorkSpec): string {
   const network = spec.network;
   const where = `${network?.device ?? "eth0"} of pod ${spec.pod.namespace}/${spec.pod.name}`;
-  return `${spec.kind}${faultDetail(network)} on ${where}`;
+  const peers = network?.peers;
+  const only =
+    peers === undefined
+      ? ""
+      : `, only with ${peers
+          .slice(0, 3)
+          .map((peer) => peer.address)
+          .join(", ")}${peers.length > 3 ? ` and ${String(peers.length - 3)} more` : ""}`;
+  return `${spec.kind}${faultDetail(network)} on ${where}${only}`;
 }

@@ -16,8 +16,14 @@ import type {
   NodeWorkStore,
 } from "../core/node-work.js";
 import type { TargetPlan } from "../core/targeting/types.js";
-import { networkWork, planNetworkTargets, refuseProxyWithoutPorts } from "../faults/network.js";
-import type { NetworkFaultKind, NetworkTarget } from "../faults/network.js";
+import {
+  externalPeers,
+  filteredFaults,
+  networkWork,
+  planNetworkTargets,
+  refuseProxyWithoutPorts,
+} from "../faults/network.js";
+import type { NetworkDirection, NetworkFault, NetworkFaultKind, NetworkTarget } from "../faults/network.js";
 import { broadsideNamespace, newRecordId } from "../kube/ledger-store.js";
 import { workOf } from "../kube/node-work-store.js";
 import { Informer } from "../kube/watch/informer.js";
@@ -42,6 +48,19 @@ export interface NetworkChaosRequest extends PodChoice {
   readonly stop?: Promise<void>;
   /** How long to wait for the daemon's first answer, and for its Reverted answer. Default 30 s. */
   readonly answerTimeoutMs?: number;
+  /**
+   * Filtered rules (NetworkChaos `target`, `externalTargets`, `direction`; ADR 0041): only the traffic
+   * between the chosen pods and these peers is faulted. Absent: all of the chosen pods' traffic.
+   */
+  readonly filter?: NetworkFilter;
+}
+
+export interface NetworkFilter {
+  /** The target pods, chosen as the fault's pods are. */
+  readonly target?: PodChoice;
+  /** IPv4 addresses and CIDRs; `field` names them in a refusal (`--external-target`, `spec.externalTargets`). */
+  readonly external: { readonly values: readonly string[]; readonly field: string };
+  readonly direction: NetworkDirection;
 }
 
 export interface NetworkFaultRun {
@@ -61,7 +80,10 @@ export interface NetworkFaultRun {
 
 export interface NetworkChaosResult {
   readonly plan: TargetPlan;
+  /** The pods faulted (with `from`, the targets). */
   readonly targets: readonly NetworkTarget[];
+  /** A filtered fault's peers per pod faulted, by address (empty for the whole pod's traffic). */
+  readonly peers: readonly (readonly string[])[];
   readonly runs: readonly NetworkFaultRun[];
 }
 
@@ -72,28 +94,56 @@ export async function runNetworkChaos(
   request: NetworkChaosRequest,
 ): Promise<NetworkChaosResult> {
   const { planned } = await gatherAndPlan(ctx, request);
-  const pods = await currentPods(ctx, planned.selected);
-  const targets = planNetworkTargets(pods);
-  refuseProxyWithoutPorts(request.network, targets);
-  if (request.dryRun || targets.length === 0) return { plan: planned, targets, runs: [] };
+  const sources = planNetworkTargets(await currentPods(ctx, planned.selected));
+  const faults =
+    request.filter === undefined
+      ? sources.map((target) => ({ target, network: request.network }))
+      : await filtered(ctx, request, request.filter, sources);
+  refuseProxyWithoutPorts(faults);
+  const targets = faults.map((fault) => fault.target);
+  const peers = faults.map((fault) => (fault.network.peers ?? []).map((peer) => peer.address));
+  if (request.dryRun || faults.length === 0) return { plan: planned, targets, peers, runs: [] };
   const store = nodeWorkStore(ctx, request.kind);
   await refuseWhileHalted(ctx.halt);
-  const runs = await Promise.all(targets.map((target) => faultOne(ctx, store, request, target)));
-  return { plan: planned, targets, runs };
+  const runs = await Promise.all(faults.map((fault) => faultOne(ctx, store, request, fault)));
+  return { plan: planned, targets, peers, runs };
+}
+
+/** The faults of a filtered request: the target pods chosen and read, the external addresses checked. */
+async function filtered(
+  ctx: EngineContext,
+  request: NetworkChaosRequest,
+  filter: NetworkFilter,
+  sources: readonly NetworkTarget[],
+): Promise<NetworkFault[]> {
+  const externals = externalPeers(filter.external.values, filter.external.field);
+  const targets =
+    filter.target === undefined
+      ? []
+      : planNetworkTargets(
+          await currentPods(ctx, (await gatherAndPlan(ctx, filter.target)).planned.selected),
+        );
+  if (targets.length === 0 && externals.length === 0)
+    throw new BroadsideError(
+      "BRD_USAGE",
+      "the target selector chose no pod and there is no external target: the filtered fault would fault nothing",
+    );
+  return filteredFaults(request.kind, request.network, sources, targets, externals, filter.direction);
 }
 
 async function faultOne(
   ctx: EngineContext,
   store: NodeWorkStore,
   request: NetworkChaosRequest,
-  target: NetworkTarget,
+  fault: NetworkFault,
 ): Promise<NetworkFaultRun> {
+  const { target } = fault;
   const answerMs = request.answerTimeoutMs ?? defaultAnswerTimeoutMs;
-  const record = await writeRecord(ctx, request, target, answerMs);
+  const record = await writeRecord(ctx, request, fault, answerMs);
   ctx.failpoint("record-written");
   const name = nodeWorkName(record.id);
   const base = { target, ledgerId: record.id, work: name };
-  const spec = workSpec(ctx, request, target, record, answerMs);
+  const spec = workSpec(ctx, request, fault, record, answerMs);
   const watch = await watchWork(ctx, name);
   try {
     const created = await store.create(spec);
@@ -122,12 +172,12 @@ async function faultOne(
 function workSpec(
   ctx: EngineContext,
   request: NetworkChaosRequest,
-  target: NetworkTarget,
+  fault: NetworkFault,
   record: LedgerRecord,
   answerMs: number,
 ): NodeWorkSpec {
   const spec = parseNodeWorkSpec(
-    networkWork(request.kind, target, request.network, {
+    networkWork(request.kind, fault.target, fault.network, {
       ledgerId: record.id,
       createdAt: record.createdAt,
       deadline: record.createdAt + answerMs,
@@ -223,14 +273,14 @@ async function askRevert(
 async function writeRecord(
   ctx: EngineContext,
   request: NetworkChaosRequest,
-  target: NetworkTarget,
+  { target, network }: NetworkFault,
   answerMs: number,
 ): Promise<LedgerRecord> {
   const now = ctx.clock.now();
   const injected: JsonObject = {
     kind: request.kind,
     node: target.node,
-    network: request.network as unknown as JsonObject,
+    network: network as unknown as JsonObject,
   };
   return ctx.ledger.create({
     id: newRecordId(now),

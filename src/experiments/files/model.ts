@@ -195,6 +195,12 @@ export interface NetworkFaultStep {
   readonly kind: "bandwidth" | "partition" | "delay" | "loss";
   readonly network: NetworkWork;
   readonly duration: Duration;
+  /** NetworkChaos `target`, `externalTargets` and `direction`: filtered rules (ADR 0041). */
+  readonly filter?: {
+    readonly target?: { readonly selector: Selector; readonly mode: Mode };
+    readonly externalTargets: readonly string[];
+    readonly direction: "to" | "from" | "both";
+  };
 }
 
 export type MethodStep =

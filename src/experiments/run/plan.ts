@@ -176,7 +176,7 @@ function podChaosPlan(loaded: ChaosMeshPodChaos, options: PlanOptions, timeout: 
   };
 }
 
-/** A runnable NetworkChaos (bandwidth, delay, loss, or partition of the whole pod) as one network-fault step. */
+/** A runnable NetworkChaos (bandwidth, delay, loss or partition; filtered to a target or not) as one network-fault step. */
 function networkChaosPlan(loaded: ChaosMeshNetworkChaos, options: PlanOptions): RunPlan {
   const { action, duration } = loaded;
   const network = networkWorkOf(loaded);
@@ -197,6 +197,15 @@ function networkChaosPlan(loaded: ChaosMeshNetworkChaos, options: PlanOptions): 
     kind: action,
     network,
     duration,
+    ...(loaded.target === undefined && loaded.externalTargets.length === 0
+      ? {}
+      : {
+          filter: {
+            ...optional("target", loaded.target),
+            externalTargets: loaded.externalTargets,
+            direction: loaded.direction,
+          },
+        }),
   };
   return {
     name: loaded.name,
