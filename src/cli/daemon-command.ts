@@ -12,6 +12,7 @@ import { FileJournal } from "../daemon/journal.js";
 import { systemProcessTable } from "../daemon/proc.js";
 import { systemArgvRunner } from "../daemon/run-argv.js";
 import { NodeProxyLauncher } from "../daemon/proxy-launcher.js";
+import { systemProcessLister } from "../daemon/orphan-proxies.js";
 import { SandboxRecordsFinder } from "../daemon/sandbox-finder.js";
 import { broadsideNamespace } from "../kube/ledger-store.js";
 import { ConfigMapNodeWork } from "../kube/node-work-store.js";
@@ -61,6 +62,7 @@ export function registerDaemonCommand(program: Command, config: CliConfig, io: C
     )
     .action(async (flags: DaemonFlags) => {
       const node = objectName(flags.node, "--node");
+      const proxyScript = join(config.packageRoot, "dist", "daemon", "proxy-main.js");
       const finder = finderOf(config, flags);
       const connected = connectEngine(config, io, flags);
       const log = pino({ base: { component: "daemon", node } }, pino.destination(2));
@@ -75,10 +77,8 @@ export function registerDaemonCommand(program: Command, config: CliConfig, io: C
         runner: systemArgvRunner,
         ledger: connected.ctx.ledger,
         scratchDir: flags.journal,
-        proxies: new NodeProxyLauncher(
-          { node: process.execPath, script: join(config.packageRoot, "dist", "daemon", "proxy-main.js") },
-          flags.journal,
-        ),
+        proxies: new NodeProxyLauncher({ node: process.execPath, script: proxyScript }, flags.journal),
+        orphanScan: { lister: systemProcessLister, script: proxyScript, journalDir: flags.journal },
         halt: connected.ctx.halt,
         clock: connected.ctx.clock,
         protectedNamespaces: [...defaultProtectedNamespaces, broadsideNamespace],

@@ -13,9 +13,13 @@ import type { WatchSources } from "../kube/watch/source.js";
 import { TimedFaults } from "./timed.js";
 import type { TimedContext } from "./timed.js";
 import { actOn, resume } from "./worker.js";
+import { killOrphanProxies } from "./orphan-proxies.js";
+import type { OrphanScanContext } from "./orphan-proxies.js";
 
 export interface DaemonOptions extends TimedContext {
   readonly namespace: string;
+  /** The start-up scan for proxies the journal does not account for (orphan-proxies.ts); none without. */
+  readonly orphanScan?: Pick<OrphanScanContext, "lister" | "script" | "journalDir">;
   readonly watches: WatchSources;
   /** Reported entries older than this are pruned from the journal at start. Default 7 days. */
   readonly journalRetentionMs?: number;
@@ -94,6 +98,10 @@ export class NodeDaemon {
     await this.timed.removeLeftovers().catch((error: unknown) => {
       this.options.log("leftover scan failed", { error: describeError(error) });
     });
+    if (this.options.orphanScan !== undefined)
+      await killOrphanProxies({ ...this.options, ...this.options.orphanScan }).catch((error: unknown) => {
+        this.options.log("orphan proxy scan failed", { error: describeError(error) });
+      });
     await this.haltInformer.start();
     this.sweeper = setInterval(() => {
       void this.timed.sweep().catch((error: unknown) => {

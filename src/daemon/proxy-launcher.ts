@@ -46,6 +46,8 @@ export class NodeProxyLauncher implements ProxyLauncher {
       this.program.script,
       "--config",
       JSON.stringify(config),
+      // Ignored by the proxy: the marks the start-up scan knows this daemon's proxies by (orphan-proxies.ts).
+      ...["--work", name, "--journal", this.logDir],
     ];
     const child = spawn("nsenter", argv, { detached: true, stdio: ["ignore", "pipe", log] });
     closeSync(log);
