@@ -108,6 +108,10 @@ export const lossSchema = z.strictObject({
 });
 export type LossParams = z.infer<typeof lossSchema>;
 
+/** Chaos Mesh's NetworkChaos duplicate and corrupt: the share (%) and its correlation (%); netem only. */
+export const duplicateSchema = lossSchema;
+export const corruptSchema = lossSchema;
+
 /**
  * How delay and loss are made (ADR 0039): `kernel` is tc netem on the device; `proxy` is Broadside's TCP
  * proxy in the pod's namespace with an nftables redirect of the pod's ports; `auto` lets the node's daemon
@@ -139,7 +143,9 @@ export const networkWorkSchema = z.strictObject({
   partition: partitionSchema.optional(),
   delay: delaySchema.optional(),
   loss: lossSchema.optional(),
-  /** delay and loss: the backend asked for (default auto). */
+  duplicate: duplicateSchema.optional(),
+  corrupt: corruptSchema.optional(),
+  /** delay and loss: the backend asked for (default auto); duplicate and corrupt: kernel or auto only. */
   backend: z.enum(networkBackends).optional(),
   /** delay and loss through the proxy: the pod's TCP ports whose incoming connections are redirected. */
   ports: z.array(tcpPortSchema).min(1).max(16).optional(),
@@ -209,6 +215,23 @@ function kindProblem(spec: {
     return { path: "network", message: "the proxy backend needs the pod's TCP ports or its targets'" };
   return undefined;
 }
+
+/** Why the proxy backend cannot stand in for netem's duplicate and corrupt (ADR 0039). */
+export function noProxyFor(kind: "duplicate" | "corrupt"): string {
+  return `the proxy backend cannot ${kind} packets (a TCP proxy sees a stream, not packets)`;
+}
+
+/**
+ * What a node's daemon publishes about its node at start, so a writer can refuse before any write what the
+ * node cannot do (duplicate and corrupt need sch_netem): whether its kernel has netem, and tc's words.
+ */
+export const nodeCapabilitiesSchema = z.strictObject({
+  node: z.string(),
+  netem: z.boolean().optional(),
+  words: z.string().max(512),
+  at: epochMs,
+});
+export type NodeCapabilities = z.infer<typeof nodeCapabilitiesSchema>;
 
 /**
  * Done: a one-shot action was taken. Applied: a timed fault holds (it will be Reverted). Reverted: a timed
@@ -341,4 +364,8 @@ export interface NodeWorkStore {
   requestRevert(work: NodeWork, request: RevertRequest): Promise<NodeWork>;
   /** Deletes a finished work object (any version); a missing one is fine. */
   remove(name: string): Promise<void>;
+  /** What `node`'s daemon published about its node, or undefined (none published, or not readable). */
+  capabilities?(node: string): Promise<NodeCapabilities | undefined>;
+  /** A daemon's publication of its node's capabilities (created, or replaced). */
+  publishCapabilities?(capabilities: NodeCapabilities): Promise<void>;
 }

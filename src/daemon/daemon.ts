@@ -77,6 +77,23 @@ export class NodeDaemon {
     });
   }
 
+  /** Publishes whether this node's kernel has netem, so writers refuse duplicate and corrupt before any write. */
+  private async publishCapabilities(): Promise<void> {
+    const { store, node, clock } = this.options;
+    if (store.publishCapabilities === undefined) return;
+    try {
+      const probe = await this.timed.netemOnNode();
+      await store.publishCapabilities({
+        node,
+        ...(probe.has === undefined ? {} : { netem: probe.has }),
+        words: probe.words,
+        at: clock.now(),
+      });
+    } catch (error: unknown) {
+      this.options.log("capabilities not published", { error: describeError(error) });
+    }
+  }
+
   /** Finishes the journal's open entries, then starts watching; resolves once the first LIST is in. */
   async start(): Promise<void> {
     const { journal, clock } = this.options;
@@ -98,6 +115,7 @@ export class NodeDaemon {
     await this.timed.removeLeftovers().catch((error: unknown) => {
       this.options.log("leftover scan failed", { error: describeError(error) });
     });
+    await this.publishCapabilities();
     if (this.options.orphanScan !== undefined)
       await killOrphanProxies({ ...this.options, ...this.options.orphanScan }).catch((error: unknown) => {
         this.options.log("orphan proxy scan failed", { error: describeError(error) });

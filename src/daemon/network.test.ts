@@ -216,6 +216,19 @@ describe("the kernel backend's argv (checked exactly: no shell, every value from
     ]);
   });
 
+  it("duplicate and corrupt (netem only): exactly netem's argv with Broadside's handle", () => {
+    expect(
+      kernelQdiscArgvs("duplicate", { device: "eth0", duplicate: { percent: 5, correlation: 25 } }),
+    ).toEqual([
+      ["tc", "qdisc", "replace", "dev", "eth0", "root", "handle", "b5d:", "netem", "duplicate", "5%", "25%"],
+    ]);
+    expect(
+      kernelQdiscArgvs("corrupt", { device: "eth1", corrupt: { percent: 0.5, correlation: 0 } }),
+    ).toEqual([
+      ["tc", "qdisc", "replace", "dev", "eth1", "root", "handle", "b5d:", "netem", "corrupt", "0.5%"],
+    ]);
+  });
+
   it("a filtered partition drops only the traffic to the peers (output) and from them (input)", () => {
     const peers = [{ address: "10.244.1.7" }, { address: "10.244.1.9" }];
     const both = partitionRuleset(id, "eth0", { direction: "both" }, peers);

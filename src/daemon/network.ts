@@ -283,16 +283,9 @@ export function kernelQdiscArgvs(kind: NodeWorkKind, network: NetworkWork): Argv
   const leaf =
     kind === "bandwidth" && network.bandwidth !== undefined
       ? tbfArgv(device, network.bandwidth, where)
-      : kind === "delay" || kind === "loss"
-        ? netemArgv(
-            device,
-            {
-              ...(network.delay === undefined ? {} : { delay: network.delay }),
-              ...(network.loss === undefined ? {} : { loss: network.loss }),
-            },
-            where,
-          )
-        : undefined;
+      : kind === "partition" || kind === "container-kill"
+        ? undefined
+        : netemArgv(device, netemOf(network), where);
   if (leaf === undefined) return undefined;
   if (peers === undefined) return [leaf];
   const tc = ["tc", "qdisc", "replace", "dev", device];
@@ -312,6 +305,17 @@ export function kernelQdiscArgvs(kind: NodeWorkKind, network: NetworkWork): Argv
       ...["match", "ip", "dst", address.includes("/") ? address : `${address}/32`, "flowid", "b5d:1"],
     ]),
   ];
+}
+
+/** netem's parameters in a work's network section (delay, loss, duplicate, corrupt, as given). */
+function netemOf(network: NetworkWork): NetemParams {
+  const { delay, loss, duplicate, corrupt } = network;
+  return {
+    ...(delay === undefined ? {} : { delay }),
+    ...(loss === undefined ? {} : { loss }),
+    ...(duplicate === undefined ? {} : { duplicate }),
+    ...(corrupt === undefined ? {} : { corrupt }),
+  };
 }
 
 /** What the netem probe found: true, false, or undefined when it could not tell (tc's first words). */

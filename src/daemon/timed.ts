@@ -4,7 +4,7 @@ import { setTimer } from "../core/clock.js";
 import { describeError } from "../core/errors.js";
 import { describeHold } from "../core/halt.js";
 import type { LedgerRecord } from "../core/ledger/record.js";
-import { isTimedKind, workRefusal } from "../core/node-work.js";
+import { isTimedKind, noProxyFor, workRefusal } from "../core/node-work.js";
 import type { NodeWork, NodeWorkSpec, NodeWorkStatus } from "../core/node-work.js";
 import type { ArgvRunner } from "./cri-finder.js";
 import type { JournalEntry } from "./journal.js";
@@ -120,14 +120,20 @@ export class TimedFaults {
    * flag); `proxy` needs the pod's TCP ports; `auto` takes the kernel's netem where there is one.
    */
   private async backendOf(spec: NodeWorkSpec): Promise<Backend | { refused: string } | undefined> {
+    if (spec.kind === "duplicate" || spec.kind === "corrupt") {
+      const lacks = netemLack(await this.netemOnNode());
+      return lacks === undefined
+        ? { kind: "kernel", why: `${spec.kind} is netem's only` }
+        : { refused: `${spec.kind}: ${lacks}, and ${noProxyFor(spec.kind)}` };
+    }
     if (spec.kind !== "delay" && spec.kind !== "loss") return undefined;
     const asked = spec.network?.backend ?? "auto";
     const lacks = asked === "proxy" ? undefined : netemLack(await this.netemOnNode());
     return chooseBackend(asked, lacks, unproxiable(spec));
   }
 
-  /** The netem probe, run once per daemon. */
-  private netemOnNode(): Promise<NetemProbe> {
+  /** The netem probe, run once per daemon (published at start for writers: duplicate and corrupt need it). */
+  netemOnNode(): Promise<NetemProbe> {
     this.netem ??= this.ctx.runner.run(netemProbeArgv()).then((probe) => ({
       has: probe.exitCode === 0 ? true : saysNoSuchQdisc(probe.stderr) ? false : undefined,
       words: (probe.stderr.trim().split("\n")[0] ?? "").slice(0, 200),
@@ -479,13 +485,14 @@ function failure(outcome: { exitCode: number; stderr: string }, tool: string): s
 
 function faultDetail(network: NodeWorkSpec["network"]): string {
   if (network === undefined) return "";
-  const { bandwidth, partition, delay, loss } = network;
+  const { bandwidth, partition, delay, loss, duplicate, corrupt } = network;
   if (bandwidth !== undefined) return ` ${bandwidth.rate}`;
   if (partition !== undefined) return ` (${partition.direction})`;
   if (delay !== undefined)
     return ` ${delay.latencyMs}ms${delay.jitterMs > 0 ? ` ±${delay.jitterMs}ms (correlation ${delay.correlation}%)` : ""}`;
-  if (loss !== undefined)
-    return ` ${loss.percent}%${loss.correlation > 0 ? ` (correlation ${loss.correlation}%)` : ""}`;
+  const share = loss ?? duplicate ?? corrupt;
+  if (share !== undefined)
+    return ` ${share.percent}%${share.correlation > 0 ? ` (correlation ${share.correlation}%)` : ""}`;
   return "";
 }
 

@@ -7,7 +7,7 @@ import { ABSENT } from "../core/ledger/record.js";
 import type { JsonObject, LedgerRecord } from "../core/ledger/record.js";
 import { closeRecord, markApplied } from "../core/ledger/state-machine.js";
 import { ConflictError } from "../core/ledger/store.js";
-import { answerSaysApplied, nodeWorkName, parseNodeWorkSpec } from "../core/node-work.js";
+import { answerSaysApplied, noProxyFor, nodeWorkName, parseNodeWorkSpec } from "../core/node-work.js";
 import type {
   NetworkWork,
   NodeWork,
@@ -100,6 +100,7 @@ export async function runNetworkChaos(
       ? sources.map((target) => ({ target, network: request.network }))
       : await filtered(ctx, request, request.filter, sources);
   refuseProxyWithoutPorts(faults);
+  await refuseWithoutNetem(ctx, request.kind, faults);
   const targets = faults.map((fault) => fault.target);
   const peers = faults.map((fault) => (fault.network.peers ?? []).map((peer) => peer.address));
   if (request.dryRun || faults.length === 0) return { plan: planned, targets, peers, runs: [] };
@@ -107,6 +108,27 @@ export async function runNetworkChaos(
   await refuseWhileHalted(ctx.halt);
   const runs = await Promise.all(faults.map((fault) => faultOne(ctx, store, request, fault)));
   return { plan: planned, targets, peers, runs };
+}
+
+/**
+ * duplicate and corrupt are netem's only (the proxy cannot make them): a node whose daemon published that
+ * its kernel has no sch_netem is refused before anything is written, naming the action, the node and why.
+ * A node with nothing published is left to its daemon, which refuses the same way.
+ */
+async function refuseWithoutNetem(
+  ctx: EngineContext,
+  kind: NetworkFaultKind,
+  faults: readonly NetworkFault[],
+): Promise<void> {
+  if (kind !== "duplicate" && kind !== "corrupt") return;
+  for (const node of new Set(faults.map((fault) => fault.target.node))) {
+    const capabilities = await ctx.nodeWork?.capabilities?.(node);
+    if (capabilities?.netem === false)
+      throw new BroadsideError(
+        "BRD_SHOT_REFUSED",
+        `${kind}: node ${node}'s kernel has no sch_netem (tc: ${capabilities.words}), and ${noProxyFor(kind)}; nothing was written`,
+      );
+  }
 }
 
 /** The faults of a filtered request: the target pods chosen and read, the external addresses checked. */

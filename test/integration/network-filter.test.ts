@@ -244,4 +244,55 @@ describe.runIf(canRun)("filtered network faults: the seed's NetworkChaos delay t
       if (journaled.proxy !== undefined) expect(await running(journaled.proxy.pid)).toBe(false);
     }
   });
+
+  it("duplicate and corrupt need sch_netem: on a kernel without it, `broadside run` refuses them before any write, naming the action and why", async () => {
+    const netem = await kernelHasNetem();
+    if (netem.has) {
+      process.stderr.write(
+        "netem: this kernel has sch_netem; duplicate and corrupt would run here (this test measures only their refusal where netem is missing)\n",
+      );
+      return;
+    }
+    process.stderr.write(
+      `netem: this kernel has no sch_netem (tc: ${netem.words}); duplicate and corrupt cannot be measured here, only their refusal\n`,
+    );
+    const objects = async (): Promise<string[]> =>
+      (await kubectl(kubeconfig, "-n", "broadside-system", "get", "configmaps", "-o", "name")).stdout
+        .split("\n")
+        .filter((line) => /^configmap\/(ledger-|nodework-)/.test(line))
+        .sort();
+    for (const action of ["duplicate", "corrupt"]) {
+      const file = join(stateDir, `networkchaos-${action}.yaml`);
+      await writeFile(
+        file,
+        [
+          "apiVersion: chaos-mesh.org/v1alpha1",
+          "kind: NetworkChaos",
+          `metadata: { name: checkout-${action}, namespace: demo-payments }`,
+          "spec:",
+          `  action: ${action}`,
+          "  mode: all",
+          "  selector: { labelSelectors: { app: checkout } }",
+          `  ${action}: { ${action}: "5", correlation: "25" }`,
+          "  duration: 10s",
+          "",
+        ].join("\n"),
+      );
+      const before = await objects();
+      const run = await broadside(
+        ...["run", file, "--sandbox", name, "--unsafe", "--window", "2s"],
+        ...["--probe", "name=storefront,url=front-door://storefront.demo-shop/,frequency=5"],
+        ...["--report-dir", join(stateDir, "reports")],
+      );
+      process.stderr.write(`run NetworkChaos ${action}: exit ${String(run.code)}\n`);
+      // The run's step fails before its first write, so the run stops as aborted (exit 6).
+      expect(run.code).toBe(6);
+      expect(`${run.stdout}\n${run.stderr}`).toContain(
+        `${action}: node kwok-node-0's kernel has no sch_netem (tc: Error: Specified qdisc kind is unknown.), and the proxy backend cannot ${action} packets (a TCP proxy sees a stream, not packets); nothing was written`,
+      );
+      // Nothing was written: no ledger record, no work object; nothing in checkout's namespace.
+      expect(await objects()).toEqual(before);
+      expect(await broadsideTables(body("checkout").netns)).toEqual([]);
+    }
+  });
 });

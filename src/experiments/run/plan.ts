@@ -180,11 +180,7 @@ function podChaosPlan(loaded: ChaosMeshPodChaos, options: PlanOptions, timeout: 
 function networkChaosPlan(loaded: ChaosMeshNetworkChaos, options: PlanOptions): RunPlan {
   const { action, duration } = loaded;
   const network = networkWorkOf(loaded);
-  if (
-    (action !== "bandwidth" && action !== "partition" && action !== "delay" && action !== "loss") ||
-    duration === undefined ||
-    network === undefined
-  )
+  if (action === "netem" || duration === undefined || network === undefined)
     throw new BroadsideError(
       "BRD_INTERNAL",
       `${loaded.fileName}: a runnable NetworkChaos ${action} without a duration or its section`,
@@ -240,6 +236,16 @@ function networkWorkOf(loaded: ChaosMeshNetworkChaos): NetworkWork | undefined {
   }
   if (action === "loss" && loss !== undefined)
     return { device, loss: { percent: loss.loss, correlation: loss.correlation }, backend: "auto" };
+  return netemOnlyWork(loaded, device);
+}
+
+/** duplicate and corrupt: netem's only, so no backend to choose (ADR 0039). */
+function netemOnlyWork(loaded: ChaosMeshNetworkChaos, device: string): NetworkWork | undefined {
+  const { action, duplicate, corrupt } = loaded;
+  if (action === "duplicate" && duplicate !== undefined)
+    return { device, duplicate: { percent: duplicate.duplicate, correlation: duplicate.correlation } };
+  if (action === "corrupt" && corrupt !== undefined)
+    return { device, corrupt: { percent: corrupt.corrupt, correlation: corrupt.correlation } };
   return undefined;
 }
 

@@ -193,15 +193,15 @@ function optionalStrings(spec: ParsedNetworkChaos): Partial<NetworkChaosSpec> {
 /**
  * Whether Broadside runs the spec (ADR 0032, ADR 0039, ADR 0041): bandwidth, delay, loss and partition,
  * of the whole pod or filtered to a target selector and externalTargets (IPv4 addresses and CIDRs), in
- * any direction the webhook allows, each with a duration. duplicate, corrupt and netem's combinations wait
- * for the kernel backend to be wired.
+ * any direction the webhook allows, each with a duration; duplicate and corrupt too, where the node's kernel
+ * has sch_netem (the writer refuses them before any write on a node without). netem's combinations do not.
  */
 export function networkRunnability(spec: NetworkChaosSpec): Runnability {
   const not = (reason: string): Runnability => ({ runnable: false, reason });
-  const runs = ["bandwidth", "partition", "delay", "loss"];
+  const runs = ["bandwidth", "partition", "delay", "loss", "duplicate", "corrupt"];
   if (!runs.includes(spec.action))
     return not(
-      `action ${spec.action} does not run yet (bandwidth, partition, delay and loss run; duplicate, corrupt and netem's combinations need the kernel backend wired)`,
+      `action ${spec.action} does not run yet (bandwidth, partition, delay, loss, duplicate and corrupt run; netem's combinations do not)`,
     );
   const external = externalProblem(spec.externalTargets);
   if (external !== undefined) return not(external);
