@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -5,7 +6,9 @@ import { systemHost } from "../../src/sandbox/bodies/host.js";
 import { decideBodies, probeBodies } from "../../src/sandbox/bodies/mode.js";
 import type { BodyInfo } from "../../src/sandbox/bodies/pod-bodies.js";
 import { ledgerObjectName } from "../../src/kube/ledger-store.js";
+import { daemonArgs } from "../../src/sandbox/daemons.js";
 import { SandboxName } from "../../src/sandbox/sandbox-name.js";
+import { sandboxLayout } from "../../src/sandbox/state-dir.js";
 import { broadside, config, eventually, kubectl, repoRoot, runProgram } from "./harness.js";
 import { integrationSandboxName } from "./names.js";
 import {
@@ -293,6 +296,60 @@ describe.runIf(canRun)("filtered network faults: the seed's NetworkChaos delay t
       // Nothing was written: no ledger record, no work object; nothing in checkout's namespace.
       expect(await objects()).toEqual(before);
       expect(await broadsideTables(body("checkout").netns)).toEqual([]);
+    }
+  });
+
+  it("a restarted daemon SIGKILLs a proxy of its own that its journal does not account for", async () => {
+    const node = "kwok-node-0";
+    const layout = sandboxLayout(config.stateDir, name);
+    const cli = join(repoRoot, "bin", "broadside.js");
+    const args = daemonArgs(layout, cli, node);
+    const journalDir = args[args.indexOf("--journal") + 1] ?? "";
+    // A proxy as the daemon's launcher starts one (uid 2909, its script, --work, --journal), for a work
+    // object no journal entry names: what a daemon killed between starting a proxy and journaling it leaves.
+    const orphan = spawn(
+      "nsenter",
+      [
+        ...[`--net=/run/netns/${body("checkout").netns}`, "-S", "2909", "-G", "2909", "--"],
+        ...[process.execPath, join(repoRoot, "dist", "daemon", "proxy-main.js")],
+        ...["--config", JSON.stringify({ ports: [8080], untilMs: Date.now() + 120_000 })],
+        ...["--work", "nodework-20261207t000000-0b5d00", "--journal", journalDir],
+      ],
+      { detached: true, stdio: "ignore" },
+    );
+    const pid = orphan.pid ?? 0;
+    orphan.unref();
+    await eventually("the orphan running", async () => ((await running(pid)) ? true : undefined));
+    const daemons = JSON.parse(await readFile(join(stateDir, "daemons.json"), "utf8")) as {
+      node: string;
+      pid: number;
+    }[];
+    const own = daemons.find((d) => d.node === node);
+    if (own === undefined) throw new Error(`no daemon for ${node}`);
+    process.kill(own.pid, "SIGKILL");
+    await eventually("the daemon gone", async () => ((await running(own.pid)) ? undefined : true));
+    expect(await running(pid)).toBe(true);
+    const startedAt = Date.now();
+    const restarted = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+    let log = "";
+    restarted.stderr.on("data", (chunk: Buffer) => (log += chunk.toString()));
+    try {
+      await eventually("the orphan killed", async () => ((await running(pid)) ? undefined : true), 10_000);
+      // Killed by the daemon's scan, not gone by itself: the daemon says so, naming it and why.
+      await eventually("the daemon's log line", () =>
+        Promise.resolve(
+          log.includes('"msg":"orphan proxy killed"') && log.includes(`"pid":${String(pid)}`)
+            ? true
+            : undefined,
+        ),
+      );
+      expect(log).toContain('"reason":"its journal entry is missing"');
+      process.stderr.write(
+        `orphan proxy: killed ${String(Date.now() - startedAt)} ms after the daemon started again\n`,
+      );
+    } finally {
+      restarted.kill("SIGTERM");
+      if (await running(pid)) process.kill(pid, "SIGKILL");
     }
   });
 });
