@@ -152,7 +152,7 @@ export function selectorFrom(
   const namespaces = scope === "all" ? undefined : scope;
   return {
     ...optional("namespaces", namespaces),
-    ...optional("labelSelector", flags.selector, checkedLabelSelector),
+    ...optional("labelSelector", flags.selector, (text) => checkedLabelSelector(text)),
     ...optional("fieldSelectors", flags.fieldSelector, fieldSelectorsFrom),
     ...optional("annotationSelectors", flags.annotationSelector, annotationPairsFrom),
     ...optional("nodeNames", flags.node, (value) =>
@@ -166,14 +166,14 @@ export function selectorFrom(
  * -l as kubectl reads it, checked now rather than at the first pod. An empty selector is refused: kubectl
  * reads it as "every object", which is never what a person typing -l '' into a chaos tool meant.
  */
-function checkedLabelSelector(text: string): string {
+export function checkedLabelSelector(text: string, flag = "--selector"): string {
   if (text.trim() === "") {
     throw usageError(
-      "--selector",
+      flag,
       "is empty, which would select every pod; name labels to match, or leave -l out to choose among every pod of the namespace",
     );
   }
-  parseLabelSelector(text, "--selector");
+  parseLabelSelector(text, flag);
   return text;
 }
 
@@ -188,7 +188,7 @@ function podRefs(pods: readonly string[], namespaces: readonly string[] | undefi
   });
 }
 
-function splitList(text: string, flag: string): string[] {
+export function splitList(text: string, flag: string): string[] {
   const items = text.split(",").map((item) => item.trim());
   if (items.some((item) => item === "")) throw usageError(flag, `"${text}" has an empty entry`);
   return items;

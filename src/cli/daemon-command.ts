@@ -13,6 +13,7 @@ import { systemProcessTable } from "../daemon/proc.js";
 import { systemArgvRunner } from "../daemon/run-argv.js";
 import { NodeProxyLauncher } from "../daemon/proxy-launcher.js";
 import { NodeStressHost } from "../daemon/stress-launcher.js";
+import { systemProcessLister } from "../daemon/orphan-proxies.js";
 import { SandboxRecordsFinder } from "../daemon/sandbox-finder.js";
 import { broadsideNamespace } from "../kube/ledger-store.js";
 import { ConfigMapNodeWork } from "../kube/node-work-store.js";
@@ -62,6 +63,7 @@ export function registerDaemonCommand(program: Command, config: CliConfig, io: C
     )
     .action(async (flags: DaemonFlags) => {
       const node = objectName(flags.node, "--node");
+      const proxyScript = join(config.packageRoot, "dist", "daemon", "proxy-main.js");
       const finder = finderOf(config, flags);
       const connected = connectEngine(config, io, flags);
       const log = pino({ base: { component: "daemon", node } }, pino.destination(2));
@@ -76,10 +78,8 @@ export function registerDaemonCommand(program: Command, config: CliConfig, io: C
         runner: systemArgvRunner,
         ledger: connected.ctx.ledger,
         scratchDir: flags.journal,
-        proxies: new NodeProxyLauncher(
-          { node: process.execPath, script: join(config.packageRoot, "dist", "daemon", "proxy-main.js") },
-          flags.journal,
-        ),
+        proxies: new NodeProxyLauncher({ node: process.execPath, script: proxyScript }, flags.journal),
+        orphanScan: { lister: systemProcessLister, script: proxyScript, journalDir: flags.journal },
         stressors: new NodeStressHost(
           { node: process.execPath, script: join(config.packageRoot, "dist", "daemon", "stress-main.js") },
           flags.journal,

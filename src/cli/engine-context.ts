@@ -142,5 +142,6 @@ function lazyNodeWork(core: EngineKube["core"], namespace: string): NodeWorkStor
     withdraw: async (work) => (await loaded()).withdraw(work),
     requestRevert: async (work, request) => (await loaded()).requestRevert(work, request),
     remove: async (name) => (await loaded()).remove(name),
+    capabilities: async (node) => (await loaded()).capabilities?.(node),
   };
 }

@@ -5,17 +5,27 @@ import { networkBackends } from "../core/node-work.js";
 import type { NetworkWork, TimedNodeWorkKind } from "../core/node-work.js";
 import type { EngineContext } from "../engine/context.js";
 import { runNetworkChaos } from "../engine/network-chaos.js";
-import type { NetworkChaosResult, TimedFaultOptions } from "../engine/network-chaos.js";
+import type { NetworkChaosResult, NetworkFilter, TimedFaultOptions } from "../engine/network-chaos.js";
 import {
   bandwidthParamsSchema,
   delayParamsSchema,
   lossParamsSchema,
   partitionParamsSchema,
 } from "../faults/network.js";
-import type { NetworkFaultKind } from "../faults/network.js";
+import { networkDirections } from "../faults/network.js";
+import type { NetworkDirection, NetworkFaultKind } from "../faults/network.js";
+import { parseMode } from "../core/targeting/mode.js";
+import { namespaceName } from "../core/names.js";
+import type { NamespaceScope } from "../kube/pod-facts.js";
+import type { PodChoice } from "../engine/pod-chaos.js";
 import type { z } from "zod";
 import { connectForPods } from "./chaos-commands.js";
-import { addPodSelectionFlags, type PodSelectionFlags } from "./chaos-flags.js";
+import {
+  addPodSelectionFlags,
+  checkedLabelSelector,
+  splitList,
+  type PodSelectionFlags,
+} from "./chaos-flags.js";
 import { printSkipped } from "./chaos-output.js";
 import type { CliConfig } from "./config.js";
 import { choiceOption, durationOption, type CliIo } from "./options.js";
@@ -30,6 +40,12 @@ import { choiceOption, durationOption, type CliIo } from "./options.js";
 interface NetworkFlags extends PodSelectionFlags {
   readonly duration?: Duration;
   readonly device: string;
+  readonly direction?: string;
+  readonly targetNamespace?: string;
+  readonly targetSelector?: string;
+  readonly targetMode: string;
+  readonly targetValue?: string;
+  readonly externalTarget?: string;
 }
 
 interface BandwidthFlags extends NetworkFlags {
@@ -38,10 +54,6 @@ interface BandwidthFlags extends NetworkFlags {
   readonly buffer: string;
   readonly peakrate?: string;
   readonly minburst?: string;
-}
-
-interface PartitionFlags extends NetworkFlags {
-  readonly direction: string;
 }
 
 interface NetemFlags extends NetworkFlags {
@@ -88,11 +100,10 @@ export function registerNetworkCommands(program: Command, config: CliConfig, io:
     .description(
       "Cut pods off the network for a while (an nftables table in the pod's network namespace), then reconnect them",
     )
-    .option("--direction <direction>", "to (what the pod sends), from (what it receives) or both", "both")
-    .action(async (pods: string[], flags: PartitionFlags) => {
+    .action(async (pods: string[], flags: NetworkFlags) => {
       const network = checkParams(partitionParamsSchema, {
         device: flags.device,
-        partition: { direction: flags.direction },
+        partition: { direction: flags.direction ?? "both" },
       });
       await runNetworkVerb(config, io, "partition", network, pods, flags);
     });
@@ -163,11 +174,27 @@ function percent(text: string, flag: string): number {
 }
 
 function addNetworkFlags(command: Command, config: CliConfig): Command {
-  return addDurationFlag(addPodSelectionFlags(command), config).option(
-    "--device <name>",
-    "the pod's interface",
-    "eth0",
-  );
+  return addDurationFlag(addPodSelectionFlags(command), config)
+    .option("--device <name>", "the pod's interface", "eth0")
+    .option(
+      "--direction <direction>",
+      "with targets: to (what the pods send them), from (what they send the pods) or both; partition: the chains cut (default both; else to)",
+    )
+    .option("--target-namespace <names>", "the targets' namespace(s), comma-separated (default: the pods')")
+    .option(
+      "--target-selector <selector>",
+      "the target pods' label selector: only traffic with them is faulted",
+    )
+    .option(
+      "--target-mode <mode>",
+      "how many target pods: all, one, fixed, fixed-percent, random-max-percent",
+      "all",
+    )
+    .option("--target-value <n>", "the number or percentage of --target-mode")
+    .option(
+      "--external-target <addresses>",
+      "IPv4 addresses or CIDRs, comma-separated: only traffic with them is faulted (direction to)",
+    );
 }
 
 /** --duration, as every timed node fault verb takes it. */
@@ -177,6 +204,70 @@ export function addDurationFlag(command: Command, config: CliConfig): Command {
     `how long the fault holds (required; at most ${config.maxFaultDuration.toString()})`,
     durationOption("--duration", { fields: "--duration", max: Duration.ceiling }),
   );
+}
+
+/** Filtered rules from the flags (ADR 0041), or undefined for the whole pods' traffic. */
+function filterFrom(
+  kind: NetworkFaultKind,
+  flags: NetworkFlags,
+  scope: NamespaceScope,
+): NetworkFilter | undefined {
+  const direction = checkedDirection(kind, flags.direction);
+  const targeted = flags.targetSelector !== undefined || flags.targetNamespace !== undefined;
+  const external =
+    flags.externalTarget === undefined ? [] : splitList(flags.externalTarget, "--external-target");
+  refuseDirection(kind, direction, targeted, external.length > 0);
+  if (!targeted && external.length === 0) return undefined;
+  const target = targeted ? targetFrom(flags, scope) : undefined;
+  return {
+    ...(target === undefined ? {} : { target }),
+    external: { values: external, field: "--external-target" },
+    direction,
+  };
+}
+
+/** As Chaos Mesh's webhook: from and both need target pods and take no external targets (partition aside). */
+function refuseDirection(
+  kind: NetworkFaultKind,
+  direction: NetworkDirection,
+  targeted: boolean,
+  external: boolean,
+): void {
+  if (kind === "partition" || direction === "to") return;
+  if (external)
+    throw usageError("--external-target", "goes with --direction to only (as Chaos Mesh's externalTargets)");
+  if (!targeted)
+    throw usageError(
+      "--direction",
+      `${direction} needs target pods (--target-selector or --target-namespace)`,
+    );
+}
+
+/** The target pods' choice: --target-namespace (default: the pods' scope), --target-selector, --target-mode. */
+function targetFrom(flags: NetworkFlags, scope: NamespaceScope): PodChoice {
+  const targetScope =
+    flags.targetNamespace === undefined
+      ? scope
+      : splitList(flags.targetNamespace, "--target-namespace").map((name) =>
+          namespaceName(name, "--target-namespace"),
+        );
+  return {
+    scope: targetScope,
+    selector: {
+      ...(targetScope === "all" ? {} : { namespaces: targetScope }),
+      ...(flags.targetSelector === undefined
+        ? {}
+        : { labelSelector: checkedLabelSelector(flags.targetSelector, "--target-selector") }),
+    },
+    mode: parseMode(flags.targetMode, flags.targetValue, { mode: "--target-mode", value: "--target-value" }),
+  };
+}
+
+function checkedDirection(kind: NetworkFaultKind, text: string | undefined): NetworkDirection {
+  const direction = text ?? (kind === "partition" ? "both" : "to");
+  if (!(networkDirections as readonly string[]).includes(direction))
+    throw usageError("--direction", `must be to, from or both, got ${JSON.stringify(direction)}`);
+  return direction as NetworkDirection;
 }
 
 /** The parameters checked; a problem names the flag of the field (`bandwidth.rate` is --rate). */
@@ -204,9 +295,12 @@ async function runNetworkVerb(
   pods: readonly string[],
   flags: NetworkFlags,
 ): Promise<void> {
-  await runTimedVerb(config, io, kind, pods, flags, (ctx, options) =>
-    runNetworkChaos(ctx, { ...options, kind, network }),
-  );
+  // The filter's flags are checked before the cluster is reached; their namespaces default to the pods'.
+  filterFrom(kind, flags, "all");
+  await runTimedVerb(config, io, kind, pods, flags, (ctx, options) => {
+    const filter = filterFrom(kind, flags, options.scope);
+    return runNetworkChaos(ctx, { ...options, kind, network, ...(filter === undefined ? {} : { filter }) });
+  });
 }
 
 /**
@@ -265,6 +359,7 @@ export function networkResultJson(kind: TimedNodeWorkKind, dryRun: boolean, resu
     kind,
     dryRun,
     targets: result.targets,
+    peers: result.peers,
     excluded: result.plan.excluded.map((each) => ({
       pod: `${each.pod.namespace}/${each.pod.name}`,
       reason: each.reason,
@@ -290,8 +385,11 @@ function printNetworkResult(
     `${dryRun ? "Plan (dry run, nothing changed)" : "Plan"}: ${result.targets.length} pod(s) get ${kind}, ${result.plan.excluded.length} pod(s) left out\n`,
   );
   printSkipped(io, result.plan.excluded, explain);
-  for (const target of result.targets)
-    io.out(`  ${target.pod.namespace}/${target.pod.name} on node ${target.node}\n`);
+  result.targets.forEach((target, at) => {
+    const peers = result.peers[at] ?? [];
+    const only = peers.length === 0 ? "" : `, only its traffic with ${peers.join(", ")}`;
+    io.out(`  ${target.pod.namespace}/${target.pod.name} on node ${target.node}${only}\n`);
+  });
   for (const run of result.runs) {
     const window = windowText(run);
     io.out(

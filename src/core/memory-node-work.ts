@@ -1,6 +1,13 @@
 import { ConflictError } from "./ledger/store.js";
 import { nodeWorkName } from "./node-work.js";
-import type { NodeWork, NodeWorkSpec, NodeWorkStatus, NodeWorkStore, RevertRequest } from "./node-work.js";
+import type {
+  NodeCapabilities,
+  NodeWork,
+  NodeWorkSpec,
+  NodeWorkStatus,
+  NodeWorkStore,
+  RevertRequest,
+} from "./node-work.js";
 
 /** Node work in memory, for unit tests: versions bump on every write, as resourceVersions do. */
 export class MemoryNodeWork implements NodeWorkStore {
@@ -8,6 +15,16 @@ export class MemoryNodeWork implements NodeWorkStore {
   private counter = 0;
   /** Told of every created work object (a test's stand-in daemon answers from here). */
   onCreate: ((work: NodeWork) => void) | undefined;
+  readonly published = new Map<string, NodeCapabilities>();
+
+  capabilities(node: string): Promise<NodeCapabilities | undefined> {
+    return Promise.resolve(this.published.get(node));
+  }
+
+  publishCapabilities(capabilities: NodeCapabilities): Promise<void> {
+    this.published.set(capabilities.node, capabilities);
+    return Promise.resolve();
+  }
 
   create(spec: NodeWorkSpec): Promise<NodeWork> {
     const name = nodeWorkName(spec.ledgerId);

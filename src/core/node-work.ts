@@ -108,6 +108,10 @@ export const lossSchema = z.strictObject({
 });
 export type LossParams = z.infer<typeof lossSchema>;
 
+/** Chaos Mesh's NetworkChaos duplicate and corrupt: the share (%) and its correlation (%); netem only. */
+export const duplicateSchema = lossSchema;
+export const corruptSchema = lossSchema;
+
 /**
  * How delay and loss are made (ADR 0039): `kernel` is tc netem on the device; `proxy` is Broadside's TCP
  * proxy in the pod's namespace with an nftables redirect of the pod's ports; `auto` lets the node's daemon
@@ -118,16 +122,39 @@ export type NetworkBackend = (typeof networkBackends)[number];
 
 const tcpPortSchema = z.number().int().min(1).max(65_535);
 
+/** An IPv4 address, or a CIDR block of them, as nftables and tc's u32 take it. */
+export const ipv4CidrPattern =
+  /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}(\/([0-9]|[12][0-9]|3[0-2]))?$/;
+
+/**
+ * A peer of a filtered fault (NetworkChaos `target` and `externalTargets`): an address the writer resolved
+ * (a target pod's IP, an external IPv4 address or CIDR) and, for a pod, the TCP ports it declares (the
+ * proxy backend redirects the pod's connections to those ports; ADR 0041).
+ */
+export const peerSchema = z.strictObject({
+  address: z.string().regex(ipv4CidrPattern, { error: "must be an IPv4 address or CIDR" }),
+  ports: z.array(tcpPortSchema).max(16).optional(),
+});
+export type Peer = z.infer<typeof peerSchema>;
+
 export const networkWorkSchema = z.strictObject({
   device: deviceSchema,
   bandwidth: bandwidthSchema.optional(),
   partition: partitionSchema.optional(),
   delay: delaySchema.optional(),
   loss: lossSchema.optional(),
-  /** delay and loss: the backend asked for (default auto). */
+  duplicate: duplicateSchema.optional(),
+  corrupt: corruptSchema.optional(),
+  /** delay and loss: the backend asked for (default auto); duplicate and corrupt: kernel or auto only. */
   backend: z.enum(networkBackends).optional(),
   /** delay and loss through the proxy: the pod's TCP ports whose incoming connections are redirected. */
   ports: z.array(tcpPortSchema).min(1).max(16).optional(),
+  /**
+   * Filtered rules (ADR 0041): only the pod's traffic with these peers is faulted (delay, loss, bandwidth:
+   * what the pod sends to them; partition: its direction's chains, to them and from them). Absent: all of
+   * the pod's traffic on the device.
+   */
+  peers: z.array(peerSchema).min(1).max(256).optional(),
 });
 export type NetworkWork = z.infer<typeof networkWorkSchema>;
 
@@ -218,12 +245,37 @@ function kindProblem(spec: {
   if (spec.durationMs === undefined) return { path: "durationMs", message: `is required for ${spec.kind}` };
   if (spec.kind === "stress")
     return spec.stress === undefined ? { path: "stress", message: "is required for stress" } : undefined;
-  if (spec.network?.[spec.kind] === undefined)
-    return { path: "network", message: `needs its ${spec.kind} parameters` };
-  if (spec.network.backend === "proxy" && spec.network.ports === undefined)
-    return { path: "network", message: "the proxy backend needs the pod's TCP ports" };
+  return networkProblem(spec.kind, spec.network);
+}
+
+/** A network kind's parameters: its own section, and for the proxy backend some port to redirect. */
+function networkProblem(
+  kind: Exclude<NodeWorkKind, "container-kill" | "stress">,
+  network: NetworkWork | undefined,
+): { path: string; message: string } | undefined {
+  if (network?.[kind] === undefined) return { path: "network", message: `needs its ${kind} parameters` };
+  const peerPorts = (network.peers ?? []).some((peer) => (peer.ports ?? []).length > 0);
+  if (network.backend === "proxy" && network.ports === undefined && !peerPorts)
+    return { path: "network", message: "the proxy backend needs the pod's TCP ports or its targets'" };
   return undefined;
 }
+
+/** Why the proxy backend cannot stand in for netem's duplicate and corrupt (ADR 0039). */
+export function noProxyFor(kind: "duplicate" | "corrupt"): string {
+  return `the proxy backend cannot ${kind} packets (a TCP proxy sees a stream, not packets)`;
+}
+
+/**
+ * What a node's daemon publishes about its node at start, so a writer can refuse before any write what the
+ * node cannot do (duplicate and corrupt need sch_netem): whether its kernel has netem, and tc's words.
+ */
+export const nodeCapabilitiesSchema = z.strictObject({
+  node: z.string(),
+  netem: z.boolean().optional(),
+  words: z.string().max(512),
+  at: epochMs,
+});
+export type NodeCapabilities = z.infer<typeof nodeCapabilitiesSchema>;
 
 /**
  * Done: a one-shot action was taken. Applied: a timed fault holds (it will be Reverted). Reverted: a timed
@@ -356,4 +408,8 @@ export interface NodeWorkStore {
   requestRevert(work: NodeWork, request: RevertRequest): Promise<NodeWork>;
   /** Deletes a finished work object (any version); a missing one is fine. */
   remove(name: string): Promise<void>;
+  /** What `node`'s daemon published about its node, or undefined (none published, or not readable). */
+  capabilities?(node: string): Promise<NodeCapabilities | undefined>;
+  /** A daemon's publication of its node's capabilities (created, or replaced). */
+  publishCapabilities?(capabilities: NodeCapabilities): Promise<void>;
 }

@@ -13,9 +13,13 @@ import type { WatchSources } from "../kube/watch/source.js";
 import { TimedFaults } from "./timed.js";
 import type { TimedContext } from "./timed.js";
 import { actOn, resume } from "./worker.js";
+import { killOrphanProxies } from "./orphan-proxies.js";
+import type { OrphanScanContext } from "./orphan-proxies.js";
 
 export interface DaemonOptions extends TimedContext {
   readonly namespace: string;
+  /** The start-up scan for proxies the journal does not account for (orphan-proxies.ts); none without. */
+  readonly orphanScan?: Pick<OrphanScanContext, "lister" | "script" | "journalDir">;
   readonly watches: WatchSources;
   /** Reported entries older than this are pruned from the journal at start. Default 7 days. */
   readonly journalRetentionMs?: number;
@@ -73,6 +77,23 @@ export class NodeDaemon {
     });
   }
 
+  /** Publishes whether this node's kernel has netem, so writers refuse duplicate and corrupt before any write. */
+  private async publishCapabilities(): Promise<void> {
+    const { store, node, clock } = this.options;
+    if (store.publishCapabilities === undefined) return;
+    try {
+      const probe = await this.timed.netemOnNode();
+      await store.publishCapabilities({
+        node,
+        ...(probe.has === undefined ? {} : { netem: probe.has }),
+        words: probe.words,
+        at: clock.now(),
+      });
+    } catch (error: unknown) {
+      this.options.log("capabilities not published", { error: describeError(error) });
+    }
+  }
+
   /** Finishes the journal's open entries, then starts watching; resolves once the first LIST is in. */
   async start(): Promise<void> {
     const { journal, clock } = this.options;
@@ -94,6 +115,11 @@ export class NodeDaemon {
     await this.timed.removeLeftovers().catch((error: unknown) => {
       this.options.log("leftover scan failed", { error: describeError(error) });
     });
+    await this.publishCapabilities();
+    if (this.options.orphanScan !== undefined)
+      await killOrphanProxies({ ...this.options, ...this.options.orphanScan }).catch((error: unknown) => {
+        this.options.log("orphan proxy scan failed", { error: describeError(error) });
+      });
     await this.haltInformer.start();
     this.sweeper = setInterval(() => {
       void this.timed.sweep().catch((error: unknown) => {

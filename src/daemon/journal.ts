@@ -38,7 +38,14 @@ export const journalEntrySchema = z.strictObject({
     .strictObject({
       pid: z.number().int().positive(),
       startTime: z.string(),
-      listeners: z.array(z.strictObject({ port: z.number().int(), proxyPort: z.number().int() })),
+      listeners: z.array(
+        z.strictObject({
+          port: z.number().int(),
+          proxyPort: z.number().int(),
+          /** A listener for the pod's connections to a peer (ADR 0041): the peer's address. */
+          upstream: z.string().optional(),
+        }),
+      ),
     })
     .optional(),
   /**

@@ -4,7 +4,7 @@ import {
   chooseBackend,
   hasBroadsideQdisc,
   inNetns,
-  kernelQdiscArgv,
+  kernelQdiscArgvs,
   ledgerIdOfTable,
   netemArgv,
   netemLack,
@@ -111,11 +111,11 @@ describe("the kernel backend's argv (checked exactly: no shell, every value from
 
   it("delay and loss on the kernel: exactly netem's argv, Chaos Mesh's fields as netem spells them", () => {
     expect(
-      kernelQdiscArgv("delay", {
+      kernelQdiscArgvs("delay", {
         device: "eth0",
         delay: { latencyMs: 200, jitterMs: 50, correlation: 25 },
         backend: "kernel",
-      }),
+      })?.[0],
     ).toEqual([
       "tc",
       "qdisc",
@@ -132,9 +132,11 @@ describe("the kernel backend's argv (checked exactly: no shell, every value from
       "25%",
     ]);
     expect(
-      kernelQdiscArgv("loss", { device: "eth1", loss: { percent: 25, correlation: 0 }, backend: "auto" }),
-    ).toEqual(["tc", "qdisc", "replace", "dev", "eth1", "root", "handle", "b5d:", "netem", "loss", "25%"]);
-    expect(kernelQdiscArgv("loss", { device: "eth0", loss: { percent: 12.5, correlation: 50 } })).toEqual([
+      kernelQdiscArgvs("loss", { device: "eth1", loss: { percent: 25, correlation: 0 }, backend: "auto" }),
+    ).toEqual([["tc", "qdisc", "replace", "dev", "eth1", "root", "handle", "b5d:", "netem", "loss", "25%"]]);
+    expect(
+      kernelQdiscArgvs("loss", { device: "eth0", loss: { percent: 12.5, correlation: 50 } })?.[0],
+    ).toEqual([
       "tc",
       "qdisc",
       "replace",
@@ -149,11 +151,119 @@ describe("the kernel backend's argv (checked exactly: no shell, every value from
       "50%",
     ]);
     expect(
-      kernelQdiscArgv("partition", { device: "eth0", partition: { direction: "both" } }),
+      kernelQdiscArgvs("partition", { device: "eth0", partition: { direction: "both" } }),
     ).toBeUndefined();
     expect(netemProbeArgv()).toEqual([
       ...["unshare", "--net", "--", "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"],
     ]);
+  });
+
+  it("filtered (ADR 0041): an htb root of Broadside's handle, the fault's qdisc under class b5d:1, a u32 filter per peer address", () => {
+    const peers = [{ address: "10.244.1.7", ports: [8080] }, { address: "203.0.113.0/24" }];
+    const tc = ["tc", "qdisc", "replace", "dev", "eth0"];
+    const htb = [
+      [...tc, "root", "handle", "b5d:", "htb"],
+      [...["tc", "class", "replace", "dev", "eth0", "parent", "b5d:", "classid", "b5d:1"]].concat([
+        "htb",
+        "rate",
+        "100gbit",
+        "quantum",
+        "60000",
+      ]),
+    ];
+    const filters = [
+      [...["tc", "filter", "replace", "dev", "eth0", "parent", "b5d:", "protocol", "ip", "prio", "1"]].concat(
+        ["handle", "800::1", "u32", "match", "ip", "dst", "10.244.1.7/32", "flowid", "b5d:1"],
+      ),
+      [...["tc", "filter", "replace", "dev", "eth0", "parent", "b5d:", "protocol", "ip", "prio", "1"]].concat(
+        ["handle", "800::2", "u32", "match", "ip", "dst", "203.0.113.0/24", "flowid", "b5d:1"],
+      ),
+    ];
+    expect(
+      kernelQdiscArgvs("delay", {
+        device: "eth0",
+        delay: { latencyMs: 100, jitterMs: 10, correlation: 25 },
+        peers,
+      }),
+    ).toEqual([
+      ...htb,
+      [...tc, "parent", "b5d:1", "handle", "b5e:", "netem", "delay", "100ms", "10ms", "25%"],
+      ...filters,
+    ]);
+    expect(
+      kernelQdiscArgvs("bandwidth", {
+        device: "eth0",
+        bandwidth: { rate: "1mbit", limit: 20_971_520, buffer: 10_000 },
+        peers,
+      }),
+    ).toEqual([
+      ...htb,
+      [
+        ...tc,
+        "parent",
+        "b5d:1",
+        "handle",
+        "b5e:",
+        "tbf",
+        "rate",
+        "1mbit",
+        "burst",
+        "10000",
+        "limit",
+        "20971520",
+      ],
+      ...filters,
+    ]);
+  });
+
+  it("duplicate and corrupt (netem only): exactly netem's argv with Broadside's handle", () => {
+    expect(
+      kernelQdiscArgvs("duplicate", { device: "eth0", duplicate: { percent: 5, correlation: 25 } }),
+    ).toEqual([
+      ["tc", "qdisc", "replace", "dev", "eth0", "root", "handle", "b5d:", "netem", "duplicate", "5%", "25%"],
+    ]);
+    expect(
+      kernelQdiscArgvs("corrupt", { device: "eth1", corrupt: { percent: 0.5, correlation: 0 } }),
+    ).toEqual([
+      ["tc", "qdisc", "replace", "dev", "eth1", "root", "handle", "b5d:", "netem", "corrupt", "0.5%"],
+    ]);
+  });
+
+  it("a filtered partition drops only the traffic to the peers (output) and from them (input)", () => {
+    const peers = [{ address: "10.244.1.7" }, { address: "10.244.1.9" }];
+    const both = partitionRuleset(id, "eth0", { direction: "both" }, peers);
+    expect(both).toContain('oifname "eth0" ip daddr { 10.244.1.7, 10.244.1.9 } counter drop');
+    expect(both).toContain('iifname "eth0" ip saddr { 10.244.1.7, 10.244.1.9 } counter drop');
+    expect(partitionRuleset(id, "eth0", { direction: "to" }, peers)).not.toContain("chain input");
+  });
+
+  it("the proxy's filtered redirects: connections from the peers into the pod, and the pod's own to a peer's port except the proxy's uid", () => {
+    expect(
+      proxyRuleset(
+        id,
+        "eth0",
+        [
+          { port: 8080, proxyPort: 40001 },
+          { port: 9090, proxyPort: 40002, upstream: "10.244.1.7" },
+        ],
+        1_800_000_000,
+        [{ address: "10.244.1.7", ports: [9090] }],
+      ),
+    ).toBe(
+      [
+        "table inet broadside_20261207t133000_abc123 {",
+        "  chain prerouting {",
+        "    type nat hook prerouting priority dstnat; policy accept;",
+        '    iifname "eth0" meta nfproto ipv4 ip saddr { 10.244.1.7 } tcp dport 8080 meta time < 1800000000 redirect to :40001',
+        "  }",
+        "  chain output {",
+        "    type nat hook output priority -100; policy accept;",
+        "    meta nfproto ipv4 meta skuid != 2909 ip daddr 10.244.1.7 tcp dport 9090 meta time < 1800000000 redirect to :40002",
+        "  }",
+        "}",
+        "",
+      ].join("\n"),
+    );
   });
 
   it("chooses the backend: kernel where netem is, the proxy otherwise; kernel without netem refused naming the flag", () => {

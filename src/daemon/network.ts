@@ -4,6 +4,7 @@ import type {
   NetworkWork,
   NodeWorkKind,
   PartitionParams,
+  Peer,
 } from "../core/node-work.js";
 
 /*
@@ -31,14 +32,21 @@ export function inNetns(netnsPath: string, argv: Argv): Argv {
   return ["nsenter", `--net=${netnsPath}`, "--", ...argv];
 }
 
+/**
+ * Where a fault's qdisc goes: the device's root (the whole pod's traffic), or, for a filtered fault (ADR
+ * 0041), the one class of Broadside's htb root that the peers' filters lead to.
+ */
+const atRoot: Argv = ["root", "handle", broadsideQdiscHandle];
+const underFilter: Argv = ["parent", "b5d:1", "handle", "b5e:"];
+
 /** tbf on the device's root: `tc qdisc replace dev <dev> root handle b5d: tbf rate R burst B limit L [peakrate P mtu M]`. */
-export function tbfArgv(device: string, bandwidth: BandwidthParams): Argv {
+export function tbfArgv(device: string, bandwidth: BandwidthParams, where: Argv = atRoot): Argv {
   const peak =
     bandwidth.peakrate !== undefined && bandwidth.minburst !== undefined
       ? ["peakrate", String(bandwidth.peakrate), "mtu", String(bandwidth.minburst)]
       : [];
   return [
-    ...["tc", "qdisc", "replace", "dev", device, "root", "handle", broadsideQdiscHandle, "tbf"],
+    ...["tc", "qdisc", "replace", "dev", device, ...where, "tbf"],
     ...["rate", bandwidth.rate.toLowerCase(), "burst", String(bandwidth.buffer)],
     ...["limit", String(bandwidth.limit), ...peak],
   ];
@@ -57,7 +65,7 @@ export interface NetemParams {
  * correlation 25 gives `... netem delay 200ms 50ms 25%`. Percentages are written with a `%` (a bare
  * number would be read as a fraction by newer iproute2), times in ms.
  */
-export function netemArgv(device: string, netem: NetemParams): Argv {
+export function netemArgv(device: string, netem: NetemParams, where: Argv = atRoot): Argv {
   const args: string[] = [];
   if (netem.delay !== undefined) {
     const { latencyMs, jitterMs, correlation } = netem.delay;
@@ -69,7 +77,7 @@ export function netemArgv(device: string, netem: NetemParams): Argv {
     if (each === undefined) continue;
     args.push(what, `${each.percent}%`, ...(each.correlation > 0 ? [`${each.correlation}%`] : []));
   }
-  return ["tc", "qdisc", "replace", "dev", device, "root", "handle", broadsideQdiscHandle, "netem", ...args];
+  return ["tc", "qdisc", "replace", "dev", device, ...where, "netem", ...args];
 }
 
 /** Removes the device's root qdisc, only while it is Broadside's (tc checks the handle). */
@@ -115,16 +123,24 @@ export function ledgerIdOfTable(name: string): string | undefined {
 /**
  * The partition's ruleset, loaded in one transaction with `nft -f <file>`: a table of its own whose chains
  * drop the pod's traffic on the device: `to` what the pod sends, `from` what it receives, `both` both.
- * Loopback inside the pod is untouched.
+ * Loopback inside the pod is untouched. With peers (ADR 0041), only the traffic to them (`to`) and from
+ * them (`from`) is dropped.
  */
-export function partitionRuleset(ledgerId: string, device: string, partition: PartitionParams): string {
+export function partitionRuleset(
+  ledgerId: string,
+  device: string,
+  partition: PartitionParams,
+  peers?: readonly Peer[],
+): string {
   const table = tableName(ledgerId);
+  const only = (field: "saddr" | "daddr"): string =>
+    peers === undefined ? "" : ` ip ${field} ${addressSet(peers)}`;
   const lines = [`table inet ${table} {`];
   if (partition.direction !== "to") {
     lines.push(
       "  chain input {",
       "    type filter hook input priority -10; policy accept;",
-      `    iifname "${device}" counter drop`,
+      `    iifname "${device}"${only("saddr")} counter drop`,
       "  }",
     );
   }
@@ -132,12 +148,17 @@ export function partitionRuleset(ledgerId: string, device: string, partition: Pa
     lines.push(
       "  chain output {",
       "    type filter hook output priority -10; policy accept;",
-      `    oifname "${device}" counter drop`,
+      `    oifname "${device}"${only("daddr")} counter drop`,
       "  }",
     );
   }
   lines.push("}");
   return `${lines.join("\n")}\n`;
+}
+
+/** The peers' addresses as an nft anonymous set: `{ 10.0.0.5, 203.0.113.0/24 }`. */
+function addressSet(peers: readonly Peer[]): string {
+  return `{ ${[...new Set(peers.map((peer) => peer.address))].join(", ")} }`;
 }
 
 export function nftLoadArgv(file: string): Argv {
@@ -178,29 +199,61 @@ export function saysAlreadyGone(stderr: string): boolean {
 }
 
 /**
- * The proxy backend's redirects (ADR 0039), loaded with `nft -f` in the pod's namespace: a table of the
- * fault's own (the same mark as a partition's) whose nat chain sends new TCP connections that come in on
- * the device for a pod port to the proxy's port for it. Each rule stops matching at `untilSeconds` (epoch
- * seconds, `meta time`), so the redirect lapses on time even if nobody removes it; the proxy itself and
- * connections the pod makes are untouched (they do not pass prerouting on the device).
+ * The uid and gid the proxy runs as (0xb5d, Broadside's mark): its own connections to a target are told
+ * from the pod's by it (`meta skuid`), so the output redirect never loops them back (ADR 0041). A pod
+ * process running as this uid is not redirected.
+ */
+export const proxyUid = 2909;
+
+/** One proxy listener: a pod port it stands in front of, or (`upstream`) a peer's address and port. */
+export interface ProxyListener {
+  readonly port: number;
+  readonly proxyPort: number;
+  /** Set for the pod's connections to a peer: the peer's address the listener connects on to. */
+  readonly upstream?: string | undefined;
+}
+
+/**
+ * The proxy backend's redirects (ADR 0039, ADR 0041), loaded with `nft -f` in the pod's namespace: a table
+ * of the fault's own (the same mark as a partition's). Its nat prerouting chain sends new TCP connections
+ * that come in on the device for a pod port (from the peers only, when there are peers) to the proxy's
+ * listener for it; its nat output chain sends the pod's own new connections to a peer's address and port
+ * to the listener for that pair, except the proxy's own (`meta skuid`). Each rule stops matching at
+ * `untilSeconds` (epoch seconds, `meta time`), so the redirect lapses on time even if nobody removes it.
  */
 export function proxyRuleset(
   ledgerId: string,
   device: string,
-  listeners: readonly { readonly port: number; readonly proxyPort: number }[],
+  listeners: readonly ProxyListener[],
   untilSeconds: number,
+  peers?: readonly Peer[],
 ): string {
-  const lines = [
-    `table inet ${tableName(ledgerId)} {`,
-    "  chain prerouting {",
-    "    type nat hook prerouting priority dstnat; policy accept;",
-    ...listeners.map(
-      ({ port, proxyPort }) =>
-        `    iifname "${device}" meta nfproto ipv4 tcp dport ${port} meta time < ${Math.floor(untilSeconds)} redirect to :${proxyPort}`,
-    ),
-    "  }",
-    "}",
-  ];
+  const until = `meta time < ${Math.floor(untilSeconds)}`;
+  const from = peers === undefined ? "" : ` ip saddr ${addressSet(peers)}`;
+  const incoming = listeners.filter((listener) => listener.upstream === undefined);
+  const outgoing = listeners.filter((listener) => listener.upstream !== undefined);
+  const lines = [`table inet ${tableName(ledgerId)} {`];
+  if (incoming.length > 0)
+    lines.push(
+      "  chain prerouting {",
+      "    type nat hook prerouting priority dstnat; policy accept;",
+      ...incoming.map(
+        ({ port, proxyPort }) =>
+          `    iifname "${device}" meta nfproto ipv4${from} tcp dport ${port} ${until} redirect to :${proxyPort}`,
+      ),
+      "  }",
+    );
+  if (outgoing.length > 0)
+    lines.push(
+      "  chain output {",
+      "    type nat hook output priority -100; policy accept;",
+      ...outgoing.map(
+        ({ port, proxyPort, upstream }) =>
+          `    meta nfproto ipv4 meta skuid != ${proxyUid} ip daddr ${upstream ?? ""} tcp dport ${port} ${until} redirect to :${proxyPort}`,
+      ),
+      "  }",
+    );
+  lines.push("}");
   return `${lines.join("\n")}\n`;
 }
 
@@ -217,15 +270,52 @@ export function saysNoSuchQdisc(stderr: string): boolean {
   return /qdisc kind is unknown/i.test(stderr);
 }
 
-/** The qdisc a kernel-backend fault puts on the device: tbf for bandwidth, netem for delay and loss. */
-export function kernelQdiscArgv(kind: NodeWorkKind, network: NetworkWork): Argv | undefined {
-  if (kind === "bandwidth" && network.bandwidth !== undefined)
-    return tbfArgv(network.device, network.bandwidth);
-  if (kind !== "delay" && kind !== "loss") return undefined;
-  return netemArgv(network.device, {
-    ...(network.delay === undefined ? {} : { delay: network.delay }),
-    ...(network.loss === undefined ? {} : { loss: network.loss }),
-  });
+/**
+ * The tc commands of a kernel-backend fault, in order: tbf for bandwidth, netem for delay and loss. With
+ * peers (ADR 0041) the device's root is an htb of Broadside's handle whose one class b5d:1 holds the fault's
+ * qdisc (handle b5e:), and a u32 filter per peer address sends what the pod sends to it there; the rest
+ * of the pod's traffic goes out unclassified (htb's direct queue), untouched. The root's delete removes
+ * all of it.
+ */
+export function kernelQdiscArgvs(kind: NodeWorkKind, network: NetworkWork): Argv[] | undefined {
+  const { device, peers } = network;
+  const where = peers === undefined ? atRoot : underFilter;
+  const leaf =
+    kind === "bandwidth" && network.bandwidth !== undefined
+      ? tbfArgv(device, network.bandwidth, where)
+      : kind === "partition" || kind === "container-kill"
+        ? undefined
+        : netemArgv(device, netemOf(network), where);
+  if (leaf === undefined) return undefined;
+  if (peers === undefined) return [leaf];
+  const tc = ["tc", "qdisc", "replace", "dev", device];
+  return [
+    [...tc, ...atRoot, "htb"],
+    ["tc", "class", "replace", "dev", device, "parent", broadsideQdiscHandle, "classid", "b5d:1"].concat([
+      "htb",
+      "rate",
+      "100gbit",
+      "quantum",
+      "60000",
+    ]),
+    leaf,
+    ...[...new Set(peers.map((peer) => peer.address))].map((address, index) => [
+      ...["tc", "filter", "replace", "dev", device, "parent", broadsideQdiscHandle, "protocol", "ip"],
+      ...["prio", "1", "handle", `800::${(index + 1).toString(16)}`, "u32"],
+      ...["match", "ip", "dst", address.includes("/") ? address : `${address}/32`, "flowid", "b5d:1"],
+    ]),
+  ];
+}
+
+/** netem's parameters in a work's network section (delay, loss, duplicate, corrupt, as given). */
+function netemOf(network: NetworkWork): NetemParams {
+  const { delay, loss, duplicate, corrupt } = network;
+  return {
+    ...(delay === undefined ? {} : { delay }),
+    ...(loss === undefined ? {} : { loss }),
+    ...(duplicate === undefined ? {} : { duplicate }),
+    ...(corrupt === undefined ? {} : { corrupt }),
+  };
 }
 
 /** What the netem probe found: true, false, or undefined when it could not tell (tc's first words). */

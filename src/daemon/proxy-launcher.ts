@@ -3,11 +3,13 @@ import { openSync, closeSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { ProxyConfig, ProxyReady } from "./proxy.js";
 import { isJournalName } from "./journal.js";
+import { proxyUid } from "./network.js";
 
 /*
  * Starts the proxy backend's process (ADR 0039) in a pod's network namespace: an argv array, never a
- * shell: `nsenter --net=<path> -- <node> <proxy-main.js> --config <json>`. nsenter enters the namespace and
- * execs Node in place, so the child's pid is the proxy's. It is detached (its own process group, no pipe
+ * shell: `nsenter --net=<path> -S 2909 -G 2909 -- <node> <proxy-main.js> --config <json>`. nsenter enters the
+ * namespace, takes the proxy's own uid and gid (no root: it needs none, and the output redirect of a
+ * filtered delay exempts that uid, ADR 0041) and execs Node in place, so the child's pid is the proxy's. It is detached (its own process group, no pipe
  * left open once it is ready), so it outlives a daemon killed while it holds a fault, as a qdisc would;
  * the journal keeps its pid and start time, and the proxy ends itself at its config's end.
  */
@@ -38,11 +40,14 @@ export class NodeProxyLauncher implements ProxyLauncher {
     const log = openSync(join(this.logDir, `proxy-${name}.log`), "a", 0o600);
     const argv = [
       `--net=${netnsPath}`,
+      ...["-S", String(proxyUid), "-G", String(proxyUid)],
       "--",
       this.program.node,
       this.program.script,
       "--config",
       JSON.stringify(config),
+      // Ignored by the proxy: the marks the start-up scan knows this daemon's proxies by (orphan-proxies.ts).
+      ...["--work", name, "--journal", this.logDir],
     ];
     const child = spawn("nsenter", argv, { detached: true, stdio: ["ignore", "pipe", log] });
     closeSync(log);

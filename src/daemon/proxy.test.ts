@@ -69,6 +69,14 @@ describe("the proxy's draws (ADR 0039)", () => {
   it("the config is checked: ports, percentages, an end", () => {
     expect(proxyConfigSchema.safeParse({ ports: [], untilMs: 1 }).success).toBe(false);
     expect(
+      proxyConfigSchema.safeParse({ ports: [], upstreams: [{ host: "10.0.0.1", port: 80 }], untilMs: 1 })
+        .success,
+    ).toBe(true);
+    expect(
+      proxyConfigSchema.safeParse({ ports: [], upstreams: [{ host: "example.com", port: 80 }], untilMs: 1 })
+        .success,
+    ).toBe(false);
+    expect(
       proxyConfigSchema.safeParse({ ports: [80], loss: { percent: 101, correlation: 0 }, untilMs: 1 })
         .success,
     ).toBe(false);
@@ -120,6 +128,34 @@ describe("the proxy on the loopback", () => {
     expect(reply).toMatchObject({ answer: "pong" });
     // A lower bound only: timers fire late, never early.
     expect("ms" in reply ? reply.ms : 0).toBeGreaterThanOrEqual(119);
+  });
+
+  it("a peer's listener (ADR 0041) connects on to the peer's address and port and delays what the pod sends it", async () => {
+    const arrivals: number[] = [];
+    const server = createServer((socket) => {
+      const accepted = performance.now();
+      socket.on("data", () => {
+        arrivals.push(performance.now() - accepted);
+        socket.end("pong");
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    const { ready, servers: proxies } = await startProxy({
+      ports: [],
+      upstreams: [{ host: "127.0.0.1", port }],
+      delay: { latencyMs: 120, jitterMs: 0, correlation: 0 },
+      untilMs: systemClock.now() + 60_000,
+    });
+    servers.push(...proxies);
+    expect(ready.listeners).toEqual([
+      { port, proxyPort: expect.any(Number) as number, upstream: "127.0.0.1" },
+    ]);
+    const reply = await ask(ready.listeners[0]?.proxyPort ?? 0);
+    expect(reply).toMatchObject({ answer: "pong" });
+    // The pod's bytes reached the peer no sooner than the latency after the peer accepted the connection.
+    expect(arrivals[0]).toBeGreaterThanOrEqual(115);
   });
 
   it("loss 100%: every connection is reset", async () => {

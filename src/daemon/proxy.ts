@@ -17,20 +17,38 @@ import type { DelayParams, LossParams } from "../core/node-work.js";
  * back does not leave it running; the nftables rule stops matching at the same end (`meta time`).
  */
 
-export const proxyConfigSchema = z.strictObject({
-  /** The pod's TCP ports to stand in front of. */
-  ports: z.array(z.number().int().min(1).max(65_535)).min(1).max(16),
-  delay: delaySchema.optional(),
-  loss: lossSchema.optional(),
-  /** Epoch ms: the proxy exits then, whatever else happens. */
-  untilMs: z.number().int().positive(),
-});
+const portSchema = z.number().int().min(1).max(65_535);
+
+export const proxyConfigSchema = z
+  .strictObject({
+    /** The pod's TCP ports to stand in front of (connections into the pod). */
+    ports: z.array(portSchema).max(16),
+    /**
+     * Peers' addresses and ports (ADR 0041): a listener each, for the pod's own connections to that pair,
+     * which the listener makes on to it (the proxy runs as its own uid, which the redirect exempts).
+     */
+    upstreams: z
+      .array(z.strictObject({ host: z.ipv4(), port: portSchema }))
+      .max(64)
+      .optional(),
+    delay: delaySchema.optional(),
+    loss: lossSchema.optional(),
+    /** Epoch ms: the proxy exits then, whatever else happens. */
+    untilMs: z.number().int().positive(),
+  })
+  .refine((config) => config.ports.length + (config.upstreams?.length ?? 0) > 0, {
+    error: "names no port to stand in front of",
+  });
 export type ProxyConfig = z.infer<typeof proxyConfigSchema>;
 
 /** The ready line the proxy prints on stdout once every listener is bound. */
 export interface ProxyReady {
   readonly ready: true;
-  readonly listeners: readonly { readonly port: number; readonly proxyPort: number }[];
+  readonly listeners: readonly {
+    readonly port: number;
+    readonly proxyPort: number;
+    readonly upstream?: string;
+  }[];
 }
 
 export type Random = () => number;
@@ -128,32 +146,43 @@ class Releases {
   }
 }
 
-/** Relays one accepted connection to the pod's own address and port, delaying what the pod sends. */
-function relay(client: Socket, port: number, delayOf: (() => number) | undefined): void {
-  const upstream = connect({ host: client.localAddress ?? "127.0.0.1", port });
+/**
+ * Relays one accepted connection, delaying what the pod sends: a connection into the pod (no `to`) goes on
+ * to the pod's own address and port, the pod's answers delayed; the pod's own connection to a peer (`to`,
+ * ADR 0041) goes on to the peer, the pod's bytes delayed.
+ */
+function relay(client: Socket, port: number, delayOf: (() => number) | undefined, to?: string): void {
+  const upstream = connect({ host: to ?? client.localAddress ?? "127.0.0.1", port });
+  const toClient = forward(upstream, client, to === undefined ? delayOf : undefined);
+  const toUpstream = forward(client, upstream, to === undefined ? undefined : delayOf);
+  const close = (): void => {
+    toClient.clear();
+    toUpstream.clear();
+    client.destroy();
+    upstream.destroy();
+  };
+  client.on("error", close);
+  upstream.on("error", close);
+  // The caller gone: the upstream goes too, once what is held for it has been delivered.
+  client.on("close", () => {
+    if (!toUpstream.pending()) upstream.destroy();
+  });
+}
+
+/** One direction of a relay: what `from` sends is written to `into`, each chunk `delayOf()` ms later. */
+function forward(from: Socket, into: Socket, delayOf: (() => number) | undefined): Releases {
   const releases = new Releases();
   const later = (action: () => void): void => {
     if (delayOf === undefined) action();
     else releases.add(delayOf(), action);
   };
-  const close = (): void => {
-    releases.clear();
-    client.destroy();
-    upstream.destroy();
-  };
-  client.on("data", (chunk: Buffer) => upstream.write(chunk));
-  client.on("end", () => upstream.end());
-  upstream.on("data", (chunk: Buffer) => {
-    later(() => client.write(chunk));
+  from.on("data", (chunk: Buffer) => {
+    later(() => into.write(chunk));
   });
-  upstream.on("end", () => {
-    later(() => client.end());
+  from.on("end", () => {
+    later(() => into.end());
   });
-  client.on("error", close);
-  upstream.on("error", close);
-  client.on("close", () => {
-    if (!releases.pending()) upstream.destroy();
-  });
+  return releases;
 }
 
 /** Starts the listeners (one free port per pod port, on every address of the namespace). */
@@ -164,15 +193,16 @@ export async function startProxy(
   const delayOf = config.delay === undefined ? undefined : delaySampler(config.delay, random);
   const dropped = config.loss === undefined ? () => false : lossDecider(config.loss, random);
   const servers: Server[] = [];
-  const listeners: { port: number; proxyPort: number }[] = [];
-  for (const port of config.ports) {
+  const listeners: { port: number; proxyPort: number; upstream?: string }[] = [];
+  const stands = [...config.ports.map((port) => ({ port, host: undefined })), ...(config.upstreams ?? [])];
+  for (const { port, host } of stands) {
     const server = createServer((client) => {
       client.on("error", () => undefined);
       if (dropped()) {
         client.resetAndDestroy();
         return;
       }
-      relay(client, port, delayOf);
+      relay(client, port, delayOf, host);
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -183,7 +213,7 @@ export async function startProxy(
     const address = server.address();
     if (address === null || typeof address === "string") throw new Error("the proxy has no port");
     servers.push(server);
-    listeners.push({ port, proxyPort: address.port });
+    listeners.push({ port, proxyPort: address.port, ...(host === undefined ? {} : { upstream: host }) });
   }
   return { ready: { ready: true, listeners }, servers };
 }

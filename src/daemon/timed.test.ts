@@ -370,6 +370,42 @@ describe("timed node faults in the daemon (ADR 0032)", () => {
       expect(w.kernel.qdisc).toBe(false);
     });
 
+    const shareWork = (kind: "duplicate" | "corrupt"): NodeWorkSpec => ({
+      ...bandwidthWork,
+      kind,
+      network: { device: "eth0", [kind]: { percent: 5, correlation: 25 } },
+    });
+
+    it("duplicate and corrupt on a kernel without netem are refused naming the action and why; nothing journaled or run", async () => {
+      for (const kind of ["duplicate", "corrupt"] as const) {
+        const w = await world(shareWork(kind));
+        await w.timed.act(w.work);
+        const status = (await w.store.read(w.work.name))?.status;
+        expect(status?.phase).toBe("Refused");
+        expect(status?.message).toBe(
+          `${kind}: this node's kernel has no sch_netem (tc: Error: Specified qdisc kind is unknown.), and the proxy backend cannot ${kind} packets (a TCP proxy sees a stream, not packets); nothing was done`,
+        );
+        expect(w.journal.writes).toEqual([]);
+        expect(w.kernel.runs.filter((run) => run.startsWith("nsenter"))).toEqual([]);
+      }
+    });
+
+    it("duplicate and corrupt on a kernel with netem: netem on the device with Broadside's handle", async () => {
+      for (const kind of ["duplicate", "corrupt"] as const) {
+        const w = await world(shareWork(kind));
+        w.kernel.netem = true;
+        await w.timed.act(w.work);
+        expect(w.kernel.runs).toContain(
+          `nsenter --net=${netnsPath} -- tc qdisc replace dev eth0 root handle b5d: netem ${kind} 5% 25%`,
+        );
+        expect((await w.store.read(w.work.name))?.status?.message).toContain(
+          `kernel backend (${kind} is netem's only)`,
+        );
+        await w.timed.revert(w.work.name, "asked");
+        expect(w.kernel.qdisc).toBe(false);
+      }
+    });
+
     it("--backend kernel on a kernel without netem is refused naming the flag; nothing journaled or run in the pod", async () => {
       const w = await world(delayWork("kernel", [8080]));
       await w.timed.act(w.work);

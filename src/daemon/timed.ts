@@ -4,7 +4,7 @@ import { setTimer } from "../core/clock.js";
 import { describeError } from "../core/errors.js";
 import { describeHold } from "../core/halt.js";
 import type { LedgerRecord } from "../core/ledger/record.js";
-import { isTimedKind, workRefusal } from "../core/node-work.js";
+import { isTimedKind, noProxyFor, workRefusal } from "../core/node-work.js";
 import type { NodeWork, NodeWorkSpec, NodeWorkStatus } from "../core/node-work.js";
 import type { ArgvRunner } from "./cri-finder.js";
 import type { JournalEntry } from "./journal.js";
@@ -13,7 +13,7 @@ import {
   hasBroadsideQdisc,
   chooseBackend,
   inNetns,
-  kernelQdiscArgv,
+  kernelQdiscArgvs,
   ledgerIdOfTable,
   netemLack,
   netemProbeArgv,
@@ -146,18 +146,20 @@ export class TimedFaults {
    * flag); `proxy` needs the pod's TCP ports; `auto` takes the kernel's netem where there is one.
    */
   private async backendOf(spec: NodeWorkSpec): Promise<Backend | { refused: string } | undefined> {
+    if (spec.kind === "duplicate" || spec.kind === "corrupt") {
+      const lacks = netemLack(await this.netemOnNode());
+      return lacks === undefined
+        ? { kind: "kernel", why: `${spec.kind} is netem's only` }
+        : { refused: `${spec.kind}: ${lacks}, and ${noProxyFor(spec.kind)}` };
+    }
     if (spec.kind !== "delay" && spec.kind !== "loss") return undefined;
     const asked = spec.network?.backend ?? "auto";
     const lacks = asked === "proxy" ? undefined : netemLack(await this.netemOnNode());
-    const noPorts =
-      spec.network?.ports === undefined
-        ? `pod ${spec.pod.namespace}/${spec.pod.name} declares no TCP port, so the proxy backend has nothing to redirect`
-        : undefined;
-    return chooseBackend(asked, lacks, noPorts);
+    return chooseBackend(asked, lacks, unproxiable(spec));
   }
 
-  /** The netem probe, run once per daemon. */
-  private netemOnNode(): Promise<NetemProbe> {
+  /** The netem probe, run once per daemon (published at start for writers: duplicate and corrupt need it). */
+  netemOnNode(): Promise<NetemProbe> {
     this.netem ??= this.ctx.runner.run(netemProbeArgv()).then((probe) => ({
       has: probe.exitCode === 0 ? true : saysNoSuchQdisc(probe.stderr) ? false : undefined,
       words: (probe.stderr.trim().split("\n")[0] ?? "").slice(0, 200),
@@ -373,16 +375,25 @@ export class TimedFaults {
     if (netns === undefined || spec.network === undefined)
       return done("the work has no network namespace or parameters");
     if (entry.backend?.kind === "proxy") return this.applyProxy(entry, netns.path);
-    if (spec.kind === "partition" && spec.network.partition !== undefined)
-      return done(
-        await this.loadTable(
-          entry,
-          partitionRuleset(spec.ledgerId, spec.network.device, spec.network.partition),
-        ),
-      );
-    const argv = kernelQdiscArgv(spec.kind, spec.network);
-    if (argv === undefined) return done(`the daemon cannot apply ${spec.kind}`);
-    return done(failure(await this.ctx.runner.run(inNetns(netns.path, argv)), "tc"));
+    const { device, partition, peers } = spec.network;
+    if (spec.kind === "partition" && partition !== undefined)
+      return done(await this.loadTable(entry, partitionRuleset(spec.ledgerId, device, partition, peers)));
+    return done(await this.applyQdiscs(spec, netns.path));
+  }
+
+  /** The kernel backend's tc commands, in order; the first failure's words. */
+  private async applyQdiscs(spec: NodeWorkSpec, netnsPath: string): Promise<string | undefined> {
+    const network = spec.network;
+    const argvs = network === undefined ? undefined : kernelQdiscArgvs(spec.kind, network);
+    if (network === undefined || argvs === undefined) return `the daemon cannot apply ${spec.kind}`;
+    // A filtered fault's htb root cannot be changed in place: one left by a run before a restart is removed.
+    if (network.peers !== undefined)
+      await this.ctx.runner.run(inNetns(netnsPath, qdiscDeleteArgv(network.device)));
+    for (const argv of argvs) {
+      const problem = failure(await this.ctx.runner.run(inNetns(netnsPath, argv)), "tc");
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
   }
 
   /** stress (ADR 0040): the stressor started into the container's cgroups (or the journaled one kept). */
@@ -422,10 +433,10 @@ export class TimedFaults {
   ): Promise<{ problem: string | undefined; entry: JournalEntry }> {
     const { spec } = given;
     const network = spec.network;
-    if (network?.ports === undefined)
-      return { problem: "the work names no pod port to redirect", entry: given };
+    const problem = network === undefined ? "the work has no network parameters" : unproxiable(spec);
+    if (network === undefined || problem !== undefined) return { problem, entry: given };
     const endsAt = given.endsAt ?? this.ctx.clock.now() + (spec.durationMs ?? 0);
-    const started = await this.proxyFor(given, netnsPath, { ...network, ports: network.ports }, endsAt);
+    const started = await this.proxyFor(given, netnsPath, network, endsAt);
     if ("problem" in started) return { problem: started.problem, entry: given };
     const entry = started.entry;
     const listeners = entry.proxy?.listeners ?? [];
@@ -434,6 +445,7 @@ export class TimedFaults {
       network.device,
       listeners,
       (endsAt + proxyGraceMs / 2) / 1000,
+      network.peers,
     );
     return { problem: await this.loadTable(entry, ruleset), entry };
   }
@@ -442,15 +454,19 @@ export class TimedFaults {
   private async proxyFor(
     entry: JournalEntry,
     netnsPath: string,
-    network: NonNullable<NodeWorkSpec["network"]> & { ports: number[] },
+    network: NonNullable<NodeWorkSpec["network"]>,
     endsAt: number,
   ): Promise<{ entry: JournalEntry } | { problem: string }> {
     const { ctx } = this;
     const { proxy } = entry;
     if (proxy !== undefined && (await ctx.processes.startTime(proxy.pid)) === proxy.startTime)
       return { entry };
+    const upstreams = (network.peers ?? []).flatMap((peer) =>
+      (peer.ports ?? []).map((port) => ({ host: peer.address, port })),
+    );
     const config: ProxyConfig = {
-      ports: network.ports,
+      ports: network.ports ?? [],
+      ...(upstreams.length === 0 ? {} : { upstreams }),
       ...(network.delay === undefined ? {} : { delay: network.delay }),
       ...(network.loss === undefined ? {} : { loss: network.loss }),
       untilMs: endsAt + proxyGraceMs,
@@ -511,6 +527,22 @@ function placeOf(entry: JournalEntry): string {
   return entry.netns?.how ?? entry.stress?.how ?? "?";
 }
 
+/**
+ * Why the proxy backend cannot carry the work, or undefined: it redirects connections into the pod on its
+ * declared ports (from the peers, when there are peers) and the pod's connections to peer pods on theirs
+ * (ADR 0041), so it needs one of those; and an external target (no ports) it could not redirect at all.
+ */
+export function unproxiable(spec: NodeWorkSpec): string | undefined {
+  const network = spec.network;
+  const external = network?.peers?.find((peer) => peer.ports === undefined || peer.ports.length === 0);
+  if (external !== undefined)
+    return `the proxy backend redirects the pod's connections to a target's declared ports, and ${external.address} (an external target, or a pod that declares no TCP port) has none; faulting it needs the kernel backend (sch_netem)`;
+  const peerPorts = (network?.peers ?? []).some((peer) => (peer.ports ?? []).length > 0);
+  if (network?.ports === undefined && !peerPorts)
+    return `pod ${spec.pod.namespace}/${spec.pod.name} declares no TCP port, so the proxy backend has nothing to redirect`;
+  return undefined;
+}
+
 function failure(outcome: { exitCode: number; stderr: string }, tool: string): string | undefined {
   if (outcome.exitCode === 0) return undefined;
   const words = outcome.stderr.trim().split("\n")[0] ?? "";
@@ -520,13 +552,14 @@ function failure(outcome: { exitCode: number; stderr: string }, tool: string): s
 
 function faultDetail(network: NodeWorkSpec["network"]): string {
   if (network === undefined) return "";
-  const { bandwidth, partition, delay, loss } = network;
+  const { bandwidth, partition, delay, loss, duplicate, corrupt } = network;
   if (bandwidth !== undefined) return ` ${bandwidth.rate}`;
   if (partition !== undefined) return ` (${partition.direction})`;
   if (delay !== undefined)
     return ` ${delay.latencyMs}ms${delay.jitterMs > 0 ? ` ±${delay.jitterMs}ms (correlation ${delay.correlation}%)` : ""}`;
-  if (loss !== undefined)
-    return ` ${loss.percent}%${loss.correlation > 0 ? ` (correlation ${loss.correlation}%)` : ""}`;
+  const share = loss ?? duplicate ?? corrupt;
+  if (share !== undefined)
+    return ` ${share.percent}%${share.correlation > 0 ? ` (correlation ${share.correlation}%)` : ""}`;
   return "";
 }
 
@@ -536,5 +569,13 @@ export function describeFault(spec: NodeWorkSpec): string {
     return `stress (${describeStress(spec.stress)}) in container ${spec.container} of pod ${spec.pod.namespace}/${spec.pod.name}`;
   const network = spec.network;
   const where = `${network?.device ?? "eth0"} of pod ${spec.pod.namespace}/${spec.pod.name}`;
-  return `${spec.kind}${faultDetail(network)} on ${where}`;
+  const peers = network?.peers;
+  const only =
+    peers === undefined
+      ? ""
+      : `, only with ${peers
+          .slice(0, 3)
+          .map((peer) => peer.address)
+          .join(", ")}${peers.length > 3 ? ` and ${String(peers.length - 3)} more` : ""}`;
+  return `${spec.kind}${faultDetail(network)} on ${where}${only}`;
 }

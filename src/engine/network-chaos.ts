@@ -7,7 +7,7 @@ import { ABSENT } from "../core/ledger/record.js";
 import type { JsonObject, LedgerRecord } from "../core/ledger/record.js";
 import { closeRecord, markApplied } from "../core/ledger/state-machine.js";
 import { ConflictError } from "../core/ledger/store.js";
-import { answerSaysApplied, nodeWorkName, parseNodeWorkSpec } from "../core/node-work.js";
+import { answerSaysApplied, noProxyFor, nodeWorkName, parseNodeWorkSpec } from "../core/node-work.js";
 import type {
   NetworkWork,
   TimedNodeWorkKind,
@@ -17,8 +17,14 @@ import type {
   NodeWorkStore,
 } from "../core/node-work.js";
 import type { TargetPlan } from "../core/targeting/types.js";
-import { networkWork, planNetworkTargets, refuseProxyWithoutPorts } from "../faults/network.js";
-import type { NetworkFaultKind, NetworkTarget } from "../faults/network.js";
+import {
+  externalPeers,
+  filteredFaults,
+  networkWork,
+  planNetworkTargets,
+  refuseProxyWithoutPorts,
+} from "../faults/network.js";
+import type { NetworkDirection, NetworkFault, NetworkFaultKind, NetworkTarget } from "../faults/network.js";
 import { broadsideNamespace, newRecordId } from "../kube/ledger-store.js";
 import { workOf } from "../kube/node-work-store.js";
 import { Informer } from "../kube/watch/informer.js";
@@ -47,6 +53,19 @@ export interface TimedFaultOptions extends PodChoice {
 export interface NetworkChaosRequest extends TimedFaultOptions {
   readonly kind: NetworkFaultKind;
   readonly network: NetworkWork;
+  /**
+   * Filtered rules (NetworkChaos `target`, `externalTargets`, `direction`; ADR 0041): only the traffic
+   * between the chosen pods and these peers is faulted. Absent: all of the chosen pods' traffic.
+   */
+  readonly filter?: NetworkFilter;
+}
+
+export interface NetworkFilter {
+  /** The target pods, chosen as the fault's pods are. */
+  readonly target?: PodChoice;
+  /** IPv4 addresses and CIDRs; `field` names them in a refusal (`--external-target`, `spec.externalTargets`). */
+  readonly external: { readonly values: readonly string[]; readonly field: string };
+  readonly direction: NetworkDirection;
 }
 
 /** The record fields a work spec is written under. */
@@ -58,11 +77,11 @@ export interface WorkRecordFields {
   readonly actor: string;
 }
 
-/** One kind of timed node fault on chosen targets: its kind, its parameters as recorded, its work spec. */
+/** One kind of timed node fault on chosen targets: its kind, and per target its parameters and work spec. */
 export interface TimedFaultRequest extends TimedFaultOptions {
   readonly kind: TimedNodeWorkKind;
-  /** The fault's parameters, as the ledger record keeps them. */
-  readonly injected: JsonObject;
+  /** The fault's parameters on `target`, as its ledger record keeps them. */
+  readonly injected: (target: NetworkTarget) => JsonObject;
   readonly workOf: (target: NetworkTarget, record: WorkRecordFields) => NodeWorkSpec;
 }
 
@@ -83,7 +102,10 @@ export interface NetworkFaultRun {
 
 export interface NetworkChaosResult {
   readonly plan: TargetPlan;
+  /** The pods faulted (with `from`, the targets). */
   readonly targets: readonly NetworkTarget[];
+  /** A filtered fault's peers per pod faulted, by address (empty for the whole pod's traffic). */
+  readonly peers: readonly (readonly string[])[];
   readonly runs: readonly NetworkFaultRun[];
 }
 
@@ -94,15 +116,24 @@ export async function runNetworkChaos(
   request: NetworkChaosRequest,
 ): Promise<NetworkChaosResult> {
   const { planned } = await gatherAndPlan(ctx, request);
-  const pods = await currentPods(ctx, planned.selected);
-  const targets = planNetworkTargets(pods);
-  refuseProxyWithoutPorts(request.network, targets);
-  const { kind, network } = request;
-  return runTimedNodeFaults(ctx, planned, targets, {
+  const sources = planNetworkTargets(await currentPods(ctx, planned.selected));
+  const faults =
+    request.filter === undefined
+      ? sources.map((target) => ({ target, network: request.network }))
+      : await filtered(ctx, request, request.filter, sources);
+  refuseProxyWithoutPorts(faults);
+  await refuseWithoutNetem(ctx, request.kind, faults);
+  const targets = faults.map((fault) => fault.target);
+  const peers = faults.map((fault) => (fault.network.peers ?? []).map((peer) => peer.address));
+  // Each pod's own parameters: a filtered fault's peers differ per pod.
+  const networkOf = new Map(faults.map((fault) => [fault.target, fault.network]));
+  const network = (target: NetworkTarget): NetworkWork => networkOf.get(target) ?? request.network;
+  const result = await runTimedNodeFaults(ctx, planned, targets, {
     ...request,
-    injected: { network: network as unknown as JsonObject },
-    workOf: (target, record) => networkWork(kind, target, network, record),
+    injected: (target) => ({ network: network(target) as unknown as JsonObject }),
+    workOf: (target, record) => networkWork(request.kind, target, network(target), record),
   });
+  return { ...result, peers };
 }
 
 /**
@@ -115,11 +146,55 @@ export async function runTimedNodeFaults(
   targets: readonly NetworkTarget[],
   request: TimedFaultRequest,
 ): Promise<NetworkChaosResult> {
-  if (request.dryRun || targets.length === 0) return { plan: planned, targets, runs: [] };
+  const peers = targets.map(() => []);
+  if (request.dryRun || targets.length === 0) return { plan: planned, targets, peers, runs: [] };
   const store = nodeWorkStore(ctx, request.kind);
   await refuseWhileHalted(ctx.halt);
   const runs = await Promise.all(targets.map((target) => faultOne(ctx, store, request, target)));
-  return { plan: planned, targets, runs };
+  return { plan: planned, targets, peers, runs };
+}
+
+/**
+ * duplicate and corrupt are netem's only (the proxy cannot make them): a node whose daemon published that
+ * its kernel has no sch_netem is refused before anything is written, naming the action, the node and why.
+ * A node with nothing published is left to its daemon, which refuses the same way.
+ */
+async function refuseWithoutNetem(
+  ctx: EngineContext,
+  kind: NetworkFaultKind,
+  faults: readonly NetworkFault[],
+): Promise<void> {
+  if (kind !== "duplicate" && kind !== "corrupt") return;
+  for (const node of new Set(faults.map((fault) => fault.target.node))) {
+    const capabilities = await ctx.nodeWork?.capabilities?.(node);
+    if (capabilities?.netem === false)
+      throw new BroadsideError(
+        "BRD_SHOT_REFUSED",
+        `${kind}: node ${node}'s kernel has no sch_netem (tc: ${capabilities.words}), and ${noProxyFor(kind)}; nothing was written`,
+      );
+  }
+}
+
+/** The faults of a filtered request: the target pods chosen and read, the external addresses checked. */
+async function filtered(
+  ctx: EngineContext,
+  request: NetworkChaosRequest,
+  filter: NetworkFilter,
+  sources: readonly NetworkTarget[],
+): Promise<NetworkFault[]> {
+  const externals = externalPeers(filter.external.values, filter.external.field);
+  const targets =
+    filter.target === undefined
+      ? []
+      : planNetworkTargets(
+          await currentPods(ctx, (await gatherAndPlan(ctx, filter.target)).planned.selected),
+        );
+  if (targets.length === 0 && externals.length === 0)
+    throw new BroadsideError(
+      "BRD_USAGE",
+      "the target selector chose no pod and there is no external target: the filtered fault would fault nothing",
+    );
+  return filteredFaults(request.kind, request.network, sources, targets, externals, filter.direction);
 }
 
 async function faultOne(
@@ -267,7 +342,7 @@ async function writeRecord(
   answerMs: number,
 ): Promise<LedgerRecord> {
   const now = ctx.clock.now();
-  const injected: JsonObject = { kind: request.kind, node: target.node, ...request.injected };
+  const injected: JsonObject = { kind: request.kind, node: target.node, ...request.injected(target) };
   return ctx.ledger.create({
     id: newRecordId(now),
     faultKind: request.kind,

@@ -32,7 +32,7 @@ export async function runStressChaos(
   return runTimedNodeFaults(ctx, planned, targets, {
     ...request,
     kind: "stress",
-    injected: { stress: stress as unknown as JsonObject },
+    injected: () => ({ stress: stress as unknown as JsonObject }),
     workOf: (target, record) => stressWork(target, stress, unsafe, record),
   });
 }

@@ -5,12 +5,13 @@ import {
   bandwidthSchema,
   delaySchema,
   deviceSchema,
+  ipv4CidrPattern,
   lossSchema,
   networkBackends,
   networkWorkSchema,
   partitionSchema,
 } from "../core/node-work.js";
-import type { NetworkWork, NodeWorkSpec, TimedNodeWorkKind } from "../core/node-work.js";
+import type { NetworkWork, NodeWorkSpec, Peer, TimedNodeWorkKind } from "../core/node-work.js";
 
 /*
  * The network faults (issue 12, ADR 0032; Chaos Mesh's NetworkChaos bandwidth and partition): applied in
@@ -58,14 +59,24 @@ export const lossParamsSchema = z.strictObject({
  * delay and loss through the proxy need the pod's TCP ports: `--backend proxy` on a pod that declares
  * none is refused before anything is written (auto may still find netem on the node).
  */
-export function refuseProxyWithoutPorts(network: NetworkWork, targets: readonly NetworkTarget[]): void {
-  if (network.backend !== "proxy") return;
-  const portless = targets.find((target) => target.ports.length === 0);
-  if (portless !== undefined)
-    throw new BroadsideError(
-      "BRD_USAGE",
-      `--backend proxy: pod ${portless.pod.namespace}/${portless.pod.name} declares no TCP containerPort, so the proxy has nothing to redirect; use --backend kernel on a node whose kernel has sch_netem`,
-    );
+export function refuseProxyWithoutPorts(faults: readonly NetworkFault[]): void {
+  for (const { target, network } of faults) {
+    if (network.backend !== "proxy") continue;
+    const external = network.peers?.find((peer) => peer.ports === undefined);
+    if (external !== undefined)
+      throw new BroadsideError(
+        "BRD_USAGE",
+        `--backend proxy: the proxy redirects a pod's connections to its targets' declared ports, and ${external.address} (an external target, or a target pod that declares no TCP containerPort) has none; use --backend kernel on a node whose kernel has sch_netem`,
+      );
+    if (network.peers === undefined && target.ports.length === 0) refusePortless(target);
+  }
+}
+
+function refusePortless(portless: NetworkTarget): never {
+  throw new BroadsideError(
+    "BRD_USAGE",
+    `--backend proxy: pod ${portless.pod.namespace}/${portless.pod.name} declares no TCP containerPort, so the proxy has nothing to redirect; use --backend kernel on a node whose kernel has sch_netem`,
+  );
 }
 
 /** Every chosen pod must be on a node (its daemon acts) and have a container; nothing written either way. */
@@ -126,4 +137,68 @@ export function networkWork(
     deadline: record.deadline,
     actor: record.actor,
   };
+}
+
+/** Chaos Mesh's NetworkChaos direction of a filtered fault. */
+export const networkDirections = ["to", "from", "both"] as const;
+export type NetworkDirection = (typeof networkDirections)[number];
+
+/** One fault to write: a pod and its work's parameters (filtered to peers, or not). */
+export interface NetworkFault {
+  readonly target: NetworkTarget;
+  readonly network: NetworkWork;
+}
+
+/**
+ * externalTargets (ADR 0041): IPv4 addresses and CIDRs, as nft and tc's u32 take them. A domain name is
+ * refused, naming the field: Chaos Mesh resolves it on its controller, and an answer here (the writer's
+ * resolver, not the pod's) could name other addresses than the pod would reach; IPv6 is refused (the
+ * filters are IPv4's).
+ */
+export function externalPeers(values: readonly string[], field: string): Peer[] {
+  return values.map((value, at) => {
+    const where = `${field}[${String(at)}]`;
+    if (ipv4CidrPattern.test(value)) return { address: value };
+    if (value.includes(":"))
+      throw new BroadsideError(
+        "BRD_USAGE",
+        `${where}: ${JSON.stringify(value)} is IPv6; filtered network faults take IPv4 addresses and CIDRs only`,
+      );
+    throw new BroadsideError(
+      "BRD_USAGE",
+      `${where}: ${JSON.stringify(value)} is not an IPv4 address or CIDR; domain names are not resolved (the writer's resolver may not give the addresses the pod reaches): give the addresses`,
+    );
+  });
+}
+
+/** A target pod as a peer: its IP and declared TCP ports; a pod without an IP yet is refused, named. */
+function peerOf(target: NetworkTarget): Peer {
+  if (target.podIp === undefined || !ipv4CidrPattern.test(target.podIp) || target.podIp.includes("/"))
+    throw new BroadsideError(
+      "BRD_USAGE",
+      `target pod ${target.pod.namespace}/${target.pod.name} has no IPv4 address yet (status.podIP ${JSON.stringify(target.podIp ?? "")}): its traffic cannot be told apart`,
+    );
+  return { address: target.podIp, ...(target.ports.length === 0 ? {} : { ports: [...target.ports] }) };
+}
+
+/**
+ * The faults of a filtered NetworkChaos (ADR 0041), as Chaos Mesh places them: `to` on each chosen pod,
+ * filtered to the targets (and external addresses); `from` on each target, filtered to the chosen pods
+ * (what a target sends to them); `both` both. A partition is the chosen pods' own (its direction picks
+ * the chains), filtered to the targets and external addresses.
+ */
+export function filteredFaults(
+  kind: NetworkFaultKind,
+  network: NetworkWork,
+  sources: readonly NetworkTarget[],
+  targets: readonly NetworkTarget[],
+  externals: readonly Peer[],
+  direction: NetworkDirection,
+): NetworkFault[] {
+  const toPeers = [...targets.map(peerOf), ...externals];
+  const on = (pods: readonly NetworkTarget[], peers: readonly Peer[]): NetworkFault[] =>
+    peers.length === 0 ? [] : pods.map((target) => ({ target, network: { ...network, peers: [...peers] } }));
+  if (kind === "partition" || direction === "to") return on(sources, toPeers);
+  const fromFaults = on(targets, sources.map(peerOf));
+  return direction === "from" ? fromFaults : [...on(sources, toPeers), ...fromFaults];
 }

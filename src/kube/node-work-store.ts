@@ -9,8 +9,10 @@ import {
   parseNodeWorkSpec,
   parseNodeWorkStatus,
   parseRevertRequest,
+  nodeCapabilitiesSchema,
 } from "../core/node-work.js";
 import type {
+  NodeCapabilities,
   NodeWork,
   NodeWorkSpec,
   NodeWorkStatus,
@@ -97,6 +99,46 @@ export class ConfigMapNodeWork implements NodeWorkStore {
     }
   }
 
+  /** `nodecaps-<node label value>`, the capabilities its daemon published; undefined when absent or unreadable. */
+  async capabilities(node: string): Promise<NodeCapabilities | undefined> {
+    try {
+      const map = await this.core.readNamespacedConfigMap({
+        name: capabilitiesName(node),
+        namespace: this.namespace,
+      });
+      const parsed = nodeCapabilitiesSchema.safeParse(JSON.parse(map.data?.["capabilities.json"] ?? "null"));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async publishCapabilities(capabilities: NodeCapabilities): Promise<void> {
+    const name = capabilitiesName(capabilities.node);
+    const body: V1ConfigMap = {
+      metadata: {
+        name,
+        namespace: this.namespace,
+        labels: { [managedByLabel]: "broadside", "broadside.dev/node-capabilities": nodeWorkVersion },
+      },
+      data: { "capabilities.json": JSON.stringify(capabilities) },
+    };
+    const create = () => this.core.createNamespacedConfigMap({ namespace: this.namespace, body });
+    try {
+      await create();
+    } catch (error: unknown) {
+      const status = apiStatus(error);
+      if (status === 409) {
+        await this.core.replaceNamespacedConfigMap({ name, namespace: this.namespace, body });
+        return;
+      }
+      if (status !== 404) throw error;
+      // A daemon may start before anything made Broadside's namespace.
+      await createBroadsideNamespace(this.core, this.namespace);
+      await create();
+    }
+  }
+
   async withdraw(work: NodeWork): Promise<void> {
     try {
       await this.core.deleteNamespacedConfigMap({
@@ -111,6 +153,11 @@ export class ConfigMapNodeWork implements NodeWorkStore {
       throw error;
     }
   }
+}
+
+/** The ConfigMap a node's daemon publishes its node's capabilities in. */
+export function capabilitiesName(node: string): string {
+  return `nodecaps-${nodeLabelValue(node)}`;
 }
 
 /** The ConfigMap of a work object: labelled for its node's daemon, the spec (and status) as JSON. */

@@ -121,7 +121,7 @@ describe("the examples, as their header says to run them", () => {
   it("covers every example file", async () => {
     const files = (await readdir(join(repoRoot, "examples"))).filter((f) => f.endsWith(".yaml")).sort();
     expect(files).toEqual([
-      // Run, with its claims checked, by test/integration/network-chaos.test.ts (a sandbox with bodies).
+      // Run, with their claims checked, by test/integration/network-chaos.test.ts (a sandbox with bodies).
       "chaos-mesh-networkchaos-bandwidth.yaml",
       "chaos-mesh-networkchaos.yaml",
       // Checked by --dry-run below; run, with its claims checked, by test/integration/container-kill.test.ts.
@@ -267,22 +267,6 @@ describe("the examples, as their header says to run them", () => {
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/would stress container \S+ of demo-batch\/ledger-writer-[a-z0-9-]+ on \S+/);
   });
-
-  it.each([["chaos-mesh-networkchaos.yaml", "a target or externalTargets needs filtered rules"]])(
-    "%s: checked by --dry-run; run says why it cannot run yet and changes nothing",
-    async (file, why) => {
-      const dry = await runExample(file);
-      expect(dry.code, dry.stderr).toBe(0);
-      expect(dry.stdout).toContain(`is valid, but cannot run yet: ${why}`);
-      const args = exampleRunArgs(await readFile(join(repoRoot, "examples", file), "utf8"), file).filter(
-        (arg) => arg !== "--dry-run",
-      );
-      const run = await broadside("run", ...withFlag(args, "--sandbox", integrationSandboxName));
-      expect(run.code).toBe(2);
-      expect(run.stderr).toContain("error [BRD_NOT_RUNNABLE]");
-      expect(run.stderr).toContain("nothing was run");
-    },
-  );
 });
 
 describe("a front door whose port another process holds", () => {

@@ -174,7 +174,7 @@ describe("the chart", () => {
     expect(pod?.containers[0]?.securityContext).toEqual({ privileged: true });
     // Its identity may watch and answer the ConfigMaps of broadside-system, and do nothing else.
     expect(named("Role")?.rules).toEqual([
-      { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "update"] },
+      { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "update"] },
     ]);
     expect(named("RoleBinding")?.subjects).toEqual([
       { kind: "ServiceAccount", name: "broadside-daemon", namespace: "broadside-system" },

@@ -1,5 +1,4 @@
 import { spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { get } from "node:http";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -15,6 +14,14 @@ import { SandboxName } from "../../src/sandbox/sandbox-name.js";
 import { sandboxLayout } from "../../src/sandbox/state-dir.js";
 import { broadside, config, eventually, kubectl, repoRoot, runProgram } from "./harness.js";
 import { installCrds, logged, startAgentOn } from "./agent-process.js";
+import {
+  bodies,
+  broadsideTables,
+  kernelHasNetem,
+  quantile,
+  running,
+  startBroadside,
+} from "./network-helpers.js";
 import { integrationSandboxName } from "./names.js";
 // @ts-expect-error: a plain .mjs set-up script, as test/browser/setup-chromium.mjs
 import { ensureNetworkTools } from "./setup-network-tools.mjs";
@@ -111,61 +118,11 @@ async function frontDoorPort(): Promise<number> {
   });
 }
 
-function getText(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    get(url, { agent: false }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () => {
-        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") });
-      });
-    }).on("error", reject);
-  });
-}
-
-async function bodies(): Promise<BodyInfo[]> {
-  const state = JSON.parse(await readFile(join(stateDir, "state.json"), "utf8")) as {
-    components: { traffic: { port: number } };
-  };
-  const reply = await getText(`http://127.0.0.1:${state.components.traffic.port}/bodies`);
-  return reply.status === 200 ? (JSON.parse(reply.body) as { bodies: BodyInfo[] }).bodies : [];
-}
-
 /** The root qdisc of eth0 in the body's namespace, as tc -j shows it. */
 async function rootQdisc(netns: string): Promise<{ kind: string; handle: string }> {
   const shown = await runProgram("ip", ["netns", "exec", netns, "tc", "-j", "qdisc", "show", "dev", "eth0"]);
   const qdiscs = JSON.parse(shown.stdout) as { kind: string; handle: string; root?: boolean }[];
   return qdiscs.find((q) => q.root === true) ?? { kind: "none", handle: "" };
-}
-
-async function broadsideTables(netns: string): Promise<string[]> {
-  const listed = await runProgram("ip", ["netns", "exec", netns, "nft", "-j", "list", "tables"]);
-  const json = JSON.parse(listed.stdout === "" ? "{}" : listed.stdout) as {
-    nftables?: { table?: { name: string } }[];
-  };
-  return (json.nftables ?? []).flatMap((item) =>
-    item.table?.name.startsWith("broadside_") ? [item.table.name] : [],
-  );
-}
-
-/** A broadside command run in the background (it holds its fault), its output collected. */
-function startBroadside(...args: string[]): {
-  child: ChildProcess;
-  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
-} {
-  const child = spawn(process.execPath, [join(repoRoot, "bin", "broadside.js"), ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.once("exit", (code) => {
-      resolve({ code, stdout, stderr });
-    }),
-  );
-  return { child, done };
 }
 
 function reportBandwidth(
@@ -209,14 +166,6 @@ async function probe(port: number, hz: number, ms: number): Promise<Sample[]> {
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, at + 1000 / hz - performance.now())));
   }
   return Promise.all(samples);
-}
-
-function quantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (sorted.length - 1) * q;
-  const low = Math.floor(at);
-  const high = Math.ceil(at);
-  return (sorted[low] ?? 0) + ((sorted[high] ?? 0) - (sorted[low] ?? 0)) * (at - low);
 }
 
 function describeSamples(samples: readonly Sample[]): string {
@@ -271,14 +220,6 @@ function jitterSpread(jitterMs: number, correlationPercent: number): number {
   return quantile(draws, 0.9) - quantile(draws, 0.1);
 }
 
-/** Whether this machine's kernel has sch_netem: netem on the loopback of a namespace made for the probe. */
-async function kernelHasNetem(): Promise<{ has: boolean; words: string }> {
-  const tried = await runProgram("unshare", [
-    ...["--net", "--", "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"],
-  ]);
-  return { has: tried.code === 0, words: tried.stderr.trim() };
-}
-
 /** The daemon's journal entry of a work object (the proxy's pid is there). */
 async function journalEntry(work: string): Promise<{ proxy?: { pid: number } } | undefined> {
   const file = join(stateDir, "daemon", "kwok-node-0", `${work}.json`);
@@ -304,11 +245,6 @@ async function openRecords(): Promise<string[]> {
     .sort();
 }
 
-async function running(pid: number): Promise<boolean> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
-  return stat !== undefined && stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-}
-
 describe.runIf(canRun)("network faults through the node daemon, in a sandbox with pod bodies", () => {
   let body: BodyInfo | undefined;
   let port = 0;
@@ -331,7 +267,7 @@ describe.runIf(canRun)("network faults through the node daemon, in a sandbox wit
     expect(applied.code, applied.stderr).toBe(0);
     body = await eventually(
       "a serving body",
-      async () => (await bodies()).find((b) => b.port !== undefined && b.pid !== undefined),
+      async () => (await bodies(stateDir)).find((b) => b.port !== undefined && b.pid !== undefined),
       90_000,
     );
     port = await frontDoorPort();
@@ -789,7 +725,7 @@ describe.runIf(canRun)("network faults through the node daemon, in a sandbox wit
       const serving = await eventually(
         "two serving bodies",
         async () => {
-          const found = (await bodies()).filter((b) => b.port !== undefined && b.pid !== undefined);
+          const found = (await bodies(stateDir)).filter((b) => b.port !== undefined && b.pid !== undefined);
           return found.length === 2 ? found : undefined;
         },
         90_000,

@@ -426,7 +426,7 @@ spec:
     });
   });
 
-  it("reads a NetworkChaos field by field; a delay towards a target is not runnable until filtered rules exist", () => {
+  it("reads a NetworkChaos field by field; a delay towards a target runs (filtered rules, ADR 0041)", () => {
     expect(parse(networkChaosYaml)).toMatchObject({
       kind: "NetworkChaos",
       action: "delay",
@@ -438,13 +438,11 @@ spec:
         mode: { kind: "all" },
       },
       duration: { milliseconds: 120_000 },
-      runnable: false,
-      reason:
-        "a target or externalTargets needs filtered rules, which Broadside does not have yet (the whole pod's traffic is faulted without them)",
+      runnable: true,
     });
   });
 
-  it("runs a NetworkChaos delay or loss of the whole pod (ADR 0039); duplicate, reorder and direction from say why not", () => {
+  it("runs a NetworkChaos delay, loss or duplicate of the whole pod (ADR 0039); netem and reorder say why not", () => {
     const manifest = (action: string, section: string, extra = "") =>
       [
         "apiVersion: chaos-mesh.org/v1alpha1",
@@ -471,9 +469,14 @@ spec:
       delay: { latencyMs: 200, jitterMs: 50, correlation: 25 },
       runnable: true,
     });
+    // duplicate and corrupt run where the node has netem; the writer refuses them before any write elsewhere.
     expect(parse(manifest("duplicate", 'duplicate: { duplicate: "5" }'))).toMatchObject({
+      duplicate: { duplicate: 5, correlation: 0 },
+      runnable: true,
+    });
+    expect(parse(manifest("netem", 'loss: { loss: "5" }'))).toMatchObject({
       runnable: false,
-      reason: expect.stringContaining("action duplicate does not run yet") as string,
+      reason: expect.stringContaining("action netem does not run yet") as string,
     });
     expect(
       parse(manifest("delay", 'delay: { latency: 10ms, reorder: { reorder: "5", gap: 2 } }')),
@@ -483,7 +486,7 @@ spec:
     });
   });
 
-  it("runs a NetworkChaos bandwidth or whole-pod partition with a duration, and says why not otherwise", () => {
+  it("runs a NetworkChaos bandwidth or partition with a duration, filtered or not, and says why not otherwise", () => {
     const bandwidth = [
       "apiVersion: chaos-mesh.org/v1alpha1",
       "kind: NetworkChaos",
@@ -512,9 +515,19 @@ spec:
           "  duration: 30s\n  direction: both\n  target: { mode: all, selector: { labelSelectors: { app: db } } }",
         ),
       ),
+    ).toMatchObject({ direction: "both", runnable: true });
+    expect(
+      parse(
+        bandwidth.replace(
+          "  duration: 30s",
+          "  duration: 30s\n  externalTargets: [10.1.0.0/16, example.com]",
+        ),
+      ),
     ).toMatchObject({
       runnable: false,
-      reason: expect.stringContaining("a target or externalTargets") as string,
+      reason: expect.stringContaining(
+        'spec.externalTargets[1]: "example.com" is not an IPv4 address or CIDR; domain names are not resolved',
+      ) as string,
     });
     const partition = bandwidth
       .replace("action: bandwidth", "action: partition")

@@ -192,9 +192,15 @@ export interface NetworkFaultStep {
   readonly name?: string;
   readonly selector: Selector;
   readonly mode: Mode;
-  readonly kind: "bandwidth" | "partition" | "delay" | "loss";
+  readonly kind: "bandwidth" | "partition" | "delay" | "loss" | "duplicate" | "corrupt";
   readonly network: NetworkWork;
   readonly duration: Duration;
+  /** NetworkChaos `target`, `externalTargets` and `direction`: filtered rules (ADR 0041). */
+  readonly filter?: {
+    readonly target?: { readonly selector: Selector; readonly mode: Mode };
+    readonly externalTargets: readonly string[];
+    readonly direction: "to" | "from" | "both";
+  };
 }
 
 /**

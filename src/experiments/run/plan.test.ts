@@ -105,10 +105,26 @@ describe("what broadside run will do with each kind of file", () => {
     ).toHaveLength(2);
   });
 
-  it.each([
-    ["chaos-mesh-networkchaos.yaml", /a target or externalTargets needs filtered rules.*; nothing was run/],
-  ])("says %s cannot run yet, and why", async (file, why) => {
-    await expect(load(file).then((l) => runPlanOf(l, options))).rejects.toThrow(why);
+  it("runs examples/chaos-mesh-networkchaos.yaml as one network-fault step filtered to its target (ADR 0041)", async () => {
+    const plan = runPlanOf(await load("chaos-mesh-networkchaos.yaml"), options);
+    expect(plan.method).toHaveLength(1);
+    const step = plan.method[0];
+    if (step?.type !== "network-fault") throw new Error("not a network-fault step");
+    expect(step.kind).toBe("delay");
+    expect(step.selector).toMatchObject({ namespaces: ["demo-payments"], labelSelector: "app=checkout" });
+    expect(step.network).toEqual({
+      device: "eth0",
+      delay: { latencyMs: 100, jitterMs: 10, correlation: 25 },
+      backend: "auto",
+    });
+    expect(step.filter).toMatchObject({
+      target: {
+        selector: { namespaces: ["demo-shop"], labelSelector: "app=storefront" },
+        mode: { kind: "all" },
+      },
+      externalTargets: [],
+      direction: "to",
+    });
   });
 
   it("runs examples/chaos-mesh-stresschaos.yaml as one stress-fault step (ADR 0040)", async () => {

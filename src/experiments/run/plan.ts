@@ -186,15 +186,11 @@ function podChaosPlan(loaded: ChaosMeshPodChaos, options: PlanOptions, timeout: 
   };
 }
 
-/** A runnable NetworkChaos (bandwidth, delay, loss, or partition of the whole pod) as one network-fault step. */
+/** A runnable NetworkChaos (bandwidth, delay, loss or partition; filtered to a target or not) as one network-fault step. */
 function networkChaosPlan(loaded: ChaosMeshNetworkChaos, options: PlanOptions): RunPlan {
   const { action, duration } = loaded;
   const network = networkWorkOf(loaded);
-  if (
-    (action !== "bandwidth" && action !== "partition" && action !== "delay" && action !== "loss") ||
-    duration === undefined ||
-    network === undefined
-  )
+  if (action === "netem" || duration === undefined || network === undefined)
     throw new BroadsideError(
       "BRD_INTERNAL",
       `${loaded.fileName}: a runnable NetworkChaos ${action} without a duration or its section`,
@@ -207,6 +203,15 @@ function networkChaosPlan(loaded: ChaosMeshNetworkChaos, options: PlanOptions): 
     kind: action,
     network,
     duration,
+    ...(loaded.target === undefined && loaded.externalTargets.length === 0
+      ? {}
+      : {
+          filter: {
+            ...optional("target", loaded.target),
+            externalTargets: loaded.externalTargets,
+            direction: loaded.direction,
+          },
+        }),
   };
   return {
     name: loaded.name,
@@ -273,6 +278,16 @@ function networkWorkOf(loaded: ChaosMeshNetworkChaos): NetworkWork | undefined {
   }
   if (action === "loss" && loss !== undefined)
     return { device, loss: { percent: loss.loss, correlation: loss.correlation }, backend: "auto" };
+  return netemOnlyWork(loaded, device);
+}
+
+/** duplicate and corrupt: netem's only, so no backend to choose (ADR 0039). */
+function netemOnlyWork(loaded: ChaosMeshNetworkChaos, device: string): NetworkWork | undefined {
+  const { action, duplicate, corrupt } = loaded;
+  if (action === "duplicate" && duplicate !== undefined)
+    return { device, duplicate: { percent: duplicate.duplicate, correlation: duplicate.correlation } };
+  if (action === "corrupt" && corrupt !== undefined)
+    return { device, corrupt: { percent: corrupt.corrupt, correlation: corrupt.correlation } };
   return undefined;
 }
 

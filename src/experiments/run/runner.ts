@@ -347,6 +347,11 @@ class ExperimentRun {
       duration: step.duration,
       dryRun: false,
       stop: this.methodStopped(),
+      ...optional("filter", step.filter, (filter) => ({
+        ...optional("target", filter.target, (target) => ({ ...target, scope: scopeOf(target) })),
+        external: { values: filter.externalTargets, field: "spec.externalTargets" },
+        direction: filter.direction,
+      })),
     });
     this.timedFaultDone(result, start, step.kind);
   }

@@ -7,6 +7,7 @@ import { faultDurationBound } from "./manifest.js";
 import { durationLimits } from "../../../core/input-limits.js";
 import type { ChaosMeshNetworkChaos, NetworkChaosSpec, Runnability } from "../model.js";
 import { networkChaosActions } from "../model.js";
+import { externalPeers } from "../../../faults/network.js";
 import type { FieldPath } from "../problems.js";
 import { describeValue } from "../problems.js";
 import {
@@ -22,7 +23,7 @@ import {
 
 /**
  * NetworkChaos, field by field as chaos-mesh/chaos-mesh api/v1alpha1/networkchaos_types.go defines it, with
- * the checks of networkchaos_webhook.go. Parsed and checked; not runnable until the node daemon exists.
+ * the checks of networkchaos_webhook.go. Parsed and checked; runnable as networkRunnability says.
  */
 
 /** Chaos Mesh's FloatStr fields are strings in the CRD; YAML reads an unquoted 50 as a number. */
@@ -190,24 +191,24 @@ function optionalStrings(spec: ParsedNetworkChaos): Partial<NetworkChaosSpec> {
 }
 
 /**
- * Whether Broadside runs the spec (ADR 0032, ADR 0039): bandwidth, delay and loss (direction to: they act
- * on what the pod sends) and partition of the whole pod (no target, no externalTargets), each with a
- * duration. duplicate, corrupt and netem's combinations wait for the kernel backend to be wired; a target
- * selector or externalTargets wait for filtered rules.
+ * Whether Broadside runs the spec (ADR 0032, ADR 0039, ADR 0041): bandwidth, delay, loss and partition,
+ * of the whole pod or filtered to a target selector and externalTargets (IPv4 addresses and CIDRs), in
+ * any direction the webhook allows, each with a duration; duplicate and corrupt too, where the node's kernel
+ * has sch_netem (the writer refuses them before any write on a node without). netem's combinations do not.
  */
 export function networkRunnability(spec: NetworkChaosSpec): Runnability {
   const not = (reason: string): Runnability => ({ runnable: false, reason });
-  const runs = ["bandwidth", "partition", "delay", "loss"];
+  const runs = ["bandwidth", "partition", "delay", "loss", "duplicate", "corrupt"];
   if (!runs.includes(spec.action))
     return not(
-      `action ${spec.action} does not run yet (bandwidth, partition, delay and loss run; duplicate, corrupt and netem's combinations need the kernel backend wired)`,
+      `action ${spec.action} does not run yet (bandwidth, partition, delay, loss, duplicate and corrupt run; netem's combinations do not)`,
     );
-  if (spec.target !== undefined || spec.externalTargets.length > 0)
+  const external = externalProblem(spec.externalTargets);
+  if (external !== undefined) return not(external);
+  if (spec.targetDevice !== undefined && spec.targetDevice !== "")
     return not(
-      "a target or externalTargets needs filtered rules, which Broadside does not have yet (the whole pod's traffic is faulted without them)",
+      "spec.targetDevice does not run: a fault placed on a target (direction from or both) is on its eth0",
     );
-  if (spec.action !== "partition" && spec.direction !== "to")
-    return not(`${spec.action} acts on what the pod sends: direction must be to, got ${spec.direction}`);
   if (spec.action === "delay" && spec.delay?.reorder !== undefined)
     return not(
       "delay.reorder does not run yet: a TCP proxy cannot reorder a stream, and netem is not wired for it",
@@ -215,6 +216,16 @@ export function networkRunnability(spec: NetworkChaosSpec): Runnability {
   if (spec.duration === undefined)
     return not("spec.duration is required to run it: a network fault of unstated length is not guessed");
   return { runnable: true };
+}
+
+/** Why spec.externalTargets cannot run (a domain name, IPv6), naming the entry; undefined when they can. */
+function externalProblem(values: readonly string[]): string | undefined {
+  try {
+    externalPeers(values, "spec.externalTargets");
+    return undefined;
+  } catch (error: unknown) {
+    return error instanceof Error ? error.message : String(error);
+  }
 }
 
 /** A NetworkChaos spec at `path`; parsed and checked; runnable as networkRunnability says. */
