@@ -3,13 +3,14 @@ import { openSync, closeSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { ProxyConfig, ProxyReady } from "./proxy.js";
 import { isJournalName } from "./journal.js";
-import { proxyUid } from "./network.js";
 
 /*
  * Starts the proxy backend's process (ADR 0039) in a pod's network namespace: an argv array, never a
- * shell: `nsenter --net=<path> -S 2909 -G 2909 -- <node> <proxy-main.js> --config <json>`. nsenter enters the
- * namespace, takes the proxy's own uid and gid (no root: it needs none, and the output redirect of a
- * filtered delay exempts that uid, ADR 0041) and execs Node in place, so the child's pid is the proxy's. It is detached (its own process group, no pipe
+ * shell: `nsenter --net=<path> -- <node> <proxy-main.js> --config <json>`. nsenter enters the namespace and
+ * execs Node in place, so the child's pid is the proxy's. Node starts as root (its binary and Broadside's
+ * files need not be readable by anyone else: a Node under root's home is not) and the proxy, once loaded,
+ * takes its own uid and gid 2909 before it opens a socket (proxy-main.ts): it needs no root, and the
+ * output redirect of a filtered delay exempts that uid (ADR 0041). It is detached (its own process group, no pipe
  * left open once it is ready), so it outlives a daemon killed while it holds a fault, as a qdisc would;
  * the journal keeps its pid and start time, and the proxy ends itself at its config's end.
  */
@@ -40,7 +41,6 @@ export class NodeProxyLauncher implements ProxyLauncher {
     const log = openSync(join(this.logDir, `proxy-${name}.log`), "a", 0o600);
     const argv = [
       `--net=${netnsPath}`,
-      ...["-S", String(proxyUid), "-G", String(proxyUid)],
       "--",
       this.program.node,
       this.program.script,

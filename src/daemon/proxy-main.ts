@@ -5,7 +5,20 @@
  * and on any error before it is ready (exit 1, the reason on stderr).
  */
 import { systemClock } from "../core/clock.js";
+import { proxyUid } from "./network.js";
 import { proxyConfigSchema, startProxy } from "./proxy.js";
+
+/**
+ * Started as root, the proxy takes its own uid and gid (ADR 0041) before it opens any socket: the output
+ * redirect of a filtered delay exempts that uid, and it needs no root. Everything it loads is loaded by
+ * now, so Node and Broadside's files need not be readable by that uid.
+ */
+function dropToProxyUid(): void {
+  if (process.getuid?.() !== 0) return;
+  process.setgroups?.([proxyUid]);
+  process.setgid?.(proxyUid);
+  process.setuid?.(proxyUid);
+}
 
 function configArgument(): unknown {
   const at = process.argv.indexOf("--config");
@@ -24,6 +37,7 @@ if (!parsed.success) {
 const config = parsed.data;
 process.stdout.on("error", () => undefined);
 try {
+  dropToProxyUid();
   const { ready } = await startProxy(config);
   process.stdout.write(`${JSON.stringify(ready)}\n`);
   setTimeout(

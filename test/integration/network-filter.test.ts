@@ -305,12 +305,12 @@ describe.runIf(canRun)("filtered network faults: the seed's NetworkChaos delay t
     const cli = join(repoRoot, "bin", "broadside.js");
     const args = daemonArgs(layout, cli, node);
     const journalDir = args[args.indexOf("--journal") + 1] ?? "";
-    // A proxy as the daemon's launcher starts one (uid 2909, its script, --work, --journal), for a work
+    // A proxy as the daemon's launcher starts one (it takes uid 2909; its script, --work, --journal), for a work
     // object no journal entry names: what a daemon killed between starting a proxy and journaling it leaves.
     const orphan = spawn(
       "nsenter",
       [
-        ...[`--net=/run/netns/${body("checkout").netns}`, "-S", "2909", "-G", "2909", "--"],
+        ...[`--net=/run/netns/${body("checkout").netns}`, "--"],
         ...[process.execPath, join(repoRoot, "dist", "daemon", "proxy-main.js")],
         ...["--config", JSON.stringify({ ports: [8080], untilMs: Date.now() + 120_000 })],
         ...["--work", "nodework-20261207t000000-0b5d00", "--journal", journalDir],
