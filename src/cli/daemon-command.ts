@@ -35,6 +35,9 @@ interface DaemonFlags extends ClusterFlags {
   readonly runtimeEndpoint: string;
 }
 
+/** How long a stopping daemon waits for its watches and the work in hand before it exits anyway. */
+const stopGraceMs = 10_000;
+
 /** Where the DaemonSet's hostPath keeps the journal on a real node. */
 export const defaultJournalDir = "/var/lib/broadside/daemon";
 
@@ -99,9 +102,23 @@ export function registerDaemonCommand(program: Command, config: CliConfig, io: C
         process.once("SIGTERM", resolve);
         process.once("SIGINT", resolve);
       });
-      await daemon.start();
-      await stopped;
+      // A signal while it starts (an API server that does not answer keeps start waiting) stops it too.
+      const starting = daemon.start();
+      const first = await Promise.race([
+        starting.then(() => "started" as const),
+        stopped.then(() => "signalled" as const),
+      ]);
+      if (first === "started") await stopped;
+      else starting.catch(() => undefined);
       log.info({}, "stopping");
+      // Bounded: what it holds is in its journal, and the next start reverts or holds it again.
+      setTimeout(() => {
+        log.warn(
+          {},
+          `not stopped after ${String(stopGraceMs / 1000)} s; exiting, the journal keeps what it holds`,
+        );
+        process.exit(0);
+      }, stopGraceMs).unref();
       await daemon.stop().catch((error: unknown) => {
         log.warn({ err: describeError(error) }, "stopping");
       });

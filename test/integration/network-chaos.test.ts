@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { get } from "node:http";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -249,7 +249,19 @@ describe.runIf(canRun)("network faults through the node daemon, in a sandbox wit
   let body: BodyInfo | undefined;
   let port = 0;
 
+  /** Daemons the tests start themselves; killed before the sandbox goes, even after a test that timed out. */
+  const ownDaemons: ChildProcess[] = [];
+  function startDaemon(node: string): ChildProcess {
+    const layout = sandboxLayout(config.stateDir, name);
+    const child = spawn(process.execPath, daemonArgs(layout, join(repoRoot, "bin", "broadside.js"), node), {
+      stdio: "ignore",
+    });
+    ownDaemons.push(child);
+    return child;
+  }
+
   afterAll(async () => {
+    for (const daemon of ownDaemons) daemon.kill("SIGKILL");
     await broadside("sandbox", "down", "--name", name);
   });
 
@@ -613,15 +625,8 @@ describe.runIf(canRun)("network faults through the node daemon, in a sandbox wit
     // The fault outlives its daemon (the leftover Litmus users know), past its end.
     await new Promise((resolve) => setTimeout(resolve, 8_000));
     expect((await rootQdisc(netns)).handle).toBe("b5d:");
-    const layout = sandboxLayout(config.stateDir, name);
     const restartedAt = Date.now();
-    const restarted = spawn(
-      process.execPath,
-      daemonArgs(layout, join(repoRoot, "bin", "broadside.js"), node),
-      {
-        stdio: "ignore",
-      },
-    );
+    const restarted = startDaemon(node);
     try {
       await eventually(
         "the leftover gone",
@@ -651,10 +656,8 @@ describe.runIf(canRun)("network faults through the node daemon, in a sandbox wit
   it("a proxy fault outlives its SIGKILLed daemon only until its end: the proxy exits, the redirect lapses, and the restarted daemon removes the table", async () => {
     const netns = victim().netns;
     const node = "kwok-node-0";
-    const layout = sandboxLayout(config.stateDir, name);
-    const script = join(repoRoot, "bin", "broadside.js");
     // The test before stopped the node's daemon; this one starts its own.
-    const first = spawn(process.execPath, daemonArgs(layout, script, node), { stdio: "ignore" });
+    const first = startDaemon(node);
     const held = startBroadside(
       ...["delay", "--kubeconfig", kubeconfig, "-n", "shop", "-l", "app=web", "--unsafe"],
       ...["--latency", "100ms", "--backend", "proxy", "--duration", "6s", "-o", "json"],
@@ -684,7 +687,7 @@ describe.runIf(canRun)("network faults through the node daemon, in a sandbox wit
     // The table is still there, but its rule no longer matches (meta time): requests reach the pod.
     expect(await request(port)).toBe("200");
     const restartedAt = Date.now();
-    const restarted = spawn(process.execPath, daemonArgs(layout, script, node), { stdio: "ignore" });
+    const restarted = startDaemon(node);
     try {
       await eventually(
         "the table gone",
@@ -713,11 +716,8 @@ describe.runIf(canRun)("network faults through the node daemon, in a sandbox wit
 
   it("the agent (--node-daemons) runs a NetworkChaos resource as `broadside run` runs the manifest: one of two pods delayed while it holds, its status passed, nothing left", async () => {
     // The first daemon was SIGKILLed above and its stand-ins stopped: this test starts the node's own.
-    const layout = sandboxLayout(config.stateDir, name);
     const node = "kwok-node-0";
-    const daemon = spawn(process.execPath, daemonArgs(layout, join(repoRoot, "bin", "broadside.js"), node), {
-      stdio: "ignore",
-    });
+    const daemon = startDaemon(node);
     try {
       // Two pods: the agent keeps the blast-radius cap (no --unsafe), so mode one of two may be hit.
       const scaled = await kubectl(kubeconfig, "-n", "shop", "scale", "deployment", "web", "--replicas", "2");
