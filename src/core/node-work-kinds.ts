@@ -8,17 +8,6 @@
  * daemon applies them, holds them, and reverts them at their end, on a revert request, on halt, and after
  * its own crash.
  */
-export const nodeWorkKinds = [
-  "container-kill",
-  "bandwidth",
-  "partition",
-  "delay",
-  "loss",
-  "duplicate",
-  "corrupt",
-  "stress",
-] as const;
-export type NodeWorkKind = (typeof nodeWorkKinds)[number];
 export const timedNodeWorkKinds = [
   "bandwidth",
   "partition",
@@ -28,6 +17,8 @@ export const timedNodeWorkKinds = [
   "corrupt",
   "stress",
 ] as const;
+export const nodeWorkKinds = ["container-kill", ...timedNodeWorkKinds] as const;
+export type NodeWorkKind = (typeof nodeWorkKinds)[number];
 export type TimedNodeWorkKind = (typeof timedNodeWorkKinds)[number];
 
 export function isTimedKind(kind: string): kind is TimedNodeWorkKind {

@@ -4,6 +4,7 @@
  * ports) on stdout once it listens, then nothing more there; exits at the config's `untilMs`, on SIGTERM,
  * and on any error before it is ready (exit 1, the reason on stderr).
  */
+import { configArgument } from "./config-argument.js";
 import { systemClock } from "../core/clock.js";
 import { proxyUid } from "./network.js";
 import { proxyConfigSchema, startProxy } from "./proxy.js";
@@ -20,21 +21,7 @@ function dropToProxyUid(): void {
   process.setuid?.(proxyUid);
 }
 
-function configArgument(): unknown {
-  const at = process.argv.indexOf("--config");
-  try {
-    return at < 0 ? undefined : (JSON.parse(process.argv[at + 1] ?? "") as unknown);
-  } catch {
-    return undefined;
-  }
-}
-
-const parsed = proxyConfigSchema.safeParse(configArgument());
-if (!parsed.success) {
-  process.stderr.write(`broadside proxy: --config: ${parsed.error.message}\n`);
-  process.exit(1);
-}
-const config = parsed.data;
+const config = configArgument(process.argv, proxyConfigSchema, "proxy");
 process.stdout.on("error", () => undefined);
 try {
   dropToProxyUid();

@@ -5,26 +5,13 @@
  * its memory workers allocate and touch their share and hold it, its CPU workers busy-loop at the load's
  * duty cycle, until SIGKILL (the daemon's revert) or its config's `untilMs` (its own end).
  */
+import { configArgument } from "./config-argument.js";
 import { createInterface } from "node:readline";
 import { Worker } from "node:worker_threads";
 import { systemClock } from "../core/clock.js";
 import { goLine, stressorConfigSchema } from "./stress.js";
 
-function configArgument(): unknown {
-  const at = process.argv.indexOf("--config");
-  try {
-    return at < 0 ? undefined : (JSON.parse(process.argv[at + 1] ?? "") as unknown);
-  } catch {
-    return undefined;
-  }
-}
-
-const parsed = stressorConfigSchema.safeParse(configArgument());
-if (!parsed.success) {
-  process.stderr.write(`broadside stressor: --config: ${parsed.error.message}\n`);
-  process.exit(1);
-}
-const config = parsed.data;
+const config = configArgument(process.argv, stressorConfigSchema, "stressor");
 
 /** A worker's body, evaluated in its thread: memory touches every page of its share; cpu busy-loops. */
 const workerSource = `
